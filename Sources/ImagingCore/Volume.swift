@@ -1,0 +1,130 @@
+/// A 3D array of voxels on an `ImageGrid`, stored with x fastest, then y, then z.
+///
+/// Intensity images use `Volume<Float>` (HU for CT, SUV for PET), binary masks
+/// `Volume<Bool>` (`Mask`), and label maps `Volume<Int32>` (`LabelMap`).
+public struct Volume<Element>: Sendable where Element: Sendable {
+    public var grid: ImageGrid
+    public var voxels: [Element]
+
+    public init(grid: ImageGrid, voxels: [Element]) {
+        precondition(voxels.count == grid.voxelCount,
+                     "volume has \(voxels.count) voxels, grid \(grid.size) needs \(grid.voxelCount)")
+        self.grid = grid
+        self.voxels = voxels
+    }
+
+    public init(grid: ImageGrid, repeating value: Element) {
+        self.grid = grid
+        self.voxels = [Element](repeating: value, count: grid.voxelCount)
+    }
+
+    public var size: Size3 { grid.size }
+
+    @inline(__always)
+    public subscript(i: Int, j: Int, k: Int) -> Element {
+        get { voxels[grid.linearIndex(i, j, k)] }
+        set { voxels[grid.linearIndex(i, j, k)] = newValue }
+    }
+
+    public subscript(index: Index3) -> Element {
+        get { self[index.i, index.j, index.k] }
+        set { self[index.i, index.j, index.k] = newValue }
+    }
+
+    /// The same grid with every voxel transformed.
+    public func map<T>(_ transform: (Element) throws -> T) rethrows -> Volume<T> {
+        Volume<T>(grid: grid, voxels: try voxels.map(transform))
+    }
+
+    /// The sub-volume inside `box`, on the matching sub-grid.
+    public func cropped(to box: IndexBox) -> Volume<Element> {
+        let sub = grid.subgrid(box)
+        var out = [Element]()
+        out.reserveCapacity(sub.voxelCount)
+        for k in box.lower.k...box.upper.k {
+            for j in box.lower.j...box.upper.j {
+                let start = grid.linearIndex(box.lower.i, j, k)
+                out.append(contentsOf: voxels[start...(start + box.size.nx - 1)])
+            }
+        }
+        return Volume(grid: sub, voxels: out)
+    }
+}
+
+/// A binary region of interest on an image grid.
+public typealias Mask = Volume<Bool>
+/// An integer label per voxel (0 = background).
+public typealias LabelMap = Volume<Int32>
+
+extension Volume where Element == Bool {
+    /// Number of voxels inside the mask.
+    public var count: Int { voxels.reduce(0) { $0 + ($1 ? 1 : 0) } }
+    public var isEmpty: Bool { !voxels.contains(true) }
+
+    /// The tightest box holding every voxel of the mask, or nil for an empty mask.
+    public var boundingBox: IndexBox? {
+        var lo = Index3(Int.max, Int.max, Int.max), hi = Index3(-1, -1, -1)
+        let nx = grid.size.nx, ny = grid.size.ny
+        for k in 0..<grid.size.nz {
+            for j in 0..<ny {
+                let row = (k * ny + j) * nx
+                for i in 0..<nx where voxels[row + i] {
+                    lo = Index3(min(lo.i, i), min(lo.j, j), min(lo.k, k))
+                    hi = Index3(max(hi.i, i), max(hi.j, j), max(hi.k, k))
+                }
+            }
+        }
+        return hi.i < 0 ? nil : IndexBox(lower: lo, upper: hi)
+    }
+
+    /// Volume of the mask in mm³ by voxel counting.
+    public var physicalVolume: Double { Double(count) * grid.voxelVolume }
+
+    /// World position (LPS, mm) of the mask's centre of mass, or nil when empty.
+    public var centroid: Vector3? {
+        var s = Vector3.zero
+        var n = 0
+        for (idx, inside) in voxels.enumerated() where inside {
+            let p = grid.index(ofLinear: idx)
+            s = s + Vector3(Double(p.i), Double(p.j), Double(p.k))
+            n += 1
+        }
+        guard n > 0 else { return nil }
+        return grid.world(atContinuousIndex: (1.0 / Double(n)) * s)
+    }
+
+    /// Voxel-wise AND NOT: the voxels of `self` that are not in `other` (same grid required).
+    public func subtracting(_ other: Mask) -> Mask {
+        precondition(grid.size == other.grid.size)
+        return Mask(grid: grid, voxels: zip(voxels, other.voxels).map { $0 && !$1 })
+    }
+
+    public func union(_ other: Mask) -> Mask {
+        precondition(grid.size == other.grid.size)
+        return Mask(grid: grid, voxels: zip(voxels, other.voxels).map { $0 || $1 })
+    }
+
+    public func intersection(_ other: Mask) -> Mask {
+        precondition(grid.size == other.grid.size)
+        return Mask(grid: grid, voxels: zip(voxels, other.voxels).map { $0 && $1 })
+    }
+
+    /// Sørensen–Dice overlap with another mask on the same grid (1 when both are empty).
+    public func dice(_ other: Mask) -> Double {
+        precondition(grid.size == other.grid.size)
+        var a = 0, b = 0, both = 0
+        for (x, y) in zip(voxels, other.voxels) {
+            if x { a += 1 }
+            if y { b += 1 }
+            if x && y { both += 1 }
+        }
+        return a + b == 0 ? 1 : 2 * Double(both) / Double(a + b)
+    }
+}
+
+extension Volume where Element == Int32 {
+    /// The mask of voxels carrying `label`.
+    public func mask(label: Int32) -> Mask { map { $0 == label } }
+    /// Distinct non-zero labels in ascending order.
+    public var labels: [Int32] { Array(Set(voxels).subtracting([0])).sorted() }
+}
