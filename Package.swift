@@ -3,19 +3,48 @@ import PackageDescription
 
 // LesionMap: lesion-by-lesion radiomics for the whole disease of a cancer patient.
 // Data flows one way: images -> lesions -> features -> scores -> patient aggregates -> plans -> reports.
-// C and C++ libraries are reached only through their shim targets (C* plus a Swift face).
+// C and C++ libraries are reached only through their shim targets (a C module plus a small Swift face);
+// nothing above a shim sees a C pointer.
+//
+// Each block below is owned by one area; add targets right after the anchor comment of your area.
 let package = Package(
     name: "LesionMap",
     products: [
-
+        // [products]
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
-        // Images: geometry, volumes, masks, morphology.
+        // [shims]
+
+        // Images: geometry, volumes, masks, morphology, connected components.
         .target(name: "ImagingCore"),
         .testTarget(name: "ImagingCoreTests", dependencies: ["ImagingCore"]),
+        // [imageio]
+
+        // [dicom]
+
+        // [cohort]
+
+        // [radiomics]
+
+        // [featurestore]
+
+        // [scoring]
+
+        // [aggregation]
+
+        // [planning]
+
+        // [reporting]
+
+        // [synthesis]
+
+        // [pipeline]
+
+        // Shared by the test targets: locating ../shared/data (fail under CI, skip elsewhere), temp dirs.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
     ],
     swiftLanguageModes: [.v5]
 )
