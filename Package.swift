@@ -28,6 +28,9 @@ let package = Package(
         // [cohort]
 
         // [radiomics]
+        // Features: IBSI 1 preprocessing and feature families for a lesion and its peritumoral ring.
+        .target(name: "Radiomics", dependencies: ["ImagingCore"]),
+        .testTarget(name: "RadiomicsTests", dependencies: ["Radiomics", "TestSupport"]),
 
         // [featurestore]
 
