@@ -17,6 +17,10 @@ let package = Package(
     ],
     targets: [
         // [shims]
+        // zlib: gzip/zlib streams and checksums (.nii.gz, NRRD gzip, PNG).
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib"),
+        .target(name: "ZlibSupport", dependencies: ["CZlib"]),
+        .testTarget(name: "ZlibSupportTests", dependencies: ["ZlibSupport"]),
 
         // Images: geometry, volumes, masks, morphology, connected components.
         .target(name: "ImagingCore"),

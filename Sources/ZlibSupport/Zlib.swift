@@ -1,0 +1,206 @@
+import Foundation
+internal import CZlib
+
+/// Why compressed data could not be decoded.
+public struct ZlibError: Error, CustomStringConvertible, Equatable {
+    /// What is wrong with the data, in words.
+    public let message: String
+
+    public init(_ message: String) { self.message = message }
+
+    public var description: String { message }
+}
+
+/// The gzip container (RFC 1952), as written by `gzip` and used for `.nii.gz` and NRRD `gzip` encoding.
+public enum Gzip {
+    /// Whether `data` starts with the gzip magic bytes.
+    public static func isGzip(_ data: Data) -> Bool {
+        data.count >= 2 && data[data.startIndex] == 0x1f && data[data.startIndex + 1] == 0x8b
+    }
+
+    /// The uncompressed bytes of a gzip stream; concatenated members (as `cat a.gz b.gz`
+    /// produces) are decoded one after another, and zero padding after the last member is ignored.
+    ///
+    /// Throws `ZlibError` for data that is not gzip, corrupt (including a wrong CRC or length
+    /// check), or truncated.
+    public static func decompress(_ data: Data) throws -> Data {
+        guard isGzip(data) else {
+            throw ZlibError(data.isEmpty ? "gzip data is empty" : "not gzip data (missing 1f 8b magic bytes)")
+        }
+        return try ZStream.inflate(data, format: .gzip)
+    }
+
+    /// `data` as a single gzip member at compression `level` (0 stores, 9 compresses most).
+    public static func compress(_ data: Data, level: Int = 6) -> Data {
+        ZStream.deflate(data, format: .gzip, level: level)
+    }
+}
+
+/// The zlib container (RFC 1950): a deflate stream with an Adler-32 check, as PNG's IDAT data uses.
+public enum Zlib {
+    /// `data` as one zlib stream at compression `level` (0 stores, 9 compresses most).
+    public static func deflate(_ data: Data, level: Int = 6) -> Data {
+        ZStream.deflate(data, format: .zlib, level: level)
+    }
+
+    /// The uncompressed bytes of one zlib stream; throws `ZlibError` when the stream is
+    /// corrupt, truncated, or followed by extra bytes.
+    public static func inflate(_ data: Data) throws -> Data {
+        guard !data.isEmpty else { throw ZlibError("zlib data is empty") }
+        return try ZStream.inflate(data, format: .zlib)
+    }
+
+    /// CRC-32 (the ISO 3309 / PNG / gzip polynomial) of `data`, continuing from `crc`
+    /// so that a checksum can be built over several pieces.
+    public static func crc32(_ data: Data, continuing crc: UInt32 = 0) -> UInt32 {
+        var value = UInt(crc)
+        ZStream.forEachPiece(of: data) { pointer, count in
+            value = CZlib.crc32(value, pointer, uInt(count))
+        }
+        return UInt32(truncatingIfNeeded: value)
+    }
+
+    /// Adler-32 of `data`, continuing from `adler` (1 for a fresh checksum).
+    public static func adler32(_ data: Data, continuing adler: UInt32 = 1) -> UInt32 {
+        var value = UInt(adler)
+        ZStream.forEachPiece(of: data) { pointer, count in
+            value = CZlib.adler32(value, pointer, uInt(count))
+        }
+        return UInt32(truncatingIfNeeded: value)
+    }
+}
+
+/// Chunked deflate/inflate over zlib's `z_stream`: the input is read in place and the
+/// output grows in fixed-size steps, so peak memory is the input plus the output.
+enum ZStream {
+    enum Format {
+        case gzip, zlib
+        var windowBits: Int32 { self == .gzip ? 15 + 16 : 15 }
+        var name: String { self == .gzip ? "gzip" : "zlib" }
+    }
+
+    /// zlib counts bytes in 32-bit fields; larger buffers are fed in pieces of this size.
+    static let maxPiece = 1 << 30
+    static let outputChunk = 1 << 18
+
+    static func forEachPiece(of data: Data, _ body: (UnsafePointer<Bytef>, Int) -> Void) {
+        data.withUnsafeBytes { raw in
+            guard let base = raw.baseAddress?.assumingMemoryBound(to: Bytef.self) else { return }
+            var offset = 0
+            while offset < raw.count {
+                let n = min(maxPiece, raw.count - offset)
+                body(base + offset, n)
+                offset += n
+            }
+        }
+    }
+
+    static func deflate(_ input: Data, format: Format, level: Int) -> Data {
+        var stream = z_stream()
+        let clamped = Int32(max(0, min(9, level)))
+        let initResult = czlib_deflate_init2(&stream, clamped, format.windowBits)
+        precondition(initResult == Z_OK, "zlib deflateInit2 failed (\(initResult)): out of memory")
+        defer { deflateEnd(&stream) }
+        var output = Data()
+        var chunk = [UInt8](repeating: 0, count: outputChunk)
+        input.withUnsafeBytes { raw in
+            let base = raw.baseAddress?.assumingMemoryBound(to: Bytef.self)
+            let total = raw.count
+            var offset = 0
+            var finished = false
+            while !finished {
+                if stream.avail_in == 0 && offset < total, let base {
+                    let n = min(maxPiece, total - offset)
+                    stream.next_in = UnsafeMutablePointer(mutating: base + offset)
+                    stream.avail_in = uInt(n)
+                    offset += n
+                }
+                let flush = offset == total ? Z_FINISH : Z_NO_FLUSH
+                let (result, produced) = chunk.withUnsafeMutableBufferPointer { out -> (Int32, Int) in
+                    stream.next_out = out.baseAddress
+                    stream.avail_out = uInt(out.count)
+                    let r = CZlib.deflate(&stream, flush)
+                    return (r, out.count - Int(stream.avail_out))
+                }
+                output.append(contentsOf: chunk[0..<produced])
+                switch result {
+                case Z_STREAM_END: finished = true
+                case Z_OK, Z_BUF_ERROR: continue
+                default: preconditionFailure("zlib deflate failed (\(result)) on valid input")
+                }
+            }
+        }
+        return output
+    }
+
+    static func inflate(_ input: Data, format: Format) throws -> Data {
+        var stream = z_stream()
+        guard czlib_inflate_init2(&stream, format.windowBits) == Z_OK else {
+            throw ZlibError("zlib could not start decompressing (out of memory)")
+        }
+        defer { inflateEnd(&stream) }
+        var output = Data()
+        output.reserveCapacity(expectedSize(of: input, format: format))
+        var chunk = [UInt8](repeating: 0, count: outputChunk)
+        try input.withUnsafeBytes { raw in
+            guard let base = raw.baseAddress?.assumingMemoryBound(to: Bytef.self) else { return }
+            let total = raw.count
+            var fed = 0  // bytes handed to zlib so far
+            var position: Int { fed - Int(stream.avail_in) }
+            while true {
+                if stream.avail_in == 0 && fed < total {
+                    let n = min(maxPiece, total - fed)
+                    stream.next_in = UnsafeMutablePointer(mutating: base + fed)
+                    stream.avail_in = uInt(n)
+                    fed += n
+                }
+                let (result, produced) = chunk.withUnsafeMutableBufferPointer { out -> (Int32, Int) in
+                    stream.next_out = out.baseAddress
+                    stream.avail_out = uInt(out.count)
+                    let r = CZlib.inflate(&stream, Z_NO_FLUSH)
+                    return (r, out.count - Int(stream.avail_out))
+                }
+                output.append(contentsOf: chunk[0..<produced])
+                switch result {
+                case Z_OK:
+                    continue
+                case Z_STREAM_END:
+                    let rest = UnsafeRawBufferPointer(rebasing: raw[position...])
+                    if rest.isEmpty { return }
+                    if format == .gzip && rest.count >= 2 && rest[0] == 0x1f && rest[1] == 0x8b {
+                        inflateReset(&stream)  // next member of a multi-member gzip file
+                        continue
+                    }
+                    if format == .gzip && rest.allSatisfy({ $0 == 0 }) { return }
+                    throw ZlibError("\(rest.count) unexpected bytes after the end of the \(format.name) stream "
+                                    + "(at byte \(position) of \(total))")
+                case Z_BUF_ERROR where produced == 0:
+                    throw ZlibError("\(format.name) data is truncated: the stream ends after \(total) bytes "
+                                    + "without its end marker")
+                case Z_BUF_ERROR:
+                    continue
+                case Z_NEED_DICT:
+                    throw ZlibError("\(format.name) stream needs a preset dictionary, which is not supported")
+                case Z_MEM_ERROR:
+                    throw ZlibError("out of memory while decompressing \(format.name) data")
+                default:
+                    let reason = stream.msg.map { String(cString: $0) } ?? "error \(result)"
+                    throw ZlibError("\(format.name) data is corrupt at byte \(position) of \(total): \(reason)")
+                }
+            }
+        }
+        return output
+    }
+
+    /// A capacity hint for the output: gzip records the (mod 2^32) size of its last member
+    /// in the final four bytes. Capped by deflate's maximum ratio so a corrupt trailer
+    /// cannot ask for an absurd allocation.
+    private static func expectedSize(of input: Data, format: Format) -> Int {
+        let ceiling = input.count * 1032 + 1024
+        guard format == .gzip, input.count >= 18 else { return min(ceiling, 4 * input.count) }
+        let end = input.endIndex
+        let isize = Int(input[end - 4]) | Int(input[end - 3]) << 8 | Int(input[end - 2]) << 16
+            | Int(input[end - 1]) << 24
+        return min(isize, ceiling)
+    }
+}
