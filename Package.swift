@@ -41,6 +41,9 @@ let package = Package(
         // [scoring]
 
         // [aggregation]
+        // Patient aggregates: lesion values to one patient value (mean, min, entropy, volume-weighted, ...).
+        .target(name: "Aggregation"),
+        .testTarget(name: "AggregationTests", dependencies: ["Aggregation"]),
 
         // [planning]
 
