@@ -17,6 +17,10 @@ let package = Package(
     ],
     targets: [
         // [shims]
+        // HDF5 (serial): files, groups, datasets, attributes; all calls serialised by one lock.
+        .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5"),
+        .target(name: "HDF5Support", dependencies: ["CHDF5"]),
+        .testTarget(name: "HDF5SupportTests", dependencies: ["HDF5Support", "TestSupport"]),
         // zlib: gzip/zlib streams and checksums (.nii.gz, NRRD gzip, PNG).
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib"),
         .target(name: "ZlibSupport", dependencies: ["CZlib"]),

@@ -1,0 +1,449 @@
+import CHDF5
+import Foundation
+
+/// An open HDF5 file identifier and the objects opened through it.
+///
+/// Every object keeps the handle alive; the file closes when the last of them
+/// goes away, or at once (closing its objects first) on `HDF5File.close()`.
+final class HDF5FileHandle {
+    let path: String
+    private(set) var id: hid_t
+    private var members: [ObjectIdentifier: WeakHDF5Object] = [:]
+
+    init(path: String, id: hid_t) {
+        self.path = path
+        self.id = id
+    }
+
+    var isOpen: Bool { id >= 0 }
+
+    func register(_ object: HDF5Object) { members[ObjectIdentifier(object)] = WeakHDF5Object(object) }
+    func unregister(_ object: HDF5Object) { members[ObjectIdentifier(object)] = nil }
+
+    /// Closes every open object of the file, then the file. Call holding the library lock.
+    func close() throws {
+        guard id >= 0 else { return }
+        for member in members.values { member.object?.releaseIdentifier() }
+        members = [:]
+        let status = H5Fclose(id)
+        id = -1
+        try HDF5Site(file: path, object: "/").check(status, "close file")
+    }
+
+    deinit { HDF5Library.locked { try? close() } }
+}
+
+struct WeakHDF5Object {
+    weak var object: HDF5Object?
+    init(_ object: HDF5Object) { self.object = object }
+}
+
+/// What an HDF5 path names.
+public enum HDF5ObjectKind: Equatable, Sendable {
+    case group
+    case dataset
+    /// A named datatype or another object class.
+    case other
+}
+
+/// An object in an HDF5 file (the file's root group, a group or a dataset);
+/// carries attributes.
+///
+/// The object's identifier is released when the object is deallocated,
+/// when `close()` is called, or when its file is closed.
+public class HDF5Object {
+    let handle: HDF5FileHandle
+    /// Absolute path of the object inside its file.
+    public let path: String
+    var id: hid_t
+    private let ownsIdentifier: Bool
+
+    init(handle: HDF5FileHandle, path: String, id: hid_t, ownsIdentifier: Bool = true) {
+        self.handle = handle
+        self.path = path
+        self.id = id
+        self.ownsIdentifier = ownsIdentifier
+        if ownsIdentifier { handle.register(self) }
+    }
+
+    deinit { HDF5Library.locked { releaseIdentifier() } }
+
+    /// Path of the file holding this object.
+    public var filePath: String { handle.path }
+
+    var site: HDF5Site { HDF5Site(file: handle.path, object: path) }
+
+    /// Closes the object now; later use throws.
+    public func close() {
+        HDF5Library.locked { releaseIdentifier() }
+    }
+
+    /// Closes the identifier (once). Call holding the library lock.
+    func releaseIdentifier() {
+        guard id >= 0 else { return }
+        if ownsIdentifier {
+            H5Oclose(id)
+            handle.unregister(self)
+        }
+        id = -1
+    }
+
+    /// The open identifier, or an error if the object or its file was closed.
+    func openID(_ operation: String) throws -> hid_t {
+        guard id >= 0, handle.isOpen else { throw site.error(operation, "the object or its file has been closed") }
+        return id
+    }
+
+    // MARK: Attributes
+
+    /// Writes attribute `name`, replacing any existing attribute of that name.
+    public func setAttribute(_ name: String, _ value: HDF5AttributeValue) throws {
+        try HDF5Library.locked {
+            let site = HDF5Site(file: handle.path, object: path + "@" + name)
+            let object = try openID("write attribute")
+            if try site.checkBool(H5Aexists(object, name), "look up attribute") {
+                try site.check(H5Adelete(object, name), "replace attribute")
+            }
+            let payload = value.payload
+            let space = try createDataspace(value.isScalar ? [] : [payload.count], site)
+            defer { H5Sclose(space) }
+            try payload.withBuffer(site) { fileType, memType, buffer in
+                let attribute = try site.check(
+                    H5Acreate2(object, name, fileType, space, chdf5_p_default(), chdf5_p_default()),
+                    "create attribute")
+                defer { H5Aclose(attribute) }
+                if payload.count > 0 { try site.check(H5Awrite(attribute, memType, buffer), "write attribute") }
+            }
+        }
+    }
+
+    /// Attribute `name`, or nil when the object has no such attribute.
+    public func attribute(_ name: String) throws -> HDF5AttributeValue? {
+        try HDF5Library.locked {
+            let site = HDF5Site(file: handle.path, object: path + "@" + name)
+            let object = try openID("read attribute")
+            guard try site.checkBool(H5Aexists(object, name), "look up attribute") else { return nil }
+            let attribute = try site.check(H5Aopen(object, name, chdf5_p_default()), "open attribute")
+            defer { H5Aclose(attribute) }
+            let type = try site.check(H5Aget_type(attribute), "read attribute type")
+            defer { H5Tclose(type) }
+            let space = try site.check(H5Aget_space(attribute), "read attribute dataspace")
+            defer { H5Sclose(space) }
+            let (shape, count) = try dataspaceShape(space, site)
+            let reader = HDF5ElementReader(site: site, fileType: type, space: space, count: count) {
+                H5Aread(attribute, $0, $1)
+            }
+            let scalar = shape.isEmpty && count == 1
+            switch try classifyElements(of: type, site) {
+            case .string:
+                let values = try reader.strings()
+                return scalar ? .text(values[0]) : .texts(values)
+            case .integer:
+                let values = try reader.int64s()
+                return scalar ? .int64(values[0]) : .int64s(values)
+            case .float:
+                let values = try reader.doubles()
+                return scalar ? .double(values[0]) : .doubles(values)
+            case .other:
+                throw site.error("read attribute", "its datatype is neither number nor string")
+            }
+        }
+    }
+
+    /// Names of the object's attributes, in name order.
+    public func attributeNames() throws -> [String] {
+        try HDF5Library.locked {
+            let object = try openID("list attributes")
+            let count = chdf5_attribute_count(object)
+            if count < 0 { throw site.error("list attributes", HDF5Library.takeErrorMessage()) }
+            return try (0..<count).map { index in
+                try nameByIndex("list attributes") { buffer, size in
+                    H5Aget_name_by_idx(object, ".", H5_INDEX_NAME, H5_ITER_INC, hsize_t(index),
+                                       buffer, size, chdf5_p_default())
+                }
+            }
+        }
+    }
+
+    /// Removes attribute `name` if present.
+    public func removeAttribute(_ name: String) throws {
+        try HDF5Library.locked {
+            let site = HDF5Site(file: handle.path, object: path + "@" + name)
+            let object = try openID("remove attribute")
+            if try site.checkBool(H5Aexists(object, name), "look up attribute") {
+                try site.check(H5Adelete(object, name), "remove attribute")
+            }
+        }
+    }
+
+    /// Calls an HDF5 "get name" function twice: for the length, then for the text.
+    func nameByIndex(_ operation: String, _ get: (UnsafeMutablePointer<CChar>?, Int) -> Int) throws -> String {
+        let length = get(nil, 0)
+        if length < 0 { throw site.error(operation, HDF5Library.takeErrorMessage()) }
+        var buffer = [CChar](repeating: 0, count: length + 1)
+        if get(&buffer, buffer.count) < 0 { throw site.error(operation, HDF5Library.takeErrorMessage()) }
+        return String(decoding: buffer.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
+
+/// A group: a folder of groups and datasets. Paths given to its methods are
+/// relative to the group (nested with "/") or absolute (starting with "/").
+public class HDF5Group: HDF5Object {
+    /// A link creation property list that creates missing intermediate groups.
+    private func withIntermediateGroups<T>(_ site: HDF5Site, _ body: (hid_t) throws -> T) throws -> T {
+        let list = try site.check(H5Pcreate(chdf5_p_link_create()), "create link property list")
+        defer { H5Pclose(list) }
+        try site.check(H5Pset_create_intermediate_group(list, 1), "set link property list")
+        return try body(list)
+    }
+
+    /// Creates group `path`, and any missing groups above it; fails if it exists.
+    @discardableResult
+    public func createGroup(_ path: String) throws -> HDF5Group {
+        try HDF5Library.locked {
+            let site = HDF5Site(file: handle.path, object: joinHDF5Path(self.path, path))
+            let location = try openID("create group")
+            let group = try withIntermediateGroups(site) { links in
+                try site.check(H5Gcreate2(location, path, links, chdf5_p_default(), chdf5_p_default()),
+                               "create group")
+            }
+            return HDF5Group(handle: handle, path: site.object, id: group)
+        }
+    }
+
+    /// Opens the existing group `path`.
+    public func openGroup(_ path: String) throws -> HDF5Group {
+        try HDF5Library.locked {
+            let site = HDF5Site(file: handle.path, object: joinHDF5Path(self.path, path))
+            let location = try openID("open group")
+            guard try kindLocked(of: path) == .group else { throw site.error("open group", "no group at this path") }
+            let group = try site.check(H5Gopen2(location, path, chdf5_p_default()), "open group")
+            return HDF5Group(handle: handle, path: site.object, id: group)
+        }
+    }
+
+    /// Opens group `path`, creating it (and groups above it) when missing.
+    public func requireGroup(_ path: String) throws -> HDF5Group {
+        try HDF5Library.locked {
+            try exists(path) ? openGroup(path) : createGroup(path)
+        }
+    }
+
+    /// Opens the existing dataset `path`.
+    public func openDataset(_ path: String) throws -> HDF5Dataset {
+        try HDF5Library.locked {
+            let site = HDF5Site(file: handle.path, object: joinHDF5Path(self.path, path))
+            let location = try openID("open dataset")
+            guard try kindLocked(of: path) == .dataset else {
+                throw site.error("open dataset", "no dataset at this path")
+            }
+            let dataset = try site.check(H5Dopen2(location, path, chdf5_p_default()), "open dataset")
+            return try HDF5Dataset(handle: handle, path: site.object, id: dataset)
+        }
+    }
+
+    /// Whether `path` names an object (every link along it must exist).
+    public func exists(_ path: String) throws -> Bool {
+        try HDF5Library.locked {
+            let site = HDF5Site(file: handle.path, object: joinHDF5Path(self.path, path))
+            let location = try openID("look up")
+            let parts = path.split(separator: "/", omittingEmptySubsequences: true)
+            if parts.isEmpty { return true }
+            var prefix = path.hasPrefix("/") ? "/" : ""
+            for (index, part) in parts.enumerated() {
+                prefix += (index == 0 ? "" : "/") + part
+                guard try site.checkBool(H5Lexists(location, prefix, chdf5_p_default()), "look up link") else {
+                    return false
+                }
+            }
+            return try site.checkBool(H5Oexists_by_name(location, path, chdf5_p_default()), "look up object")
+        }
+    }
+
+    /// What `path` names, or nil when nothing is there.
+    public func kind(of path: String) throws -> HDF5ObjectKind? {
+        try HDF5Library.locked { try kindLocked(of: path) }
+    }
+
+    private func kindLocked(of path: String) throws -> HDF5ObjectKind? {
+        guard try exists(path) else { return nil }
+        let site = HDF5Site(file: handle.path, object: joinHDF5Path(self.path, path))
+        let object = try site.check(H5Oopen(try openID("look up"), path, chdf5_p_default()), "open object")
+        defer { H5Oclose(object) }
+        switch H5Iget_type(object) {
+        case H5I_GROUP, H5I_FILE: return .group
+        case H5I_DATASET: return .dataset
+        default: return .other
+        }
+    }
+
+    /// Names of the group's direct members, in name order.
+    public func childNames() throws -> [String] {
+        try HDF5Library.locked {
+            let location = try openID("list members")
+            var info = H5G_info_t()
+            try site.check(H5Gget_info(location, &info), "list members")
+            return try (0..<info.nlinks).map { index in
+                try nameByIndex("list members") { buffer, size in
+                    H5Lget_name_by_idx(location, ".", H5_INDEX_NAME, H5_ITER_INC, index, buffer, size,
+                                       chdf5_p_default())
+                }
+            }
+        }
+    }
+
+    // MARK: Datasets
+
+    /// Creates a dataset of 64-bit floats; `shape` defaults to one dimension.
+    @discardableResult
+    public func createDataset(_ path: String, doubles: [Double], shape: [Int]? = nil) throws -> HDF5Dataset {
+        try createDataset(path, .doubles(doubles), shape: shape ?? [doubles.count])
+    }
+
+    /// Creates a dataset of 64-bit integers; `shape` defaults to one dimension.
+    @discardableResult
+    public func createDataset(_ path: String, int64s: [Int64], shape: [Int]? = nil) throws -> HDF5Dataset {
+        try createDataset(path, .int64s(int64s), shape: shape ?? [int64s.count])
+    }
+
+    /// Creates a one-dimensional dataset of variable-length UTF-8 strings.
+    @discardableResult
+    public func createDataset(_ path: String, strings: [String]) throws -> HDF5Dataset {
+        try createDataset(path, .strings(strings), shape: [strings.count])
+    }
+
+    private func createDataset(_ path: String, _ payload: HDF5Payload, shape: [Int]) throws -> HDF5Dataset {
+        try HDF5Library.locked {
+            let site = HDF5Site(file: handle.path, object: joinHDF5Path(self.path, path))
+            let location = try openID("create dataset")
+            guard shape.allSatisfy({ $0 >= 0 }), shape.reduce(1, *) == payload.count else {
+                throw site.error("create dataset", "shape \(shape) does not hold \(payload.count) values")
+            }
+            let space = try createDataspace(shape, site)
+            defer { H5Sclose(space) }
+            let dataset = try payload.withBuffer(site) { fileType, memType, buffer in
+                let dataset = try withIntermediateGroups(site) { links in
+                    try site.check(H5Dcreate2(location, path, fileType, space, links, chdf5_p_default(),
+                                              chdf5_p_default()), "create dataset")
+                }
+                if payload.count > 0 {
+                    let status = H5Dwrite(dataset, memType, chdf5_s_all(), chdf5_s_all(), chdf5_p_default(), buffer)
+                    if status < 0 {
+                        let error = site.error("write dataset", HDF5Library.takeErrorMessage())
+                        H5Dclose(dataset)
+                        throw error
+                    }
+                }
+                return dataset
+            }
+            return try HDF5Dataset(handle: handle, path: site.object, id: dataset)
+        }
+    }
+}
+
+/// An open HDF5 file; also its root group ("/"), so groups, datasets and the
+/// file's own attributes are reached directly from it.
+public final class HDF5File: HDF5Group {
+    /// Location of the file.
+    public let url: URL
+
+    private init(url: URL, id: hid_t) {
+        self.url = url
+        super.init(handle: HDF5FileHandle(path: url.path, id: id), path: "/", id: id, ownsIdentifier: false)
+    }
+
+    /// Creates a new file at `url`, replacing any existing file.
+    public static func create(at url: URL) throws -> HDF5File {
+        try HDF5Library.locked {
+            let site = HDF5Site(file: url.path, object: "/")
+            let id = try site.check(H5Fcreate(url.path, chdf5_acc_trunc(), chdf5_p_default(), chdf5_p_default()),
+                                    "create file")
+            return HDF5File(url: url, id: id)
+        }
+    }
+
+    /// Opens the existing file at `url`, read-only unless `writable`.
+    public static func open(at url: URL, writable: Bool = false) throws -> HDF5File {
+        try HDF5Library.locked {
+            let site = HDF5Site(file: url.path, object: "/")
+            guard FileManager.default.fileExists(atPath: url.path) else {
+                throw site.error("open file", "the file does not exist")
+            }
+            let flags = writable ? chdf5_acc_rdwr() : chdf5_acc_rdonly()
+            let id = try site.check(H5Fopen(url.path, flags, chdf5_p_default()), "open file")
+            return HDF5File(url: url, id: id)
+        }
+    }
+
+    /// Closes every object opened through this file, then the file itself.
+    public override func close() {
+        HDF5Library.locked { try? handle.close() }
+    }
+
+    /// Closes every object opened through this file, then the file, reporting failures.
+    public func closeReportingErrors() throws {
+        try HDF5Library.locked { try handle.close() }
+    }
+
+    /// Writes all data of the file to disk without closing it.
+    public func flush() throws {
+        try HDF5Library.locked {
+            try site.check(H5Fflush(try openID("flush file"), H5F_SCOPE_GLOBAL), "flush file")
+        }
+    }
+}
+
+/// A dataset: an n-dimensional array of numbers or strings, stored row-major.
+public final class HDF5Dataset: HDF5Object {
+    /// Extent of each dimension (empty for a scalar).
+    public let shape: [Int]
+    /// What the stored elements are.
+    public let elementKind: HDF5ElementKind
+
+    init(handle: HDF5FileHandle, path: String, id: hid_t) throws {
+        let site = HDF5Site(file: handle.path, object: path)
+        let space = H5Dget_space(id)
+        let type = H5Dget_type(id)
+        defer {
+            if space >= 0 { H5Sclose(space) }
+            if type >= 0 { H5Tclose(type) }
+        }
+        do {
+            try site.check(space, "read dataspace")
+            try site.check(type, "read datatype")
+            shape = try dataspaceShape(space, site).shape
+            elementKind = try classifyElements(of: type, site)
+        } catch {
+            H5Dclose(id)
+            throw error
+        }
+        super.init(handle: handle, path: path, id: id)
+    }
+
+    /// Number of elements.
+    public var count: Int { shape.reduce(1, *) }
+
+    /// All elements as 64-bit floats (integers are converted), row-major.
+    public func readDoubles() throws -> [Double] { try withReader { try $0.doubles() } }
+
+    /// All elements as 64-bit integers, row-major; fails for floating-point data.
+    public func readInt64s() throws -> [Int64] { try withReader { try $0.int64s() } }
+
+    /// All elements as strings (variable or fixed length), row-major.
+    public func readStrings() throws -> [String] { try withReader { try $0.strings() } }
+
+    private func withReader<T>(_ body: (HDF5ElementReader) throws -> T) throws -> T {
+        try HDF5Library.locked {
+            let dataset = try openID("read dataset")
+            let type = try site.check(H5Dget_type(dataset), "read datatype")
+            defer { H5Tclose(type) }
+            let space = try site.check(H5Dget_space(dataset), "read dataspace")
+            defer { H5Sclose(space) }
+            let count = try dataspaceShape(space, site).count
+            let reader = HDF5ElementReader(site: site, fileType: type, space: space, count: count) {
+                H5Dread(dataset, $0, chdf5_s_all(), chdf5_s_all(), chdf5_p_default(), $1)
+            }
+            return try body(reader)
+        }
+    }
+}
