@@ -43,6 +43,9 @@ let package = Package(
         // [featurestore]
 
         // [scoring]
+        // Scores: signature files (CD8-style linear scores over lesion and ring features) and scoring.
+        .target(name: "Signatures"),
+        .testTarget(name: "SignaturesTests", dependencies: ["Signatures", "TestSupport"]),
 
         // [aggregation]
         // Patient aggregates: lesion values to one patient value (mean, min, entropy, volume-weighted, ...).

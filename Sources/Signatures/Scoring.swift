@@ -1,0 +1,64 @@
+import Foundation
+
+/// The facts about one lesion that a signature reads.
+public struct LesionInputs: Sendable {
+    public var features: [String: Double]
+    public var location: String
+    public var kvp: Double?
+    public init(features: [String: Double], location: String, kvp: Double?) {
+        self.features = features; self.location = location; self.kvp = kvp
+    }
+}
+
+/// Applies a signature to many lesions after checking, once, that the inputs fit it.
+public struct SignatureScorer: Sendable {
+    public let signature: Signature
+    /// Column of each term in the feature matrix.
+    private let columns: [Int]
+
+    /// Prepares scoring over a feature matrix with `featureNames` extracted with `settings`.
+    /// Throws one `SignatureError` listing every missing feature and every preprocessing difference.
+    public init(signature: Signature, featureNames: [String], settings: JSONValue, source: String) throws {
+        var problems: [String] = []
+        var index: [String: Int] = [:]
+        for (i, n) in featureNames.enumerated() where index[n] == nil { index[n] = i }
+        var cols: [Int] = []
+        for t in signature.terms {
+            if let c = index[t.feature] { cols.append(c) } else {
+                problems.append("feature '\(t.feature)' is not in the store")
+            }
+        }
+        problems += signature.preprocessing.differences(from: settings).map { "preprocessing differs: \($0)" }
+        guard problems.isEmpty else { throw SignatureError(source: source, problems: problems) }
+        self.signature = signature
+        self.columns = cols
+    }
+
+    /// Scores one lesion given its feature row (aligned with the store's feature names).
+    /// NaN when a needed feature is NaN or a needed covariate is missing.
+    public func score(row: [Double], location: String, kvp: Double?) -> Double {
+        var s = signature.intercept
+        for (t, c) in zip(signature.terms, columns) {
+            s += t.coefficient * (row[c] - t.mean) / t.sd
+        }
+        for cov in signature.covariates {
+            switch cov.name {
+            case "location":
+                s += cov.levels?[location] ?? 0
+            case "kvp":
+                guard let kvp else { return .nan }
+                if let levels = cov.levels {
+                    // Nearest listed level: scanners report e.g. 119.9 for 120 kV.
+                    guard let nearest = levels.keys.compactMap(Double.init).min(by: { abs($0 - kvp) < abs($1 - kvp) }),
+                          abs(nearest - kvp) <= 5 else { return .nan }
+                    s += levels.first { Double($0.key) == nearest }!.value
+                } else if let b = cov.coefficient, let m = cov.mean, let sd = cov.sd {
+                    s += b * (kvp - m) / sd
+                }
+            default:
+                break
+            }
+        }
+        return s
+    }
+}

@@ -1,0 +1,71 @@
+import XCTest
+import TestSupport
+@testable import Signatures
+
+final class SignatureTests: XCTestCase {
+    let settings = try! JSONValue.parse(#"{"discretisation":{"kind":"fixed_bin_size","bin_width":25},"mode":"3d","ring":{"width_mm":10}}"#)
+
+    func makeSignature() -> Signature {
+        Signature(name: "test", version: "1", estimates: "x", direction: "higher = more", validationStatus: "test only",
+                  intercept: 0.5,
+                  terms: [.init(feature: "tumour.intensity.mean", coefficient: 2, mean: 10, sd: 5),
+                          .init(feature: "ring.glcm.joint_max", coefficient: -1, mean: 0.2, sd: 0.1)],
+                  covariates: [.init(name: "location", levels: ["liver": -0.3, "lymph_node": 0.4]),
+                               .init(name: "kvp", levels: ["100": 0.1, "120": 0, "140": -0.1])],
+                  cutoffs: [.init(name: "q25", value: -1, source: "training 25th percentile")],
+                  preprocessing: try! JSONValue.parse(#"{"discretisation":{"bin_width":25},"mode":"3d"}"#),
+                  provenance: "unit test")
+    }
+
+    func testScoreWorkedByHand() throws {
+        let sig = makeSignature()
+        let scorer = try SignatureScorer(signature: sig, featureNames: ["ring.glcm.joint_max", "tumour.intensity.mean"],
+                                         settings: settings, source: "t")
+        // 0.5 + 2*(20-10)/5 - 1*(0.3-0.2)/0.1 + (-0.3) + (-0.1)
+        XCTAssertEqual(scorer.score(row: [0.3, 20], location: "liver", kvp: 139.8), 0.5 + 4 - 1 - 0.3 - 0.1, accuracy: 1e-12)
+        XCTAssertEqual(scorer.score(row: [0.2, 10], location: "lung", kvp: 120), 0.5, accuracy: 1e-12)
+        XCTAssertTrue(scorer.score(row: [0.2, 10], location: "lung", kvp: nil).isNaN, "kVp is needed")
+        XCTAssertTrue(scorer.score(row: [0.2, 10], location: "lung", kvp: 80).isNaN, "80 kV is no listed level")
+    }
+
+    func testRefusalListsEveryMissingFeatureAndPreprocessingDifference() {
+        var sig = makeSignature()
+        sig.terms.append(.init(feature: "ring.ngtdm.coarseness", coefficient: 1, mean: 0, sd: 1))
+        let other = try! JSONValue.parse(#"{"discretisation":{"kind":"fixed_bin_number","bin_count":32},"mode":"2d"}"#)
+        XCTAssertThrowsError(try SignatureScorer(signature: sig, featureNames: ["tumour.intensity.mean"],
+                                                 settings: other, source: "sig.json")) { error in
+            let e = error as! SignatureError
+            XCTAssertEqual(e.problems.count, 4, e.description)
+            let text = e.description
+            for needle in ["ring.glcm.joint_max", "ring.ngtdm.coarseness", "discretisation.bin_width", "mode"] {
+                XCTAssertTrue(text.contains(needle), "\(needle) not in\n\(text)")
+            }
+        }
+    }
+
+    func testFileRoundTripHashAndValidation() throws {
+        let dir = try SharedData.temporaryDirectory(for: self)
+        let url = dir.appendingPathComponent("s.json")
+        try JSONEncoder().encode(makeSignature()).write(to: url)
+        let (loaded, hash) = try Signature.load(url)
+        XCTAssertEqual(loaded, makeSignature())
+        XCTAssertEqual(hash.count, 16)
+        XCTAssertEqual(loaded.id, "test@1")
+
+        var bad = makeSignature()
+        bad.terms[0].sd = 0
+        bad.covariates.append(.init(name: "location", levels: ["pancreas": 1]))
+        bad.covariates.append(.init(name: "age"))
+        try JSONEncoder().encode(bad).write(to: url)
+        XCTAssertThrowsError(try Signature.load(url)) { error in
+            let e = error as! SignatureError
+            XCTAssertEqual(e.problems.count, 3, e.description)
+        }
+        try Data("{\"schema\": 1}".utf8).write(to: url)
+        XCTAssertThrowsError(try Signature.load(url)) { XCTAssertTrue("\($0)".contains("not a valid signature JSON")) }
+    }
+
+    func testFNVKnownValue() {
+        XCTAssertEqual(fnv1a64Hex(Data("a".utf8)), "af63dc4c8601ec8c")
+    }
+}
