@@ -53,6 +53,9 @@ let package = Package(
         .testTarget(name: "AggregationTests", dependencies: ["Aggregation"]),
 
         // [planning]
+        // Plans: lesion scores to radiotherapy categories (ablative SBRT, low-dose RT, no RT) under a policy.
+        .target(name: "Planning"),
+        .testTarget(name: "PlanningTests", dependencies: ["Planning"]),
 
         // [reporting]
 
