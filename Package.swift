@@ -58,6 +58,9 @@ let package = Package(
         .testTarget(name: "PlanningTests", dependencies: ["Planning"]),
 
         // [reporting]
+        // Reports: self-contained HTML for tumour boards (tables, inline SVG plots, provenance, disclaimer).
+        .target(name: "Reporting"),
+        .testTarget(name: "ReportingTests", dependencies: ["Reporting"]),
 
         // [synthesis]
 
