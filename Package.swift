@@ -21,6 +21,10 @@ let package = Package(
         .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5"),
         .target(name: "HDF5Support", dependencies: ["CHDF5"]),
         .testTarget(name: "HDF5SupportTests", dependencies: ["HDF5Support", "TestSupport"]),
+        // OpenBLAS + LAPACKE: dense matrix products, symmetric eigendecomposition, solves, inverse.
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas"),
+        .target(name: "LinearAlgebra", dependencies: ["COpenBLAS"]),
+        .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"]),
         // zlib: gzip/zlib streams and checksums (.nii.gz, NRRD gzip, PNG).
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib"),
         .target(name: "ZlibSupport", dependencies: ["CZlib"]),
