@@ -1,0 +1,243 @@
+import Foundation
+
+/// Grey level co-occurrence matrix features (IBSI 1, section 3.6, family `LFYI`).
+///
+/// A GLCM counts how often grey levels `i` and `j` occur in two ROI voxels a step `δ·m`
+/// apart along direction `m`, in both senses, so the matrix is symmetric. With `N_g` grey
+/// levels, `p_ij` the counts over their sum, marginal `p_i.` (= `p_.j`), mean `μ = Σ i p_i.`,
+/// diagonal probabilities `p_{i-j,k} = Σ p_ij [|i-j| = k]` and cross-diagonal
+/// `p_{i+j,k} = Σ p_ij [i+j = k]`, the features are those of `Feature`.
+///
+/// Matrices per direction: 4 in-plane directions per slice (2D), the same 4 summed over
+/// slices (2.5D), or all 13 directions of the volume (3D); `avg` averages the feature over the
+/// direction matrices (and slices), `comb` computes it on the merged matrix (per slice for 2D).
+public enum GLCM {
+    /// The IBSI 1 GLCM features; the raw value is the feature part of the IBSI tag.
+    public enum Feature: String, CaseIterable, Sendable {
+        /// Joint maximum (`GYBY`): `max_ij p_ij`.
+        case jointMaximum = "joint_max"
+        /// Joint average (`60VM`): `Σ_ij i p_ij`.
+        case jointAverage = "joint_avg"
+        /// Joint variance (`UR99`): `Σ_ij (i - μ)² p_ij`.
+        case jointVariance = "joint_var"
+        /// Joint entropy (`TU9B`): `-Σ_ij p_ij log2 p_ij`.
+        case jointEntropy = "joint_entr"
+        /// Difference average (`TF7R`): `Σ_k k p_{i-j,k}`.
+        case differenceAverage = "diff_avg"
+        /// Difference variance (`D3YU`): `Σ_k (k - μ_d)² p_{i-j,k}`, `μ_d` the difference average.
+        case differenceVariance = "diff_var"
+        /// Difference entropy (`NTRS`): `-Σ_k p_{i-j,k} log2 p_{i-j,k}`.
+        case differenceEntropy = "diff_entr"
+        /// Sum average (`ZGXS`): `Σ_k k p_{i+j,k}`, k = 2...2N_g.
+        case sumAverage = "sum_avg"
+        /// Sum variance (`OEEB`): `Σ_k (k - μ_s)² p_{i+j,k}`, `μ_s` the sum average.
+        case sumVariance = "sum_var"
+        /// Sum entropy (`P6QZ`): `-Σ_k p_{i+j,k} log2 p_{i+j,k}`.
+        case sumEntropy = "sum_entr"
+        /// Angular second moment, energy (`8ZQL`): `Σ_ij p_ij²`.
+        case angularSecondMoment = "energy"
+        /// Contrast (`ACUI`): `Σ_ij (i - j)² p_ij`.
+        case contrast = "contrast"
+        /// Dissimilarity (`8S9J`): `Σ_ij |i - j| p_ij`.
+        case dissimilarity = "dissimilarity"
+        /// Inverse difference (`IB1Z`): `Σ_ij p_ij / (1 + |i - j|)`.
+        case inverseDifference = "inv_diff"
+        /// Normalised inverse difference (`NDRX`): `Σ_ij p_ij / (1 + |i - j| / N_g)`.
+        case normalisedInverseDifference = "inv_diff_norm"
+        /// Inverse difference moment (`WF0Z`): `Σ_ij p_ij / (1 + (i - j)²)`.
+        case inverseDifferenceMoment = "inv_diff_mom"
+        /// Normalised inverse difference moment (`1QCO`): `Σ_ij p_ij / (1 + (i - j)² / N_g²)`.
+        case normalisedInverseDifferenceMoment = "inv_diff_mom_norm"
+        /// Inverse variance (`E8JP`): `2 Σ_{i<j} p_ij / (i - j)²`.
+        case inverseVariance = "inv_var"
+        /// Correlation (`NI2N`): `(Σ_ij i j p_ij - μ²) / σ²`, `σ²` the variance of `p_i.`.
+        case correlation = "corr"
+        /// Autocorrelation (`QWB0`): `Σ_ij i j p_ij`.
+        case autocorrelation = "auto_corr"
+        /// Cluster tendency (`DG8W`): `Σ_ij (i + j - 2μ)² p_ij`.
+        case clusterTendency = "clust_tend"
+        /// Cluster shade (`7NFM`): `Σ_ij (i + j - 2μ)³ p_ij`.
+        case clusterShade = "clust_shade"
+        /// Cluster prominence (`AE86`): `Σ_ij (i + j - 2μ)⁴ p_ij`.
+        case clusterProminence = "clust_prom"
+        /// First information correlation (`R8DG`): `(HXY - HXY1) / HX`, with joint entropy `HXY`,
+        /// marginal entropy `HX = -Σ p_i. log2 p_i.` and `HXY1 = -Σ_ij p_ij log2(p_i. p_.j)`.
+        case informationCorrelation1 = "info_corr1"
+        /// Second information correlation (`JN9H`): `sqrt(1 - exp(-2 (HXY2 - HXY)))`, with
+        /// `HXY2 = -Σ_ij p_i. p_.j log2(p_i. p_.j)`.
+        case informationCorrelation2 = "info_corr2"
+    }
+
+    /// GLCM features of `roi` for each requested aggregation, neighbours `distance` voxels apart
+    /// (Chebyshev). Features with no neighbouring pair of ROI voxels are NaN with a note.
+    public static func features(
+        _ roi: DiscretisedROI, aggregations: [TextureAggregation], distance: Int = 1
+    ) -> [FeatureValue] {
+        let wanted = TextureOutput.distinct(aggregations, singleMatrix: false)
+        guard !wanted.isEmpty else { return [] }
+        let grid = TextureGrid(roi)
+        let step = max(distance, 1)
+        let cellCount = (grid.greyLevels + 1) * (grid.greyLevels + 1)
+        let computed = DirectionalAggregation.compute(
+            wanted, grid: grid, step: step, featureCount: Feature.allCases.count,
+            zero: { _ in Counts(cells: [Int32](repeating: 0, count: cellCount)) },
+            count: { counts, direction, slices in count(grid, direction, slices: slices, into: &counts.cells) },
+            values: { values($0.cells, greyLevels: grid.greyLevels) })
+        var result: [FeatureValue] = []
+        for (aggregation, values) in zip(wanted, computed) {
+            let within = aggregation.singleMatrixSuffix == "3D" ? "the volume" : "any slice"
+            result += TextureOutput.values(
+                Feature.self, family: .glcm, suffix: aggregation.rawValue, values: values,
+                emptyReason: "no two ROI voxels are neighbours at distance \(step) in \(within) (e.g. a one-voxel ROI)")
+        }
+        return result
+    }
+
+    /// Asymmetric co-occurrence counts of one or more directions.
+    struct Counts: DirectionalMatrix {
+        var cells: [Int32]
+
+        mutating func add(_ other: Counts) {
+            for index in cells.indices { cells[index] += other.cells[index] }
+        }
+    }
+
+    /// Adds the co-occurrences along `offset` within `slices` to the (N_g+1)² asymmetric counts
+    /// `cells[a * (N_g+1) + b]`; row and column 0 collect pairs with a voxel outside the ROI.
+    static func count(_ grid: TextureGrid, _ offset: Offset3, slices: Range<Int>, into cells: inout [Int32]) {
+        let stride = grid.greyLevels + 1
+        let xs = TextureGrid.overlap(grid.nx, offset.dx)
+        let ys = TextureGrid.overlap(grid.ny, offset.dy)
+        let zs = TextureGrid.overlap(grid.nz, offset.dz).clamped(to: slices)
+        guard !xs.isEmpty, !ys.isEmpty, !zs.isEmpty else { return }
+        let shift = offset.linear(grid)
+        grid.levels.withUnsafeBufferPointer { levels in
+            cells.withUnsafeMutableBufferPointer { counts in
+                for z in zs {
+                    for y in ys {
+                        var index = (z * grid.ny + y) * grid.nx + xs.lowerBound
+                        for _ in xs {
+                            counts[Int(levels[index]) * stride + Int(levels[index + shift])] &+= 1
+                            index += 1
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The features of the symmetric GLCM `C + Cᵀ` of the asymmetric counts `cells`, in
+    /// `Feature.allCases` order; nil when there is no pair.
+    static func values(_ cells: [Int32], greyLevels ng: Int) -> [Double]? {
+        let stride = ng + 1
+        var pairs = 0
+        for i in 1...ng { for j in 1...ng { pairs += Int(cells[i * stride + j]) } }
+        guard pairs > 0 else { return nil }
+        let total = Double(2 * pairs)
+        var marginal = [Double](repeating: 0, count: stride)
+        var difference = [Double](repeating: 0, count: ng)
+        var sum = [Double](repeating: 0, count: 2 * ng + 1)
+        var jointMaximum = 0.0, jointEntropy = 0.0, energy = 0.0, autocorrelation = 0.0
+        cells.withUnsafeBufferPointer { c in
+            for i in 1...ng {
+                for j in 1...ng {
+                    let m = c[i * stride + j] + c[j * stride + i]
+                    guard m != 0 else { continue }
+                    let p = Double(m) / total
+                    if p > jointMaximum { jointMaximum = p }
+                    jointEntropy += entropyTerm(p)
+                    energy += p * p
+                    autocorrelation += Double(i * j) * p
+                    marginal[i] += p
+                    difference[abs(i - j)] += p
+                    sum[i + j] += p
+                }
+            }
+        }
+        var mean = 0.0, variance = 0.0, marginalEntropy = 0.0
+        for i in 1...ng { mean += Double(i) * marginal[i] }
+        for i in 1...ng where marginal[i] > 0 {
+            variance += (Double(i) - mean) * (Double(i) - mean) * marginal[i]
+            marginalEntropy += entropyTerm(marginal[i])
+        }
+
+        let g = Double(ng)
+        var differenceAverage = 0.0, differenceEntropy = 0.0, contrast = 0.0
+        var inverseDifference = 0.0, inverseDifferenceNorm = 0.0, inverseMoment = 0.0, inverseMomentNorm = 0.0
+        var inverseVariance = 0.0
+        for (k, p) in difference.enumerated() where p > 0 {
+            let d = Double(k)
+            differenceAverage += d * p
+            differenceEntropy += entropyTerm(p)
+            contrast += d * d * p
+            inverseDifference += p / (1 + d)
+            inverseDifferenceNorm += p / (1 + d / g)
+            inverseMoment += p / (1 + d * d)
+            inverseMomentNorm += p / (1 + d * d / (g * g))
+            if k > 0 { inverseVariance += p / (d * d) }
+        }
+        var differenceVariance = 0.0
+        for (k, p) in difference.enumerated() where p > 0 {
+            differenceVariance += (Double(k) - differenceAverage) * (Double(k) - differenceAverage) * p
+        }
+
+        var sumAverage = 0.0, sumEntropy = 0.0
+        for (k, p) in sum.enumerated() where p > 0 {
+            sumAverage += Double(k) * p
+            sumEntropy += entropyTerm(p)
+        }
+        var sumVariance = 0.0, tendency = 0.0, shade = 0.0, prominence = 0.0
+        for (k, p) in sum.enumerated() where p > 0 {
+            let s = Double(k) - sumAverage
+            sumVariance += s * s * p
+            let c = Double(k) - 2 * mean
+            tendency += c * c * p
+            shade += c * c * c * p
+            prominence += c * c * c * c * p
+        }
+
+        // For a symmetric matrix HXY1 = HXY2 = 2 HX.
+        let hxy1 = 2 * marginalEntropy
+        return Feature.allCases.map { feature in
+            switch feature {
+            case .jointMaximum: return jointMaximum
+            case .jointAverage: return mean
+            case .jointVariance: return variance
+            case .jointEntropy: return jointEntropy
+            case .differenceAverage: return differenceAverage
+            case .differenceVariance: return differenceVariance
+            case .differenceEntropy: return differenceEntropy
+            case .sumAverage: return sumAverage
+            case .sumVariance: return sumVariance
+            case .sumEntropy: return sumEntropy
+            case .angularSecondMoment: return energy
+            case .contrast: return contrast
+            case .dissimilarity: return differenceAverage
+            case .inverseDifference: return inverseDifference
+            case .normalisedInverseDifference: return inverseDifferenceNorm
+            case .inverseDifferenceMoment: return inverseMoment
+            case .normalisedInverseDifferenceMoment: return inverseMomentNorm
+            case .inverseVariance: return inverseVariance
+            case .correlation: return variance > 0 ? (autocorrelation - mean * mean) / variance : .nan
+            case .autocorrelation: return autocorrelation
+            case .clusterTendency: return tendency
+            case .clusterShade: return shade
+            case .clusterProminence: return prominence
+            case .informationCorrelation1:
+                return marginalEntropy > 0 ? (jointEntropy - hxy1) / marginalEntropy : .nan
+            case .informationCorrelation2:
+                return (max(0, 1 - exp(-2 * (hxy1 - jointEntropy)))).squareRoot()
+            }
+        }
+    }
+}
+
+extension GLCM.Feature: TextureFeatureName {
+    var undefinedReason: String {
+        switch self {
+        case .correlation: return "undefined: a single grey level co-occurs (zero variance)"
+        case .informationCorrelation1: return "undefined: a single grey level co-occurs (zero marginal entropy)"
+        default: return "undefined for this matrix"
+        }
+    }
+}

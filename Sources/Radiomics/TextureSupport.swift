@@ -1,0 +1,434 @@
+import Foundation
+
+// Machinery shared by the six texture families: the grid they read, neighbour offsets,
+// matrices of counts per grey level, feature averaging and the naming of results.
+
+/// The discretised grid as the texture families read it.
+///
+/// `greyLevels` (Ng) is the ROI's bin count, raised to the highest level present should a
+/// caller pass a smaller one, so that every level indexes a matrix row.
+struct TextureGrid {
+    let nx: Int
+    let ny: Int
+    let nz: Int
+    let levels: [Int32]
+    let greyLevels: Int
+    let voxelCount: Int
+
+    init(_ roi: DiscretisedROI) {
+        nx = roi.size.nx
+        ny = roi.size.ny
+        nz = roi.size.nz
+        levels = roi.levels
+        var highest: Int32 = 0
+        var count = 0
+        for level in roi.levels where level > 0 {
+            count += 1
+            if level > highest { highest = level }
+        }
+        greyLevels = max(roi.binCount, Int(highest), 1)
+        voxelCount = count
+    }
+
+    var sliceSize: Int { nx * ny }
+
+    /// ROI voxels in slice `z`.
+    func voxelCount(slice z: Int) -> Int {
+        var count = 0
+        let base = z * sliceSize
+        for index in base..<(base + sliceSize) where levels[index] > 0 { count += 1 }
+        return count
+    }
+
+    /// Whether the voxel `(x, y, z) + offset` lies inside the grid.
+    @inline(__always)
+    func contains(_ x: Int, _ y: Int, _ z: Int) -> Bool {
+        x >= 0 && x < nx && y >= 0 && y < ny && z >= 0 && z < nz
+    }
+
+    /// The range of `c` for which both `c` and `c + d` lie in `0..<n`.
+    @inline(__always)
+    static func overlap(_ n: Int, _ d: Int) -> Range<Int> {
+        let lower = max(0, -d)
+        let upper = min(n, n - d)
+        return lower < upper ? lower..<upper : 0..<0
+    }
+}
+
+/// A step from a voxel to a neighbour, in voxels.
+struct Offset3: Hashable {
+    let dx: Int
+    let dy: Int
+    let dz: Int
+
+    init(_ dx: Int, _ dy: Int, _ dz: Int) { self.dx = dx; self.dy = dy; self.dz = dz }
+
+    func scaled(_ factor: Int) -> Offset3 { Offset3(dx * factor, dy * factor, dz * factor) }
+
+    func linear(_ grid: TextureGrid) -> Int { (dz * grid.ny + dy) * grid.nx + dx }
+
+    /// The 4 in-plane directions of IBSI 1 (one of each opposite pair).
+    static let planarDirections = [Offset3(1, 0, 0), Offset3(1, 1, 0), Offset3(0, 1, 0), Offset3(-1, 1, 0)]
+
+    /// The 9 further directions that complete the 13 of a 3D neighbourhood.
+    static let throughPlaneDirections = [
+        Offset3(0, 0, 1), Offset3(0, 1, 1), Offset3(0, -1, 1), Offset3(1, 0, 1), Offset3(-1, 0, 1),
+        Offset3(1, 1, 1), Offset3(1, -1, 1), Offset3(-1, 1, 1), Offset3(-1, -1, 1),
+    ]
+
+    /// One offset of each opposite pair within Chebyshev distance `radius`, in-plane first.
+    static func halfNeighbourhood(radius: Int, planar: Bool) -> [Offset3] {
+        var result: [Offset3] = []
+        for dz in 0...(planar ? 0 : radius) {
+            for dy in -radius...radius {
+                for dx in -radius...radius {
+                    let positive = dz > 0 || dy > 0 || (dy == 0 && dx > 0)
+                    if positive { result.append(Offset3(dx, dy, dz)) }
+                }
+            }
+        }
+        return result
+    }
+}
+
+/// The features of one family, named by the feature part of their IBSI tags.
+protocol TextureFeatureName: CaseIterable, RawRepresentable where RawValue == String, AllCases == [Self] {
+    /// Why the feature can be NaN although its matrix is not empty.
+    var undefinedReason: String { get }
+}
+
+/// Element-wise mean of feature vectors that skips undefined (NaN) entries.
+///
+/// IBSI averages a feature over the slices or directions whose matrices define it;
+/// a slice without neighbouring pairs, say, does not drag the mean towards zero.
+struct FeatureMean {
+    private var sums: [Double]
+    private var counts: [Int]
+
+    init(count: Int) {
+        sums = [Double](repeating: 0, count: count)
+        counts = [Int](repeating: 0, count: count)
+    }
+
+    mutating func add(_ values: [Double]?) {
+        guard let values else { return }
+        for (index, value) in values.enumerated() where !value.isNaN {
+            sums[index] += value
+            counts[index] += 1
+        }
+    }
+
+    /// The means, or nil when no vector was added.
+    var mean: [Double]? {
+        guard counts.contains(where: { $0 > 0 }) else { return nil }
+        return zip(sums, counts).map { $1 > 0 ? $0 / Double($1) : .nan }
+    }
+}
+
+enum TextureOutput {
+    /// The aggregations to compute, each once: for single-matrix families, `avg` and `comb`
+    /// of one dimensionality are the same computation.
+    static func distinct(_ aggregations: [TextureAggregation], singleMatrix: Bool) -> [TextureAggregation] {
+        var seen = Set<String>()
+        var result: [TextureAggregation] = []
+        for aggregation in aggregations {
+            let key = singleMatrix ? aggregation.singleMatrixSuffix : aggregation.rawValue
+            if seen.insert(key).inserted { result.append(aggregation) }
+        }
+        return result
+    }
+
+    /// Feature values for one aggregation, with a note on every NaN.
+    ///
+    /// - Parameters:
+    ///   - values: one value per feature in `Name.allCases` order, or nil when the ROI gave no matrix.
+    ///   - emptyReason: why there is no matrix (used when `values` is nil).
+    static func values<Name: TextureFeatureName>(
+        _ names: Name.Type, family: FeatureFamily, suffix: String, values: [Double]?, emptyReason: String
+    ) -> [FeatureValue] {
+        Name.allCases.enumerated().map { index, name in
+            let value = values?[index] ?? .nan
+            let note: String? = value.isNaN ? (values == nil ? emptyReason : name.undefinedReason) : nil
+            return FeatureValue(
+                family: family, name: name.rawValue,
+                ibsiTag: "\(family.ibsiPrefix)_\(name.rawValue)_\(suffix)", value: value, note: note)
+        }
+    }
+}
+
+/// `-p log2 p`, 0 for `p = 0`.
+@inline(__always)
+func entropyTerm(_ p: Double) -> Double { p > 0 ? -p * log2(p) : 0 }
+
+/// A count matrix with one row per grey level and one column per observed value of a second
+/// quantity (run length, zone size, zone distance or dependence count), as used by GLRLM,
+/// GLSZM, GLDZM and NGLDM.
+///
+/// Only the observed values get a column, so a huge zone costs one column, not a row of
+/// the length of its size.
+struct LevelMatrix {
+    let greyLevels: Int
+    /// The second quantity of each column, increasing.
+    let columnValues: [Int]
+    /// Counts, row-major: `counts[(level - 1) * columnValues.count + column]`.
+    var counts: [Int32]
+    /// Voxels behind the matrix (summed when matrices are merged): the `N_v` of the percentages.
+    var voxelCount: Int
+
+    /// A zero matrix with the columns `1...maxValue`.
+    init(greyLevels: Int, maxValue: Int, voxelCount: Int) {
+        self.greyLevels = greyLevels
+        columnValues = Array(1...max(maxValue, 1))
+        counts = [Int32](repeating: 0, count: greyLevels * columnValues.count)
+        self.voxelCount = voxelCount
+    }
+
+    /// The matrix of items `range` of `levels` and `values` (level > 0, value >= 1 each).
+    init(greyLevels: Int, levels: [Int32], values: [Int32], range: Range<Int>, voxelCount: Int) {
+        self.greyLevels = greyLevels
+        self.voxelCount = voxelCount
+        var maxValue: Int32 = 0
+        for item in range where values[item] > maxValue { maxValue = values[item] }
+        var column = [Int32](repeating: -1, count: Int(maxValue) + 1)
+        for item in range { column[Int(values[item])] = 0 }
+        var observed: [Int] = []
+        for value in 0...Int(maxValue) where column[value] == 0 {
+            column[value] = Int32(observed.count)
+            observed.append(value)
+        }
+        columnValues = observed
+        let width = observed.count
+        var counts = [Int32](repeating: 0, count: greyLevels * width)
+        for item in range {
+            counts[(Int(levels[item]) - 1) * width + Int(column[Int(values[item])])] += 1
+        }
+        self.counts = counts
+    }
+
+    /// Adds another matrix with the same columns.
+    mutating func add(_ other: LevelMatrix) {
+        precondition(other.columnValues == columnValues, "merged matrices must share their columns")
+        for index in counts.indices { counts[index] += other.counts[index] }
+        voxelCount += other.voxelCount
+    }
+}
+
+/// The sums from which the GLRLM, GLSZM, GLDZM and NGLDM features follow.
+///
+/// With counts `c_ij` for grey level `i` and second quantity `j`, `N_s = Σ c_ij`,
+/// `p_ij = c_ij / N_s` and marginals `c_i.`, `c_.j`; every emphasis below is already divided by `N_s`.
+struct LevelMatrixStatistics {
+    /// `N_s`.
+    var total = 0.0
+    /// `N_v`.
+    var voxelCount = 0.0
+    /// `Σ c_.j / j²`, `Σ j² c_.j`, `Σ c_i. / i²`, `Σ i² c_i.` over `N_s`.
+    var smallEmphasis = 0.0, largeEmphasis = 0.0, lowGreyEmphasis = 0.0, highGreyEmphasis = 0.0
+    /// `Σ c_ij / (i² j²)`, `Σ i² c_ij / j²`, `Σ j² c_ij / i²`, `Σ i² j² c_ij` over `N_s`.
+    var smallLowGrey = 0.0, smallHighGrey = 0.0, largeLowGrey = 0.0, largeHighGrey = 0.0
+    /// `Σ_i c_i.² / N_s` and `Σ_j c_.j² / N_s`.
+    var greyNonUniformity = 0.0, secondNonUniformity = 0.0
+    /// Variances of `i` and of `j` under `p_ij`.
+    var greyVariance = 0.0, secondVariance = 0.0
+    /// `-Σ p_ij log2 p_ij` and `Σ p_ij²`.
+    var entropy = 0.0, energy = 0.0
+
+    /// Nil for an empty matrix.
+    init?(_ matrix: LevelMatrix) {
+        let width = matrix.columnValues.count
+        let js = matrix.columnValues.map(Double.init)
+        var columnSums = [Double](repeating: 0, count: width)
+        var rowSums = [Double](repeating: 0, count: matrix.greyLevels)
+        var total = 0.0
+        matrix.counts.withUnsafeBufferPointer { counts in
+            for row in 0..<matrix.greyLevels {
+                let i = Double(row + 1), i2 = i * i
+                var rowSum = 0.0, rowSmall = 0.0, rowLarge = 0.0
+                for column in 0..<width {
+                    let c = counts[row * width + column]
+                    guard c != 0 else { continue }
+                    let count = Double(c), j = js[column], j2 = j * j
+                    rowSum += count
+                    rowSmall += count / j2
+                    rowLarge += count * j2
+                    columnSums[column] += count
+                }
+                guard rowSum > 0 else { continue }
+                rowSums[row] = rowSum
+                total += rowSum
+                smallLowGrey += rowSmall / i2
+                smallHighGrey += rowSmall * i2
+                largeLowGrey += rowLarge / i2
+                largeHighGrey += rowLarge * i2
+                lowGreyEmphasis += rowSum / i2
+                highGreyEmphasis += rowSum * i2
+            }
+            guard total > 0 else { return }
+            for row in 0..<matrix.greyLevels where rowSums[row] > 0 {
+                for column in 0..<width {
+                    let c = counts[row * width + column]
+                    guard c != 0 else { continue }
+                    let p = Double(c) / total
+                    entropy += entropyTerm(p)
+                    energy += p * p
+                }
+            }
+        }
+        guard total > 0 else { return nil }
+        self.total = total
+        voxelCount = Double(matrix.voxelCount)
+        for (column, sum) in columnSums.enumerated() where sum > 0 {
+            let j2 = js[column] * js[column]
+            smallEmphasis += sum / j2
+            largeEmphasis += sum * j2
+            secondNonUniformity += sum * sum
+        }
+        greyNonUniformity = rowSums.reduce(0) { $0 + $1 * $1 }
+        for name in [\Self.smallEmphasis, \.largeEmphasis, \.lowGreyEmphasis, \.highGreyEmphasis,
+                     \.smallLowGrey, \.smallHighGrey, \.largeLowGrey, \.largeHighGrey,
+                     \.greyNonUniformity, \.secondNonUniformity] {
+            self[keyPath: name] /= total
+        }
+        greyVariance = Self.variance(values: (1...matrix.greyLevels).map(Double.init), weights: rowSums, total: total)
+        secondVariance = Self.variance(values: js, weights: columnSums, total: total)
+    }
+
+    private static func variance(values: [Double], weights: [Double], total: Double) -> Double {
+        var mean = 0.0
+        for (value, weight) in zip(values, weights) { mean += value * weight / total }
+        var variance = 0.0
+        for (value, weight) in zip(values, weights) { variance += (value - mean) * (value - mean) * weight / total }
+        return variance
+    }
+}
+
+/// A per-direction texture matrix (GLCM or GLRLM) that can be merged with another.
+protocol DirectionalMatrix {
+    mutating func add(_ other: Self)
+}
+
+extension LevelMatrix: DirectionalMatrix {}
+
+/// The five IBSI ways of turning per-direction matrices into one value (GLCM, GLRLM).
+enum DirectionalAggregation {
+    /// Feature vectors for each of `wanted`, in order (nil where no matrix had any entry).
+    ///
+    /// - Parameters:
+    ///   - zero: an empty matrix standing for `voxelCount` ROI voxels.
+    ///   - count: adds the entries along a direction within a range of slices.
+    ///   - values: the features of one matrix, nil when it is empty.
+    static func compute<Matrix: DirectionalMatrix>(
+        _ wanted: [TextureAggregation], grid: TextureGrid, step: Int, featureCount: Int,
+        zero: (_ voxelCount: Int) -> Matrix,
+        count: (inout Matrix, Offset3, Range<Int>) -> Void,
+        values: (Matrix) -> [Double]?
+    ) -> [[Double]?] {
+        let needsSlices = wanted.contains { $0 == .slice2DAverage || $0 == .slice2DMerged }
+        let needsVolume = wanted.contains { $0 != .slice2DAverage && $0 != .slice2DMerged }
+        let needs3D = wanted.contains { $0 == .volume3DAverage || $0 == .volume3DMerged }
+        let planarDirections = Offset3.planarDirections.map { $0.scaled(step) }
+
+        // In-plane matrices per direction summed over slices: 2.5D, and 4 of the 13 in 3D.
+        var planar = [Matrix](repeating: zero(0), count: planarDirections.count)
+        var sliceAverage = FeatureMean(count: featureCount)
+        var sliceMerged = FeatureMean(count: featureCount)
+        if needsSlices {
+            for z in 0..<grid.nz {
+                let voxels = grid.voxelCount(slice: z)
+                guard voxels > 0 else { continue }
+                var merged = zero(0)
+                for (d, direction) in planarDirections.enumerated() {
+                    var slice = zero(voxels)
+                    count(&slice, direction, z..<(z + 1))
+                    sliceAverage.add(values(slice))
+                    merged.add(slice)
+                    planar[d].add(slice)
+                }
+                sliceMerged.add(values(merged))
+            }
+        } else if needsVolume {
+            for (d, direction) in planarDirections.enumerated() {
+                planar[d] = zero(grid.voxelCount)
+                count(&planar[d], direction, 0..<grid.nz)
+            }
+        }
+        var throughPlane: [Matrix] = []
+        if needs3D {
+            throughPlane = Offset3.throughPlaneDirections.map { direction in
+                var matrix = zero(grid.voxelCount)
+                count(&matrix, direction.scaled(step), 0..<grid.nz)
+                return matrix
+            }
+        }
+
+        func averaged(_ matrices: [Matrix]) -> [Double]? {
+            var mean = FeatureMean(count: featureCount)
+            for matrix in matrices { mean.add(values(matrix)) }
+            return mean.mean
+        }
+        func merged(_ matrices: [Matrix]) -> [Double]? {
+            var sum = zero(0)
+            for matrix in matrices { sum.add(matrix) }
+            return values(sum)
+        }
+        return wanted.map { aggregation in
+            switch aggregation {
+            case .slice2DAverage: return sliceAverage.mean
+            case .slice2DMerged: return sliceMerged.mean
+            case .volume2_5DAverage: return averaged(planar)
+            case .volume2_5DMerged: return merged(planar)
+            case .volume3DAverage: return averaged(planar + throughPlane)
+            case .volume3DMerged: return merged(planar + throughPlane)
+            }
+        }
+    }
+}
+
+extension LevelMatrixStatistics {
+    /// The quantities the GLRLM, GLSZM, GLDZM and NGLDM features are made of; "second" is the
+    /// matrix's column quantity (run length, zone size, zone distance or dependence count).
+    enum Quantity {
+        case smallEmphasis, largeEmphasis, lowGreyEmphasis, highGreyEmphasis
+        case smallLowGrey, smallHighGrey, largeLowGrey, largeHighGrey
+        case greyNonUniformity, greyNonUniformityNormalised
+        case secondNonUniformity, secondNonUniformityNormalised
+        case percentage, greyVariance, secondVariance, entropy, energy
+    }
+
+    func value(_ quantity: Quantity) -> Double {
+        switch quantity {
+        case .smallEmphasis: return smallEmphasis
+        case .largeEmphasis: return largeEmphasis
+        case .lowGreyEmphasis: return lowGreyEmphasis
+        case .highGreyEmphasis: return highGreyEmphasis
+        case .smallLowGrey: return smallLowGrey
+        case .smallHighGrey: return smallHighGrey
+        case .largeLowGrey: return largeLowGrey
+        case .largeHighGrey: return largeHighGrey
+        case .greyNonUniformity: return greyNonUniformity
+        case .greyNonUniformityNormalised: return greyNonUniformity / total
+        case .secondNonUniformity: return secondNonUniformity
+        case .secondNonUniformityNormalised: return secondNonUniformity / total
+        case .percentage: return voxelCount > 0 ? total / voxelCount : .nan
+        case .greyVariance: return greyVariance
+        case .secondVariance: return secondVariance
+        case .entropy: return entropy
+        case .energy: return energy
+        }
+    }
+}
+
+/// A feature of a grey level × second-quantity matrix (GLRLM, GLSZM, GLDZM, NGLDM).
+protocol LevelMatrixFeature: TextureFeatureName {
+    var quantity: LevelMatrixStatistics.Quantity { get }
+}
+
+extension LevelMatrixFeature {
+    var undefinedReason: String { "undefined for this matrix" }
+
+    /// The features of `matrix` in `allCases` order; nil when it is empty.
+    static func values(_ matrix: LevelMatrix) -> [Double]? {
+        guard let statistics = LevelMatrixStatistics(matrix) else { return nil }
+        return allCases.map { statistics.value($0.quantity) }
+    }
+}

@@ -1,0 +1,20 @@
+import Radiomics
+import XCTest
+
+/// Every texture tag of the IBSI 1 digital phantom: value rounded to three significant
+/// digits, within the reference tolerance.
+final class TextureConformanceTests: XCTestCase {
+    private func check(_ family: FeatureFamily, _ compute: (DiscretisedROI) -> [FeatureValue]) throws {
+        let roi = try TexturePhantom.roi()
+        let failures = try TexturePhantom.mismatches(family, computed: compute(roi))
+        XCTAssert(failures.isEmpty, "\(family.rawValue) mismatches:\n" + failures.joined(separator: "\n"))
+    }
+
+    func testGLCMOnDigitalPhantom() throws {
+        try check(.glcm) { GLCM.features($0, aggregations: TextureAggregation.allCases) }
+    }
+
+    func testGLRLMOnDigitalPhantom() throws {
+        try check(.glrlm) { GLRLM.features($0, aggregations: TextureAggregation.allCases) }
+    }
+}
