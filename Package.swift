@@ -34,6 +34,9 @@ let package = Package(
         .target(name: "ImagingCore"),
         .testTarget(name: "ImagingCoreTests", dependencies: ["ImagingCore"]),
         // [imageio]
+        // Image files: NIfTI-1 and NRRD, geometry in LPS as ITK/SimpleITK report it.
+        .target(name: "ImageIO", dependencies: ["ImagingCore", "ZlibSupport"]),
+        .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "TestSupport"]),
 
         // [dicom]
 
