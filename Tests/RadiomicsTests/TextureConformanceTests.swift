@@ -17,4 +17,20 @@ final class TextureConformanceTests: XCTestCase {
     func testGLRLMOnDigitalPhantom() throws {
         try check(.glrlm) { GLRLM.features($0, aggregations: TextureAggregation.allCases) }
     }
+
+    func testGLSZMOnDigitalPhantom() throws {
+        try check(.glszm) { GLSZM.features($0, aggregations: TextureAggregation.allCases) }
+    }
+
+    func testGLDZMOnDigitalPhantom() throws {
+        try check(.gldzm) { GLDZM.features($0, morphologicalMask: nil, aggregations: TextureAggregation.allCases) }
+    }
+
+    func testNGTDMOnDigitalPhantom() throws {
+        try check(.ngtdm) { NGTDM.features($0, aggregations: TextureAggregation.allCases) }
+    }
+
+    func testNGLDMOnDigitalPhantom() throws {
+        try check(.ngldm) { NGLDM.features($0, aggregations: TextureAggregation.allCases) }
+    }
 }

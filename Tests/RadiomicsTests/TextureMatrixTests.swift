@@ -147,9 +147,158 @@ final class TextureMatrixTests: XCTestCase {
     func testEmptyROIGivesNotesNotCrashes() {
         let empty = Self.roi([[[0, 0], [0, 0]]], binCount: 3)
         for features in [GLCM.features(empty, aggregations: TextureAggregation.allCases),
-                         GLRLM.features(empty, aggregations: TextureAggregation.allCases)] {
+                         GLRLM.features(empty, aggregations: TextureAggregation.allCases),
+                         GLSZM.features(empty, aggregations: TextureAggregation.allCases),
+                         GLDZM.features(empty, morphologicalMask: nil, aggregations: TextureAggregation.allCases),
+                         NGTDM.features(empty, aggregations: TextureAggregation.allCases),
+                         NGLDM.features(empty, aggregations: TextureAggregation.allCases)] {
             XCTAssertFalse(features.isEmpty)
             XCTAssertTrue(features.allSatisfy { $0.value.isNaN && $0.note != nil })
         }
+    }
+
+    // MARK: GLSZM
+
+    func testZonesByHand() throws {
+        // 8-connected zones: level 1 of size 3, level 2 of size 4, level 3 of size 1.
+        let zones = GreyLevelZones(TextureGrid(Self.small), planar: true)
+        XCTAssertEqual(zones.level, [1, 2, 3])
+        XCTAssertEqual(zones.size, [3, 4, 1])
+        let features = GLSZM.features(Self.small, aggregations: TextureAggregation.allCases)
+        XCTAssertEqual(features.count, 3 * GLSZM.Feature.allCases.count, "avg and comb share one single-matrix tag")
+        XCTAssertEqual(Set(features.map(\.ibsiTag)).count, features.count)
+        XCTAssertEqual(try XCTUnwrap(Self.value(features, "szm_sze_2D")).value, (1.0 / 9 + 1.0 / 16 + 1) / 3, accuracy: 1e-12)
+        XCTAssertEqual(try XCTUnwrap(Self.value(features, "szm_lze_2_5D")).value, 26.0 / 3, accuracy: 1e-12)
+        XCTAssertEqual(try XCTUnwrap(Self.value(features, "szm_z_perc_3D")).value, 3.0 / 8, accuracy: 1e-12)
+        XCTAssertEqual(try XCTUnwrap(Self.value(features, "szm_zs_var_3D")).value, 42.0 / 27, accuracy: 1e-12)
+    }
+
+    func testZonesLinkDiagonallyAndAcrossSlicesOnlyIn3D() {
+        XCTAssertEqual(GreyLevelZones(TextureGrid(Self.roi([[[1, 2], [2, 1]]])), planar: true).size, [2, 2])
+        let corners = TextureGrid(Self.roi([[[1, 0], [0, 0]], [[0, 0], [0, 1]]]))
+        XCTAssertEqual(GreyLevelZones(corners, planar: true).size, [1, 1])
+        XCTAssertEqual(GreyLevelZones(corners, planar: true).sliceStart, [0, 1, 2])
+        XCTAssertEqual(GreyLevelZones(corners, planar: false).size, [2])
+    }
+
+    func testZonesOfLongSnakeMergeIntoOne() {
+        // A U-shaped zone whose arms meet only at the bottom: union-find must join them.
+        let grid = TextureGrid(Self.roi([[[1, 0, 1], [1, 0, 1], [1, 1, 1]]]))
+        XCTAssertEqual(GreyLevelZones(grid, planar: true).size, [7])
+    }
+
+    // MARK: GLDZM
+
+    func testBorderDistanceIsManhattanNotChebyshev() {
+        // A 3x3 block in a 5x5 slice with one corner punched out: the centre's nearest exit is
+        // diagonal, 1 step under Chebyshev but 2 under the IBSI (4-connected) definition.
+        var rows = [[Int32]](repeating: [0, 0, 0, 0, 0], count: 5)
+        for y in 1...3 { for x in 1...3 { rows[y][x] = 1 } }
+        rows[1][1] = 0
+        let grid = TextureGrid(Self.roi([rows]))
+        let distance = BorderDistance.map(grid, inside: { grid.levels[$0] > 0 }, planar: true)
+        XCTAssertEqual(distance[2 * 5 + 2], 2)
+        XCTAssertEqual(distance[1 * 5 + 2], 1)
+        XCTAssertEqual(distance[0], 0)
+    }
+
+    func testBorderDistanceIn3DUsesFaceNeighboursAndTheGridEdge() {
+        let cube = TextureGrid(Self.roi([[[1, 1, 1], [1, 1, 1], [1, 1, 1]],
+                                         [[1, 1, 1], [1, 1, 1], [1, 1, 1]],
+                                         [[1, 1, 1], [1, 1, 1], [1, 1, 1]]]))
+        let volume = BorderDistance.map(cube, inside: { cube.levels[$0] > 0 }, planar: false)
+        XCTAssertEqual(volume[13], 2)
+        XCTAssertEqual(volume.filter { $0 == 1 }.count, 26)
+        let slices = BorderDistance.map(cube, inside: { cube.levels[$0] > 0 }, planar: true)
+        XCTAssertEqual(slices.filter { $0 == 2 }.count, 3, "the centre of each slice")
+    }
+
+    func testZoneDistancesByHand() throws {
+        // 5x5 of level 1 with a level 2 centre: distances 1 (zone of level 1) and 3.
+        var rows = [[Int32]](repeating: [1, 1, 1, 1, 1], count: 5)
+        rows[2][2] = 2
+        let features = GLDZM.features(Self.roi([rows]), morphologicalMask: nil, aggregations: [.slice2DAverage])
+        XCTAssertEqual(try XCTUnwrap(Self.value(features, "dzm_sde_2D")).value, (1 + 1.0 / 9) / 2, accuracy: 1e-12)
+        XCTAssertEqual(try XCTUnwrap(Self.value(features, "dzm_lde_2D")).value, 5, accuracy: 1e-12)
+        XCTAssertEqual(try XCTUnwrap(Self.value(features, "dzm_zd_var_2D")).value, 1, accuracy: 1e-12)
+    }
+
+    func testDistancesComeFromTheMorphologicalMask() throws {
+        // Intensity ROI: the inner 3x3 of a 5x5 slice; morphological mask: the whole slice.
+        var rows = [[Int32]](repeating: [0, 0, 0, 0, 0], count: 5)
+        for y in 1...3 { for x in 1...3 { rows[y][x] = 1 } }
+        let roi = Self.roi([rows])
+        let own = GLDZM.features(roi, morphologicalMask: nil, aggregations: [.slice2DMerged])
+        let wide = GLDZM.features(roi, morphologicalMask: [Bool](repeating: true, count: 25), aggregations: [.slice2DMerged])
+        XCTAssertEqual(try XCTUnwrap(Self.value(own, "dzm_lde_2D")).value, 1)
+        XCTAssertEqual(try XCTUnwrap(Self.value(wide, "dzm_lde_2D")).value, 4)
+        XCTAssertEqual(try XCTUnwrap(Self.value(wide, "dzm_z_perc_2D")).value, 1.0 / 9, accuracy: 1e-12)
+    }
+
+    // MARK: NGTDM
+
+    func testNeighbourhoodDifferencesByHand() throws {
+        // s_1 = 1/3 + 3/5 + 1/2, s_2 = 1/3 + 2/7, s_3 = 1; n = 3, 4, 1 (in-plane, ROI neighbours only).
+        let s = [43.0 / 30, 13.0 / 21, 1], p = [3.0 / 8, 4.0 / 8, 1.0 / 8]
+        let features = NGTDM.features(Self.small, aggregations: [.slice2DAverage, .volume3DMerged])
+        let coarseness = 1 / zip(p, s).reduce(0) { $0 + $1.0 * $1.1 }
+        XCTAssertEqual(try XCTUnwrap(Self.value(features, "ngt_coarseness_2D")).value, coarseness, accuracy: 1e-12)
+        XCTAssertEqual(try XCTUnwrap(Self.value(features, "ngt_coarseness_3D")).value, coarseness, accuracy: 1e-12)
+        let strength = 2 * ((p[0] + p[1]) + (p[0] + p[2]) * 4 + (p[1] + p[2])) / s.reduce(0, +)
+        XCTAssertEqual(try XCTUnwrap(Self.value(features, "ngt_strength_2D")).value, strength, accuracy: 1e-12)
+        let contrast = 2 * (p[0] * p[1] + p[0] * p[2] * 4 + p[1] * p[2]) / 6 * s.reduce(0, +) / 8
+        XCTAssertEqual(try XCTUnwrap(Self.value(features, "ngt_contrast_2D")).value, contrast, accuracy: 1e-12)
+    }
+
+    func testNGTDMOfOneVoxelIsNaNAndOfOneLevelIsDefined() throws {
+        for feature in NGTDM.features(Self.oneVoxel, aggregations: TextureAggregation.allCases) {
+            XCTAssertTrue(feature.value.isNaN, feature.ibsiTag)
+            XCTAssertNotNil(feature.note, feature.ibsiTag)
+        }
+        let flat = NGTDM.features(Self.singleLevel, aggregations: TextureAggregation.allCases)
+        XCTAssertEqual(flat.count, 3 * NGTDM.Feature.allCases.count)
+        for feature in flat {
+            XCTAssertEqual(feature.value, feature.name == "coarseness" ? 1e6 : 0, feature.ibsiTag)
+            XCTAssertNil(feature.note)
+        }
+    }
+
+    // MARK: NGLDM
+
+    func testDependencesByHand() throws {
+        // Dependence counts j (1 + equal 8-neighbours): level 1: 3,3,3; level 2: 3,4,4,3; level 3: 1.
+        let features = NGLDM.features(Self.small, aggregations: [.slice2DMerged])
+        XCTAssertEqual(try XCTUnwrap(Self.value(features, "ngl_lde_2D")).value, (1 + 5.0 / 9 + 2.0 / 16) / 8, accuracy: 1e-12)
+        XCTAssertEqual(try XCTUnwrap(Self.value(features, "ngl_hde_2D")).value, 78.0 / 8, accuracy: 1e-12)
+        XCTAssertEqual(try XCTUnwrap(Self.value(features, "ngl_dc_energy_2D")).value, 18.0 / 64, accuracy: 1e-12)
+        XCTAssertEqual(try XCTUnwrap(Self.value(features, "ngl_dc_perc_2D")).value, 1)
+        // With coarseness 1, levels 1-2 and 2-3 depend on each other as well.
+        let coarse = NGLDM.features(Self.small, aggregations: [.slice2DMerged], coarseness: 1)
+        XCTAssertGreaterThan(try XCTUnwrap(Self.value(coarse, "ngl_hde_2D")).value, 78.0 / 8)
+    }
+
+    func testDependencesCountThroughPlaneNeighboursIn3D() {
+        let grid = TextureGrid(Self.roi([[[1, 1], [1, 1]], [[1, 1], [1, 1]]]))
+        let planar = NGLDM.dependences(grid, offsets: Offset3.halfNeighbourhood(radius: 1, planar: true), alpha: 0, start: nil)
+        XCTAssertEqual(planar, [Int32](repeating: 4, count: 8))
+        let volume = NGLDM.dependences(grid, offsets: Offset3.halfNeighbourhood(radius: 1, planar: false).filter { $0.dz > 0 },
+                                       alpha: 0, start: planar)
+        XCTAssertEqual(volume, [Int32](repeating: 8, count: 8))
+    }
+
+    func testZoneAndDependenceFamiliesOfOneVoxelAndOneLevelAreDefined() throws {
+        for roi in [Self.oneVoxel, Self.singleLevel] {
+            let all = GLSZM.features(roi, aggregations: TextureAggregation.allCases)
+                + GLDZM.features(roi, morphologicalMask: nil, aggregations: TextureAggregation.allCases)
+                + NGLDM.features(roi, aggregations: TextureAggregation.allCases)
+            XCTAssertEqual(all.count, 3 * (16 + 16 + 17))
+            for feature in all {
+                XCTAssertTrue(feature.value.isFinite, feature.ibsiTag)
+                XCTAssertNil(feature.note, feature.ibsiTag)
+            }
+        }
+        let one = NGLDM.features(Self.oneVoxel, aggregations: [.volume3DMerged])
+        XCTAssertEqual(try XCTUnwrap(Self.value(one, "ngl_lde_3D")).value, 1)
+        XCTAssertEqual(try XCTUnwrap(Self.value(one, "ngl_dc_entr_3D")).value, 0)
     }
 }
