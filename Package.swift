@@ -48,6 +48,9 @@ let package = Package(
         .testTarget(name: "RadiomicsTests", dependencies: ["Radiomics", "TestSupport"]),
 
         // [featurestore]
+        // The cohort's HDF5 feature store (h5py-readable), atomic writes, resumable per-patient extraction writer.
+        .target(name: "FeatureStore", dependencies: ["HDF5Support"]),
+        .testTarget(name: "FeatureStoreTests", dependencies: ["FeatureStore", "HDF5Support", "TestSupport"]),
 
         // [scoring]
         // Scores: signature files (CD8-style linear scores over lesion and ring features) and scoring.

@@ -1,0 +1,356 @@
+import Foundation
+import HDF5Support
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Writes a cohort's extraction results into a feature store one patient at a
+/// time, so that an interrupted run loses nothing it committed and a re-run
+/// resumes where it stopped.
+///
+/// Each `commit(_:)` is durable at once: the patient's result goes atomically
+/// into its own part file in the sidecar folder `<store>.parts/`. The main store
+/// is then rewritten atomically from all results (throttled to at most one
+/// rewrite every `consolidationInterval` seconds, and never more than a fifth
+/// of the time), and always at `finish()`, which also removes the sidecar.
+///
+/// Rows follow the cohort manifest order, not completion order; table columns
+/// and feature names are the union over patients in first-seen order (in
+/// manifest order), with NaN or "" where a patient lacks one. Hence a run that
+/// was killed and resumed writes the same store as an uninterrupted run
+/// (apart from `created_utc`).
+///
+/// On opening, an existing store must carry the same settings hash, unless
+/// `force` discards it. Its patients, and those of part files left by a killed
+/// run, count as finished; unreadable part files (e.g. from a failing disk)
+/// are reported through `warn`, removed, and their patients computed again.
+/// Failed patients are recorded in /failures but are not finished, so the
+/// next run retries them. One writer per store at a time (an advisory lock in
+/// the sidecar folder enforces this). Methods may be called from any thread.
+public final class ExtractionStoreWriter: @unchecked Sendable {
+    public let storeURL: URL
+    /// The sidecar folder of part files, `<store>.parts`.
+    public let partsURL: URL
+    /// SHA-256 of the settings JSON.
+    public let settingsHash: String
+    /// The cohort manifest order.
+    public let patientOrder: [String]
+
+    private let consolidationInterval: TimeInterval
+    private let warn: (String) -> Void
+    private let manifestPosition: [String: Int]
+    private let lock = NSLock()
+    private var attributes: StoreAttributes
+    private var results: [String: PatientExtraction] = [:]
+    private var failures: [String: StoreContents.Failure] = [:]
+    private var columnKinds: [String: [String: String]] = ["patient": [:], "lesion": [:]]
+    /// Further tables of an existing store, kept until a commit changes the lesion rows they refer to.
+    private var carriedTables: [String: StoreTable] = [:]
+    private var lesionRowsChanged = false
+    private var lastConsolidation: TimeInterval = -.infinity
+    private var lastConsolidationDuration: TimeInterval = 0
+    private var lockDescriptor: Int32 = -1
+    private var isFinishedWriting = false
+
+    /// Opens (or creates) the store at `storeURL` for the cohort `patientOrder`.
+    ///
+    /// - Parameters:
+    ///   - settingsJSON: the full extraction settings; their hash must match an existing store's.
+    ///   - force: discard an existing store and part files (different settings or not) and start afresh.
+    ///   - consolidationInterval: least seconds between rewrites of the main store after commits.
+    ///   - warn: receives warnings such as an unreadable part file; defaults to standard error.
+    public init(storeURL: URL, settingsJSON: String, patientOrder: [String],
+                software: String = StoreAttributes.defaultSoftware, force: Bool = false,
+                consolidationInterval: TimeInterval = 2,
+                warn: @escaping (String) -> Void = ExtractionStoreWriter.warnOnStandardError) throws {
+        self.storeURL = storeURL
+        self.partsURL = ExtractionStoreWriter.partsDirectory(for: storeURL)
+        self.patientOrder = patientOrder
+        self.consolidationInterval = consolidationInterval
+        self.warn = warn
+        attributes = StoreAttributes(settingsJSON: settingsJSON, software: software)
+        settingsHash = attributes.settingsHash
+        var positions: [String: Int] = [:]
+        for (index, id) in patientOrder.enumerated() {
+            guard !id.isEmpty else { throw FeatureStoreError.writerState("the cohort manifest has an empty patient id") }
+            guard positions[id] == nil else {
+                throw FeatureStoreError.writerState("the cohort manifest lists patient '\(id)' twice")
+            }
+            positions[id] = index
+        }
+        manifestPosition = positions
+
+        try FileManager.default.createDirectory(at: partsURL, withIntermediateDirectories: true)
+        try acquireLock()
+        for leftover in HDF5File.leftoverTemporaryFiles(for: storeURL) {
+            try? FileManager.default.removeItem(at: leftover)
+        }
+        let storeExists = FileManager.default.fileExists(atPath: storeURL.path)
+        if storeExists && !force { try loadStore() }
+        let mergedParts = try loadParts(discard: force)
+        if !storeExists || force || mergedParts { try consolidate() }
+    }
+
+    deinit {
+        if lockDescriptor >= 0 { close(lockDescriptor) }
+    }
+
+    /// The sidecar folder of the store at `store`.
+    public static func partsDirectory(for store: URL) -> URL {
+        store.deletingLastPathComponent().appendingPathComponent(store.lastPathComponent + ".parts")
+    }
+
+    /// The part file of `patientID` in the sidecar folder of `store`: a readable
+    /// prefix of the id plus a hash of all of it.
+    public static func partFileURL(for patientID: String, store: URL) -> URL {
+        let readable = String(patientID.unicodeScalars.prefix(40).map { scalar -> Character in
+            scalar.isASCII && (CharacterSet.alphanumerics.contains(scalar) || "-_.".unicodeScalars.contains(scalar))
+                ? Character(scalar) : "_"
+        })
+        let name = "p-\(readable)-\(SHA256.hex(of: patientID).prefix(16)).h5"
+        return partsDirectory(for: store).appendingPathComponent(name)
+    }
+
+    /// Prints "warning: …" on standard error.
+    public static func warnOnStandardError(_ message: String) {
+        FileHandle.standardError.write(Data("warning: \(message)\n".utf8))
+    }
+
+    // MARK: Progress
+
+    /// Whether `patientID` has a committed result (failed patients are not finished).
+    public func isFinished(_ patientID: String) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return results[patientID] != nil
+    }
+
+    /// Patients with a committed result, in manifest order.
+    public var finishedPatientIDs: [String] {
+        lock.lock()
+        defer { lock.unlock() }
+        return patientOrder.filter { results[$0] != nil }
+    }
+
+    /// Patients still to compute (never finished, or failed), in manifest order.
+    public var pendingPatientIDs: [String] {
+        lock.lock()
+        defer { lock.unlock() }
+        return patientOrder.filter { results[$0] == nil }
+    }
+
+    /// Recorded failures of patients not finished since, in manifest order.
+    public var recordedFailures: [StoreContents.Failure] {
+        lock.lock()
+        defer { lock.unlock() }
+        return patientOrder.compactMap { failures[$0] }
+    }
+
+    // MARK: Writing
+
+    /// Makes one patient's result durable (replacing any earlier result or failure of that patient).
+    public func commit(_ result: PatientExtraction) throws {
+        lock.lock()
+        defer { lock.unlock() }
+        try requireOpen()
+        try requireInManifest(result.patientID)
+        var kinds = columnKinds
+        try ExtractionStoreWriter.recordKinds(of: result.patient, as: "patient", in: &kinds, patient: result.patientID)
+        try ExtractionStoreWriter.recordKinds(of: result.lesions, as: "lesion", in: &kinds, patient: result.patientID)
+        let part = StoreContents(attributes: attributes, patients: result.patient, lesions: result.lesions,
+                                 features: result.features)
+        try part.write(to: ExtractionStoreWriter.partFileURL(for: result.patientID, store: storeURL))
+        columnKinds = kinds
+        results[result.patientID] = result
+        failures[result.patientID] = nil
+        lesionRowsChanged = true
+        consolidateIfDue()
+    }
+
+    /// Records that `patientID` failed at `stage`; the patient stays unfinished.
+    public func recordFailure(patientID: String, stage: String, message: String) throws {
+        lock.lock()
+        defer { lock.unlock() }
+        try requireOpen()
+        try requireInManifest(patientID)
+        guard results[patientID] == nil else {
+            throw FeatureStoreError.writerState(
+                "patient '\(patientID)' already has a committed result; its failure at \(stage) is not recorded")
+        }
+        let failure = StoreContents.Failure(patientID: patientID, stage: stage, message: message)
+        let part = StoreContents(attributes: attributes, failures: StoreContents.failureTable([failure]))
+        try part.write(to: ExtractionStoreWriter.partFileURL(for: patientID, store: storeURL))
+        failures[patientID] = failure
+        consolidateIfDue()
+    }
+
+    /// Writes the final store, removes the sidecar folder, and returns what was written.
+    @discardableResult
+    public func finish() throws -> StoreContents {
+        lock.lock()
+        defer { lock.unlock() }
+        try requireOpen()
+        let contents = try consolidate()
+        isFinishedWriting = true
+        try FileManager.default.removeItem(at: partsURL)
+        close(lockDescriptor)
+        lockDescriptor = -1
+        return contents
+    }
+
+    // MARK: Internals
+
+    private func requireOpen() throws {
+        guard !isFinishedWriting else {
+            throw FeatureStoreError.writerState("the extraction writer of \(storeURL.path) has already finished")
+        }
+    }
+
+    private func requireInManifest(_ patientID: String) throws {
+        guard manifestPosition[patientID] != nil else {
+            throw FeatureStoreError.unknownPatient(patientID, store: storeURL.path)
+        }
+    }
+
+    private func acquireLock() throws {
+        let path = partsURL.appendingPathComponent(".lock").path
+        let descriptor = open(path, O_RDWR | O_CREAT, 0o644)
+        guard descriptor >= 0 else {
+            throw FeatureStoreError.writerState("cannot create the lock file \(path): \(String(cString: strerror(errno)))")
+        }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            close(descriptor)
+            throw FeatureStoreError.storeInUse(storeURL.path)
+        }
+        lockDescriptor = descriptor
+    }
+
+    /// Loads the finished patients and failures of the existing store.
+    private func loadStore() throws {
+        let stored: StoreAttributes
+        do {
+            stored = try StoreReader(url: storeURL).attributes
+        } catch {
+            throw FeatureStoreError.invalidStore(
+                file: storeURL.path,
+                reason: "it cannot be resumed (\(error)); choose another store path, or use the force option to replace it")
+        }
+        guard stored.settingsHash == settingsHash else {
+            throw FeatureStoreError.settingsMismatch(store: storeURL.path, storedHash: stored.settingsHash,
+                                                     requestedHash: settingsHash)
+        }
+        let contents = try StoreContents.read(from: storeURL)
+        attributes.createdUTC = contents.attributes.createdUTC
+        carriedTables = contents.tables
+        try absorb(contents, source: storeURL.path)
+    }
+
+    /// Merges (or with `discard`, deletes) the part files of an earlier run;
+    /// returns whether any part was merged.
+    private func loadParts(discard: Bool) throws -> Bool {
+        let names = try FileManager.default.contentsOfDirectory(atPath: partsURL.path).sorted()
+        var merged = false
+        let owners = Dictionary(patientOrder.map {
+            (ExtractionStoreWriter.partFileURL(for: $0, store: storeURL).lastPathComponent, $0)
+        }, uniquingKeysWith: { first, _ in first })
+        for name in names where name != ".lock" {
+            let url = partsURL.appendingPathComponent(name)
+            guard !discard, name.hasPrefix("p-"), name.hasSuffix(".h5") else {
+                // Discarded parts, and temporary files of part writes that were cut short.
+                try FileManager.default.removeItem(at: url)
+                continue
+            }
+            let part: StoreContents
+            do {
+                part = try StoreContents.read(from: url)
+            } catch {
+                let owner = owners[name].map { "patient '\($0)'" } ?? "its patient"
+                warn("ignoring the unreadable part file \(url.path) (\(error)); \(owner) will be computed again")
+                try FileManager.default.removeItem(at: url)
+                continue
+            }
+            guard part.attributes.settingsHash == settingsHash else {
+                throw FeatureStoreError.settingsMismatch(store: storeURL.path, storedHash: part.attributes.settingsHash,
+                                                         requestedHash: settingsHash)
+            }
+            try absorb(part, source: url.path)
+            merged = true
+        }
+        return merged
+    }
+
+    /// Takes over the results and failures in `contents`, replacing earlier ones of the same patients.
+    private func absorb(_ contents: StoreContents, source: String) throws {
+        let (found, failed) = try contents.splitByPatient(file: source)
+        for result in found {
+            try requireInManifest(result.patientID)
+            try ExtractionStoreWriter.recordKinds(of: result.patient, as: "patient", in: &columnKinds,
+                                                  patient: result.patientID)
+            try ExtractionStoreWriter.recordKinds(of: result.lesions, as: "lesion", in: &columnKinds,
+                                                  patient: result.patientID)
+            results[result.patientID] = result
+            failures[result.patientID] = nil
+        }
+        for failure in failed {
+            try requireInManifest(failure.patientID)
+            if results[failure.patientID] == nil { failures[failure.patientID] = failure }
+        }
+    }
+
+    /// Notes the kind of each column, rejecting a column that is text for one patient and numbers for another.
+    private static func recordKinds(of table: Table, as what: String, in kinds: inout [String: [String: String]],
+                                    patient: String) throws {
+        for (name, column) in table.columns {
+            if let seen = kinds[what]![name], seen != column.kindName {
+                throw FeatureStoreError.invalidResult(
+                    patient: patient,
+                    reason: "\(what) column '\(name)' holds \(column.kindName) but \(seen) for other patients")
+            }
+            kinds[what]![name] = column.kindName
+        }
+    }
+
+    /// Rewrites the main store when enough time has passed. The patient's part
+    /// file is already durable, so a failed rewrite is reported and retried later.
+    private func consolidateIfDue() {
+        let now = ProcessInfo.processInfo.systemUptime
+        guard now - lastConsolidation >= max(consolidationInterval, 4 * lastConsolidationDuration) else { return }
+        do {
+            try consolidate()
+        } catch {
+            warn("could not update \(storeURL.path) yet (\(error)); the results are kept in \(partsURL.path)")
+        }
+    }
+
+    /// Rewrites the main store from all results, in manifest order.
+    @discardableResult
+    private func consolidate() throws -> StoreContents {
+        let start = ProcessInfo.processInfo.systemUptime
+        let finished = patientOrder.compactMap { results[$0] }
+        let regions = Set(finished.flatMap { $0.features.keys })
+        var features: [String: FeatureMatrix] = [:]
+        for region in regions {
+            features[region] = FeatureMatrix.concatenating(finished.map {
+                $0.features[region] ?? FeatureMatrix(rowCount: $0.lesions.rowCount)
+            })
+        }
+        if lesionRowsChanged && !carriedTables.isEmpty {
+            warn("removing the tables \(carriedTables.keys.sorted().map { "/" + $0 }.joined(separator: ", ")) of "
+                 + "\(storeURL.path): they refer to the earlier lesion rows; compute them again")
+            carriedTables = [:]
+        }
+        let contents = StoreContents(
+            attributes: attributes,
+            patients: try Table.concatenating(finished.map(\.patient)),
+            lesions: try Table.concatenating(finished.map(\.lesions)),
+            features: features,
+            failures: StoreContents.failureTable(patientOrder.compactMap { failures[$0] }),
+            tables: carriedTables)
+        try contents.write(to: storeURL)
+        lastConsolidation = ProcessInfo.processInfo.systemUptime
+        lastConsolidationDuration = lastConsolidation - start
+        return contents
+    }
+}

@@ -1,0 +1,233 @@
+import Foundation
+import HDF5Support
+
+// The HDF5 feature store of a cohort (schema_version 1), readable with h5py.
+//
+//     /                         attributes:
+//                                 schema_version  int64, 1
+//                                 software        str, e.g. "LesionMap 0.1.0"
+//                                 created_utc     str, ISO 8601, e.g. "2025-01-31T12:00:00Z"
+//                                 settings_json   str, the full extraction settings as JSON
+//                                 settings_hash   str, SHA-256 of settings_json's UTF-8 bytes, 64 hex digits
+//     /patients/                one row per patient, in cohort manifest order
+//     /lesions/                 one row per lesion, grouped by patient in manifest order
+//     /features/<region>/values float64 [n_lesions, n_features]; row i is row i of /lesions
+//     /features/<region>/names  str [n_features]
+//     /failures/                patients whose extraction failed: patient_id, stage, message
+//     /<path>/                  further tables written by later steps (e.g. /scores,
+//                               /aggregates/<signature>, /plans), with str attributes of their own
+//
+// A table is a group holding one 1-D dataset per column, all of the same length:
+// float64 for numbers (NaN = missing) or variable-length UTF-8 strings for text
+// ("" = missing). Group attributes: `columns` (str array, the column order) and
+// `n_rows` (int64). /patients and /lesions always have a `patient_id` text
+// column; /lesions also has `lesion_id`; further lesion columns are whatever the
+// extraction provides (location, irradiated, lesion_response, volume_ml,
+// voxel_count, centroid_x/y/z, kvp, ...).
+//
+// In h5py, attributes read as str; string datasets read as bytes unless opened
+// with `.asstr()`, e.g. `f["features/tumour/names"].asstr()[()]`.
+//
+// Stores are always replaced atomically (temporary file, fsync, rename), so a
+// store on disk is always complete.
+
+/// The root attributes of a store: schema, provenance and the extraction settings.
+public struct StoreAttributes: Equatable, Sendable {
+    /// The layout version this module writes and reads.
+    public static let currentSchemaVersion: Int64 = 1
+    /// Default `software` text.
+    public static let defaultSoftware = "LesionMap 0.1.0"
+
+    public var schemaVersion: Int64
+    public var software: String
+    /// Creation time, ISO 8601 in UTC.
+    public var createdUTC: String
+    /// The full extraction settings as JSON, exactly as given.
+    public var settingsJSON: String
+    /// SHA-256 of `settingsJSON`, 64 lowercase hex digits.
+    public var settingsHash: String
+
+    /// Attributes for new settings; the hash is computed and the time defaults to now.
+    public init(settingsJSON: String, software: String = StoreAttributes.defaultSoftware,
+                createdUTC: String = StoreAttributes.nowUTC()) {
+        self.schemaVersion = StoreAttributes.currentSchemaVersion
+        self.software = software
+        self.createdUTC = createdUTC
+        self.settingsJSON = settingsJSON
+        self.settingsHash = SHA256.hex(of: settingsJSON)
+    }
+
+    /// Attributes exactly as stored.
+    public init(schemaVersion: Int64, software: String, createdUTC: String, settingsJSON: String,
+                settingsHash: String) {
+        self.schemaVersion = schemaVersion
+        self.software = software
+        self.createdUTC = createdUTC
+        self.settingsJSON = settingsJSON
+        self.settingsHash = settingsHash
+    }
+
+    /// The current time as ISO 8601 UTC, e.g. "2025-01-31T12:00:00Z".
+    public static func nowUTC() -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        return formatter.string(from: Date())
+    }
+}
+
+/// A further table of a store (scores, aggregates, plans) with its text attributes,
+/// e.g. a signature's id and file hash.
+public struct StoreTable: Equatable, Sendable {
+    public var table: Table
+    public var attributes: [String: String]
+
+    public init(table: Table, attributes: [String: String] = [:]) {
+        self.table = table
+        self.attributes = attributes
+    }
+}
+
+/// Everything in a feature store, in memory.
+public struct StoreContents: Equatable, Sendable {
+    /// Top-level names used by the fixed layout; further tables may not use them.
+    public static let reservedNames: Set<String> = ["patients", "lesions", "features", "failures"]
+    /// Attribute names that describe a table's shape rather than its meaning.
+    static let tableShapeAttributes: Set<String> = ["columns", "n_rows"]
+
+    public var attributes: StoreAttributes
+    /// One row per patient; has a `patient_id` text column when not empty.
+    public var patients: Table
+    /// One row per lesion; has `patient_id` (text) and `lesion_id` columns when not empty.
+    public var lesions: Table
+    /// Feature values by region (e.g. "tumour", "ring"); each has one row per lesion.
+    public var features: [String: FeatureMatrix]
+    /// Columns `patient_id`, `stage`, `message`.
+    public var failures: Table
+    /// Further tables by path without the leading "/", e.g. "scores" or "aggregates/cd8_v1".
+    public var tables: [String: StoreTable]
+
+    public init(attributes: StoreAttributes, patients: Table = Table(), lesions: Table = Table(),
+                features: [String: FeatureMatrix] = [:], failures: Table = StoreContents.failureTable([]),
+                tables: [String: StoreTable] = [:]) {
+        self.attributes = attributes
+        self.patients = patients
+        self.lesions = lesions
+        self.features = features
+        self.failures = failures
+        self.tables = tables
+    }
+
+    /// One failure of a patient's processing.
+    public struct Failure: Equatable, Sendable {
+        public var patientID: String
+        public var stage: String
+        public var message: String
+
+        public init(patientID: String, stage: String, message: String) {
+            self.patientID = patientID
+            self.stage = stage
+            self.message = message
+        }
+    }
+
+    /// The failures table for `failures`, in the given order.
+    public static func failureTable(_ failures: [Failure]) -> Table {
+        var table = Table()
+        try! table.append("patient_id", .text(failures.map(\.patientID)))
+        try! table.append("stage", .text(failures.map(\.stage)))
+        try! table.append("message", .text(failures.map(\.message)))
+        return table
+    }
+
+    /// The rows of the failures table.
+    public func failureList() throws -> [Failure] {
+        guard !failures.isEmpty else { return [] }
+        let ids = try failures.texts("patient_id"), stages = try failures.texts("stage")
+        let messages = try failures.texts("message")
+        return ids.indices.map { Failure(patientID: ids[$0], stage: stages[$0], message: messages[$0]) }
+    }
+
+    /// Reads a whole store.
+    public static func read(from url: URL) throws -> StoreContents {
+        try StoreReader(url: url).contents()
+    }
+
+    /// Writes the whole store atomically: a crash at any moment leaves either
+    /// the previous file at `url` or this complete one.
+    public func write(to url: URL) throws {
+        try validate(file: url.path)
+        try HDF5File.writeAtomically(to: url) { file in
+            try file.setAttribute("schema_version", .int64(attributes.schemaVersion))
+            try file.setAttribute("software", .text(attributes.software))
+            try file.setAttribute("created_utc", .text(attributes.createdUTC))
+            try file.setAttribute("settings_json", .text(attributes.settingsJSON))
+            try file.setAttribute("settings_hash", .text(attributes.settingsHash))
+            try StoreContents.write(patients, to: file.createGroup("patients"))
+            try StoreContents.write(lesions, to: file.createGroup("lesions"))
+            let featureGroup = try file.createGroup("features")
+            for region in features.keys.sorted() {
+                let matrix = features[region]!
+                let group = try featureGroup.createGroup(region)
+                try group.createDataset("values", doubles: matrix.values, shape: [matrix.rowCount, matrix.columnCount])
+                try group.createDataset("names", strings: matrix.names)
+            }
+            try StoreContents.write(failures, to: file.createGroup("failures"))
+            for path in tables.keys.sorted() {
+                let entry = tables[path]!
+                let group = try file.createGroup(path)
+                try StoreContents.write(entry.table, to: group)
+                for (name, value) in entry.attributes.sorted(by: { $0.key < $1.key }) {
+                    try group.setAttribute(name, .text(value))
+                }
+            }
+        }
+    }
+
+    static func write(_ table: Table, to group: HDF5Group) throws {
+        for (name, column) in table.columns {
+            switch column {
+            case .text(let values): try group.createDataset(name, strings: values)
+            case .number(let values): try group.createDataset(name, doubles: values)
+            }
+        }
+        try group.setAttribute("columns", .texts(table.columnNames))
+        try group.setAttribute("n_rows", .int64(Int64(table.rowCount)))
+    }
+
+    /// Checks the cross-table rules of the layout; `file` names the store in errors.
+    public func validate(file: String) throws {
+        func fail(_ reason: String) -> FeatureStoreError { .invalidStore(file: file, reason: reason) }
+        for (name, table) in [("patients", patients), ("lesions", lesions)] where !table.isEmpty {
+            guard table["patient_id"]?.texts != nil else { throw fail("/\(name) needs a text column 'patient_id'") }
+        }
+        if !lesions.isEmpty && lesions["lesion_id"] == nil { throw fail("/lesions needs a column 'lesion_id'") }
+        for (region, matrix) in features {
+            guard StoreContents.isPlainName(region) else {
+                throw fail("feature region '\(region)' must be non-empty and free of '/'")
+            }
+            guard matrix.rowCount == lesions.rowCount else {
+                throw fail("/features/\(region) has \(matrix.rowCount) rows but /lesions has \(lesions.rowCount)")
+            }
+        }
+        for name in ["patient_id", "stage", "message"] where failures[name]?.texts == nil {
+            throw fail("/failures needs a text column '\(name)'")
+        }
+        for path in tables.keys {
+            let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+            guard !parts.isEmpty, parts.allSatisfy({ StoreContents.isPlainName(String($0)) }) else {
+                throw fail("table path '\(path)' must be names separated by '/', without a leading '/'")
+            }
+            guard !StoreContents.reservedNames.contains(String(parts[0])) else {
+                throw fail("table path '\(path)' is inside the reserved group /\(parts[0])")
+            }
+            if let outer = tables.keys.first(where: { path.hasPrefix($0 + "/") }) {
+                throw fail("table '\(path)' would lie inside table '\(outer)'")
+            }
+            for name in tables[path]!.attributes.keys where StoreContents.tableShapeAttributes.contains(name) {
+                throw fail("table '\(path)' may not set the attribute '\(name)', which describes its columns")
+            }
+        }
+    }
+
+    static func isPlainName(_ name: String) -> Bool { !name.isEmpty && name != "." && !name.contains("/") }
+}

@@ -1,0 +1,39 @@
+/// Why a table, a store, or an extraction run could not be used.
+public enum FeatureStoreError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// A table, column or feature matrix breaks a rule (lengths, names, kinds).
+    case invalidTable(String)
+    /// A store file does not have the expected layout.
+    case invalidStore(file: String, reason: String)
+    /// The store was written with different extraction settings.
+    case settingsMismatch(store: String, storedHash: String, requestedHash: String)
+    /// A patient is not part of the cohort the writer was opened for.
+    case unknownPatient(String, store: String)
+    /// A patient's result is inconsistent.
+    case invalidResult(patient: String, reason: String)
+    /// Another writer holds the store.
+    case storeInUse(String)
+    /// The writer was used after `finish()` or was asked for something contradictory.
+    case writerState(String)
+
+    public var description: String {
+        switch self {
+        case .invalidTable(let reason):
+            return "invalid table: \(reason)"
+        case .invalidStore(let file, let reason):
+            return "feature store \(file) is not valid: \(reason)"
+        case .settingsMismatch(let store, let stored, let requested):
+            return "feature store \(store) was written with different extraction settings "
+                + "(settings_hash \(stored.prefix(12))…, these settings hash to \(requested.prefix(12))…); "
+                + "choose another store path, or use the force option to discard it and start afresh"
+        case .unknownPatient(let patient, let store):
+            return "patient '\(patient)' is not in the cohort manifest of the run writing \(store); "
+                + "choose another store path, or use the force option to start afresh"
+        case .invalidResult(let patient, let reason):
+            return "result of patient '\(patient)' is invalid: \(reason)"
+        case .storeInUse(let store):
+            return "feature store \(store) is being written by another extraction run"
+        case .writerState(let reason):
+            return reason
+        }
+    }
+}

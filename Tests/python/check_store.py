@@ -1,0 +1,106 @@
+#!/usr/bin/env python3
+"""Check a LesionMap feature store with h5py and print its shape.
+
+Usage: check_store.py STORE.h5
+
+Prints the lesion table shape, each feature matrix shape, and the patient
+table, and asserts the layout rules: schema_version == 1, every column of
+every table has the table's n_rows rows, each region's values have one row
+per lesion and one column per name, and settings_hash is the SHA-256 of
+settings_json.
+"""
+import hashlib
+import sys
+
+import h5py
+import numpy as np
+
+
+def read_table(group):
+    """Ordered {column: numpy array} of a columnar table group; text as str."""
+    names = [str(n) for n in group.attrs["columns"]]
+    n_rows = int(group.attrs["n_rows"])
+    table = {}
+    for name in names:
+        dataset = group[name]
+        assert dataset.ndim == 1, f"{group.name}/{name} is not 1-D"
+        assert dataset.shape[0] == n_rows, f"{group.name}/{name} has {dataset.shape[0]} rows, table has {n_rows}"
+        if h5py.check_string_dtype(dataset.dtype) is not None:
+            table[name] = dataset.asstr()[()]
+        else:
+            table[name] = dataset[()]
+    return table, n_rows
+
+
+def find_tables(group, reserved):
+    """Paths of further tables (groups with a 'columns' attribute) below group."""
+    found = []
+    for name, item in group.items():
+        if group.name == "/" and name in reserved:
+            continue
+        if isinstance(item, h5py.Group):
+            if "columns" in item.attrs:
+                found.append(item.name)
+            else:
+                found.extend(find_tables(item, reserved))
+    return found
+
+
+def main(path):
+    with h5py.File(path, "r") as f:
+        attrs = f.attrs
+        assert int(attrs["schema_version"]) == 1, f"schema_version is {attrs['schema_version']}"
+        settings_json = attrs["settings_json"]
+        assert isinstance(settings_json, str), "settings_json is not read as str"
+        assert attrs["settings_hash"] == hashlib.sha256(settings_json.encode("utf-8")).hexdigest(), \
+            "settings_hash is not the SHA-256 of settings_json"
+        print(f"store {path}")
+        print(f"  software {attrs['software']}, created {attrs['created_utc']}, "
+              f"settings_hash {attrs['settings_hash'][:12]}...")
+
+        lesions, n_lesions = read_table(f["lesions"])
+        print(f"lesions: {n_lesions} rows x {len(lesions)} columns: {', '.join(lesions)}")
+        if n_lesions:
+            assert "patient_id" in lesions and "lesion_id" in lesions
+
+        regions = sorted(f["features"].keys())
+        for region in regions:
+            values = f[f"features/{region}/values"]
+            names = f[f"features/{region}/names"].asstr()[()]
+            print(f"features/{region}: values {values.shape}, {len(names)} names")
+            assert values.ndim == 2, f"features/{region}/values is not 2-D"
+            assert values.shape[0] == n_lesions, f"features/{region} has {values.shape[0]} rows, {n_lesions} lesions"
+            assert values.shape[1] == len(names), f"features/{region} has {values.shape[1]} columns, {len(names)} names"
+            assert len(set(names)) == len(names), f"features/{region} has duplicate names"
+
+        patients, n_patients = read_table(f["patients"])
+        print(f"patients: {n_patients} rows x {len(patients)} columns")
+        if n_patients:
+            assert "patient_id" in patients
+            assert len(set(patients["patient_id"])) == n_patients, "a patient is listed twice"
+            assert set(lesions.get("patient_id", [])) <= set(patients["patient_id"]), "lesions of unknown patients"
+        header = list(patients)
+        print("  " + " | ".join(header))
+        for row in range(n_patients):
+            cells = []
+            for name in header:
+                value = patients[name][row]
+                cells.append(f"{value:g}" if isinstance(value, (float, np.floating)) else str(value))
+            print("  " + " | ".join(cells))
+
+        failures, n_failures = read_table(f["failures"])
+        assert list(failures) == ["patient_id", "stage", "message"], f"failure columns {list(failures)}"
+        print(f"failures: {n_failures}")
+        for row in range(n_failures):
+            print(f"  {failures['patient_id'][row]} at {failures['stage'][row]}: {failures['message'][row]}")
+
+        for table_path in find_tables(f, {"patients", "lesions", "features", "failures"}):
+            table, n_rows = read_table(f[table_path])
+            print(f"table {table_path}: {n_rows} rows x {len(table)} columns")
+    print("OK")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        sys.exit(__doc__)
+    main(sys.argv[1])
