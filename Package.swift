@@ -45,7 +45,7 @@ let package = Package(
         // [radiomics]
         // Features: IBSI 1 preprocessing and feature families for a lesion and its peritumoral ring.
         .target(name: "Radiomics", dependencies: ["ImagingCore"]),
-        .testTarget(name: "RadiomicsTests", dependencies: ["Radiomics", "TestSupport"]),
+        .testTarget(name: "RadiomicsTests", dependencies: ["Radiomics", "ImageIO", "TestSupport"]),
 
         // [featurestore]
         // The cohort's HDF5 feature store (h5py-readable), atomic writes, resumable per-patient extraction writer.

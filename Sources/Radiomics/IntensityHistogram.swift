@@ -1,0 +1,131 @@
+import Foundation
+
+/// Intensity histogram features (IBSI 1, section 3.4): statistics of the discretised grey levels.
+///
+/// With grey levels X_d,k of the N intensity-mask voxels, Ng levels and p_i = n_i / N the
+/// fraction of voxels at level i:
+///
+/// - `mean` (X6K6), `var` (CH89), `skew` (88K1), `kurt` (C3I7, excess), `median` (WIFQ), `min` (1PR8),
+///   `p10` (GPMT), `p90` (OZ0C), `max` (3NCY), `iqr` (WR0O), `range` (5Z3W), `mad` (D2ZX), `rmad` (WRZB),
+///   `medad` (4RNL), `cov` (CWYJ), `qcod` (SLWD): as the intensity statistics, on grey levels
+/// - `mode` (AMMC): the most frequent grey level (the lowest when several tie)
+/// - `entropy` (TLU2): -Σ p_i log2 p_i
+/// - `uniformity` (BJ5W): Σ p_i²
+/// - `max_grad` (12CE), `max_grad_g` (8E6O): the largest histogram gradient and its grey level
+/// - `min_grad` (VQB3), `min_grad_g` (RHQZ): the smallest histogram gradient and its grey level;
+///   the gradient is (n_{i+1} - n_{i-1}) / 2 inside 1...Ng, one-sided at the ends.
+public enum IntensityHistogram {
+    /// Features of the grey levels `levels` (each in 1...binCount).
+    public static func features(levels: [Int32], binCount: Int) -> [FeatureValue] {
+        var out = IntensityStatistics.distributionFeatures(levels.map(Double.init), family: .histogram,
+                                                           includeEnergy: false)
+        func add(_ name: String, _ value: Double) {
+            out.append(FeatureValue(family: .histogram, name: name, ibsiTag: "ih_\(name)", value: value,
+                                    note: value.isNaN ? "undefined for an empty ROI" : nil))
+        }
+        let ng = max(binCount, Int(levels.max() ?? 0))
+        guard !levels.isEmpty, ng > 0 else {
+            for name in ["entropy", "uniformity", "max_grad", "max_grad_g", "min_grad", "min_grad_g"] { add(name, .nan) }
+            return out
+        }
+        var counts = [Double](repeating: 0, count: ng + 1)
+        for l in levels { counts[Int(l)] += 1 }
+        let n = Double(levels.count)
+        var entropy = 0.0, uniformity = 0.0
+        for i in 1...ng where counts[i] > 0 {
+            let p = counts[i] / n
+            entropy -= p * log2(p)
+            uniformity += p * p
+        }
+        add("entropy", entropy)
+        add("uniformity", uniformity)
+        var maxGrad = -Double.infinity, maxAt = 1, minGrad = Double.infinity, minAt = 1
+        for i in 1...ng {
+            let g: Double
+            if ng == 1 { g = 0 } else if i == 1 { g = counts[2] - counts[1] } else if i == ng {
+                g = counts[ng] - counts[ng - 1]
+            } else { g = (counts[i + 1] - counts[i - 1]) / 2 }
+            if g > maxGrad { maxGrad = g; maxAt = i }
+            if g < minGrad { minGrad = g; minAt = i }
+        }
+        add("max_grad", maxGrad)
+        add("max_grad_g", Double(maxAt))
+        add("min_grad", minGrad)
+        add("min_grad_g", Double(minAt))
+        return out
+    }
+}
+
+/// Intensity-volume histogram features (IBSI 1, section 3.5).
+///
+/// Intensities are taken as they are (unit steps), or discretised with a fixed bin size (bin centres)
+/// or bin number (bin numbers), over the re-segmentation range or, where it is open, the ROI range.
+/// With γ the intensity fraction (i - min) / (max - min) and ν(i) the fraction of the ROI volume at
+/// intensity ≥ i:
+///
+/// - `v10` (NK6P), `v90` (4279): the volume fraction ν at intensity fraction γ = 0.10, 0.90
+///   (the largest ν among levels with γ ≥ 0.10, 0.90)
+/// - `i10` (PWN1), `i90` (BOHI): the lowest intensity with ν ≤ 0.10, 0.90 (one step above the
+///   maximum when none)
+/// - `diff_v10_v90` (WITY): v10 - v90; `diff_i10_i90` (JXJA): i10 - i90
+/// - `auc` (9CMM): area under the ν(γ) curve (trapezoidal rule); IBSI gives no reference value.
+public enum IntensityVolumeHistogram {
+    public static func features(_ values: [Double], discretisation: ExtractionSettings.IVHDiscretisation,
+                                range: (lower: Double?, upper: Double?)) -> [FeatureValue] {
+        let names = ["v10", "v90", "i10", "i90", "diff_v10_v90", "diff_i10_i90", "auc"]
+        guard let lo = values.min(), let hi = values.max() else {
+            return names.map { FeatureValue(family: .intensityVolumeHistogram, name: $0, ibsiTag: "ivh_\($0)",
+                                            value: .nan, note: "undefined for an empty ROI") }
+        }
+        let rMin = range.lower ?? lo, rMax = range.upper ?? hi
+        // Levels: position of each voxel on a grid of `count` levels, and the intensity of each level.
+        var count: Int
+        var binOf: (Double) -> Int
+        var intensityOf: (Int) -> Double
+        var step: Double
+        switch discretisation {
+        case .none:
+            count = max(1, Int((rMax - rMin).rounded()) + 1)
+            binOf = { Int(($0 - rMin).rounded()) }
+            intensityOf = { rMin + Double($0) }
+            step = 1
+        case .fixedBinSize(let w):
+            count = Int(((rMax - rMin) / w).rounded(.up)) + 1
+            binOf = { Int(((($0 - rMin) / w).rounded(.down))) }
+            intensityOf = { rMin + (Double($0) + 0.5) * w }
+            step = w
+        case .fixedBinNumber(let ng):
+            count = max(ng, 1)
+            binOf = { rMax > rMin ? Int((Double(ng) * ($0 - rMin) / (rMax - rMin)).rounded(.down)) : 0 }
+            intensityOf = { Double($0 + 1) }
+            step = 1
+        }
+        var hist = [Double](repeating: 0, count: count)
+        for x in values { hist[min(count - 1, max(0, binOf(x)))] += 1 }
+        let n = Double(values.count)
+        let gLo = intensityOf(0), gHi = intensityOf(count - 1)
+        // ν(level) = fraction at or above the level; γ(level) = intensity fraction.
+        var nu = [Double](repeating: 0, count: count), gamma = [Double](repeating: 0, count: count)
+        var below = 0.0
+        for t in 0..<count {
+            nu[t] = 1 - below / n
+            below += hist[t]
+            gamma[t] = gHi > gLo ? (intensityOf(t) - gLo) / (gHi - gLo) : 0
+        }
+        func volumeAt(_ x: Double) -> Double {
+            var best = 0.0
+            for t in 0..<count where gamma[t] >= x - 1e-12 { best = max(best, nu[t]) }
+            return best
+        }
+        func intensityAt(_ x: Double) -> Double {
+            for t in 0..<count where nu[t] <= x { return intensityOf(t) }
+            return intensityOf(count - 1) + step
+        }
+        var auc = 0.0
+        for t in 1..<max(count, 1) { auc += (gamma[t] - gamma[t - 1]) * (nu[t] + nu[t - 1]) / 2 }
+        let v10 = volumeAt(0.1), v90 = volumeAt(0.9), i10 = intensityAt(0.1), i90 = intensityAt(0.9)
+        return zip(names, [v10, v90, i10, i90, v10 - v90, i10 - i90, auc]).map {
+            FeatureValue(family: .intensityVolumeHistogram, name: $0.0, ibsiTag: "ivh_\($0.0)", value: $0.1)
+        }
+    }
+}

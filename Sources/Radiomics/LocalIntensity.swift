@@ -1,0 +1,73 @@
+/// Local intensity features (IBSI 1, section 3.2): means over a 1 cm³ sphere.
+///
+/// The sphere has radius r = (3 / (4π))^(1/3) cm ≈ 6.2 mm and holds every image voxel whose centre
+/// lies within r of the centre voxel's centre, inside the ROI or not.
+///
+/// - `peak_loc` (VJGA): local intensity peak, the sphere mean around the ROI voxel of highest
+///   intensity (the largest such mean when several voxels share the maximum)
+/// - `peak_glob` (0F91): global intensity peak, the largest sphere mean around any ROI voxel
+public enum LocalIntensity {
+    /// Features of `region` (sphere means read the region box, which extends beyond the ROI).
+    static func features(_ region: PreparedRegion) -> [FeatureValue] {
+        let g = region.grid, n = g.size
+        let r = Preprocessor.peakRadiusMM
+        // Sphere as rows along x: for each (dj, dk), the half-width in voxels along x.
+        var rows = [(dj: Int, dk: Int, half: Int)]()
+        let rj = Int(r / g.spacing.y), rk = Int(r / g.spacing.z)
+        for dk in -rk...rk {
+            for dj in -rj...rj {
+                let rest = r * r * (1 + 1e-12) - sq(Double(dj) * g.spacing.y) - sq(Double(dk) * g.spacing.z)
+                guard rest >= 0 else { continue }
+                rows.append((dj, dk, Int((rest.squareRoot() / g.spacing.x + 1e-9).rounded(.down))))
+            }
+        }
+        // Prefix sums along x of every row of the box.
+        let stride = n.nx + 1
+        var prefix = [Double](repeating: 0, count: stride * n.ny * n.nz)
+        for row in 0..<(n.ny * n.nz) {
+            var s = 0.0
+            for i in 0..<n.nx {
+                s += region.intensities[row * n.nx + i]
+                prefix[row * stride + i + 1] = s
+            }
+        }
+        func sphereMean(_ i: Int, _ j: Int, _ k: Int) -> Double {
+            var sum = 0.0, count = 0
+            for row in rows {
+                let jj = j + row.dj, kk = k + row.dk
+                guard jj >= 0, jj < n.ny, kk >= 0, kk < n.nz else { continue }
+                let lo = max(0, i - row.half), hi = min(n.nx - 1, i + row.half)
+                let base = (kk * n.ny + jj) * stride
+                sum += prefix[base + hi + 1] - prefix[base + lo]
+                count += hi - lo + 1
+            }
+            return sum / Double(count)
+        }
+        var maxIntensity = -Double.infinity
+        for t in 0..<region.intensityMask.count where region.intensityMask[t] {
+            maxIntensity = max(maxIntensity, region.intensities[t])
+        }
+        guard maxIntensity.isFinite else {
+            return ["peak_loc", "peak_glob"].map {
+                FeatureValue(family: .localIntensity, name: $0, ibsiTag: "loc_\($0)", value: .nan,
+                             note: "undefined for an empty ROI")
+            }
+        }
+        var local = -Double.infinity, global = -Double.infinity
+        for k in 0..<n.nz {
+            for j in 0..<n.ny {
+                for i in 0..<n.nx {
+                    let t = (k * n.ny + j) * n.nx + i
+                    guard region.intensityMask[t] else { continue }
+                    let m = sphereMean(i, j, k)
+                    global = max(global, m)
+                    if region.intensities[t] == maxIntensity { local = max(local, m) }
+                }
+            }
+        }
+        return [FeatureValue(family: .localIntensity, name: "peak_loc", ibsiTag: "loc_peak_loc", value: local),
+                FeatureValue(family: .localIntensity, name: "peak_glob", ibsiTag: "loc_peak_glob", value: global)]
+    }
+
+    @inline(__always) private static func sq(_ x: Double) -> Double { x * x }
+}

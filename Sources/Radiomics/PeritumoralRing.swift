@@ -1,0 +1,128 @@
+import Foundation
+import ImagingCore
+
+/// The peritumoral ring of a lesion: tissue around it, within a distance in millimetres.
+///
+/// The ring holds the voxels whose centres lie within `widthMM` of a lesion voxel centre but
+/// farther than `innerMarginMM` (with no margin: every voxel within the width that is not lesion).
+/// Voxels of other lesions and, optionally, voxels below an intensity threshold (air) are removed.
+/// Distances are physical (anisotropic voxels respected), through ImagingCore's `Morphology`.
+public enum PeritumoralRing {
+    /// The ring mask of `lesion` on the lesion's grid.
+    ///
+    /// - Parameters:
+    ///   - otherLesions: union of the patient's other lesions on the same grid (nil: none).
+    ///   - image: intensities on the same grid, needed for the air threshold.
+    public static func mask(lesion: Mask, otherLesions: Mask?, image: Volume<Float>?,
+                            settings: ExtractionSettings.RingSettings) -> Mask {
+        let outer = Morphology.dilate(lesion, radiusMM: settings.widthMM)
+        let inner = settings.innerMarginMM > 0 ? Morphology.dilate(lesion, radiusMM: settings.innerMarginMM) : lesion
+        var ring = outer.subtracting(inner).subtracting(lesion)
+        if settings.excludeOtherLesions, let others = otherLesions {
+            ring = ring.subtracting(others)
+        }
+        if let threshold = settings.excludeBelowIntensity, let image {
+            for t in 0..<ring.voxels.count where ring.voxels[t] && Double(image.voxels[t]) < threshold {
+                ring.voxels[t] = false
+            }
+        }
+        return ring
+    }
+}
+
+/// The features of one lesion: its own region and its peritumoral ring.
+public struct LesionFeatures: Sendable {
+    /// The caller's name for the lesion (used in errors and warnings).
+    public var label: String
+    public var tumour: RegionFeatures
+    /// nil when the settings ask for no ring, or when the ring is empty (see `warnings`).
+    public var ring: RegionFeatures?
+    public var warnings: [String]
+
+    public init(label: String, tumour: RegionFeatures, ring: RegionFeatures?, warnings: [String]) {
+        self.label = label
+        self.tumour = tumour
+        self.ring = ring
+        self.warnings = warnings
+    }
+}
+
+/// Features of every lesion of a scan, lesions in parallel on all cores.
+///
+/// Each lesion is processed on its bounding box plus the ring and interpolation margins, so memory
+/// stays proportional to the lesions, not to the scan; the scan itself is shared read-only.
+public enum LesionFeatureExtractor {
+    /// Features of each lesion mask (all on `image`'s grid), in input order.
+    ///
+    /// - Parameter labels: names of the lesions for errors and warnings (default "lesion 1", ...);
+    ///   an empty lesion throws `RadiomicsError.emptyMask` naming it.
+    public static func extract(image: Volume<Float>, lesions: [Mask], labels: [String]? = nil,
+                               settings: ExtractionSettings) throws -> [LesionFeatures] {
+        let names = labels ?? lesions.indices.map { "lesion \($0 + 1)" }
+        guard names.count == lesions.count else {
+            throw RadiomicsError.invalidSettings("\(lesions.count) lesion masks but \(names.count) labels")
+        }
+        for (m, name) in zip(lesions, names) {
+            do {
+                try image.grid.requireMatch(m.grid, context: name)
+            } catch let error as ImagingError {
+                throw RadiomicsError.gridMismatch(error.description)
+            }
+        }
+        let boxes = lesions.map(\.boundingBox)
+        if let empty = boxes.firstIndex(where: { $0 == nil }) { throw RadiomicsError.emptyMask(names[empty]) }
+        var results = [Result<LesionFeatures, Error>?](repeating: nil, count: lesions.count)
+        results.withUnsafeMutableBufferPointer { out in
+            let slots = out
+            DispatchQueue.concurrentPerform(iterations: lesions.count) { n in
+                slots[n] = Result {
+                    try extractOne(image: image, lesions: lesions, boxes: boxes.map { $0! }, index: n,
+                                   label: names[n], settings: settings)
+                }
+            }
+        }
+        return try results.map { try $0!.get() }
+    }
+
+    private static func extractOne(image: Volume<Float>, lesions: [Mask], boxes: [IndexBox], index: Int,
+                                   label: String, settings: ExtractionSettings) throws -> LesionFeatures {
+        let box = boxes[index]
+        let lesion = PlacedMask(mask: lesions[index].cropped(to: box), offset: box.lower)
+        let tumour = try RadiomicsExtractor.extract(image: image, mask: lesion, settings: settings, context: label)
+        var warnings = tumour.warnings
+        guard let ringSettings = settings.ring else {
+            return LesionFeatures(label: label, tumour: tumour, ring: nil, warnings: warnings)
+        }
+        // The ring's box: the lesion box grown by the ring width.
+        let sp = image.grid.spacing
+        let margin = Index3(Int((ringSettings.widthMM / sp.x).rounded(.up)) + 1,
+                            Int((ringSettings.widthMM / sp.y).rounded(.up)) + 1,
+                            Int((ringSettings.widthMM / sp.z).rounded(.up)) + 1)
+        let ringBox = box.expanded(by: margin, within: image.grid.size)
+        let lesionOnBox = lesions[index].cropped(to: ringBox)
+        var others: Mask? = nil
+        if ringSettings.excludeOtherLesions {
+            var union = Mask(grid: lesionOnBox.grid, repeating: false)
+            for (m, other) in lesions.enumerated() where m != index && overlaps(boxes[m], ringBox) {
+                union = union.union(other.cropped(to: ringBox))
+            }
+            others = union
+        }
+        let ring = PeritumoralRing.mask(lesion: lesionOnBox, otherLesions: others,
+                                        image: image.cropped(to: ringBox), settings: ringSettings)
+        guard !ring.isEmpty else {
+            warnings.append("\(label): peritumoral ring is empty (width \(ringSettings.widthMM) mm)")
+            return LesionFeatures(label: label, tumour: tumour, ring: nil, warnings: warnings)
+        }
+        let ringFeatures = try RadiomicsExtractor.extract(
+            image: image, mask: PlacedMask(mask: ring, offset: ringBox.lower), settings: settings,
+            context: "\(label) peritumoral ring")
+        warnings += ringFeatures.warnings
+        return LesionFeatures(label: label, tumour: tumour, ring: ringFeatures, warnings: warnings)
+    }
+
+    private static func overlaps(_ a: IndexBox, _ b: IndexBox) -> Bool {
+        a.lower.i <= b.upper.i && b.lower.i <= a.upper.i && a.lower.j <= b.upper.j && b.lower.j <= a.upper.j
+            && a.lower.k <= b.upper.k && b.lower.k <= a.upper.k
+    }
+}

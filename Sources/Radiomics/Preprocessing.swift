@@ -1,0 +1,288 @@
+import Foundation
+import ImagingCore
+
+/// One IBSI diagnostic value recorded during preprocessing, e.g. `int_mask_vox_count_reseg_roi`.
+public struct DiagnosticValue: Sendable, Hashable {
+    /// The IBSI diagnostic tag (as in the reference-value files).
+    public var tag: String
+    public var value: Double
+
+    public init(tag: String, value: Double) {
+        self.tag = tag
+        self.value = value
+    }
+}
+
+/// A region after resampling and re-segmentation, on a box of the (resampled) image grid.
+///
+/// The box holds the region plus a margin, so neighbourhood features (local intensity peaks)
+/// can read intensities just outside the region. IBSI 1 keeps two masks: the morphological
+/// mask (the resampled segmentation) and the intensity mask (morphological mask after
+/// re-segmentation); shape features read the first, intensity features the second.
+struct PreparedRegion {
+    /// Grid of the box (a sub-grid of the resampled image grid).
+    var grid: ImageGrid
+    /// Intensity of every box voxel.
+    var intensities: [Double]
+    var morphMask: [Bool]
+    var intensityMask: [Bool]
+
+    /// Intensities inside the intensity mask, in voxel order.
+    func roiIntensities() -> [Double] {
+        var out = [Double]()
+        out.reserveCapacity(intensityMask.count / 2)
+        for n in 0..<intensityMask.count where intensityMask[n] { out.append(intensities[n]) }
+        return out
+    }
+}
+
+/// A mask known only on a box of the image grid (false elsewhere), so that a lesion in a large
+/// scan costs memory in proportion to its box.
+struct PlacedMask {
+    /// The mask on the box (its grid is the image's sub-grid of the box).
+    var mask: Mask
+    /// Image index of the box's first voxel.
+    var offset: Index3
+
+    /// A whole-image mask, cropped to its bounding box (nil box for an empty mask).
+    init(wholeImage m: Mask) {
+        if let box = m.boundingBox {
+            mask = m.cropped(to: box)
+            offset = box.lower
+        } else {
+            mask = Mask(grid: m.grid.subgrid(IndexBox(lower: Index3(0, 0, 0), upper: Index3(0, 0, 0))),
+                        voxels: [false])
+            offset = Index3(0, 0, 0)
+        }
+    }
+
+    init(mask: Mask, offset: Index3) {
+        self.mask = mask
+        self.offset = offset
+    }
+
+    /// Bounding box in image indices, nil when empty.
+    var boundingBox: IndexBox? {
+        guard let b = mask.boundingBox else { return nil }
+        return IndexBox(lower: Index3(b.lower.i + offset.i, b.lower.j + offset.j, b.lower.k + offset.k),
+                        upper: Index3(b.upper.i + offset.i, b.upper.j + offset.j, b.upper.k + offset.k))
+    }
+
+    /// The mask's voxels on `box` (image indices), x fastest; false outside the known box.
+    func voxels(in box: IndexBox) -> [Bool] {
+        var out = [Bool](repeating: false, count: box.size.count)
+        let n = mask.grid.size
+        var t = 0
+        for k in box.lower.k...box.upper.k {
+            for j in box.lower.j...box.upper.j {
+                for i in box.lower.i...box.upper.i {
+                    let a = i - offset.i, b = j - offset.j, c = k - offset.k
+                    if a >= 0, b >= 0, c >= 0, a < n.nx, b < n.ny, c < n.nz {
+                        out[t] = mask.voxels[(c * n.ny + b) * n.nx + a]
+                    }
+                    t += 1
+                }
+            }
+        }
+        return out
+    }
+}
+
+/// IBSI 1 preprocessing: resampling, mask partial-volume rule, re-segmentation.
+enum Preprocessor {
+    /// Radius (mm) of the 1 cm³ sphere of the local intensity peaks.
+    static let peakRadiusMM = Foundation.pow(3000 / (4 * Double.pi), 1.0 / 3.0)
+
+    static func prepare(image: Volume<Float>, mask: PlacedMask, settings: ExtractionSettings,
+                        context: String) throws -> (region: PreparedRegion, diagnostics: [DiagnosticValue]) {
+        try image.grid.validate()
+        guard let bbox = mask.boundingBox else { throw RadiomicsError.emptyMask(context) }
+        var diag = [DiagnosticValue]()
+        let grid = image.grid
+
+        // Initial image and ROI.
+        appendImageDiagnostics(&diag, size: grid.size, spacing: grid.spacing, stage: "init",
+                               values: settings.wholeImageDiagnostics ? image.voxels.lazy.map(Double.init) : nil)
+        let initMask = mask.voxels(in: bbox)
+        let initRegion = PreparedRegion(
+            grid: grid.subgrid(bbox), intensities: image.cropped(to: bbox).voxels.map(Double.init),
+            morphMask: initMask, intensityMask: initMask)
+        appendROIDiagnostics(&diag, region: initRegion, fullSize: grid.size, stage: "init")
+
+        // Resampling on the IBSI grid, on the lesion box only.
+        let maps = try Resampler.axisMaps(for: grid, resampling: settings.resampling)
+        let fullNew = Resampler.newGrid(of: grid, maps: maps)
+        var region = resample(image: image, mask: mask, bbox: bbox, maps: maps, fullNew: fullNew,
+                              settings: settings, wholeImage: false)
+        guard region.morphMask.contains(true) else {
+            throw RadiomicsError.emptyMask("\(context) after resampling to \(fullNew.spacing) mm")
+        }
+        if settings.wholeImageDiagnostics {
+            let values = settings.resampling == nil ? image.voxels.map(Double.init)
+                : resample(image: image, mask: mask, bbox: bbox, maps: maps, fullNew: fullNew,
+                           settings: settings, wholeImage: true).intensities
+            appendImageDiagnostics(&diag, size: fullNew.size, spacing: fullNew.spacing, stage: "interp",
+                                   values: values)
+        } else {
+            appendImageDiagnostics(&diag, size: fullNew.size, spacing: fullNew.spacing, stage: "interp",
+                                   values: [Double]?.none)
+        }
+        appendROIDiagnostics(&diag, region: region, fullSize: fullNew.size, stage: "interp")
+
+        // Re-segmentation of the intensity mask.
+        region.intensityMask = resegment(region, settings.resegmentation)
+        appendROIDiagnostics(&diag, region: region, fullSize: fullNew.size, stage: "reseg")
+        return (region, diag)
+    }
+
+    /// Resamples the lesion box (plus the peak-sphere margin), or the whole image when `wholeImage`.
+    private static func resample(image: Volume<Float>, mask: PlacedMask, bbox: IndexBox, maps: [Resampler.AxisMap],
+                                 fullNew: ImageGrid, settings: ExtractionSettings,
+                                 wholeImage: Bool) -> PreparedRegion {
+        let grid = image.grid
+        var newLower = [Int](repeating: 0, count: 3), newUpper = [Int](repeating: 0, count: 3)
+        for axis in 0..<3 {
+            let map = maps[axis]
+            if wholeImage {
+                newLower[axis] = 0; newUpper[axis] = map.newCount - 1
+                continue
+            }
+            let margin = Int((peakRadiusMM / map.newSpacing).rounded(.up)) + 1
+            let lo = Int(map.newIndex(Double(indexOf(bbox.lower, axis)) - 0.5).rounded(.down)) - margin
+            let hi = Int(map.newIndex(Double(indexOf(bbox.upper, axis)) + 0.5).rounded(.up)) + margin
+            newLower[axis] = max(0, lo)
+            newUpper[axis] = min(map.newCount - 1, hi)
+        }
+        let interpolation = settings.resampling?.interpolation ?? .nearest
+        // Source box: the original voxels the interpolation kernel reaches.
+        let pad: Int
+        switch interpolation {
+        case .nearest: pad = 1
+        case .linear: pad = 2
+        case .cubic: pad = 12
+        }
+        var srcLower = [Int](repeating: 0, count: 3), srcUpper = [Int](repeating: 0, count: 3)
+        for axis in 0..<3 {
+            let map = maps[axis], n = grid.size[axis]
+            let cLo = map.oldIndex(newLower[axis]), cHi = map.oldIndex(newUpper[axis])
+            let p = map.identity ? 0 : pad
+            srcLower[axis] = max(0, Int(cLo.rounded(.down)) - p)
+            srcUpper[axis] = min(n - 1, Int(cHi.rounded(.up)) + p)
+        }
+        let srcBox = IndexBox(lower: Index3(srcLower[0], srcLower[1], srcLower[2]),
+                              upper: Index3(srcUpper[0], srcUpper[1], srcUpper[2]))
+        let newBox = IndexBox(lower: Index3(newLower[0], newLower[1], newLower[2]),
+                              upper: Index3(newUpper[0], newUpper[1], newUpper[2]))
+        let boxGrid = fullNew.subgrid(newBox)
+        let srcImage = image.cropped(to: srcBox)
+        let srcMask = mask.voxels(in: srcBox)
+
+        if settings.resampling == nil {
+            // The new box lies inside the source box with identical voxels.
+            let inner = IndexBox(lower: Index3(newLower[0] - srcLower[0], newLower[1] - srcLower[1],
+                                               newLower[2] - srcLower[2]),
+                                 upper: Index3(newUpper[0] - srcLower[0], newUpper[1] - srcLower[1],
+                                               newUpper[2] - srcLower[2]))
+            let m = Mask(grid: ImageGrid(size: srcBox.size), voxels: srcMask).cropped(to: inner).voxels
+            return PreparedRegion(grid: boxGrid, intensities: srcImage.cropped(to: inner).voxels.map(Double.init),
+                                  morphMask: m, intensityMask: m)
+        }
+        var values = srcImage.voxels.map(Double.init)
+        if interpolation == .cubic {
+            for axis in 0..<3 where !maps[axis].identity {
+                Resampler.bSplinePrefilter(&values, size: srcBox.size, axis: axis)
+            }
+        }
+        let imageTaps = (0..<3).map { axis in
+            Resampler.taps(map: maps[axis], range: newLower[axis]...newUpper[axis], sourceLower: srcLower[axis],
+                           sourceCount: srcBox.size[axis], interpolation: interpolation)
+        }
+        let maskInterpolation: ExtractionSettings.Interpolation = interpolation == .nearest ? .nearest : .linear
+        let maskTaps = (0..<3).map { axis in
+            Resampler.taps(map: maps[axis], range: newLower[axis]...newUpper[axis], sourceLower: srcLower[axis],
+                           sourceCount: srcBox.size[axis], interpolation: maskInterpolation)
+        }
+        var out = Resampler.apply(values, size: srcBox.size, taps: imageTaps).values
+        if settings.resampling?.roundIntensities == true {
+            for n in 0..<out.count { out[n] = out[n].rounded() }
+        }
+        let threshold = settings.resampling?.maskThreshold ?? 0.5
+        let maskValues = Resampler.apply(srcMask.map { $0 ? 1.0 : 0.0 }, size: srcBox.size, taps: maskTaps)
+        let morph = maskValues.values.map { $0 >= threshold - 1e-9 }
+        return PreparedRegion(grid: boxGrid, intensities: out, morphMask: morph, intensityMask: morph)
+    }
+
+    private static func indexOf(_ p: Index3, _ axis: Int) -> Int { axis == 0 ? p.i : (axis == 1 ? p.j : p.k) }
+
+    /// The intensity mask after range and outlier re-segmentation.
+    static func resegment(_ region: PreparedRegion, _ reseg: ExtractionSettings.Resegmentation) -> [Bool] {
+        var m = region.morphMask
+        let lo = reseg.lowerBound ?? -.infinity, hi = reseg.upperBound ?? .infinity
+        for n in 0..<m.count where m[n] {
+            let x = region.intensities[n]
+            if x < lo || x > hi { m[n] = false }
+        }
+        if let sigma = reseg.outlierSigma {
+            var s = 0.0, s2 = 0.0, count = 0.0
+            for n in 0..<m.count where m[n] {
+                let x = region.intensities[n]
+                s += x; s2 += x * x; count += 1
+            }
+            if count > 0 {
+                let mean = s / count
+                let sd = max(0, s2 / count - mean * mean).squareRoot()
+                for n in 0..<m.count where m[n] {
+                    let x = region.intensities[n]
+                    if x < mean - sigma * sd || x > mean + sigma * sd { m[n] = false }
+                }
+            }
+        }
+        return m
+    }
+
+    private static func appendImageDiagnostics<S: Sequence>(_ diag: inout [DiagnosticValue], size: Size3,
+                                                            spacing: Vector3, stage: String,
+                                                            values: S?) where S.Element == Double {
+        let axes = ["x", "y", "z"]
+        for a in 0..<3 { diag.append(DiagnosticValue(tag: "img_dim_\(axes[a])_\(stage)_img", value: Double(size[a]))) }
+        for a in 0..<3 { diag.append(DiagnosticValue(tag: "vox_dim_\(axes[a])_\(stage)_img", value: spacing[a])) }
+        guard let values else { return }
+        var s = 0.0, n = 0.0, lo = Double.infinity, hi = -Double.infinity
+        for x in values { s += x; n += 1; lo = min(lo, x); hi = max(hi, x) }
+        diag.append(DiagnosticValue(tag: "mean_int_\(stage)_img", value: s / n))
+        diag.append(DiagnosticValue(tag: "min_int_\(stage)_img", value: lo))
+        diag.append(DiagnosticValue(tag: "max_int_\(stage)_img", value: hi))
+    }
+
+    private static func appendROIDiagnostics(_ diag: inout [DiagnosticValue], region: PreparedRegion,
+                                             fullSize: Size3, stage: String) {
+        let axes = ["x", "y", "z"]
+        for a in 0..<3 {
+            diag.append(DiagnosticValue(tag: "int_mask_dim_\(axes[a])_\(stage)_roi", value: Double(fullSize[a])))
+        }
+        let intBox = boundingBoxSize(region.intensityMask, size: region.grid.size)
+        let morphBox = boundingBoxSize(region.morphMask, size: region.grid.size)
+        for a in 0..<3 { diag.append(DiagnosticValue(tag: "int_mask_bb_dim_\(axes[a])_\(stage)_roi", value: intBox[a])) }
+        for a in 0..<3 {
+            diag.append(DiagnosticValue(tag: "morph_mask_bb_dim_\(axes[a])_\(stage)_roi", value: morphBox[a]))
+        }
+        let roi = region.roiIntensities()
+        diag.append(DiagnosticValue(tag: "int_mask_vox_count_\(stage)_roi", value: Double(roi.count)))
+        diag.append(DiagnosticValue(tag: "morph_mask_vox_count_\(stage)_roi",
+                                    value: Double(region.morphMask.reduce(0) { $0 + ($1 ? 1 : 0) })))
+        diag.append(DiagnosticValue(tag: "int_mask_mean_int_\(stage)_roi",
+                                    value: roi.isEmpty ? .nan : roi.reduce(0, +) / Double(roi.count)))
+        diag.append(DiagnosticValue(tag: "int_mask_min_int_\(stage)_roi", value: roi.min() ?? .nan))
+        diag.append(DiagnosticValue(tag: "int_mask_max_int_\(stage)_roi", value: roi.max() ?? .nan))
+    }
+
+    /// Extent (voxels per axis) of the set voxels of `mask`; zeros when empty.
+    static func boundingBoxSize(_ mask: [Bool], size: Size3) -> [Double] {
+        guard let box = boundingBox(mask, size: size) else { return [0, 0, 0] }
+        return [Double(box.size.nx), Double(box.size.ny), Double(box.size.nz)]
+    }
+
+    static func boundingBox(_ mask: [Bool], size: Size3) -> IndexBox? {
+        Mask(grid: ImageGrid(size: size), voxels: mask).boundingBox
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+import ImagingCore
+
+/// The features of one region (a lesion or its peritumoral ring) with the preprocessing record.
+public struct RegionFeatures: Sendable {
+    /// Feature values in family order (`settings.families`), each family in IBSI order.
+    public var features: [FeatureValue]
+    /// IBSI diagnostic values of each preprocessing step (`img_dim_x_init_img`, ...).
+    public var diagnostics: [DiagnosticValue]
+    /// Conditions the caller may want to report (e.g. a disconnected mask computed as one ROI).
+    public var warnings: [String]
+
+    public init(features: [FeatureValue], diagnostics: [DiagnosticValue], warnings: [String]) {
+        self.features = features
+        self.diagnostics = diagnostics
+        self.warnings = warnings
+    }
+
+    /// The value of a feature or diagnostic by its IBSI tag (e.g. `morph_volume`, `cm_joint_max_3D_comb`).
+    public func value(ibsiTag tag: String) -> Double? {
+        if let f = features.first(where: { $0.ibsiTag == tag }) { return f.value }
+        return diagnostics.first(where: { $0.tag == tag })?.value
+    }
+}
+
+/// IBSI 1 feature extraction for one region: preprocessing, then every requested family.
+public enum RadiomicsExtractor {
+    /// Features of `mask` on `image` (same grid).
+    ///
+    /// Only the mask's bounding box plus a margin is processed. An empty mask throws
+    /// `RadiomicsError.emptyMask` naming `context` (pass e.g. "patient P1 lesion 3 (mask.nii.gz)");
+    /// a mask of several disconnected parts is computed as one ROI, with a warning.
+    public static func extract(image: Volume<Float>, mask: Mask, settings: ExtractionSettings,
+                               context: String = "region") throws -> RegionFeatures {
+        do {
+            try image.grid.requireMatch(mask.grid, context: context)
+        } catch let error as ImagingError {
+            throw RadiomicsError.gridMismatch(error.description)
+        }
+        return try extract(image: image, mask: PlacedMask(wholeImage: mask), settings: settings, context: context)
+    }
+
+    /// Features of a mask known on a box of the image grid.
+    static func extract(image: Volume<Float>, mask: PlacedMask, settings: ExtractionSettings,
+                        context: String) throws -> RegionFeatures {
+        let (region, diagnostics) = try Preprocessor.prepare(image: image, mask: mask, settings: settings,
+                                                             context: context)
+        var warnings = [String]()
+        let parts = ConnectedComponents.label(mask.mask).count
+        if parts > 1 {
+            warnings.append("\(context): mask has \(parts) disconnected parts, computed as one region")
+        }
+        let roi = region.roiIntensities()
+        if roi.isEmpty {
+            warnings.append("\(context): no voxel left after re-segmentation; intensity features are NaN")
+        }
+        var features = [FeatureValue]()
+        var discretised: DiscretisedLevels?
+        func levels() -> DiscretisedLevels {
+            if let d = discretised { return d }
+            let d = Discretiser.discretise(region, settings: settings)
+            discretised = d
+            return d
+        }
+        lazy var textureROI: DiscretisedROI = Discretiser.textureROI(levels(), region: region)
+            ?? DiscretisedROI(size: Size3(1, 1, 1), spacing: region.grid.spacing, levels: [0], binCount: 1)
+        for family in settings.families {
+            switch family {
+            case .morphology:
+                features += MorphologicalFeatures.features(region)
+            case .localIntensity:
+                features += LocalIntensity.features(region)
+            case .intensity:
+                features += IntensityStatistics.features(roi)
+            case .histogram:
+                let d = levels()
+                var roiLevels = [Int32]()
+                roiLevels.reserveCapacity(roi.count)
+                for l in d.levels where l > 0 { roiLevels.append(l) }
+                features += IntensityHistogram.features(levels: roiLevels, binCount: d.binCount)
+            case .intensityVolumeHistogram:
+                features += IntensityVolumeHistogram.features(
+                    roi, discretisation: settings.ivhDiscretisation,
+                    range: (settings.resegmentation.lowerBound, settings.resegmentation.upperBound))
+            case .glcm, .glrlm, .glszm, .gldzm, .ngtdm, .ngldm:
+                features += TextureFamilies.features(family, roi: textureROI,
+                                                     aggregations: settings.textureAggregations)
+            }
+        }
+        return RegionFeatures(features: features, diagnostics: diagnostics, warnings: warnings)
+    }
+}
+
+/// The calls into the texture families, in one place.
+enum TextureFamilies {
+    static func features(_ family: FeatureFamily, roi: DiscretisedROI,
+                         aggregations: [TextureAggregation]) -> [FeatureValue] {
+        switch family {
+        case .glcm: return GLCM.features(roi, aggregations: aggregations, distance: 1)
+        default: return []
+        }
+    }
+}

@@ -1,0 +1,193 @@
+import ImagingCore
+
+/// The triangle mesh of a mask's surface: marching cubes at iso-level 0.5 on the zero-padded mask.
+///
+/// As in IBSI 1 (section 3.1), every mesh vertex sits at the midpoint of a cube edge joining an
+/// inside and an outside voxel centre, so the mesh volume of a single voxel is smaller than the
+/// voxel. The triangulation of each of the 256 cube configurations is derived here rather than
+/// copied from a table: the surface crosses each cube face in segments between its cut edges
+/// (on a face with two diagonal inside corners, the inside corners are cut off separately),
+/// the segments close into loops oriented outwards; a loop of more than three vertices is fanned
+/// into triangles around its centroid, which does not depend on where the loop starts.
+/// The mesh is closed, so the divergence theorem gives its volume.
+struct SurfaceMesh {
+    /// Triangle vertices in mm (box coordinates: voxel index times spacing), three per triangle.
+    var triangles: [Vector3]
+    /// Distinct vertices in half-voxel integer units (twice the voxel index), for hulls and diameters.
+    var vertexKeys: [SIMD3<Int32>]
+    var spacing: Vector3
+
+    /// Mesh volume (mm³), from the divergence theorem.
+    var volume: Double {
+        var v = 0.0
+        var t = 0
+        while t < triangles.count {
+            v += triangles[t].dot(triangles[t + 1].cross(triangles[t + 2]))
+            t += 3
+        }
+        return v / 6
+    }
+
+    /// Mesh surface area (mm²).
+    var area: Double {
+        var a = 0.0
+        var t = 0
+        while t < triangles.count {
+            a += (triangles[t + 1] - triangles[t]).cross(triangles[t + 2] - triangles[t]).length
+            t += 3
+        }
+        return a / 2
+    }
+
+    /// Physical position (mm) of a half-voxel vertex key.
+    func position(_ key: SIMD3<Int32>) -> Vector3 {
+        Vector3(Double(key.x) * spacing.x / 2, Double(key.y) * spacing.y / 2, Double(key.z) * spacing.z / 2)
+    }
+
+    /// The mesh of `mask` (size `size`, voxel spacing `spacing`).
+    init(mask: [Bool], size n: Size3, spacing: Vector3) {
+        self.spacing = spacing
+        let table = CubeTable.shared
+        var tris = [Vector3]()
+        var keys = Set<SIMD3<Int32>>()
+        @inline(__always) func inside(_ i: Int, _ j: Int, _ k: Int) -> Bool {
+            i >= 0 && j >= 0 && k >= 0 && i < n.nx && j < n.ny && k < n.nz && mask[(k * n.ny + j) * n.nx + i]
+        }
+        guard let box = Preprocessor.boundingBox(mask, size: n) else {
+            triangles = []; vertexKeys = []
+            return
+        }
+        for k in (box.lower.k - 1)...box.upper.k {
+            for j in (box.lower.j - 1)...box.upper.j {
+                for i in (box.lower.i - 1)...box.upper.i {
+                    var config = 0
+                    for c in 0..<8 where inside(i + (c & 1), j + ((c >> 1) & 1), k + ((c >> 2) & 1)) {
+                        config |= 1 << c
+                    }
+                    guard config != 0 && config != 255 else { continue }
+                    for loop in table.loops[config] {
+                        let pts = loop.map { e -> Vector3 in
+                            let m = CubeTable.edgeMidpoints[e]
+                            let key = SIMD3<Int32>(Int32(2 * i) + m.x, Int32(2 * j) + m.y, Int32(2 * k) + m.z)
+                            keys.insert(key)
+                            return Vector3(Double(key.x) * spacing.x / 2, Double(key.y) * spacing.y / 2,
+                                           Double(key.z) * spacing.z / 2)
+                        }
+                        if pts.count == 3 {
+                            tris.append(contentsOf: pts)
+                            continue
+                        }
+                        // Larger loops are not planar in general: fan around their centroid.
+                        var c = Vector3.zero
+                        for q in pts { c = c + q }
+                        c = (1 / Double(pts.count)) * c
+                        for t in 0..<pts.count {
+                            tris.append(c); tris.append(pts[t]); tris.append(pts[(t + 1) % pts.count])
+                        }
+                    }
+                }
+            }
+        }
+        triangles = tris
+        vertexKeys = keys.sorted { ($0.z, $0.y, $0.x) < ($1.z, $1.y, $1.x) }
+    }
+}
+
+/// Marching-cubes triangulations of the 256 corner configurations, derived from face segments.
+///
+/// Corner `c` of a cube sits at offset (c & 1, (c >> 1) & 1, (c >> 2) & 1); bit `c` of a
+/// configuration says the corner is inside. Edges join corners differing in one bit.
+struct CubeTable: Sendable {
+    static let shared = CubeTable()
+
+    /// Edge `e` as (lower corner, axis).
+    static let edges: [(corner: Int, axis: Int)] = {
+        var out = [(Int, Int)]()
+        for axis in 0..<3 {
+            for c in 0..<8 where c & (1 << axis) == 0 { out.append((c, axis)) }
+        }
+        return out
+    }()
+
+    /// Midpoint of edge `e` in half-voxel units relative to the cube's lower corner.
+    static let edgeMidpoints: [SIMD3<Int32>] = edges.map { e in
+        var p = SIMD3<Int32>(Int32(2 * (e.corner & 1)), Int32(2 * ((e.corner >> 1) & 1)), Int32(2 * ((e.corner >> 2) & 1)))
+        p[e.axis] += 1
+        return p
+    }
+
+    /// For each configuration, its surface loops as edge indices, counter-clockwise seen from outside.
+    let loops: [[[Int]]]
+
+    init() {
+        func edgeIndex(_ a: Int, _ b: Int) -> Int {
+            let lo = min(a, b), axis = (a ^ b).trailingZeroBitCount
+            return CubeTable.edges.firstIndex { $0.corner == lo && $0.axis == axis }!
+        }
+        // Faces as cycles of four corners.
+        var faces = [[Int]]()
+        for axis in 0..<3 {
+            let u = (axis + 1) % 3, v = (axis + 2) % 3
+            for side in 0..<2 {
+                let base = side << axis
+                faces.append([base, base | (1 << u), base | (1 << u) | (1 << v), base | (1 << v)])
+            }
+        }
+        var all = [[[Int]]]()
+        for config in 0..<256 {
+            let inside = { (c: Int) in config & (1 << c) != 0 }
+            // Segment graph on cut edges.
+            var neighbours = [Int: [Int]]()
+            func link(_ a: Int, _ b: Int) {
+                neighbours[a, default: []].append(b)
+                neighbours[b, default: []].append(a)
+            }
+            for f in faces {
+                let cut = (0..<4).filter { inside(f[$0]) != inside(f[($0 + 1) % 4]) }
+                let cutEdges = cut.map { edgeIndex(f[$0], f[($0 + 1) % 4]) }
+                if cut.count == 2 {
+                    link(cutEdges[0], cutEdges[1])
+                } else if cut.count == 4 {
+                    // Diagonal case: pair the two edges around each inside corner.
+                    let firstInside = inside(f[0]) ? 0 : 1
+                    // Edge t joins corners t and t+1: corner q lies on edges q-1 and q.
+                    for q in [firstInside, firstInside + 2] {
+                        link(cutEdges[(q + 3) % 4], cutEdges[q])
+                    }
+                }
+            }
+            // Loops, fanned into triangles, each oriented away from the inside corners.
+            var visited = Set<Int>()
+            var tris = [[Int]]()
+            for start in neighbours.keys.sorted() where !visited.contains(start) {
+                var loop = [start]
+                visited.insert(start)
+                var prev = -1, cur = start
+                while true {
+                    let nb = neighbours[cur]!
+                    let next = nb[0] != prev ? nb[0] : nb[1]
+                    if next == start || visited.contains(next) { break }
+                    loop.append(next)
+                    visited.insert(next)
+                    prev = cur; cur = next
+                }
+                guard loop.count >= 3 else { continue }
+                // Orient the loop so that its normal points away from the inside corners.
+                let p = loop.map { CubeTable.edgeMidpoints[$0] }
+                var normal = SIMD3<Double>(0, 0, 0), outward = SIMD3<Double>(0, 0, 0)
+                for t in 0..<loop.count {
+                    let a = SIMD3<Double>(Double(p[t].x), Double(p[t].y), Double(p[t].z))
+                    let bp = p[(t + 1) % loop.count]
+                    let b = SIMD3<Double>(Double(bp.x), Double(bp.y), Double(bp.z))
+                    normal += SIMD3(a.y * b.z - a.z * b.y, a.z * b.x - a.x * b.z, a.x * b.y - a.y * b.x)
+                    let edge = CubeTable.edges[loop[t]]
+                    outward[edge.axis] += inside(edge.corner) ? 1 : -1
+                }
+                if (normal * outward).sum() < 0 { loop.reverse() }
+                tris.append(loop)
+            }
+            all.append(tris)
+        }
+        loops = all
+    }
+}
