@@ -121,7 +121,10 @@ struct NRRDHeader {
         let source = dataFile ?? url
         var stored: Data
         if let dataFile {
-            stored = try readFileBytes(dataFile)
+            guard let contents = try? Data(contentsOf: dataFile, options: .mappedIfSafe) else {
+                throw ImageIOError(file: url, reason: "names the data file \(dataFile.path), which cannot be read")
+            }
+            stored = contents
         } else {
             stored = headerFile[(headerFile.startIndex + attachedDataOffset!)...]
         }

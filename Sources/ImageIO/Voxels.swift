@@ -137,8 +137,11 @@ struct RawVoxels {
         return bytes.withUnsafeBytes { raw in
             let base = raw.baseAddress! + offset
             return [R](unsafeUninitializedCapacity: n) { out, initialized in
-                for i in 0..<n {
-                    out[i] = transform(T.load(from: base + i * stride, swapped: swapped))
+                // Two loops so the byte-order test stays out of the per-voxel work.
+                if swapped {
+                    for i in 0..<n { out[i] = transform(T.load(from: base + i * stride, swapped: true)) }
+                } else {
+                    for i in 0..<n { out[i] = transform(T.load(from: base + i * stride, swapped: false)) }
                 }
                 initialized = n
             }
