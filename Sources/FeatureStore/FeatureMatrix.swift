@@ -74,19 +74,27 @@ public struct FeatureMatrix: Equatable, Sendable {
     /// The rows of `matrices` one after another. Columns are the union of all
     /// names in first-seen order; rows lacking a feature hold NaN.
     public static func concatenating(_ matrices: [FeatureMatrix]) -> FeatureMatrix {
+        // Consecutive matrices usually share their names; their column mapping is then reused.
         var names: [String] = []
         var position: [String: Int] = [:]
-        for matrix in matrices {
+        var previousNames: [String]? = nil
+        for matrix in matrices where matrix.names != previousNames {
             for name in matrix.names where position[name] == nil {
                 position[name] = names.count
                 names.append(name)
             }
+            previousNames = matrix.names
         }
         let total = matrices.reduce(0) { $0 + $1.rowCount }
         var values = [Double](repeating: .nan, count: total * names.count)
         var rowOffset = 0
+        previousNames = nil
+        var targets: [Int] = []
         for matrix in matrices {
-            let targets = matrix.names.map { position[$0]! }
+            if matrix.names != previousNames {
+                targets = matrix.names.map { position[$0]! }
+                previousNames = matrix.names
+            }
             for r in 0..<matrix.rowCount {
                 let destination = (rowOffset + r) * names.count
                 let source = r * matrix.names.count

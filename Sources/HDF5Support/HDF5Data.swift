@@ -150,27 +150,21 @@ struct HDF5ElementReader {
     var read: (hid_t, UnsafeMutableRawPointer) -> herr_t
 
     func doubles() throws -> [Double] {
-        let kind = try classifyElements(of: fileType, site)
-        guard kind == .float || kind == .integer else {
-            throw site.error("read numbers", "it holds \(kind) values, not numbers")
-        }
-        var values = [Double](repeating: 0, count: count)
-        if count > 0 {
-            let status = values.withUnsafeMutableBytes { read(chdf5_t_native_double(), $0.baseAddress!) }
-            try site.check(status, "read numbers")
-        }
-        return values
+        try numbers(0.0, memType: chdf5_t_native_double(), kinds: [.float, .integer], "numbers")
     }
 
+    /// Integers only: reading floats as integers would silently truncate them.
     func int64s() throws -> [Int64] {
+        try numbers(Int64(0), memType: chdf5_t_native_int64(), kinds: [.integer], "integers")
+    }
+
+    private func numbers<T>(_ zero: T, memType: hid_t, kinds: [HDF5ElementKind], _ what: String) throws -> [T] {
         let kind = try classifyElements(of: fileType, site)
-        guard kind == .integer else {
-            throw site.error("read integers", "it holds \(kind) values, not integers")
-        }
-        var values = [Int64](repeating: 0, count: count)
+        guard kinds.contains(kind) else { throw site.error("read \(what)", "it holds \(kind) values, not \(what)") }
+        var values = [T](repeating: zero, count: count)
         if count > 0 {
-            let status = values.withUnsafeMutableBytes { read(chdf5_t_native_int64(), $0.baseAddress!) }
-            try site.check(status, "read integers")
+            let status = values.withUnsafeMutableBytes { read(memType, $0.baseAddress!) }
+            try site.check(status, "read \(what)")
         }
         return values
     }

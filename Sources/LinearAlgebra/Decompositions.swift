@@ -76,11 +76,7 @@ extension Matrix {
     /// estimate is below machine epsilon, where the answer would be noise.
     public func solve(_ b: Matrix) throws -> Matrix {
         try requireFiniteSquare()
-        guard b.rows == rows else {
-            throw LinearAlgebraError.dimensionMismatch(
-                "cannot solve a \(rows)x\(cols) system for a right-hand side with \(b.rows) rows")
-        }
-        try requireFinite(b)
+        try requireRightHandSide(b)
         let n = rows
         guard n > 0, b.cols > 0 else { return Matrix(rows: n, cols: b.cols) }
         var lu = values
@@ -109,11 +105,7 @@ extension Matrix {
     /// X with `self · X = b` for a symmetric positive definite matrix (Cholesky, LAPACK dposv).
     public func choleskySolve(_ b: Matrix) throws -> Matrix {
         try requireSymmetric()
-        guard b.rows == rows else {
-            throw LinearAlgebraError.dimensionMismatch(
-                "cannot solve a \(rows)x\(cols) system for a right-hand side with \(b.rows) rows")
-        }
-        try requireFinite(b)
+        try requireRightHandSide(b)
         let n = rows
         guard n > 0, b.cols > 0 else { return Matrix(rows: n, cols: b.cols) }
         var factor = values
@@ -150,6 +142,14 @@ extension Matrix {
             for j in (i + 1)..<cols { worst = max(worst, abs(self[i, j] - self[j, i])) }
         }
         if worst > 1e-10 * scale { throw LinearAlgebraError.notSymmetric(maxAsymmetry: worst) }
+    }
+
+    private func requireRightHandSide(_ b: Matrix) throws {
+        guard b.rows == rows else {
+            throw LinearAlgebraError.dimensionMismatch(
+                "cannot solve a \(rows)x\(cols) system for a right-hand side with \(b.rows) rows")
+        }
+        try requireFinite(b)
     }
 
     private func requireFinite(_ m: Matrix) throws {
