@@ -71,6 +71,9 @@ enum NIfTIGeometry {
                              direction: Matrix3(columns: columns[0], columns[1], columns[2]))
         do {
             try grid.validate()
+            guard origin.x.isFinite, origin.y.isFinite, origin.z.isFinite else {
+                throw ImagingError.invalidGeometry("origin \(origin) is not finite")
+            }
         } catch {
             throw ImageIOError(file: file, reason: "has unusable geometry from its \(source.rawValue): \(error)")
         }
@@ -124,7 +127,7 @@ enum NIfTIGeometry {
         for i in 0..<3 {
             for j in 0..<3 {
                 let dot = r[i][0] * r[j][0] + r[i][1] * r[j][1] + r[i][2] * r[j][2]
-                if abs(dot - (i == j ? 1 : 0)) > 1e-4 { return false }
+                if !(abs(dot - (i == j ? 1 : 0)) <= 1e-4) { return false }
             }
         }
         return true

@@ -149,8 +149,10 @@ extension NIfTIHeader {
         for axis in 1...3 where !(pixdim[axis].isFinite && pixdim[axis] > 0) {
             throw fail("has invalid voxel spacing pixdim[\(axis)] = \(pixdim[axis]) (must be positive and finite)")
         }
-        guard voxOffset.isFinite, voxOffset >= Float(Self.headerSize), voxOffset.rounded() == voxOffset else {
-            throw fail("has invalid vox_offset \(voxOffset) (must be a whole number of at least 348)")
+        guard voxOffset.isFinite, voxOffset >= Float(Self.headerSize), voxOffset.rounded() == voxOffset,
+              voxOffset <= Float(bytes.count) else {
+            throw fail("has invalid vox_offset \(voxOffset) (must be a whole number from 348 to the file size "
+                       + "\(bytes.count))")
         }
 
         let size = Size3(dim[1], dim[2], dim[3])

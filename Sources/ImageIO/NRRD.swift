@@ -79,6 +79,13 @@ struct NRRDHeader {
             throw fail("has dimension \(dimension); only 3D volumes are supported")
         }
         let size = Size3(sizes[0], sizes[1], sizes[2])
+        let product = sizes.reduce((1, false)) { acc, n in
+            let (v, overflow) = acc.0.multipliedReportingOverflow(by: n)
+            return (v, acc.1 || overflow)
+        }
+        guard !product.1, product.0 <= Int.max / 8 else {
+            throw fail("has sizes \(sizesText), too large to hold in memory")
+        }
 
         switch field("endian")?.lowercased() {
         case nil, "little": bigEndian = false

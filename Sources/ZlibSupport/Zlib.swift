@@ -104,33 +104,60 @@ enum ZStream {
         var output = Data()
         var chunk = [UInt8](repeating: 0, count: outputChunk)
         input.withUnsafeBytes { raw in
-            let base = raw.baseAddress?.assumingMemoryBound(to: Bytef.self)
-            let total = raw.count
-            var offset = 0
-            var finished = false
-            while !finished {
-                if stream.avail_in == 0 && offset < total, let base {
-                    let n = min(maxPiece, total - offset)
-                    stream.next_in = UnsafeMutablePointer(mutating: base + offset)
-                    stream.avail_in = uInt(n)
-                    offset += n
+            var window = InputWindow(raw)
+            while true {
+                let result = step(&stream, &window, &chunk, &output) { stream, allFed in
+                    CZlib.deflate(&stream, allFed ? Z_FINISH : Z_NO_FLUSH)
                 }
-                let flush = offset == total ? Z_FINISH : Z_NO_FLUSH
-                let (result, produced) = chunk.withUnsafeMutableBufferPointer { out -> (Int32, Int) in
-                    stream.next_out = out.baseAddress
-                    stream.avail_out = uInt(out.count)
-                    let r = CZlib.deflate(&stream, flush)
-                    return (r, out.count - Int(stream.avail_out))
-                }
-                output.append(contentsOf: chunk[0..<produced])
-                switch result {
-                case Z_STREAM_END: finished = true
+                switch result.code {
+                case Z_STREAM_END: return
                 case Z_OK, Z_BUF_ERROR: continue
-                default: preconditionFailure("zlib deflate failed (\(result)) on valid input")
+                default: preconditionFailure("zlib deflate failed (\(result.code)) on valid input")
                 }
             }
         }
         return output
+    }
+
+    /// The part of the input handed to zlib so far; zlib's 32-bit counters see it in pieces.
+    struct InputWindow {
+        let base: UnsafePointer<Bytef>?
+        let total: Int
+        /// Bytes handed to zlib so far.
+        var fed = 0
+
+        init(_ raw: UnsafeRawBufferPointer) {
+            base = raw.baseAddress.map { UnsafePointer($0.assumingMemoryBound(to: Bytef.self)) }
+            total = raw.count
+        }
+
+        /// Gives zlib the next piece once it has consumed the previous one.
+        mutating func refill(_ stream: inout z_stream) {
+            guard stream.avail_in == 0, fed < total, let base else { return }
+            let n = min(maxPiece, total - fed)
+            stream.next_in = UnsafeMutablePointer(mutating: base + fed)
+            stream.avail_in = uInt(n)
+            fed += n
+        }
+
+        /// Bytes zlib has actually consumed.
+        func position(_ stream: z_stream) -> Int { fed - Int(stream.avail_in) }
+    }
+
+    /// One zlib call with fresh output space: refills the input, runs `call` (told whether all input
+    /// has been handed over) and appends what it produced to `output`.
+    private static func step(_ stream: inout z_stream, _ window: inout InputWindow, _ chunk: inout [UInt8],
+                             _ output: inout Data, _ call: (inout z_stream, Bool) -> Int32) -> (code: Int32, produced: Int) {
+        window.refill(&stream)
+        let allFed = window.fed == window.total
+        let (code, produced) = chunk.withUnsafeMutableBufferPointer { out -> (Int32, Int) in
+            stream.next_out = out.baseAddress
+            stream.avail_out = uInt(out.count)
+            let r = call(&stream, allFed)
+            return (r, out.count - Int(stream.avail_out))
+        }
+        output.append(contentsOf: chunk[0..<produced])
+        return (code, produced)
     }
 
     static func inflate(_ input: Data, format: Format) throws -> Data {
@@ -143,24 +170,14 @@ enum ZStream {
         output.reserveCapacity(expectedSize(of: input, format: format))
         var chunk = [UInt8](repeating: 0, count: outputChunk)
         try input.withUnsafeBytes { raw in
-            guard let base = raw.baseAddress?.assumingMemoryBound(to: Bytef.self) else { return }
+            guard !raw.isEmpty else { return }
+            var window = InputWindow(raw)
             let total = raw.count
-            var fed = 0  // bytes handed to zlib so far
-            var position: Int { fed - Int(stream.avail_in) }
             while true {
-                if stream.avail_in == 0 && fed < total {
-                    let n = min(maxPiece, total - fed)
-                    stream.next_in = UnsafeMutablePointer(mutating: base + fed)
-                    stream.avail_in = uInt(n)
-                    fed += n
+                let (result, produced) = step(&stream, &window, &chunk, &output) { stream, _ in
+                    CZlib.inflate(&stream, Z_NO_FLUSH)
                 }
-                let (result, produced) = chunk.withUnsafeMutableBufferPointer { out -> (Int32, Int) in
-                    stream.next_out = out.baseAddress
-                    stream.avail_out = uInt(out.count)
-                    let r = CZlib.inflate(&stream, Z_NO_FLUSH)
-                    return (r, out.count - Int(stream.avail_out))
-                }
-                output.append(contentsOf: chunk[0..<produced])
+                let position = window.position(stream)
                 switch result {
                 case Z_OK:
                     continue

@@ -58,6 +58,14 @@ final class NIfTIValidationTests: XCTestCase {
         try assertRefused(f.data, containing: ["two-file"])
     }
 
+    func testInvalidVoxOffset() throws {
+        for bad: Float in [100, 3e38, .nan, 352.5] {
+            var f = validFixture
+            f.voxOffset = bad
+            try assertRefused(f.data, containing: ["vox_offset"])
+        }
+    }
+
     func testInvalidSpacing() throws {
         for bad: Float in [0, -1, .nan, .infinity] {
             var f = validFixture

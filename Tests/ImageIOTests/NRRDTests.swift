@@ -208,6 +208,11 @@ final class NRRDTests: XCTestCase {
         try assertRefused(header(basic), name: "headeronly.nrrd", containing: ["neither attached data"])
     }
 
+    func testAbsurdSizesAreRefused() throws {
+        try assertRefused(header(["type: short", "dimension: 3", "sizes: 4000000000 4000000000 4000000000",
+                                  "encoding: raw"]) + Data("\n".utf8), containing: ["too large"])
+    }
+
     func testZeroSpaceDirectionIsRefused() throws {
         try assertRefused(header(basic + ["space: LPS", "space directions: (1,0,0) (0,0,0) (0,0,1)"]) + Data("\n".utf8)
                           + bytes(ramp, as: Int16.self), containing: ["axis 1", "non-zero"])
