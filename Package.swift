@@ -73,6 +73,9 @@ let package = Package(
         .testTarget(name: "ReportingTests", dependencies: ["Reporting"]),
 
         // [synthesis]
+        // Synthetic cohorts: CT-like volumes, lesion label maps and outcomes driven by a hidden infiltration.
+        .target(name: "Synthesis", dependencies: ["ImagingCore", "ImageIO"]),
+        .testTarget(name: "SynthesisTests", dependencies: ["Synthesis", "ImageIO", "TestSupport"]),
 
         // [pipeline]
 
