@@ -135,8 +135,10 @@ enum NIfTIGeometry {
 
     /// Whether two orthonormal-after-scaling transforms describe the same space within 1e-4:
     /// same scales (ITK compares singular values, which for such matrices are the column lengths),
-    /// same rotation, same offset. ITK builds this test from SVDs; for transforms that differ by
-    /// more than 1e-4 or less than 1e-5 both tests agree.
+    /// same rotation, same offset. ITK builds the rotation test from SVDs, whose singular vectors are
+    /// not unique when two spacings are equal; comparing the normalised matrices directly is what that
+    /// test intends. The two can only disagree for transforms closer than 1e-4 but not element-wise
+    /// equal, where either choice gives positions within about 1e-4 of each other.
     private static func describeSameSpace(_ s: Mat44, _ q: Mat44) -> Bool {
         func columnLengths(_ m: Mat44) -> [Double] {
             (0..<3).map { c in (0..<3).reduce(0.0) { $0 + Double(m[$1][c]) * Double(m[$1][c]) }.squareRoot() }
