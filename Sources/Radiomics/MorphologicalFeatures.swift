@@ -31,7 +31,8 @@ import ImagingCore
 /// - `integ_int` (99N0): V times the mean intensity of the intensity mask
 /// - `moran_i` (N365): N Σ_{i≠j} w_ij (X_i - μ)(X_j - μ) / (Σ_{i≠j} w_ij Σ (X_i - μ)²)
 /// - `geary_c` (NPT7): (N - 1) Σ_{i≠j} w_ij (X_i - X_j)² / (2 Σ_{i≠j} w_ij Σ (X_i - μ)²);
-///   both with w_ij = 1 / |r_i - r_j| over all pairs of intensity-mask voxels (exact, O(N²))
+///   both with w_ij = 1 / |r_i - r_j| over all pairs of intensity-mask voxels (exact; see
+///   `SpatialAutocorrelation` for the FFT evaluation)
 public enum MorphologicalFeatures {
     static func features(_ region: PreparedRegion) -> [FeatureValue] {
         var out = [FeatureValue]()
@@ -132,7 +133,7 @@ public enum MorphologicalFeatures {
         let roi = region.roiIntensities()
         let mean = roi.isEmpty ? Double.nan : roi.reduce(0, +) / Double(roi.count)
         add("integ_int", v * mean, note: "undefined for an empty intensity mask")
-        let (moran, geary) = spatialAutocorrelation(region)
+        let (moran, geary) = SpatialAutocorrelation.moranAndGeary(region)
         let few = "undefined for fewer than two voxels or constant intensities"
         add("moran_i", moran, note: few)
         add("geary_c", geary, note: few)
@@ -230,54 +231,5 @@ public enum MorphologicalFeatures {
             }
         }
         return a.map { Array($0[4..<8]) }
-    }
-
-    /// Moran's I and Geary's C over the intensity mask, inverse-distance weights, every pair.
-    static func spatialAutocorrelation(_ region: PreparedRegion) -> (moran: Double, geary: Double) {
-        let g = region.grid, n = g.size, sp = g.spacing
-        var xs = [Double](), ys = [Double](), zs = [Double](), vals = [Double]()
-        for k in 0..<n.nz {
-            for j in 0..<n.ny {
-                for i in 0..<n.nx where region.intensityMask[(k * n.ny + j) * n.nx + i] {
-                    xs.append(Double(i) * sp.x); ys.append(Double(j) * sp.y); zs.append(Double(k) * sp.z)
-                    vals.append(region.intensities[(k * n.ny + j) * n.nx + i])
-                }
-            }
-        }
-        let count = vals.count
-        guard count >= 2 else { return (.nan, .nan) }
-        let mu = vals.reduce(0, +) / Double(count)
-        let dev = vals.map { $0 - mu }
-        let ss = dev.reduce(0) { $0 + $1 * $1 }
-        guard ss > 0 else { return (.nan, .nan) }
-        var wSum = 0.0, moranSum = 0.0, gearySum = 0.0
-        xs.withUnsafeBufferPointer { px in
-            ys.withUnsafeBufferPointer { py in
-                zs.withUnsafeBufferPointer { pz in
-                    dev.withUnsafeBufferPointer { pd in
-                        for p in 0..<(count - 1) {
-                            let x0 = px[p], y0 = py[p], z0 = pz[p], d0 = pd[p]
-                            var w = 0.0, mo = 0.0, ge = 0.0
-                            for q in (p + 1)..<count {
-                                let dx = px[q] - x0, dy = py[q] - y0, dz = pz[q] - z0
-                                let wt = 1 / (dx * dx + dy * dy + dz * dz).squareRoot()
-                                let dq = pd[q]
-                                let diff = d0 - dq
-                                w += wt
-                                mo += wt * dq
-                                ge += wt * diff * diff
-                            }
-                            wSum += w
-                            moranSum += d0 * mo
-                            gearySum += ge
-                        }
-                    }
-                }
-            }
-        }
-        let nD = Double(count)
-        let moran = nD / wSum * moranSum / ss
-        let geary = (nD - 1) * gearySum / (2 * wSum * ss)
-        return (moran, geary)
     }
 }

@@ -7,8 +7,9 @@ import ImagingCore
 /// voxel. The triangulation of each of the 256 cube configurations is derived here rather than
 /// copied from a table: the surface crosses each cube face in segments between its cut edges
 /// (on a face with two diagonal inside corners, the inside corners are cut off separately),
-/// the segments close into loops oriented outwards; a loop of more than three vertices is fanned
-/// into triangles around its centroid, which does not depend on where the loop starts.
+/// the segments close into loops oriented outwards, and each loop is triangulated as the classic
+/// tables do (see `CubeTable.triangulate`). This reproduces the usual marching-cubes mesh
+/// (scikit-image, as used by the IBSI teams): V = 556.33 mm³, A = 388.07 mm² on the digital phantom.
 /// The mesh is closed, so the divergence theorem gives its volume.
 struct SurfaceMesh {
     /// Triangle vertices in mm (box coordinates: voxel index times spacing), three per triangle.
@@ -65,25 +66,12 @@ struct SurfaceMesh {
                         config |= 1 << c
                     }
                     guard config != 0 && config != 255 else { continue }
-                    for loop in table.loops[config] {
-                        let pts = loop.map { e -> Vector3 in
-                            let m = CubeTable.edgeMidpoints[e]
-                            let key = SIMD3<Int32>(Int32(2 * i) + m.x, Int32(2 * j) + m.y, Int32(2 * k) + m.z)
-                            keys.insert(key)
-                            return Vector3(Double(key.x) * spacing.x / 2, Double(key.y) * spacing.y / 2,
-                                           Double(key.z) * spacing.z / 2)
-                        }
-                        if pts.count == 3 {
-                            tris.append(contentsOf: pts)
-                            continue
-                        }
-                        // Larger loops are not planar in general: fan around their centroid.
-                        var c = Vector3.zero
-                        for q in pts { c = c + q }
-                        c = (1 / Double(pts.count)) * c
-                        for t in 0..<pts.count {
-                            tris.append(c); tris.append(pts[t]); tris.append(pts[(t + 1) % pts.count])
-                        }
+                    for e in table.triangles[config] {
+                        let m = CubeTable.edgeMidpoints[e]
+                        let key = SIMD3<Int32>(Int32(2 * i) + m.x, Int32(2 * j) + m.y, Int32(2 * k) + m.z)
+                        keys.insert(key)
+                        tris.append(Vector3(Double(key.x) * spacing.x / 2, Double(key.y) * spacing.y / 2,
+                                            Double(key.z) * spacing.z / 2))
                     }
                 }
             }
@@ -116,8 +104,50 @@ struct CubeTable: Sendable {
         return p
     }
 
-    /// For each configuration, its surface loops as edge indices, counter-clockwise seen from outside.
-    let loops: [[[Int]]]
+    /// For each configuration, edge indices, three per triangle, counter-clockwise seen from outside.
+    let triangles: [[Int]]
+
+    /// The triangulation of `loop` with the largest area (measured on the unit cube), the middle one
+    /// by enclosed volume when several tie.
+    ///
+    /// Every triangulation of the polygon is considered (at most 42, for seven vertices). The largest
+    /// area is the choice of the classic marching-cubes tables for the non-planar loops of three or
+    /// four inside corners; ties (symmetric loops) are broken by the enclosed volume, which does not
+    /// depend on the origin because the candidates share their boundary.
+    static func triangulate(_ loop: [Int]) -> [Int] {
+        let p = loop.map { e -> SIMD3<Double> in
+            let m = edgeMidpoints[e]
+            return SIMD3<Double>(Double(m.x) - 1, Double(m.y) - 1, Double(m.z) - 1)
+        }
+        func all(_ idx: [Int]) -> [[Int]] {
+            if idx.count < 3 { return [[]] }
+            if idx.count == 3 { return [idx] }
+            var out = [[Int]]()
+            let a = idx[0], b = idx[idx.count - 1]
+            for k in 1..<(idx.count - 1) {
+                for left in all(Array(idx[0...k])) {
+                    for right in all(Array(idx[k...])) { out.append(left + right + [a, idx[k], b]) }
+                }
+            }
+            return out
+        }
+        let candidates = all(Array(0..<loop.count)).map { tri -> (tris: [Int], area: Double, volume: Double) in
+            var area = 0.0, volume = 0.0
+            var t = 0
+            while t < tri.count {
+                let a = p[tri[t]], b = p[tri[t + 1]], c = p[tri[t + 2]]
+                let u = b - a, v = c - a
+                let n = SIMD3(u.y * v.z - u.z * v.y, u.z * v.x - u.x * v.z, u.x * v.y - u.y * v.x)
+                area += (n * n).sum().squareRoot() / 2
+                volume += (a * SIMD3(b.y * c.z - b.z * c.y, b.z * c.x - b.x * c.z, b.x * c.y - b.y * c.x)).sum() / 6
+                t += 3
+            }
+            return (tri.map { loop[$0] }, area, volume)
+        }
+        let largest = candidates.map(\.area).max() ?? 0
+        let tied = candidates.filter { $0.area >= largest - 1e-9 }.sorted { $0.volume < $1.volume - 1e-12 }
+        return tied[(tied.count - 1) / 2].tris
+    }
 
     init() {
         func edgeIndex(_ a: Int, _ b: Int) -> Int {
@@ -133,7 +163,7 @@ struct CubeTable: Sendable {
                 faces.append([base, base | (1 << u), base | (1 << u) | (1 << v), base | (1 << v)])
             }
         }
-        var all = [[[Int]]]()
+        var all = [[Int]]()
         for config in 0..<256 {
             let inside = { (c: Int) in config & (1 << c) != 0 }
             // Segment graph on cut edges.
@@ -158,7 +188,7 @@ struct CubeTable: Sendable {
             }
             // Loops, fanned into triangles, each oriented away from the inside corners.
             var visited = Set<Int>()
-            var tris = [[Int]]()
+            var tris = [Int]()
             for start in neighbours.keys.sorted() where !visited.contains(start) {
                 var loop = [start]
                 visited.insert(start)
@@ -184,10 +214,10 @@ struct CubeTable: Sendable {
                     outward[edge.axis] += inside(edge.corner) ? 1 : -1
                 }
                 if (normal * outward).sum() < 0 { loop.reverse() }
-                tris.append(loop)
+                tris += CubeTable.triangulate(loop)
             }
             all.append(tris)
         }
-        loops = all
+        triangles = all
     }
 }

@@ -40,9 +40,3 @@ final class DigitalPhantomTests: XCTestCase {
     func testIntensityVolumeHistogram() throws { try check(.intensityVolumeHistogram) }
     func testGLCM() throws { try check(.glcm) }
 }
-extension DigitalPhantomTests {
-    func testPrintMesh() throws {
-        let (f, _) = try phantom()
-        print("MESH", f.value(ibsiTag: "morph_volume")!, f.value(ibsiTag: "morph_area_mesh")!)
-    }
-}
