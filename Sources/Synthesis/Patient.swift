@@ -44,7 +44,7 @@ public struct SyntheticPatient: Sendable {
     /// Tube voltage of the scan: 100, 120 or 140 kV.
     public var kvp: Int
     public var anatomy: SyntheticAnatomy
-    /// Patient-level mean infiltration μ (Beta(2, 2)) and lesion-to-lesion spread τ (logit scale).
+    /// Patient-level centre μ ~ Beta(2, 2) (the median of the lesions' u) and lesion-to-lesion spread τ (logit scale).
     public var infiltrationCenter: Double
     public var infiltrationSpread: Double
     public var lesions: [SyntheticLesion]

@@ -9,12 +9,12 @@ import ImagingCore
 /// - Lesion count n = 1 + Binomial(9, 0.33) (1...10); fewer when a lesion cannot be placed in 300 tries.
 /// - Site weights: lung 0.30, liver 0.22, lymph_node 0.20, soft_tissue 0.12, bone 0.08, adrenal 0.08
 ///   (at most 2 bone and one adrenal lesion per side); nominal radius log-uniform in the site's range:
-///   lung 4-25, liver 5-25, lymph_node 5-15, soft_tissue 5-20, bone 5-11, adrenal 5-14 mm.
+///   lung 4-25, liver 5-25, lymph_node 5-15, soft_tissue 5-15, bone 5-11, adrenal 5-14 mm.
 /// - Placement: the centre and six interior probes must lie in the site's tissue (lung; liver;
-///   mediastinal/hilar soft tissue or lung; body-wall fat or muscle in the outer body shell;
+///   mediastinal/hilar soft tissue or lung; fat or muscle of the body wall, 1.3 R + 4 to 1.3 R + 19 mm deep;
 ///   vertebral bone; adrenal gland or soft tissue), the bounding sphere plus 4 mm must lie inside the body
 ///   and the field of view, and bounding spheres of two lesions stay ≥ `minimumGapMM` apart.
-/// - Infiltration: μ ~ Beta(2, 2) per patient, τ ~ U(0.2, 1.5) per patient, and per lesion
+/// - Infiltration: μ ~ Beta(2, 2) per patient, τ ~ U(0.3, 2.0) per patient, and per lesion
 ///   u = logistic(logit(μ) + τ z), z ~ N(0, 1).
 /// - Irradiated lesions: one, or two (probability 0.3) when the patient has three or more lesions,
 ///   chosen uniformly.
