@@ -45,12 +45,16 @@ enum Discretiser {
         }
     }
 
-    /// The ROI for texture families: the levels cropped to the intensity mask's bounding box.
-    static func textureROI(_ d: DiscretisedLevels, region: PreparedRegion) -> DiscretisedROI? {
+    /// The ROI for texture families: the levels and the morphological mask, cropped to the bounding
+    /// box of the morphological mask (which holds the intensity mask). Nil when the region is empty.
+    static func textureROI(_ d: DiscretisedLevels,
+                           region: PreparedRegion) -> (roi: DiscretisedROI, morphologicalMask: [Bool])? {
         let size = region.grid.size
-        guard let box = Preprocessor.boundingBox(region.intensityMask, size: size) else { return nil }
-        let cropped = Volume<Int32>(grid: ImageGrid(size: size), voxels: d.levels).cropped(to: box)
-        return DiscretisedROI(size: box.size, spacing: region.grid.spacing, levels: cropped.voxels,
-                              binCount: d.binCount)
+        guard let box = Preprocessor.boundingBox(region.morphMask, size: size) else { return nil }
+        let plain = ImageGrid(size: size)
+        let levels = Volume<Int32>(grid: plain, voxels: d.levels).cropped(to: box).voxels
+        let morph = Mask(grid: plain, voxels: region.morphMask).cropped(to: box).voxels
+        return (DiscretisedROI(size: box.size, spacing: region.grid.spacing, levels: levels,
+                               binCount: max(d.binCount, 1)), morph)
     }
 }

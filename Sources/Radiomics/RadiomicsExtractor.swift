@@ -62,8 +62,8 @@ public enum RadiomicsExtractor {
             discretised = d
             return d
         }
-        lazy var textureROI: DiscretisedROI = Discretiser.textureROI(levels(), region: region)
-            ?? DiscretisedROI(size: Size3(1, 1, 1), spacing: region.grid.spacing, levels: [0], binCount: 1)
+        lazy var texture = Discretiser.textureROI(levels(), region: region)
+            ?? (DiscretisedROI(size: Size3(1, 1, 1), spacing: region.grid.spacing, levels: [0], binCount: 1), [false])
         for family in settings.families {
             switch family {
             case .morphology:
@@ -83,7 +83,7 @@ public enum RadiomicsExtractor {
                     roi, discretisation: settings.ivhDiscretisation,
                     range: (settings.resegmentation.lowerBound, settings.resegmentation.upperBound))
             case .glcm, .glrlm, .glszm, .gldzm, .ngtdm, .ngldm:
-                features += TextureFamilies.features(family, roi: textureROI,
+                features += TextureFamilies.features(family, roi: texture.roi, morphologicalMask: texture.morphologicalMask,
                                                      aggregations: settings.textureAggregations)
             }
         }
@@ -91,13 +91,18 @@ public enum RadiomicsExtractor {
     }
 }
 
-/// The calls into the texture families, in one place.
+/// The calls into the texture families, in one place (IBSI 1 defaults: distance 1, coarseness 0).
 enum TextureFamilies {
-    static func features(_ family: FeatureFamily, roi: DiscretisedROI,
+    static func features(_ family: FeatureFamily, roi: DiscretisedROI, morphologicalMask: [Bool],
                          aggregations: [TextureAggregation]) -> [FeatureValue] {
         switch family {
         case .glcm: return GLCM.features(roi, aggregations: aggregations, distance: 1)
-        default: return []
+        case .glrlm: return GLRLM.features(roi, aggregations: aggregations)
+        case .glszm: return GLSZM.features(roi, aggregations: aggregations)
+        case .gldzm: return GLDZM.features(roi, morphologicalMask: morphologicalMask, aggregations: aggregations)
+        case .ngtdm: return NGTDM.features(roi, aggregations: aggregations, distance: 1)
+        case .ngldm: return NGLDM.features(roi, aggregations: aggregations, distance: 1, coarseness: 0)
+        case .morphology, .localIntensity, .intensity, .histogram, .intensityVolumeHistogram: return []
         }
     }
 }

@@ -39,4 +39,9 @@ final class DigitalPhantomTests: XCTestCase {
     func testIntensityHistogram() throws { try check(.histogram) }
     func testIntensityVolumeHistogram() throws { try check(.intensityVolumeHistogram) }
     func testGLCM() throws { try check(.glcm) }
+    func testGLRLM() throws { try check(.glrlm) }
+    func testGLSZM() throws { try check(.glszm) }
+    func testGLDZM() throws { try check(.gldzm) }
+    func testNGTDM() throws { try check(.ngtdm) }
+    func testNGLDM() throws { try check(.ngldm) }
 }
