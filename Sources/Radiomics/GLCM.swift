@@ -98,7 +98,11 @@ public enum GLCM {
         var cells: [Int32]
 
         mutating func add(_ other: Counts) {
-            for index in cells.indices { cells[index] += other.cells[index] }
+            cells.withUnsafeMutableBufferPointer { cells in
+                other.cells.withUnsafeBufferPointer { more in
+                    for index in 0..<cells.count { cells[index] &+= more[index] }
+                }
+            }
         }
     }
 
@@ -115,10 +119,9 @@ public enum GLCM {
             cells.withUnsafeMutableBufferPointer { counts in
                 for z in zs {
                     for y in ys {
-                        var index = (z * grid.ny + y) * grid.nx + xs.lowerBound
-                        for _ in xs {
-                            counts[Int(levels[index]) * stride + Int(levels[index + shift])] &+= 1
-                            index += 1
+                        let start = (z * grid.ny + y) * grid.nx + xs.lowerBound
+                        for index in start..<(start + xs.count) {
+                            counts[Int(levels[index]) &* stride &+ Int(levels[index &+ shift])] &+= 1
                         }
                     }
                 }
@@ -130,42 +133,57 @@ public enum GLCM {
     /// `Feature.allCases` order; nil when there is no pair.
     static func values(_ cells: [Int32], greyLevels ng: Int) -> [Double]? {
         let stride = ng + 1
-        var pairs = 0
-        for i in 1...ng { for j in 1...ng { pairs += Int(cells[i * stride + j]) } }
-        guard pairs > 0 else { return nil }
-        let total = Double(2 * pairs)
-        var marginal = [Double](repeating: 0, count: stride)
-        var difference = [Double](repeating: 0, count: ng)
-        var sum = [Double](repeating: 0, count: 2 * ng + 1)
-        var jointMaximum = 0.0, jointEntropy = 0.0, energy = 0.0, autocorrelation = 0.0
+        // Symmetric counts m_ij = c_ij + c_ji, summed over i <= j with weight 2 off the diagonal.
+        var marginal = [Int](repeating: 0, count: stride)
+        var difference = [Int](repeating: 0, count: ng)
+        var sum = [Int](repeating: 0, count: 2 * ng + 1)
+        var largest = 0, squares = 0, products = 0, xLogX = 0.0
+        let logs = CountLogarithms()
         cells.withUnsafeBufferPointer { c in
-            for i in 1...ng {
-                for j in 1...ng {
-                    let m = c[i * stride + j] + c[j * stride + i]
-                    guard m != 0 else { continue }
-                    let p = Double(m) / total
-                    if p > jointMaximum { jointMaximum = p }
-                    jointEntropy += entropyTerm(p)
-                    energy += p * p
-                    autocorrelation += Double(i * j) * p
-                    marginal[i] += p
-                    difference[abs(i - j)] += p
-                    sum[i + j] += p
+            marginal.withUnsafeMutableBufferPointer { marginal in
+                difference.withUnsafeMutableBufferPointer { difference in
+                    sum.withUnsafeMutableBufferPointer { sum in
+                        for i in 1...ng {
+                            for j in i...ng {
+                                let m = Int(c[i &* stride &+ j] &+ c[j &* stride &+ i])
+                                guard m != 0 else { continue }
+                                let weight = i == j ? 1 : 2
+                                if m > largest { largest = m }
+                                xLogX += Double(weight) * logs.xLog2x(m)
+                                squares &+= weight &* m &* m
+                                products &+= weight &* i &* j &* m
+                                marginal[i] &+= m
+                                marginal[j] &+= i == j ? 0 : m
+                                difference[j &- i] &+= weight &* m
+                                sum[i &+ j] &+= weight &* m
+                            }
+                        }
+                    }
                 }
             }
         }
+        let counted = marginal.reduce(0, +)
+        guard counted > 0 else { return nil }
+        let total = Double(counted)
+        let jointMaximum = Double(largest) / total
+        let jointEntropy = CountLogarithms.entropy(sumOfXLog2X: xLogX, total: total)
+        let energy = Double(squares) / (total * total)
+        let autocorrelation = Double(products) / total
+        let marginalP = marginal.map { Double($0) / total }
+        let differenceP = difference.map { Double($0) / total }
+        let sumP = sum.map { Double($0) / total }
         var mean = 0.0, variance = 0.0, marginalEntropy = 0.0
-        for i in 1...ng { mean += Double(i) * marginal[i] }
-        for i in 1...ng where marginal[i] > 0 {
-            variance += (Double(i) - mean) * (Double(i) - mean) * marginal[i]
-            marginalEntropy += entropyTerm(marginal[i])
+        for i in 1...ng { mean += Double(i) * marginalP[i] }
+        for i in 1...ng where marginalP[i] > 0 {
+            variance += (Double(i) - mean) * (Double(i) - mean) * marginalP[i]
+            marginalEntropy += entropyTerm(marginalP[i])
         }
 
         let g = Double(ng)
         var differenceAverage = 0.0, differenceEntropy = 0.0, contrast = 0.0
         var inverseDifference = 0.0, inverseDifferenceNorm = 0.0, inverseMoment = 0.0, inverseMomentNorm = 0.0
         var inverseVariance = 0.0
-        for (k, p) in difference.enumerated() where p > 0 {
+        for (k, p) in differenceP.enumerated() where p > 0 {
             let d = Double(k)
             differenceAverage += d * p
             differenceEntropy += entropyTerm(p)
@@ -177,17 +195,17 @@ public enum GLCM {
             if k > 0 { inverseVariance += p / (d * d) }
         }
         var differenceVariance = 0.0
-        for (k, p) in difference.enumerated() where p > 0 {
+        for (k, p) in differenceP.enumerated() where p > 0 {
             differenceVariance += (Double(k) - differenceAverage) * (Double(k) - differenceAverage) * p
         }
 
         var sumAverage = 0.0, sumEntropy = 0.0
-        for (k, p) in sum.enumerated() where p > 0 {
+        for (k, p) in sumP.enumerated() where p > 0 {
             sumAverage += Double(k) * p
             sumEntropy += entropyTerm(p)
         }
         var sumVariance = 0.0, tendency = 0.0, shade = 0.0, prominence = 0.0
-        for (k, p) in sum.enumerated() where p > 0 {
+        for (k, p) in sumP.enumerated() where p > 0 {
             let s = Double(k) - sumAverage
             sumVariance += s * s * p
             let c = Double(k) - 2 * mean

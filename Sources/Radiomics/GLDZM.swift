@@ -56,11 +56,12 @@ public enum GLDZM {
                      "the morphological mask must cover the grid of the discretised ROI")
         return SingleMatrixAggregation.levelMatrixFeatures(
             Feature.self, family: .gldzm, roi: roi, aggregations: aggregations,
-            items: { grid, planar in
-                let inside: (Int) -> Bool = morphologicalMask.map { mask in { mask[$0] } } ?? { grid.levels[$0] > 0 }
-                let distance = BorderDistance.map(grid, inside: inside, planar: planar)
-                let zones = GreyLevelZones(grid, planar: planar, distance: distance)
-                return zones.items(zones.minimumDistance)
+            items: { grid, planar, volume in
+                let inside: [Bool] = morphologicalMask ?? grid.levels.map { $0 > 0 }
+                let zones = GreyLevelZones.label(grid, planar: planar, volume: volume) { planar in
+                    BorderDistance.map(grid, inside: inside, planar: planar)
+                }
+                return (zones.planar.map { $0.items($0.minimumDistance) }, zones.volume.map { $0.items($0.minimumDistance) })
             })
     }
 }

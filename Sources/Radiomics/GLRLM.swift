@@ -65,33 +65,70 @@ public enum GLRLM {
         return result
     }
 
-    /// Adds the runs along `direction` that start in `slices` to `matrix` (columns 1...longest run).
+    /// Adds the runs along `direction` within `slices` to `matrix` (columns 1...longest run);
+    /// a direction leaving the plane must be given all slices.
     static func countRuns(_ grid: TextureGrid, _ direction: Offset3, slices: Range<Int>, into matrix: inout LevelMatrix) {
         let width = matrix.columnValues.count
         let shift = direction.linear(grid)
+        let (dx, dy, dz) = (direction.dx, direction.dy, direction.dz)
+        // Every line starts on a face of the grid the direction points away from.
+        let x0 = dx > 0 ? 0 : grid.nx - 1, y0 = dy > 0 ? 0 : grid.ny - 1, z0 = dz > 0 ? 0 : grid.nz - 1
+        func steps(_ c: Int, _ d: Int, _ n: Int) -> Int { d > 0 ? (n - 1 - c) / d + 1 : (d < 0 ? c / -d + 1 : Int.max) }
+        // Runs are counted with a leading row for level 0 (outside the ROI), dropped at the end.
+        var scratch = [Int32](repeating: 0, count: (grid.greyLevels + 1) * width)
         grid.levels.withUnsafeBufferPointer { levels in
-            matrix.counts.withUnsafeMutableBufferPointer { counts in
+            scratch.withUnsafeMutableBufferPointer { counts in
+                let levels = levels.baseAddress!, counts = counts.baseAddress!
+                func walk(_ x: Int, _ y: Int, _ z: Int) {
+                    let length = min(steps(x, dx, grid.nx), steps(y, dy, grid.ny), steps(z, dz, grid.nz))
+                    countLine(levels + (z * grid.ny + y) * grid.nx + x, counts, length: length, shift: shift, width: width)
+                }
                 for z in slices {
-                    for y in 0..<grid.ny {
-                        var index = (z * grid.ny + y) * grid.nx
-                        for x in 0..<grid.nx {
-                            defer { index += 1 }
-                            let level = levels[index]
-                            guard level > 0 else { continue }
-                            if grid.contains(x - direction.dx, y - direction.dy, z - direction.dz)
-                                && levels[index - shift] == level { continue }
-                            var length = 1
-                            var (qx, qy, qz, q) = (x + direction.dx, y + direction.dy, z + direction.dz, index + shift)
-                            while grid.contains(qx, qy, qz) && levels[q] == level {
-                                length += 1
-                                qx += direction.dx; qy += direction.dy; qz += direction.dz; q += shift
-                            }
-                            counts[(Int(level) - 1) * width + length - 1] += 1
-                        }
+                    if dx != 0 { for y in 0..<grid.ny { walk(x0, y, z) } }
+                    if dy != 0 { for x in 0..<grid.nx where !(dx != 0 && x == x0) { walk(x, y0, z) } }
+                }
+                if dz != 0 && slices.contains(z0) {
+                    for y in 0..<grid.ny where !(dy != 0 && y == y0) {
+                        for x in 0..<grid.nx where !(dx != 0 && x == x0) { walk(x, y, z0) }
                     }
                 }
             }
         }
+        var used = matrix.usedColumns
+        matrix.counts.withUnsafeMutableBufferPointer { counts in
+            scratch.withUnsafeBufferPointer { scratch in
+                for row in 0..<grid.greyLevels {
+                    for column in 0..<width where scratch[(row + 1) &* width &+ column] != 0 {
+                        counts[row &* width &+ column] &+= scratch[(row + 1) &* width &+ column]
+                        used = max(used, column + 1)
+                    }
+                }
+            }
+        }
+        matrix.usedColumns = used
+    }
+
+    /// Counts the runs of the `length` voxels `shift` apart from `start` into
+    /// `counts[level * width + length - 1]` (level 0 included).
+    @inline(__always)
+    private static func countLine(_ start: UnsafePointer<Int32>, _ counts: UnsafeMutablePointer<Int32>,
+                                  length: Int, shift: Int, width: Int) {
+        var voxel = start
+        var current = voxel.pointee
+        var run = 1
+        var remaining = length &- 1
+        while remaining > 0 {
+            voxel += shift
+            let level = voxel.pointee
+            if level != current {
+                counts[Int(current) &* width &+ run &- 1] &+= 1
+                current = level
+                run = 0
+            }
+            run &+= 1
+            remaining &-= 1
+        }
+        counts[Int(current) &* width &+ run &- 1] &+= 1
     }
 }
 

@@ -49,9 +49,9 @@ public enum GLSZM {
     public static func features(_ roi: DiscretisedROI, aggregations: [TextureAggregation]) -> [FeatureValue] {
         SingleMatrixAggregation.levelMatrixFeatures(
             Feature.self, family: .glszm, roi: roi, aggregations: aggregations,
-            items: { grid, planar in
-                let zones = GreyLevelZones(grid, planar: planar)
-                return zones.items(zones.size)
+            items: { grid, planar, volume in
+                let zones = GreyLevelZones.label(grid, planar: planar, volume: volume, distance: { _ in nil })
+                return (zones.planar.map { $0.items($0.size) }, zones.volume.map { $0.items($0.size) })
             })
     }
 }

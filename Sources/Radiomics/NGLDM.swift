@@ -56,18 +56,16 @@ public enum NGLDM {
     ) -> [FeatureValue] {
         let radius = max(distance, 1)
         let alpha = Int32(max(coarseness, 0))
-        var inPlane: [Int32]?
         return SingleMatrixAggregation.levelMatrixFeatures(
             Feature.self, family: .ngldm, roi: roi, aggregations: aggregations,
-            items: { grid, planar in
+            items: { grid, planar, volume in
                 // In-plane dependences serve 2D and 2.5D, and are the first part of the 3D ones.
-                let planarCounts = inPlane ?? dependences(grid, offsets: Offset3.halfNeighbourhood(radius: radius, planar: true),
-                                                          alpha: alpha, start: nil)
-                inPlane = planarCounts
-                let counts = planar ? planarCounts : dependences(
-                    grid, offsets: Offset3.halfNeighbourhood(radius: radius, planar: false).filter { $0.dz > 0 },
-                    alpha: alpha, start: planarCounts)
-                return items(grid, dependences: counts)
+                let inPlane = dependences(grid, offsets: Offset3.halfNeighbourhood(radius: radius, planar: true),
+                                          alpha: alpha, start: nil)
+                let throughPlane = Offset3.halfNeighbourhood(radius: radius, planar: false).filter { $0.dz > 0 }
+                return (planar ? items(grid, dependences: inPlane) : nil,
+                        volume ? items(grid, dependences: dependences(grid, offsets: throughPlane, alpha: alpha,
+                                                                      start: inPlane)) : nil)
             })
     }
 
@@ -78,23 +76,10 @@ public enum NGLDM {
         grid.levels.withUnsafeBufferPointer { levels in
             counts.withUnsafeMutableBufferPointer { counts in
                 for offset in offsets {
-                    let xs = TextureGrid.overlap(grid.nx, offset.dx)
-                    let ys = TextureGrid.overlap(grid.ny, offset.dy)
-                    let zs = TextureGrid.overlap(grid.nz, offset.dz)
-                    guard !xs.isEmpty, !ys.isEmpty, !zs.isEmpty else { continue }
                     let shift = offset.linear(grid)
-                    for z in zs {
-                        for y in ys {
-                            var index = (z * grid.ny + y) * grid.nx + xs.lowerBound
-                            for _ in xs {
-                                let a = levels[index], b = levels[index + shift]
-                                if a > 0 && b > 0 && abs(a - b) <= alpha {
-                                    counts[index] += 1
-                                    counts[index + shift] += 1
-                                }
-                                index += 1
-                            }
-                        }
+                    RowKernels.rows(grid, offset) { row in
+                        RowKernels.countDependent(levels.baseAddress!, counts.baseAddress!, range: row,
+                                                  shift: shift, alpha: alpha)
                     }
                 }
             }
@@ -102,20 +87,9 @@ public enum NGLDM {
         return counts
     }
 
-    /// The ROI voxels as items: grey level and dependence count, in slice order.
+    /// The grid's voxels as items: grey level and dependence count (voxels outside the ROI have level 0).
     private static func items(_ grid: TextureGrid, dependences: [Int32]) -> LevelItems {
-        var items = LevelItems(levels: [], values: [], sliceStart: [])
-        items.levels.reserveCapacity(grid.voxelCount)
-        items.values.reserveCapacity(grid.voxelCount)
-        for z in 0..<grid.nz {
-            items.sliceStart.append(items.levels.count)
-            for index in (z * grid.sliceSize)..<((z + 1) * grid.sliceSize) where grid.levels[index] > 0 {
-                items.levels.append(grid.levels[index])
-                items.values.append(dependences[index])
-            }
-        }
-        items.sliceStart.append(items.levels.count)
-        return items
+        LevelItems(levels: grid.levels, values: dependences, sliceStart: (0...grid.nz).map { $0 * grid.sliceSize })
     }
 }
 

@@ -38,17 +38,15 @@ public enum NGTDM {
         let radius = max(distance, 1)
         let needsPlanar = wanted.contains { $0.singleMatrixSuffix != "3D" }
         let needs3D = wanted.contains { $0.singleMatrixSuffix == "3D" }
-
-        // Per voxel (ROI neighbours << 32) + (sum of their levels), the voxel itself included.
-        var inPlane: [Int64] = grid.levels.map { $0 > 0 ? (1 << 32) + Int64($0) : 0 }
-        boxSum(&inPlane, count: grid.nx, stride: 1, lines: lines(grid, along: 0), radius: radius)
-        boxSum(&inPlane, count: grid.ny, stride: grid.nx, lines: lines(grid, along: 1), radius: radius)
-        var sliceMatrices: [Matrix] = []
-        if needsPlanar {
-            sliceMatrices = (0..<grid.nz).map { z in
-                matrix(grid, sums: inPlane, voxels: (z * grid.sliceSize)..<((z + 1) * grid.sliceSize))
-            }
-        }
+        // Per voxel, (ROI voxels in the box) << sumBits + (sum of their levels), in 32 bits when
+        // that fits.
+        let side = 2 * radius + 1
+        let maxCount = side * side * side
+        let sumBits = (maxCount * grid.greyLevels).bitWidth - (maxCount * grid.greyLevels).leadingZeroBitCount
+        let countBits = maxCount.bitWidth - maxCount.leadingZeroBitCount
+        let (sliceMatrices, volumeMatrix) = sumBits + countBits <= 31
+            ? matrices(Int32.self, grid, radius: radius, sumBits: sumBits, planar: needsPlanar, volume: needs3D)
+            : matrices(Int64.self, grid, radius: radius, sumBits: sumBits, planar: needsPlanar, volume: needs3D)
         let computed = SingleMatrixAggregation.compute(
             wanted, grid: grid, featureCount: Feature.allCases.count,
             slice: { sliceMatrices[$0] },
@@ -57,12 +55,7 @@ public enum NGTDM {
                 for slice in sliceMatrices { merged.add(slice) }
                 return merged
             },
-            volume: {
-                guard needs3D else { return nil }
-                var volume = inPlane
-                boxSum(&volume, count: grid.nz, stride: grid.sliceSize, lines: lines(grid, along: 2), radius: radius)
-                return matrix(grid, sums: volume, voxels: 0..<grid.levels.count)
-            },
+            volume: { volumeMatrix },
             values: values)
         var result: [FeatureValue] = []
         for (aggregation, values) in zip(wanted, computed) {
@@ -91,47 +84,76 @@ public enum NGTDM {
         }
     }
 
-    /// The first voxel of every line along `axis`.
-    private static func lines(_ grid: TextureGrid, along axis: Int) -> [Int] {
-        var starts: [Int] = []
-        for z in 0..<(axis == 2 ? 1 : grid.nz) {
-            for y in 0..<(axis == 1 ? 1 : grid.ny) {
-                for x in 0..<(axis == 0 ? 1 : grid.nx) { starts.append((z * grid.ny + y) * grid.nx + x) }
-            }
-        }
-        return starts
+    /// The NGTDM of each slice (in-plane neighbourhoods) and of the volume, as asked for.
+    private static func matrices<Word: FixedWidthInteger & SignedInteger>(
+        _ word: Word.Type, _ grid: TextureGrid, radius: Int, sumBits: Int, planar: Bool, volume: Bool
+    ) -> (slices: [Matrix], volume: Matrix?) {
+        var sums: [Word] = grid.levels.map { $0 > 0 ? (1 << Word(sumBits)) | Word($0) : 0 }
+        boxSum(&sums, count: grid.nx, stride: 1, radius: radius)
+        boxSum(&sums, count: grid.ny, stride: grid.nx, radius: radius)
+        let slices = planar ? (0..<grid.nz).map { z in
+            matrix(grid, sums: sums, sumBits: sumBits, voxels: (z * grid.sliceSize)..<((z + 1) * grid.sliceSize))
+        } : []
+        guard volume else { return (slices, nil) }
+        boxSum(&sums, count: grid.nz, stride: grid.sliceSize, radius: radius)
+        return (slices, matrix(grid, sums: sums, sumBits: sumBits, voxels: 0..<grid.levels.count))
     }
 
-    /// Replaces each value by the sum of the values within `radius` along lines of `count`
-    /// voxels `stride` apart.
-    private static func boxSum(_ values: inout [Int64], count: Int, stride: Int, lines: [Int], radius: Int) {
-        var line = [Int64](repeating: 0, count: count)
+    /// Replaces each value by the sum of the values within `radius` along one axis, whose
+    /// `count` positions are `stride` values apart (1, `nx` or `nx·ny` for x, y or z).
+    ///
+    /// Works on whole blocks of `stride` contiguous values through prefix sums, so the y and
+    /// z passes run over contiguous rows and planes.
+    private static func boxSum<Word: FixedWidthInteger>(_ values: inout [Word], count: Int, stride: Int, radius: Int) {
+        let chunk = count * stride
+        var prefix = [Word](repeating: 0, count: (count + 1) * stride)
         values.withUnsafeMutableBufferPointer { values in
-            for start in lines {
-                for t in 0..<count { line[t] = values[start + t * stride] }
-                var window: Int64 = 0
-                for t in 0..<min(radius, count) { window += line[t] }
-                for t in 0..<count {
-                    if t + radius < count { window += line[t + radius] }
-                    if t - radius - 1 >= 0 { window -= line[t - radius - 1] }
-                    values[start + t * stride] = window
+            prefix.withUnsafeMutableBufferPointer { prefix in
+                for base in Swift.stride(from: 0, to: values.count, by: chunk) {
+                    if stride == 1 {
+                        for t in 0..<count { prefix[t &+ 1] = prefix[t] &+ values[base &+ t] }
+                        for t in 0..<count {
+                            values[base &+ t] = prefix[min(t &+ radius, count &- 1) &+ 1] &- prefix[max(t &- radius, 0)]
+                        }
+                        continue
+                    }
+                    for t in 0..<count {
+                        let from = t * stride, to = from + stride
+                        for k in 0..<stride { prefix[to &+ k] = prefix[from &+ k] &+ values[base &+ from &+ k] }
+                    }
+                    for t in 0..<count {
+                        let low = max(t - radius, 0) * stride, high = (min(t + radius, count - 1) + 1) * stride
+                        let out = base + t * stride
+                        for k in 0..<stride { values[out &+ k] = prefix[high &+ k] &- prefix[low &+ k] }
+                    }
                 }
             }
         }
     }
 
     /// The NGTDM of the ROI voxels among `voxels`, from neighbourhood sums that include the voxel.
-    private static func matrix(_ grid: TextureGrid, sums: [Int64], voxels: Range<Int>) -> Matrix {
+    private static func matrix<Word: FixedWidthInteger & SignedInteger>(
+        _ grid: TextureGrid, sums: [Word], sumBits: Int, voxels: Range<Int>
+    ) -> Matrix {
         var matrix = Matrix(greyLevels: grid.greyLevels)
-        for index in voxels {
-            let level = grid.levels[index]
-            guard level > 0 else { continue }
-            let others = sums[index] - (1 << 32) - Int64(level)
-            let neighbours = others >> 32
-            guard neighbours > 0 else { continue }
-            let mean = Double(others & 0xFFFF_FFFF) / Double(neighbours)
-            matrix.differences[Int(level) - 1] += abs(Double(level) - mean)
-            matrix.counts[Int(level) - 1] += 1
+        let sumMask: Word = (1 << Word(sumBits)) &- 1
+        grid.levels.withUnsafeBufferPointer { levels in
+            sums.withUnsafeBufferPointer { sums in
+                matrix.differences.withUnsafeMutableBufferPointer { differences in
+                    matrix.counts.withUnsafeMutableBufferPointer { counts in
+                        for index in voxels {
+                            let level = levels[index]
+                            guard level > 0 else { continue }
+                            let others = sums[index] &- (1 << Word(sumBits)) &- Word(level)
+                            let neighbours = others >> Word(sumBits)
+                            guard neighbours > 0 else { continue }
+                            let mean = Double(others & sumMask) / Double(neighbours)
+                            differences[Int(level) &- 1] += abs(Double(level) - mean)
+                            counts[Int(level) &- 1] += 1
+                        }
+                    }
+                }
+            }
         }
         return matrix
     }

@@ -160,6 +160,23 @@ enum TextureOutput {
 @inline(__always)
 func entropyTerm(_ p: Double) -> Double { p > 0 ? -p * log2(p) : 0 }
 
+/// `c log2 c` for counts `c`, tabulated for small counts so that entropies of count matrices
+/// need no logarithm per cell: `-Σ p log2 p = log2 N - Σ c log2 c / N` for counts summing to `N`.
+struct CountLogarithms {
+    private static let shared: [Double] = (0..<4096).map { $0 == 0 ? 0 : Double($0) * log2(Double($0)) }
+    private let table = CountLogarithms.shared
+
+    @inline(__always)
+    func xLog2x(_ count: Int) -> Double {
+        count < table.count ? table[count] : Double(count) * log2(Double(count))
+    }
+
+    /// The entropy in bits of counts whose `Σ c log2 c` is `sum` and whose total is `total`.
+    static func entropy(sumOfXLog2X sum: Double, total: Double) -> Double {
+        max(0, log2(total) - sum / total)
+    }
+}
+
 /// A count matrix with one row per grey level and one column per observed value of a second
 /// quantity (run length, zone size, zone distance or dependence count), as used by GLRLM,
 /// GLSZM, GLDZM and NGLDM.
@@ -174,6 +191,8 @@ struct LevelMatrix {
     var counts: [Int32]
     /// Voxels behind the matrix (summed when matrices are merged): the `N_v` of the percentages.
     var voxelCount: Int
+    /// Columns beyond the first `usedColumns` are all zero.
+    var usedColumns: Int
 
     /// A zero matrix with the columns `1...maxValue`.
     init(greyLevels: Int, maxValue: Int, voxelCount: Int) {
@@ -181,35 +200,71 @@ struct LevelMatrix {
         columnValues = Array(1...max(maxValue, 1))
         counts = [Int32](repeating: 0, count: greyLevels * columnValues.count)
         self.voxelCount = voxelCount
+        usedColumns = 0
     }
 
-    /// The matrix of items `range` of `levels` and `values` (level > 0, value >= 1 each).
+    /// The matrix of items `range` of `levels` and `values` (value >= 1); items of level 0 are skipped.
     init(greyLevels: Int, levels: [Int32], values: [Int32], range: Range<Int>, voxelCount: Int) {
+        self = Self.sharingColumns(greyLevels: greyLevels, levels: levels, values: values,
+                                   ranges: [range], voxelCounts: [voxelCount])[0]
+    }
+
+    private init(greyLevels: Int, columnValues: [Int], counts: [Int32], voxelCount: Int) {
         self.greyLevels = greyLevels
-        self.voxelCount = voxelCount
-        var maxValue: Int32 = 0
-        for item in range where values[item] > maxValue { maxValue = values[item] }
-        var column = [Int32](repeating: -1, count: Int(maxValue) + 1)
-        for item in range { column[Int(values[item])] = 0 }
-        var observed: [Int] = []
-        for value in 0...Int(maxValue) where column[value] == 0 {
-            column[value] = Int32(observed.count)
-            observed.append(value)
-        }
-        columnValues = observed
-        let width = observed.count
-        var counts = [Int32](repeating: 0, count: greyLevels * width)
-        for item in range {
-            counts[(Int(levels[item]) - 1) * width + Int(column[Int(values[item])])] += 1
-        }
+        self.columnValues = columnValues
         self.counts = counts
+        self.voxelCount = voxelCount
+        usedColumns = columnValues.count
+    }
+
+    /// One matrix per range of items, all with the columns of the values found in any range
+    /// (so they can be merged by adding); items of level 0 are skipped.
+    static func sharingColumns(greyLevels: Int, levels: [Int32], values: [Int32], ranges: [Range<Int>],
+                               voxelCounts: [Int]) -> [LevelMatrix] {
+        var observed: [Int] = []
+        var matrices: [LevelMatrix] = []
+        levels.withUnsafeBufferPointer { levels in
+            values.withUnsafeBufferPointer { values in
+                var maxValue: Int32 = 0
+                for range in ranges {
+                    for item in range where levels[item] > 0 { maxValue = max(maxValue, values[item]) }
+                }
+                var column = [Int32](repeating: -1, count: Int(maxValue) + 1)
+                column.withUnsafeMutableBufferPointer { column in
+                    for range in ranges {
+                        for item in range where levels[item] > 0 { column[Int(values[item])] = 0 }
+                    }
+                    for value in 0...Int(maxValue) where column[value] == 0 {
+                        column[value] = Int32(observed.count)
+                        observed.append(value)
+                    }
+                    let width = observed.count
+                    for (range, voxels) in zip(ranges, voxelCounts) {
+                        var counts = [Int32](repeating: 0, count: greyLevels * width)
+                        counts.withUnsafeMutableBufferPointer { counts in
+                            for item in range where levels[item] > 0 {
+                                counts[(Int(levels[item]) &- 1) &* width &+ Int(column[Int(values[item])])] &+= 1
+                            }
+                        }
+                        matrices.append(LevelMatrix(greyLevels: greyLevels, columnValues: observed, counts: counts,
+                                                    voxelCount: voxels))
+                    }
+                }
+            }
+        }
+        return matrices
     }
 
     /// Adds another matrix with the same columns.
     mutating func add(_ other: LevelMatrix) {
-        precondition(other.columnValues == columnValues, "merged matrices must share their columns")
-        for index in counts.indices { counts[index] += other.counts[index] }
+        precondition(other.columnValues.count == columnValues.count, "merged matrices must share their columns")
+        counts.withUnsafeMutableBufferPointer { counts in
+            other.counts.withUnsafeBufferPointer { more in
+                for index in 0..<counts.count { counts[index] &+= more[index] }
+            }
+        }
         voxelCount += other.voxelCount
+        usedColumns = max(usedColumns, other.usedColumns)
     }
 }
 
@@ -235,7 +290,7 @@ struct LevelMatrixStatistics {
 
     /// Nil for an empty matrix.
     init?(_ matrix: LevelMatrix) {
-        let width = matrix.columnValues.count
+        let width = matrix.columnValues.count, used = matrix.usedColumns
         let js = matrix.columnValues.map(Double.init)
         var columnSums = [Double](repeating: 0, count: width)
         var rowSums = [Double](repeating: 0, count: matrix.greyLevels)
@@ -244,7 +299,7 @@ struct LevelMatrixStatistics {
             for row in 0..<matrix.greyLevels {
                 let i = Double(row + 1), i2 = i * i
                 var rowSum = 0.0, rowSmall = 0.0, rowLarge = 0.0
-                for column in 0..<width {
+                for column in 0..<used {
                     let c = counts[row * width + column]
                     guard c != 0 else { continue }
                     let count = Double(c), j = js[column], j2 = j * j
@@ -264,15 +319,18 @@ struct LevelMatrixStatistics {
                 highGreyEmphasis += rowSum * i2
             }
             guard total > 0 else { return }
+            let logs = CountLogarithms()
+            var xLogX = 0.0, squares = 0.0
             for row in 0..<matrix.greyLevels where rowSums[row] > 0 {
-                for column in 0..<width {
-                    let c = counts[row * width + column]
+                for column in 0..<used {
+                    let c = Int(counts[row * width + column])
                     guard c != 0 else { continue }
-                    let p = Double(c) / total
-                    entropy += entropyTerm(p)
-                    energy += p * p
+                    xLogX += logs.xLog2x(c)
+                    squares += Double(c * c)
                 }
             }
+            entropy = CountLogarithms.entropy(sumOfXLog2X: xLogX, total: total)
+            energy = squares / (total * total)
         }
         guard total > 0 else { return nil }
         self.total = total
@@ -430,5 +488,78 @@ extension LevelMatrixFeature {
     static func values(_ matrix: LevelMatrix) -> [Double]? {
         guard let statistics = LevelMatrixStatistics(matrix) else { return nil }
         return allCases.map { statistics.value($0.quantity) }
+    }
+}
+
+/// Eight-lane kernels over runs of consecutive voxels, comparing each voxel with the one
+/// `shift` places away.
+enum RowKernels {
+    private typealias Lanes = SIMD8<Int32>
+
+    @inline(__always)
+    private static func load(_ pointer: UnsafePointer<Int32>) -> Lanes {
+        UnsafeRawPointer(pointer).loadUnaligned(as: Lanes.self)
+    }
+
+    @inline(__always)
+    private static func store(_ value: Lanes, _ pointer: UnsafeMutablePointer<Int32>) {
+        UnsafeMutableRawPointer(pointer).storeBytes(of: value, as: Lanes.self)
+    }
+
+    /// For each `i` in `range` whose voxel and voxel `i + shift` are both in the ROI (level > 0)
+    /// with levels at most `alpha` apart, adds 1 to `counts[i]` and to `counts[i + shift]`.
+    static func countDependent(_ levels: UnsafePointer<Int32>, _ counts: UnsafeMutablePointer<Int32>,
+                               range: Range<Int>, shift: Int, alpha: Int32) {
+        var i = range.lowerBound
+        let zero = Lanes(repeating: 0), one = Lanes(repeating: 1)
+        let upper = Lanes(repeating: alpha), lower = Lanes(repeating: -alpha)
+        while i + 8 <= range.upperBound {
+            let a = load(levels + i), b = load(levels + i + shift)
+            let d = a &- b
+            let match = (a .> zero) .& (b .> zero) .& (d .<= upper) .& (d .>= lower)
+            let add = zero.replacing(with: one, where: match)
+            store(load(counts + i) &+ add, counts + i)
+            store(load(counts + i + shift) &+ add, counts + i + shift)
+            i += 8
+        }
+        while i < range.upperBound {
+            let a = levels[i], b = levels[i + shift]
+            if a > 0 && b > 0 && abs(a &- b) <= alpha {
+                counts[i] &+= 1
+                counts[i + shift] &+= 1
+            }
+            i += 1
+        }
+    }
+
+    /// Sets `bit` in `flags[k]` for each `k` in `0..<count` with `levels[k] == levels[k + shift]`.
+    static func markEqual(_ levels: UnsafePointer<Int32>, _ flags: UnsafeMutablePointer<Int32>,
+                          count: Int, shift: Int, bit: Int32) {
+        var k = 0
+        let zero = Lanes(repeating: 0), bits = Lanes(repeating: bit)
+        while k + 8 <= count {
+            let equal = load(levels + k) .== load(levels + k + shift)
+            store(load(flags + k) | zero.replacing(with: bits, where: equal), flags + k)
+            k += 8
+        }
+        while k < count {
+            if levels[k] == levels[k + shift] { flags[k] |= bit }
+            k += 1
+        }
+    }
+
+    /// Calls `body` with the range of linear indices of each row (fixed y and z) whose voxels
+    /// and their neighbours at `offset` all lie in the grid.
+    static func rows(_ grid: TextureGrid, _ offset: Offset3, slices: Range<Int>? = nil, _ body: (Range<Int>) -> Void) {
+        let xs = TextureGrid.overlap(grid.nx, offset.dx)
+        let ys = TextureGrid.overlap(grid.ny, offset.dy)
+        let zs = TextureGrid.overlap(grid.nz, offset.dz).clamped(to: slices ?? 0..<grid.nz)
+        guard !xs.isEmpty, !ys.isEmpty, !zs.isEmpty else { return }
+        for z in zs {
+            for y in ys {
+                let start = (z * grid.ny + y) * grid.nx + xs.lowerBound
+                body(start..<(start + xs.count))
+            }
+        }
     }
 }

@@ -196,7 +196,7 @@ final class TextureMatrixTests: XCTestCase {
         for y in 1...3 { for x in 1...3 { rows[y][x] = 1 } }
         rows[1][1] = 0
         let grid = TextureGrid(Self.roi([rows]))
-        let distance = BorderDistance.map(grid, inside: { grid.levels[$0] > 0 }, planar: true)
+        let distance = BorderDistance.map(grid, inside: grid.levels.map { $0 > 0 }, planar: true)
         XCTAssertEqual(distance[2 * 5 + 2], 2)
         XCTAssertEqual(distance[1 * 5 + 2], 1)
         XCTAssertEqual(distance[0], 0)
@@ -206,10 +206,10 @@ final class TextureMatrixTests: XCTestCase {
         let cube = TextureGrid(Self.roi([[[1, 1, 1], [1, 1, 1], [1, 1, 1]],
                                          [[1, 1, 1], [1, 1, 1], [1, 1, 1]],
                                          [[1, 1, 1], [1, 1, 1], [1, 1, 1]]]))
-        let volume = BorderDistance.map(cube, inside: { cube.levels[$0] > 0 }, planar: false)
+        let volume = BorderDistance.map(cube, inside: cube.levels.map { $0 > 0 }, planar: false)
         XCTAssertEqual(volume[13], 2)
         XCTAssertEqual(volume.filter { $0 == 1 }.count, 26)
-        let slices = BorderDistance.map(cube, inside: { cube.levels[$0] > 0 }, planar: true)
+        let slices = BorderDistance.map(cube, inside: cube.levels.map { $0 > 0 }, planar: true)
         XCTAssertEqual(slices.filter { $0 == 2 }.count, 3, "the centre of each slice")
     }
 
