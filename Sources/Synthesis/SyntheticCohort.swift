@@ -176,7 +176,7 @@ public enum SyntheticCohort {
 
     static func encodeRecord(_ record: SynthesisRecord) throws -> String {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.keyEncodingStrategy = .convertToSnakeCase
         let data = try encoder.encode(record)
         return String(decoding: data, as: UTF8.self) + "\n"
