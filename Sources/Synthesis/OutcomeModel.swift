@@ -3,17 +3,17 @@ import Foundation
 /// The generative model of patient and lesion outcomes, driven by the hidden infiltration.
 ///
 /// Linear predictor (log hazard ratio of progression), with V the total nominal tumour volume (ml):
-/// - `.minimum`: η = 4 (0.30 − min u) + 3 (sd u − 0.12) + 0.3 (ln(1 + V/10) − 1)
-/// - `.mean`:    η = 4 (0.50 − mean u)                   + 0.3 (ln(1 + V/10) − 1)
+/// - `.minimum`: η = 4 (0.33 − min u) + 3 (sd u − 0.12) + 0.3 (ln(1 + V/10) − 1)
+/// - `.mean`:    η = 4 (0.52 − mean u)                   + 0.3 (ln(1 + V/10) − 1)
 /// - `.maximum`: η = 4 (0.70 − max u)                    + 0.3 (ln(1 + V/10) − 1)
 /// (sd is the population SD across the patient's lesions, 0 for one lesion; the centring
 /// constants keep η near 0 on average under every driver, so event rates are comparable.)
 ///
-/// Times (months), with E, E' ~ Exp(1) independent:
+/// Times (months), with E, E', E'' ~ Exp(1) independent:
 /// - PFS: Weibull, shape 1.3, scale 9, hazard × e^η:  T = 9 (E / e^η)^(1/1.3)
 /// - OS = T + post-progression survival 12 (E' / e^(0.6η))^(1/1.2)  (longer than and correlated with PFS)
-/// - Censoring C = min(U(12, 48), 80 E'') independent of everything; pfs = min(T, C), os = min(OS, C),
-///   events are T ≤ C and OS ≤ C (about 60-70 % PFS events).
+/// - Censoring C = min(U(6, 30), 40 E'') independent of everything; pfs = min(T, C), os = min(OS, C),
+///   events are T ≤ C and OS ≤ C (about 66-68 % PFS and 37-41 % OS events; median PFS ≈ 5, OS ≈ 9 months).
 /// Responses (latent score s, higher = better; categories CR > 1.5, PR > 0.4, SD > −0.6, else PD):
 /// - best_response: s = −η + N(0, 1)
 /// - abscopal_response: Bernoulli(logistic(−1 − 1.2 η)), only when some lesion is not irradiated
