@@ -36,9 +36,11 @@ import ImagingCore
 public enum MorphologicalFeatures {
     static func features(_ region: PreparedRegion) -> [FeatureValue] {
         var out = [FeatureValue]()
+        // A ratio with a zero denominator (a one-voxel region has no principal extent) is undefined.
         func add(_ name: String, _ value: Double, note: String? = nil) {
-            out.append(FeatureValue(family: .morphology, name: name, ibsiTag: "morph_\(name)", value: value,
-                                    note: value.isNaN ? (note ?? "undefined for this region") : nil))
+            let v = value.isFinite ? value : .nan
+            out.append(FeatureValue(family: .morphology, name: name, ibsiTag: "morph_\(name)", value: v,
+                                    note: v.isNaN ? (note ?? "undefined for this region") : nil))
         }
         let g = region.grid, n = g.size, sp = g.spacing
         let mesh = SurfaceMesh(mask: region.morphMask, size: n, spacing: sp)
