@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Check a LesionMap feature store with h5py and print its shape.
 
-Usage: check_store.py STORE.h5
+Usage: check_store.py STORE.h5 [--manifest LESIONS.csv]
+
+With --manifest, also checks that the store holds exactly the manifest's lesions
+(one row per (patient_id, lesion_id) of lesions.csv, in manifest patient order).
 
 Prints the lesion table shape, each feature matrix shape, and the patient
 table, and asserts the layout rules: schema_version == 1, every column of
@@ -46,7 +49,7 @@ def find_tables(group, reserved):
     return found
 
 
-def main(path):
+def main(path, manifest=None):
     with h5py.File(path, "r") as f:
         attrs = f.attrs
         assert int(attrs["schema_version"]) == 1, f"schema_version is {attrs['schema_version']}"
@@ -97,10 +100,26 @@ def main(path):
         for table_path in find_tables(f, {"patients", "lesions", "features", "failures"}):
             table, n_rows = read_table(f[table_path])
             print(f"table {table_path}: {n_rows} rows x {len(table)} columns")
+        if manifest is not None:
+            import csv
+            with open(manifest, newline="", encoding="utf-8") as handle:
+                rows = list(csv.DictReader(handle))
+            expected = [(r["patient_id"], r["lesion_id"]) for r in rows]
+            got = list(zip(lesions["patient_id"], lesions["lesion_id"]))
+            failed = set(failures["patient_id"]) if n_failures else set()
+            expected = [e for e in expected if e[0] not in failed]
+            assert sorted(got) == sorted(expected), "store lesions differ from the manifest's"
+            print(f"manifest {manifest}: {len(expected)} lesions, all in the store "
+                  f"(tumour matrix {f['features/tumour/values'].shape})")
     print("OK")
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
+    args = sys.argv[1:]
+    manifest = None
+    if len(args) == 3 and args[1] == "--manifest":
+        manifest = args[2]
+        args = args[:1]
+    if len(args) != 1:
         sys.exit(__doc__)
-    main(sys.argv[1])
+    main(args[0], manifest)
