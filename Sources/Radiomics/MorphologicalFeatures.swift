@@ -26,7 +26,7 @@ import ImagingCore
 /// - `vol_dens_aee` (6BDE), `area_dens_aee` (RDD2): V and A over the approximate enclosing ellipsoid
 ///   with semi-axes 2 sqrt(λ1), 2 sqrt(λ2), 2 sqrt(λ3); its area by IBSI's Legendre series (20 terms)
 /// - `vol_dens_mvee` (SWZ1), `area_dens_mvee` (BRI8): the same for the minimum-volume enclosing
-///   ellipsoid of the hull vertices (Khachiyan's algorithm, tolerance 1e-4; no consensus reference)
+///   ellipsoid of the hull vertices (Khachiyan's algorithm, tolerance 1e-4, at most 2000 steps; no consensus reference)
 /// - `vol_dens_conv_hull` (R3ER), `area_dens_conv_hull` (7T7F): V / V_hull and A / A_hull
 /// - `integ_int` (99N0): V times the mean intensity of the intensity mask
 /// - `moran_i` (N365): N Σ_{i≠j} w_ij (X_i - μ)(X_j - μ) / (Σ_{i≠j} w_ij Σ (X_i - μ)²)
@@ -181,22 +181,24 @@ public enum MorphologicalFeatures {
         var centre = SIMD3<Double>(0, 0, 0)
         for p in points { centre += p }
         centre /= Double(m)
-        let q = points.map { p -> [Double] in let d = p - centre; return [d.x, d.y, d.z, 1] }
+        let q = points.map { p -> SIMD4<Double> in let d = p - centre; return SIMD4(d.x, d.y, d.z, 1) }
         var u = [Double](repeating: 1 / Double(m), count: m)
-        for _ in 0..<5000 {
+        for _ in 0..<2000 {
             var x = [[Double]](repeating: [0, 0, 0, 0], count: 4)
+            var rows = (SIMD4<Double>(), SIMD4<Double>(), SIMD4<Double>(), SIMD4<Double>())
             for t in 0..<m {
-                for r in 0..<4 { for c in 0..<4 { x[r][c] += u[t] * q[t][r] * q[t][c] } }
+                let w = u[t] * q[t]
+                rows.0 += w * q[t].x; rows.1 += w * q[t].y; rows.2 += w * q[t].z; rows.3 += w * q[t].w
             }
+            for c in 0..<4 { x[0][c] = rows.0[c]; x[1][c] = rows.1[c]; x[2][c] = rows.2[c]; x[3][c] = rows.3[c] }
             guard let xi = invert4(x) else { return nil }
+            let inv = (SIMD4(xi[0][0], xi[0][1], xi[0][2], xi[0][3]), SIMD4(xi[1][0], xi[1][1], xi[1][2], xi[1][3]),
+                       SIMD4(xi[2][0], xi[2][1], xi[2][2], xi[2][3]), SIMD4(xi[3][0], xi[3][1], xi[3][2], xi[3][3]))
             var best = -Double.infinity, bestAt = 0
             for t in 0..<m {
-                var s = 0.0
-                for r in 0..<4 {
-                    var row = 0.0
-                    for c in 0..<4 { row += xi[r][c] * q[t][c] }
-                    s += q[t][r] * row
-                }
+                let v = q[t]
+                let mv = SIMD4((inv.0 * v).sum(), (inv.1 * v).sum(), (inv.2 * v).sum(), (inv.3 * v).sum())
+                let s = (v * mv).sum()
                 if s > best { best = s; bestAt = t }
             }
             let step = (best - 4) / (4 * (best - 1))
@@ -205,10 +207,10 @@ public enum MorphologicalFeatures {
             u[bestAt] += step
         }
         var c = SIMD3<Double>(0, 0, 0)
-        for t in 0..<m { c += u[t] * SIMD3(q[t][0], q[t][1], q[t][2]) }
+        for t in 0..<m { c += u[t] * SIMD3(q[t].x, q[t].y, q[t].z) }
         var s = [[Double]](repeating: [0, 0, 0], count: 3)
         for t in 0..<m {
-            let d = SIMD3(q[t][0], q[t][1], q[t][2]) - c
+            let d = SIMD3(q[t].x, q[t].y, q[t].z) - c
             for r in 0..<3 { for cc in 0..<3 { s[r][cc] += u[t] * d[r] * d[cc] } }
         }
         let eig = SymmetricEigen3(s)
