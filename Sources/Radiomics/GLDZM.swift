@@ -58,10 +58,12 @@ public enum GLDZM {
             Feature.self, family: .gldzm, roi: roi, aggregations: aggregations,
             items: { grid, planar, volume in
                 let inside: [Bool] = morphologicalMask ?? grid.levels.map { $0 > 0 }
-                let zones = GreyLevelZones.label(grid, planar: planar, volume: volume) { planar in
-                    BorderDistance.map(grid, inside: inside, planar: planar)
+                let zones = ZoneMemo.shared.zones(grid, planar: planar, volume: volume)
+                func items(_ zones: GreyLevelZones, planar: Bool) -> LevelItems {
+                    let distance = BorderDistance.map(grid, inside: inside, planar: planar)
+                    return GreyLevelZones.items(grid, zones.minimumDistances(grid, distance))
                 }
-                return (zones.planar.map { $0.items($0.minimumDistance) }, zones.volume.map { $0.items($0.minimumDistance) })
+                return (zones.planar.map { items($0, planar: true) }, zones.volume.map { items($0, planar: false) })
             })
     }
 }

@@ -50,8 +50,9 @@ public enum GLSZM {
         SingleMatrixAggregation.levelMatrixFeatures(
             Feature.self, family: .glszm, roi: roi, aggregations: aggregations,
             items: { grid, planar, volume in
-                let zones = GreyLevelZones.label(grid, planar: planar, volume: volume, distance: { _ in nil })
-                return (zones.planar.map { $0.items($0.size) }, zones.volume.map { $0.items($0.size) })
+                let zones = ZoneMemo.shared.zones(grid, planar: planar, volume: volume)
+                return (zones.planar.map { GreyLevelZones.items(grid, $0.sizes(grid)) },
+                        zones.volume.map { GreyLevelZones.items(grid, $0.sizes(grid)) })
             })
     }
 }

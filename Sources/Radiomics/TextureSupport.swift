@@ -203,7 +203,7 @@ struct LevelMatrix {
         usedColumns = 0
     }
 
-    /// The matrix of items `range` of `levels` and `values` (value >= 1); items of level 0 are skipped.
+    /// The matrix of items `range` of `levels` and `values`; items of value 0 are skipped.
     init(greyLevels: Int, levels: [Int32], values: [Int32], range: Range<Int>, voxelCount: Int) {
         self = Self.sharingColumns(greyLevels: greyLevels, levels: levels, values: values,
                                    ranges: [range], voxelCounts: [voxelCount])[0]
@@ -218,7 +218,7 @@ struct LevelMatrix {
     }
 
     /// One matrix per range of items, all with the columns of the values found in any range
-    /// (so they can be merged by adding); items of level 0 are skipped.
+    /// (so they can be merged by adding); items of value 0 are skipped.
     static func sharingColumns(greyLevels: Int, levels: [Int32], values: [Int32], ranges: [Range<Int>],
                                voxelCounts: [Int]) -> [LevelMatrix] {
         var observed: [Int] = []
@@ -227,12 +227,12 @@ struct LevelMatrix {
             values.withUnsafeBufferPointer { values in
                 var maxValue: Int32 = 0
                 for range in ranges {
-                    for item in range where levels[item] > 0 { maxValue = max(maxValue, values[item]) }
+                    for item in range { maxValue = max(maxValue, values[item]) }
                 }
                 var column = [Int32](repeating: -1, count: Int(maxValue) + 1)
                 column.withUnsafeMutableBufferPointer { column in
                     for range in ranges {
-                        for item in range where levels[item] > 0 { column[Int(values[item])] = 0 }
+                        for item in range where values[item] > 0 { column[Int(values[item])] = 0 }
                     }
                     for value in 0...Int(maxValue) where column[value] == 0 {
                         column[value] = Int32(observed.count)
@@ -242,7 +242,7 @@ struct LevelMatrix {
                     for (range, voxels) in zip(ranges, voxelCounts) {
                         var counts = [Int32](repeating: 0, count: greyLevels * width)
                         counts.withUnsafeMutableBufferPointer { counts in
-                            for item in range where levels[item] > 0 {
+                            for item in range where values[item] > 0 {
                                 counts[(Int(levels[item]) &- 1) &* width &+ Int(column[Int(values[item])])] &+= 1
                             }
                         }

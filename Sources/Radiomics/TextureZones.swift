@@ -1,31 +1,64 @@
+import Foundation
+
 // Zones of linked equal-level voxels (GLSZM, GLDZM), distances to the ROI border (GLDZM),
 // and the 2D / 2.5D / 3D aggregation of families with one matrix per slice or volume.
 
 /// Grey level zones: groups of ROI voxels with one grey level, linked through 8-connected
 /// in-plane neighbours (`planar`) or 26-connected neighbours.
 ///
-/// Zones are numbered in the order in which their first voxel is met (x fastest, then y,
-/// then z), so the zones of one slice are consecutive when `planar`.
-struct GreyLevelZones {
-    let level: [Int32]
-    let size: [Int32]
-    /// The smallest border distance of the zone's voxels (empty when no distance map was given).
-    let minimumDistance: [Int32]
-    /// Zones of slice `z` are `sliceStart[z]..<sliceStart[z + 1]` (when `planar`).
-    let sliceStart: [Int]
-
-    var count: Int { level.count }
+/// Each zone is recorded at its first voxel (x fastest, then y, then z): a zone's first voxel
+/// lies in the zone's first slice, which for in-plane zones is its only one.
+struct GreyLevelZones: Sendable {
+    /// Per ROI voxel: minus the size of its zone at the zone's first voxel, the index of that
+    /// first voxel at the zone's other voxels.
+    let firstVoxel: [Int32]
 
     /// The zones of one neighbourhood (8-connected in-plane when `planar`, else 26-connected).
-    init(_ grid: TextureGrid, planar: Bool, distance: [Int32]? = nil) {
-        let both = Self.label(grid, planar: planar, volume: !planar, distance: { _ in distance })
+    init(_ grid: TextureGrid, planar: Bool) {
+        let both = Self.label(grid, planar: planar, volume: !planar)
         self = (planar ? both.planar : both.volume)!
     }
 
-    /// In-plane and/or volume zones, sharing one scan of the grid. `distance(planar)` gives the
-    /// border distances for each (nil: none).
-    static func label(_ grid: TextureGrid, planar: Bool, volume: Bool,
-                      distance: (_ planar: Bool) -> [Int32]?) -> (planar: GreyLevelZones?, volume: GreyLevelZones?) {
+    /// Per voxel: the size of the zone starting there, 0 elsewhere.
+    func sizes(_ grid: TextureGrid) -> [Int32] {
+        var sizes = [Int32](repeating: 0, count: firstVoxel.count)
+        grid.levels.withUnsafeBufferPointer { levels in
+            firstVoxel.withUnsafeBufferPointer { first in
+                sizes.withUnsafeMutableBufferPointer { sizes in
+                    for index in 0..<sizes.count where levels[index] > 0 && first[index] < 0 { sizes[index] = -first[index] }
+                }
+            }
+        }
+        return sizes
+    }
+
+    /// Per voxel: the smallest of `distance` over the zone starting there, 0 elsewhere.
+    func minimumDistances(_ grid: TextureGrid, _ distance: [Int32]) -> [Int32] {
+        var minimum = [Int32](repeating: Int32.max, count: firstVoxel.count)
+        grid.levels.withUnsafeBufferPointer { levels in
+            firstVoxel.withUnsafeBufferPointer { first in
+                distance.withUnsafeBufferPointer { distance in
+                    minimum.withUnsafeMutableBufferPointer { minimum in
+                        for index in 0..<minimum.count where levels[index] > 0 {
+                            let zone = first[index] < 0 ? index : Int(first[index])
+                            minimum[zone] = min(minimum[zone], distance[index])
+                        }
+                        for index in 0..<minimum.count where !(levels[index] > 0 && first[index] < 0) { minimum[index] = 0 }
+                    }
+                }
+            }
+        }
+        return minimum
+    }
+
+    /// The zones as items (one per voxel, non-zero at each zone's first voxel) with the second
+    /// quantity `values` (sizes or distances).
+    static func items(_ grid: TextureGrid, _ values: [Int32]) -> LevelItems {
+        LevelItems(levels: grid.levels, values: values, sliceStart: (0...grid.nz).map { $0 * grid.sliceSize })
+    }
+
+    /// In-plane and/or volume zones, sharing one scan of the grid.
+    static func label(_ grid: TextureGrid, planar: Bool, volume: Bool) -> (planar: GreyLevelZones?, volume: GreyLevelZones?) {
         let inPlane = [Offset3(-1, 0, 0), Offset3(-1, -1, 0), Offset3(0, -1, 0), Offset3(1, -1, 0)]
         let backward = volume ? inPlane + Offset3.throughPlaneDirections.map { Offset3(-$0.dx, -$0.dy, -$0.dz) } : inPlane
         let shifts = backward.map { $0.linear(grid) }
@@ -35,7 +68,6 @@ struct GreyLevelZones {
         // their set and a join hangs the later root under the earlier, so parents precede children.
         var planarForest = [Int32](repeating: -1, count: planar ? n : 0)
         var volumeForest = [Int32](repeating: -1, count: volume ? n : 0)
-        var planarUnions = 0, volumeUnions = 0
         // Bit o of flags[x] is set when voxel x of the current row has the grey level of its
         // neighbour at backward[o].
         var flags = [Int32](repeating: 0, count: grid.nx)
@@ -59,11 +91,11 @@ struct GreyLevelZones {
                                     guard levels[index] > 0 else { continue }
                                     if planar {
                                         planarForest[index] = Int32(index)
-                                        planarUnions &+= join(planarForest, index, flags[x] & planarMask, shifts)
+                                        join(planarForest, index, flags[x] & planarMask, shifts)
                                     }
                                     if volume {
                                         volumeForest[index] = Int32(index)
-                                        volumeUnions &+= join(volumeForest, index, flags[x], shifts)
+                                        join(volumeForest, index, flags[x], shifts)
                                     }
                                 }
                             }
@@ -72,15 +104,13 @@ struct GreyLevelZones {
                 }
             }
         }
-        return (planar ? GreyLevelZones(grid, forest: &planarForest, unions: planarUnions, distance: distance(true)) : nil,
-                volume ? GreyLevelZones(grid, forest: &volumeForest, unions: volumeUnions, distance: distance(false)) : nil)
+        return (planar ? GreyLevelZones(grid, forest: planarForest) : nil,
+                volume ? GreyLevelZones(grid, forest: volumeForest) : nil)
     }
 
-    /// Joins voxel `index` with its neighbours at `shifts[o]` for each bit `o` of `bits`;
-    /// returns the number of joins that merged two sets.
+    /// Joins voxel `index` with its neighbours at `shifts[o]` for each bit `o` of `bits`.
     @inline(__always)
-    private static func join(_ parent: UnsafeMutableBufferPointer<Int32>, _ index: Int, _ bits: Int32,
-                             _ shifts: [Int]) -> Int {
+    private static func join(_ parent: UnsafeMutableBufferPointer<Int32>, _ index: Int, _ bits: Int32, _ shifts: [Int]) {
         func root(_ v: Int) -> Int {
             var v = v
             while Int(parent[v]) != v {
@@ -90,74 +120,80 @@ struct GreyLevelZones {
             return v
         }
         // The voxel is new, so it is its own root until joined; `own` tracks its root.
-        var bits = bits, unions = 0, own = index
+        var bits = bits, own = index
         while bits != 0 {
             let other = root(index &+ shifts[bits.trailingZeroBitCount])
             if other < own {
                 parent[own] = Int32(other)
                 own = other
-                unions &+= 1
             } else if other > own {
                 parent[other] = Int32(own)
-                unions &+= 1
             }
             bits &= bits &- 1
         }
-        return unions
     }
 
-    /// Numbers the sets of `forest` (which it overwrites with each voxel's zone) in raster order.
-    private init(_ grid: TextureGrid, forest: inout [Int32], unions: Int, distance: [Int32]?) {
-        let zoneCount = grid.voxelCount - unions
-        var level = [Int32](repeating: 0, count: zoneCount)
-        var size = [Int32](repeating: 0, count: zoneCount)
-        var minimumDistance = [Int32](repeating: Int32.max, count: distance == nil ? 0 : zoneCount)
-        var sliceStart = [Int](repeating: 0, count: grid.nz + 1)
+    /// Flattens `forest` (a parent per ROI voxel, every parent before its children).
+    private init(_ grid: TextureGrid, forest: [Int32]) {
+        var forest = forest
         grid.levels.withUnsafeBufferPointer { levels in
-            forest.withUnsafeMutableBufferPointer { zoneOf in
-                level.withUnsafeMutableBufferPointer { level in
-                    size.withUnsafeMutableBufferPointer { size in
-                        var zones = 0
-                        var index = 0
-                        for z in 0..<grid.nz {
-                            sliceStart[z] = zones
-                            for _ in 0..<grid.sliceSize {
-                                defer { index &+= 1 }
-                                let value = levels[index]
-                                guard value > 0 else { continue }
-                                // Parents precede their children and already hold their zone.
-                                let up = Int(zoneOf[index])
-                                let zone: Int32
-                                if up == index {
-                                    zone = Int32(zones)
-                                    zones &+= 1
-                                    level[Int(zone)] = value
-                                } else {
-                                    zone = zoneOf[up]
-                                }
-                                zoneOf[index] = zone
-                                size[Int(zone)] &+= 1
-                            }
-                        }
-                        sliceStart[grid.nz] = zones
-                    }
-                }
-                if let distance {
-                    distance.withUnsafeBufferPointer { distance in
-                        minimumDistance.withUnsafeMutableBufferPointer { minimumDistance in
-                            for index in 0..<zoneOf.count where zoneOf[index] >= 0 {
-                                let zone = Int(zoneOf[index])
-                                minimumDistance[zone] = min(minimumDistance[zone], distance[index])
-                            }
-                        }
+            forest.withUnsafeMutableBufferPointer { forest in
+                // Roots become -1 and count down their zone's size; other voxels point at their root.
+                for index in 0..<forest.count where levels[index] > 0 {
+                    let up = Int(forest[index])
+                    if up == index {
+                        forest[index] = -1
+                    } else {
+                        let root = forest[up] < 0 ? up : Int(forest[up])
+                        forest[index] = Int32(root)
+                        forest[root] &-= 1
                     }
                 }
             }
         }
-        self.level = level
-        self.size = size
-        self.minimumDistance = minimumDistance
-        self.sliceStart = sliceStart
+        firstVoxel = forest
+    }
+}
+
+/// The zones of the ROI labelled last, so that GLSZM and GLDZM of one ROI label it once.
+///
+/// The ROI is recognised by the storage of its grey levels, which the memo keeps alive: while
+/// it does, no other array can have that storage, and the shared storage cannot change.
+final class ZoneMemo: @unchecked Sendable {
+    static let shared = ZoneMemo()
+
+    private let lock = NSLock()
+    private var levels: [Int32] = []
+    private var planar: GreyLevelZones?
+    private var volume: GreyLevelZones?
+
+    /// The in-plane and/or volume zones of `grid`, labelled now or reused.
+    func zones(_ grid: TextureGrid, planar wantsPlanar: Bool, volume wantsVolume: Bool)
+        -> (planar: GreyLevelZones?, volume: GreyLevelZones?) {
+        lock.lock()
+        let same = Self.identical(levels, grid.levels)
+        var found = same ? (planar: planar, volume: volume) : (planar: nil, volume: nil)
+        lock.unlock()
+        let missingPlanar = wantsPlanar && found.planar == nil, missingVolume = wantsVolume && found.volume == nil
+        if missingPlanar || missingVolume {
+            let labelled = GreyLevelZones.label(grid, planar: missingPlanar, volume: missingVolume)
+            found.planar = found.planar ?? labelled.planar
+            found.volume = found.volume ?? labelled.volume
+            lock.lock()
+            if !Self.identical(levels, grid.levels) {
+                levels = grid.levels
+                planar = nil
+                volume = nil
+            }
+            planar = planar ?? found.planar
+            volume = volume ?? found.volume
+            lock.unlock()
+        }
+        return (wantsPlanar ? found.planar : nil, wantsVolume ? found.volume : nil)
+    }
+
+    private static func identical(_ a: [Int32], _ b: [Int32]) -> Bool {
+        a.count == b.count && a.withUnsafeBufferPointer { a in b.withUnsafeBufferPointer { b in a.baseAddress == b.baseAddress } }
     }
 }
 
@@ -269,17 +305,11 @@ enum SingleMatrixAggregation {
 }
 
 /// Items counted by a single-matrix family: their grey levels and second quantities, in
-/// slice order; the items of slice `z` are `sliceStart[z]..<sliceStart[z + 1]`. Items of
-/// level 0 (voxels outside the ROI, when the items are the grid's voxels) are not counted.
+/// slice order; the items of slice `z` are `sliceStart[z]..<sliceStart[z + 1]`. Items whose
+/// value is 0 (voxels outside the ROI, or not the first voxel of a zone) are not counted.
 struct LevelItems {
     var levels: [Int32]
     var values: [Int32]
     var sliceStart: [Int]
 }
 
-extension GreyLevelZones {
-    /// The zones as items with the second quantity `values` (sizes or distances).
-    func items(_ values: [Int32]) -> LevelItems {
-        LevelItems(levels: level, values: values, sliceStart: sliceStart)
-    }
-}

@@ -1,3 +1,4 @@
+import Foundation
 import ImagingCore
 @testable import Radiomics
 import XCTest
@@ -159,11 +160,18 @@ final class TextureMatrixTests: XCTestCase {
 
     // MARK: GLSZM
 
+    /// The zones of `grid` as (level, size, first slice), in the order of their first voxels.
+    static func zones(_ grid: TextureGrid, planar: Bool) -> [(level: Int32, size: Int32, slice: Int)] {
+        let sizes = GreyLevelZones(grid, planar: planar).sizes(grid)
+        return sizes.indices.filter { sizes[$0] > 0 }.map { (grid.levels[$0], sizes[$0], $0 / grid.sliceSize) }
+    }
+
     func testZonesByHand() throws {
         // 8-connected zones: level 1 of size 3, level 2 of size 4, level 3 of size 1.
-        let zones = GreyLevelZones(TextureGrid(Self.small), planar: true)
-        XCTAssertEqual(zones.level, [1, 2, 3])
-        XCTAssertEqual(zones.size, [3, 4, 1])
+        let grid = TextureGrid(Self.small)
+        let zones = Self.zones(grid, planar: true)
+        XCTAssertEqual(zones.map(\.level), [1, 2, 3])
+        XCTAssertEqual(zones.map(\.size), [3, 4, 1])
         let features = GLSZM.features(Self.small, aggregations: TextureAggregation.allCases)
         XCTAssertEqual(features.count, 3 * GLSZM.Feature.allCases.count, "avg and comb share one single-matrix tag")
         XCTAssertEqual(Set(features.map(\.ibsiTag)).count, features.count)
@@ -174,17 +182,17 @@ final class TextureMatrixTests: XCTestCase {
     }
 
     func testZonesLinkDiagonallyAndAcrossSlicesOnlyIn3D() {
-        XCTAssertEqual(GreyLevelZones(TextureGrid(Self.roi([[[1, 2], [2, 1]]])), planar: true).size, [2, 2])
+        XCTAssertEqual(Self.zones(TextureGrid(Self.roi([[[1, 2], [2, 1]]])), planar: true).map(\.size), [2, 2])
         let corners = TextureGrid(Self.roi([[[1, 0], [0, 0]], [[0, 0], [0, 1]]]))
-        XCTAssertEqual(GreyLevelZones(corners, planar: true).size, [1, 1])
-        XCTAssertEqual(GreyLevelZones(corners, planar: true).sliceStart, [0, 1, 2])
-        XCTAssertEqual(GreyLevelZones(corners, planar: false).size, [2])
+        XCTAssertEqual(Self.zones(corners, planar: true).map(\.size), [1, 1])
+        XCTAssertEqual(Self.zones(corners, planar: true).map(\.slice), [0, 1])
+        XCTAssertEqual(Self.zones(corners, planar: false).map(\.size), [2])
     }
 
     func testZonesOfLongSnakeMergeIntoOne() {
         // A U-shaped zone whose arms meet only at the bottom: union-find must join them.
         let grid = TextureGrid(Self.roi([[[1, 0, 1], [1, 0, 1], [1, 1, 1]]]))
-        XCTAssertEqual(GreyLevelZones(grid, planar: true).size, [7])
+        XCTAssertEqual(Self.zones(grid, planar: true).map(\.size), [7])
     }
 
     // MARK: GLDZM
@@ -300,5 +308,50 @@ final class TextureMatrixTests: XCTestCase {
         let one = NGLDM.features(Self.oneVoxel, aggregations: [.volume3DMerged])
         XCTAssertEqual(try XCTUnwrap(Self.value(one, "ngl_lde_3D")).value, 1)
         XCTAssertEqual(try XCTUnwrap(Self.value(one, "ngl_dc_entr_3D")).value, 0)
+    }
+
+    // MARK: Shared zone labelling and packed sums
+
+    /// A 6x5x4 ROI of pseudo-random levels 1...4: zones of several sizes and distances.
+    static func patterned(_ seed: Int32) -> DiscretisedROI {
+        roi((0..<4).map { z in (0..<5).map { y in (0..<6).map { x in
+            let hash = UInt32(truncatingIfNeeded: ((x * 5 + y) * 7 + z) * 2_654_435_761 + Int(seed) * 40_503)
+            return 1 + Int32((hash >> 13) % 4)
+        } } })
+    }
+
+    func testZoneMemoGivesTheSameFeaturesAsFreshLabelling() {
+        let a = Self.patterned(0), b = Self.patterned(1)
+        // Fresh storage each time: nothing to reuse.
+        let copy = { (roi: DiscretisedROI) in
+            DiscretisedROI(size: roi.size, spacing: roi.spacing, levels: roi.levels.map { $0 }, binCount: roi.binCount)
+        }
+        let freshA = GLDZM.features(copy(a), morphologicalMask: nil, aggregations: TextureAggregation.allCases)
+        let freshB = GLSZM.features(copy(b), aggregations: TextureAggregation.allCases)
+        // GLSZM then GLDZM of one ROI (the second reuses the zones), alternating ROIs.
+        _ = GLSZM.features(a, aggregations: [.volume3DMerged])
+        XCTAssertEqual(GLDZM.features(a, morphologicalMask: nil, aggregations: TextureAggregation.allCases), freshA)
+        XCTAssertEqual(GLSZM.features(b, aggregations: TextureAggregation.allCases), freshB)
+        XCTAssertEqual(GLDZM.features(a, morphologicalMask: nil, aggregations: TextureAggregation.allCases), freshA)
+        XCTAssertNotEqual(freshA.map(\.value), GLDZM.features(b, morphologicalMask: nil, aggregations: TextureAggregation.allCases).map(\.value))
+    }
+
+    func testZoneMemoIsSafeUnderConcurrentUse() {
+        let rois = (0..<3).map { Self.patterned(Int32($0)) }
+        let expected = rois.map { GLSZM.features($0, aggregations: TextureAggregation.allCases) }
+        let results = UnsafeMutableBufferPointer<[FeatureValue]>.allocate(capacity: 60)
+        results.initialize(repeating: [])
+        defer { results.deallocate() }
+        DispatchQueue.concurrentPerform(iterations: 60) { i in
+            results[i] = GLSZM.features(rois[i % 3], aggregations: TextureAggregation.allCases)
+        }
+        for i in 0..<60 { XCTAssertEqual(results[i], expected[i % 3], "run \(i)") }
+    }
+
+    func testNGTDMWithWideNeighbourhoodsPacksSumsIn64Bits() {
+        // Radius 2 already spans the 3x3 slice; radius 40 no longer fits 32-bit packed sums.
+        let near = NGTDM.features(Self.small, aggregations: TextureAggregation.allCases, distance: 2)
+        let wide = NGTDM.features(Self.small, aggregations: TextureAggregation.allCases, distance: 40)
+        XCTAssertEqual(near.map(\.value), wide.map(\.value))
     }
 }
