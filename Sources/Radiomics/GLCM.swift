@@ -110,19 +110,13 @@ public enum GLCM {
     /// `cells[a * (N_g+1) + b]`; row and column 0 collect pairs with a voxel outside the ROI.
     static func count(_ grid: TextureGrid, _ offset: Offset3, slices: Range<Int>, into cells: inout [Int32]) {
         let stride = grid.greyLevels + 1
-        let xs = TextureGrid.overlap(grid.nx, offset.dx)
-        let ys = TextureGrid.overlap(grid.ny, offset.dy)
-        let zs = TextureGrid.overlap(grid.nz, offset.dz).clamped(to: slices)
-        guard !xs.isEmpty, !ys.isEmpty, !zs.isEmpty else { return }
         let shift = offset.linear(grid)
         grid.levels.withUnsafeBufferPointer { levels in
-            cells.withUnsafeMutableBufferPointer { counts in
-                for z in zs {
-                    for y in ys {
-                        let start = (z * grid.ny + y) * grid.nx + xs.lowerBound
-                        for index in start..<(start + xs.count) {
-                            counts[Int(levels[index]) &* stride &+ Int(levels[index &+ shift])] &+= 1
-                        }
+            cells.withUnsafeMutableBufferPointer { cells in
+                let levels = levels.baseAddress!, counts = cells.baseAddress!
+                RowKernels.rows(grid, offset, slices: slices) { row in
+                    for index in row {
+                        counts[Int(levels[index]) &* stride &+ Int(levels[index &+ shift])] &+= 1
                     }
                 }
             }

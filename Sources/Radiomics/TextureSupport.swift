@@ -6,7 +6,8 @@ import Foundation
 /// The discretised grid as the texture families read it.
 ///
 /// `greyLevels` (Ng) is the ROI's bin count, raised to the highest level present should a
-/// caller pass a smaller one, so that every level indexes a matrix row.
+/// caller pass a smaller one, so that every level indexes a matrix row. Levels must not be
+/// negative: they index the texture matrices.
 struct TextureGrid {
     let nx: Int
     let ny: Int
@@ -22,10 +23,13 @@ struct TextureGrid {
         levels = roi.levels
         var highest: Int32 = 0
         var count = 0
-        for level in roi.levels where level > 0 {
-            count += 1
-            if level > highest { highest = level }
+        var lowest: Int32 = 0
+        for level in roi.levels {
+            if level > 0 { count += 1 }
+            highest = max(highest, level)
+            lowest = min(lowest, level)
         }
+        precondition(lowest >= 0, "discretised ROI \(roi.size) has grey level \(lowest): levels must be 0 (outside) or 1...binCount")
         greyLevels = max(roi.binCount, Int(highest), 1)
         voxelCount = count
     }

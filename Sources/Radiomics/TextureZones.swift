@@ -13,12 +13,6 @@ struct GreyLevelZones: Sendable {
     /// first voxel at the zone's other voxels.
     let firstVoxel: [Int32]
 
-    /// The zones of one neighbourhood (8-connected in-plane when `planar`, else 26-connected).
-    init(_ grid: TextureGrid, planar: Bool) {
-        let both = Self.label(grid, planar: planar, volume: !planar)
-        self = (planar ? both.planar : both.volume)!
-    }
-
     /// Per voxel: the size of the zone starting there, 0 elsewhere.
     func sizes(_ grid: TextureGrid) -> [Int32] {
         var sizes = [Int32](repeating: 0, count: firstVoxel.count)

@@ -162,7 +162,8 @@ final class TextureMatrixTests: XCTestCase {
 
     /// The zones of `grid` as (level, size, first slice), in the order of their first voxels.
     static func zones(_ grid: TextureGrid, planar: Bool) -> [(level: Int32, size: Int32, slice: Int)] {
-        let sizes = GreyLevelZones(grid, planar: planar).sizes(grid)
+        let both = GreyLevelZones.label(grid, planar: planar, volume: !planar)
+        let sizes = (planar ? both.planar : both.volume)!.sizes(grid)
         return sizes.indices.filter { sizes[$0] > 0 }.map { (grid.levels[$0], sizes[$0], $0 / grid.sliceSize) }
     }
 
