@@ -11,12 +11,18 @@ let package = Package(
     name: "LesionMap",
     products: [
         // [products]
+        .executable(name: "lesionmap", targets: ["lesionmap"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
         // [shims]
+        // DCMTK (dcmdata with JPEG, JPEG-LS and RLE decoders): a pure C header over a C++ implementation.
+        .target(name: "CDCMTK",
+                linkerSettings: [.linkedLibrary("dcmdata"), .linkedLibrary("dcmjpeg"), .linkedLibrary("dcmjpls"),
+                                 .linkedLibrary("dcmimgle"), .linkedLibrary("oflog"), .linkedLibrary("ofstd"),
+                                 .linkedLibrary("stdc++")]),
         // HDF5 (serial): files, groups, datasets, attributes; all calls serialised by one lock.
         .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5"),
         .target(name: "HDF5Support", dependencies: ["CHDF5"]),
@@ -39,8 +45,14 @@ let package = Package(
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "TestSupport"]),
 
         // [dicom]
+        // DICOM in and out: CT/PET series, RTSTRUCT and SEG to masks, scan metadata, RTSTRUCT/SEG export.
+        .target(name: "DICOMIO", dependencies: ["CDCMTK", "ImagingCore", "Cohort"]),
+        .testTarget(name: "DICOMIOTests", dependencies: ["DICOMIO", "Cohort", "ImageIO", "TestSupport"]),
 
         // [cohort]
+        // Lesions: cohort manifests (lesions.csv, patients.csv) and loading patients' images and lesion masks.
+        .target(name: "Cohort", dependencies: ["ImagingCore", "ImageIO"]),
+        .testTarget(name: "CohortTests", dependencies: ["Cohort", "ImageIO", "TestSupport"]),
 
         // [radiomics]
         // Features: IBSI 1 preprocessing and feature families for a lesion and its peritumoral ring.
@@ -54,7 +66,7 @@ let package = Package(
 
         // [scoring]
         // Scores: signature files (CD8-style linear scores over lesion and ring features) and scoring.
-        .target(name: "Signatures"),
+        .target(name: "Signatures", resources: [.copy("Resources/cd8-reference-synthetic.json")]),
         .testTarget(name: "SignaturesTests", dependencies: ["Signatures", "TestSupport"]),
 
         // [aggregation]
@@ -78,6 +90,12 @@ let package = Package(
         .testTarget(name: "SynthesisTests", dependencies: ["Synthesis", "ImageIO", "TestSupport"]),
 
         // [pipeline]
+        // The chain, stage by stage: extraction into the store, scoring, aggregation, planning, reports.
+        .target(name: "Pipeline", dependencies: ["ImagingCore", "ImageIO", "Cohort", "Radiomics", "FeatureStore",
+                                                 "Signatures", "Aggregation", "Planning", "Reporting", "Synthesis"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "FeatureStore", "Cohort", "ImageIO", "Radiomics", "Signatures", "Synthesis", "TestSupport"]),
+        // The command-line tool: argument parsing only; all logic lives in the libraries above.
+        .executableTarget(name: "lesionmap", dependencies: ["Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // Shared by the test targets: locating ../shared/data (fail under CI, skip elsewhere), temp dirs.
         .target(name: "TestSupport", path: "Tests/TestSupport"),

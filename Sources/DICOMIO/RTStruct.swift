@@ -1,0 +1,195 @@
+import Foundation
+import ImagingCore
+
+/// One contour of an RT structure: its geometric type and points in patient space (LPS, mm).
+public struct RTContour: Hashable, Sendable {
+    /// CLOSED_PLANAR, OPEN_PLANAR, OPEN_NONPLANAR or POINT.
+    public var geometricType: String
+    public var points: [Vector3]
+    public init(geometricType: String = "CLOSED_PLANAR", points: [Vector3]) {
+        self.geometricType = geometricType
+        self.points = points
+    }
+}
+
+/// One ROI of an RT Structure Set.
+public struct RTROI: Hashable, Sendable {
+    public var number: Int
+    public var name: String
+    /// RTROIInterpretedType (GTV, ORGAN, EXTERNAL, ...), nil when not given.
+    public var interpretedType: String?
+    /// ROIDisplayColor as RGB 0-255, nil when not given.
+    public var color: [Int]?
+    public var contours: [RTContour]
+
+    public init(number: Int, name: String, interpretedType: String? = nil, color: [Int]? = nil,
+                contours: [RTContour]) {
+        self.number = number
+        self.name = name
+        self.interpretedType = interpretedType
+        self.color = color
+        self.contours = contours
+    }
+
+    /// Whether this ROI is taken as a lesion when a structure set is expanded without a name.
+    ///
+    /// The rule: an ROI is a lesion when its RTROIInterpretedType is GTV, or its name contains
+    /// "gtv", "tumor", "tumour" or "lesion" (case-insensitive; some planning systems type every
+    /// ROI as ORGAN, GTVs included), or it has no type and its name contains none of "ctv", "ptv",
+    /// "itv". Everything else is skipped: organs at risk (ORGAN, AVOIDANCE), EXTERNAL, support
+    /// and marker structures, and the margin volumes CTV/PTV/ITV, which contain the lesion
+    /// rather than being it.
+    public var isLesion: Bool {
+        let n = name.lowercased()
+        let type = interpretedType?.uppercased() ?? ""
+        if type == "GTV" || ["gtv", "tumor", "tumour", "lesion"].contains(where: n.contains) { return true }
+        return type.isEmpty && !["ctv", "ptv", "itv"].contains(where: n.contains)
+    }
+}
+
+/// Reads RT Structure Sets.
+public enum RTStructReader {
+    /// Every ROI of the structure set, in StructureSetROISequence order.
+    public static func read(_ url: URL) throws -> [RTROI] {
+        let file = try DICOMFile(reading: url)
+        let d = file.dataset
+        let modality = d.string(Tag.modality) ?? ""
+        guard modality == "RTSTRUCT" || d.string(Tag.sopClassUID) == SOPClass.rtStructureSet else {
+            throw DICOMError(file: url, message: "is not an RT Structure Set (Modality '\(modality)')")
+        }
+        var types: [Int: String] = [:]
+        for o in d.items(Tag.rtROIObservationsSequence) {
+            if let n = o.number(Tag.referencedROINumber), let t = o.text(Tag.rtROIInterpretedType) { types[Int(n)] = t }
+        }
+        var contoursByROI: [Int: (color: [Int]?, contours: [RTContour])] = [:]
+        for rc in d.items(Tag.roiContourSequence) {
+            guard let n = rc.number(Tag.referencedROINumber) else { continue }
+            var contours: [RTContour] = []
+            for c in rc.items(Tag.contourSequence) {
+                let values = try c.numbers(Tag.contourData)
+                guard values.count % 3 == 0 else {
+                    throw DICOMError(file: url, message: "ROI number \(Int(n)): ContourData holds \(values.count) numbers, not a multiple of 3")
+                }
+                let points = stride(from: 0, to: values.count, by: 3).map { Vector3(values[$0], values[$0 + 1], values[$0 + 2]) }
+                contours.append(RTContour(geometricType: (c.string(Tag.contourGeometricType) ?? "").uppercased(), points: points))
+            }
+            let color = (try? rc.numbers(Tag.roiDisplayColor)).flatMap { $0.count == 3 ? $0.map { Int($0) } : nil }
+            contoursByROI[Int(n), default: (color, [])].contours += contours
+        }
+        return d.items(Tag.structureSetROISequence).compactMap { item -> RTROI? in
+            guard let n = item.number(Tag.roiNumber) else { return nil }
+            let number = Int(n)
+            return RTROI(number: number, name: item.string(Tag.roiName) ?? "ROI \(number)", interpretedType: types[number],
+                         color: contoursByROI[number]?.color, contours: contoursByROI[number]?.contours ?? [])
+        }
+    }
+
+    /// The ROIs whose name matches `pattern`, case-insensitively: an exact name first, else a
+    /// glob pattern where `*` matches any run of characters and `?` one character.
+    public static func select(_ rois: [RTROI], name pattern: String) -> [RTROI] {
+        let p = pattern.lowercased()
+        let exact = rois.filter { $0.name.lowercased() == p }
+        if !exact.isEmpty { return exact }
+        return rois.filter { glob(Array(p), Array($0.name.lowercased())) }
+    }
+
+    private static func glob(_ p: [Character], _ s: [Character]) -> Bool {
+        var pi = 0, si = 0, star = -1, mark = 0
+        while si < s.count {
+            if pi < p.count && (p[pi] == "?" || p[pi] == s[si]) { pi += 1; si += 1 }
+            else if pi < p.count && p[pi] == "*" { star = pi; mark = si; pi += 1 }
+            else if star >= 0 { pi = star + 1; mark += 1; si = mark }
+            else { return false }
+        }
+        while pi < p.count && p[pi] == "*" { pi += 1 }
+        return pi == p.count
+    }
+}
+
+/// Turns RTSTRUCT contours into voxel masks.
+///
+/// Each closed planar contour must lie in the plane of one image slice (within 10% of the slice
+/// spacing) and is filled on that slice by the even-odd rule on voxel centres: a voxel is inside
+/// when a ray from its centre crosses the polygon an odd number of times. Contours of one ROI on
+/// the same slice are combined by exclusive or, so an inner contour cuts a hole.
+public enum ContourRasterizer {
+    /// Largest allowed distance of a contour plane from a slice centre, as a fraction of the slice spacing.
+    public static let planeTolerance = 0.1
+
+    public static func mask(_ roi: RTROI, on grid: ImageGrid, file: URL? = nil) throws -> Mask {
+        func fail(_ m: String) -> DICOMError { DICOMError(file: file, message: "ROI '\(roi.name)': \(m)") }
+        guard !roi.contours.isEmpty else { throw fail("has no contours") }
+        let n = grid.size
+        var mask = Mask(grid: grid, repeating: false)
+        for (ci, c) in roi.contours.enumerated() {
+            let label = "contour \(ci + 1) of \(roi.contours.count)"
+            switch c.geometricType {
+            case "CLOSED_PLANAR", "":
+                break
+            case "POINT":
+                throw fail("\(label) is a POINT, which marks a location, not a region")
+            default:
+                throw fail("\(label) is \(c.geometricType), not a closed contour; only CLOSED_PLANAR contours enclose a region")
+            }
+            guard c.points.count >= 3 else {
+                throw fail("\(label) has \(c.points.count) point\(c.points.count == 1 ? "" : "s"); a closed contour needs at least 3")
+            }
+            let idx = c.points.map { grid.continuousIndex(ofWorld: $0) }
+            let ks = idx.map(\.z)
+            let kMin = ks.min()!, kMax = ks.max()!
+            if kMax - kMin > planeTolerance {
+                throw fail("\(label) is not parallel to the image slices (it spans \(SeriesGeometry.fmt((kMax - kMin) * grid.spacing.z)) mm across them): oblique contours are not supported")
+            }
+            let kc = (kMin + kMax) / 2
+            let k = Int(kc.rounded())
+            let z = c.points[0]
+            if k < 0 || k >= n.nz {
+                throw fail("\(label) at \(z) lies outside the image's \(n.nz) slices (index \(SeriesGeometry.fmt(kc)))")
+            }
+            if abs(kc - Double(k)) > planeTolerance {
+                throw fail("\(label) at \(z) lies between slices \(Int(kc.rounded(.down))) and \(Int(kc.rounded(.up))) (index \(SeriesGeometry.fmt(kc))), not on a slice plane")
+            }
+            let xs = idx.map(\.x), ys = idx.map(\.y)
+            if xs.max()! < -0.5 || xs.min()! > Double(n.nx) - 0.5 || ys.max()! < -0.5 || ys.min()! > Double(n.ny) - 0.5 {
+                throw fail("\(label) at \(z) lies outside the image in-plane")
+            }
+            fill(xs: xs, ys: ys, slice: k, into: &mask)
+        }
+        return mask
+    }
+
+    /// Toggles the voxels of slice `k` whose centres lie inside the polygon (even-odd rule).
+    static func fill(xs: [Double], ys: [Double], slice k: Int, into mask: inout Mask) {
+        let nx = mask.grid.size.nx, ny = mask.grid.size.ny
+        let count = xs.count
+        let j0 = max(0, Int(ys.min()!.rounded(.up))), j1 = min(ny - 1, Int(ys.max()!.rounded(.down)))
+        guard j0 <= j1 else { return }
+        var crossings: [Double] = []
+        let base = k * nx * ny
+        mask.voxels.withUnsafeMutableBufferPointer { v in
+            for j in j0...j1 {
+                let y = Double(j)
+                crossings.removeAll(keepingCapacity: true)
+                var a = count - 1
+                for b in 0..<count {
+                    let ya = ys[a], yb = ys[b]
+                    if (ya > y) != (yb > y) {
+                        crossings.append(xs[a] + (y - ya) * (xs[b] - xs[a]) / (yb - ya))
+                    }
+                    a = b
+                }
+                crossings.sort()
+                var p = 0
+                while p + 1 < crossings.count {
+                    let i0 = Int(max(0, crossings[p].rounded(.up)))
+                    let i1 = Int(min(Double(nx), crossings[p + 1].rounded(.up))) - 1
+                    if i0 <= i1 {
+                        let row = base + j * nx
+                        for i in i0...i1 { v[row + i].toggle() }
+                    }
+                    p += 2
+                }
+            }
+        }
+    }
+}

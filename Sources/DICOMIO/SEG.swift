@@ -1,0 +1,110 @@
+import Foundation
+import ImagingCore
+
+/// One segment of a DICOM Segmentation.
+public struct SegmentInfo: Hashable, Sendable {
+    public var number: Int
+    public var label: String
+}
+
+/// Reads DICOM Segmentation objects (BINARY and FRACTIONAL) onto an image grid.
+///
+/// Each frame is placed by its own ImagePositionPatient (per-frame functional groups), so frames may
+/// come in any order, cover any subset of slices, and hold any segment. The frame's plane must match
+/// the image grid's orientation and pixel spacing and fall on a slice; resampling is not done.
+/// BINARY frames are 1-bit packed across frame boundaries; FRACTIONAL values count as inside at half
+/// of MaximumFractionalValue or more.
+public enum SEGReader {
+    /// Segments in SegmentSequence order.
+    public static func segments(_ url: URL) throws -> [SegmentInfo] {
+        let file = try DICOMFile(reading: url, deferLength: 4096)
+        return try segments(of: file.dataset, url: url)
+    }
+
+    static func segments(of d: DICOMItem, url: URL) throws -> [SegmentInfo] {
+        guard d.string(Tag.modality) == "SEG" || d.string(Tag.sopClassUID) == SOPClass.segmentation else {
+            throw DICOMError(file: url, message: "is not a DICOM Segmentation (Modality '\(d.string(Tag.modality) ?? "")')")
+        }
+        return d.items(Tag.segmentSequence).compactMap { s in
+            guard let n = s.number(Tag.segmentNumber) else { return nil }
+            return SegmentInfo(number: Int(n), label: s.text(Tag.segmentLabel) ?? "segment \(Int(n))")
+        }
+    }
+
+    /// Masks of the given segments (all when nil), in the order asked (or SegmentSequence order).
+    public static func read(_ url: URL, segments wanted: [Int]? = nil, onto grid: ImageGrid) throws -> [(SegmentInfo, Mask)] {
+        let file = try DICOMFile(reading: url)
+        let d = file.dataset
+        func fail(_ m: String) -> DICOMError { DICOMError(file: url, message: m) }
+        let all = try segments(of: d, url: url)
+        let chosen: [SegmentInfo]
+        if let wanted {
+            chosen = try wanted.map { n in
+                guard let s = all.first(where: { $0.number == n }) else {
+                    throw fail("segment \(n) does not exist; segments: " + all.map { "\($0.number) '\($0.label)'" }.joined(separator: ", "))
+                }
+                return s
+            }
+        } else {
+            chosen = all
+        }
+        let type = (d.string(Tag.segmentationType) ?? "BINARY").uppercased()
+        guard type == "BINARY" || type == "FRACTIONAL" else { throw fail("unknown SegmentationType '\(type)'") }
+        let maxFraction = type == "FRACTIONAL" ? (d.number(Tag.maximumFractionalValue) ?? 255) : 1
+        let info = try file.pixelInfo()
+        if type == "BINARY" && info.bitsAllocated != 1 {
+            throw fail("BINARY segmentation with Bits Allocated \(info.bitsAllocated), expected 1")
+        }
+        let shared = d.firstItem(Tag.sharedFunctionalGroupsSequence)
+        let perFrame = d.items(Tag.perFrameFunctionalGroupsSequence)
+        guard perFrame.count == info.frames else {
+            throw fail("has \(info.frames) frames but \(perFrame.count) per-frame functional groups")
+        }
+        func lookup(_ frame: DICOMItem, _ group: DICOMTag) -> DICOMItem? {
+            frame.firstItem(group) ?? shared?.firstItem(group)
+        }
+        var masks = chosen.map { _ in Mask(grid: grid, repeating: false) }
+        let slot = Dictionary(uniqueKeysWithValues: chosen.enumerated().map { ($0.element.number, $0.offset) })
+        let rowDir = grid.direction.column(0), colDir = grid.direction.column(1)
+        let n = grid.size
+        for (f, frame) in perFrame.enumerated() {
+            guard let segment = lookup(frame, Tag.segmentIdentificationSequence)?.number(Tag.referencedSegmentNumber) else {
+                throw fail("frame \(f + 1) has no ReferencedSegmentNumber")
+            }
+            guard let s = slot[Int(segment)] else { continue }
+            guard let pos = try lookup(frame, Tag.planePositionSequence)?.numbers(Tag.imagePositionPatient), pos.count == 3 else {
+                throw fail("frame \(f + 1) has no ImagePositionPatient in its Plane Position Sequence")
+            }
+            if let o = try lookup(frame, Tag.planeOrientationSequence)?.numbers(Tag.imageOrientationPatient), o.count == 6 {
+                let r = Vector3(o[0], o[1], o[2]), c = Vector3(o[3], o[4], o[5])
+                if (r - rowDir).length > 1e-3 || (c - colDir).length > 1e-3 {
+                    throw fail("frame \(f + 1) orientation \(o) differs from the image's; resampling segmentations is not supported")
+                }
+            }
+            if let ps = try lookup(frame, Tag.pixelMeasuresSequence)?.numbers(Tag.pixelSpacing), ps.count == 2 {
+                if abs(ps[1] - grid.spacing.x) > 1e-3 || abs(ps[0] - grid.spacing.y) > 1e-3 {
+                    throw fail("frame \(f + 1) pixel spacing \(ps) differs from the image's (\(grid.spacing.y), \(grid.spacing.x)); resampling segmentations is not supported")
+                }
+            }
+            let c = grid.continuousIndex(ofWorld: Vector3(pos[0], pos[1], pos[2]))
+            let k = Int(c.z.rounded()), i0 = Int(c.x.rounded()), j0 = Int(c.y.rounded())
+            guard abs(c.z - Double(k)) <= ContourRasterizer.planeTolerance,
+                  abs(c.x - Double(i0)) <= 0.1, abs(c.y - Double(j0)) <= 0.1 else {
+                throw fail("frame \(f + 1) at \(pos) does not fall on the image's voxel grid (index \(c))")
+            }
+            let values = try file.frameInt32(f, count: info.rows * info.columns)
+            let threshold = type == "FRACTIONAL" ? 0.5 * maxFraction : 0.5
+            var outside = false
+            for r in 0..<info.rows {
+                for col in 0..<info.columns where Double(values[r * info.columns + col]) >= threshold {
+                    let i = i0 + col, j = j0 + r
+                    if grid.contains(i, j, k) { masks[s][i, j, k] = true } else { outside = true }
+                }
+            }
+            if outside {
+                throw fail("frame \(f + 1) (segment \(Int(segment))) at \(pos) marks voxels outside the image (\(n) voxels)")
+            }
+        }
+        return Array(zip(chosen, masks))
+    }
+}
