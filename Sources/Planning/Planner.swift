@@ -28,10 +28,11 @@ public enum Planner {
     /// the highest score first; within no RT the highest score first. Ties keep manifest order.
     public static func plan(_ lesions: [PlanningLesion], policy: PlanningPolicy) -> [LesionPlan] {
         func f(_ x: Double) -> String { String(format: "%.2f", x) }
+        func pct(_ x: Double) -> String { x.isFinite ? String(Int(x.rounded())) : "unknown" }
         var category: [TargetCategory] = []
         var reason: [String] = []
         for l in lesions {
-            let basis = "score \(f(l.score)), cohort percentile \(Int(l.percentile.rounded()))"
+            let basis = "score \(f(l.score)), cohort percentile \(pct(l.percentile))"
             if !l.score.isFinite {
                 category.append(.noRT); reason.append("no score (features missing): no recommendation")
             } else if policy.excludeIrradiated && l.irradiated {

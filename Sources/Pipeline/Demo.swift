@@ -1,0 +1,68 @@
+import Foundation
+import Cohort
+import Radiomics
+import Signatures
+import Planning
+import Synthesis
+
+/// The definition of a demo cohort (`cohorts/demo/cohort.json`).
+public struct DemoCohortDefinition: Codable, Sendable {
+    public var description: String?
+    public var seed: UInt64
+    public var patients: Int
+    public var outcomeDriver: SyntheticOutcomeDriver
+
+    enum CodingKeys: String, CodingKey {
+        case description, seed, patients
+        case outcomeDriver = "outcome_driver"
+    }
+}
+
+/// What the demo wrote, for the closing summary.
+public struct DemoSummary: Sendable {
+    public var cohortFolder: URL
+    public var store: URL
+    public var report: URL
+    public var extraction: ExtractionSummary
+    public var sbrtCandidates: Int
+    public var lowDoseCandidates: Int
+}
+
+/// The main job on the built-in demo cohort: generate it if needed, extract, score, aggregate, plan, report.
+public enum Demo {
+    public static func run(cohortDirectory: URL, out: URL, signature: (Signature, String, String),
+                           policy: PlanningPolicy = .standard, settings: ExtractionSettings = .clinicalDefault,
+                           quiet: Bool = false) throws -> DemoSummary {
+        let definitionURL = cohortDirectory.appendingPathComponent("cohort.json")
+        let definition: DemoCohortDefinition
+        do {
+            definition = try JSONDecoder().decode(DemoCohortDefinition.self, from: Data(contentsOf: definitionURL))
+        } catch {
+            throw PipelineError("cannot read the demo cohort definition \(definitionURL.path): \(error). Run the demo from the LesionMap checkout or pass --cohort")
+        }
+        let generated = cohortDirectory.appendingPathComponent("generated")
+        let log = ProgressBar(label: "demo", total: 1, quiet: quiet)
+        log.message("demo: cohort \(generated.path) (seed \(definition.seed), \(definition.patients) patients)")
+        let synth = try SyntheticCohort.generate(
+            SynthesisOptions(patients: definition.patients, seed: definition.seed, outcomeDriver: definition.outcomeDriver),
+            into: generated)
+        log.message(synth.skipped ? "demo: synthetic cohort already generated" :
+                        "demo: generated \(synth.patients) patients with \(synth.lesions) lesions")
+
+        let cohort = try CohortManifest.load(generated)
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        let store = out.appendingPathComponent("demo.h5")
+        let bar = ProgressBar(label: "extract", total: cohort.patients.count, quiet: quiet)
+        let extraction = try CohortExtraction.run(cohort: cohort, store: store, settings: settings, progress: bar)
+
+        let (sig, hash, source) = signature
+        try CohortScoring.run(store: store, signature: sig, fileHash: hash, source: source)
+        try CohortAggregation.run(store: store, signatureName: sig.name)
+        let plans = try CohortPlanning.run(store: store, signatureName: sig.name, policy: policy)
+        let report = out.appendingPathComponent("demo-report.html")
+        try CohortReporting.write(store: store, signature: sig, title: "LesionMap demo cohort (synthetic)", to: report)
+        return DemoSummary(cohortFolder: generated, store: store, report: report, extraction: extraction,
+                           sbrtCandidates: plans.filter { $0.category == .ablativeSBRT }.count,
+                           lowDoseCandidates: plans.filter { $0.category == .lowDoseRT }.count)
+    }
+}

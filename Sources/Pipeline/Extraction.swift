@@ -1,0 +1,206 @@
+import Foundation
+import ImagingCore
+import Cohort
+import Radiomics
+import FeatureStore
+
+/// The outcome of an extraction run, for the closing summary and the exit code.
+public struct ExtractionSummary: Sendable {
+    /// Patients extracted in this run.
+    public var extracted: [String] = []
+    /// Patients already in the store from an earlier run, not recomputed.
+    public var resumed: [String] = []
+    /// Patients that failed, with the error naming patient, lesion and file.
+    public var failed: [(patientID: String, message: String)] = []
+    public var lesionCount = 0
+    public var warnings: [String] = []
+    public var seconds: Double = 0
+
+    public var succeeded: Bool { failed.isEmpty }
+
+    public var text: String {
+        var s = "extracted \(extracted.count) patient\(extracted.count == 1 ? "" : "s") (\(lesionCount) lesions) in \(String(format: "%.1f", seconds)) s"
+        if !resumed.isEmpty { s += "; \(resumed.count) already in the store (resumed, not recomputed)" }
+        s += "; \(failed.count) failed"
+        for f in failed { s += "\n  FAILED \(f.patientID): \(f.message)" }
+        for w in warnings { s += "\n  warning: \(w)" }
+        return s
+    }
+}
+
+/// Extraction of every lesion and its ring for a cohort into an HDF5 store.
+///
+/// Patients are committed one at a time through `ExtractionStoreWriter`, so a kill loses at most the
+/// patient in progress and a re-run resumes. A patient that cannot be read or extracted is recorded
+/// in the store's `/failures` and reported; the cohort goes on.
+public enum CohortExtraction {
+    /// Store name of a feature: `<family>.<IBSI tag without its family prefix>`, e.g.
+    /// `glcm.joint_max_3D_comb`, `intensity.mean`, `morphology.volume`. Names therefore do not
+    /// depend on which other variants the settings ask for.
+    public static func storeName(_ v: FeatureValue) -> String {
+        let prefix = v.family.ibsiPrefix + "_"
+        let tail = v.ibsiTag.hasPrefix(prefix) ? String(v.ibsiTag.dropFirst(prefix.count)) : v.name
+        return v.family.rawValue + "." + tail
+    }
+
+    /// The settings as recorded in stores and compared by signatures (sorted keys, stable).
+    public static func settingsJSON(_ settings: ExtractionSettings) throws -> String {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys]
+        return String(decoding: try enc.encode(settings), as: UTF8.self)
+    }
+
+    public static func run(cohort: Cohort, store: URL, settings: ExtractionSettings, force: Bool = false,
+                           loader: PatientLoader = PatientLoader(), software: String = LesionMapVersion.software,
+                           progress: ProgressBar? = nil) throws -> ExtractionSummary {
+        let start = Date()
+        var summary = ExtractionSummary()
+        let writer = try ExtractionStoreWriter(storeURL: store, settingsJSON: try settingsJSON(settings),
+                                               patientOrder: cohort.patients.map(\.id), software: software,
+                                               force: force, warn: { progress?.message("warning: \($0)") })
+        for entry in cohort.patients {
+            if writer.isFinished(entry.id) {
+                summary.resumed.append(entry.id)
+                progress?.advance("\(entry.id) already done")
+                continue
+            }
+            var stage = "load"
+            do {
+                let patient = try loader.load(entry, relativeTo: cohort.folder)
+                summary.warnings += patient.warnings
+                stage = "extract"
+                let result = try extract(patient, cohort: cohort, settings: settings)
+                summary.warnings += result.warnings
+                stage = "store"
+                try writer.commit(result.extraction)
+                summary.extracted.append(entry.id)
+                summary.lesionCount += patient.lesions.count
+                progress?.advance("\(entry.id): \(patient.lesions.count) lesions")
+            } catch {
+                let message = "\(error)"
+                summary.failed.append((entry.id, message))
+                try writer.recordFailure(patientID: entry.id, stage: stage, message: message)
+                progress?.message("FAILED \(entry.id) (\(stage)): \(message)")
+                progress?.advance("\(entry.id) failed")
+            }
+        }
+        _ = try writer.finish()
+        summary.seconds = Date().timeIntervalSince(start)
+        return summary
+    }
+
+    /// Features of one loaded patient as store rows.
+    static func extract(_ patient: Patient, cohort: Cohort, settings: ExtractionSettings) throws
+        -> (extraction: PatientExtraction, warnings: [String]) {
+        var warnings: [String] = []
+        var tumourRows: [[String: Double]] = []
+        var ringRows: [[String: Double]] = []
+        var tumourOrder: [String] = [], ringOrder: [String] = []
+        // Lesions are extracted scan by scan (a patient may have several images).
+        var featuresByLesion = [LesionFeatures?](repeating: nil, count: patient.lesions.count)
+        for (si, scan) in patient.scans.enumerated() {
+            let members = patient.lesions.indices.filter { patient.lesions[$0].scanIndex == si }
+            guard !members.isEmpty else { continue }
+            let labels = members.map { "patient \(patient.id), lesion \(patient.lesions[$0].id) (\(patient.lesions[$0].source))" }
+            let results = try LesionFeatureExtractor.extract(image: scan.image, lesions: members.map { patient.lesions[$0].mask },
+                                                             labels: labels, settings: settings)
+            for (m, r) in zip(members, results) { featuresByLesion[m] = r }
+        }
+        for lf in featuresByLesion.compactMap({ $0 }) {
+            warnings += lf.warnings + lf.tumour.warnings + (lf.ring?.warnings ?? [])
+            tumourRows.append(row(lf.tumour.features, order: &tumourOrder))
+            ringRows.append(lf.ring.map { row($0.features, order: &ringOrder) } ?? [:])
+        }
+
+        var lesions = LesionColumns()
+        for l in patient.lesions {
+            let scan = patient.scans[l.scanIndex]
+            lesions.add(l, scan: scan, folder: cohort.folder)
+        }
+        var features: [String: FeatureMatrix] = [
+            "tumour": try matrix(tumourRows, order: tumourOrder),
+        ]
+        if !ringOrder.isEmpty { features["ring"] = try matrix(ringRows, order: ringOrder) }
+        let extraction = try PatientExtraction(patientID: patient.id, patient: try patientRow(patient),
+                                               lesions: try lesions.table(), features: features)
+        return (extraction, Array(Set(warnings)).sorted())
+    }
+
+    private static func row(_ values: [FeatureValue], order: inout [String]) -> [String: Double] {
+        var r: [String: Double] = [:]
+        for v in values {
+            let n = storeName(v)
+            if r[n] == nil {
+                if !order.contains(n) { order.append(n) }
+                r[n] = v.value
+            }
+        }
+        return r
+    }
+
+    private static func matrix(_ rows: [[String: Double]], order: [String]) throws -> FeatureMatrix {
+        try FeatureMatrix(names: order, rows: rows.map { r in order.map { r[$0] ?? .nan } })
+    }
+
+    static func patientRow(_ p: Patient) throws -> Table {
+        let o = p.outcomes
+        var t = Table()
+        try t.append("patient_id", .text([p.id]))
+        try t.append("pfs_months", .number([o.pfs?.months ?? .nan]))
+        try t.append("pfs_event", .number([o.pfs.map { $0.event ? 1 : 0 } ?? .nan]))
+        try t.append("os_months", .number([o.os?.months ?? .nan]))
+        try t.append("os_event", .number([o.os.map { $0.event ? 1 : 0 } ?? .nan]))
+        try t.append("best_response", .text([o.bestResponse?.rawValue ?? ""]))
+        try t.append("abscopal_response", .number([o.abscopalResponse.map { $0 ? 1 : 0 } ?? .nan]))
+        for key in o.covariates.keys.sorted() {
+            try t.append(key, .text([o.covariates[key] ?? ""]))
+        }
+        try t.append("lesion_count", .number([Double(p.lesions.count)]))
+        return t
+    }
+}
+
+/// Lesion table columns, built row by row.
+struct LesionColumns {
+    var text: [String: [String]] = [:]
+    var numbers: [String: [Double]] = [:]
+    static let textColumns = ["lesion_id", "location", "lesion_response", "source", "image", "modality"]
+    static let numberColumns = ["irradiated", "volume_ml", "voxel_count", "components", "centroid_x", "centroid_y",
+                                "centroid_z", "kvp", "spacing_x", "spacing_y", "spacing_z"]
+
+    mutating func add(_ l: Lesion, scan: Scan, folder: URL) {
+        let c = l.mask.centroid ?? Vector3(.nan, .nan, .nan)
+        let n = l.mask.count
+        let sp = scan.image.grid.spacing
+        let base = folder.standardizedFileURL.path + "/"
+        let image = scan.source.standardizedFileURL.path
+        let t: [String: String] = [
+            "lesion_id": l.id, "location": l.location.rawValue, "lesion_response": l.response?.rawValue ?? "",
+            "source": l.source, "image": image.hasPrefix(base) ? String(image.dropFirst(base.count)) : image,
+            "modality": scan.metadata.modality,
+        ]
+        let v: [String: Double] = [
+            "irradiated": l.irradiated ? 1 : 0, "volume_ml": Double(n) * scan.image.grid.voxelVolume / 1000,
+            "voxel_count": Double(n), "components": Double(l.componentCount),
+            "centroid_x": c.x, "centroid_y": c.y, "centroid_z": c.z, "kvp": scan.metadata.kvp ?? .nan,
+            "spacing_x": sp.x, "spacing_y": sp.y, "spacing_z": sp.z,
+        ]
+        for k in Self.textColumns { text[k, default: []].append(t[k]!) }
+        for k in Self.numberColumns { numbers[k, default: []].append(v[k]!) }
+    }
+
+    func table() throws -> Table {
+        var t = Table()
+        guard !(text["lesion_id"] ?? []).isEmpty else { return t }
+        try t.append("lesion_id", .text(text["lesion_id"]!))
+        for k in Self.textColumns.dropFirst() { try t.append(k, .text(text[k]!)) }
+        for k in Self.numberColumns { try t.append(k, .number(numbers[k]!)) }
+        return t
+    }
+}
+
+/// The software name and version written into stores and reports.
+public enum LesionMapVersion {
+    public static let version = "0.1.0"
+    public static let software = "LesionMap \(version)"
+}

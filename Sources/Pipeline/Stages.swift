@@ -1,0 +1,228 @@
+import Foundation
+import FeatureStore
+import Signatures
+import Aggregation
+import Planning
+import Reporting
+
+/// Failures of the stages after extraction, naming the store and what is missing.
+public struct PipelineError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// A name safe as one HDF5 path component: letters, digits, `-`, `_` and `.`; anything else becomes `_`.
+func pathComponent(_ s: String) -> String {
+    String(s.map { $0.isLetter || $0.isNumber || "-_.".contains($0) ? $0 : "_" })
+}
+
+/// Lesion facts every downstream stage reads from the store.
+struct StoreLesions {
+    var patientIDs: [String]
+    var lesionIDs: [String]
+    var locations: [String]
+    var volumes: [Double]
+    var irradiated: [Bool]
+    var kvps: [Double]
+
+    init(_ contents: StoreContents) throws {
+        let t = contents.lesions
+        guard t.rowCount > 0 else { throw PipelineError("the store holds no lesions: run `lesionmap extract` first") }
+        patientIDs = try t.texts("patient_id")
+        lesionIDs = try t.texts("lesion_id")
+        locations = try t.texts("location")
+        volumes = try t.numbers("volume_ml")
+        irradiated = try t.numbers("irradiated").map { $0 == 1 }
+        kvps = try t.numbers("kvp")
+    }
+
+    /// Row indices grouped by patient, in store order.
+    var rowsByPatient: [(patientID: String, rows: [Int])] {
+        var out: [(String, [Int])] = []
+        for (i, p) in patientIDs.enumerated() {
+            if out.last?.0 == p { out[out.count - 1].1.append(i) } else { out.append((p, [i])) }
+        }
+        return out
+    }
+}
+
+/// Applies signatures to every lesion of a store.
+public enum CohortScoring {
+    /// Store path of a signature's lesion scores.
+    public static func scoresPath(_ signature: Signature) -> String { "scores/" + pathComponent(signature.name) }
+
+    /// Combined tumour + ring feature names and rows, as signatures name them (`tumour.…`, `ring.…`).
+    static func featureTable(_ contents: StoreContents) -> (names: [String], rows: [[Double]]) {
+        var names: [String] = []
+        var rows = [[Double]](repeating: [], count: contents.lesions.rowCount)
+        for region in contents.features.keys.sorted() {
+            let m = contents.features[region]!
+            names += m.names.map { region + "." + $0 }
+            for r in 0..<m.rowCount { rows[r] += m.row(r) }
+        }
+        return (names, rows)
+    }
+
+    /// Scores every lesion with `signature` and writes `scores/<name>` into the store (atomically).
+    @discardableResult
+    public static func run(store: URL, signature: Signature, fileHash: String, source: String) throws -> [Double] {
+        var contents = try StoreContents.read(from: store)
+        let lesions = try StoreLesions(contents)
+        let (names, rows) = featureTable(contents)
+        let settings = try JSONValue.parse(contents.attributes.settingsJSON)
+        let scorer = try SignatureScorer(signature: signature, featureNames: names, settings: settings, source: source)
+        let scores = rows.indices.map { i in
+            scorer.score(row: rows[i], location: lesions.locations[i], kvp: lesions.kvps[i].isFinite ? lesions.kvps[i] : nil)
+        }
+        var t = Table()
+        try t.append("patient_id", .text(lesions.patientIDs))
+        try t.append("lesion_id", .text(lesions.lesionIDs))
+        try t.append("score", .number(scores))
+        contents.tables[scoresPath(signature)] = StoreTable(table: t, attributes: [
+            "signature_id": signature.id, "signature_file_hash": fileHash, "signature_name": signature.name,
+            "direction": signature.direction, "validation_status": signature.validationStatus,
+            "estimates": signature.estimates,
+        ])
+        try contents.write(to: store)
+        return scores
+    }
+
+    /// The scores of a signature from a store, aligned with its lesion rows.
+    static func scores(_ contents: StoreContents, signatureName: String) throws -> (scores: [Double], attributes: [String: String]) {
+        let path = "scores/" + pathComponent(signatureName)
+        guard let t = contents.tables[path] else {
+            throw PipelineError("the store has no scores for signature '\(signatureName)': run `lesionmap score` first")
+        }
+        return (try t.table.numbers("score"), t.attributes)
+    }
+}
+
+/// Patient-level aggregation of lesion scores.
+public enum CohortAggregation {
+    public static func path(_ signatureName: String) -> String { "aggregates/" + pathComponent(signatureName) }
+
+    /// Aggregates the scores of `signatureName` per patient with `aggregators` and writes `aggregates/<name>`.
+    @discardableResult
+    public static func run(store: URL, signatureName: String, aggregators: [Aggregator] = Aggregator.allCases) throws
+        -> (patients: [String], values: [Aggregator: [Double]], context: AggregationContext) {
+        var contents = try StoreContents.read(from: store)
+        let lesions = try StoreLesions(contents)
+        let (scores, _) = try CohortScoring.scores(contents, signatureName: signatureName)
+        let context = AggregationContext.fitted(toCohortValues: scores)
+        let groups = lesions.rowsByPatient
+        var values: [Aggregator: [Double]] = [:]
+        for a in aggregators {
+            values[a] = groups.map { g in
+                a.aggregate(g.rows.map { LesionValue(lesionID: lesions.lesionIDs[$0], value: scores[$0],
+                                                     volume: lesions.volumes[$0], irradiated: lesions.irradiated[$0]) },
+                            context: context)
+            }
+        }
+        var t = Table()
+        try t.append("patient_id", .text(groups.map(\.patientID)))
+        for a in aggregators { try t.append(a.rawValue, .number(values[a]!)) }
+        contents.tables[path(signatureName)] = StoreTable(table: t, attributes: [
+            "signature_name": signatureName,
+            "entropy_bin_origin": String(context.entropyOrigin), "entropy_bin_width": String(context.entropyBinWidth),
+            "fraction_below_cutoff": String(context.cutoff),
+            "definition": "entropy: Shannon entropy (bits) of the patient's lesion-score histogram on cohort-fixed bins; sd: population SD",
+        ])
+        try contents.write(to: store)
+        return (groups.map(\.patientID), values, context)
+    }
+}
+
+/// Lesion-level radiotherapy categories for every patient.
+public enum CohortPlanning {
+    public static func path(_ signatureName: String) -> String { "plans/" + pathComponent(signatureName) }
+
+    /// Plans every patient from the scores of `signatureName`, percentiles taken in this cohort.
+    @discardableResult
+    public static func run(store: URL, signatureName: String, policy: PlanningPolicy) throws -> [LesionPlan] {
+        var contents = try StoreContents.read(from: store)
+        let lesions = try StoreLesions(contents)
+        let (scores, _) = try CohortScoring.scores(contents, signatureName: signatureName)
+        var plans = [LesionPlan?](repeating: nil, count: scores.count)
+        var percentiles = [Double](repeating: .nan, count: scores.count)
+        for g in lesions.rowsByPatient {
+            let input = g.rows.map { i -> PlanningLesion in
+                percentiles[i] = Planner.percentile(of: scores[i], in: scores)
+                return PlanningLesion(lesionID: lesions.lesionIDs[i], score: scores[i], percentile: percentiles[i],
+                                      volumeML: lesions.volumes[i], location: lesions.locations[i],
+                                      irradiated: lesions.irradiated[i])
+            }
+            for (i, p) in zip(g.rows, Planner.plan(input, policy: policy)) { plans[i] = p }
+        }
+        let all = plans.map { $0! }
+        var t = Table()
+        try t.append("patient_id", .text(lesions.patientIDs))
+        try t.append("lesion_id", .text(lesions.lesionIDs))
+        try t.append("score", .number(scores))
+        try t.append("percentile", .number(percentiles))
+        try t.append("category", .text(all.map(\.category.rawValue)))
+        try t.append("rank", .number(all.map { Double($0.rank) }))
+        try t.append("rationale", .text(all.map(\.rationale)))
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys]
+        contents.tables[path(signatureName)] = StoreTable(table: t, attributes: [
+            "policy_name": policy.name, "policy_json": String(decoding: try enc.encode(policy), as: UTF8.self),
+        ])
+        try contents.write(to: store)
+        return all
+    }
+}
+
+/// Builds the cohort report from a store that has scores, aggregates and plans.
+public enum CohortReporting {
+    public static func model(store: URL, signature: Signature, title: String) throws -> CohortReportModel {
+        let contents = try StoreContents.read(from: store)
+        let lesions = try StoreLesions(contents)
+        let name = signature.name
+        guard let planTable = contents.tables[CohortPlanning.path(name)] else {
+            throw PipelineError("the store has no plans for '\(name)': run `lesionmap plan` first")
+        }
+        guard let aggTable = contents.tables[CohortAggregation.path(name)] else {
+            throw PipelineError("the store has no aggregates for '\(name)': run the aggregation first")
+        }
+        let plan = planTable.table
+        let scores = try plan.numbers("score"), pct = try plan.numbers("percentile")
+        let cats = try plan.texts("category"), ranks = try plan.numbers("rank"), why = try plan.texts("rationale")
+        let aggPatients = try aggTable.table.texts("patient_id")
+        let aggNames = Aggregator.standard.map(\.rawValue).filter { aggTable.table[$0] != nil }
+        var aggColumns: [String: [Double]] = [:]
+        for a in aggNames { aggColumns[a] = try aggTable.table.numbers(a) }
+
+        var patients: [PatientReportModel] = []
+        for g in lesions.rowsByPatient {
+            let rows = g.rows.map { i in
+                LesionReportRow(lesionID: lesions.lesionIDs[i], location: lesions.locations[i], volumeML: lesions.volumes[i],
+                                score: scores[i], percentile: pct[i],
+                                category: TargetCategory(rawValue: cats[i])?.label ?? cats[i], categoryKey: cats[i],
+                                rank: Int(ranks[i]), rationale: why[i])
+            }
+            let pi = aggPatients.firstIndex(of: g.patientID)
+            let aggs = aggNames.map { a -> (name: String, value: Double, percentile: Double) in
+                let col = aggColumns[a]!
+                let v = pi.map { col[$0] } ?? .nan
+                return (a, v, Planner.percentile(of: v, in: col))
+            }
+            let kvp = g.rows.map { lesions.kvps[$0] }.first { $0.isFinite }
+            patients.append(PatientReportModel(patientID: g.patientID, kvp: kvp, lesions: rows, aggregates: aggs, warnings: []))
+        }
+        let failures = try contents.failureList().map { (patientID: $0.patientID, message: "\($0.stage): \($0.message)") }
+        let cutoffs = signature.cutoffs.map { (name: $0.name, value: $0.value) }
+        return CohortReportModel(
+            title: title, softwareVersion: LesionMapVersion.version, createdUTC: StoreAttributes.nowUTC(),
+            signatureID: signature.id, signatureStatus: signature.validationStatus, signatureDirection: signature.direction,
+            policyName: planTable.attributes["policy_name"] ?? "?", settingsJSON: contents.attributes.settingsJSON,
+            patients: patients, failures: failures, cutoffs: cutoffs)
+    }
+
+    /// Writes the cohort report to `output` atomically.
+    public static func write(store: URL, signature: Signature, title: String, to output: URL) throws {
+        let html = CohortReport.html(try model(store: store, signature: signature, title: title))
+        try FileManager.default.createDirectory(at: output.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(html.utf8).write(to: output, options: .atomic)
+    }
+}

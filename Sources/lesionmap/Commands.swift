@@ -1,0 +1,232 @@
+import ArgumentParser
+import Foundation
+import Pipeline
+import Cohort
+import Radiomics
+import Signatures
+import Planning
+import Synthesis
+
+struct DemoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Generate the demo cohort if needed and run the whole chain on it.",
+        discussion: "Example: lesionmap demo --out reports/")
+
+    @Option(help: "Output folder for the store and the report.") var out = "reports"
+    @Option(help: "Demo cohort folder holding cohort.json.") var cohort = "cohorts/demo"
+    @Option(help: "Signature file (default: the shipped synthetic reference signature).") var signature: String?
+    @Flag(help: "No progress output.") var quiet = false
+
+    func run() throws {
+        try runReportingErrors {
+            let sig = try loadSignature(signature)
+            let s = try Demo.run(cohortDirectory: fileURL(cohort), out: fileURL(out), signature: sig, quiet: quiet)
+            print(s.extraction.text)
+            print("scored with \(sig.0.id): \(s.sbrtCandidates) ablative SBRT candidates, \(s.lowDoseCandidates) low-dose RT candidates")
+            print("store:  \(s.store.path)")
+            print("report: \(s.report.path)")
+            if !s.extraction.succeeded { throw ExitCode.failure }
+        }
+    }
+}
+
+struct SynthCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "synth",
+        abstract: "Write a deterministic synthetic cohort (CT-like images, lesion label maps, manifest, truth.csv).",
+        discussion: "Example: lesionmap synth --out cohorts/synthetic --patients 40 --seed 7")
+
+    @Option(help: "Output folder.") var out: String
+    @Option(help: "Number of patients.") var patients = 20
+    @Option(help: "Random seed: the same seed gives the same files.") var seed: UInt64 = 1
+    @Option(help: "What drives simulated progression: minimum, mean or maximum lesion infiltration.")
+    var driver = "minimum"
+
+    func run() throws {
+        try runReportingErrors {
+            guard let d = SyntheticOutcomeDriver(rawValue: driver) else {
+                throw ValidationError("--driver must be one of \(SyntheticOutcomeDriver.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            let s = try SyntheticCohort.generate(SynthesisOptions(patients: patients, seed: seed, outcomeDriver: d),
+                                                 into: fileURL(out))
+            print(s.skipped ? "\(out): already generated with these options" :
+                    "wrote \(s.patients) patients, \(s.lesions) lesions to \(out)")
+        }
+    }
+}
+
+struct ExtractCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "extract",
+        abstract: "Extract IBSI features for every lesion and its peritumoral ring into an HDF5 store.",
+        discussion: """
+        Re-running the same command resumes: finished patients are not recomputed. A patient that fails is
+        reported and skipped; the command then exits non-zero.
+        Example: lesionmap extract cohorts/mycohort --store features.h5 --preset default --ring-mm 10
+        """)
+
+    @Argument(help: "Cohort manifest folder (holding lesions.csv and patients.csv).") var manifest: String
+    @Option(help: "Store to write (HDF5).") var store: String
+    @Option(help: "Settings preset: \(ExtractionSettings.presetNames.joined(separator: ", ")).") var preset = "default"
+    @Option(help: "Settings file (JSON), instead of a preset.") var settings: String?
+    @Option(help: "Fixed bin width (overrides the preset).") var binWidth: Double?
+    @Option(help: "Fixed bin count (overrides the preset).") var binCount: Int?
+    @Option(help: "Peritumoral ring width in mm (overrides the preset).") var ringMm: Double?
+    @Flag(help: "Discard an existing store made with other settings and start afresh.") var force = false
+    @Flag(help: "No progress output.") var quiet = false
+
+    func run() throws {
+        try runReportingErrors {
+            var s: ExtractionSettings
+            if let settings {
+                s = try JSONDecoder().decode(ExtractionSettings.self, from: Data(contentsOf: fileURL(settings)))
+            } else {
+                s = try ExtractionSettings.preset(named: preset)
+            }
+            if let binWidth { s.discretisation = .fixedBinSize(width: binWidth) }
+            if let binCount { s.discretisation = .fixedBinNumber(count: binCount) }
+            if let ringMm {
+                var ring = s.ring ?? ExtractionSettings.RingSettings()
+                ring.widthMM = ringMm
+                s.ring = ring
+            }
+            let cohort = try CohortManifest.load(fileURL(manifest))
+            let bar = ProgressBar(label: "extract", total: cohort.patients.count, quiet: quiet)
+            let summary = try CohortExtraction.run(cohort: cohort, store: fileURL(store), settings: s, force: force,
+                                                   progress: bar)
+            print(summary.text)
+            if !summary.succeeded { throw ExitCode.failure }
+        }
+    }
+}
+
+struct ScoreCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "score",
+        abstract: "Apply a signature to every lesion of a store and aggregate the scores per patient.",
+        discussion: "Example: lesionmap score features.h5 --signature my-cd8.json")
+
+    @Argument(help: "Feature store (HDF5).") var store: String
+    @Option(help: "Signature file (JSON); default: the shipped synthetic reference signature.") var signature: String?
+
+    func run() throws {
+        try runReportingErrors {
+            let (sig, hash, source) = try loadSignature(signature)
+            let scores = try CohortScoring.run(store: fileURL(store), signature: sig, fileHash: hash, source: source)
+            let agg = try CohortAggregation.run(store: fileURL(store), signatureName: sig.name)
+            print("scored \(scores.count) lesions with \(sig.id) (\(scores.filter { !$0.isFinite }.count) without a score); aggregated \(agg.patients.count) patients")
+        }
+    }
+}
+
+struct PlanCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plan",
+        abstract: "Assign every lesion a radiotherapy category (ablative SBRT / low-dose RT / no RT) under a policy.",
+        discussion: "Example: lesionmap plan features.h5 --signature-name cd8-reference-synthetic --policy policy.json")
+
+    @Argument(help: "Feature store with scores.") var store: String
+    @Option(help: "Name of the signature whose scores to use.") var signatureName = ReferenceSignature.name
+    @Option(help: "Policy file (JSON); default: the shipped quartile policy.") var policy: String?
+
+    func run() throws {
+        try runReportingErrors {
+            let p = try policy.map { try PlanningPolicy.load(fileURL($0)) } ?? .standard
+            let plans = try CohortPlanning.run(store: fileURL(store), signatureName: signatureName, policy: p)
+            for c in TargetCategory.allCases {
+                print("\(c.label): \(plans.filter { $0.category == c }.count) lesions")
+            }
+        }
+    }
+}
+
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Write the cohort report (HTML) from a store with scores, aggregates and plans.",
+        discussion: "Example: lesionmap report features.h5 --out reports/cohort.html")
+
+    @Argument(help: "Feature store.") var store: String
+    @Option(help: "Output HTML file.") var out = "reports/cohort-report.html"
+    @Option(help: "Signature file used for the scores (default: the shipped reference).") var signature: String?
+    @Option(help: "Report title.") var title = "LesionMap cohort report"
+
+    func run() throws {
+        try runReportingErrors {
+            let (sig, _, _) = try loadSignature(signature)
+            try CohortReporting.write(store: fileURL(store), signature: sig, title: title, to: fileURL(out))
+            print("report: \(out)")
+        }
+    }
+}
+
+struct ExportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Export a store as CSV: one row per lesion with ids, metadata, scores and every feature.",
+        discussion: "Example: lesionmap export features.h5 --csv features.csv")
+
+    @Argument(help: "Feature store.") var store: String
+    @Option(help: "CSV file to write.") var csv: String
+
+    func run() throws {
+        try runReportingErrors {
+            let n = try StoreExport.csv(store: fileURL(store), to: fileURL(csv))
+            print("wrote \(n.rows) lesions x \(n.columns) columns to \(csv)")
+        }
+    }
+}
+
+/// A signature from a file, or the shipped reference: (signature, file hash, source description).
+func loadSignature(_ path: String?) throws -> (Signature, String, String) {
+    if let path {
+        let (s, h) = try Signature.load(fileURL(path))
+        return (s, h, path)
+    }
+    let (s, h) = try ReferenceSignature.load()
+    return (s, h, "shipped reference signature")
+}
+
+struct TrainSignatureCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train-signature",
+        abstract: "Fit an elastic-net lesion signature from a store and a lesion-level target table.",
+        discussion: """
+        The design mirrors the published CD8 signature: tumour and ring features, location indicators and kVp.
+        Example: lesionmap train-signature features.h5 --targets cd8.csv --target-column cd8b --out my-cd8.json
+        """)
+
+    @Argument(help: "Feature store.") var store: String
+    @Option(help: "CSV with patient_id, lesion_id and the target column.") var targets: String
+    @Option(help: "Target column in the CSV.") var targetColumn = "infiltration"
+    @Option(help: "Signature file to write.") var out: String
+    @Option(help: "Signature name.") var name = "cd8-style"
+    @Option(help: "Signature version.") var version = "1.0.0"
+    @Option(help: "Elastic-net mixing: 1 = lasso, 0 = ridge.") var alpha = 0.5
+    @Option(help: "Cross-validation folds (grouped by patient).") var folds = 5
+    @Option(help: "Seed for the fold assignment.") var seed: UInt64 = 1
+    @Option(help: "Keep at most this many radiomic features (0 = no limit: lambda-1se).") var maxFeatures = 5
+    @Option(help: "Locations with an indicator, comma separated.") var locations = "lung,liver"
+    @Option(help: "Validation status written into the file.") var status = "trained by the user; not validated"
+    @Option(help: "Provenance text written into the file.") var provenance = "Trained with lesionmap train-signature."
+
+    func run() throws {
+        try runReportingErrors {
+            let options = SignatureTrainingOptions(
+                name: name, version: version, estimates: "lesion infiltration target '\(targetColumn)'", alpha: alpha,
+                folds: folds, seed: seed, maxFeatures: maxFeatures > 0 ? maxFeatures : nil,
+                locationIndicators: locations.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) },
+                useKVP: true, validationStatus: status, provenance: provenance)
+            let trained = try SignatureTraining.run(store: fileURL(store), targets: fileURL(targets),
+                                                    targetColumn: targetColumn, options: options)
+            let enc = JSONEncoder()
+            enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try enc.encode(trained.signature).write(to: fileURL(out), options: .atomic)
+            let cv = trained.crossValidation
+            print("trained \(trained.signature.id) on \(trained.lesionCount) lesions: \(trained.signature.terms.count) radiomic terms, CV MSE \(String(format: "%.4g", cv.meanError[trained.chosenIndex])) at lambda \(String(format: "%.4g", cv.lambdas[trained.chosenIndex]))")
+            for t in trained.signature.terms { print("  \(t.feature): \(String(format: "%+.4f", t.coefficient)) per SD") }
+            print("wrote \(out)")
+        }
+    }
+}
