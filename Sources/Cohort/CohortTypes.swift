@@ -1,0 +1,184 @@
+import Foundation
+import ImagingCore
+
+/// Where a lesion sits. The CD8-style signature uses location indicators, so the set is fixed.
+public enum LesionLocation: String, CaseIterable, Codable, Sendable {
+    case lung, liver
+    case lymphNode = "lymph_node"
+    case headNeck = "head_neck"
+    case bone, adrenal, brain
+    case softTissue = "soft_tissue"
+    case other
+}
+
+/// RECIST-style response category, of a lesion or of a patient's best overall response.
+public enum ResponseCategory: String, CaseIterable, Codable, Sendable {
+    case complete = "CR", partial = "PR", stable = "SD", progressive = "PD"
+
+    /// Complete or partial response.
+    public var isResponse: Bool { self == .complete || self == .partial }
+}
+
+/// A survival endpoint: time in months and whether the event was observed (false = censored).
+public struct SurvivalTime: Hashable, Codable, Sendable {
+    public var months: Double
+    public var event: Bool
+    public init(months: Double, event: Bool) { self.months = months; self.event = event }
+}
+
+/// A patient's clinical outcomes, as recorded in `patients.csv`.
+public struct Outcomes: Hashable, Codable, Sendable {
+    public var pfs: SurvivalTime?
+    public var os: SurvivalTime?
+    public var bestResponse: ResponseCategory?
+    public var abscopalResponse: Bool?
+    /// Further covariates (`cov_*` columns), by column name, kept as text.
+    public var covariates: [String: String]
+
+    public init(pfs: SurvivalTime? = nil, os: SurvivalTime? = nil, bestResponse: ResponseCategory? = nil,
+                abscopalResponse: Bool? = nil, covariates: [String: String] = [:]) {
+        self.pfs = pfs
+        self.os = os
+        self.bestResponse = bestResponse
+        self.abscopalResponse = abscopalResponse
+        self.covariates = covariates
+    }
+}
+
+/// What a `mask` cell points at.
+public enum ContourSourceKind: String, Codable, Sendable {
+    /// A NIfTI or NRRD label map (0 = background).
+    case labelMap
+    /// A DICOM RT Structure Set.
+    case rtstruct
+    /// A DICOM Segmentation object.
+    case seg
+}
+
+/// What an `image` cell points at.
+public enum ImageSourceKind: String, Codable, Sendable {
+    /// A NIfTI or NRRD file.
+    case volumeFile
+    /// A folder holding a DICOM series.
+    case dicomFolder
+}
+
+/// One row of `lesions.csv`, validated: a lesion, or a contour file to expand into lesions.
+public struct LesionEntry: Hashable, Sendable {
+    public var patientID: String
+    /// Nil when the row asks for expansion (empty `lesion_id` and `roi`).
+    public var lesionID: String?
+    public var image: URL
+    public var imageKind: ImageSourceKind
+    public var mask: URL
+    public var maskKind: ContourSourceKind
+    /// Label value, ROI name or segment number, as written.
+    public var roi: String?
+    public var location: LesionLocation
+    public var irradiated: Bool
+    public var response: ResponseCategory?
+    /// Tube voltage from the manifest (for images without a DICOM header).
+    public var kvp: Double?
+    /// Spreadsheet row number in lesions.csv.
+    public var row: Int
+
+    /// True when this row stands for every ROI, segment or connected component of its mask.
+    public var expands: Bool { lesionID == nil && roi == nil }
+}
+
+/// One patient of a cohort: outcomes and the lesion rows that belong to them, in manifest order.
+public struct PatientEntry: Hashable, Sendable {
+    public var id: String
+    public var outcomes: Outcomes
+    public var lesions: [LesionEntry]
+    /// Spreadsheet row number in patients.csv.
+    public var row: Int
+}
+
+/// A validated cohort manifest: patients in `patients.csv` order.
+public struct Cohort: Sendable {
+    /// The manifest folder.
+    public var folder: URL
+    public var patients: [PatientEntry]
+
+    public var lesionRowCount: Int { patients.reduce(0) { $0 + $1.lesions.count } }
+
+    public func patient(_ id: String) -> PatientEntry? { patients.first { $0.id == id } }
+}
+
+/// Scan-level facts kept in the store (never patient names, birth dates or other identifiers).
+public struct ScanMetadata: Hashable, Codable, Sendable {
+    public var modality: String
+    public var kvp: Double?
+    public var manufacturer: String?
+    public var model: String?
+    public var convolutionKernel: String?
+    public var sliceThickness: Double?
+    public var contrast: String?
+    public var scanDate: String?
+
+    public init(modality: String = "CT", kvp: Double? = nil, manufacturer: String? = nil, model: String? = nil,
+                convolutionKernel: String? = nil, sliceThickness: Double? = nil, contrast: String? = nil,
+                scanDate: String? = nil) {
+        self.modality = modality
+        self.kvp = kvp
+        self.manufacturer = manufacturer
+        self.model = model
+        self.convolutionKernel = convolutionKernel
+        self.sliceThickness = sliceThickness
+        self.contrast = contrast
+        self.scanDate = scanDate
+    }
+}
+
+/// An image volume with its metadata and where it came from.
+public struct Scan: Sendable {
+    public var image: Volume<Float>
+    public var metadata: ScanMetadata
+    public var source: URL
+
+    public init(image: Volume<Float>, metadata: ScanMetadata, source: URL) {
+        self.image = image
+        self.metadata = metadata
+        self.source = source
+    }
+}
+
+/// A lesion ready for feature extraction: its mask on its scan's grid and its clinical facts.
+public struct Lesion: Sendable {
+    public var id: String
+    public var patientID: String
+    public var mask: Mask
+    public var location: LesionLocation
+    public var irradiated: Bool
+    public var response: ResponseCategory?
+    /// Index into the loaded patient's `scans`.
+    public var scanIndex: Int
+    /// Human-readable origin: "masks/P1.nii.gz label 3".
+    public var source: String
+    /// Number of 26-connected components (more than one is computed as one ROI, with a warning).
+    public var componentCount: Int
+
+    public init(id: String, patientID: String, mask: Mask, location: LesionLocation, irradiated: Bool,
+                response: ResponseCategory?, scanIndex: Int, source: String, componentCount: Int) {
+        self.id = id
+        self.patientID = patientID
+        self.mask = mask
+        self.location = location
+        self.irradiated = irradiated
+        self.response = response
+        self.scanIndex = scanIndex
+        self.source = source
+        self.componentCount = componentCount
+    }
+}
+
+/// A patient with images and lesion masks in memory.
+public struct Patient: Sendable {
+    public var id: String
+    public var outcomes: Outcomes
+    public var scans: [Scan]
+    public var lesions: [Lesion]
+    /// Non-fatal findings (e.g. a disconnected lesion mask), to be shown to the user.
+    public var warnings: [String]
+}
