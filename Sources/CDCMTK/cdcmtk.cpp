@@ -71,11 +71,11 @@ DcmElement *element(cdcm_item *item, uint16_t g, uint16_t e) {
 }
 
 /// Parses backslash-separated numbers; returns the count, or -1 when one is not a number.
-long parseNumbers(const OFString &text, double *out, size_t capacity) {
-    if (text.empty()) return 0;
+long parseNumbers(const char *text, size_t length, double *out, size_t capacity) {
+    if (length == 0) return 0;
     long count = 0;
-    const char *p = text.c_str();
-    const char *end = p + text.length();
+    const char *p = text;
+    const char *end = p + length;
     while (p <= end) {
         const char *sep = static_cast<const char *>(std::memchr(p, '\\', static_cast<size_t>(end - p)));
         const char *stop = sep ? sep : end;
@@ -110,6 +110,21 @@ bool ensureDecompressed(cdcm_file *file, cdcm_error *error) {
     }
     file->decompressed = true;
     return true;
+}
+
+/// The whole value of an element as text. String VRs are read directly (one pass, no per-value
+/// normalisation, which is quadratic in DCMTK for long multi-valued DS such as ContourData).
+bool valueText(DcmElement *el, OFString &out) {
+    if (el->isaString()) {
+        char *raw = nullptr;
+        Uint32 length = 0;
+        DcmByteString *bs = OFdynamic_cast(DcmByteString *, el);
+        if (bs && bs->getString(raw, length).good()) {
+            out.assign(raw ? raw : "", raw ? length : 0);
+            return true;
+        }
+    }
+    return el->getOFStringArray(out).good();
 }
 
 /// Decodes one frame's stored values through `put(index, value)`.
@@ -236,7 +251,7 @@ char *cdcm_string(cdcm_item *item, uint16_t group, uint16_t element_) {
     if (!el || el->ident() == EVR_SQ) return nullptr;
     OFString s;
     if (el->getLength() == 0) return copyString(OFString());
-    if (el->getOFStringArray(s).bad()) return nullptr;
+    if (!valueText(el, s)) return nullptr;
     return copyString(s);
 }
 
@@ -248,8 +263,8 @@ long cdcm_numbers(cdcm_item *item, uint16_t group, uint16_t element_, double *ou
     DcmElement *el = element(item, group, element_);
     if (!el || el->ident() == EVR_SQ || el->getLength() == 0) return 0;
     OFString s;
-    if (el->getOFStringArray(s).bad()) return -1;
-    return parseNumbers(s, out, capacity);
+    if (!valueText(el, s)) return -1;
+    return parseNumbers(s.c_str(), s.length(), out, capacity);
 }
 
 long cdcm_sequence_count(cdcm_item *item, uint16_t group, uint16_t element) {

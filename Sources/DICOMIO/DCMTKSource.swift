@@ -20,19 +20,21 @@ public struct DCMTKSource: DICOMSource {
     public func contours(_ file: URL, kind: ContourSourceKind, roi: String?, onto grid: ImageGrid) throws -> [NamedMask] {
         switch kind {
         case .rtstruct:
-            let rois = try RTStructReader.read(file)
-            let chosen: [RTROI]
+            let rois = try RTStructReader.list(file)
+            let picked: [RTROI]
             if let roi {
-                chosen = RTStructReader.select(rois, name: roi)
-                guard !chosen.isEmpty else {
+                picked = RTStructReader.select(rois, name: roi)
+                guard !picked.isEmpty else {
                     throw DICOMError(file: file, message: "no ROI named '\(roi)'; ROIs: " + list(rois))
                 }
             } else {
-                chosen = rois.filter(\.isLesion)
-                guard !chosen.isEmpty else {
+                picked = rois.filter(\.isLesion)
+                guard !picked.isEmpty else {
                     throw DICOMError(file: file, message: "no ROI looks like a lesion (GTV or untyped); ROIs: " + list(rois))
                 }
             }
+            let numbers = Set(picked.map(\.number))
+            let chosen = try RTStructReader.read(file, including: { numbers.contains($0.number) })
             return try chosen.map { NamedMask(name: $0.name, mask: try ContourRasterizer.mask($0, on: grid, file: file)) }
         case .seg:
             var wanted: [Int]? = nil

@@ -51,7 +51,23 @@ public struct RTROI: Hashable, Sendable {
 public enum RTStructReader {
     /// Every ROI of the structure set, in StructureSetROISequence order.
     public static func read(_ url: URL) throws -> [RTROI] {
-        let file = try DICOMFile(reading: url)
+        try read(url, including: { _ in true })
+    }
+
+    /// Every ROI's number, name, type and colour, without contours (contour data is not even loaded).
+    public static func list(_ url: URL) throws -> [RTROI] {
+        try read(url, including: { _ in true }, contours: false)
+    }
+
+    /// The ROIs for which `include` holds (judged on number, name and type before any contour is
+    /// parsed, so large unwanted structures such as lungs cost nothing), in StructureSetROISequence order.
+    public static func read(_ url: URL, including include: (RTROI) -> Bool) throws -> [RTROI] {
+        try read(url, including: include, contours: true)
+    }
+
+    private static func read(_ url: URL, including include: (RTROI) -> Bool, contours: Bool) throws -> [RTROI] {
+        // Contour data is loaded from the file only for the ROIs asked for.
+        let file = try DICOMFile(reading: url, deferLength: 4096)
         let d = file.dataset
         let modality = d.string(Tag.modality) ?? ""
         guard modality == "RTSTRUCT" || d.string(Tag.sopClassUID) == SOPClass.rtStructureSet else {
@@ -61,27 +77,27 @@ public enum RTStructReader {
         for o in d.items(Tag.rtROIObservationsSequence) {
             if let n = o.number(Tag.referencedROINumber), let t = o.text(Tag.rtROIInterpretedType) { types[Int(n)] = t }
         }
-        var contoursByROI: [Int: (color: [Int]?, contours: [RTContour])] = [:]
-        for rc in d.items(Tag.roiContourSequence) {
-            guard let n = rc.number(Tag.referencedROINumber) else { continue }
-            var contours: [RTContour] = []
-            for c in rc.items(Tag.contourSequence) {
-                let values = try c.numbers(Tag.contourData)
-                guard values.count % 3 == 0 else {
-                    throw DICOMError(file: url, message: "ROI number \(Int(n)): ContourData holds \(values.count) numbers, not a multiple of 3")
-                }
-                let points = stride(from: 0, to: values.count, by: 3).map { Vector3(values[$0], values[$0 + 1], values[$0 + 2]) }
-                contours.append(RTContour(geometricType: (c.string(Tag.contourGeometricType) ?? "").uppercased(), points: points))
-            }
-            let color = (try? rc.numbers(Tag.roiDisplayColor)).flatMap { $0.count == 3 ? $0.map { Int($0) } : nil }
-            contoursByROI[Int(n), default: (color, [])].contours += contours
-        }
-        return d.items(Tag.structureSetROISequence).compactMap { item -> RTROI? in
+        var rois = d.items(Tag.structureSetROISequence).compactMap { item -> RTROI? in
             guard let n = item.number(Tag.roiNumber) else { return nil }
             let number = Int(n)
             return RTROI(number: number, name: item.string(Tag.roiName) ?? "ROI \(number)", interpretedType: types[number],
-                         color: contoursByROI[number]?.color, contours: contoursByROI[number]?.contours ?? [])
+                         contours: [])
+        }.filter(include)
+        let wanted = Dictionary(rois.enumerated().map { ($0.element.number, $0.offset) }, uniquingKeysWith: { a, _ in a })
+        for rc in d.items(Tag.roiContourSequence) {
+            guard let n = rc.number(Tag.referencedROINumber), let slot = wanted[Int(n)] else { continue }
+            if let color = try? rc.numbers(Tag.roiDisplayColor), color.count == 3 { rois[slot].color = color.map { Int($0) } }
+            guard contours else { continue }
+            for c in rc.items(Tag.contourSequence) {
+                let values = try c.numbers(Tag.contourData)
+                guard values.count % 3 == 0 else {
+                    throw DICOMError(file: url, message: "ROI '\(rois[slot].name)': ContourData holds \(values.count) numbers, not a multiple of 3")
+                }
+                let points = stride(from: 0, to: values.count, by: 3).map { Vector3(values[$0], values[$0 + 1], values[$0 + 2]) }
+                rois[slot].contours.append(RTContour(geometricType: (c.string(Tag.contourGeometricType) ?? "").uppercased(), points: points))
+            }
         }
+        return rois
     }
 
     /// The ROIs whose name matches `pattern`, case-insensitively: an exact name first, else a
