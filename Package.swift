@@ -46,12 +46,12 @@ let package = Package(
 
         // [dicom]
         // DICOM in and out: CT/PET series, RTSTRUCT and SEG to masks, scan metadata, RTSTRUCT/SEG export.
-        .target(name: "DICOMIO", dependencies: ["CDCMTK", "ImagingCore", "Cohort"]),
+        .target(name: "DICOMIO", dependencies: ["CDCMTK", "ImagingCore"]),
         .testTarget(name: "DICOMIOTests", dependencies: ["DICOMIO", "Cohort", "ImageIO", "TestSupport"]),
 
         // [cohort]
         // Lesions: cohort manifests (lesions.csv, patients.csv) and loading patients' images and lesion masks.
-        .target(name: "Cohort", dependencies: ["ImagingCore", "ImageIO"]),
+        .target(name: "Cohort", dependencies: ["ImagingCore", "ImageIO", "DICOMIO"]),
         .testTarget(name: "CohortTests", dependencies: ["Cohort", "ImageIO", "TestSupport"]),
 
         // [radiomics]

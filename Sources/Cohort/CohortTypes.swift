@@ -106,44 +106,6 @@ public struct Cohort: Sendable {
     public func patient(_ id: String) -> PatientEntry? { patients.first { $0.id == id } }
 }
 
-/// Scan-level facts kept in the store (never patient names, birth dates or other identifiers).
-public struct ScanMetadata: Hashable, Codable, Sendable {
-    public var modality: String
-    public var kvp: Double?
-    public var manufacturer: String?
-    public var model: String?
-    public var convolutionKernel: String?
-    public var sliceThickness: Double?
-    public var contrast: String?
-    public var scanDate: String?
-
-    public init(modality: String = "CT", kvp: Double? = nil, manufacturer: String? = nil, model: String? = nil,
-                convolutionKernel: String? = nil, sliceThickness: Double? = nil, contrast: String? = nil,
-                scanDate: String? = nil) {
-        self.modality = modality
-        self.kvp = kvp
-        self.manufacturer = manufacturer
-        self.model = model
-        self.convolutionKernel = convolutionKernel
-        self.sliceThickness = sliceThickness
-        self.contrast = contrast
-        self.scanDate = scanDate
-    }
-}
-
-/// An image volume with its metadata and where it came from.
-public struct Scan: Sendable {
-    public var image: Volume<Float>
-    public var metadata: ScanMetadata
-    public var source: URL
-
-    public init(image: Volume<Float>, metadata: ScanMetadata, source: URL) {
-        self.image = image
-        self.metadata = metadata
-        self.source = source
-    }
-}
-
 /// A lesion ready for feature extraction: its mask on its scan's grid and its clinical facts.
 public struct Lesion: Sendable {
     public var id: String

@@ -34,7 +34,8 @@ public struct PatientLoader: Sendable {
     /// Reads DICOM series and contours; nil until a DICOM reader is configured.
     public var dicom: DICOMSource?
 
-    public init(dicom: DICOMSource? = nil) { self.dicom = dicom }
+    /// A loader reading NIfTI/NRRD through ImageIO and DICOM through DCMTK (`DCMTKSource`).
+    public init(dicom: DICOMSource? = DCMTKSource()) { self.dicom = dicom }
 
     public func load(_ entry: PatientEntry, relativeTo folder: URL) throws -> Patient {
         var scans: [Scan] = []
@@ -164,13 +165,6 @@ func relative(_ url: URL, to folder: URL) -> String {
     let base = folder.standardizedFileURL.path + "/"
     let p = url.standardizedFileURL.path
     return p.hasPrefix(base) ? String(p.dropFirst(base.count)) : p
-}
-
-/// A contour read from a DICOM RTSTRUCT or SEG, rasterised on an image grid.
-public struct NamedMask: Sendable {
-    public var name: String
-    public var mask: Mask
-    public init(name: String, mask: Mask) { self.name = name; self.mask = mask }
 }
 
 /// Reads DICOM series and contours for the loader (implemented by the DICOM target).

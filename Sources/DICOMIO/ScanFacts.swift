@@ -1,4 +1,4 @@
-import Cohort
+import ImagingCore
 import Foundation
 
 /// Scan-level metadata from an image header. Only acquisition facts are taken:

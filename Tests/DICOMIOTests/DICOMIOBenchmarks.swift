@@ -1,3 +1,4 @@
+import Cohort
 import DICOMIO
 import Foundation
 import ImagingCore

@@ -1,6 +1,6 @@
-import Cohort
 import Foundation
 import ImagingCore
+import DICOMIO
 
 /// The cohort loader's DICOM reader, built on DCMTK.
 ///
