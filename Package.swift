@@ -73,10 +73,13 @@ let package = Package(
         // Patient aggregates: lesion values to one patient value (mean, min, entropy, volume-weighted, ...).
         .target(name: "Aggregation"),
         .testTarget(name: "AggregationTests", dependencies: ["Aggregation"]),
+        // Statistics: Cox (Efron), Kaplan-Meier, log-rank, Harrell's C, ROC AUC (DeLong), logistic regression, bootstrap.
+        .target(name: "Statistics", dependencies: ["LinearAlgebra"]),
+        .testTarget(name: "StatisticsTests", dependencies: ["Statistics"]),
 
         // [planning]
         // Plans: lesion scores to radiotherapy categories (ablative SBRT, low-dose RT, no RT) under a policy.
-        .target(name: "Planning"),
+        .target(name: "Planning", resources: [.copy("Resources/default-policy.json")]),
         .testTarget(name: "PlanningTests", dependencies: ["Planning"]),
 
         // [reporting]
