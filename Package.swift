@@ -76,6 +76,10 @@ let package = Package(
         // Statistics: Cox (Efron), Kaplan-Meier, log-rank, Harrell's C, ROC AUC (DeLong), logistic regression, bootstrap.
         .target(name: "Statistics", dependencies: ["LinearAlgebra"]),
         .testTarget(name: "StatisticsTests", dependencies: ["Statistics"]),
+        // Attention-based multiple-instance learning over lesion feature vectors (Cox or logistic loss), with
+        // repeated k-fold cross-validation for out-of-sample patient risks and per-lesion attention.
+        .target(name: "MultipleInstance", dependencies: ["LinearAlgebra", "Statistics"]),
+        .testTarget(name: "MultipleInstanceTests", dependencies: ["MultipleInstance", "Statistics", "Synthesis"]),
 
         // [planning]
         // Plans: lesion scores to radiotherapy categories (ablative SBRT, low-dose RT, no RT) under a policy.

@@ -37,8 +37,30 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
     /// Uniform in [0, 1) with 53 random bits.
     public mutating func uniform() -> Double { Double(next() >> 11) * 0x1.0p-53 }
 
-    /// Uniform integer in 0..<n (n > 0), without modulo bias.
-    public mutating func int(below n: Int) -> Int { Int(UInt64.random(in: 0..<UInt64(n), using: &self)) }
+    /// Uniform integer in 0..<n (n > 0), without modulo bias (Lemire's multiply-and-reject), written out so
+    /// that draws do not depend on the standard library's algorithm.
+    public mutating func int(below n: Int) -> Int {
+        precondition(n > 0, "int(below:) needs a positive bound, got \(n)")
+        let bound = UInt64(n)
+        var product = next().multipliedFullWidth(by: bound)
+        if product.low < bound {
+            let threshold = (0 &- bound) % bound
+            while product.low < threshold { product = next().multipliedFullWidth(by: bound) }
+        }
+        return Int(product.high)
+    }
+
+    /// The elements in a random order (Fisher-Yates with `int(below:)`).
+    public mutating func shuffled<T>(_ elements: [T]) -> [T] {
+        var a = elements
+        var i = a.count
+        while i > 1 {
+            let j = int(below: i)
+            i -= 1
+            a.swapAt(i, j)
+        }
+        return a
+    }
 
     /// Standard normal draw (Box-Muller).
     public mutating func normal() -> Double {
