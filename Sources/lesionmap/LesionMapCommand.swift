@@ -14,7 +14,8 @@ struct LesionMapCommand: ParsableCommand {
         """,
         version: LesionMapVersion.version,
         subcommands: [DemoCommand.self, SynthCommand.self, ExtractCommand.self, ScoreCommand.self, PlanCommand.self,
-                      ReportCommand.self, ExportCommand.self, TrainSignatureCommand.self])
+                      ReportCommand.self, ExportCommand.self, TrainSignatureCommand.self,
+                      FeaturesCommand.self])
 }
 
 /// Runs a command body, printing a clear error and exiting non-zero on failure.

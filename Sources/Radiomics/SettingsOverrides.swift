@@ -1,0 +1,95 @@
+/// Changes to a preset or settings file, as the command line offers them.
+///
+/// Each field left nil keeps the base settings' choice. The mode also picks the texture
+/// aggregations that apply to it (2D: the per-slice and the 2.5D variants, which come from the
+/// same slice matrices; 2.5D: its own; 3D: its own) and the kind of resampling (in-plane for
+/// 2D and 2.5D, isotropic for 3D).
+public struct SettingsOverrides: Hashable, Sendable {
+    /// Fixed bin size (replaces the discretisation).
+    public var binWidth: Double?
+    /// Fixed bin number (replaces the discretisation).
+    public var binCount: Int?
+    /// Resampling spacing in mm: isotropic in 3D, in-plane in 2D and 2.5D.
+    public var spacingMM: Double?
+    /// Width of the peritumoral ring in mm; 0 removes the ring.
+    public var ringWidthMM: Double?
+    public var mode: ExtractionSettings.ComputationMode?
+
+    public init(binWidth: Double? = nil, binCount: Int? = nil, spacingMM: Double? = nil, ringWidthMM: Double? = nil,
+                mode: ExtractionSettings.ComputationMode? = nil) {
+        self.binWidth = binWidth
+        self.binCount = binCount
+        self.spacingMM = spacingMM
+        self.ringWidthMM = ringWidthMM
+        self.mode = mode
+    }
+
+    /// The texture aggregations computed in `mode`.
+    public static func aggregations(for mode: ExtractionSettings.ComputationMode) -> [TextureAggregation] {
+        switch mode {
+        case .slice2D:
+            return ExtractionSettings.aggregations(for: .slice2D) + ExtractionSettings.aggregations(for: .volume2_5D)
+        case .volume2_5D, .volume3D:
+            return ExtractionSettings.aggregations(for: mode)
+        }
+    }
+
+    /// `base` with these changes; throws `RadiomicsError.invalidSettings` for contradictory or
+    /// out-of-range values.
+    public func applied(to base: ExtractionSettings) throws -> ExtractionSettings {
+        var s = base
+        if binWidth != nil && binCount != nil {
+            throw RadiomicsError.invalidSettings("give a bin width or a bin count, not both")
+        }
+        if let binWidth {
+            guard binWidth > 0, binWidth.isFinite else {
+                throw RadiomicsError.invalidSettings("bin width must be positive, not \(binWidth)")
+            }
+            s.discretisation = .fixedBinSize(width: binWidth)
+        }
+        if let binCount {
+            guard binCount >= 1 else { throw RadiomicsError.invalidSettings("bin count must be at least 1, not \(binCount)") }
+            s.discretisation = .fixedBinNumber(count: binCount)
+        }
+        if let mode {
+            s.mode = mode
+            s.textureAggregations = Self.aggregations(for: mode)
+            if let r = s.resampling {
+                let planar = mode != .volume3D
+                if planar && !r.inPlaneOnly {
+                    s.resampling?.inPlaneOnly = true
+                    s.resampling?.spacing = [r.spacing[0], r.spacing[1], 0]
+                } else if !planar && r.inPlaneOnly {
+                    s.resampling?.inPlaneOnly = false
+                    s.resampling?.spacing = [r.spacing[0], r.spacing[0], r.spacing[0]]
+                }
+            }
+        }
+        if let spacingMM {
+            guard spacingMM > 0, spacingMM.isFinite else {
+                throw RadiomicsError.invalidSettings("resampling spacing must be positive, not \(spacingMM) mm")
+            }
+            let interpolation = s.resampling?.interpolation ?? .linear
+            let rounding = s.resampling?.roundIntensities ?? true
+            let threshold = s.resampling?.maskThreshold ?? 0.5
+            var r = s.mode == .volume3D
+                ? ExtractionSettings.Resampling.isotropic(spacingMM, interpolation: interpolation, roundIntensities: rounding)
+                : ExtractionSettings.Resampling.inPlane(spacingMM, interpolation: interpolation, roundIntensities: rounding)
+            r.maskThreshold = threshold
+            s.resampling = r
+        }
+        if let ringWidthMM {
+            guard ringWidthMM >= 0, ringWidthMM.isFinite else {
+                throw RadiomicsError.invalidSettings("ring width must be 0 (no ring) or positive, not \(ringWidthMM) mm")
+            }
+            if ringWidthMM == 0 {
+                s.ring = nil
+            } else {
+                var ring = s.ring ?? ExtractionSettings.RingSettings()
+                ring.widthMM = ringWidthMM
+                s.ring = ring
+            }
+        }
+        return s
+    }
+}

@@ -1,0 +1,64 @@
+import ArgumentParser
+import Foundation
+import Pipeline
+import Radiomics
+
+struct FeaturesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "features",
+        abstract: "IBSI features of one image and one region (and its peritumoral ring).",
+        discussion: """
+        IMAGE: a NIfTI/NRRD file or a DICOM series folder. MASK: a NIfTI/NRRD label
+        map on the image grid, or a DICOM RTSTRUCT or SEG. --label picks the region
+        (label value, ROI name or glob, segment number); without it the mask must
+        hold exactly one region.
+
+        --format table and csv write the feature store's stable names
+        <region>.<family>.<feature> for the tumour and its ring; --format ibsi
+        writes tag;value lines with the tags of the IBSI reference values (the
+        tumour's diagnostics, whole-image ones included, and every feature).
+        Warnings go to standard error.
+
+        Examples:
+          lesionmap features ct.nii.gz labels.nii.gz --label 2 --ring-mm 10
+          lesionmap features ct_dicom/ rtstruct.dcm --label GTV-1 --preset ibsi-c \\
+            --format ibsi
+        """)
+
+    @Argument(help: "Image: NIfTI/NRRD file or DICOM series folder.") var image: String
+    @Argument(help: "Mask: NIfTI/NRRD label map, DICOM RTSTRUCT or SEG file.") var mask: String
+    @Option(help: "Settings preset: \(ExtractionSettings.presetNames.joined(separator: ", ")).") var preset = "default"
+    @Option(help: "Settings file (JSON), instead of a preset.") var settings: String?
+    @Option(help: "Fixed bin width (overrides the preset).") var binWidth: Double?
+    @Option(help: "Fixed bin count (overrides the preset).") var binCount: Int?
+    @Option(help: "Resampling spacing in mm (isotropic in 3D, in-plane in 2D/2.5D).") var spacing: Double?
+    @Option(help: "Peritumoral ring width in mm; 0 = no ring (overrides the preset).") var ringMm: Double?
+    @Option(help: "Computation mode: 2d, 2.5d or 3d (sets the texture aggregations).") var mode: String?
+    @Option(help: "Region: label value, RTSTRUCT ROI name (or glob), or SEG segment number.") var label: String?
+    @Option(help: "Output: table, ibsi or csv.") var format = "table"
+
+    func run() throws {
+        try runReportingErrors {
+            guard let output = FeatureOutputFormat(rawValue: format.lowercased()) else {
+                throw ValidationError("--format must be one of \(FeatureOutputFormat.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            var computation: ExtractionSettings.ComputationMode?
+            if let mode {
+                guard let m = ExtractionSettings.ComputationMode(rawValue: mode.uppercased()) else {
+                    throw ValidationError("--mode must be 2d, 2.5d or 3d")
+                }
+                computation = m
+            }
+            var s = try settings.map {
+                try JSONDecoder().decode(ExtractionSettings.self, from: Data(contentsOf: fileURL($0)))
+            } ?? ExtractionSettings.preset(named: preset)
+            s = try SettingsOverrides(binWidth: binWidth, binCount: binCount, spacingMM: spacing, ringWidthMM: ringMm,
+                                      mode: computation).applied(to: s)
+            if output == .ibsi { s.wholeImageDiagnostics = true }
+            let result = try SingleImageExtraction.run(image: fileURL(image), mask: fileURL(mask), label: label,
+                                                       settings: s)
+            for w in result.warnings { FileHandle.standardError.write(Data("warning: \(w)\n".utf8)) }
+            print(result.text(output), terminator: "")
+        }
+    }
+}

@@ -1,0 +1,105 @@
+import XCTest
+import Foundation
+import ImagingCore
+import ImageIO
+import Radiomics
+import TestSupport
+import Pipeline
+
+/// `lesionmap features`: reading one image and region (NIfTI label maps, DICOM + RTSTRUCT), the three
+/// output formats, and clear errors.
+final class SingleImageFeaturesTests: XCTestCase {
+    /// Intensity statistics only, on the original grid: quick in debug builds.
+    static let quick: ExtractionSettings = {
+        var s = ExtractionSettings.ibsiA
+        s.families = [.intensity]
+        return s
+    }()
+
+    func testDigitalPhantomIBSITextIsTheExtractorsLines() throws {
+        let dir = try SharedData.url("ibsi1/digital_phantom")
+        var settings = ExtractionSettings.ibsiDigitalPhantom
+        settings.wholeImageDiagnostics = true
+        let result = try SingleImageExtraction.run(image: dir.appendingPathComponent("image.nii.gz"),
+                                                   mask: dir.appendingPathComponent("mask.nii.gz"), label: nil,
+                                                   settings: settings)
+        XCTAssertEqual(result.region, "label 1 of mask.nii.gz")
+        let image = try NIfTI.readImage(dir.appendingPathComponent("image.nii.gz"))
+        let mask = try NIfTI.readLabelMap(dir.appendingPathComponent("mask.nii.gz")).mask(label: 1)
+        let direct = try RadiomicsExtractor.extract(image: image, mask: mask, settings: settings)
+        let text = result.text(.ibsi)
+        XCTAssertEqual(text, direct.ibsiLines.joined(separator: "\n") + "\n")
+        XCTAssertTrue(text.contains("\nmorph_volume;"))
+        XCTAssertTrue(text.contains("\ncm_joint_max_2_5D_comb;"))
+        XCTAssertTrue(text.hasPrefix("img_dim_x_init_img;5\n"))
+    }
+
+    func testCTPhantomFromDICOMAndRTStructMatchesNIfTI() throws {
+        let dir = try SharedData.url("ibsi1/ct_phantom")
+        let dicom = try SingleImageExtraction.run(image: dir.appendingPathComponent("dicom/image"),
+                                                  mask: dir.appendingPathComponent("dicom/rtstruct.dcm"),
+                                                  label: "gtv-1", settings: Self.quick)
+        XCTAssertEqual(dicom.region, "ROI 'GTV-1' of rtstruct.dcm")
+        let nifti = try SingleImageExtraction.run(image: dir.appendingPathComponent("nifti/image.nii.gz"),
+                                                  mask: dir.appendingPathComponent("nifti/mask.nii.gz"), label: "1",
+                                                  settings: Self.quick)
+        XCTAssertEqual(dicom.tumour.value(ibsiTag: "morph_mask_vox_count_init_roi"),
+                       nifti.tumour.value(ibsiTag: "morph_mask_vox_count_init_roi"))
+        XCTAssertEqual(dicom.tumour.value(ibsiTag: "stat_mean")!, nifti.tumour.value(ibsiTag: "stat_mean")!, accuracy: 1e-9)
+        XCTAssertNil(dicom.ring)
+    }
+
+    func testTableAndCSVUseStoreNamesForTumourAndRing() throws {
+        let dir = try SharedData.url("mask_edge_cases")
+        var settings = Self.quick
+        settings.ring = ExtractionSettings.RingSettings(widthMM: 2)
+        let result = try SingleImageExtraction.run(image: dir.appendingPathComponent("image.nii.gz"),
+                                                   mask: dir.appendingPathComponent("one_voxel_mask.nii.gz"),
+                                                   label: nil, settings: settings)
+        let rows = result.rows
+        XCTAssertEqual(rows.first?.name, "tumour.intensity.mean")
+        XCTAssertTrue(rows.contains { $0.name == "ring.intensity.mean" })
+        XCTAssertEqual(Set(rows.map(\.name)).count, rows.count)
+        let csv = result.text(.csv).split(separator: "\n")
+        XCTAssertEqual(csv.first, "name,ibsi_tag,value,note")
+        XCTAssertEqual(csv.count, rows.count + 1)
+        XCTAssertTrue(csv.contains("tumour.intensity.mean,stat_mean,1,"))
+        // A NaN carries its reason.
+        XCTAssertTrue(csv.contains { $0.hasPrefix("tumour.intensity.skew,stat_skew,NaN,") })
+        let table = result.text(.table).split(separator: "\n")
+        XCTAssertTrue(table[0].hasPrefix("name "))
+        XCTAssertTrue(table.contains { $0.hasPrefix("ring.intensity.max") })
+    }
+
+    func testRegionChoiceErrorsNameTheFileAndTheChoices() throws {
+        let dir = try SharedData.url("mask_edge_cases")
+        let tmp = try SharedData.temporaryDirectory(for: self)
+        let image = dir.appendingPathComponent("image.nii.gz")
+        var labels = try NIfTI.readLabelMap(dir.appendingPathComponent("disconnected_mask.nii.gz"))
+        if let first = labels.voxels.firstIndex(where: { $0 > 0 }) { labels.voxels[first] = 7 }
+        let twoLabels = tmp.appendingPathComponent("two.nii.gz")
+        try NIfTI.write(labels, to: twoLabels)
+
+        func message(_ mask: URL, _ label: String?) -> String {
+            do {
+                _ = try SingleImageExtraction.loadRegion(image: image, mask: mask, label: label)
+                return "no error"
+            } catch { return "\(error)" }
+        }
+        XCTAssertTrue(message(twoLabels, nil).contains("two.nii.gz"))
+        XCTAssertTrue(message(twoLabels, nil).contains("1, 7"))
+        XCTAssertTrue(message(twoLabels, "3").contains("label 3 does not occur"))
+        XCTAssertTrue(message(twoLabels, "GTV").contains("not a label value"))
+        XCTAssertTrue(message(tmp.appendingPathComponent("missing.nii.gz"), nil).contains("mask not found"))
+        XCTAssertEqual(try SingleImageExtraction.loadRegion(image: image, mask: twoLabels, label: "7").mask.count, 1)
+
+        let ct = try SharedData.url("ibsi1/ct_phantom")
+        let wrongGrid = message(ct.appendingPathComponent("nifti/mask.nii.gz"), nil)
+        XCTAssertTrue(wrongGrid.contains("mask.nii.gz"), wrongGrid)
+        XCTAssertThrowsError(try SingleImageExtraction.loadRegion(image: ct.appendingPathComponent("dicom/image"),
+                                                                   mask: ct.appendingPathComponent("dicom/rtstruct.dcm"),
+                                                                   label: "PTV")) { error in
+            XCTAssertTrue("\(error)".contains("no ROI named 'PTV'") && "\(error)".contains("GTV-1"), "\(error)")
+        }
+    }
+}
