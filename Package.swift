@@ -99,8 +99,10 @@ let package = Package(
         // [pipeline]
         // The chain, stage by stage: extraction into the store, scoring, aggregation, planning, reports.
         .target(name: "Pipeline", dependencies: ["ImagingCore", "ImageIO", "Cohort", "Radiomics", "FeatureStore",
-                                                 "Signatures", "Aggregation", "Planning", "Reporting", "Synthesis"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "FeatureStore", "Cohort", "ImageIO", "Radiomics", "Signatures", "Synthesis", "TestSupport"]),
+                                                 "Signatures", "Aggregation", "Planning", "Reporting", "Synthesis",
+                                                 "Statistics", "MultipleInstance", "LinearAlgebra"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "FeatureStore", "Cohort", "ImageIO", "Radiomics", "Signatures", "Synthesis", "TestSupport",
+                                                          "Aggregation", "Statistics", "MultipleInstance"]),
         // The command-line tool: argument parsing only; all logic lives in the libraries above.
         .executableTarget(name: "lesionmap", dependencies: ["Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 

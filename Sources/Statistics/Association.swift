@@ -38,7 +38,11 @@ public struct SurvivalAssociation: Sendable {
     public var problems: [String]
 
     /// Analyses `values` (finite, one per subject) against `data`.
-    public static func analyse(_ values: [Double], _ data: SurvivalData, level: Double = 0.95) throws -> SurvivalAssociation {
+    ///
+    /// `orientation` fixes the direction of the risk score (e.g. +1 for a model's out-of-sample risk); by default
+    /// it is the sign of the Cox coefficient on these data, so C ≥ 0.5 by construction.
+    public static func analyse(_ values: [Double], _ data: SurvivalData, level: Double = 0.95,
+                               orientation fixedOrientation: Double? = nil) throws -> SurvivalAssociation {
         guard values.count == data.count else {
             throw StatisticsError("\(values.count) values for \(data.count) subjects")
         }
@@ -52,7 +56,7 @@ public struct SurvivalAssociation: Sendable {
             problems.append("Cox per unit: \(error)")
         }
         let sd = sampleStandardDeviation(values)
-        let orientation: Double = (perUnit?.coefficient ?? 0) < 0 ? -1 : 1
+        let orientation: Double = fixedOrientation ?? ((perUnit?.coefficient ?? 0) < 0 ? -1 : 1)
         let split = { (name: String) -> DichotomisedAssociation? in
             guard let (cutoff, members, isHigh) = dichotomise(values, name) else {
                 problems.append("\(name) split: one group is empty")
@@ -99,7 +103,10 @@ public struct BinaryAssociation: Sendable {
     public var roc: ROCAnalysis
     public var problems: [String]
 
-    public static func analyse(_ values: [Double], _ labels: [Bool], level: Double = 0.95) throws -> BinaryAssociation {
+    /// Analyses `values` (finite, one per subject) against `labels`; `orientation` as for `SurvivalAssociation`
+    /// (by default the sign of the logistic coefficient).
+    public static func analyse(_ values: [Double], _ labels: [Bool], level: Double = 0.95,
+                               orientation fixedOrientation: Double? = nil) throws -> BinaryAssociation {
         guard values.count == labels.count else {
             throw StatisticsError("\(values.count) values for \(labels.count) subjects")
         }
@@ -114,7 +121,9 @@ public struct BinaryAssociation: Sendable {
         }
         let sd = sampleStandardDeviation(values)
         let orientation: Double
-        if let b = perUnit?.coefficient {
+        if let fixedOrientation {
+            orientation = fixedOrientation
+        } else if let b = perUnit?.coefficient {
             orientation = b < 0 ? -1 : 1
         } else {
             // Without a fit (e.g. complete separation) orient by the raw AUC.
