@@ -9,7 +9,8 @@ import Foundation
 /// Coefficients are returned on the standardised scale, with the means and SDs used.
 public struct ElasticNet: Sendable {
     public var alpha: Double
-    public var tolerance: Double = 1e-9
+    /// Stop when no coefficient moved by more than sqrt(tolerance) (in units of its predictor SD) in a sweep.
+    public var tolerance: Double = 1e-18
     public var maxSweeps: Int = 100_000
 
     public init(alpha: Double) { self.alpha = alpha }
@@ -63,33 +64,52 @@ public struct ElasticNet: Sendable {
         var fits: [Fit] = []
         let xsq = z.map { col in col.reduce(0) { $0 + $1 * $1 } / Double(n) }
         for lambda in lambdas {
-            for _ in 0..<maxSweeps {
-                var maxChange = 0.0
-                for j in 0..<p where xsq[j] > 0 {
-                    let col = z[j]
-                    var g = 0.0
-                    for i in 0..<n { g += col[i] * r[i] }
-                    g = g / Double(n) + xsq[j] * beta[j]
-                    let l1 = lambda * alpha * penalty[j], l2 = lambda * (1 - alpha) * penalty[j]
-                    let new = softThreshold(g, l1) / (xsq[j] + l2)
-                    let d = new - beta[j]
-                    if d != 0 {
-                        for i in 0..<n { r[i] -= d * col[i] }
-                        beta[j] = new
-                        maxChange = max(maxChange, xsq[j] * d * d)
+            // glmnet's active-set strategy: sweep every coordinate once, then iterate on the non-zero
+            // ones until they converge, then sweep everything again; done when a full sweep moves nothing.
+            var sweepsLeft = maxSweeps
+            while sweepsLeft > 0 {
+                sweepsLeft -= 1
+                let fullChange = sweep(0..<p, z: z, xsq: xsq, penalty: penalty, lambda: lambda, beta: &beta, r: &r, b0: &b0, n: n)
+                if fullChange < tolerance { break }
+                let active = (0..<p).filter { beta[$0] != 0 }
+                while sweepsLeft > 0 {
+                    sweepsLeft -= 1
+                    if sweep(active, z: z, xsq: xsq, penalty: penalty, lambda: lambda, beta: &beta, r: &r, b0: &b0, n: n) < tolerance {
+                        break
                     }
                 }
-                let rm = r.reduce(0, +) / Double(n)
-                if rm != 0 {
-                    b0 += rm
-                    for i in 0..<n { r[i] -= rm }
-                    maxChange = max(maxChange, rm * rm)
-                }
-                if maxChange < tolerance { break }
             }
             fits.append(Fit(lambda: lambda, intercept: b0, beta: beta))
         }
         return fits
+    }
+
+    /// One pass of coordinate updates over `indices` plus the intercept; returns the largest squared change.
+    private func sweep<C: Collection>(_ indices: C, z: [[Double]], xsq: [Double], penalty: [Double], lambda: Double,
+                                      beta: inout [Double], r: inout [Double], b0: inout Double, n: Int) -> Double
+        where C.Element == Int {
+        var maxChange = 0.0
+        for j in indices where xsq[j] > 0 {
+            let col = z[j]
+            var g = 0.0
+            for i in 0..<n { g += col[i] * r[i] }
+            g = g / Double(n) + xsq[j] * beta[j]
+            let l1 = lambda * alpha * penalty[j], l2 = lambda * (1 - alpha) * penalty[j]
+            let new = softThreshold(g, l1) / (xsq[j] + l2)
+            let d = new - beta[j]
+            if d != 0 {
+                for i in 0..<n { r[i] -= d * col[i] }
+                beta[j] = new
+                maxChange = max(maxChange, xsq[j] * d * d)
+            }
+        }
+        let rm = r.reduce(0, +) / Double(n)
+        if rm != 0 {
+            b0 += rm
+            for i in 0..<n { r[i] -= rm }
+            maxChange = max(maxChange, rm * rm)
+        }
+        return maxChange
     }
 
     private func softThreshold(_ z: Double, _ g: Double) -> Double {
