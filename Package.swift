@@ -88,8 +88,8 @@ let package = Package(
 
         // [reporting]
         // Reports: self-contained HTML for tumour boards (tables, inline SVG plots, provenance, disclaimer).
-        .target(name: "Reporting"),
-        .testTarget(name: "ReportingTests", dependencies: ["Reporting"]),
+        .target(name: "Reporting", dependencies: ["ImagingCore", "ZlibSupport"]),
+        .testTarget(name: "ReportingTests", dependencies: ["Reporting", "ImagingCore", "ZlibSupport", "TestSupport"]),
 
         // [synthesis]
         // Synthetic cohorts: CT-like volumes, lesion label maps and outcomes driven by a hidden infiltration.
@@ -100,8 +100,9 @@ let package = Package(
         // The chain, stage by stage: extraction into the store, scoring, aggregation, planning, reports.
         .target(name: "Pipeline", dependencies: ["ImagingCore", "ImageIO", "Cohort", "Radiomics", "FeatureStore",
                                                  "Signatures", "Aggregation", "Planning", "Reporting", "Synthesis",
-                                                 "Statistics", "MultipleInstance", "LinearAlgebra"]),
+                                                 "DICOMIO", "Statistics", "MultipleInstance", "LinearAlgebra"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "FeatureStore", "Cohort", "ImageIO", "Radiomics", "Signatures", "Synthesis", "TestSupport",
+                                                          "DICOMIO", "Planning", "Reporting",
                                                           "Aggregation", "Statistics", "MultipleInstance"]),
         // The command-line tool: argument parsing only; all logic lives in the libraries above.
         .executableTarget(name: "lesionmap", dependencies: ["Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")]),

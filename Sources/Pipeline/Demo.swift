@@ -61,6 +61,7 @@ public enum Demo {
         let plans = try CohortPlanning.run(store: store, signatureName: sig.name, policy: policy)
         let report = out.appendingPathComponent("demo-report.html")
         try CohortReporting.write(store: store, signature: sig, title: "LesionMap demo cohort (synthetic)", to: report)
+        try PatientReporting.write(store: store, signature: sig, cohortFolder: generated, to: out.appendingPathComponent("patients"), quiet: quiet)
         return DemoSummary(cohortFolder: generated, store: store, report: report, extraction: extraction,
                            sbrtCandidates: plans.filter { $0.category == .ablativeSBRT }.count,
                            lowDoseCandidates: plans.filter { $0.category == .lowDoseRT }.count)

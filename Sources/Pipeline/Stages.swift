@@ -173,55 +173,21 @@ public enum CohortPlanning {
     }
 }
 
-/// Builds the cohort report from a store that has scores, aggregates and plans.
+/// Builds the cohort report from a store that has scores, aggregates and plans (and, when
+/// `lesionmap compare` has run, its comparison tables).
 public enum CohortReporting {
-    public static func model(store: URL, signature: Signature, title: String) throws -> CohortReportModel {
-        let contents = try StoreContents.read(from: store)
-        let lesions = try StoreLesions(contents)
-        let name = signature.name
-        guard let planTable = contents.tables[CohortPlanning.path(name)] else {
-            throw PipelineError("the store has no plans for '\(name)': run `lesionmap plan` first")
-        }
-        guard let aggTable = contents.tables[CohortAggregation.path(name)] else {
-            throw PipelineError("the store has no aggregates for '\(name)': run the aggregation first")
-        }
-        let plan = planTable.table
-        let scores = try plan.numbers("score"), pct = try plan.numbers("percentile")
-        let cats = try plan.texts("category"), ranks = try plan.numbers("rank"), why = try plan.texts("rationale")
-        let aggPatients = try aggTable.table.texts("patient_id")
-        let aggNames = Aggregator.standard.map(\.rawValue).filter { aggTable.table[$0] != nil }
-        var aggColumns: [String: [Double]] = [:]
-        for a in aggNames { aggColumns[a] = try aggTable.table.numbers(a) }
-
-        var patients: [PatientReportModel] = []
-        for g in lesions.rowsByPatient {
-            let rows = g.rows.map { i in
-                LesionReportRow(lesionID: lesions.lesionIDs[i], location: lesions.locations[i], volumeML: lesions.volumes[i],
-                                score: scores[i], percentile: pct[i],
-                                category: TargetCategory(rawValue: cats[i])?.label ?? cats[i], categoryKey: cats[i],
-                                rank: Int(ranks[i]), rationale: why[i])
-            }
-            let pi = aggPatients.firstIndex(of: g.patientID)
-            let aggs = aggNames.map { a -> (name: String, value: Double, percentile: Double) in
-                let col = aggColumns[a]!
-                let v = pi.map { col[$0] } ?? .nan
-                return (a, v, Planner.percentile(of: v, in: col))
-            }
-            let kvp = g.rows.map { lesions.kvps[$0] }.first { $0.isFinite }
-            patients.append(PatientReportModel(patientID: g.patientID, kvp: kvp, lesions: rows, aggregates: aggs, warnings: []))
-        }
-        let failures = try contents.failureList().map { (patientID: $0.patientID, message: "\($0.stage): \($0.message)") }
-        let cutoffs = signature.cutoffs.map { (name: $0.name, value: $0.value) }
-        return CohortReportModel(
-            title: title, softwareVersion: LesionMapVersion.version, createdUTC: StoreAttributes.nowUTC(),
-            signatureID: signature.id, signatureStatus: signature.validationStatus, signatureDirection: signature.direction,
-            policyName: planTable.attributes["policy_name"] ?? "?", settingsJSON: contents.attributes.settingsJSON,
-            patients: patients, failures: failures, cutoffs: cutoffs)
+    /// The report model; patient names link to `<patientReportDirectory>/<patient>.html` (nil: no links).
+    public static func model(store: URL, signature: Signature, title: String,
+                             patientReportDirectory: String? = "patients") throws -> CohortReportModel {
+        try CohortReportBuilder.model(ReportSource(store: store, signature: signature), title: title,
+                                      patientReportDirectory: patientReportDirectory, now: StoreAttributes.nowUTC())
     }
 
-    /// Writes the cohort report to `output` atomically.
-    public static func write(store: URL, signature: Signature, title: String, to output: URL) throws {
-        let html = CohortReport.html(try model(store: store, signature: signature, title: title))
+    /// Writes the cohort report to `output` atomically; patient links point at `patients/` beside it.
+    public static func write(store: URL, signature: Signature, title: String, to output: URL,
+                             patientReportDirectory: String? = "patients") throws {
+        let html = CohortReport.html(try model(store: store, signature: signature, title: title,
+                                               patientReportDirectory: patientReportDirectory))
         try FileManager.default.createDirectory(at: output.deletingLastPathComponent(), withIntermediateDirectories: true)
         try Data(html.utf8).write(to: output, options: .atomic)
     }

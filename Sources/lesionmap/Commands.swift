@@ -141,26 +141,6 @@ struct PlanCommand: ParsableCommand {
     }
 }
 
-struct ReportCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "report",
-        abstract: "Write the cohort report (HTML) from a store with scores, aggregates and plans.",
-        discussion: "Example: lesionmap report features.h5 --out reports/cohort.html")
-
-    @Argument(help: "Feature store.") var store: String
-    @Option(help: "Output HTML file.") var out = "reports/cohort-report.html"
-    @Option(help: "Signature file used for the scores (default: the shipped reference).") var signature: String?
-    @Option(help: "Report title.") var title = "LesionMap cohort report"
-
-    func run() throws {
-        try runReportingErrors {
-            let (sig, _, _) = try loadSignature(signature)
-            try CohortReporting.write(store: fileURL(store), signature: sig, title: title, to: fileURL(out))
-            print("report: \(out)")
-        }
-    }
-}
-
 struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",

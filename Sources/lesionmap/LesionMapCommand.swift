@@ -14,7 +14,7 @@ struct LesionMapCommand: ParsableCommand {
         """,
         version: LesionMapVersion.version,
         subcommands: [DemoCommand.self, SynthCommand.self, ExtractCommand.self, ScoreCommand.self, PlanCommand.self,
-                      ReportCommand.self, ExportCommand.self, TrainSignatureCommand.self,
+                      ReportCommand.self, ExportTargetsCommand.self, ExportCommand.self, TrainSignatureCommand.self,
                       FeaturesCommand.self, CompareCommand.self])
 }
 

@@ -1,0 +1,593 @@
+import Foundation
+import ImagingCore
+import Cohort
+import Radiomics
+import FeatureStore
+import Signatures
+import Aggregation
+import Planning
+import Reporting
+import Statistics
+
+/// What reports read from a store with scores, aggregates and plans, read once per run.
+///
+/// Optional inputs: MIL attention weights in the table `attention/<signature>` (columns patient_id,
+/// lesion_id, attention), comparison tables `comparison/<signature>/<endpoint>` from `lesionmap compare`.
+struct ReportSource {
+    let contents: StoreContents
+    let lesions: StoreLesions
+    let signature: Signature
+    let scoreAttributes: [String: String]
+    let scores: [Double]
+    let percentiles: [Double]
+    let categories: [String]
+    let ranks: [Int]
+    let rationales: [String]
+    let policyName: String
+    let policyJSON: String
+    let policy: PlanningPolicy?
+    let aggregatePatients: [String]
+    let aggregates: [String: [Double]]
+    let attention: [Double?]
+    /// Where the attention weights come from (nil: none in the store).
+    let attentionSource: String?
+    let diameters: [Double]
+    let responses: [String]
+    let settings: ExtractionSettings?
+
+    init(store: URL, signature: Signature) throws {
+        contents = try StoreContents.read(from: store)
+        lesions = try StoreLesions(contents)
+        self.signature = signature
+        let name = signature.name
+        guard let planTable = contents.tables[CohortPlanning.path(name)] else {
+            throw PipelineError("the store \(store.path) has no plans for '\(name)': run `lesionmap plan` first")
+        }
+        guard let aggTable = contents.tables[CohortAggregation.path(name)] else {
+            throw PipelineError("the store \(store.path) has no aggregates for '\(name)': run `lesionmap score` first")
+        }
+        scoreAttributes = contents.tables[CohortScoring.scoresPath(signature)]?.attributes ?? [:]
+        let plan = planTable.table
+        guard plan.rowCount == lesions.lesionIDs.count, try plan.texts("lesion_id") == lesions.lesionIDs else {
+            throw PipelineError("the plans for '\(name)' in \(store.path) do not match its lesions: re-run `lesionmap plan`")
+        }
+        scores = try plan.numbers("score")
+        percentiles = try plan.numbers("percentile")
+        categories = try plan.texts("category")
+        ranks = try plan.numbers("rank").map { $0.isFinite ? Int($0) : 0 }
+        rationales = try plan.texts("rationale")
+        policyName = planTable.attributes["policy_name"] ?? "unrecorded"
+        policyJSON = planTable.attributes["policy_json"] ?? "{}"
+        policy = try? JSONDecoder().decode(PlanningPolicy.self, from: Data(policyJSON.utf8))
+        aggregatePatients = try aggTable.table.texts("patient_id")
+        var agg: [String: [Double]] = [:]
+        for (column, values) in aggTable.table.columns { if let v = values.numbers { agg[column] = v } }
+        aggregates = agg
+        var weights = [Double?](repeating: nil, count: lesions.lesionIDs.count)
+        let attentionSource = Self.attentionTable(contents, signatureName: name)
+        self.attentionSource = attentionSource?.source
+        if let t = attentionSource?.table {
+            var index: [String: Int] = [:]
+            for i in lesions.lesionIDs.indices { index[lesions.patientIDs[i] + "\u{0}" + lesions.lesionIDs[i]] = i }
+            for (p, (l, w)) in zip(try t.texts("patient_id"), zip(try t.texts("lesion_id"), try t.numbers("attention"))) {
+                if let i = index[p + "\u{0}" + l], w.isFinite { weights[i] = w }
+            }
+        }
+        attention = weights
+        diameters = contents.features["tumour"]?.column(named: "morphology.diam")
+            ?? [Double](repeating: .nan, count: lesions.lesionIDs.count)
+        responses = (try? contents.lesions.texts("lesion_response")) ?? [String](repeating: "", count: lesions.lesionIDs.count)
+        settings = try? JSONDecoder().decode(ExtractionSettings.self, from: Data(contents.attributes.settingsJSON.utf8))
+    }
+
+    var patientIDs: [String] { lesions.rowsByPatient.map(\.patientID) }
+
+    /// MIL attention weights, with where they came from: the held-out attention that `lesionmap compare`
+    /// stores in `comparison/<signature>/<endpoint>_attention` (endpoint pfs, os, response, abscopal in that
+    /// order; method mil_attention before mil_gated_attention).
+    static func attentionTable(_ contents: StoreContents, signatureName: String) -> (table: Table, source: String)? {
+        for endpoint in ComparisonEndpoint.allCases {
+            let path = "comparison/" + pathComponent(signatureName) + "/" + endpoint.rawValue + "_attention"
+            guard let t = contents.tables[path]?.table, t["patient_id"] != nil, t["lesion_id"] != nil,
+                  t["attention"]?.numbers != nil, let methods = try? t.texts("method") else { continue }
+            for method in ["mil_attention", "mil_gated_attention"] {
+                let rows = methods.indices.filter { methods[$0] == method }
+                if !rows.isEmpty { return (t.rows(rows), "held-out \(method) weights for \(endpoint.rawValue) (lesionmap compare)") }
+            }
+        }
+        return nil
+    }
+
+    func rows(of patientID: String) -> [Int]? { lesions.rowsByPatient.first { $0.patientID == patientID }?.rows }
+
+    func row(_ i: Int) -> LesionReportRow {
+        LesionReportRow(lesionID: lesions.lesionIDs[i], location: lesions.locations[i], volumeML: lesions.volumes[i],
+                        maxDiameterMM: diameters[i], score: scores[i], percentile: percentiles[i],
+                        categoryKey: categories[i], rank: ranks[i], rationale: rationales[i], attention: attention[i],
+                        irradiated: lesions.irradiated[i], response: responses[i])
+    }
+
+    var signatureInfo: SignatureInfo {
+        SignatureInfo(id: signature.id, direction: signature.direction, estimates: signature.estimates,
+                      validationStatus: scoreAttributes["validation_status"] ?? signature.validationStatus,
+                      fileHash: scoreAttributes["signature_file_hash"] ?? "unrecorded",
+                      cutoffs: signature.cutoffs.map { ($0.name, $0.value, $0.source) })
+    }
+
+    /// The policy with its category boundaries in score units (percentiles of this cohort's scores).
+    var policyInfo: PolicyInfo {
+        let sorted = scores.filter(\.isFinite).sorted()
+        var boundaries: [(name: String, value: Double)] = []
+        if let p = policy {
+            for (t, what) in [(p.ablativeThreshold, "SBRT ≤"), (p.spareThreshold, "spare ≥")] {
+                switch t {
+                case .percentile(let q)?:
+                    let v = quantile(sorted, q / 100)
+                    boundaries.append(("\(what) P\(Int(q)) (\(String(format: "%.2f", v)))", v))
+                case .cutoff(let name)?:
+                    if let c = signature.cutoff(named: name) { boundaries.append(("\(what) \(name) (\(String(format: "%.2f", c.value)))", c.value)) }
+                case nil: break
+                }
+            }
+        }
+        var shown = policy
+        shown?.description = nil
+        let compact = shown?.json() ?? policyJSON
+        return PolicyInfo(name: policyName, description: policy?.description ?? "", json: compact,
+                          boundaries: boundaries.count == 2 ? boundaries : [])
+    }
+
+    func provenance(now: String) -> Provenance {
+        let a = contents.attributes
+        return Provenance(software: LesionMapVersion.software, createdUTC: now, storeCreatedUTC: a.createdUTC,
+                          preprocessing: settings.map(Self.describe) ?? ["as recorded in the store (unreadable by this version)"],
+                          settingsJSON: a.settingsJSON, settingsHash: a.settingsHash)
+    }
+
+    /// The preprocessing choices in words.
+    static func describe(_ s: ExtractionSettings) -> [String] {
+        var out = ["\(s.mode.rawValue) computation"]
+        if let r = s.resampling {
+            let sp = r.spacing.map { String(format: "%g", $0) }.joined(separator: " x ")
+            out.append("resampled \(r.inPlaneOnly ? "in-plane " : "")to \(sp) mm (\(r.interpolation.rawValue))")
+        } else {
+            out.append("original voxel grid")
+        }
+        let rs = s.resegmentation
+        if rs.lowerBound != nil || rs.upperBound != nil {
+            out.append("re-segmentation [\(rs.lowerBound.map { String(format: "%g", $0) } ?? "-inf"), \(rs.upperBound.map { String(format: "%g", $0) } ?? "inf")] HU")
+        }
+        if let sigma = rs.outlierSigma { out.append("outliers beyond \(String(format: "%g", sigma)) SD removed") }
+        switch s.discretisation {
+        case .fixedBinSize(let w): out.append("fixed bin width \(String(format: "%g", w)) HU")
+        case .fixedBinNumber(let n): out.append("\(n) fixed bins")
+        }
+        if let ring = s.ring {
+            var r = "\(String(format: "%g", ring.widthMM)) mm peritumoral ring"
+            if ring.excludeOtherLesions { r += " excluding other lesions" }
+            if let air = ring.excludeBelowIntensity { r += " and voxels below \(String(format: "%g", air)) HU" }
+            out.append(r)
+        } else {
+            out.append("no peritumoral ring")
+        }
+        out.append("\(s.families.count) IBSI feature families")
+        return out
+    }
+
+    /// Patient-level metrics shown in patient reports: (aggregate column, label).
+    static let metricColumns: [(String, String)] = [
+        ("min", "Minimum lesion score (least infiltrated lesion)"), ("mean", "Mean lesion score"),
+        ("max", "Maximum lesion score (most infiltrated lesion)"), ("sd", "SD of lesion scores"),
+        ("entropy", "Entropy of lesion scores (bits, cohort-fixed bins)"),
+        ("volume_weighted_mean", "Volume-weighted mean lesion score"),
+    ]
+
+    func metrics(of patientID: String) -> [PatientMetric] {
+        guard let pi = aggregatePatients.firstIndex(of: patientID) else { return [] }
+        return Self.metricColumns.compactMap { key, label in
+            guard let col = aggregates[key] else { return nil }
+            return PatientMetric(key: key, label: label, value: col[pi], percentile: Planner.percentile(of: col[pi], in: col))
+        }
+    }
+}
+
+/// Per-patient tumour-board reports (HTML, PDF through headless Chromium) and plan JSON files.
+public enum PatientReporting {
+    /// Whether to render PDFs next to the HTML files.
+    public enum PDFMode: Sendable {
+        case never
+        /// When Chromium is found (`chromium` / `chromium-browser` on the PATH, or `LESIONMAP_CHROMIUM`).
+        case whenAvailable
+        /// Fail when Chromium is missing.
+        case required
+    }
+
+    /// The files written for one patient.
+    public struct Written: Sendable {
+        public var patientID: String
+        public var html: URL
+        public var pdf: URL?
+        public var planJSON: URL
+    }
+
+    /// The report model of one patient. With `cohortFolder` (the manifest folder the store was
+    /// extracted from) the patient's images are re-loaded for the lesion map and lesion images.
+    public static func model(store: URL, signature: Signature, patientID: String, cohortFolder: URL?) throws -> PatientReportModel {
+        let source = try ReportSource(store: store, signature: signature)
+        let cohort = try cohortFolder.map { try CohortManifest.load($0) }
+        return try model(source, patientID: patientID, cohort: cohort, now: StoreAttributes.nowUTC())
+    }
+
+    static func model(_ source: ReportSource, patientID: String, cohort: Cohort?, now: String) throws -> PatientReportModel {
+        guard let rows = source.rows(of: patientID) else {
+            let known = source.patientIDs
+            throw PipelineError("patient '\(patientID)' is not in the store (it has \(known.count) patients: \(known.prefix(8).joined(separator: ", "))\(known.count > 8 ? ", ..." : ""))")
+        }
+        let lesionRows = rows.map(source.row)
+        var kvp = rows.map { source.lesions.kvps[$0] }.first { $0.isFinite }
+        var scanDate: String?, scanner: String?
+        var views: PatientViews?
+        var note: String?
+        var warnings: [String] = []
+        if let cohort {
+            if let entry = cohort.patient(patientID) {
+                do {
+                    let patient = try PatientLoader().load(entry, relativeTo: cohort.folder)
+                    warnings += patient.warnings
+                    let built = try PatientImages.views(patient, rows: lesionRows, settings: source.settings)
+                    views = built.views
+                    warnings += built.warnings
+                    let scan = patient.scans[built.scanIndex]
+                    scanDate = scan.metadata.scanDate
+                    kvp = kvp ?? scan.metadata.kvp
+                    let s = [scan.metadata.manufacturer, scan.metadata.model].compactMap { $0 }.joined(separator: " ")
+                    scanner = s.isEmpty ? nil : s
+                } catch {
+                    note = "the patient's images could not be loaded: \(error)"
+                }
+            } else {
+                note = "patient \(patientID) is not in the manifest \(cohort.folder.lastPathComponent)"
+            }
+        } else {
+            note = "the cohort folder was not given (lesionmap report --manifest DIR), so the images were not re-loaded"
+        }
+        return PatientReportModel(
+            patientID: patientID, scanDate: scanDate, kvp: kvp, scanner: scanner, lesions: lesionRows,
+            metrics: source.metrics(of: patientID), cohortScores: source.scores.filter(\.isFinite),
+            signature: source.signatureInfo, policy: source.policyInfo, provenance: source.provenance(now: now),
+            views: views, imageNote: note, warnings: warnings, attentionSource: source.attentionSource)
+    }
+
+    /// Writes `<id>.html`, `<id>.plan.json` and (per `pdf`) `<id>.pdf` for each patient (all when
+    /// `patientIDs` is nil) into `directory`, every file atomically.
+    @discardableResult
+    public static func write(store: URL, signature: Signature, patientIDs: [String]? = nil, cohortFolder: URL?,
+                             to directory: URL, pdf: PDFMode = .whenAvailable, quiet: Bool = false) throws -> [Written] {
+        let source = try ReportSource(store: store, signature: signature)
+        let cohort = try cohortFolder.map { try CohortManifest.load($0) }
+        let chromium = pdf == .never ? nil : HeadlessChromium.find()
+        if pdf == .required && chromium == nil {
+            throw PipelineError("a PDF was asked for, but Chromium was not found (install chromium, or set LESIONMAP_CHROMIUM)")
+        }
+        let ids = patientIDs ?? source.patientIDs
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let names = fileNames(ids)
+        let bar = ProgressBar(label: "reports", total: ids.count, quiet: quiet)
+        let now = StoreAttributes.nowUTC()
+        var written: [Written] = []
+        for (id, name) in zip(ids, names) {
+            let m = try model(source, patientID: id, cohort: cohort, now: now)
+            let html = directory.appendingPathComponent(name + ".html")
+            try Data(PatientReport.html(m).utf8).write(to: html, options: .atomic)
+            let json = directory.appendingPathComponent(name + ".plan.json")
+            try PlanJSON.document(source, patientID: id).jsonData().write(to: json, options: .atomic)
+            written.append(Written(patientID: id, html: html, pdf: nil, planJSON: json))
+            bar.advance("\(id): \(m.lesions.count) lesions\(m.views == nil ? " (no images)" : "")")
+        }
+        if let chromium {
+            // Chromium processes run two at a time; each failure is reported with its patient.
+            let results = PDFResults(count: written.count)
+            DispatchQueue.concurrentPerform(iterations: written.count) { n in
+                let target = written[n].html.deletingPathExtension().appendingPathExtension("pdf")
+                do {
+                    try chromium.printPDF(written[n].html, to: target)
+                    results.set(n, .success(target))
+                } catch {
+                    results.set(n, .failure(error))
+                }
+            }
+            var failures: [String] = []
+            for n in written.indices {
+                switch results.get(n) {
+                case .success(let url)?: written[n].pdf = url
+                case .failure(let e)?: failures.append("\(written[n].patientID): \(e)")
+                case nil: break
+                }
+            }
+            if !failures.isEmpty { throw PipelineError("PDF rendering failed for " + failures.joined(separator: "; ")) }
+        }
+        return written
+    }
+
+    /// File names from patient ids: safe characters only, unique (a numeric suffix on collision).
+    static func fileNames(_ ids: [String]) -> [String] {
+        var used: Set<String> = []
+        return ids.map { id in
+            let base = pathComponent(id).isEmpty ? "patient" : pathComponent(id)
+            var name = base, n = 2
+            while used.contains(name.lowercased()) { name = "\(base)-\(n)"; n += 1 }
+            used.insert(name.lowercased())
+            return name
+        }
+    }
+
+    /// Results of concurrent PDF rendering, one slot per patient.
+    private final class PDFResults: @unchecked Sendable {
+        private var slots: [Result<URL, Error>?]
+        private let lock = NSLock()
+        init(count: Int) { slots = Array(repeating: nil, count: count) }
+        func set(_ n: Int, _ r: Result<URL, Error>) { lock.lock(); slots[n] = r; lock.unlock() }
+        func get(_ n: Int) -> Result<URL, Error>? { lock.lock(); defer { lock.unlock() }; return slots[n] }
+    }
+}
+
+/// Plans as JSON documents (`lesionmap-plan/1`), one per patient.
+public enum PlanJSON {
+    /// Writes `<patient>.plan.json` for every patient of the store's plans for `signature` into `directory`.
+    @discardableResult
+    public static func write(store: URL, signature: Signature, to directory: URL) throws -> [URL] {
+        let source = try ReportSource(store: store, signature: signature)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let ids = source.patientIDs
+        return try zip(ids, PatientReporting.fileNames(ids)).map { id, name in
+            let url = directory.appendingPathComponent(name + ".plan.json")
+            try document(source, patientID: id).jsonData().write(to: url, options: .atomic)
+            return url
+        }
+    }
+
+    static func document(_ source: ReportSource, patientID: String) throws -> PatientPlanDocument {
+        let rows = source.rows(of: patientID) ?? []
+        let lesions = try rows.map { i -> PatientPlanDocument.Lesion in
+            guard let category = TargetCategory(rawValue: source.categories[i]) else {
+                throw PipelineError("patient \(patientID), lesion \(source.lesions.lesionIDs[i]): unknown category '\(source.categories[i])' in the stored plan")
+            }
+            return PatientPlanDocument.Lesion(
+                lesionID: source.lesions.lesionIDs[i], location: source.lesions.locations[i],
+                volumeML: source.lesions.volumes[i], irradiated: source.lesions.irradiated[i], score: source.scores[i],
+                percentile: source.percentiles[i], attention: source.attention[i], category: category,
+                rank: source.ranks[i], rationale: source.rationales[i])
+        }
+        return PatientPlanDocument(patientID: patientID, signatureID: source.signature.id, policyName: source.policyName,
+                                   policyJSON: source.policyJSON, lesions: lesions, software: LesionMapVersion.software)
+    }
+}
+
+/// The lesion map and per-lesion images of a loaded patient.
+enum PatientImages {
+    static func views(_ patient: Patient, rows: [LesionReportRow], settings: ExtractionSettings?) throws
+        -> (views: PatientViews, scanIndex: Int, warnings: [String]) {
+        var warnings: [String] = []
+        let byID = Dictionary(rows.map { ($0.lesionID, $0) }, uniquingKeysWith: { a, _ in a })
+        for l in patient.lesions where byID[l.id] == nil {
+            warnings.append("lesion \(l.id) of the manifest is not in the store's plans; not drawn")
+        }
+        for r in rows where !patient.lesions.contains(where: { $0.id == r.lesionID }) {
+            warnings.append("lesion \(r.lesionID) of the store is no longer in the manifest; no image")
+        }
+        guard !patient.scans.isEmpty else { throw PipelineError("patient \(patient.id) has no image") }
+        // The projections show the scan holding most lesions.
+        let counts = patient.scans.indices.map { s in patient.lesions.filter { $0.scanIndex == s }.count }
+        let main = counts.indices.max { counts[$0] < counts[$1] }!
+        if patient.scans.count > 1 {
+            warnings.append("the patient has \(patient.scans.count) images; the projections show the one with \(counts[main]) of \(patient.lesions.count) lesions")
+        }
+        func overlay(_ l: Lesion, ring: Mask?) -> LesionOverlay {
+            let row = byID[l.id]
+            let window: DisplayWindow = l.location == .lung ? .lung : (l.location == .bone ? .bone : .softTissue)
+            return LesionOverlay(lesionID: l.id, label: l.id, colour: row?.colour ?? "#bbbbbb", mask: l.mask, ring: ring,
+                                 window: window)
+        }
+        var lesionPanels: [String: ImagePanel] = [:]
+        for (s, scan) in patient.scans.enumerated() {
+            let members = patient.lesions.filter { $0.scanIndex == s }
+            for l in members {
+                var others = Mask(grid: scan.image.grid, repeating: false)
+                for o in members where o.id != l.id { others = others.union(o.mask) }
+                let ring = settings?.ring.flatMap { ringMask(l.mask, others: others, image: scan.image, settings: $0) }
+                let otherOverlays = members.filter { $0.id != l.id }.map { overlay($0, ring: nil) }
+                if let panel = LesionViews.axialSlice(scan.image, lesion: overlay(l, ring: ring), others: otherOverlays) {
+                    lesionPanels[l.id] = panel
+                }
+            }
+        }
+        let mainLesions = patient.lesions.filter { $0.scanIndex == main }.map { overlay($0, ring: nil) }
+        let image = patient.scans[main].image
+        let views = PatientViews(coronal: LesionViews.coronalMIP(image, lesions: mainLesions),
+                                 axial: LesionViews.axialMIP(image, lesions: mainLesions), lesions: lesionPanels)
+        return (views, main, warnings)
+    }
+}
+
+extension PatientImages {
+    /// The lesion's peritumoral ring as extracted (same settings), computed in a box around the
+    /// lesion and placed back on the full grid.
+    static func ringMask(_ lesion: Mask, others: Mask, image: Volume<Float>, settings: ExtractionSettings.RingSettings) -> Mask? {
+        guard let box = lesion.boundingBox else { return nil }
+        let sp = image.grid.spacing
+        let margin = Index3(Int((settings.widthMM / sp.x).rounded(.up)) + 1, Int((settings.widthMM / sp.y).rounded(.up)) + 1,
+                            Int((settings.widthMM / sp.z).rounded(.up)) + 1)
+        let crop = box.expanded(by: margin, within: image.grid.size)
+        let ring = PeritumoralRing.mask(lesion: lesion.cropped(to: crop), otherLesions: others.cropped(to: crop),
+                                        image: image.cropped(to: crop), settings: settings)
+        var full = Mask(grid: image.grid, repeating: false)
+        let n = crop.size
+        for k in 0..<n.nz {
+            for j in 0..<n.ny {
+                for i in 0..<n.nx where ring.voxels[(k * n.ny + j) * n.nx + i] {
+                    full[crop.lower.i + i, crop.lower.j + j, crop.lower.k + k] = true
+                }
+            }
+        }
+        return full
+    }
+}
+
+/// The cohort report's model: every lesion's plan, the aggregation comparison stored by
+/// `lesionmap compare`, Kaplan-Meier curves per aggregator, the how-many-lesions curve and the
+/// lesion-level validation, all from the store.
+enum CohortReportBuilder {
+    static func model(_ source: ReportSource, title: String, patientReportDirectory: String?, now: String) throws -> CohortReportModel {
+        let ids = source.patientIDs
+        let names = PatientReporting.fileNames(ids)
+        let patients = zip(ids, names).map { id, name in
+            let rows = source.rows(of: id) ?? []
+            return PatientSummary(patientID: id, kvp: rows.map { source.lesions.kvps[$0] }.first { $0.isFinite },
+                                  lesions: rows.map(source.row),
+                                  reportLink: patientReportDirectory.map { $0 + "/" + name + ".html" })
+        }
+        let failures = try source.contents.failureList().map { (patientID: $0.patientID, message: "\($0.stage): \($0.message)") }
+        let comparisons = try comparisonTables(source)
+        let outcomes = try endpoints(source)
+        var note: String?
+        if comparisons.isEmpty {
+            note = "No aggregation comparison in the store yet: run `lesionmap compare STORE --endpoint pfs --lesion-subsets` (and os) for the comparison table, the forest plot of hazard ratios, the C-index chart and the how-many-lesions curve."
+        }
+        if outcomes.isEmpty {
+            note = (note.map { $0 + " " } ?? "") + "The store holds no survival outcomes (pfs_months/pfs_event, os_months/os_event in patients.csv), so no survival curves are drawn."
+        }
+        return CohortReportModel(
+            title: title, signature: source.signatureInfo, policy: source.policyInfo, provenance: source.provenance(now: now),
+            patients: patients, failures: failures, comparisons: comparisons,
+            survival: outcomes.flatMap { survivalPanels(source, $0) },
+            lesionCountCurves: lesionCountCurves(source),
+            lesionValidation: lesionValidation(source), statisticsNote: note)
+    }
+
+    /// Where `lesionmap compare` stores its tables for this signature: `comparison/<signature>/`.
+    static func comparisonPrefix(_ source: ReportSource) -> String { "comparison/" + pathComponent(source.signature.name) + "/" }
+
+    /// The tables `comparison/<signature>/<endpoint>` (pfs, os, response, abscopal), by endpoint.
+    static func comparisonTables(_ source: ReportSource) throws -> [ComparisonTable] {
+        try ComparisonEndpoint.allCases.compactMap { endpoint in
+            guard let t = source.contents.tables[comparisonPrefix(source) + endpoint.rawValue]?.table, t["aggregator"] != nil else { return nil }
+            let aggregators = try t.texts("aggregator")
+            let numeric = t.columns.filter { $0.column.numbers != nil }
+            let text = t.columns.filter { $0.name != "aggregator" && $0.column.texts != nil }
+            let rows = aggregators.enumerated().map { n, a in
+                ComparisonRow(aggregator: a, values: Dictionary(uniqueKeysWithValues: numeric.map { ($0.name, $0.column.numbers![n]) }),
+                              texts: Dictionary(uniqueKeysWithValues: text.map { ($0.name, $0.column.texts![n]) }))
+            }
+            return ComparisonTable(endpoint: endpoint.rawValue, columns: numeric.map(\.name), rows: rows)
+        }
+    }
+
+    /// A survival endpoint over the patients that have it: their survival data and aggregate row indices.
+    struct Endpoint {
+        var name: String
+        var data: SurvivalData
+        /// Row of each subject in the aggregates table.
+        var rows: [Int]
+    }
+
+    static func endpoints(_ source: ReportSource) throws -> [Endpoint] {
+        let t = source.contents.patients
+        guard let ids = try? t.texts("patient_id") else { return [] }
+        var out: [Endpoint] = []
+        for name in ["pfs", "os"] {
+            guard let times = try? t.numbers(name + "_months"), let events = try? t.numbers(name + "_event") else { continue }
+            var tt: [Double] = [], ee: [Bool] = [], rows: [Int] = []
+            for (r, id) in source.aggregatePatients.enumerated() {
+                guard let i = ids.firstIndex(of: id), times[i].isFinite, events[i].isFinite else { continue }
+                tt.append(times[i]); ee.append(events[i] == 1); rows.append(r)
+            }
+            guard tt.count >= 4, ee.contains(true) else { continue }
+            out.append(Endpoint(name: name, data: try SurvivalData(times: tt, events: ee), rows: rows))
+        }
+        return out
+    }
+
+    /// Kaplan-Meier curves of each standard aggregator, patients split at its median (high = above,
+    /// as `lesionmap compare` splits them), with the log-rank p.
+    static func survivalPanels(_ source: ReportSource, _ e: Endpoint) -> [SurvivalPanel] {
+        Aggregator.standard.compactMap { a -> SurvivalPanel? in
+            guard let column = source.aggregates[a.rawValue] else { return nil }
+            let members = e.rows.indices.filter { column[e.rows[$0]].isFinite }
+            guard members.count >= 4 else { return nil }
+            let values = members.map { column[e.rows[$0]] }
+            let median = sortedQuantile(values.sorted(), 0.5)
+            let high = values.map { $0 > median }
+            let data = e.data.subset(members)
+            guard high.contains(true), high.contains(false) else { return nil }
+            let curves = [(false, "≤ median", "#c0392b"), (true, "> median", "#2471a3")].map { group, label, colour in
+                let sub = data.subset(data.times.indices.filter { high[$0] == group })
+                let km = KaplanMeier(sub)
+                var steps: [(time: Double, survival: Double)] = [(0, 1)]
+                steps += km.steps.map { ($0.time, $0.survival) }
+                let censored = sub.times.indices.filter { !sub.events[$0] }.map { (sub.times[$0], km.survival(at: sub.times[$0])) }
+                return SurvivalCurve(label: "\(label) \(String(format: "%.2f", median))", colour: colour, steps: steps,
+                                     censored: censored, subjects: sub.count, events: sub.eventCount)
+            }
+            let p = (try? LogRankTest.test(data, groups: high.map { $0 ? 1 : 0 }).test.pValue) ?? .nan
+            return SurvivalPanel(endpoint: e.name, aggregator: a.rawValue, curves: curves, logRankP: p)
+        }
+    }
+
+    /// The lesion-subset tables `comparison/<signature>/<endpoint>_lesion_subsets` of `lesionmap compare
+    /// --lesion-subsets` as curves of the standard aggregators.
+    static func lesionCountCurves(_ source: ReportSource) -> [LesionCountCurve] {
+        let colours: [String: String] = ["min": "#c0392b", "mean": "#1d2327", "max": "#2471a3", "sd": "#8e44ad",
+                                         "entropy": "#16a085", "volume_weighted_mean": "#d68910"]
+        return ComparisonEndpoint.allCases.compactMap { endpoint -> LesionCountCurve? in
+            guard let stored = source.contents.tables[comparisonPrefix(source) + endpoint.rawValue + "_lesion_subsets"] else { return nil }
+            let t = stored.table
+            let d = endpoint.isSurvival ? "c" : "auc", mean = endpoint.isSurvival ? "c_index_mean" : "auc_mean"
+            guard let names = try? t.texts("aggregator"), let k = try? t.numbers("k"), let m = try? t.numbers(mean),
+                  let lo = try? t.numbers(d + "_low"), let hi = try? t.numbers(d + "_high") else { return nil }
+            let series = Aggregator.standard.map(\.rawValue).compactMap { a -> ChartSeries? in
+                let rows = names.indices.filter { names[$0] == a }.sorted { k[$0] < k[$1] }
+                guard !rows.isEmpty else { return nil }
+                return ChartSeries(label: a, colour: colours[a] ?? "#555", points: rows.map { (k[$0], m[$0], lo[$0], hi[$0]) })
+            }
+            guard !series.isEmpty else { return nil }
+            let repeats = stored.attributes["repeats"].map { " over \($0) random draws" } ?? ""
+            return LesionCountCurve(
+                endpoint: endpoint.rawValue, xLabel: "lesions analysed per patient (k, chosen at random)",
+                yLabel: endpoint.isSurvival ? "Harrell's C (\(endpoint.rawValue.uppercased()))" : "AUC (\(endpoint.rawValue))",
+                series: series,
+                note: "From lesionmap compare --lesion-subsets: each aggregator computed from k randomly chosen lesions per patient (all lesions of patients with k or fewer); line: mean\(repeats), shaded: central 95% of the draws (lesion-selection variability, not sampling error). Where a curve flattens, more lesions add little.")
+        }
+    }
+
+    /// Lesion scores against lesion responses: the `validation/<signature>/lesion_response` table of
+    /// `lesionmap validate-lesions` when stored, else the overall AUC computed here.
+    static func lesionValidation(_ source: ReportSource) -> LesionValidation? {
+        let order = ["CR", "PR", "SD", "PD"]
+        let indices = source.responses.indices.filter { order.contains(source.responses[$0]) && source.scores[$0].isFinite }
+        guard !indices.isEmpty else { return nil }
+        let groups = order.map { r in (label: r, scores: indices.filter { source.responses[$0] == r }.map { source.scores[$0] }) }
+        var summary: [String] = []
+        func ci(_ v: Double, _ lo: Double, _ hi: Double) -> String {
+            String(format: "%.2f (95%% CI %.2f–%.2f)", v, lo, hi)
+        }
+        if let t = source.contents.tables["validation/" + pathComponent(source.signature.name) + "/lesion_response"]?.table,
+           let group = try? t.texts("group"), let n = try? t.numbers("n"), let pos = try? t.numbers("positives"),
+           let auc = try? t.numbers("auc"), let lo = try? t.numbers("auc_low"), let hi = try? t.numbers("auc_high") {
+            for i in group.indices {
+                summary.append(auc[i].isFinite
+                    ? "\(group[i]): AUC of the score for response (CR/PR vs SD/PD) \(ci(auc[i], lo[i], hi[i])), \(Int(pos[i])) responding of \(Int(n[i])) lesions"
+                    : "\(group[i]): AUC not estimable (\(Int(n[i])) lesions)")
+            }
+            summary.append("From lesionmap validate-lesions (DeLong intervals).")
+        } else {
+            let labels = indices.map { ["CR", "PR"].contains(source.responses[$0]) }
+            if labels.contains(true), labels.contains(false),
+               let roc = try? ROC.analyse(labels: labels, scores: indices.map { source.scores[$0] }) {
+                summary.append("all lesions: AUC of the score for response (CR/PR vs SD/PD) \(ci(roc.auc, roc.interval.lower, roc.interval.upper)), DeLong, \(roc.positives) responding of \(indices.count) lesions")
+            }
+            summary.append("Per-location AUCs: run lesionmap validate-lesions on the store.")
+        }
+        summary.append("Direction fixed in advance: a higher score (more infiltrated) is expected to respond; AUC 0.5 = no information. Irradiated lesions are included.")
+        return LesionValidation(groups: groups, summary: summary)
+    }
+}

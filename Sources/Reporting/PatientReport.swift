@@ -1,0 +1,138 @@
+import Foundation
+
+/// Renders the per-patient tumour-board report: one self-contained HTML file (inline CSS, SVG plots
+/// and PNG images; print stylesheet), ordered so that the recommendation is read first.
+public enum PatientReport {
+    public static func html(_ m: PatientReportModel) -> String {
+        var b = header(m)
+        b += "<p class=\"disclaimer\">\(htmlEscape(researchUseDisclaimer))</p>\n"
+        for w in m.warnings { b += "<p class=\"warn\">⚠ \(htmlEscape(w))</p>\n" }
+        b += summary(m)
+        b += lesionMap(m)
+        b += lesionTable(m)
+        b += scoresAndMetrics(m)
+        b += lesionImages(m)
+        b += methods(m)
+        b += "<footer>\(htmlEscape(m.provenance.software)) · report created \(htmlEscape(m.provenance.createdUTC)) · patient \(htmlEscape(m.patientID)) · research use only</footer>"
+        return htmlDocument(title: "LesionMap report · \(m.patientID)", body: b)
+    }
+
+    static func header(_ m: PatientReportModel) -> String {
+        var facts = ["Scan date <b>\(htmlEscape(m.scanDate.map(displayDate) ?? "not recorded"))</b>",
+                     "kVp <b>\(m.kvp.map { fmt($0, 0) } ?? "not recorded")</b>",
+                     "<b>\(m.lesions.count)</b> lesion\(m.lesions.count == 1 ? "" : "s")"]
+        if let s = m.scanner, !s.isEmpty { facts.append("Scanner \(htmlEscape(s))") }
+        facts.append("Signature <b>\(htmlEscape(m.signature.id))</b>")
+        facts.append("Policy <b>\(htmlEscape(m.policy.name))</b>")
+        return """
+        <header class="top"><div><h1>Lesion map · patient <span id="patient-id">\(htmlEscape(m.patientID))</span></h1>
+        <div class="facts">\(facts.joined(separator: " · "))</div></div>
+        <div class="ruo">RESEARCH USE ONLY<br>not for clinical decisions</div></header>
+
+        """
+    }
+
+    /// The recommendation: one card per category listing its lesions in rank order.
+    static func summary(_ m: PatientReportModel) -> String {
+        var s = "<h2>Recommendation summary</h2><div class=\"summary\">"
+        for key in categoryOrder {
+            let members = m.lesions.filter { $0.categoryKey == key }.sorted { $0.rank < $1.rank }
+            s += "<div class=\"card\" style=\"border-top-color:\(categoryColours[key]!)\"><h3>\(htmlEscape(categoryLabels[key]!)) · \(members.count)</h3>"
+            if members.isEmpty {
+                s += "<div class=\"none\">none</div>"
+            } else {
+                s += "<ol>"
+                for l in members {
+                    s += "<li><b>\(htmlEscape(l.lesionID))</b> \(htmlEscape(l.location)), \(fmt(l.volumeML, 1)) mL, score \(fmt(l.score)) (P\(fmt(l.percentile, 0)))</li>"
+                }
+                s += "</ol>"
+            }
+            s += "</div>"
+        }
+        s += "</div>"
+        let get = { (k: String) in m.metrics.first { $0.key == k } }
+        var key: [String] = []
+        if let lo = get("min") { key.append("least infiltrated lesion score \(fmt(lo.value)) (cohort P\(fmt(lo.percentile, 0)) of patients)") }
+        if let sd = get("sd") { key.append("spread between lesions (SD) \(fmt(sd.value)) (P\(fmt(sd.percentile, 0)))") }
+        if !key.isEmpty { s += "<p class=\"keyline\">Patient level: \(key.joined(separator: "; ")).</p>" }
+        return s + "\n"
+    }
+
+    static func lesionMap(_ m: PatientReportModel) -> String {
+        var s = "<h2>Lesion map</h2>"
+        guard let v = m.views else {
+            return s + "<p class=\"muted\">Images not shown: \(htmlEscape(m.imageNote ?? "no image available")).</p>\n"
+        }
+        s += "<div class=\"figrow map keep\">" + v.coronal.html(displayWidth: 380) + v.axial.html(displayWidth: 320) + "</div>"
+        s += "<p class=\"legend muted\">" + categoryOrder.map { "<span><i style=\"background:\(categoryColours[$0]!)\"></i>\(htmlEscape(categoryLabels[$0]!))</span>" }.joined() + "</p>\n"
+        return s
+    }
+
+    static func lesionTable(_ m: PatientReportModel) -> String {
+        let hasAttention = m.lesions.contains { $0.attention != nil }
+        var s = "<h2>Lesions</h2><table id=\"lesion-table\"><thead><tr><th>lesion</th><th>location</th><th class=\"num\">volume<br>mL</th><th class=\"num\">max diam.<br>mm</th><th class=\"num\">score</th><th class=\"num\">cohort<br>pct</th><th>category</th><th class=\"num\">rank</th>"
+        s += (hasAttention ? "<th class=\"num\">MIL<br>attention</th>" : "") + "<th>rationale</th></tr></thead><tbody>"
+        for l in m.lesions {
+            s += "<tr class=\"lesion-row\" data-lesion=\"\(htmlEscape(l.lesionID))\" style=\"--rowcat:\(l.colour)\"><td class=\"id\">\(htmlEscape(l.lesionID))</td><td class=\"loc\">\(htmlEscape(l.location))\(l.irradiated ? "<br><span class=\"tag\">irradiated</span>" : "")</td>"
+            s += "<td class=\"num\">\(fmt(l.volumeML))</td><td class=\"num\">\(fmt(l.maxDiameterMM, 1))</td><td class=\"num\">\(fmt(l.score))</td><td class=\"num\">\(fmt(l.percentile, 0))</td>"
+            s += "<td>\(categoryBadge(l.categoryKey, short: true))</td><td class=\"num\">\(l.rank)</td>"
+            s += (hasAttention ? "<td class=\"num\">\(l.attention.map { fmt($0) } ?? "—")</td>" : "") + "<td class=\"why\">\(htmlEscape(l.rationale))</td></tr>"
+        }
+        s += "</tbody></table>"
+        s += "<p class=\"muted\">Score: \(htmlEscape(m.signature.estimates)) (\(htmlEscape(m.signature.direction))). Cohort pct: percentile of the score among all \(m.cohortScores.count) scored lesions of the reference cohort. Rank: order within the category (1 = first). Max diam.: maximum 3D diameter of the lesion surface (IBSI)."
+        s += hasAttention ? " MIL attention: the lesion's weight in the patient-level attention model (\(htmlEscape(m.attentionSource ?? "source unrecorded")); a patient's weights sum to 1).</p>\n"
+                          : " No MIL attention weights are in the store.</p>\n"
+        return s
+    }
+
+    static func scoresAndMetrics(_ m: PatientReportModel) -> String {
+        var s = "<h2>Scores in the cohort</h2><div class=\"keep\">"
+        s += Charts.scoreStrip(lesions: m.lesions, cohort: m.cohortScores,
+                               cutoffs: m.signature.cutoffs.map { ($0.name, $0.value) }, boundaries: m.policy.boundaries)
+        s += "<p class=\"muted\">Shading: policy categories (\(m.policy.boundaries.map { htmlEscape($0.name) }.joined(separator: ", "))). Dashed lines: signature cut-offs (\(m.signature.cutoffs.map { "\(htmlEscape($0.name)) = \(fmt($0.value))" }.joined(separator: ", "))).</p></div>"
+        s += "<h3>Heterogeneity between this patient's lesions</h3><table class=\"keep\" id=\"metrics\"><thead><tr><th>patient metric</th><th class=\"num\">value</th><th class=\"num\">cohort percentile</th><th>position among the cohort's patients</th></tr></thead><tbody>"
+        for x in m.metrics {
+            s += "<tr><td>\(htmlEscape(x.label))</td><td class=\"num\">\(fmt(x.value, 3))</td><td class=\"num\">\(fmt(x.percentile, 0))</td><td>\(Charts.percentileGauge(x.percentile))</td></tr>"
+        }
+        s += "</tbody></table>\n"
+        return s
+    }
+
+    static func lesionImages(_ m: PatientReportModel) -> String {
+        guard let v = m.views, !v.lesions.isEmpty else { return "" }
+        var s = "<h2 class=\"pagebreak\">Lesions one by one</h2><div class=\"lesion-grid\">"
+        for l in m.lesions {
+            s += "<div class=\"lesion-card\" id=\"lesion-\(htmlEscape(l.lesionID))\"><h3>\(htmlEscape(l.lesionID)) · \(htmlEscape(l.location)) \(categoryBadge(l.categoryKey, short: true)) <span class=\"muted\">rank \(l.rank)</span></h3>"
+            if let panel = v.lesions[l.lesionID] {
+                s += panel.html(displayWidth: 318)
+            } else {
+                s += "<p class=\"muted\">no image</p>"
+            }
+            s += "<div class=\"muted\">score \(fmt(l.score)) · P\(fmt(l.percentile, 0)) · \(fmt(l.volumeML, 1)) mL</div></div>"
+        }
+        return s + "</div>\n"
+    }
+
+    static func methods(_ m: PatientReportModel) -> String {
+        var s = "<h2>Methods and provenance</h2><dl class=\"meta\">"
+        s += "<dt>Software</dt><dd>\(htmlEscape(m.provenance.software))</dd>"
+        s += "<dt>Features extracted</dt><dd>\(htmlEscape(m.provenance.storeCreatedUTC)); settings hash \(htmlEscape(String(m.provenance.settingsHash.prefix(16))))</dd>"
+        s += "<dt>Preprocessing</dt><dd>\(m.provenance.preprocessing.map(htmlEscape).joined(separator: "; "))</dd>"
+        s += "<dt>Signature</dt><dd>\(htmlEscape(m.signature.id)): \(htmlEscape(m.signature.estimates)); \(htmlEscape(m.signature.direction)); file SHA-256 \(htmlEscape(String(m.signature.fileHash.prefix(16))))</dd>"
+        s += "<dt>Validation status</dt><dd><b>\(htmlEscape(sentence(m.signature.validationStatus)))</b></dd>"
+        s += "<dt>Cut-offs</dt><dd>\(m.signature.cutoffs.map { "\(htmlEscape($0.name)) = \(fmt($0.value, 3)) (\(htmlEscape($0.source)))" }.joined(separator: "; "))</dd>"
+        s += "<dt>Policy</dt><dd>\(htmlEscape(m.policy.name))\(m.policy.description.isEmpty ? "" : ": " + htmlEscape(m.policy.description))</dd>"
+        s += "<dt>Policy as applied</dt><dd><code>\(htmlEscape(m.policy.json))</code></dd>"
+        s += "<dt>Reference cohort</dt><dd>\(m.cohortScores.count) scored lesions of the store; percentiles count ties as half</dd>"
+        s += "</dl><p class=\"disclaimer\">\(htmlEscape(researchUseDisclaimer)) The signature's stated validation status: \(htmlEscape(sentence(m.signature.validationStatus)))</p>\n"
+        return s
+    }
+
+    /// "20240131" as "2024-01-31"; other forms unchanged.
+    static func displayDate(_ s: String) -> String {
+        let t = s.trimmingCharacters(in: .whitespaces)
+        guard t.count == 8, t.allSatisfy(\.isNumber) else { return t }
+        let a = t.startIndex
+        return "\(t[a..<t.index(a, offsetBy: 4)])-\(t[t.index(a, offsetBy: 4)..<t.index(a, offsetBy: 6)])-\(t[t.index(a, offsetBy: 6)...])"
+    }
+}
