@@ -5,9 +5,14 @@ import Radiomics
 import TestSupport
 import XCTest
 
-/// Speed figures (printed, never asserted): the whole IBSI feature set of the CT phantom GTV.
+/// Speed figures (printed, never asserted): the whole IBSI feature set of the CT phantom GTV, per family.
+/// Runs only with `LESIONMAP_BENCHMARK=1` (use a release build); PyRadiomics comparisons are in
+/// `PipelineTests/RadiomicsSpeedBenchmarks`.
 final class RadiomicsBenchmarks: XCTestCase {
     func testCTPhantomFeatureSetTiming() throws {
+        guard ProcessInfo.processInfo.environment["LESIONMAP_BENCHMARK"] == "1" else {
+            throw XCTSkip("benchmark: set LESIONMAP_BENCHMARK=1")
+        }
         let dir = try SharedData.url("ibsi1/ct_phantom/nifti")
         let image = try NIfTI.readImage(dir.appendingPathComponent("image.nii.gz"))
         let mask = try NIfTI.readLabelMap(dir.appendingPathComponent("mask.nii.gz")).map { $0 > 0 }
