@@ -104,7 +104,10 @@ public enum CohortComparison {
     }
 
     static func writeCSV(_ table: Table, to url: URL) throws {
-        func cell(_ x: Double) -> String { x.isFinite ? String(x) : "" }
+        func cell(_ x: Double) -> String {
+            guard x.isFinite else { return "" }
+            return x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : String(x)
+        }
         let columns = table.columns.map { $0.column.texts ?? ($0.column.numbers ?? []).map(cell) }
         let rows = (0..<table.rowCount).map { r in columns.map { $0[r] } }
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
