@@ -11,12 +11,14 @@ import Statistics
 
 /// What reports read from a store with scores, aggregates and plans, read once per run.
 ///
-/// Optional inputs: MIL attention weights in the table `attention/<signature>` (columns patient_id,
-/// lesion_id, attention), comparison tables `comparison/<signature>/<endpoint>` from `lesionmap compare`.
+/// Optional inputs, from `lesionmap compare` and `lesionmap validate-lesions`: comparison tables
+/// `comparison/<signature>/<endpoint>`, lesion-subset tables, held-out MIL attention, lesion-level validation.
 struct ReportSource {
     let contents: StoreContents
     let lesions: StoreLesions
-    let signature: Signature
+    let signatureName: String
+    /// The signature file, for its cut-offs; without it the stored score attributes describe the signature.
+    let signature: Signature?
     let scoreAttributes: [String: String]
     let scores: [Double]
     let percentiles: [Double]
@@ -36,17 +38,21 @@ struct ReportSource {
     let settings: ExtractionSettings?
 
     init(store: URL, signature: Signature) throws {
+        try self.init(store: store, signatureName: signature.name, signature: signature)
+    }
+
+    init(store: URL, signatureName name: String, signature: Signature?) throws {
         contents = try StoreContents.read(from: store)
         lesions = try StoreLesions(contents)
+        signatureName = name
         self.signature = signature
-        let name = signature.name
         guard let planTable = contents.tables[CohortPlanning.path(name)] else {
             throw PipelineError("the store \(store.path) has no plans for '\(name)': run `lesionmap plan` first")
         }
         guard let aggTable = contents.tables[CohortAggregation.path(name)] else {
             throw PipelineError("the store \(store.path) has no aggregates for '\(name)': run `lesionmap score` first")
         }
-        scoreAttributes = contents.tables[CohortScoring.scoresPath(signature)]?.attributes ?? [:]
+        scoreAttributes = contents.tables["scores/" + pathComponent(name)]?.attributes ?? [:]
         let plan = planTable.table
         guard plan.rowCount == lesions.lesionIDs.count, try plan.texts("lesion_id") == lesions.lesionIDs else {
             throw PipelineError("the plans for '\(name)' in \(store.path) do not match its lesions: re-run `lesionmap plan`")
@@ -108,10 +114,16 @@ struct ReportSource {
     }
 
     var signatureInfo: SignatureInfo {
-        SignatureInfo(id: signature.id, direction: signature.direction, estimates: signature.estimates,
-                      validationStatus: scoreAttributes["validation_status"] ?? signature.validationStatus,
+        SignatureInfo(id: signatureID, direction: signature?.direction ?? scoreAttributes["direction"] ?? "unrecorded",
+                      estimates: signature?.estimates ?? scoreAttributes["estimates"] ?? "unrecorded",
+                      validationStatus: scoreAttributes["validation_status"] ?? signature?.validationStatus ?? "unrecorded",
                       fileHash: scoreAttributes["signature_file_hash"] ?? "unrecorded",
-                      cutoffs: signature.cutoffs.map { ($0.name, $0.value, $0.source) })
+                      cutoffs: (signature?.cutoffs ?? []).map { ($0.name, $0.value, $0.source) })
+    }
+
+    /// The signature's `name@version`.
+    var signatureID: String {
+        signature?.id ?? scoreAttributes["signature_id"] ?? signatureName
     }
 
     /// The policy with its category boundaries in score units (percentiles of this cohort's scores).
@@ -125,7 +137,7 @@ struct ReportSource {
                     let v = quantile(sorted, q / 100)
                     boundaries.append(("\(what) P\(Int(q)) (\(String(format: "%.2f", v)))", v))
                 case .cutoff(let name)?:
-                    if let c = signature.cutoff(named: name) { boundaries.append(("\(what) \(name) (\(String(format: "%.2f", c.value)))", c.value)) }
+                    if let c = signature?.cutoff(named: name) { boundaries.append(("\(what) \(name) (\(String(format: "%.2f", c.value)))", c.value)) }
                 case nil: break
                 }
             }
@@ -333,10 +345,11 @@ public enum PatientReporting {
 
 /// Plans as JSON documents (`lesionmap-plan/1`), one per patient.
 public enum PlanJSON {
-    /// Writes `<patient>.plan.json` for every patient of the store's plans for `signature` into `directory`.
+    /// Writes `<patient>.plan.json` for every patient of the store's plans for `signatureName` into
+    /// `directory` (for `lesionmap plan --json DIR`).
     @discardableResult
-    public static func write(store: URL, signature: Signature, to directory: URL) throws -> [URL] {
-        let source = try ReportSource(store: store, signature: signature)
+    public static func write(store: URL, signatureName: String, to directory: URL) throws -> [URL] {
+        let source = try ReportSource(store: store, signatureName: signatureName, signature: nil)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let ids = source.patientIDs
         return try zip(ids, PatientReporting.fileNames(ids)).map { id, name in
@@ -358,7 +371,7 @@ public enum PlanJSON {
                 percentile: source.percentiles[i], attention: source.attention[i], category: category,
                 rank: source.ranks[i], rationale: source.rationales[i])
         }
-        return PatientPlanDocument(patientID: patientID, signatureID: source.signature.id, policyName: source.policyName,
+        return PatientPlanDocument(patientID: patientID, signatureID: source.signatureID, policyName: source.policyName,
                                    policyJSON: source.policyJSON, lesions: lesions, software: LesionMapVersion.software)
     }
 }
@@ -465,7 +478,7 @@ enum CohortReportBuilder {
     }
 
     /// Where `lesionmap compare` stores its tables for this signature: `comparison/<signature>/`.
-    static func comparisonPrefix(_ source: ReportSource) -> String { "comparison/" + pathComponent(source.signature.name) + "/" }
+    static func comparisonPrefix(_ source: ReportSource) -> String { "comparison/" + pathComponent(source.signatureName) + "/" }
 
     /// The tables `comparison/<signature>/<endpoint>` (pfs, os, response, abscopal), by endpoint.
     static func comparisonTables(_ source: ReportSource) throws -> [ComparisonTable] {
@@ -570,7 +583,7 @@ enum CohortReportBuilder {
         func ci(_ v: Double, _ lo: Double, _ hi: Double) -> String {
             String(format: "%.2f (95%% CI %.2f–%.2f)", v, lo, hi)
         }
-        if let t = source.contents.tables["validation/" + pathComponent(source.signature.name) + "/lesion_response"]?.table,
+        if let t = source.contents.tables["validation/" + pathComponent(source.signatureName) + "/lesion_response"]?.table,
            let group = try? t.texts("group"), let n = try? t.numbers("n"), let pos = try? t.numbers("positives"),
            let auc = try? t.numbers("auc"), let lo = try? t.numbers("auc_low"), let hi = try? t.numbers("auc_high") {
             for i in group.indices {

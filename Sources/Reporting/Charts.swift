@@ -80,7 +80,7 @@ enum Charts {
         let lo = (values.min() ?? 0.5) / 1.15, hi = (values.max() ?? 2) * 1.15
         let rowH = 22.0
         let height = 44 + rowH * Double(rows.count)
-        var p = PlotFrame(width: width, height: height, margins: (170, 120, 10, 34), x: (lo, hi), y: (0, Double(rows.count)),
+        var p = PlotFrame(width: width, height: height, margins: (205, 90, 10, 34), x: (lo, hi), y: (0, Double(rows.count)),
                           xLog: true)
         p.axes(xLabel: xLabel, yLabel: nil, yTicks: [], grid: false, xFormat: { String(format: $0 < 1 ? "%.2g" : "%.3g", $0) })
         p.canvas.line(p.x.map(1), p.top, p.x.map(1), p.bottom, stroke: "#888", dash: "3 3")
@@ -139,7 +139,7 @@ enum Charts {
         let r = paddedRange(values, pad: 0.08)
         let rowH = 22.0
         let height = 44 + rowH * Double(rows.count)
-        var p = PlotFrame(width: width, height: height, margins: (170, 70, 10, 34), x: r, y: (0, Double(rows.count)))
+        var p = PlotFrame(width: width, height: height, margins: (205, 60, 10, 34), x: r, y: (0, Double(rows.count)))
         p.axes(xLabel: xLabel, yLabel: nil, yTicks: [], grid: false)
         p.canvas.line(p.x.map(reference), p.top, p.x.map(reference), p.bottom, stroke: "#888", dash: "3 3")
         for (n, row) in rows.enumerated() {
@@ -159,7 +159,7 @@ enum Charts {
     static func lines(_ curve: LesionCountCurve, reference: Double? = 0.5, width: Double = 640, height: Double = 260) -> String {
         let xs = curve.series.flatMap { $0.points.map(\.x) }
         let ys = curve.series.flatMap { $0.points.flatMap { [$0.y, $0.low, $0.high] } } + (reference.map { [$0] } ?? [])
-        var p = PlotFrame(width: width, height: height, margins: (52, 150, 12, 40),
+        var p = PlotFrame(width: width, height: height, margins: (52, 175, 12, 40),
                           x: (xs.min() ?? 0, max(xs.max() ?? 1, (xs.min() ?? 0) + 1)), y: paddedRange(ys, pad: 0.06))
         let integers = xs.allSatisfy { $0 == $0.rounded() }
         p.axes(xLabel: curve.xLabel, yLabel: curve.yLabel,
@@ -170,7 +170,7 @@ enum Charts {
             if band.count > 1 {
                 var d = "M" + band.map { "\(f1(p.x.map($0.x))) \(f1(p.y.map($0.high)))" }.joined(separator: "L")
                 d += "L" + band.reversed().map { "\(f1(p.x.map($0.x))) \(f1(p.y.map($0.low)))" }.joined(separator: "L") + "Z"
-                p.canvas.path(d, fill: s.colour, opacity: 0.12)
+                p.canvas.path(d, fill: s.colour, opacity: curve.series.count > 3 ? 0.06 : 0.12)
             }
             p.canvas.polyline(s.points.map { (p.x.map($0.x), p.y.map($0.y)) }, stroke: s.colour, width: 2)
             for pt in s.points where pt.y.isFinite { p.canvas.circle(p.x.map(pt.x), p.y.map(pt.y), r: 2.6, fill: s.colour) }

@@ -156,7 +156,7 @@ public struct ImagePanel: Sendable {
         var s = ""
         for o in outlines {
             guard let label = o.label, let box = bounds(o.mask) else { continue }
-            let tw = Double(label.count) * fs * 0.62, th = fs
+            let tw = Double(label.count) * fs * 0.75, th = fs
             let pw = image.pixelWidthMM, ph = image.pixelHeightMM
             let gap = 2 * mmPerPx
             // Right of the box, left of it, above, below; each then nudged down if it collides.

@@ -167,6 +167,12 @@ final class ReportTests: XCTestCase {
         }
     }
 
+    func testTargetNamesAreSafeAndBounded() {
+        XCTAssertEqual(TargetExport.roiName(.ablativeSBRT, rank: 1, lesionID: "L3"), "LM_SBRT_1_L3")
+        XCTAssertEqual(TargetExport.roiName(.lowDoseRT, rank: 12, lesionID: "a b\\c/ä<"), "LM_LDRT_12_a_b_c___")
+        XCTAssertEqual(TargetExport.roiName(.ablativeSBRT, rank: 2, lesionID: String(repeating: "x", count: 100)).count, 64)
+    }
+
     // MARK: - DICOM inputs: identifiers and target export
 
     /// Identifiers planted in the test DICOM files; none may appear in any output.
@@ -241,6 +247,13 @@ final class ReportTests: XCTestCase {
         XCTAssertTrue(written.allSatisfy { (try? String(contentsOf: $0.html, encoding: .utf8))?.contains("2023-04-05") == true },
                       "the scan date is shown")
         _ = try StoreExport.csv(store: store, to: out.appendingPathComponent("export.csv"))
+        // Plan JSON from the store alone (as `lesionmap plan` writes it).
+        let plans = try PlanJSON.write(store: store, signatureName: Self.signature.name, to: out.appendingPathComponent("plans"))
+        XCTAssertEqual(plans.map(\.lastPathComponent), ["SYN001.plan.json", "SYN002.plan.json"])
+        let doc = try JSONDecoder().decode(PatientPlanDocument.self, from: Data(contentsOf: plans[0]))
+        XCTAssertEqual(doc.signatureID, "report test@1")
+        XCTAssertEqual(doc.schema, "lesionmap-plan/1")
+        XCTAssertEqual(doc.lesions.map(\.lesionID), try CohortManifest.load(folder).patient("SYN001")!.lesions.map { $0.lesionID! })
         let (patient, targets) = try patientWithTargets(store)
         let rt = out.appendingPathComponent("targets/\(patient)_rtstruct.dcm"), seg = out.appendingPathComponent("targets/\(patient)_seg.dcm")
         let result = try TargetExport.run(store: store, signature: Self.signature, patientID: patient, cohortFolder: folder,
