@@ -137,14 +137,7 @@ public enum CohortReport {
     }
 
     static func methods(_ m: CohortReportModel) -> String {
-        var s = "<h2>Methods and provenance</h2><dl class=\"meta\">"
-        s += "<dt>Software</dt><dd>\(htmlEscape(m.provenance.software))</dd>"
-        s += "<dt>Features extracted</dt><dd>\(htmlEscape(m.provenance.storeCreatedUTC)); settings hash \(htmlEscape(String(m.provenance.settingsHash.prefix(16))))</dd>"
-        s += "<dt>Preprocessing</dt><dd>\(m.provenance.preprocessing.map(htmlEscape).joined(separator: "; "))</dd>"
-        s += "<dt>Signature</dt><dd>\(htmlEscape(m.signature.id)): \(htmlEscape(m.signature.estimates)); \(htmlEscape(m.signature.direction))</dd>"
-        s += "<dt>Validation status</dt><dd><b>\(htmlEscape(m.signature.validationStatus))</b></dd>"
-        s += "<dt>Policy</dt><dd>\(htmlEscape(m.policy.name))\(m.policy.description.isEmpty ? "" : ": " + htmlEscape(m.policy.description))</dd>"
-        s += "</dl><p class=\"muted\">Policy as applied:</p><pre>\(htmlEscape(m.policy.json))</pre><p class=\"muted\">Extraction settings:</p><pre>\(htmlEscape(m.provenance.settingsJSON))</pre>"
-        return s
+        "<h2>Methods and provenance</h2>" + provenanceList(m.provenance, signature: m.signature, policy: m.policy)
+            + "<p class=\"muted\">Extraction settings:</p><pre>\(htmlEscape(m.provenance.settingsJSON))</pre>"
     }
 }

@@ -57,6 +57,22 @@ func categoryBadge(_ key: String, short: Bool = false) -> String {
     return "<span class=\"badge\" style=\"background:\(categoryColours[key] ?? "#555")\">\(htmlEscape(label))</span>"
 }
 
+/// The methods-and-provenance facts both reports list; `extra` rows come after the signature's.
+func provenanceList(_ p: Provenance, signature: SignatureInfo, policy: PolicyInfo, extra: [(String, String)] = []) -> String {
+    var rows: [(String, String)] = [
+        ("Software", htmlEscape(p.software)),
+        ("Features extracted", "\(htmlEscape(p.storeCreatedUTC)); settings hash \(htmlEscape(String(p.settingsHash.prefix(16))))"),
+        ("Preprocessing", p.preprocessing.map(htmlEscape).joined(separator: "; ")),
+        ("Signature", "\(htmlEscape(signature.id)): \(htmlEscape(signature.estimates)); \(htmlEscape(signature.direction)); file SHA-256 \(htmlEscape(String(signature.fileHash.prefix(16))))"),
+        ("Validation status", "<b>\(htmlEscape(sentence(signature.validationStatus)))</b>"),
+        ("Cut-offs", signature.cutoffs.map { "\(htmlEscape($0.name)) = \(fmt($0.value, 3)) (\(htmlEscape($0.source)))" }.joined(separator: "; ")),
+        ("Policy", htmlEscape(policy.name) + (policy.description.isEmpty ? "" : ": " + htmlEscape(policy.description))),
+        ("Policy as applied", "<code>\(htmlEscape(policy.json))</code>"),
+    ]
+    rows += extra
+    return "<dl class=\"meta\">" + rows.map { "<dt>\($0.0)</dt><dd>\($0.1)</dd>" }.joined() + "</dl>"
+}
+
 /// One self-contained HTML document with the shared screen and print stylesheet.
 func htmlDocument(title: String, body: String) -> String {
     """

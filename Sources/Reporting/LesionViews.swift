@@ -24,14 +24,28 @@ public struct LesionOverlay: Sendable {
 public enum LesionViews {
     /// Coronal maximum-intensity projection (anterior-posterior) with every lesion's projection outlined.
     public static func coronalMIP(_ image: Volume<Float>, lesions: [LesionOverlay]) -> ImagePanel {
+        projection(image, lesions: lesions, along: 1, directions: ("R", "L", "S", "I"), name: "coronal")
+    }
+
+    /// Axial maximum-intensity projection (superior-inferior) with every lesion's projection outlined.
+    public static func axialMIP(_ image: Volume<Float>, lesions: [LesionOverlay]) -> ImagePanel {
+        projection(image, lesions: lesions, along: 2, directions: ("R", "L", "A", "P"), name: "axial")
+    }
+
+    /// The maximum over canonical axis `axis` (1: posterior, 2: superior). Columns run towards the
+    /// patient's left; rows run posterior (axial) or inferior (coronal: superior at the top).
+    static func projection(_ image: Volume<Float>, lesions: [LesionOverlay], along axis: Int,
+                           directions: (left: String, right: String, top: String, bottom: String), name: String) -> ImagePanel {
         let c = CanonicalAxes(image.grid)
         let (nx, ny, nz) = (c.size[0], c.size[1], c.size[2])
-        var values = [Float](repeating: -.greatestFiniteMagnitude, count: nx * nz)
-        var outlines = lesions.map { _ in [Bool](repeating: false, count: nx * nz) }
+        let rowsAxis = axis == 1 ? 2 : 1
+        let height = c.size[rowsAxis]
+        var values = [Float](repeating: -.greatestFiniteMagnitude, count: nx * height)
+        var outlines = lesions.map { _ in [Bool](repeating: false, count: nx * height) }
         let masks = lesions.map(\.mask.voxels)
         for z in 0..<nz {
-            let row = nz - 1 - z
             for y in 0..<ny {
+                let row = axis == 1 ? nz - 1 - z : y
                 for x in 0..<nx {
                     let n = c.linear(x, y, z)
                     let p = row * nx + x
@@ -40,35 +54,11 @@ public enum LesionViews {
                 }
             }
         }
-        let slice = SliceImage(width: nx, height: nz, pixelWidthMM: c.spacing[0], pixelHeightMM: c.spacing[2], values: values)
+        let slice = SliceImage(width: nx, height: height, pixelWidthMM: c.spacing[0], pixelHeightMM: c.spacing[rowsAxis], values: values)
         return ImagePanel(image: slice, window: .projection,
                           outlines: zip(lesions, outlines).map { Outline(mask: $1, colour: $0.colour, label: $0.label) },
-                          directions: ("R", "L", "S", "I"), caption: "Coronal maximum-intensity projection",
-                          alt: "coronal maximum-intensity projection with \(lesions.count) lesion outlines")
-    }
-
-    /// Axial maximum-intensity projection (superior-inferior) with every lesion's projection outlined.
-    public static func axialMIP(_ image: Volume<Float>, lesions: [LesionOverlay]) -> ImagePanel {
-        let c = CanonicalAxes(image.grid)
-        let (nx, ny, nz) = (c.size[0], c.size[1], c.size[2])
-        var values = [Float](repeating: -.greatestFiniteMagnitude, count: nx * ny)
-        var outlines = lesions.map { _ in [Bool](repeating: false, count: nx * ny) }
-        let masks = lesions.map(\.mask.voxels)
-        for z in 0..<nz {
-            for y in 0..<ny {
-                for x in 0..<nx {
-                    let n = c.linear(x, y, z)
-                    let p = y * nx + x
-                    values[p] = max(values[p], image.voxels[n])
-                    for m in masks.indices where masks[m][n] { outlines[m][p] = true }
-                }
-            }
-        }
-        let slice = SliceImage(width: nx, height: ny, pixelWidthMM: c.spacing[0], pixelHeightMM: c.spacing[1], values: values)
-        return ImagePanel(image: slice, window: .projection,
-                          outlines: zip(lesions, outlines).map { Outline(mask: $1, colour: $0.colour, label: $0.label) },
-                          directions: ("R", "L", "A", "P"), caption: "Axial maximum-intensity projection",
-                          alt: "axial maximum-intensity projection with \(lesions.count) lesion outlines")
+                          directions: directions, caption: "\(name.prefix(1).uppercased() + name.dropFirst()) maximum-intensity projection",
+                          alt: "\(name) maximum-intensity projection with \(lesions.count) lesion outlines")
     }
 
     /// The axial image through `lesion`'s centroid, cropped around it with a margin, showing the

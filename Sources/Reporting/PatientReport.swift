@@ -114,17 +114,11 @@ public enum PatientReport {
     }
 
     static func methods(_ m: PatientReportModel) -> String {
-        var s = "<h2>Methods and provenance</h2><dl class=\"meta\">"
-        s += "<dt>Software</dt><dd>\(htmlEscape(m.provenance.software))</dd>"
-        s += "<dt>Features extracted</dt><dd>\(htmlEscape(m.provenance.storeCreatedUTC)); settings hash \(htmlEscape(String(m.provenance.settingsHash.prefix(16))))</dd>"
-        s += "<dt>Preprocessing</dt><dd>\(m.provenance.preprocessing.map(htmlEscape).joined(separator: "; "))</dd>"
-        s += "<dt>Signature</dt><dd>\(htmlEscape(m.signature.id)): \(htmlEscape(m.signature.estimates)); \(htmlEscape(m.signature.direction)); file SHA-256 \(htmlEscape(String(m.signature.fileHash.prefix(16))))</dd>"
-        s += "<dt>Validation status</dt><dd><b>\(htmlEscape(sentence(m.signature.validationStatus)))</b></dd>"
-        s += "<dt>Cut-offs</dt><dd>\(m.signature.cutoffs.map { "\(htmlEscape($0.name)) = \(fmt($0.value, 3)) (\(htmlEscape($0.source)))" }.joined(separator: "; "))</dd>"
-        s += "<dt>Policy</dt><dd>\(htmlEscape(m.policy.name))\(m.policy.description.isEmpty ? "" : ": " + htmlEscape(m.policy.description))</dd>"
-        s += "<dt>Policy as applied</dt><dd><code>\(htmlEscape(m.policy.json))</code></dd>"
-        s += "<dt>Reference cohort</dt><dd>\(m.cohortScores.count) scored lesions of the store; percentiles count ties as half</dd>"
-        s += "</dl><p class=\"disclaimer\">\(htmlEscape(researchUseDisclaimer)) The signature's stated validation status: \(htmlEscape(sentence(m.signature.validationStatus)))</p>\n"
+        var s = "<h2>Methods and provenance</h2>"
+        s += provenanceList(m.provenance, signature: m.signature, policy: m.policy, extra: [
+            ("Reference cohort", "\(m.cohortScores.count) scored lesions of the store; percentiles count ties as half"),
+        ])
+        s += "<p class=\"disclaimer\">\(htmlEscape(researchUseDisclaimer)) The signature's stated validation status: \(htmlEscape(sentence(m.signature.validationStatus)))</p>\n"
         return s
     }
 

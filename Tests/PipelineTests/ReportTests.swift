@@ -54,19 +54,25 @@ final class ReportTests: XCTestCase {
         throw XCTSkip(message)
     }
 
-    /// Runs a tool and returns its standard output.
-    func output(_ tool: URL, _ arguments: [String]) throws -> String {
+    /// Runs a tool; its exit status and output (standard error too when `errors`).
+    func run(_ tool: URL, _ arguments: [String], errors: Bool = false) throws -> (status: Int32, text: String) {
         let p = Process()
         p.executableURL = tool
         p.arguments = arguments
         let pipe = Pipe()
         p.standardOutput = pipe
-        p.standardError = FileHandle.nullDevice
+        p.standardError = errors ? pipe : FileHandle.nullDevice
         try p.run()
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
-        XCTAssertEqual(p.terminationStatus, 0, "\(tool.lastPathComponent) \(arguments)")
-        return String(decoding: data, as: UTF8.self)
+        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    /// Runs a tool that must succeed and returns its standard output.
+    func output(_ tool: URL, _ arguments: [String]) throws -> String {
+        let r = try run(tool, arguments)
+        XCTAssertEqual(r.status, 0, "\(tool.lastPathComponent) \(arguments)")
+        return r.text
     }
 
     /// Where screenshots are kept after the test (LESIONMAP_TEST_ARTIFACTS, else a temporary folder).
@@ -299,12 +305,8 @@ final class ReportTests: XCTestCase {
     /// pydicom reads the RTSTRUCT: names, colours, the referenced series, empty patient attributes,
     /// and contours that fill (even-odd, voxel centres) to exactly the expected masks.
     func checkWithPydicom(rtstruct: URL, series: URL, masks: [Mask], names: [String], seriesUID: String, dir: URL) throws {
-        let probe = Process()
-        probe.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        probe.arguments = ["python3", "-c", "import pydicom, numpy"]
-        probe.standardError = FileHandle.nullDevice
-        try probe.run(); probe.waitUntilExit()
-        guard probe.terminationStatus == 0 else {
+        let probe = try run(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", "import pydicom, numpy"])
+        guard probe.status == 0 else {
             if SharedData.isCI { XCTFail("pydicom and numpy are required under CI (pip install pydicom)") }
             print("skipping the pydicom check: pydicom is not installed")
             return
@@ -349,18 +351,11 @@ final class ReportTests: XCTestCase {
             assert (mask == expected).all(), f"{roi.ROIName}: {int((mask != expected).sum())} voxels differ"
             print(roi.ROIName, int(mask.sum()), "voxels match")
         """#
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", "-c", script, rtstruct.path, series.path, dir.path,
-                       String(decoding: try JSONEncoder().encode(names), as: UTF8.self), seriesUID]
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
+        let (status, text) = try run(URL(fileURLWithPath: "/usr/bin/env"),
+                                     ["python3", "-c", script, rtstruct.path, series.path, dir.path,
+                                      String(decoding: try JSONEncoder().encode(names), as: UTF8.self), seriesUID], errors: true)
         print(text)
-        XCTAssertEqual(p.terminationStatus, 0, text)
+        XCTAssertEqual(status, 0, text)
         XCTAssertEqual(text.components(separatedBy: "voxels match").count - 1, names.count, text)
     }
 }
