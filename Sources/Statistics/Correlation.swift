@@ -29,20 +29,8 @@ public enum Correlation {
         return result(r, n: a.count, seFactor: 1.06.squareRoot(), level: level)
     }
 
-    /// Ranks 1...n with ties given their average rank.
-    public static func ranks(_ x: [Double]) -> [Double] {
-        let order = x.indices.sorted { x[$0] < x[$1] }
-        var out = [Double](repeating: 0, count: x.count)
-        var i = 0
-        while i < order.count {
-            var j = i
-            while j + 1 < order.count && x[order[j + 1]] == x[order[i]] { j += 1 }
-            let rank = Double(i + j) / 2 + 1
-            for k in i...j { out[order[k]] = rank }
-            i = j + 1
-        }
-        return out
-    }
+    /// Ranks 1...n with ties given their average rank (as scipy's `rankdata`).
+    public static func ranks(_ x: [Double]) -> [Double] { ROC.Components.midranks(x) }
 
     static func pearsonCoefficient(_ a: [Double], _ b: [Double]) -> Double {
         let n = Double(a.count)

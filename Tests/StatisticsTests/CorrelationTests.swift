@@ -7,7 +7,12 @@ import Foundation
 final class CorrelationTests: XCTestCase {
     func fixture() -> ([Double], [Double]) {
         let x = (0..<30).map { sin(0.7 * Double($0)) + 0.05 * Double($0) }
-        var y = (0..<30).map { cos(0.3 * Double($0)) + 0.5 * sin(0.7 * Double($0)) + ($0 % 7 == 0 ? 1.0 : 0.0) }
+        var y: [Double] = []
+        for i in 0..<30 {
+            let t = Double(i)
+            let bump: Double = i % 7 == 0 ? 1 : 0
+            y.append(cos(0.3 * t) + 0.5 * sin(0.7 * t) + bump)
+        }
         y[3] = y[4]  // a tie
         return (x, y)
     }
