@@ -67,7 +67,7 @@ let package = Package(
         // [scoring]
         // Scores: signature files (CD8-style linear scores over lesion and ring features) and scoring.
         .target(name: "Signatures", resources: [.copy("Resources/cd8-reference-synthetic.json")]),
-        .testTarget(name: "SignaturesTests", dependencies: ["Signatures", "TestSupport"]),
+        .testTarget(name: "SignaturesTests", dependencies: ["Signatures", "LinearAlgebra", "TestSupport"]),
 
         // [aggregation]
         // Patient aggregates: lesion values to one patient value (mean, min, entropy, volume-weighted, ...).
