@@ -18,27 +18,44 @@ struct ConvexHull {
             vertices = pts
             return
         }
-        struct Face { var a: Int, b: Int, c: Int, alive: Bool }
+        /// A triangle with its plane: `normal · p - offset` is `orient(a, b, c, p)`.
+        struct Face {
+            var a: Int, b: Int, c: Int
+            var normal: SIMD3<Int64>, offset: Int64
+            var alive: Bool
+
+            init(_ a: Int, _ b: Int, _ c: Int, _ pts: [SIMD3<Int64>]) {
+                self.a = a; self.b = b; self.c = c
+                let u = pts[b] &- pts[a], v = pts[c] &- pts[a]
+                normal = SIMD3(u.y * v.z - u.z * v.y, u.z * v.x - u.x * v.z, u.x * v.y - u.y * v.x)
+                offset = (normal &* pts[a]).wrappedSum()
+                alive = true
+            }
+
+            @inline(__always) func sees(_ p: SIMD3<Int64>) -> Bool { (normal &* p).wrappedSum() > offset }
+        }
         var fs = [Face]()
         let (i0, i1, i2, i3) = seed
         // Orient the seed faces outward (the fourth point lies behind each).
         for (a, b, c, d) in [(i0, i1, i2, i3), (i0, i1, i3, i2), (i0, i2, i3, i1), (i1, i2, i3, i0)] {
             if ConvexHull.orient(pts[a], pts[b], pts[c], pts[d]) > 0 {
-                fs.append(Face(a: a, b: c, c: b, alive: true))
+                fs.append(Face(a, c, b, pts))
             } else {
-                fs.append(Face(a: a, b: b, c: c, alive: true))
+                fs.append(Face(a, b, c, pts))
             }
         }
         let seedSet: Set<Int> = [i0, i1, i2, i3]
         var edgeSet = Set<Int64>()
         let n = Int64(pts.count)
+        var visible = [Int]()
         for p in 0..<pts.count where !seedSet.contains(p) {
-            edgeSet.removeAll(keepingCapacity: true)
-            var visible = [Int]()
-            for f in 0..<fs.count where fs[f].alive {
-                if ConvexHull.orient(pts[fs[f].a], pts[fs[f].b], pts[fs[f].c], pts[p]) > 0 { visible.append(f) }
+            visible.removeAll(keepingCapacity: true)
+            let point = pts[p]
+            fs.withUnsafeBufferPointer { faces in
+                for f in 0..<faces.count where faces[f].alive && faces[f].sees(point) { visible.append(f) }
             }
             guard !visible.isEmpty else { continue }
+            edgeSet.removeAll(keepingCapacity: true)
             for f in visible {
                 let x = fs[f]
                 edgeSet.insert(Int64(x.a) * n + Int64(x.b))
@@ -50,7 +67,7 @@ struct ConvexHull {
                 let x = fs[f]
                 for (u, v) in [(x.a, x.b), (x.b, x.c), (x.c, x.a)]
                 where !edgeSet.contains(Int64(v) * n + Int64(u)) {
-                    fs.append(Face(a: u, b: v, c: p, alive: true))
+                    fs.append(Face(u, v, p, pts))
                 }
             }
             if fs.count > 64 && fs.count > 4 * fs.lazy.filter(\.alive).count { fs.removeAll { !$0.alive } }
@@ -74,24 +91,27 @@ struct ConvexHull {
         return u.x * (v.y * w.z - v.z * w.y) - u.y * (v.x * w.z - v.z * w.x) + u.z * (v.x * w.y - v.y * w.x)
     }
 
-    /// Points extreme along every axis-parallel line through them.
+    /// Points extreme along every axis-parallel line through them, in input order.
     static func lineExtremes(_ pts: [SIMD3<Int32>]) -> [SIMD3<Int32>] {
-        func extremes(_ along: Int) -> [SIMD2<Int32>: (Int32, Int32)] {
-            var d = [SIMD2<Int32>: (Int32, Int32)]()
+        guard let first = pts.first else { return [] }
+        var lo = first, hi = first
+        for p in pts { lo = pointwiseMin(lo, p); hi = pointwiseMax(hi, p) }
+        let size = (hi &- lo) &+ 1
+        // Per axis, the lowest and highest coordinate on each line, indexed by the other two coordinates.
+        let extremes = (0..<3).map { along -> [SIMD2<Int32>] in
             let u = (along + 1) % 3, v = (along + 2) % 3
+            var e = [SIMD2<Int32>](repeating: SIMD2(Int32.max, Int32.min), count: Int(size[u]) * Int(size[v]))
             for p in pts {
-                let key = SIMD2<Int32>(p[u], p[v])
-                if let e = d[key] { d[key] = (min(e.0, p[along]), max(e.1, p[along])) } else {
-                    d[key] = (p[along], p[along])
-                }
+                let key = Int(p[u] - lo[u]) * Int(size[v]) + Int(p[v] - lo[v])
+                e[key] = SIMD2(min(e[key].x, p[along]), max(e[key].y, p[along]))
             }
-            return d
+            return e
         }
-        let ex = (0..<3).map(extremes)
         return pts.filter { p in
             (0..<3).allSatisfy { a in
-                let e = ex[a][SIMD2<Int32>(p[(a + 1) % 3], p[(a + 2) % 3])]!
-                return p[a] == e.0 || p[a] == e.1
+                let u = (a + 1) % 3, v = (a + 2) % 3
+                let e = extremes[a][Int(p[u] - lo[u]) * Int(size[v]) + Int(p[v] - lo[v])]
+                return p[a] == e.x || p[a] == e.y
             }
         }
     }

@@ -8,8 +8,11 @@ import ImagingCore
 /// the weight of a voxel offset δ, every pair sum is a correlation with K:
 /// Σ_{i≠j} w_ij a_i a_j = Σ a (K ⋆ a), W = Σ_{i≠j} w_ij = Σ m (K ⋆ m), and
 /// Σ_{i≠j} w_ij (X_i - X_j)² = 2 Σ a² (K ⋆ m) - 2 Σ a (K ⋆ a).
-/// The sums follow from two FFTs by Parseval's theorem, on the box zero-padded to at least twice its
-/// size (so no wrap-around), with a and m, and a² and K, packed as real and imaginary parts.
+/// The sums follow from Parseval's theorem on the box zero-padded to at least twice its size (so no
+/// wrap-around): one FFT of a and m packed as real and imaginary parts, one of a² (half the spectrum,
+/// as a² is real), and the spectrum of
+/// K. K depends on |δx|, |δy| and |δz| only, so its spectrum is real and is a separable cosine
+/// transform of one octant of offsets.
 enum SpatialAutocorrelation {
     static func moranAndGeary(_ region: PreparedRegion) -> (moran: Double, geary: Double) {
         let n = region.grid.size, sp = region.grid.spacing
@@ -21,9 +24,12 @@ enum SpatialAutocorrelation {
         guard count >= 2 else { return (.nan, .nan) }
         let mu = sum / Double(count)
         let b = box.size
-        let dims = [b.nx, b.ny, b.nz].map { fftLength(2 * $0 - 1) }
+        let support = [b.nx, b.ny, b.nz]
+        let dims = support.map { fftLength(2 * $0 - 1) }
         let total = dims[0] * dims[1] * dims[2]
-        var re = [Double](repeating: 0, count: total), im = [Double](repeating: 0, count: total)
+        // z = a + i m; w = a² (real).
+        var zr = [Double](repeating: 0, count: total), zi = zr
+        var wr = zr, wi = zr
         var ss = 0.0
         for k in 0..<b.nz {
             for j in 0..<b.ny {
@@ -32,52 +38,51 @@ enum SpatialAutocorrelation {
                     guard region.intensityMask[t] else { continue }
                     let a = region.intensities[t] - mu
                     let p = (k * dims[1] + j) * dims[0] + i
-                    re[p] = a; im[p] = 1
+                    zr[p] = a; zi[p] = 1; wr[p] = a * a
                     ss += a * a
                 }
             }
         }
         guard ss > 0 else { return (.nan, .nan) }
-        // Kernel 1/|δ| on the padded grid, negative offsets wrapped.
-        var kre = [Double](repeating: 0, count: total), kim = [Double](repeating: 0, count: total)
-        for k in 0..<dims[2] {
-            let dz = k < b.nz ? k : (k > dims[2] - b.nz ? k - dims[2] : Int.max)
-            guard dz != Int.max else { continue }
-            for j in 0..<dims[1] {
-                let dy = j < b.ny ? j : (j > dims[1] - b.ny ? j - dims[1] : Int.max)
-                guard dy != Int.max else { continue }
-                for i in 0..<dims[0] {
-                    let dx = i < b.nx ? i : (i > dims[0] - b.nx ? i - dims[0] : Int.max)
-                    guard dx != Int.max, dx != 0 || dy != 0 || dz != 0 else { continue }
-                    let x = Double(dx) * sp.x, y = Double(dy) * sp.y, z = Double(dz) * sp.z
-                    kre[(k * dims[1] + j) * dims[0] + i] = 1 / (x * x + y * y + z * z).squareRoot()
+        let fft = FFT3(dims: dims)
+        fft.forward(re: &zr, im: &zi, support: support)
+        fft.forward(re: &wr, im: &wi, support: support, realInput: true)
+        let kernel = kernelSpectrum(support: support, dims: dims, spacing: [sp.x, sp.y, sp.z])
+        let h0 = dims[0] / 2 + 1, h1 = dims[1] / 2 + 1
+        // Parseval: Σ f (K ⋆ g) = (1/M) Σ_k K̂(k) Re(conj(F̂(k)) Ĝ(k)); the spectra of a and m follow
+        // from Z(k) and Z(-k): Â = (Z(k) + conj Z(-k)) / 2, M̂ = (Z(k) - conj Z(-k)) / 2i. Each term is
+        // the same at k and -k (K̂ is even, the signals real), so kx runs over 0...P0/2, the terms
+        // with a partner -k of kx > P0/2 counted twice.
+        var aKa = 0.0, a2Km = 0.0, mKm = 0.0
+        zr.withUnsafeBufferPointer { zr in
+        zi.withUnsafeBufferPointer { zi in
+        wr.withUnsafeBufferPointer { wr in
+        wi.withUnsafeBufferPointer { wi in
+        kernel.withUnsafeBufferPointer { kernel in
+            for k in 0..<dims[2] {
+                let kn = (dims[2] - k) % dims[2], kk = min(k, dims[2] - k)
+                for j in 0..<dims[1] {
+                    let jn = (dims[1] - j) % dims[1], jj = min(j, dims[1] - j)
+                    let row = (k * dims[1] + j) * dims[0], mirror = (kn * dims[1] + jn) * dims[0]
+                    let kernelRow = (kk * h1 + jj) * h0
+                    var rowAKa = 0.0, rowA2Km = 0.0, rowMKm = 0.0
+                    for i in 0..<h0 {
+                        let p = row + i
+                        let q = mirror + (i == 0 ? 0 : dims[0] - i)
+                        let ar = (zr[p] + zr[q]) / 2, ai = (zi[p] - zi[q]) / 2
+                        let mr = (zi[p] + zi[q]) / 2, mi = (zr[q] - zr[p]) / 2
+                        let weight = (i == 0 || 2 * i == dims[0] ? 1 : 2) * kernel[kernelRow + i]
+                        rowAKa += weight * (ar * ar + ai * ai)
+                        rowMKm += weight * (mr * mr + mi * mi)
+                        rowA2Km += weight * (wr[p] * mr + wi[p] * mi)
+                    }
+                    aKa += rowAKa; mKm += rowMKm; a2Km += rowA2Km
                 }
             }
         }
-        // Second transform: a² (real part) with the kernel (imaginary part).
-        swap(&kre, &kim)
-        for p in 0..<total where re[p] != 0 { kre[p] = re[p] * re[p] }
-        FFT3.transform(re: &re, im: &im, dims: dims, inverse: false)
-        FFT3.transform(re: &kre, im: &kim, dims: dims, inverse: false)
-        // Parseval: Σ f (K ⋆ g) = (1/M) Σ_k K̂(k) Re(conj(F̂(k)) Ĝ(k)); spectra of the packed real
-        // signals x + i y follow from X(k) = (Z(k) + conj Z(-k)) / 2, Y(k) = (Z(k) - conj Z(-k)) / 2i.
-        var aKa = 0.0, a2Km = 0.0, mKm = 0.0
-        for k in 0..<dims[2] {
-            let kn = (dims[2] - k) % dims[2]
-            for j in 0..<dims[1] {
-                let jn = (dims[1] - j) % dims[1]
-                for i in 0..<dims[0] {
-                    let p = (k * dims[1] + j) * dims[0] + i
-                    let q = (kn * dims[1] + jn) * dims[0] + (dims[0] - i) % dims[0]
-                    let ar = (re[p] + re[q]) / 2, ai = (im[p] - im[q]) / 2
-                    let mr = (im[p] + im[q]) / 2, mi = (re[q] - re[p]) / 2
-                    let a2r = (kre[p] + kre[q]) / 2, a2i = (kim[p] - kim[q]) / 2
-                    let kernel = (kim[p] + kim[q]) / 2
-                    aKa += kernel * (ar * ar + ai * ai)
-                    mKm += kernel * (mr * mr + mi * mi)
-                    a2Km += kernel * (a2r * mr + a2i * mi)
-                }
-            }
+        }
+        }
+        }
         }
         let scale = 1 / Double(total)
         aKa *= scale; a2Km *= scale; mKm *= scale
@@ -85,6 +90,82 @@ enum SpatialAutocorrelation {
         let moran = nD / mKm * aKa / ss
         let geary = (nD - 1) * (2 * a2Km - 2 * aKa) / (2 * mKm * ss)
         return (moran, geary)
+    }
+
+    /// The DFT over the padded grid `dims` of K(δ) = 1/|δ| (K(0) = 0) for offsets |δ_a| < `support[a]`,
+    /// at frequencies k_a ≤ dims[a] / 2 (it is even in each), x fastest.
+    ///
+    /// K̂(k) = Σ_{δ ≥ 0} c(δx) c(δy) c(δz) K(δ) cos(2π kx δx / Px) cos(2π ky δy / Py) cos(2π kz δz / Pz),
+    /// c(0) = 1 and c(d) = 2 otherwise (the offsets ±d), computed one axis at a time.
+    static func kernelSpectrum(support n: [Int], dims: [Int], spacing: [Double]) -> [Double] {
+        let h = dims.map { $0 / 2 + 1 }
+        // cosines[a][d * h[a] + k] = c(d) cos(2π k d / P_a).
+        let cosines = (0..<3).map { a -> [Double] in
+            var c = [Double](repeating: 0, count: n[a] * h[a])
+            for d in 0..<n[a] {
+                for k in 0..<h[a] {
+                    let phase = Double((k * d) % dims[a]) / Double(dims[a])
+                    c[d * h[a] + k] = (d == 0 ? 1 : 2) * cos(2 * Double.pi * phase)
+                }
+            }
+            return c
+        }
+        let (h0, h1, h2) = (h[0], h[1], h[2])
+        // Along x: t1[(dz * ny + dy) * h0 + kx].
+        var t1 = [Double](repeating: 0, count: n[1] * n[2] * h0)
+        let s2 = spacing.map { $0 * $0 }
+        t1.withUnsafeMutableBufferPointer { t1 in
+            cosines[0].withUnsafeBufferPointer { cx in
+                for dz in 0..<n[2] {
+                    for dy in 0..<n[1] {
+                        let line = (dz * n[1] + dy) * h0
+                        let yz = Double(dy * dy) * s2[1] + Double(dz * dz) * s2[2]
+                        let target = t1.baseAddress! + line
+                        for dx in 0..<n[0] where dx != 0 || yz != 0 {
+                            let k = 1 / (Double(dx * dx) * s2[0] + yz).squareRoot()
+                            axpy(k, cx.baseAddress! + dx * h0, target, h0)
+                        }
+                    }
+                }
+            }
+        }
+        // Along y: t2[(dz * h1 + ky) * h0 + kx].
+        var t2 = [Double](repeating: 0, count: n[2] * h1 * h0)
+        t2.withUnsafeMutableBufferPointer { t2 in
+            t1.withUnsafeBufferPointer { t1 in
+                cosines[1].withUnsafeBufferPointer { cy in
+                    for dz in 0..<n[2] {
+                        for dy in 0..<n[1] {
+                            let source = (dz * n[1] + dy) * h0
+                            for ky in 0..<h1 {
+                                axpy(cy[dy * h1 + ky], t1.baseAddress! + source, t2.baseAddress! + (dz * h1 + ky) * h0, h0)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        // Along z: out[(kz * h1 + ky) * h0 + kx].
+        let plane = h0 * h1
+        var out = [Double](repeating: 0, count: h2 * plane)
+        out.withUnsafeMutableBufferPointer { out in
+            t2.withUnsafeBufferPointer { t2 in
+                cosines[2].withUnsafeBufferPointer { cz in
+                    for dz in 0..<n[2] {
+                        for kz in 0..<h2 {
+                            axpy(cz[dz * h2 + kz], t2.baseAddress! + dz * plane, out.baseAddress! + kz * plane, plane)
+                        }
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// y += a x over `count` elements.
+    @inline(__always)
+    private static func axpy(_ a: Double, _ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, _ count: Int) {
+        for e in 0..<count { y[e] += a * x[e] }
     }
 
     /// The smallest length ≥ `n` whose prime factors are 2, 3 and 5.
@@ -99,170 +180,287 @@ enum SpatialAutocorrelation {
     }
 }
 
-/// In-place 3D discrete Fourier transform (mixed radix 2, 3, 5; lengths from `fftLength`).
-enum FFT3 {
-    static func transform(re: inout [Double], im: inout [Double], dims: [Int], inverse: Bool) {
-        let strides = [1, dims[0], dims[0] * dims[1]]
-        for axis in 0..<3 {
-            let len = dims[axis], st = strides[axis]
-            guard len > 1 else { continue }
-            let plan = FFT1(length: len, inverse: inverse)
-            var lr = [Double](repeating: 0, count: len), li = lr
-            var scratchR = lr, scratchI = lr
-            let others = dims[0] * dims[1] * dims[2] / len
-            for o in 0..<others {
-                let start: Int
-                switch axis {
-                case 0: start = o * dims[0]
-                case 1: start = (o / dims[0]) * dims[0] * dims[1] + o % dims[0]
-                default: start = o
-                }
-                for t in 0..<len { lr[t] = re[start + t * st]; li[t] = im[start + t * st] }
-                plan.run(&lr, &li, &scratchR, &scratchI)
-                for t in 0..<len { re[start + t * st] = lr[t]; im[start + t * st] = li[t] }
-            }
-        }
-        if inverse {
-            let s = 1 / Double(dims[0] * dims[1] * dims[2])
-            for p in 0..<re.count { re[p] *= s; im[p] *= s }
-        }
-    }
-}
-
-/// A 1D mixed-radix (2, 3, 4, 5) Stockham FFT plan (decimation in frequency, natural order), unnormalised.
+/// Forward 3D discrete Fourier transform (unnormalised, e^(-2πi k·x/P)) of split-complex data, x fastest,
+/// for lengths with prime factors 2, 3 and 5.
 ///
-/// Stage with radix p, sub-length n = p m and stride s: for j < m and q < s,
-/// y[q + s (p j + r)] = ω_n^(j r) Σ_t x[q + s (j + t m)] ω_p^(t r).
-struct FFT1 {
-    let length: Int
-    let factors: [Int]
-    let sign: Double
-    /// Per stage, the twiddles ω_n^(j r) for j < m, r < p (index j p + r).
-    let twiddleRe: [[Double]]
-    let twiddleIm: [[Double]]
+/// Each axis is transformed in batches: a few lines are gathered into a buffer that interleaves them
+/// (element t of line l at t·lanes + l), so that every butterfly runs over contiguous lanes.
+struct FFT3 {
+    let dims: [Int]
+    let plans: [FFTPlan]
 
-    init(length: Int, inverse: Bool) {
-        self.length = length
-        var f = [Int](), r = length
-        for p in [4, 2, 3, 5] { while r % p == 0 { f.append(p); r /= p } }
-        precondition(r == 1, "FFT length \(length) must have only the factors 2, 3 and 5")
-        factors = f
-        sign = inverse ? 1 : -1
-        var tr = [[Double]](), ti = [[Double]]()
-        var n = length
-        for p in f {
-            let m = n / p
-            var wr = [Double](repeating: 0, count: m * p), wi = wr
-            for j in 0..<m {
-                for q in 0..<p {
-                    let angle = 2 * Double.pi * Double(j * q) / Double(n)
-                    wr[j * p + q] = cos(angle)
-                    wi[j * p + q] = sign * sin(angle)
+    init(dims: [Int]) {
+        self.dims = dims
+        plans = dims.map { FFTPlan(length: $0) }
+    }
+
+    /// Doubles per batch buffer: enough lanes to amortise the loops, small enough for the cache.
+    private static let batchDoubles = 8192
+
+    /// Transforms in place. The data must vanish outside `support[a]` elements of each axis: lines
+    /// that are still zero when their axis is transformed are skipped. With `realInput` (the imaginary
+    /// parts are zero) only the frequencies kx ≤ P0/2 are computed; the others are the conjugates
+    /// Z(P0 - kx, -ky, -kz) and are left undefined.
+    func forward(re: inout [Double], im: inout [Double], support: [Int], realInput: Bool = false) {
+        let (p0, p1, p2) = (dims[0], dims[1], dims[2])
+        let columns = realInput ? p0 / 2 + 1 : p0
+        re.withUnsafeMutableBufferPointer { re in
+            im.withUnsafeMutableBufferPointer { im in
+                let re = re.baseAddress!, im = im.baseAddress!
+                let buffers = BatchBuffers(capacity: Self.batchDoubles + 4 * max(p0, p1, p2))
+                defer { buffers.release() }
+                // x: the lines with y < support and z < support (the others are zero).
+                if p0 > 1 {
+                    let lanes = max(1, min(support[1], Self.batchDoubles / p0))
+                    for z in 0..<support[2] {
+                        var y = 0
+                        while y < support[1] {
+                            let w = min(lanes, support[1] - y)
+                            // Line l starts at base + l * p0; element t at + t.
+                            buffers.run(plans[0], re, im, lanes: w, element: 1, line: p0, base: (z * p1 + y) * p0)
+                            y += w
+                        }
+                    }
                 }
-            }
-            tr.append(wr); ti.append(wi)
-            n = m
-        }
-        twiddleRe = tr
-        twiddleIm = ti
-    }
-
-    /// Stores (xr + i xi)(wr + i wi) at `at`.
-    @inline(__always)
-    private func rotate(_ xr: Double, _ xi: Double, _ wr: Double, _ wi: Double,
-                        _ yr: UnsafeMutableBufferPointer<Double>, _ yi: UnsafeMutableBufferPointer<Double>, _ at: Int) {
-        yr[at] = xr * wr - xi * wi
-        yi[at] = xr * wi + xi * wr
-    }
-
-    /// Transforms (re, im) in place, using the scratch buffers (all of `length`).
-    func run(_ re: inout [Double], _ im: inout [Double], _ sr: inout [Double], _ si: inout [Double]) {
-        var n = length, s = 1
-        var inData = true
-        let sgn = sign
-        let c3 = 0.5 * 3.0.squareRoot()
-        // Radix-5 constants.
-        let c51 = cos(2 * Double.pi / 5), c52 = cos(4 * Double.pi / 5)
-        let s51 = sgn * sin(2 * Double.pi / 5), s52 = sgn * sin(4 * Double.pi / 5)
-        re.withUnsafeMutableBufferPointer { dr in
-        im.withUnsafeMutableBufferPointer { di in
-        sr.withUnsafeMutableBufferPointer { tr in
-        si.withUnsafeMutableBufferPointer { ti in
-            for (stage, p) in factors.enumerated() {
-                let m = n / p
-                let xr = inData ? dr : tr, xi = inData ? di : ti
-                let yr = inData ? tr : dr, yi = inData ? ti : di
-                twiddleRe[stage].withUnsafeBufferPointer { wr in
-                twiddleIm[stage].withUnsafeBufferPointer { wi in
-                    for j in 0..<m {
-                        for q in 0..<s {
-                            let base = q + s * j, out = q + s * p * j
-                            switch p {
-                            case 2:
-                                let ar = xr[base], ai = xi[base], br = xr[base + s * m], bi = xi[base + s * m]
-                                yr[out] = ar + br; yi[out] = ai + bi
-                                let r1 = ar - br, i1 = ai - bi
-                                rotate(r1, i1, wr[j * 2 + 1], wi[j * 2 + 1], yr, yi, out + s)
-                            case 4:
-                                let x0r = xr[base], x0i = xi[base]
-                                let x1r = xr[base + s * m], x1i = xi[base + s * m]
-                                let x2r = xr[base + 2 * s * m], x2i = xi[base + 2 * s * m]
-                                let x3r = xr[base + 3 * s * m], x3i = xi[base + 3 * s * m]
-                                let ar = x0r + x2r, ai = x0i + x2i, br = x0r - x2r, bi = x0i - x2i
-                                let cr = x1r + x3r, ci = x1i + x3i
-                                // d = sgn i (x1 - x3)
-                                let dr0 = -sgn * (x1i - x3i), di0 = sgn * (x1r - x3r)
-                                yr[out] = ar + cr; yi[out] = ai + ci
-                                let k = j * 4
-                                rotate(br + dr0, bi + di0, wr[k + 1], wi[k + 1], yr, yi, out + s)
-                                rotate(ar - cr, ai - ci, wr[k + 2], wi[k + 2], yr, yi, out + 2 * s)
-                                rotate(br - dr0, bi - di0, wr[k + 3], wi[k + 3], yr, yi, out + 3 * s)
-                            case 3:
-                                let x0r = xr[base], x0i = xi[base]
-                                let x1r = xr[base + s * m], x1i = xi[base + s * m]
-                                let x2r = xr[base + 2 * s * m], x2i = xi[base + 2 * s * m]
-                                let t1r = x1r + x2r, t1i = x1i + x2i
-                                let t2r = x0r - 0.5 * t1r, t2i = x0i - 0.5 * t1i
-                                // sgn i (√3/2) (x1 - x2)
-                                let t3r = -sgn * c3 * (x1i - x2i), t3i = sgn * c3 * (x1r - x2r)
-                                yr[out] = x0r + t1r; yi[out] = x0i + t1i
-                                let y1r = t2r + t3r, y1i = t2i + t3i, y2r = t2r - t3r, y2i = t2i - t3i
-                                rotate(y1r, y1i, wr[j * 3 + 1], wi[j * 3 + 1], yr, yi, out + s)
-                                rotate(y2r, y2i, wr[j * 3 + 2], wi[j * 3 + 2], yr, yi, out + 2 * s)
-                            default:
-                                let x0r = xr[base], x0i = xi[base]
-                                let x1r = xr[base + s * m], x1i = xi[base + s * m]
-                                let x2r = xr[base + 2 * s * m], x2i = xi[base + 2 * s * m]
-                                let x3r = xr[base + 3 * s * m], x3i = xi[base + 3 * s * m]
-                                let x4r = xr[base + 4 * s * m], x4i = xi[base + 4 * s * m]
-                                let a1r = x1r + x4r, a1i = x1i + x4i, b1r = x1r - x4r, b1i = x1i - x4i
-                                let a2r = x2r + x3r, a2i = x2i + x3i, b2r = x2r - x3r, b2i = x2i - x3i
-                                let p1r = x0r + c51 * a1r + c52 * a2r, p1i = x0i + c51 * a1i + c52 * a2i
-                                let p2r = x0r + c52 * a1r + c51 * a2r, p2i = x0i + c52 * a1i + c51 * a2i
-                                // i (s1 b1 + s2 b2) and i (s2 b1 - s1 b2)
-                                let q1r = -(s51 * b1i + s52 * b2i), q1i = s51 * b1r + s52 * b2r
-                                let q2r = -(s52 * b1i - s51 * b2i), q2i = s52 * b1r - s51 * b2r
-                                yr[out] = x0r + a1r + a2r; yi[out] = x0i + a1i + a2i
-                                let k = j * 5
-                                rotate(p1r + q1r, p1i + q1i, wr[k + 1], wi[k + 1], yr, yi, out + s)
-                                rotate(p2r + q2r, p2i + q2i, wr[k + 2], wi[k + 2], yr, yi, out + 2 * s)
-                                rotate(p2r - q2r, p2i - q2i, wr[k + 3], wi[k + 3], yr, yi, out + 3 * s)
-                                rotate(p1r - q1r, p1i - q1i, wr[k + 4], wi[k + 4], yr, yi, out + 4 * s)
+                // y: the planes with z < support, columns kx < `columns`.
+                if p1 > 1 {
+                    let lanes = max(1, min(columns, Self.batchDoubles / p1))
+                    for z in 0..<support[2] {
+                        var x = 0
+                        while x < columns {
+                            let w = min(lanes, columns - x)
+                            buffers.run(plans[1], re, im, lanes: w, element: p0, line: 1, base: z * p0 * p1 + x)
+                            x += w
+                        }
+                    }
+                }
+                // z: every column with kx < `columns`.
+                if p2 > 1 {
+                    let planeSize = p0 * p1
+                    if columns == p0 {
+                        let lanes = max(1, min(planeSize, Self.batchDoubles / p2))
+                        var c = 0
+                        while c < planeSize {
+                            let w = min(lanes, planeSize - c)
+                            buffers.run(plans[2], re, im, lanes: w, element: planeSize, line: 1, base: c)
+                            c += w
+                        }
+                    } else {
+                        let lanes = max(1, min(columns, Self.batchDoubles / p2))
+                        for y in 0..<p1 {
+                            var x = 0
+                            while x < columns {
+                                let w = min(lanes, columns - x)
+                                buffers.run(plans[2], re, im, lanes: w, element: planeSize, line: 1, base: y * p0 + x)
+                                x += w
                             }
                         }
                     }
                 }
+            }
+        }
+    }
+}
+
+/// Scratch for batched transforms: two split-complex buffers.
+private struct BatchBuffers {
+    let ar, ai, br, bi: UnsafeMutablePointer<Double>
+
+    init(capacity: Int) {
+        ar = .allocate(capacity: capacity); ai = .allocate(capacity: capacity)
+        br = .allocate(capacity: capacity); bi = .allocate(capacity: capacity)
+    }
+
+    func release() { ar.deallocate(); ai.deallocate(); br.deallocate(); bi.deallocate() }
+
+    /// Transforms `lanes` lines of the data: element t of line l at `base + t * element + l * line`.
+    func run(_ plan: FFTPlan, _ re: UnsafeMutablePointer<Double>, _ im: UnsafeMutablePointer<Double>,
+             lanes: Int, element: Int, line: Int, base: Int) {
+        let len = plan.length
+        for t in 0..<len {
+            let fromR = re + base + t * element, fromI = im + base + t * element
+            let toR = ar + t * lanes, toI = ai + t * lanes
+            for l in 0..<lanes { toR[l] = fromR[l * line]; toI[l] = fromI[l * line] }
+        }
+        let inB = plan.run(ar, ai, br, bi, lanes: lanes)
+        let (sr, si) = inB ? (br, bi) : (ar, ai)
+        for t in 0..<len {
+            let toR = re + base + t * element, toI = im + base + t * element
+            let fromR = sr + t * lanes, fromI = si + t * lanes
+            for l in 0..<lanes { toR[l * line] = fromR[l]; toI[l * line] = fromI[l] }
+        }
+    }
+}
+
+/// A mixed-radix (4, 2, 3, 5) Stockham FFT (decimation in frequency, natural order, forward,
+/// unnormalised) over interleaved lanes.
+///
+/// Stage with radix p, sub-length n = p m and stride s: for j < m and q < s,
+/// y[q + s (p j + r)] = ω_n^(j r) Σ_t x[q + s (j + t m)] ω_p^(t r), ω_n = e^(-2πi/n).
+struct FFTPlan {
+    let length: Int
+    let radices: [Int]
+    /// Twiddles ω_n^(j r) of each stage, at `offsets[stage] + j p + r`.
+    let twiddleRe: [Double]
+    let twiddleIm: [Double]
+    let offsets: [Int]
+
+    init(length: Int) {
+        self.length = length
+        var f = [Int](), r = length
+        for p in [4, 2, 3, 5] { while r % p == 0 { f.append(p); r /= p } }
+        precondition(r == 1, "FFT length \(length) must have only the factors 2, 3 and 5")
+        radices = f
+        var tr = [Double](), ti = [Double](), off = [Int]()
+        var n = length
+        for p in f {
+            let m = n / p
+            off.append(tr.count)
+            for j in 0..<m {
+                for q in 0..<p {
+                    let angle = 2 * Double.pi * Double(j * q) / Double(n)
+                    tr.append(cos(angle))
+                    ti.append(-sin(angle))
                 }
-                inData.toggle()
+            }
+            n = m
+        }
+        twiddleRe = tr
+        twiddleIm = ti
+        offsets = off
+    }
+
+    /// Transforms the `lanes` interleaved sequences in (ar, ai), with (br, bi) as scratch of the same
+    /// size; returns true when the result ends in (br, bi).
+    func run(_ ar: UnsafeMutablePointer<Double>, _ ai: UnsafeMutablePointer<Double>,
+             _ br: UnsafeMutablePointer<Double>, _ bi: UnsafeMutablePointer<Double>, lanes w: Int) -> Bool {
+        var n = length, s = 1
+        var inB = false
+        twiddleRe.withUnsafeBufferPointer { twr in
+        twiddleIm.withUnsafeBufferPointer { twi in
+            for (stage, p) in radices.enumerated() {
+                let m = n / p
+                let (xr, xi) = inB ? (br, bi) : (ar, ai)
+                let (yr, yi) = inB ? (ar, ai) : (br, bi)
+                let span = s * m * w, ys = s * w
+                for j in 0..<m {
+                    let tw = offsets[stage] + j * p
+                    let wr = twr.baseAddress! + tw, wi = twi.baseAddress! + tw
+                    for q in 0..<s {
+                        let x = (q + s * j) * w, y = (q + s * p * j) * w
+                        let io = Lanes(xr + x, xi + x, span), oo = Lanes(yr + y, yi + y, ys)
+                        switch p {
+                        case 4: Self.radix4(io, oo, wr, wi, w)
+                        case 2: Self.radix2(io, oo, wr, wi, w)
+                        case 3: Self.radix3(io, oo, wr, wi, w)
+                        default: Self.radix5(io, oo, wr, wi, w)
+                        }
+                    }
+                }
+                inB.toggle()
                 n = m
                 s *= p
             }
-            if !inData {
-                for t in 0..<length { dr[t] = tr[t]; di[t] = ti[t] }
-            }
         }
         }
+        return inB
+    }
+
+    /// Element t of a butterfly: `t * step` lanes after (re, im).
+    struct Lanes {
+        let re: UnsafeMutablePointer<Double>
+        let im: UnsafeMutablePointer<Double>
+        let step: Int
+
+        init(_ re: UnsafeMutablePointer<Double>, _ im: UnsafeMutablePointer<Double>, _ step: Int) {
+            self.re = re; self.im = im; self.step = step
         }
+
+        @inline(__always) func real(_ t: Int) -> UnsafeMutablePointer<Double> { re + t * step }
+        @inline(__always) func imag(_ t: Int) -> UnsafeMutablePointer<Double> { im + t * step }
+    }
+
+    @inline(__always)
+    private static func radix2(_ x: Lanes, _ y: Lanes, _ wr: UnsafePointer<Double>, _ wi: UnsafePointer<Double>, _ w: Int) {
+        let (x0r, x0i, x1r, x1i) = (x.real(0), x.imag(0), x.real(1), x.imag(1))
+        let (y0r, y0i, y1r, y1i) = (y.real(0), y.imag(0), y.real(1), y.imag(1))
+        let w1r = wr[1], w1i = wi[1]
+        for l in 0..<w {
+            let ar = x0r[l], ai = x0i[l], br = x1r[l], bi = x1i[l]
+            y0r[l] = ar + br; y0i[l] = ai + bi
+            let ur = ar - br, ui = ai - bi
+            y1r[l] = ur * w1r - ui * w1i; y1i[l] = ur * w1i + ui * w1r
+        }
+    }
+
+    @inline(__always)
+    private static func radix3(_ x: Lanes, _ y: Lanes, _ wr: UnsafePointer<Double>, _ wi: UnsafePointer<Double>, _ w: Int) {
+        let c3 = 0.5 * 3.0.squareRoot()
+        let (x0r, x0i, x1r, x1i, x2r, x2i) = (x.real(0), x.imag(0), x.real(1), x.imag(1), x.real(2), x.imag(2))
+        let (y0r, y0i, y1r, y1i, y2r, y2i) = (y.real(0), y.imag(0), y.real(1), y.imag(1), y.real(2), y.imag(2))
+        let w1r = wr[1], w1i = wi[1], w2r = wr[2], w2i = wi[2]
+        for l in 0..<w {
+            let a0r = x0r[l], a0i = x0i[l], a1r = x1r[l], a1i = x1i[l], a2r = x2r[l], a2i = x2i[l]
+            let t1r = a1r + a2r, t1i = a1i + a2i
+            let t2r = a0r - 0.5 * t1r, t2i = a0i - 0.5 * t1i
+            // -i (√3/2) (x1 - x2)
+            let t3r = c3 * (a1i - a2i), t3i = -c3 * (a1r - a2r)
+            y0r[l] = a0r + t1r; y0i[l] = a0i + t1i
+            let u1r = t2r + t3r, u1i = t2i + t3i, u2r = t2r - t3r, u2i = t2i - t3i
+            y1r[l] = u1r * w1r - u1i * w1i; y1i[l] = u1r * w1i + u1i * w1r
+            y2r[l] = u2r * w2r - u2i * w2i; y2i[l] = u2r * w2i + u2i * w2r
+        }
+    }
+
+    @inline(__always)
+    private static func radix4(_ x: Lanes, _ y: Lanes, _ wr: UnsafePointer<Double>, _ wi: UnsafePointer<Double>, _ w: Int) {
+        let (x0r, x0i, x1r, x1i) = (x.real(0), x.imag(0), x.real(1), x.imag(1))
+        let (x2r, x2i, x3r, x3i) = (x.real(2), x.imag(2), x.real(3), x.imag(3))
+        let (y0r, y0i, y1r, y1i) = (y.real(0), y.imag(0), y.real(1), y.imag(1))
+        let (y2r, y2i, y3r, y3i) = (y.real(2), y.imag(2), y.real(3), y.imag(3))
+        let w1r = wr[1], w1i = wi[1], w2r = wr[2], w2i = wi[2], w3r = wr[3], w3i = wi[3]
+        for l in 0..<w {
+            let a0r = x0r[l], a0i = x0i[l], a1r = x1r[l], a1i = x1i[l]
+            let a2r = x2r[l], a2i = x2i[l], a3r = x3r[l], a3i = x3i[l]
+            let e0r = a0r + a2r, e0i = a0i + a2i, e1r = a0r - a2r, e1i = a0i - a2i
+            let o0r = a1r + a3r, o0i = a1i + a3i
+            // o1 = -i (x1 - x3)
+            let o1r = a1i - a3i, o1i = a3r - a1r
+            y0r[l] = e0r + o0r; y0i[l] = e0i + o0i
+            let u1r = e1r + o1r, u1i = e1i + o1i
+            y1r[l] = u1r * w1r - u1i * w1i; y1i[l] = u1r * w1i + u1i * w1r
+            let u2r = e0r - o0r, u2i = e0i - o0i
+            y2r[l] = u2r * w2r - u2i * w2i; y2i[l] = u2r * w2i + u2i * w2r
+            let u3r = e1r - o1r, u3i = e1i - o1i
+            y3r[l] = u3r * w3r - u3i * w3i; y3i[l] = u3r * w3i + u3i * w3r
+        }
+    }
+
+    @inline(__always)
+    private static func radix5(_ x: Lanes, _ y: Lanes, _ wr: UnsafePointer<Double>, _ wi: UnsafePointer<Double>, _ w: Int) {
+        let c51 = cos(2 * Double.pi / 5), c52 = cos(4 * Double.pi / 5)
+        let s51 = -sin(2 * Double.pi / 5), s52 = -sin(4 * Double.pi / 5)
+        let (x0r, x0i, x1r, x1i, x2r, x2i) = (x.real(0), x.imag(0), x.real(1), x.imag(1), x.real(2), x.imag(2))
+        let (x3r, x3i, x4r, x4i) = (x.real(3), x.imag(3), x.real(4), x.imag(4))
+        let (y0r, y0i, y1r, y1i, y2r, y2i) = (y.real(0), y.imag(0), y.real(1), y.imag(1), y.real(2), y.imag(2))
+        let (y3r, y3i, y4r, y4i) = (y.real(3), y.imag(3), y.real(4), y.imag(4))
+        let w1r = wr[1], w1i = wi[1], w2r = wr[2], w2i = wi[2], w3r = wr[3], w3i = wi[3], w4r = wr[4], w4i = wi[4]
+        for l in 0..<w {
+            let a0r = x0r[l], a0i = x0i[l]
+            let a1r = x1r[l] + x4r[l], a1i = x1i[l] + x4i[l], b1r = x1r[l] - x4r[l], b1i = x1i[l] - x4i[l]
+            let a2r = x2r[l] + x3r[l], a2i = x2i[l] + x3i[l], b2r = x2r[l] - x3r[l], b2i = x2i[l] - x3i[l]
+            let p1r = a0r + c51 * a1r + c52 * a2r, p1i = a0i + c51 * a1i + c52 * a2i
+            let p2r = a0r + c52 * a1r + c51 * a2r, p2i = a0i + c52 * a1i + c51 * a2i
+            // i (s1 b1 + s2 b2) and i (s2 b1 - s1 b2), s = -sin
+            let q1r = -(s51 * b1i + s52 * b2i), q1i = s51 * b1r + s52 * b2r
+            let q2r = -(s52 * b1i - s51 * b2i), q2i = s52 * b1r - s51 * b2r
+            y0r[l] = a0r + a1r + a2r; y0i[l] = a0i + a1i + a2i
+            let u1r = p1r + q1r, u1i = p1i + q1i, u2r = p2r + q2r, u2i = p2i + q2i
+            let u3r = p2r - q2r, u3i = p2i - q2i, u4r = p1r - q1r, u4i = p1i - q1i
+            y1r[l] = u1r * w1r - u1i * w1i; y1i[l] = u1r * w1i + u1i * w1r
+            y2r[l] = u2r * w2r - u2i * w2i; y2i[l] = u2r * w2i + u2i * w2r
+            y3r[l] = u3r * w3r - u3i * w3i; y3i[l] = u3r * w3i + u3i * w3r
+            y4r[l] = u4r * w4r - u4i * w4i; y4i[l] = u4r * w4i + u4i * w4r
         }
     }
 }

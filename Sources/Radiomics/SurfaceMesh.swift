@@ -50,34 +50,55 @@ struct SurfaceMesh {
         self.spacing = spacing
         let table = CubeTable.shared
         var tris = [Vector3]()
-        var keys = Set<SIMD3<Int32>>()
-        @inline(__always) func inside(_ i: Int, _ j: Int, _ k: Int) -> Bool {
-            i >= 0 && j >= 0 && k >= 0 && i < n.nx && j < n.ny && k < n.nz && mask[(k * n.ny + j) * n.nx + i]
-        }
         guard let box = Preprocessor.boundingBox(mask, size: n) else {
             triangles = []; vertexKeys = []
             return
         }
-        for k in (box.lower.k - 1)...box.upper.k {
-            for j in (box.lower.j - 1)...box.upper.j {
-                for i in (box.lower.i - 1)...box.upper.i {
-                    var config = 0
-                    for c in 0..<8 where inside(i + (c & 1), j + ((c >> 1) & 1), k + ((c >> 2) & 1)) {
-                        config |= 1 << c
-                    }
-                    guard config != 0 && config != 255 else { continue }
-                    for e in table.triangles[config] {
-                        let m = CubeTable.edgeMidpoints[e]
-                        let key = SIMD3<Int32>(Int32(2 * i) + m.x, Int32(2 * j) + m.y, Int32(2 * k) + m.z)
-                        keys.insert(key)
-                        tris.append(Vector3(Double(key.x) * spacing.x / 2, Double(key.y) * spacing.y / 2,
-                                            Double(key.z) * spacing.z / 2))
+        // Cubes span the box grown by one voxel below; the padded mask reads false outside `mask`.
+        let lo = Index3(box.lower.i - 1, box.lower.j - 1, box.lower.k - 1)
+        let cx = box.upper.i - lo.i + 2, cy = box.upper.j - lo.j + 2, cz = box.upper.k - lo.k + 2
+        var padded = [Bool](repeating: false, count: cx * cy * cz)
+        for k in box.lower.k...box.upper.k {
+            for j in box.lower.j...box.upper.j {
+                let from = (k * n.ny + j) * n.nx, to = ((k - lo.k) * cy + j - lo.j) * cx - lo.i
+                for i in box.lower.i...box.upper.i where mask[from + i] { padded[to + i] = true }
+            }
+        }
+        // Vertex keys present, on the half-voxel lattice of the cubes (key - 2 lo), x fastest.
+        let kx = 2 * cx + 1, ky = 2 * cy + 1, kz = 2 * cz + 1
+        var present = [Bool](repeating: false, count: kx * ky * kz)
+        let corner = (0..<8).map { c in (c & 1) + ((c >> 1) & 1) * cx + ((c >> 2) & 1) * cx * cy }
+        let midpoint = CubeTable.edgeMidpoints.map { (Int($0.x), Int($0.y), Int($0.z)) }
+        padded.withUnsafeBufferPointer { inside in
+            for k in 0..<(cz - 1) {
+                for j in 0..<(cy - 1) {
+                    for i in 0..<(cx - 1) {
+                        let t = (k * cy + j) * cx + i
+                        var config = 0
+                        for c in 0..<8 where inside[t + corner[c]] { config |= 1 << c }
+                        guard config != 0 && config != 255 else { continue }
+                        for e in table.triangles[config] {
+                            let m = midpoint[e]
+                            let (x, y, z) = (2 * i + m.0, 2 * j + m.1, 2 * k + m.2)
+                            present[(z * ky + y) * kx + x] = true
+                            tris.append(Vector3(Double(x + 2 * lo.i) * spacing.x / 2, Double(y + 2 * lo.j) * spacing.y / 2,
+                                                Double(z + 2 * lo.k) * spacing.z / 2))
+                        }
                     }
                 }
             }
         }
+        var keys = [SIMD3<Int32>]()
+        for z in 0..<kz {
+            for y in 0..<ky {
+                let row = (z * ky + y) * kx
+                for x in 0..<kx where present[row + x] {
+                    keys.append(SIMD3<Int32>(Int32(x + 2 * lo.i), Int32(y + 2 * lo.j), Int32(z + 2 * lo.k)))
+                }
+            }
+        }
         triangles = tris
-        vertexKeys = keys.sorted { ($0.z, $0.y, $0.x) < ($1.z, $1.y, $1.x) }
+        vertexKeys = keys
     }
 }
 
