@@ -51,9 +51,8 @@ enum Discretiser {
                            region: PreparedRegion) -> (roi: DiscretisedROI, morphologicalMask: [Bool])? {
         let size = region.grid.size
         guard let box = Preprocessor.boundingBox(region.morphMask, size: size) else { return nil }
-        let plain = ImageGrid(size: size)
-        let levels = Volume<Int32>(grid: plain, voxels: d.levels).cropped(to: box).voxels
-        let morph = Mask(grid: plain, voxels: region.morphMask).cropped(to: box).voxels
+        let levels = Preprocessor.crop(d.levels, size: size, to: box)
+        let morph = Preprocessor.crop(region.morphMask, size: size, to: box)
         return (DiscretisedROI(size: box.size, spacing: region.grid.spacing, levels: levels,
                                binCount: max(d.binCount, 1)), morph)
     }

@@ -70,7 +70,7 @@ struct Distribution {
     let sumOfSquares: Double
 
     init(_ values: [Double]) {
-        sorted = values.sorted()
+        sorted = Distribution.ascending(values)
         count = values.count
         guard count > 0 else {
             mean = .nan; variance = .nan; m3 = .nan; m4 = .nan; sumOfSquares = .nan
@@ -90,6 +90,23 @@ struct Distribution {
         m3 = c3 / n
         m4 = c4 / n
         sumOfSquares = s2
+    }
+
+    /// `values` in ascending order. Whole numbers within a range of a few times their count (CT numbers,
+    /// grey levels) are counted rather than compared, which gives the same array.
+    static func ascending(_ values: [Double]) -> [Double] {
+        guard values.count > 64, let lo = values.min(), let hi = values.max(), hi - lo <= Double(4 * values.count),
+              values.allSatisfy({ $0 == $0.rounded() && ($0 != 0 || $0.sign == .plus) }) else {
+            return values.sorted()
+        }
+        var counts = [Int](repeating: 0, count: Int(hi - lo) + 1)
+        for x in values { counts[Int(x - lo)] += 1 }
+        var out = [Double]()
+        out.reserveCapacity(values.count)
+        for (offset, c) in counts.enumerated() where c > 0 {
+            out.append(contentsOf: repeatElement(lo + Double(offset), count: c))
+        }
+        return out
     }
 
     /// Percentile `p` (0...100), linear interpolation between order statistics.

@@ -31,8 +31,23 @@ public enum LocalIntensity {
                 prefix[row * stride + i + 1] = s
             }
         }
-        func sphereMean(_ i: Int, _ j: Int, _ k: Int) -> Double {
+        // Rows relative to the centre voxel's row in the prefix array, for spheres inside the box.
+        let rowOffsets = rows.map { ($0.dk * n.ny + $0.dj) * stride }, halves = rows.map(\.half)
+        let fullCount = Double(rows.reduce(0) { $0 + 2 * $1.half + 1 })
+        let maxHalf = halves.max() ?? 0
+        let maxDJ = rows.map { abs($0.dj) }.max() ?? 0, maxDK = rows.map { abs($0.dk) }.max() ?? 0
+        let sums = prefix
+        func sphereMean(_ i: Int, _ j: Int, _ k: Int, _ prefix: UnsafeBufferPointer<Double>) -> Double {
             var sum = 0.0, count = 0
+            if i >= maxHalf, i + maxHalf < n.nx, j >= maxDJ, j + maxDJ < n.ny, k >= maxDK, k + maxDK < n.nz {
+                // The whole sphere lies in the box: no clipping.
+                let centre = (k * n.ny + j) * stride + i
+                for r in 0..<rowOffsets.count {
+                    let at = centre + rowOffsets[r]
+                    sum += prefix[at + halves[r] + 1] - prefix[at - halves[r]]
+                }
+                return sum / fullCount
+            }
             for row in rows {
                 let jj = j + row.dj, kk = k + row.dk
                 guard jj >= 0, jj < n.ny, kk >= 0, kk < n.nz else { continue }
@@ -54,14 +69,16 @@ public enum LocalIntensity {
             }
         }
         var local = -Double.infinity, global = -Double.infinity
-        for k in 0..<n.nz {
-            for j in 0..<n.ny {
-                for i in 0..<n.nx {
-                    let t = (k * n.ny + j) * n.nx + i
-                    guard region.intensityMask[t] else { continue }
-                    let m = sphereMean(i, j, k)
-                    global = max(global, m)
-                    if region.intensities[t] == maxIntensity { local = max(local, m) }
+        sums.withUnsafeBufferPointer { prefix in
+            for k in 0..<n.nz {
+                for j in 0..<n.ny {
+                    for i in 0..<n.nx {
+                        let t = (k * n.ny + j) * n.nx + i
+                        guard region.intensityMask[t] else { continue }
+                        let m = sphereMean(i, j, k, prefix)
+                        global = max(global, m)
+                        if region.intensities[t] == maxIntensity { local = max(local, m) }
+                    }
                 }
             }
         }

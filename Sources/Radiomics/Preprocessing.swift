@@ -46,8 +46,8 @@ struct PlacedMask {
 
     /// A whole-image mask, cropped to its bounding box (nil box for an empty mask).
     init(wholeImage m: Mask) {
-        if let box = m.boundingBox {
-            mask = m.cropped(to: box)
+        if let box = Preprocessor.boundingBox(m.voxels, size: m.grid.size) {
+            mask = Mask(grid: m.grid.subgrid(box), voxels: Preprocessor.crop(m.voxels, size: m.grid.size, to: box))
             offset = box.lower
         } else {
             mask = Mask(grid: m.grid.subgrid(IndexBox(lower: Index3(0, 0, 0), upper: Index3(0, 0, 0))),
@@ -72,15 +72,20 @@ struct PlacedMask {
     func voxels(in box: IndexBox) -> [Bool] {
         var out = [Bool](repeating: false, count: box.size.count)
         let n = mask.grid.size
-        var t = 0
-        for k in box.lower.k...box.upper.k {
-            for j in box.lower.j...box.upper.j {
-                for i in box.lower.i...box.upper.i {
-                    let a = i - offset.i, b = j - offset.j, c = k - offset.k
-                    if a >= 0, b >= 0, c >= 0, a < n.nx, b < n.ny, c < n.nz {
-                        out[t] = mask.voxels[(c * n.ny + b) * n.nx + a]
+        // The part of `box` that the known box covers.
+        let iLo = max(box.lower.i, offset.i), iHi = min(box.upper.i, offset.i + n.nx - 1)
+        let jLo = max(box.lower.j, offset.j), jHi = min(box.upper.j, offset.j + n.ny - 1)
+        let kLo = max(box.lower.k, offset.k), kHi = min(box.upper.k, offset.k + n.nz - 1)
+        guard iLo <= iHi, jLo <= jHi, kLo <= kHi else { return out }
+        let width = box.size.nx, height = box.size.ny
+        out.withUnsafeMutableBufferPointer { out in
+            mask.voxels.withUnsafeBufferPointer { known in
+                for k in kLo...kHi {
+                    for j in jLo...jHi {
+                        let from = ((k - offset.k) * n.ny + j - offset.j) * n.nx - offset.i
+                        let to = ((k - box.lower.k) * height + j - box.lower.j) * width - box.lower.i
+                        for i in iLo...iHi { out[to + i] = known[from + i] }
                     }
-                    t += 1
                 }
             }
         }
@@ -105,7 +110,7 @@ enum Preprocessor {
                                values: settings.wholeImageDiagnostics ? image.voxels.lazy.map(Double.init) : nil)
         let initMask = mask.voxels(in: bbox)
         let initRegion = PreparedRegion(
-            grid: grid.subgrid(bbox), intensities: image.cropped(to: bbox).voxels.map(Double.init),
+            grid: grid.subgrid(bbox), intensities: crop(image.voxels, size: grid.size, to: bbox).map(Double.init),
             morphMask: initMask, intensityMask: initMask)
         appendROIDiagnostics(&diag, region: initRegion, fullSize: grid.size, stage: "init")
 
@@ -174,7 +179,7 @@ enum Preprocessor {
         let newBox = IndexBox(lower: Index3(newLower[0], newLower[1], newLower[2]),
                               upper: Index3(newUpper[0], newUpper[1], newUpper[2]))
         let boxGrid = fullNew.subgrid(newBox)
-        let srcImage = image.cropped(to: srcBox)
+        let srcImage = crop(image.voxels, size: grid.size, to: srcBox)
         let srcMask = mask.voxels(in: srcBox)
 
         if settings.resampling == nil {
@@ -183,11 +188,11 @@ enum Preprocessor {
                                                newLower[2] - srcLower[2]),
                                  upper: Index3(newUpper[0] - srcLower[0], newUpper[1] - srcLower[1],
                                                newUpper[2] - srcLower[2]))
-            let m = Mask(grid: ImageGrid(size: srcBox.size), voxels: srcMask).cropped(to: inner).voxels
-            return PreparedRegion(grid: boxGrid, intensities: srcImage.cropped(to: inner).voxels.map(Double.init),
+            let m = crop(srcMask, size: srcBox.size, to: inner)
+            return PreparedRegion(grid: boxGrid, intensities: crop(srcImage, size: srcBox.size, to: inner).map(Double.init),
                                   morphMask: m, intensityMask: m)
         }
-        var values = srcImage.voxels.map(Double.init)
+        var values = srcImage.map(Double.init)
         if interpolation == .cubic {
             for axis in 0..<3 where !maps[axis].identity {
                 Resampler.bSplinePrefilter(&values, size: srcBox.size, axis: axis)
@@ -266,14 +271,18 @@ enum Preprocessor {
         for a in 0..<3 {
             diag.append(DiagnosticValue(tag: "morph_mask_bb_dim_\(axes[a])_\(stage)_roi", value: morphBox[a]))
         }
-        let roi = region.roiIntensities()
-        diag.append(DiagnosticValue(tag: "int_mask_vox_count_\(stage)_roi", value: Double(roi.count)))
-        diag.append(DiagnosticValue(tag: "morph_mask_vox_count_\(stage)_roi",
-                                    value: Double(region.morphMask.reduce(0) { $0 + ($1 ? 1 : 0) })))
-        diag.append(DiagnosticValue(tag: "int_mask_mean_int_\(stage)_roi",
-                                    value: roi.isEmpty ? .nan : roi.reduce(0, +) / Double(roi.count)))
-        diag.append(DiagnosticValue(tag: "int_mask_min_int_\(stage)_roi", value: roi.min() ?? .nan))
-        diag.append(DiagnosticValue(tag: "int_mask_max_int_\(stage)_roi", value: roi.max() ?? .nan))
+        var count = 0, morphCount = 0, sum = 0.0, lo = Double.infinity, hi = -Double.infinity
+        for t in 0..<region.intensityMask.count {
+            if region.morphMask[t] { morphCount += 1 }
+            guard region.intensityMask[t] else { continue }
+            let x = region.intensities[t]
+            count += 1; sum += x; lo = min(lo, x); hi = max(hi, x)
+        }
+        diag.append(DiagnosticValue(tag: "int_mask_vox_count_\(stage)_roi", value: Double(count)))
+        diag.append(DiagnosticValue(tag: "morph_mask_vox_count_\(stage)_roi", value: Double(morphCount)))
+        diag.append(DiagnosticValue(tag: "int_mask_mean_int_\(stage)_roi", value: count == 0 ? .nan : sum / Double(count)))
+        diag.append(DiagnosticValue(tag: "int_mask_min_int_\(stage)_roi", value: count == 0 ? .nan : lo))
+        diag.append(DiagnosticValue(tag: "int_mask_max_int_\(stage)_roi", value: count == 0 ? .nan : hi))
     }
 
     /// Extent (voxels per axis) of the set voxels of `mask`; zeros when empty.
@@ -282,7 +291,72 @@ enum Preprocessor {
         return [Double(box.size.nx), Double(box.size.ny), Double(box.size.nz)]
     }
 
+    /// The tightest box holding the set voxels of `mask` (x fastest on a grid of `size`), nil when none is set.
     static func boundingBox(_ mask: [Bool], size: Size3) -> IndexBox? {
-        Mask(grid: ImageGrid(size: size), voxels: mask).boundingBox
+        var lo = (i: Int.max, j: Int.max, k: Int.max), hi = (i: -1, j: -1, k: -1)
+        mask.withUnsafeBufferPointer { m in
+            for k in 0..<size.nz {
+                for j in 0..<size.ny {
+                    let row = (k * size.ny + j) * size.nx
+                    // The first and last set voxel of the row, if any.
+                    var first = 0
+                    while first < size.nx && !m[row + first] { first += 1 }
+                    guard first < size.nx else { continue }
+                    var last = size.nx - 1
+                    while !m[row + last] { last -= 1 }
+                    lo = (min(lo.i, first), min(lo.j, j), min(lo.k, k))
+                    hi = (max(hi.i, last), max(hi.j, j), max(hi.k, k))
+                }
+            }
+        }
+        return hi.i < 0 ? nil : IndexBox(lower: Index3(lo.i, lo.j, lo.k), upper: Index3(hi.i, hi.j, hi.k))
+    }
+
+    /// The number of 26-connected parts of `mask` (as `ConnectedComponents` counts them), by a flood
+    /// fill on the mask padded by one voxel so that neighbours need no bounds checks; the extractor
+    /// needs the count only, not the labels.
+    static func partCount(_ mask: [Bool], size n: Size3) -> Int {
+        let px = n.nx + 2, py = n.ny + 2, pz = n.nz + 2
+        // 1: inside, not yet reached; 0: outside or reached.
+        var open = [UInt8](repeating: 0, count: px * py * pz)
+        for k in 0..<n.nz {
+            for j in 0..<n.ny {
+                let from = (k * n.ny + j) * n.nx, to = ((k + 1) * py + j + 1) * px + 1
+                for i in 0..<n.nx where mask[from + i] { open[to + i] = 1 }
+            }
+        }
+        var offsets = [Int]()
+        for dk in -1...1 { for dj in -1...1 { for di in -1...1 where di != 0 || dj != 0 || dk != 0 {
+            offsets.append((dk * py + dj) * px + di)
+        } } }
+        var parts = 0
+        var stack = [Int]()
+        open.withUnsafeMutableBufferPointer { open in
+            for start in 0..<open.count where open[start] == 1 {
+                parts += 1
+                open[start] = 0
+                stack.append(start)
+                while let t = stack.popLast() {
+                    for d in offsets where open[t + d] == 1 {
+                        open[t + d] = 0
+                        stack.append(t + d)
+                    }
+                }
+            }
+        }
+        return parts
+    }
+
+    /// The values of `box` from values on a grid of `size` (x fastest).
+    static func crop<T>(_ values: [T], size: Size3, to box: IndexBox) -> [T] {
+        var out = [T]()
+        out.reserveCapacity(box.size.count)
+        for k in box.lower.k...box.upper.k {
+            for j in box.lower.j...box.upper.j {
+                let start = (k * size.ny + j) * size.nx + box.lower.i
+                out.append(contentsOf: values[start..<(start + box.size.nx)])
+            }
+        }
+        return out
     }
 }

@@ -46,7 +46,7 @@ public enum RadiomicsExtractor {
         let (region, diagnostics) = try Preprocessor.prepare(image: image, mask: mask, settings: settings,
                                                              context: context)
         var warnings = [String]()
-        let parts = ConnectedComponents.label(mask.mask).count
+        let parts = Preprocessor.partCount(mask.mask.voxels, size: mask.mask.grid.size)
         if parts > 1 {
             warnings.append("\(context): mask has \(parts) disconnected parts, computed as one region")
         }
