@@ -57,7 +57,15 @@ public enum FeatureCatalog {
     }
 
     private static let notInPyRadiomics = "not computed by PyRadiomics"
-    private static let deprecated = "deprecated in PyRadiomics: not computed by enableAllFeatures()"
+    /// PyRadiomics 3 never outputs these: asking for them raises a deprecation warning.
+    private static let neverComputed = "deprecated in PyRadiomics 3, which never computes it"
+    /// Marching-cubes meshes: PyRadiomics resolves some ambiguous cube configurations differently.
+    private static let mesh = "PyRadiomics' marching-cubes table resolves some ambiguous cube configurations "
+        + "differently: mesh volume and area differ by up to about 0.1% (both within IBSI tolerance)"
+    private static let deprecatedShape = "deprecated in PyRadiomics: computed only when enabled by name, not by "
+        + "enableAllFeatures(); " + mesh
+    private static let principalAxes = "PyRadiomics divides the covariance of the voxel positions by N, LesionMap by "
+        + "N - 1: PyRadiomics' value is this one times sqrt((N - 1) / N)"
     /// Grey-level numbering: the values agree when both tools put the ROI minimum in the same bin number.
     private static let levels = "values agree when the grey levels are numbered alike: PyRadiomics' bin 1 holds the "
         + "ROI minimum (bins on multiples of the bin width), IBSI's starts at the lower re-segmentation bound"
@@ -67,20 +75,20 @@ public enum FeatureCatalog {
     private static let rawIntensities = "PyRadiomics' first-order statistics read intensities, not grey levels"
 
     private static let morphology: [Definition] = [
-        Definition("volume", "RNU0", "MeshVolume"),
+        Definition("volume", "RNU0", "MeshVolume", mesh),
         Definition("vol_approx", "YEKZ", "VoxelVolume"),
-        Definition("area_mesh", "C0JK", "SurfaceArea"),
-        Definition("av", "2PR5", "SurfaceVolumeRatio"),
-        Definition("comp_1", "SKGS", "Compactness1", deprecated),
-        Definition("comp_2", "BQWJ", "Compactness2", deprecated),
-        Definition("sph_dispr", "KRCK", "SphericalDisproportion", deprecated),
-        Definition("sphericity", "QCFX", "Sphericity"),
+        Definition("area_mesh", "C0JK", "SurfaceArea", mesh),
+        Definition("av", "2PR5", "SurfaceVolumeRatio", mesh),
+        Definition("comp_1", "SKGS", "Compactness1", deprecatedShape),
+        Definition("comp_2", "BQWJ", "Compactness2", deprecatedShape),
+        Definition("sph_dispr", "KRCK", "SphericalDisproportion", deprecatedShape),
+        Definition("sphericity", "QCFX", "Sphericity", mesh),
         Definition("asphericity", "25C7", nil, notInPyRadiomics),
         Definition("com", "KLMA", nil, notInPyRadiomics),
         Definition("diam", "L0JK", "Maximum3DDiameter"),
-        Definition("pca_maj_axis", "TDIC", "MajorAxisLength"),
-        Definition("pca_min_axis", "P9VJ", "MinorAxisLength"),
-        Definition("pca_least_axis", "7J51", "LeastAxisLength"),
+        Definition("pca_maj_axis", "TDIC", nil, principalAxes + " (MajorAxisLength)"),
+        Definition("pca_min_axis", "P9VJ", nil, principalAxes + " (MinorAxisLength)"),
+        Definition("pca_least_axis", "7J51", nil, principalAxes + " (LeastAxisLength)"),
         Definition("pca_elongation", "Q3CK", "Elongation"),
         Definition("pca_flatness", "N17B", "Flatness"),
         Definition("vol_dens_aabb", "PBX1", nil, notInPyRadiomics),
@@ -169,11 +177,13 @@ public enum FeatureCatalog {
         Definition("diff_var", "D3YU", "DifferenceVariance"),
         Definition("diff_entr", "NTRS", "DifferenceEntropy"),
         Definition("sum_avg", "ZGXS", "SumAverage", levels),
-        Definition("sum_var", "OEEB", "SumVariance", deprecated + " (it equals ClusterTendency)"),
+        Definition("sum_var", "OEEB", nil, "PyRadiomics' SumVariance is " + neverComputed
+                   + "; for a symmetric GLCM it equals ClusterTendency (clust_tend)"),
         Definition("sum_entr", "P6QZ", "SumEntropy"),
         Definition("energy", "8ZQL", "JointEnergy"),
         Definition("contrast", "ACUI", "Contrast"),
-        Definition("dissimilarity", "8S9J", "Dissimilarity", deprecated + " (it equals DifferenceAverage)"),
+        Definition("dissimilarity", "8S9J", nil, "PyRadiomics' Dissimilarity is " + neverComputed
+                   + "; it equals DifferenceAverage (diff_avg)"),
         Definition("inv_diff", "IB1Z", "Id"),
         Definition("inv_diff_norm", "NDRX", "Idn", levels + " (Ng is the highest grey level)"),
         Definition("inv_diff_mom", "WF0Z", "Idm"),
@@ -252,10 +262,11 @@ public enum FeatureCatalog {
         Definition("hdlge", "NBZI", "LargeDependenceLowGrayLevelEmphasis", levels),
         Definition("hdhge", "9QMG", "LargeDependenceHighGrayLevelEmphasis", levels),
         Definition("glnu", "FP8K", "GrayLevelNonUniformity"),
-        Definition("glnu_norm", "5SPA", "GrayLevelNonUniformityNormalized", deprecated),
+        Definition("glnu_norm", "5SPA", nil, "PyRadiomics' GLDM GrayLevelNonUniformityNormalized is " + neverComputed
+                   + "; it equals the histogram uniformity (ih_uniformity)"),
         Definition("dcnu", "Z87G", "DependenceNonUniformity"),
         Definition("dcnu_norm", "OKJI", "DependenceNonUniformityNormalized"),
-        Definition("dc_perc", "6XV8", "DependencePercentage", deprecated + " (always 1)"),
+        Definition("dc_perc", "6XV8", nil, "PyRadiomics' DependencePercentage is " + neverComputed + " (it is always 1)"),
         Definition("gl_var", "1PFV", "GrayLevelVariance"),
         Definition("dc_var", "DNX2", "DependenceVariance"),
         Definition("dc_entr", "FCBV", "DependenceEntropy"),
