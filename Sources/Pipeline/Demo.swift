@@ -58,7 +58,8 @@ public enum Demo {
         let (sig, hash, source) = signature
         try CohortScoring.run(store: store, signature: sig, fileHash: hash, source: source)
         try CohortAggregation.run(store: store, signatureName: sig.name)
-        let plans = try CohortPlanning.run(store: store, signatureName: sig.name, policy: policy)
+        let plans = try CohortPlanning.run(store: store, signatureName: sig.name, policy: policy,
+                                           cutoffs: Dictionary(sig.cutoffs.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a }))
         let report = out.appendingPathComponent("demo-report.html")
         try CohortReporting.write(store: store, signature: sig, title: "LesionMap demo cohort (synthetic)", to: report)
         try PatientReporting.write(store: store, signature: sig, cohortFolder: generated, to: out.appendingPathComponent("patients"), quiet: quiet)

@@ -121,7 +121,7 @@ public enum CohortExtraction {
             "tumour": try matrix(tumourRows, order: tumourOrder),
         ]
         if !ringOrder.isEmpty { features["ring"] = try matrix(ringRows, order: ringOrder) }
-        let extraction = try PatientExtraction(patientID: patient.id, patient: try patientRow(patient),
+        let extraction = try PatientExtraction(patientID: patient.id, patient: try patientRow(patient, cohortFolder: cohort.folder),
                                                lesions: try lesions.table(), features: features)
         return (extraction, Array(Set(warnings)).sorted())
     }
@@ -142,7 +142,7 @@ public enum CohortExtraction {
         try FeatureMatrix(names: order, rows: rows.map { r in order.map { r[$0] ?? .nan } })
     }
 
-    static func patientRow(_ p: Patient) throws -> Table {
+    static func patientRow(_ p: Patient, cohortFolder: URL) throws -> Table {
         let o = p.outcomes
         var t = Table()
         try t.append("patient_id", .text([p.id]))
@@ -156,7 +156,17 @@ public enum CohortExtraction {
             try t.append(key, .text([o.covariates[key] ?? ""]))
         }
         try t.append("lesion_count", .number([Double(p.lesions.count)]))
+        // Where the images are, so reports and target export can re-load them without being told.
+        try t.append("cohort_folder", .text([cohortFolder.standardizedFileURL.path]))
         return t
+    }
+
+    /// The manifest folder a store was extracted from (the `cohort_folder` of its patients), when it still exists.
+    public static func cohortFolder(ofStore store: URL) -> URL? {
+        guard let contents = try? StoreContents.read(from: store),
+              let path = (try? contents.patients.texts("cohort_folder"))?.first(where: { !$0.isEmpty }),
+              FileManager.default.fileExists(atPath: path) else { return nil }
+        return URL(fileURLWithPath: path)
     }
 }
 

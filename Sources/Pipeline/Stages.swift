@@ -138,11 +138,21 @@ public enum CohortPlanning {
     public static func path(_ signatureName: String) -> String { "plans/" + pathComponent(signatureName) }
 
     /// Plans every patient from the scores of `signatureName`, percentiles taken in this cohort.
+    ///
+    /// - Parameters:
+    ///   - cutoffs: the signature file's cut-offs by name, for policies whose boundaries name them.
+    ///   Held-out MIL attention stored by `lesionmap compare` is passed to the planner when present.
     @discardableResult
-    public static func run(store: URL, signatureName: String, policy: PlanningPolicy) throws -> [LesionPlan] {
+    public static func run(store: URL, signatureName: String, policy: PlanningPolicy,
+                           cutoffs: [String: Double] = [:]) throws -> [LesionPlan] {
         var contents = try StoreContents.read(from: store)
         let lesions = try StoreLesions(contents)
         let (scores, _) = try CohortScoring.scores(contents, signatureName: signatureName)
+        var attention: [String: Double] = [:]
+        if let (t, _) = ReportSource.attentionTable(contents, signatureName: signatureName) {
+            let p = try t.texts("patient_id"), l = try t.texts("lesion_id"), a = try t.numbers("attention")
+            for i in p.indices { attention[p[i] + "\u{1}" + l[i]] = a[i] }
+        }
         var plans = [LesionPlan?](repeating: nil, count: scores.count)
         var percentiles = [Double](repeating: .nan, count: scores.count)
         for g in lesions.rowsByPatient {
@@ -150,9 +160,14 @@ public enum CohortPlanning {
                 percentiles[i] = Planner.percentile(of: scores[i], in: scores)
                 return PlanningLesion(lesionID: lesions.lesionIDs[i], score: scores[i], percentile: percentiles[i],
                                       volumeML: lesions.volumes[i], location: lesions.locations[i],
-                                      irradiated: lesions.irradiated[i])
+                                      irradiated: lesions.irradiated[i],
+                                      attention: attention[lesions.patientIDs[i] + "\u{1}" + lesions.lesionIDs[i]])
             }
-            for (i, p) in zip(g.rows, Planner.plan(input, policy: policy)) { plans[i] = p }
+            do {
+                for (i, p) in zip(g.rows, try Planner.plan(input, policy: policy, cutoffs: cutoffs)) { plans[i] = p }
+            } catch {
+                throw PipelineError("patient \(g.patientID): \(error)")
+            }
         }
         let all = plans.map { $0! }
         var t = Table()

@@ -124,18 +124,29 @@ struct PlanCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plan",
         abstract: "Assign every lesion a radiotherapy category (ablative SBRT / low-dose RT / no RT) under a policy.",
-        discussion: "Example: lesionmap plan features.h5 --signature-name cd8-reference-synthetic --policy policy.json")
+        discussion: """
+        Writes the plans into the store (plans/<signature>) and, with --json, one <patient>.plan.json per patient.
+        Policies may name the signature's cut-offs (e.g. q25) and use the MIL attention stored by `lesionmap compare`.
+        Example: lesionmap plan features.h5 --policy policy.json --json plans/
+        """)
 
     @Argument(help: "Feature store with scores.") var store: String
-    @Option(help: "Name of the signature whose scores to use.") var signatureName = ReferenceSignature.name
+    @Option(help: "Signature file whose scores and cut-offs to use (default: the shipped reference).") var signature: String?
     @Option(help: "Policy file (JSON); default: the shipped quartile policy.") var policy: String?
+    @Option(help: "Also write one plan JSON per patient into this folder.") var json: String?
 
     func run() throws {
         try runReportingErrors {
+            let (sig, _, _) = try loadSignature(signature)
             let p = try policy.map { try PlanningPolicy.load(fileURL($0)) } ?? .standard
-            let plans = try CohortPlanning.run(store: fileURL(store), signatureName: signatureName, policy: p)
+            let cutoffs = Dictionary(sig.cutoffs.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a })
+            let plans = try CohortPlanning.run(store: fileURL(store), signatureName: sig.name, policy: p, cutoffs: cutoffs)
             for c in TargetCategory.allCases {
                 print("\(c.label): \(plans.filter { $0.category == c }.count) lesions")
+            }
+            if let json {
+                let files = try PlanJSON.write(store: fileURL(store), signatureName: sig.name, to: fileURL(json))
+                print("wrote \(files.count) plan files to \(json)")
             }
         }
     }

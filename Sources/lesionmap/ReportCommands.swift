@@ -49,7 +49,7 @@ struct ReportCommand: ParsableCommand {
             let mode: PatientReporting.PDFMode = pdf == "always" ? .required : (pdf == "never" ? .never : .whenAvailable)
             let written = try PatientReporting.write(
                 store: fileURL(store), signature: sig, patientIDs: allPatients ? nil : patients,
-                cohortFolder: manifest.map(fileURL), to: fileURL(out ?? "reports/patients"), pdf: mode, quiet: quiet)
+                cohortFolder: manifest.map(fileURL) ?? CohortExtraction.cohortFolder(ofStore: fileURL(store)), to: fileURL(out ?? "reports/patients"), pdf: mode, quiet: quiet)
             for w in written {
                 print("\(w.patientID): \(w.html.path)" + (w.pdf.map { ", \($0.path)" } ?? "") + ", \(w.planJSON.path)")
             }
@@ -74,12 +74,21 @@ struct ExportTargetsCommand: ParsableCommand {
 
     @Argument(help: "Feature store with plans.") var store: String
     @Option(help: "Patient whose targets to export.") var patient: String
-    @Option(help: "Cohort manifest folder the store was extracted from.") var manifest: String
+    @Option(help: "Cohort manifest folder the store was extracted from (default: as recorded in the store).") var manifest: String?
     @Option(help: "DICOM CT series folder to reference (when the manifest image is not DICOM).") var series: String?
     @Option(help: "RTSTRUCT file to write (default reports/targets/<patient>_targets_rtstruct.dcm).") var out: String?
     @Option(help: "Also write a DICOM SEG with the same targets to this file.") var seg: String?
     @Option(help: "Categories to export, comma separated: ablative_sbrt, low_dose_rt.") var include = "ablative_sbrt,low_dose_rt"
     @Option(help: "Signature file used for the scores (default: the shipped reference).") var signature: String?
+
+    /// `--manifest`, or the cohort folder recorded in the store.
+    func manifestFolder() throws -> URL {
+        if let manifest { return fileURL(manifest) }
+        guard let folder = CohortExtraction.cohortFolder(ofStore: fileURL(store)) else {
+            throw ValidationError("the store records no existing cohort folder: pass --manifest DIR")
+        }
+        return folder
+    }
 
     func run() throws {
         try runReportingErrors {
@@ -93,7 +102,7 @@ struct ExportTargetsCommand: ParsableCommand {
             }
             let (sig, _, _) = try loadSignature(signature)
             let output = fileURL(out ?? "reports/targets/\(patient.map { $0.isLetter || $0.isNumber || "-_.".contains($0) ? $0 : "_" })_targets_rtstruct.dcm")
-            let r = try TargetExport.run(store: fileURL(store), signature: sig, patientID: patient, cohortFolder: fileURL(manifest),
+            let r = try TargetExport.run(store: fileURL(store), signature: sig, patientID: patient, cohortFolder: try manifestFolder(),
                                          series: series.map(fileURL), categories: categories, to: output, seg: seg.map(fileURL))
             for t in r.targets { print("\(t.roiName): lesion \(t.lesionID), \(t.category.label), rank \(t.rank)") }
             print("RTSTRUCT: \(r.rtstruct.path) (references series \(r.seriesInstanceUID))")
