@@ -31,23 +31,19 @@ public enum LocalIntensity {
                 prefix[row * stride + i + 1] = s
             }
         }
-        // Rows relative to the centre voxel's row in the prefix array, for spheres inside the box.
+        // Rows relative to the centre voxel's row in the prefix array.
         let rowOffsets = rows.map { ($0.dk * n.ny + $0.dj) * stride }, halves = rows.map(\.half)
         let fullCount = Double(rows.reduce(0) { $0 + 2 * $1.half + 1 })
         let maxHalf = halves.max() ?? 0
         let maxDJ = rows.map { abs($0.dj) }.max() ?? 0, maxDK = rows.map { abs($0.dk) }.max() ?? 0
         let sums = prefix
-        func sphereMean(_ i: Int, _ j: Int, _ k: Int, _ prefix: UnsafeBufferPointer<Double>) -> Double {
+        /// Whether the sphere around (i, j, k) lies in the box.
+        func inside(_ i: Int, _ j: Int, _ k: Int) -> Bool {
+            i >= maxHalf && i + maxHalf < n.nx && j >= maxDJ && j + maxDJ < n.ny && k >= maxDK && k + maxDK < n.nz
+        }
+        /// The sphere mean around a voxel whose sphere leaves the box (clipped rows).
+        func clippedMean(_ i: Int, _ j: Int, _ k: Int, _ prefix: UnsafeBufferPointer<Double>) -> Double {
             var sum = 0.0, count = 0
-            if i >= maxHalf, i + maxHalf < n.nx, j >= maxDJ, j + maxDJ < n.ny, k >= maxDK, k + maxDK < n.nz {
-                // The whole sphere lies in the box: no clipping.
-                let centre = (k * n.ny + j) * stride + i
-                for r in 0..<rowOffsets.count {
-                    let at = centre + rowOffsets[r]
-                    sum += prefix[at + halves[r] + 1] - prefix[at - halves[r]]
-                }
-                return sum / fullCount
-            }
             for row in rows {
                 let jj = j + row.dj, kk = k + row.dk
                 guard jj >= 0, jj < n.ny, kk >= 0, kk < n.nz else { continue }
@@ -68,6 +64,32 @@ public enum LocalIntensity {
                              note: "undefined for an empty ROI")
             }
         }
+        // Sphere sums of the ROI voxels whose sphere lies in the box, one row of the sphere at a time over
+        // whole stretches of x (the rows added in the same order as voxel by voxel, so the sums are the same).
+        var spans = [(row: Int, lo: Int, hi: Int)]()
+        for k in maxDK..<max(maxDK, n.nz - maxDK) {
+            for j in maxDJ..<max(maxDJ, n.ny - maxDJ) {
+                let row = (k * n.ny + j) * n.nx
+                var lo = maxHalf, hi = n.nx - maxHalf - 1
+                while lo <= hi && !region.intensityMask[row + lo] { lo += 1 }
+                while hi >= lo && !region.intensityMask[row + hi] { hi -= 1 }
+                if lo <= hi { spans.append(((k * n.ny + j), lo, hi)) }
+            }
+        }
+        var inner = [Double](repeating: 0, count: n.count)
+        sums.withUnsafeBufferPointer { prefix in
+            inner.withUnsafeMutableBufferPointer { inner in
+                for r in 0..<rows.count {
+                    let h = halves[r], offset = rowOffsets[r]
+                    for span in spans {
+                        let source = prefix.baseAddress! + span.row * stride + offset
+                        let upper = source + h + 1, lower = source - h
+                        let target = inner.baseAddress! + span.row * n.nx
+                        for i in span.lo...span.hi { target[i] += upper[i] - lower[i] }
+                    }
+                }
+            }
+        }
         var local = -Double.infinity, global = -Double.infinity
         sums.withUnsafeBufferPointer { prefix in
             for k in 0..<n.nz {
@@ -75,7 +97,7 @@ public enum LocalIntensity {
                     for i in 0..<n.nx {
                         let t = (k * n.ny + j) * n.nx + i
                         guard region.intensityMask[t] else { continue }
-                        let m = sphereMean(i, j, k, prefix)
+                        let m = inside(i, j, k) ? inner[t] / fullCount : clippedMean(i, j, k, prefix)
                         global = max(global, m)
                         if region.intensities[t] == maxIntensity { local = max(local, m) }
                     }
