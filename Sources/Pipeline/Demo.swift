@@ -58,6 +58,21 @@ public enum Demo {
         let (sig, hash, source) = signature
         try CohortScoring.run(store: store, signature: sig, fileHash: hash, source: source)
         try CohortAggregation.run(store: store, signatureName: sig.name)
+        // Lesion-level validation against the lesions' recorded responses, and the aggregator comparison for PFS
+        // (fixed aggregators and attention MIL out of sample), so the cohort report can show both.
+        let validation = try LesionLevelValidation.run(store: store, signatureName: sig.name, label: .lesionResponse)
+        if let all = validation.first, let auc = all.auc {
+            log.message(String(format: "demo: lesion-level AUC (responding vs not) %.3f (95%% CI %.3f-%.3f), %d lesions",
+                               auc.value, auc.interval.lower, auc.interval.upper, all.n))
+        }
+        do {
+            let comparison = try CohortComparison.run(store: store, source: .signature(sig.name), endpoint: .pfs,
+                                                      milFeatures: .features(sig.terms.map(\.feature)))
+            _ = comparison
+            log.message("demo: compared aggregators against PFS (lesionmap compare)")
+        } catch {
+            log.message("demo: the aggregator comparison could not be made: \(error)")
+        }
         let plans = try CohortPlanning.run(store: store, signatureName: sig.name, policy: policy,
                                            cutoffs: Dictionary(sig.cutoffs.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a }))
         let report = out.appendingPathComponent("demo-report.html")
