@@ -18,41 +18,46 @@ struct ConvexHull {
             vertices = pts
             return
         }
-        /// A triangle with its plane: `normal · p - offset` is `orient(a, b, c, p)`.
-        struct Face {
-            var a: Int, b: Int, c: Int
-            var normal: SIMD3<Int64>, offset: Int64
-            var alive: Bool
-
-            init(_ a: Int, _ b: Int, _ c: Int, _ pts: [SIMD3<Int64>]) {
-                self.a = a; self.b = b; self.c = c
-                let u = pts[b] &- pts[a], v = pts[c] &- pts[a]
-                normal = SIMD3(u.y * v.z - u.z * v.y, u.z * v.x - u.x * v.z, u.x * v.y - u.y * v.x)
-                offset = (normal &* pts[a]).wrappedSum()
-                alive = true
-            }
-
-            @inline(__always) func sees(_ p: SIMD3<Int64>) -> Bool { (normal &* p).wrappedSum() > offset }
-        }
+        // Faces: corners, and planes kept apart so that the visibility scan reads them contiguously.
+        // `normal · p - offset` is `orient(a, b, c, p)`; a dead face has a zero normal and an unreachable
+        // offset, so no point sees it.
+        struct Face { var a: Int, b: Int, c: Int, alive: Bool }
         var fs = [Face]()
+        var nx = [Int64](), ny = [Int64](), nz = [Int64](), offsets = [Int64]()
+        func add(_ a: Int, _ b: Int, _ c: Int) {
+            let u = pts[b] &- pts[a], v = pts[c] &- pts[a]
+            let normal = SIMD3(u.y * v.z - u.z * v.y, u.z * v.x - u.x * v.z, u.x * v.y - u.y * v.x)
+            fs.append(Face(a: a, b: b, c: c, alive: true))
+            nx.append(normal.x); ny.append(normal.y); nz.append(normal.z)
+            offsets.append((normal &* pts[a]).wrappedSum())
+        }
+        func kill(_ f: Int) {
+            fs[f].alive = false
+            nx[f] = 0; ny[f] = 0; nz[f] = 0; offsets[f] = .max
+        }
         let (i0, i1, i2, i3) = seed
         // Orient the seed faces outward (the fourth point lies behind each).
         for (a, b, c, d) in [(i0, i1, i2, i3), (i0, i1, i3, i2), (i0, i2, i3, i1), (i1, i2, i3, i0)] {
-            if ConvexHull.orient(pts[a], pts[b], pts[c], pts[d]) > 0 {
-                fs.append(Face(a, c, b, pts))
-            } else {
-                fs.append(Face(a, b, c, pts))
-            }
+            if ConvexHull.orient(pts[a], pts[b], pts[c], pts[d]) > 0 { add(a, c, b) } else { add(a, b, c) }
         }
         let seedSet: Set<Int> = [i0, i1, i2, i3]
         var edgeSet = Set<Int64>()
         let n = Int64(pts.count)
         var visible = [Int]()
+        var aliveCount = 4
         for p in 0..<pts.count where !seedSet.contains(p) {
             visible.removeAll(keepingCapacity: true)
-            let point = pts[p]
-            fs.withUnsafeBufferPointer { faces in
-                for f in 0..<faces.count where faces[f].alive && faces[f].sees(point) { visible.append(f) }
+            let (px, py, pz) = (pts[p].x, pts[p].y, pts[p].z)
+            nx.withUnsafeBufferPointer { nx in
+            ny.withUnsafeBufferPointer { ny in
+            nz.withUnsafeBufferPointer { nz in
+            offsets.withUnsafeBufferPointer { offsets in
+                for f in 0..<offsets.count where nx[f] &* px &+ ny[f] &* py &+ nz[f] &* pz > offsets[f] {
+                    visible.append(f)
+                }
+            }
+            }
+            }
             }
             guard !visible.isEmpty else { continue }
             edgeSet.removeAll(keepingCapacity: true)
@@ -61,16 +66,27 @@ struct ConvexHull {
                 edgeSet.insert(Int64(x.a) * n + Int64(x.b))
                 edgeSet.insert(Int64(x.b) * n + Int64(x.c))
                 edgeSet.insert(Int64(x.c) * n + Int64(x.a))
-                fs[f].alive = false
+                kill(f)
             }
+            aliveCount -= visible.count
             for f in visible {
                 let x = fs[f]
                 for (u, v) in [(x.a, x.b), (x.b, x.c), (x.c, x.a)]
                 where !edgeSet.contains(Int64(v) * n + Int64(u)) {
-                    fs.append(Face(u, v, p, pts))
+                    add(u, v, p)
+                    aliveCount += 1
                 }
             }
-            if fs.count > 64 && fs.count > 4 * fs.lazy.filter(\.alive).count { fs.removeAll { !$0.alive } }
+            // Drop dead faces (the living keep their order) once they are most of the list.
+            if fs.count > 64 && fs.count > 2 * aliveCount {
+                var w = 0
+                for f in 0..<fs.count where fs[f].alive {
+                    fs[w] = fs[f]; nx[w] = nx[f]; ny[w] = ny[f]; nz[w] = nz[f]; offsets[w] = offsets[f]
+                    w += 1
+                }
+                fs.removeLast(fs.count - w); nx.removeLast(nx.count - w); ny.removeLast(ny.count - w)
+                nz.removeLast(nz.count - w); offsets.removeLast(offsets.count - w)
+            }
         }
         // Keep used vertices only.
         var remap = [Int: Int32]()
