@@ -85,8 +85,37 @@ public enum CohortExtraction {
             }
         }
         _ = try writer.finish()
+        try writeFeatureCatalog(store)
         summary.seconds = Date().timeIntervalSince(start)
         return summary
+    }
+
+    /// Store path of the table mapping every stored feature name to its IBSI identifier and PyRadiomics name.
+    public static let catalogPath = "feature_catalog"
+
+    /// Adds `feature_catalog` (region, name, ibsi_id, ibsi_tag, pyradiomics_name, note) for every feature the store holds.
+    static func writeFeatureCatalog(_ store: URL) throws {
+        var contents = try StoreContents.read(from: store)
+        var region: [String] = [], name: [String] = [], id: [String] = [], tag: [String] = [], py: [String] = [], note: [String] = []
+        for r in contents.features.keys.sorted() {
+            for n in contents.features[r]!.names {
+                let e = FeatureCatalog.entry(storeName: n)
+                region.append(r); name.append(n); id.append(e?.ibsiID ?? ""); tag.append(e?.ibsiTag ?? "")
+                py.append(e?.pyradiomicsName ?? ""); note.append(e?.note ?? (e == nil ? "not in the catalogue" : ""))
+            }
+        }
+        guard !name.isEmpty else { return }
+        var t = Table()
+        try t.append("region", .text(region))
+        try t.append("name", .text(name))
+        try t.append("ibsi_id", .text(id))
+        try t.append("ibsi_tag", .text(tag))
+        try t.append("pyradiomics_name", .text(py))
+        try t.append("note", .text(note))
+        contents.tables[catalogPath] = StoreTable(table: t, attributes: [
+            "definition": "stable store name <region>.<family>.<feature>; IBSI 1 identifier and reference tag; PyRadiomics name where the definitions agree",
+        ])
+        try contents.write(to: store)
     }
 
     /// Features of one loaded patient as store rows.

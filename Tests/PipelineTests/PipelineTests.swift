@@ -53,6 +53,9 @@ final class PipelineTests: XCTestCase {
         XCTAssertTrue(tumour.names.contains("intensity.mean"))
         XCTAssertTrue(tumour.names.contains("glcm.joint_max_3D_comb"))
         XCTAssertNotNil(contents.features["ring"])
+        let catalog = try XCTUnwrap(contents.tables[CohortExtraction.catalogPath]?.table)
+        XCTAssertEqual(catalog.rowCount, tumour.columnCount + (contents.features["ring"]?.columnCount ?? 0))
+        XCTAssertFalse(try catalog.texts("ibsi_id").contains(""), "every stored feature has its IBSI identifier")
         // Volumes in the store agree with the label maps' voxel counts.
         let truth = try CSVTable.parse(String(contentsOf: folder.appendingPathComponent("truth.csv"), encoding: .utf8))
         let vi = truth.header.firstIndex(of: "volume_ml")!
