@@ -183,17 +183,14 @@ public enum MorphologicalFeatures {
         centre /= Double(m)
         let q = points.map { p -> SIMD4<Double> in let d = p - centre; return SIMD4(d.x, d.y, d.z, 1) }
         var u = [Double](repeating: 1 / Double(m), count: m)
+        var work = [Double](repeating: 0, count: 32)
         for _ in 0..<2000 {
-            var x = [[Double]](repeating: [0, 0, 0, 0], count: 4)
             var rows = (SIMD4<Double>(), SIMD4<Double>(), SIMD4<Double>(), SIMD4<Double>())
             for t in 0..<m {
                 let w = u[t] * q[t]
                 rows.0 += w * q[t].x; rows.1 += w * q[t].y; rows.2 += w * q[t].z; rows.3 += w * q[t].w
             }
-            for c in 0..<4 { x[0][c] = rows.0[c]; x[1][c] = rows.1[c]; x[2][c] = rows.2[c]; x[3][c] = rows.3[c] }
-            guard let xi = invert4(x) else { return nil }
-            let inv = (SIMD4(xi[0][0], xi[0][1], xi[0][2], xi[0][3]), SIMD4(xi[1][0], xi[1][1], xi[1][2], xi[1][3]),
-                       SIMD4(xi[2][0], xi[2][1], xi[2][2], xi[2][3]), SIMD4(xi[3][0], xi[3][1], xi[3][2], xi[3][3]))
+            guard let inv = invert4(rows, work: &work) else { return nil }
             var best = -Double.infinity, bestAt = 0
             for t in 0..<m {
                 let v = q[t]
@@ -218,22 +215,27 @@ public enum MorphologicalFeatures {
         return eig.values.map { (3 * $0).squareRoot() }
     }
 
-    /// Inverse of a 4x4 matrix (Gauss-Jordan with partial pivoting), nil when singular.
-    static func invert4(_ m: [[Double]]) -> [[Double]]? {
-        var a = m.map { $0 + [0, 0, 0, 0] }
-        for r in 0..<4 { a[r][4 + r] = 1 }
+    /// Inverse of the 4x4 matrix with rows `m` (Gauss-Jordan with partial pivoting), nil when singular;
+    /// `work` (32 values) holds the augmented matrix.
+    static func invert4(_ m: (SIMD4<Double>, SIMD4<Double>, SIMD4<Double>, SIMD4<Double>), work a: inout [Double])
+        -> (SIMD4<Double>, SIMD4<Double>, SIMD4<Double>, SIMD4<Double>)? {
+        let rows = [m.0, m.1, m.2, m.3]
+        for r in 0..<4 {
+            for c in 0..<4 { a[r * 8 + c] = rows[r][c]; a[r * 8 + 4 + c] = r == c ? 1 : 0 }
+        }
         for col in 0..<4 {
             var piv = col
-            for r in col..<4 where abs(a[r][col]) > abs(a[piv][col]) { piv = r }
-            guard abs(a[piv][col]) > 1e-300 else { return nil }
-            a.swapAt(col, piv)
-            let d = a[col][col]
-            for c in 0..<8 { a[col][c] /= d }
+            for r in col..<4 where abs(a[r * 8 + col]) > abs(a[piv * 8 + col]) { piv = r }
+            guard abs(a[piv * 8 + col]) > 1e-300 else { return nil }
+            if piv != col { for c in 0..<8 { a.swapAt(col * 8 + c, piv * 8 + c) } }
+            let d = a[col * 8 + col]
+            for c in 0..<8 { a[col * 8 + c] /= d }
             for r in 0..<4 where r != col {
-                let f = a[r][col]
-                if f != 0 { for c in 0..<8 { a[r][c] -= f * a[col][c] } }
+                let f = a[r * 8 + col]
+                if f != 0 { for c in 0..<8 { a[r * 8 + c] -= f * a[col * 8 + c] } }
             }
         }
-        return a.map { Array($0[4..<8]) }
+        func row(_ r: Int) -> SIMD4<Double> { SIMD4(a[r * 8 + 4], a[r * 8 + 5], a[r * 8 + 6], a[r * 8 + 7]) }
+        return (row(0), row(1), row(2), row(3))
     }
 }
