@@ -11,8 +11,8 @@ import ImagingCore
 /// The sums follow from Parseval's theorem on the box zero-padded to at least twice its size (so no
 /// wrap-around): one FFT of a and m packed as real and imaginary parts, one of a² (half the spectrum,
 /// as a² is real), and the spectrum of
-/// K. K depends on |δx|, |δy| and |δz| only, so its spectrum is real and is a separable cosine
-/// transform of one octant of offsets.
+/// K. K depends on |δx|, |δy| and |δz| only, so its spectrum is real and even, and its transform
+/// needs one octant of lines per axis.
 enum SpatialAutocorrelation {
     static func moranAndGeary(_ region: PreparedRegion) -> (moran: Double, geary: Double) {
         let n = region.grid.size, sp = region.grid.spacing
@@ -27,6 +27,7 @@ enum SpatialAutocorrelation {
         let support = [b.nx, b.ny, b.nz]
         let dims = support.map { fftLength(2 * $0 - 1) }
         let total = dims[0] * dims[1] * dims[2]
+        let kernel = kernelSpectrum(support: support, dims: dims, spacing: [sp.x, sp.y, sp.z])
         // z = a + i m; w = a² (real).
         var zr = [Double](repeating: 0, count: total), zi = zr
         var wr = zr, wi = zr
@@ -47,7 +48,6 @@ enum SpatialAutocorrelation {
         let fft = FFT3(dims: dims)
         fft.forward(re: &zr, im: &zi, support: support)
         fft.forward(re: &wr, im: &wi, support: support, realInput: true)
-        let kernel = kernelSpectrum(support: support, dims: dims, spacing: [sp.x, sp.y, sp.z])
         let h0 = dims[0] / 2 + 1, h1 = dims[1] / 2 + 1
         // Parseval: Σ f (K ⋆ g) = (1/M) Σ_k K̂(k) Re(conj(F̂(k)) Ĝ(k)); the spectra of a and m follow
         // from Z(k) and Z(-k): Â = (Z(k) + conj Z(-k)) / 2, M̂ = (Z(k) - conj Z(-k)) / 2i. Each term is
@@ -93,79 +93,54 @@ enum SpatialAutocorrelation {
     }
 
     /// The DFT over the padded grid `dims` of K(δ) = 1/|δ| (K(0) = 0) for offsets |δ_a| < `support[a]`,
-    /// at frequencies k_a ≤ dims[a] / 2 (it is even in each), x fastest.
+    /// at frequencies k_a ≤ dims[a] / 2 (it is real and even in each), x fastest.
     ///
-    /// K̂(k) = Σ_{δ ≥ 0} c(δx) c(δy) c(δz) K(δ) cos(2π kx δx / Px) cos(2π ky δy / Py) cos(2π kz δz / Pz),
-    /// c(0) = 1 and c(d) = 2 otherwise (the offsets ±d), computed one axis at a time.
+    /// K is even in each axis, so only one octant of lines is transformed along x; the lines and planes
+    /// of the other octants are copies made before the y and z transforms, which compute only the
+    /// frequencies of the first octant.
     static func kernelSpectrum(support n: [Int], dims: [Int], spacing: [Double]) -> [Double] {
+        let (p0, p1, p2) = (dims[0], dims[1], dims[2])
         let h = dims.map { $0 / 2 + 1 }
-        // cosines[a][d * h[a] + k] = c(d) cos(2π k d / P_a).
-        let cosines = (0..<3).map { a -> [Double] in
-            var c = [Double](repeating: 0, count: n[a] * h[a])
-            for d in 0..<n[a] {
-                for k in 0..<h[a] {
-                    let phase = Double((k * d) % dims[a]) / Double(dims[a])
-                    c[d * h[a] + k] = (d == 0 ? 1 : 2) * cos(2 * Double.pi * phase)
-                }
-            }
-            return c
-        }
-        let (h0, h1, h2) = (h[0], h[1], h[2])
-        // Along x: t1[(dz * ny + dy) * h0 + kx].
-        var t1 = [Double](repeating: 0, count: n[1] * n[2] * h0)
+        var re = [Double](repeating: 0, count: p0 * p1 * p2), im = re
         let s2 = spacing.map { $0 * $0 }
-        t1.withUnsafeMutableBufferPointer { t1 in
-            cosines[0].withUnsafeBufferPointer { cx in
-                for dz in 0..<n[2] {
-                    for dy in 0..<n[1] {
-                        let line = (dz * n[1] + dy) * h0
-                        let yz = Double(dy * dy) * s2[1] + Double(dz * dz) * s2[2]
-                        let target = t1.baseAddress! + line
-                        for dx in 0..<n[0] where dx != 0 || yz != 0 {
-                            let k = 1 / (Double(dx * dx) * s2[0] + yz).squareRoot()
-                            axpy(k, cx.baseAddress! + dx * h0, target, h0)
-                        }
-                    }
+        for dz in 0..<n[2] {
+            for dy in 0..<n[1] {
+                let line = (dz * p1 + dy) * p0
+                let yz = Double(dy * dy) * s2[1] + Double(dz * dz) * s2[2]
+                for dx in 0..<n[0] where dx != 0 || yz != 0 {
+                    let k = 1 / (Double(dx * dx) * s2[0] + yz).squareRoot()
+                    re[line + dx] = k
+                    if dx > 0 { re[line + p0 - dx] = k }
                 }
             }
         }
-        // Along y: t2[(dz * h1 + ky) * h0 + kx].
-        var t2 = [Double](repeating: 0, count: n[2] * h1 * h0)
-        t2.withUnsafeMutableBufferPointer { t2 in
-            t1.withUnsafeBufferPointer { t1 in
-                cosines[1].withUnsafeBufferPointer { cy in
-                    for dz in 0..<n[2] {
-                        for dy in 0..<n[1] {
-                            let source = (dz * n[1] + dy) * h0
-                            for ky in 0..<h1 {
-                                axpy(cy[dy * h1 + ky], t1.baseAddress! + source, t2.baseAddress! + (dz * h1 + ky) * h0, h0)
-                            }
-                        }
-                    }
+        let fft = FFT3(dims: dims)
+        fft.passes(&re, &im) { pass in
+            pass.x(rows: n[1], planes: n[2])
+            // Rows -dy are rows dy (the first h0 frequencies are all the y transform reads).
+            for dz in 0..<n[2] {
+                for dy in 1..<max(1, n[1]) {
+                    let from = (dz * p1 + dy) * p0, to = (dz * p1 + p1 - dy) * p0
+                    for kx in 0..<h[0] { pass.re[to + kx] = pass.re[from + kx]; pass.im[to + kx] = pass.im[from + kx] }
                 }
             }
-        }
-        // Along z: out[(kz * h1 + ky) * h0 + kx].
-        let plane = h0 * h1
-        var out = [Double](repeating: 0, count: h2 * plane)
-        out.withUnsafeMutableBufferPointer { out in
-            t2.withUnsafeBufferPointer { t2 in
-                cosines[2].withUnsafeBufferPointer { cz in
-                    for dz in 0..<n[2] {
-                        for kz in 0..<h2 {
-                            axpy(cz[dz * h2 + kz], t2.baseAddress! + dz * plane, out.baseAddress! + kz * plane, plane)
-                        }
-                    }
+            pass.y(columns: h[0], planes: n[2])
+            // Planes -dz are planes dz, for the frequencies the z transform reads.
+            for dz in 1..<max(1, n[2]) {
+                for ky in 0..<h[1] {
+                    let from = (dz * p1 + ky) * p0, to = ((p2 - dz) * p1 + ky) * p0
+                    for kx in 0..<h[0] { pass.re[to + kx] = pass.re[from + kx]; pass.im[to + kx] = pass.im[from + kx] }
                 }
+            }
+            pass.z(columns: h[0], rows: h[1])
+        }
+        var out = [Double](repeating: 0, count: h[0] * h[1] * h[2])
+        for kz in 0..<h[2] {
+            for ky in 0..<h[1] {
+                for kx in 0..<h[0] { out[(kz * h[1] + ky) * h[0] + kx] = re[(kz * p1 + ky) * p0 + kx] }
             }
         }
         return out
-    }
-
-    /// y += a x over `count` elements.
-    @inline(__always)
-    private static func axpy(_ a: Double, _ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, _ count: Int) {
-        for e in 0..<count { y[e] += a * x[e] }
     }
 
     /// The smallest length ≥ `n` whose prime factors are 2, 3 and 5.
@@ -195,67 +170,94 @@ struct FFT3 {
     }
 
     /// Doubles per batch buffer: enough lanes to amortise the loops, small enough for the cache.
-    private static let batchDoubles = 8192
+    fileprivate static let batchDoubles = 8192
 
     /// Transforms in place. The data must vanish outside `support[a]` elements of each axis: lines
     /// that are still zero when their axis is transformed are skipped. With `realInput` (the imaginary
     /// parts are zero) only the frequencies kx ≤ P0/2 are computed; the others are the conjugates
     /// Z(P0 - kx, -ky, -kz) and are left undefined.
     func forward(re: inout [Double], im: inout [Double], support: [Int], realInput: Bool = false) {
-        let (p0, p1, p2) = (dims[0], dims[1], dims[2])
-        let columns = realInput ? p0 / 2 + 1 : p0
+        let columns = realInput ? dims[0] / 2 + 1 : dims[0]
+        passes(&re, &im) { pass in
+            pass.x(rows: support[1], planes: support[2])
+            pass.y(columns: columns, planes: support[2])
+            pass.z(columns: columns, rows: dims[1])
+        }
+    }
+
+    /// Runs `body` with the one-axis transforms of (re, im) at hand.
+    func passes(_ re: inout [Double], _ im: inout [Double], _ body: (Passes) -> Void) {
         re.withUnsafeMutableBufferPointer { re in
             im.withUnsafeMutableBufferPointer { im in
-                let re = re.baseAddress!, im = im.baseAddress!
-                let buffers = BatchBuffers(capacity: Self.batchDoubles + 4 * max(p0, p1, p2))
+                let buffers = BatchBuffers(capacity: Self.batchDoubles + 4 * dims.max()!)
                 defer { buffers.release() }
-                // x: the lines with y < support and z < support (the others are zero).
-                if p0 > 1 {
-                    let lanes = max(1, min(support[1], Self.batchDoubles / p0))
-                    for z in 0..<support[2] {
-                        var y = 0
-                        while y < support[1] {
-                            let w = min(lanes, support[1] - y)
-                            // Line l starts at base + l * p0; element t at + t.
-                            buffers.run(plans[0], re, im, lanes: w, element: 1, line: p0, base: (z * p1 + y) * p0)
-                            y += w
-                        }
-                    }
+                body(Passes(fft: self, re: re.baseAddress!, im: im.baseAddress!, buffers: buffers))
+            }
+        }
+    }
+
+    /// One-axis transforms of the first lines, columns or planes of a grid.
+    struct Passes {
+        let fft: FFT3
+        let re: UnsafeMutablePointer<Double>
+        let im: UnsafeMutablePointer<Double>
+        fileprivate let buffers: BatchBuffers
+
+        /// Along x, the lines with y < `rows` and z < `planes`.
+        func x(rows: Int, planes: Int) {
+            let (p0, p1) = (fft.dims[0], fft.dims[1])
+            guard p0 > 1 else { return }
+            let lanes = max(1, min(rows, FFT3.batchDoubles / p0))
+            for z in 0..<planes {
+                var y = 0
+                while y < rows {
+                    let w = min(lanes, rows - y)
+                    // Line l starts at base + l * p0; element t at + t.
+                    buffers.run(fft.plans[0], re, im, lanes: w, element: 1, line: p0, base: (z * p1 + y) * p0)
+                    y += w
                 }
-                // y: the planes with z < support, columns kx < `columns`.
-                if p1 > 1 {
-                    let lanes = max(1, min(columns, Self.batchDoubles / p1))
-                    for z in 0..<support[2] {
-                        var x = 0
-                        while x < columns {
-                            let w = min(lanes, columns - x)
-                            buffers.run(plans[1], re, im, lanes: w, element: p0, line: 1, base: z * p0 * p1 + x)
-                            x += w
-                        }
-                    }
+            }
+        }
+
+        /// Along y, the columns x < `columns` of the planes z < `planes`.
+        func y(columns: Int, planes: Int) {
+            let (p0, p1) = (fft.dims[0], fft.dims[1])
+            guard p1 > 1 else { return }
+            let lanes = max(1, min(columns, FFT3.batchDoubles / p1))
+            for z in 0..<planes {
+                var x = 0
+                while x < columns {
+                    let w = min(lanes, columns - x)
+                    buffers.run(fft.plans[1], re, im, lanes: w, element: p0, line: 1, base: z * p0 * p1 + x)
+                    x += w
                 }
-                // z: every column with kx < `columns`.
-                if p2 > 1 {
-                    let planeSize = p0 * p1
-                    if columns == p0 {
-                        let lanes = max(1, min(planeSize, Self.batchDoubles / p2))
-                        var c = 0
-                        while c < planeSize {
-                            let w = min(lanes, planeSize - c)
-                            buffers.run(plans[2], re, im, lanes: w, element: planeSize, line: 1, base: c)
-                            c += w
-                        }
-                    } else {
-                        let lanes = max(1, min(columns, Self.batchDoubles / p2))
-                        for y in 0..<p1 {
-                            var x = 0
-                            while x < columns {
-                                let w = min(lanes, columns - x)
-                                buffers.run(plans[2], re, im, lanes: w, element: planeSize, line: 1, base: y * p0 + x)
-                                x += w
-                            }
-                        }
-                    }
+            }
+        }
+
+        /// Along z, the columns with x < `columns` and y < `rows`.
+        func z(columns: Int, rows: Int) {
+            let (p0, p1, p2) = (fft.dims[0], fft.dims[1], fft.dims[2])
+            guard p2 > 1 else { return }
+            let planeSize = p0 * p1
+            if columns == p0 {
+                // Whole rows are contiguous: batch across them.
+                let count = rows * p0
+                let lanes = max(1, min(count, FFT3.batchDoubles / p2))
+                var c = 0
+                while c < count {
+                    let w = min(lanes, count - c)
+                    buffers.run(fft.plans[2], re, im, lanes: w, element: planeSize, line: 1, base: c)
+                    c += w
+                }
+                return
+            }
+            let lanes = max(1, min(columns, FFT3.batchDoubles / p2))
+            for y in 0..<rows {
+                var x = 0
+                while x < columns {
+                    let w = min(lanes, columns - x)
+                    buffers.run(fft.plans[2], re, im, lanes: w, element: planeSize, line: 1, base: y * p0 + x)
+                    x += w
                 }
             }
         }
@@ -263,7 +265,7 @@ struct FFT3 {
 }
 
 /// Scratch for batched transforms: two split-complex buffers.
-private struct BatchBuffers {
+fileprivate struct BatchBuffers {
     let ar, ai, br, bi: UnsafeMutablePointer<Double>
 
     init(capacity: Int) {
