@@ -207,58 +207,37 @@ struct FFT3 {
         func x(rows: Int, planes: Int) {
             let (p0, p1) = (fft.dims[0], fft.dims[1])
             guard p0 > 1 else { return }
-            let lanes = max(1, min(rows, FFT3.batchDoubles / p0))
-            for z in 0..<planes {
-                var y = 0
-                while y < rows {
-                    let w = min(lanes, rows - y)
-                    // Line l starts at base + l * p0; element t at + t.
-                    buffers.run(fft.plans[0], re, im, lanes: w, element: 1, line: p0, base: (z * p1 + y) * p0)
-                    y += w
-                }
-            }
+            for z in 0..<planes { lines(0, count: rows, element: 1, line: p0, base: z * p1 * p0) }
         }
 
         /// Along y, the columns x < `columns` of the planes z < `planes`.
         func y(columns: Int, planes: Int) {
             let (p0, p1) = (fft.dims[0], fft.dims[1])
             guard p1 > 1 else { return }
-            let lanes = max(1, min(columns, FFT3.batchDoubles / p1))
-            for z in 0..<planes {
-                var x = 0
-                while x < columns {
-                    let w = min(lanes, columns - x)
-                    buffers.run(fft.plans[1], re, im, lanes: w, element: p0, line: 1, base: z * p0 * p1 + x)
-                    x += w
-                }
-            }
+            for z in 0..<planes { lines(1, count: columns, element: p0, line: 1, base: z * p0 * p1) }
         }
 
         /// Along z, the columns with x < `columns` and y < `rows`.
         func z(columns: Int, rows: Int) {
             let (p0, p1, p2) = (fft.dims[0], fft.dims[1], fft.dims[2])
             guard p2 > 1 else { return }
-            let planeSize = p0 * p1
             if columns == p0 {
                 // Whole rows are contiguous: batch across them.
-                let count = rows * p0
-                let lanes = max(1, min(count, FFT3.batchDoubles / p2))
-                var c = 0
-                while c < count {
-                    let w = min(lanes, count - c)
-                    buffers.run(fft.plans[2], re, im, lanes: w, element: planeSize, line: 1, base: c)
-                    c += w
-                }
-                return
+                lines(2, count: rows * p0, element: p0 * p1, line: 1, base: 0)
+            } else {
+                for y in 0..<rows { lines(2, count: columns, element: p0 * p1, line: 1, base: y * p0) }
             }
-            let lanes = max(1, min(columns, FFT3.batchDoubles / p2))
-            for y in 0..<rows {
-                var x = 0
-                while x < columns {
-                    let w = min(lanes, columns - x)
-                    buffers.run(fft.plans[2], re, im, lanes: w, element: planeSize, line: 1, base: y * p0 + x)
-                    x += w
-                }
+        }
+
+        /// Transforms along `axis` the `count` lines starting at `base + l * line` (element t at
+        /// `+ t * element`), in batches that fit the buffers.
+        private func lines(_ axis: Int, count: Int, element: Int, line: Int, base: Int) {
+            let lanes = max(1, min(count, FFT3.batchDoubles / fft.dims[axis]))
+            var l = 0
+            while l < count {
+                let w = min(lanes, count - l)
+                buffers.run(fft.plans[axis], re, im, lanes: w, element: element, line: line, base: base + l * line)
+                l += w
             }
         }
     }

@@ -27,13 +27,7 @@ struct FeaturesCommand: ParsableCommand {
 
     @Argument(help: "Image: NIfTI/NRRD file or DICOM series folder.") var image: String
     @Argument(help: "Mask: NIfTI/NRRD label map, DICOM RTSTRUCT or SEG file.") var mask: String
-    @Option(help: "Settings preset: \(ExtractionSettings.presetNames.joined(separator: ", ")).") var preset = "default"
-    @Option(help: "Settings file (JSON), instead of a preset.") var settings: String?
-    @Option(help: "Fixed bin width (overrides the preset).") var binWidth: Double?
-    @Option(help: "Fixed bin count (overrides the preset).") var binCount: Int?
-    @Option(help: "Resampling spacing in mm (isotropic in 3D, in-plane in 2D/2.5D).") var spacing: Double?
-    @Option(help: "Peritumoral ring width in mm; 0 = no ring (overrides the preset).") var ringMm: Double?
-    @Option(help: "Computation mode: 2d, 2.5d or 3d (sets the texture aggregations).") var mode: String?
+    @OptionGroup var extraction: SettingsOptions
     @Option(help: "Region: label value, RTSTRUCT ROI name (or glob), or SEG segment number.") var label: String?
     @Option(help: "Output: table, ibsi or csv.") var format = "table"
 
@@ -42,23 +36,39 @@ struct FeaturesCommand: ParsableCommand {
             guard let output = FeatureOutputFormat(rawValue: format.lowercased()) else {
                 throw ValidationError("--format must be one of \(FeatureOutputFormat.allCases.map(\.rawValue).joined(separator: ", "))")
             }
-            var computation: ExtractionSettings.ComputationMode?
-            if let mode {
-                guard let m = ExtractionSettings.ComputationMode(rawValue: mode.uppercased()) else {
-                    throw ValidationError("--mode must be 2d, 2.5d or 3d")
-                }
-                computation = m
-            }
-            var s = try settings.map {
-                try JSONDecoder().decode(ExtractionSettings.self, from: Data(contentsOf: fileURL($0)))
-            } ?? ExtractionSettings.preset(named: preset)
-            s = try SettingsOverrides(binWidth: binWidth, binCount: binCount, spacingMM: spacing, ringWidthMM: ringMm,
-                                      mode: computation).applied(to: s)
+            var s = try extraction.resolved()
             if output == .ibsi { s.wholeImageDiagnostics = true }
             let result = try SingleImageExtraction.run(image: fileURL(image), mask: fileURL(mask), label: label,
                                                        settings: s)
             for w in result.warnings { FileHandle.standardError.write(Data("warning: \(w)\n".utf8)) }
             print(result.text(output), terminator: "")
         }
+    }
+}
+
+/// Extraction settings from the command line: a preset or a settings file, then `SettingsOverrides`.
+/// (The options `extract` offers, plus resampling spacing and computation mode.)
+struct SettingsOptions: ParsableArguments {
+    @Option(help: "Settings preset: \(ExtractionSettings.presetNames.joined(separator: ", ")).") var preset = "default"
+    @Option(help: "Settings file (JSON), instead of a preset.") var settings: String?
+    @Option(help: "Fixed bin width (overrides the preset).") var binWidth: Double?
+    @Option(help: "Fixed bin count (overrides the preset).") var binCount: Int?
+    @Option(help: "Resampling spacing in mm (isotropic in 3D, in-plane in 2D/2.5D).") var spacing: Double?
+    @Option(help: "Peritumoral ring width in mm; 0 = no ring (overrides the preset).") var ringMm: Double?
+    @Option(help: "Computation mode: 2d, 2.5d or 3d (sets the texture aggregations).") var mode: String?
+
+    func resolved() throws -> ExtractionSettings {
+        var computation: ExtractionSettings.ComputationMode?
+        if let mode {
+            guard let m = ExtractionSettings.ComputationMode(rawValue: mode.uppercased()) else {
+                throw ValidationError("--mode must be 2d, 2.5d or 3d")
+            }
+            computation = m
+        }
+        let base = try settings.map {
+            try JSONDecoder().decode(ExtractionSettings.self, from: Data(contentsOf: fileURL($0)))
+        } ?? ExtractionSettings.preset(named: preset)
+        return try SettingsOverrides(binWidth: binWidth, binCount: binCount, spacingMM: spacing, ringWidthMM: ringMm,
+                                     mode: computation).applied(to: base)
     }
 }
