@@ -153,7 +153,7 @@ public enum SignatureTrainer {
             Signature.Cutoff(name: "q75", value: q(0.75), source: "training-cohort 75th percentile of the score"),
         ]
         let provenance = options.provenance + String(
-            format: " Elastic net alpha %.2f, %d-fold CV grouped by patient (seed %llu), lambda %.6g (index %d of %d; lambda-min %.6g, lambda-1se %.6g), CV MSE %.6g, %d lesions, %d candidate features.",
+            format: " Elastic net alpha %.2f, %d-fold CV grouped by patient (seed %llu), lambda %.6g (index %d of %d; lambda-min %.6g, lambda-1se %.6g), CV MSE %.6g, %d lesions, %d candidate features (one texture variant each); the selected variables refitted without penalty (relaxed elastic net).",
             options.alpha, options.folds, options.seed, fit.lambda, chosen, cv.lambdas.count, cv.lambdas[cv.lambdaMinIndex],
             cv.lambdas[cv.lambda1SEIndex], cv.meanError[chosen], y.count, radiomic)
         let signature = Signature(
