@@ -68,29 +68,13 @@ struct ExtractCommand: ParsableCommand {
 
     @Argument(help: "Cohort manifest folder (holding lesions.csv and patients.csv).") var manifest: String
     @Option(help: "Store to write (HDF5).") var store: String
-    @Option(help: "Settings preset: \(ExtractionSettings.presetNames.joined(separator: ", ")).") var preset = "default"
-    @Option(help: "Settings file (JSON), instead of a preset.") var settings: String?
-    @Option(help: "Fixed bin width (overrides the preset).") var binWidth: Double?
-    @Option(help: "Fixed bin count (overrides the preset).") var binCount: Int?
-    @Option(help: "Peritumoral ring width in mm (overrides the preset).") var ringMm: Double?
+    @OptionGroup var extraction: SettingsOptions
     @Flag(help: "Discard an existing store made with other settings and start afresh.") var force = false
     @Flag(help: "No progress output.") var quiet = false
 
     func run() throws {
         try runReportingErrors {
-            var s: ExtractionSettings
-            if let settings {
-                s = try JSONDecoder().decode(ExtractionSettings.self, from: Data(contentsOf: fileURL(settings)))
-            } else {
-                s = try ExtractionSettings.preset(named: preset)
-            }
-            if let binWidth { s.discretisation = .fixedBinSize(width: binWidth) }
-            if let binCount { s.discretisation = .fixedBinNumber(count: binCount) }
-            if let ringMm {
-                var ring = s.ring ?? ExtractionSettings.RingSettings()
-                ring.widthMM = ringMm
-                s.ring = ring
-            }
+            let s = try extraction.resolved()
             let cohort = try CohortManifest.load(fileURL(manifest))
             let bar = ProgressBar(label: "extract", total: cohort.patients.count, quiet: quiet)
             let summary = try CohortExtraction.run(cohort: cohort, store: fileURL(store), settings: s, force: force,
