@@ -1,102 +1,71 @@
-/// The 3D convex hull of integer points (incremental construction with exact integer predicates).
+/// The 3D convex hull of integer points (Quickhull with exact integer predicates).
 ///
 /// Mesh vertices lie on a half-voxel lattice, so hull predicates are evaluated exactly in
 /// 64-bit integers: no tolerance, no failure on the many coplanar points of voxel surfaces.
 /// Before the construction, points that are not extreme along each lattice line through them are
 /// dropped (a hull vertex can never lie strictly between two points of the set).
+///
+/// The hull is grown Quickhull-style: every point still outside is assigned to one face it sees,
+/// and a face's farthest point is added next. When faces are replaced, only their points are
+/// tested again, and only against the new faces: a point that sees a replaced face but none of
+/// the new ones lies inside the grown hull.
 struct ConvexHull {
-    /// Hull vertices (a subset of the input points).
+    /// Corners of the hull: the points not in the convex hull of the other points, ordered by z, y, x.
+    /// They do not depend on the order of the input.
     var vertices: [SIMD3<Int64>]
-    /// Outward-oriented triangles as indices into `vertices`.
+    /// Points of the hull surface that the faces use (the corners and possibly points on edges or faces).
+    var surfacePoints: [SIMD3<Int64>]
+    /// Outward-oriented triangles covering the hull surface, as indices into `surfacePoints`.
     var faces: [SIMD3<Int32>]
 
     init(points input: [SIMD3<Int32>]) {
         let pts = ConvexHull.lineExtremes(input).map { SIMD3<Int64>(Int64($0.x), Int64($0.y), Int64($0.z)) }
-        vertices = []
-        faces = []
         guard pts.count >= 4, let seed = ConvexHull.initialTetrahedron(pts) else {
-            vertices = pts
+            vertices = pts.sorted(by: ConvexHull.zyxOrder)
+            surfacePoints = vertices
+            faces = []
             return
         }
-        // Faces: corners, and planes kept apart so that the visibility scan reads them contiguously.
-        // `normal · p - offset` is `orient(a, b, c, p)`; a dead face has a zero normal and an unreachable
-        // offset, so no point sees it.
-        struct Face { var a: Int, b: Int, c: Int, alive: Bool }
-        var fs = [Face]()
-        var nx = [Int64](), ny = [Int64](), nz = [Int64](), offsets = [Int64]()
-        func add(_ a: Int, _ b: Int, _ c: Int) {
-            let u = pts[b] &- pts[a], v = pts[c] &- pts[a]
-            let normal = SIMD3(u.y * v.z - u.z * v.y, u.z * v.x - u.x * v.z, u.x * v.y - u.y * v.x)
-            fs.append(Face(a: a, b: b, c: c, alive: true))
-            nx.append(normal.x); ny.append(normal.y); nz.append(normal.z)
-            offsets.append((normal &* pts[a]).wrappedSum())
+        var builder = Quickhull(points: pts, seed: seed)
+        builder.run()
+        var remap = [Int32](repeating: -1, count: pts.count)
+        var used = [SIMD3<Int64>]()
+        var triangles = [SIMD3<Int32>]()
+        for f in 0..<builder.corners.count where builder.alive[f] {
+            var t = builder.corners[f]
+            for s in 0..<3 {
+                let v = Int(t[s])
+                if remap[v] < 0 { remap[v] = Int32(used.count); used.append(pts[v]) }
+                t[s] = remap[v]
+            }
+            triangles.append(t)
         }
-        func kill(_ f: Int) {
-            fs[f].alive = false
-            nx[f] = 0; ny[f] = 0; nz[f] = 0; offsets[f] = .max
+        surfacePoints = used
+        faces = triangles
+        vertices = ConvexHull.corners(of: used, faces: triangles).sorted(by: ConvexHull.zyxOrder)
+    }
+
+    /// Volume (mm³) and area (mm²) of the hull when point units are half voxels of `spacing`.
+    func measure(spacing: SIMD3<Double>) -> (volume: Double, area: Double) {
+        let scale = spacing / 2
+        let p = surfacePoints.map { SIMD3<Double>(Double($0.x), Double($0.y), Double($0.z)) * scale }
+        var volume6 = 0.0, area2 = 0.0
+        for f in faces {
+            let p0 = p[Int(f.x)], p1 = p[Int(f.y)], p2 = p[Int(f.z)]
+            let c = MorphologicalFeatures.cross(p1 - p0, p2 - p0)
+            volume6 += (p0 * MorphologicalFeatures.cross(p1, p2)).sum()
+            area2 += (c * c).sum().squareRoot()
         }
-        let (i0, i1, i2, i3) = seed
-        // Orient the seed faces outward (the fourth point lies behind each).
-        for (a, b, c, d) in [(i0, i1, i2, i3), (i0, i1, i3, i2), (i0, i2, i3, i1), (i1, i2, i3, i0)] {
-            if ConvexHull.orient(pts[a], pts[b], pts[c], pts[d]) > 0 { add(a, c, b) } else { add(a, b, c) }
-        }
-        let seedSet: Set<Int> = [i0, i1, i2, i3]
-        var edgeSet = Set<Int64>()
-        let n = Int64(pts.count)
-        var visible = [Int]()
-        var aliveCount = 4
-        for p in 0..<pts.count where !seedSet.contains(p) {
-            visible.removeAll(keepingCapacity: true)
-            let (px, py, pz) = (pts[p].x, pts[p].y, pts[p].z)
-            nx.withUnsafeBufferPointer { nx in
-            ny.withUnsafeBufferPointer { ny in
-            nz.withUnsafeBufferPointer { nz in
-            offsets.withUnsafeBufferPointer { offsets in
-                for f in 0..<offsets.count where nx[f] &* px &+ ny[f] &* py &+ nz[f] &* pz > offsets[f] {
-                    visible.append(f)
-                }
-            }
-            }
-            }
-            }
-            guard !visible.isEmpty else { continue }
-            edgeSet.removeAll(keepingCapacity: true)
-            for f in visible {
-                let x = fs[f]
-                edgeSet.insert(Int64(x.a) * n + Int64(x.b))
-                edgeSet.insert(Int64(x.b) * n + Int64(x.c))
-                edgeSet.insert(Int64(x.c) * n + Int64(x.a))
-                kill(f)
-            }
-            aliveCount -= visible.count
-            for f in visible {
-                let x = fs[f]
-                for (u, v) in [(x.a, x.b), (x.b, x.c), (x.c, x.a)]
-                where !edgeSet.contains(Int64(v) * n + Int64(u)) {
-                    add(u, v, p)
-                    aliveCount += 1
-                }
-            }
-            // Drop dead faces (the living keep their order) once they are most of the list.
-            if fs.count > 64 && fs.count > 2 * aliveCount {
-                var w = 0
-                for f in 0..<fs.count where fs[f].alive {
-                    fs[w] = fs[f]; nx[w] = nx[f]; ny[w] = ny[f]; nz[w] = nz[f]; offsets[w] = offsets[f]
-                    w += 1
-                }
-                fs.removeLast(fs.count - w); nx.removeLast(nx.count - w); ny.removeLast(ny.count - w)
-                nz.removeLast(nz.count - w); offsets.removeLast(offsets.count - w)
-            }
-        }
-        // Keep used vertices only.
-        var remap = [Int: Int32]()
-        for f in fs where f.alive {
-            for v in [f.a, f.b, f.c] where remap[v] == nil {
-                remap[v] = Int32(vertices.count)
-                vertices.append(pts[v])
-            }
-            faces.append(SIMD3<Int32>(remap[f.a]!, remap[f.b]!, remap[f.c]!))
-        }
+        return (volume6 / 6, area2 / 2)
+    }
+
+    static func zyxOrder(_ a: SIMD3<Int64>, _ b: SIMD3<Int64>) -> Bool {
+        (a.z, a.y, a.x) < (b.z, b.y, b.x)
+    }
+
+    @inline(__always)
+    static func cross(_ a: SIMD3<Int64>, _ b: SIMD3<Int64>) -> SIMD3<Int64> {
+        SIMD3(a.y * b.z - a.z * b.y, a.z * b.x - a.x * b.z, a.x * b.y - a.y * b.x)
     }
 
     /// Six times the signed volume of tetrahedron (a, b, c, d): positive when d lies on the side
@@ -105,6 +74,35 @@ struct ConvexHull {
     static func orient(_ a: SIMD3<Int64>, _ b: SIMD3<Int64>, _ c: SIMD3<Int64>, _ d: SIMD3<Int64>) -> Int64 {
         let u = b &- a, v = c &- a, w = d &- a
         return u.x * (v.y * w.z - v.z * w.y) - u.y * (v.x * w.z - v.z * w.x) + u.z * (v.x * w.y - v.y * w.x)
+    }
+
+    /// The surface points that are corners: those whose incident faces have normals spanning space
+    /// (a point inside a facet has one normal direction, a point inside an edge two).
+    static func corners(of points: [SIMD3<Int64>], faces: [SIMD3<Int32>]) -> [SIMD3<Int64>] {
+        // Per point: the first normal, a second one not parallel to it, and whether a third leaves their plane.
+        var first = [SIMD3<Int64>](repeating: .zero, count: points.count)
+        var second = [SIMD3<Int64>](repeating: .zero, count: points.count)
+        var spans = [Bool](repeating: false, count: points.count)
+        for f in faces {
+            let a = points[Int(f.x)]
+            let normal = cross(points[Int(f.y)] &- a, points[Int(f.z)] &- a)
+            for s in 0..<3 {
+                let v = Int(f[s])
+                if spans[v] { continue }
+                if first[v] == .zero {
+                    first[v] = normal
+                } else if second[v] == .zero {
+                    if cross(first[v], normal) != .zero { second[v] = normal }
+                } else {
+                    // The triple product can exceed 64 bits; the cross product cannot.
+                    let c = cross(first[v], second[v])
+                    let triple = Int128(c.x) * Int128(normal.x) + Int128(c.y) * Int128(normal.y)
+                        + Int128(c.z) * Int128(normal.z)
+                    if triple != 0 { spans[v] = true }
+                }
+            }
+        }
+        return points.indices.filter { spans[$0] }.map { points[$0] }
     }
 
     /// Points extreme along every axis-parallel line through them, in input order.
@@ -141,8 +139,7 @@ struct ConvexHull {
         guard i1 != i0 else { return nil }
         var i2 = -1, best: Int64 = 0
         for p in 0..<pts.count {
-            let u = pts[i1] &- pts[i0], v = pts[p] &- pts[i0]
-            let c = SIMD3<Int64>(u.y * v.z - u.z * v.y, u.z * v.x - u.x * v.z, u.x * v.y - u.y * v.x)
+            let c = cross(pts[i1] &- pts[i0], pts[p] &- pts[i0])
             let a = (c &* c).wrappedSum()
             if a > best { best = a; i2 = p }
         }
@@ -155,5 +152,145 @@ struct ConvexHull {
         }
         guard i3 >= 0 else { return nil }
         return (i0, i1, i2, i3)
+    }
+}
+
+/// Quickhull state: faces with their planes, neighbours and outside points.
+///
+/// A face is a counter-clockwise triangle (seen from outside) of point indices; `neighbours[f][s]`
+/// is the face across its edge from corner s to corner s + 1. Each point still outside the hull
+/// belongs to the list of one face it sees (`head`, `next`).
+private struct Quickhull {
+    let points: [SIMD3<Int64>]
+    var corners = [SIMD3<Int32>]()
+    var normals = [SIMD3<Int64>]()
+    var offsets = [Int64]()
+    var neighbours = [SIMD3<Int32>]()
+    var alive = [Bool]()
+    var head = [Int32]()
+    var farthest = [Int32]()
+    var farthestHeight = [Int64]()
+    var next: [Int32]
+
+    init(points: [SIMD3<Int64>], seed: (Int, Int, Int, Int)) {
+        self.points = points
+        next = [Int32](repeating: -1, count: points.count)
+        let (i0, i1, i2, i3) = seed
+        // Orient the seed faces outward (the fourth point lies behind each).
+        for (a, b, c, d) in [(i0, i1, i2, i3), (i0, i1, i3, i2), (i0, i2, i3, i1), (i1, i2, i3, i0)] {
+            if ConvexHull.orient(points[a], points[b], points[c], points[d]) > 0 {
+                addFace(Int32(a), Int32(c), Int32(b))
+            } else {
+                addFace(Int32(a), Int32(b), Int32(c))
+            }
+        }
+        for f in 0..<4 {
+            for s in 0..<3 {
+                let u = corners[f][s], v = corners[f][(s + 1) % 3]
+                neighbours[f][s] = Int32((0..<4).first { g in
+                    g != f && (0..<3).contains { corners[g][$0] == v && corners[g][($0 + 1) % 3] == u }
+                }!)
+            }
+        }
+        let seedSet: Set<Int> = [i0, i1, i2, i3]
+        for p in 0..<points.count where !seedSet.contains(p) {
+            assign(Int32(p), among: 0..<4)
+        }
+    }
+
+    /// How far `p` lies above the plane of face `f` (scaled by the normal's length; > 0 when it sees f).
+    @inline(__always)
+    func height(_ f: Int, _ p: Int) -> Int64 {
+        (normals[f] &* points[p]).wrappedSum() &- offsets[f]
+    }
+
+    @discardableResult
+    mutating func addFace(_ a: Int32, _ b: Int32, _ c: Int32) -> Int {
+        let pa = points[Int(a)]
+        let normal = ConvexHull.cross(points[Int(b)] &- pa, points[Int(c)] &- pa)
+        corners.append(SIMD3(a, b, c))
+        normals.append(normal)
+        offsets.append((normal &* pa).wrappedSum())
+        neighbours.append(SIMD3(repeating: -1))
+        alive.append(true)
+        head.append(-1)
+        farthest.append(-1)
+        farthestHeight.append(0)
+        return corners.count - 1
+    }
+
+    /// Puts `p` on the outside list of the first face in `faces` it sees; a point that sees none is dropped.
+    mutating func assign(_ p: Int32, among faces: Range<Int>) {
+        for f in faces {
+            let h = height(f, Int(p))
+            if h > 0 {
+                next[Int(p)] = head[f]
+                head[f] = p
+                if h > farthestHeight[f] { farthestHeight[f] = h; farthest[f] = p }
+                return
+            }
+        }
+    }
+
+    mutating func run() {
+        var pending = Array(0..<4)
+        var mark = [Int32](repeating: 0, count: 4)  // per face: stamp when visible, -stamp when not
+        var stamp: Int32 = 0
+        var visible = [Int]()
+        var horizon = [(face: Int, slot: Int)]()
+        var outside = [Int32]()
+        var newFrom = [Int32](repeating: -1, count: points.count)
+        while let f = pending.popLast() {
+            guard alive[f], head[f] >= 0 else { continue }
+            let p = Int(farthest[f])
+            stamp += 1
+            // Faces seen from p: a connected patch around f, bounded by the horizon.
+            visible.removeAll(keepingCapacity: true)
+            horizon.removeAll(keepingCapacity: true)
+            visible.append(f)
+            mark[f] = stamp
+            var at = 0
+            while at < visible.count {
+                let g = visible[at]
+                at += 1
+                for s in 0..<3 {
+                    let h = Int(neighbours[g][s])
+                    if mark[h] == stamp { continue }
+                    if mark[h] != -stamp && height(h, p) > 0 {
+                        mark[h] = stamp
+                        visible.append(h)
+                    } else {
+                        mark[h] = -stamp
+                        horizon.append((g, s))
+                    }
+                }
+            }
+            // Cone of new faces from the horizon to p.
+            let firstNew = corners.count
+            for (g, s) in horizon {
+                let u = corners[g][s], v = corners[g][(s + 1) % 3]
+                let outer = Int(neighbours[g][s])
+                let n = addFace(u, v, Int32(p))
+                neighbours[n][0] = Int32(outer)
+                for t in 0..<3 where neighbours[outer][t] == Int32(g) { neighbours[outer][t] = Int32(n) }
+                newFrom[Int(u)] = Int32(n)
+            }
+            for n in firstNew..<corners.count {
+                let m = Int(newFrom[Int(corners[n][1])])
+                neighbours[n][1] = Int32(m)
+                neighbours[m][2] = Int32(n)
+            }
+            mark += repeatElement(0, count: corners.count - mark.count)
+            // The points of the replaced faces go to the new faces (or are inside now).
+            outside.removeAll(keepingCapacity: true)
+            for g in visible {
+                alive[g] = false
+                var q = head[g]
+                while q >= 0 { outside.append(q); q = next[Int(q)] }
+                head[g] = -1
+            }
+            for q in outside where Int(q) != p { assign(q, among: firstNew..<corners.count) }
+            for n in firstNew..<corners.count where head[n] >= 0 { pending.append(n) }
+        }
     }
 }

@@ -122,15 +122,9 @@ public enum MorphologicalFeatures {
             add("vol_dens_mvee", .nan, note: "no enclosing ellipsoid for a flat set of vertices")
             add("area_dens_mvee", .nan, note: "no enclosing ellipsoid for a flat set of vertices")
         }
-        var hullVolume = 0.0, hullArea = 0.0
-        for f in hull.faces {
-            let p0 = hullPoints[Int(f.x)], p1 = hullPoints[Int(f.y)], p2 = hullPoints[Int(f.z)]
-            let c = cross(p1 - p0, p2 - p0)
-            hullVolume += (p0 * cross(p1, p2)).sum()
-            hullArea += (c * c).sum().squareRoot()
-        }
-        add("vol_dens_conv_hull", v / (hullVolume / 6))
-        add("area_dens_conv_hull", a / (hullArea / 2))
+        let hullSize = hull.measure(spacing: SIMD3(sp.x, sp.y, sp.z))
+        add("vol_dens_conv_hull", v / hullSize.volume)
+        add("area_dens_conv_hull", a / hullSize.area)
 
         let roi = region.roiIntensities()
         let mean = roi.isEmpty ? Double.nan : roi.reduce(0, +) / Double(roi.count)

@@ -1,0 +1,94 @@
+import Foundation
+import ImagingCore
+import XCTest
+@testable import Radiomics
+
+/// The geometric parts of the morphology family (convex hull, surface mesh, enclosing ellipsoid,
+/// moments) against brute-force definitions.
+final class MorphologyGeometryTests: XCTestCase {
+    /// A small linear congruential generator, so the cases are the same on every run.
+    struct Random {
+        var state: UInt64
+        mutating func next(_ bound: Int) -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((state >> 33) % UInt64(bound))
+        }
+    }
+
+    /// Six times the hull volume, exactly.
+    static func volume6(_ hull: ConvexHull) -> Int64 {
+        hull.faces.reduce(0) { sum, f in
+            let a = hull.surfacePoints[Int(f.x)], b = hull.surfacePoints[Int(f.y)], c = hull.surfacePoints[Int(f.z)]
+            return sum + (a &* ConvexHull.cross(b, c)).wrappedSum()
+        }
+    }
+
+    /// Checks that the faces form a closed, outward-oriented surface with every point on or below every face.
+    func assertIsHull(_ hull: ConvexHull, of points: [SIMD3<Int32>], file: StaticString = #filePath, line: UInt = #line) {
+        var edges = [SIMD2<Int32>: Int]()
+        for f in hull.faces {
+            for s in 0..<3 { edges[SIMD2(f[s], f[(s + 1) % 3]), default: 0] += 1 }
+        }
+        for (e, count) in edges {
+            XCTAssertEqual(count, 1, "edge \(e) used twice", file: file, line: line)
+            XCTAssertEqual(edges[SIMD2(e.y, e.x)], 1, "edge \(e) has no twin", file: file, line: line)
+        }
+        for f in hull.faces {
+            let a = hull.surfacePoints[Int(f.x)], b = hull.surfacePoints[Int(f.y)], c = hull.surfacePoints[Int(f.z)]
+            XCTAssertNotEqual(ConvexHull.cross(b &- a, c &- a), .zero, "degenerate face", file: file, line: line)
+            for p in points {
+                let q = SIMD3<Int64>(Int64(p.x), Int64(p.y), Int64(p.z))
+                XCTAssertLessThanOrEqual(ConvexHull.orient(a, b, c, q), 0, "\(p) above a face", file: file, line: line)
+            }
+        }
+        XCTAssertGreaterThan(Self.volume6(hull), 0, file: file, line: line)
+    }
+
+    func testHullOfLatticeCubeHasItsEightCorners() {
+        var points = [SIMD3<Int32>]()
+        for z in 0...2 { for y in 0...2 { for x in 0...2 { points.append(SIMD3(Int32(x), Int32(y), Int32(z))) } } }
+        let hull = ConvexHull(points: points)
+        assertIsHull(hull, of: points)
+        XCTAssertEqual(Self.volume6(hull), 48)
+        XCTAssertEqual(hull.vertices, [SIMD3(0, 0, 0), SIMD3(2, 0, 0), SIMD3(0, 2, 0), SIMD3(2, 2, 0),
+                                       SIMD3(0, 0, 2), SIMD3(2, 0, 2), SIMD3(0, 2, 2), SIMD3(2, 2, 2)])
+        let size = hull.measure(spacing: SIMD3(1, 2, 4))
+        XCTAssertEqual(size.volume, 8, accuracy: 1e-12)
+        XCTAssertEqual(size.area, 2 * (2 + 8 + 4), accuracy: 1e-12)
+    }
+
+    /// Random points on a small lattice (many coplanar and repeated points): the faces bound every
+    /// point, and the corners are exactly the points whose removal shrinks the hull.
+    func testHullOfRandomLatticePointsAgainstBruteForce() {
+        var random = Random(state: 7)
+        for trial in 0..<40 {
+            let count = 6 + random.next(40), side = 3 + random.next(6)
+            let points = (0..<count).map { _ in
+                SIMD3<Int32>(Int32(random.next(side)), Int32(random.next(side)), Int32(random.next(side)))
+            }
+            let hull = ConvexHull(points: points)
+            guard !hull.faces.isEmpty else { continue }
+            assertIsHull(hull, of: points)
+            let full = Self.volume6(hull)
+            let distinct = Set(points.map { SIMD3<Int64>(Int64($0.x), Int64($0.y), Int64($0.z)) })
+            let corners = distinct.filter { p in
+                let rest = points.filter { SIMD3<Int64>(Int64($0.x), Int64($0.y), Int64($0.z)) != p }
+                let smaller = ConvexHull(points: rest)
+                return smaller.faces.isEmpty || Self.volume6(smaller) < full
+            }
+            XCTAssertEqual(Set(hull.vertices), corners, "trial \(trial)")
+            XCTAssertEqual(hull.vertices, hull.vertices.sorted(by: ConvexHull.zyxOrder))
+            // The corners do not depend on the order of the input.
+            var shuffled = points
+            for i in shuffled.indices.reversed() { shuffled.swapAt(i, random.next(i + 1)) }
+            XCTAssertEqual(ConvexHull(points: shuffled).vertices, hull.vertices, "trial \(trial)")
+        }
+    }
+
+    func testHullOfCoplanarPointsHasNoFaces() {
+        let points = (0..<10).map { SIMD3<Int32>(Int32($0 % 4), Int32($0 / 4), 3) }
+        let hull = ConvexHull(points: points)
+        XCTAssertTrue(hull.faces.isEmpty)
+        XCTAssertEqual(hull.measure(spacing: SIMD3(1, 1, 1)).volume, 0)
+    }
+}
