@@ -51,10 +51,14 @@ public enum GLRLM {
         guard !wanted.isEmpty else { return [] }
         let grid = TextureGrid(roi)
         let longest = max(grid.nx, grid.ny, grid.nz)
+        let extents = grid.rowExtents()
+        var runLengths = [Int32](repeating: 0, count: grid.levels.count)
         let computed = DirectionalAggregation.compute(
             wanted, grid: grid, step: 1, featureCount: Feature.allCases.count,
             zero: { LevelMatrix(greyLevels: grid.greyLevels, maxValue: longest, voxelCount: $0) },
-            count: { matrix, direction, slices in countRuns(grid, direction, slices: slices, into: &matrix) },
+            count: { matrix, direction, slices in
+                countRuns(grid, direction, slices: slices, into: &matrix, extents: extents, runLengths: &runLengths)
+            },
             values: { Feature.values($0) })
         var result: [FeatureValue] = []
         for (aggregation, values) in zip(wanted, computed) {
@@ -67,29 +71,61 @@ public enum GLRLM {
 
     /// Adds the runs along `direction` within `slices` to `matrix` (columns 1...longest run);
     /// a direction leaving the plane must be given all slices.
-    static func countRuns(_ grid: TextureGrid, _ direction: Offset3, slices: Range<Int>, into matrix: inout LevelMatrix) {
+    ///
+    /// Voxels are visited in memory order, so a voxel's predecessor along the direction (one step
+    /// back) comes first: each ROI voxel takes the run length of its predecessor plus one when both
+    /// share a grey level, and a run is counted at its last voxel. Only the ROI's extent of each row
+    /// is visited, eight voxels at a time where their neighbours lie in the grid. `runLengths` (one
+    /// entry per voxel) is scratch space.
+    static func countRuns(_ grid: TextureGrid, _ direction: Offset3, slices: Range<Int>, into matrix: inout LevelMatrix,
+                          extents: [(lower: Int, upper: Int)]? = nil, runLengths: inout [Int32]) {
         let width = matrix.columnValues.count
         let shift = direction.linear(grid)
         let (dx, dy, dz) = (direction.dx, direction.dy, direction.dz)
-        // Every line starts on a face of the grid the direction points away from.
-        let x0 = dx > 0 ? 0 : grid.nx - 1, y0 = dy > 0 ? 0 : grid.ny - 1, z0 = dz > 0 ? 0 : grid.nz - 1
-        func steps(_ c: Int, _ d: Int, _ n: Int) -> Int { d > 0 ? (n - 1 - c) / d + 1 : (d < 0 ? c / -d + 1 : Int.max) }
-        // Runs are counted with a leading row for level 0 (outside the ROI), dropped at the end.
-        var scratch = [Int32](repeating: 0, count: (grid.greyLevels + 1) * width)
+        precondition(dz > 0 || (dz == 0 && (dy > 0 || (dy == 0 && dx > 0))), "run directions point forward in memory order")
+        precondition(runLengths.count == grid.levels.count, "one run length per voxel")
+        let (nx, ny, nz) = (grid.nx, grid.ny, grid.nz)
+        let extents = extents ?? grid.rowExtents()
+        // Row 0 collects voxels outside the ROI; it is dropped at the end. Neighbouring voxels count
+        // into different copies of the matrix, so that repeated cells do not wait on each other.
+        let cells = RunCells(width: width, copySize: (grid.greyLevels + 1) * width)
+        var scratch = [Int32](repeating: 0, count: RunCells.copies * cells.copySize)
+        let zs = dz == 0 ? slices : 0..<nz
+        // The x with a neighbour one step back (predecessor) or forward (successor) in the row's
+        // neighbour rows.
+        let xBack = max(0, dx)..<min(nx, nx + dx), xForward = max(0, -dx)..<min(nx, nx - dx)
+        let alongX = dx == 1 && dy == 0 && dz == 0
         grid.levels.withUnsafeBufferPointer { levels in
-            scratch.withUnsafeMutableBufferPointer { counts in
-                let levels = levels.baseAddress!, counts = counts.baseAddress!
-                func walk(_ x: Int, _ y: Int, _ z: Int) {
-                    let length = min(steps(x, dx, grid.nx), steps(y, dy, grid.ny), steps(z, dz, grid.nz))
-                    countLine(levels + (z * grid.ny + y) * grid.nx + x, counts, length: length, shift: shift, width: width)
-                }
-                for z in slices {
-                    if dx != 0 { for y in 0..<grid.ny { walk(x0, y, z) } }
-                    if dy != 0 { for x in 0..<grid.nx where !(dx != 0 && x == x0) { walk(x, y0, z) } }
-                }
-                if dz != 0 && slices.contains(z0) {
-                    for y in 0..<grid.ny where !(dy != 0 && y == y0) {
-                        for x in 0..<grid.nx where !(dx != 0 && x == x0) { walk(x, y, z0) }
+            runLengths.withUnsafeMutableBufferPointer { runLengths in
+                scratch.withUnsafeMutableBufferPointer { counts in
+                    let levels = levels.baseAddress!, lengths = runLengths.baseAddress!, counts = counts.baseAddress!
+                    for z in zs {
+                        for y in 0..<ny {
+                            let (lower, upper) = extents[z * ny + y]
+                            guard lower <= upper else { continue }
+                            let rowStart = (z * ny + y) * nx
+                            if alongX {
+                                countRowRuns(levels + rowStart, lower, upper, counts, cells)
+                                continue
+                            }
+                            let back = (0..<ny).contains(y - dy) && (0..<nz).contains(z - dz) ? xBack : 0..<0
+                            let forward = (0..<ny).contains(y + dy) && (0..<nz).contains(z + dz) ? xForward : 0..<0
+                            // Eight at a time where both neighbours exist and none is among the eight; the
+                            // eight may reach past `upper` (voxels outside the ROI count in row 0).
+                            let innerLower = max(back.lowerBound, forward.lowerBound)
+                            let innerUpper = shift >= 8 ? min(back.upperBound, forward.upperBound) : innerLower
+                            var x = lower
+                            while x <= upper {
+                                if x >= innerLower && x + 8 <= innerUpper {
+                                    countEightRuns(levels, lengths, counts, at: rowStart + x, shift: shift, cells)
+                                    x += 8
+                                } else {
+                                    countRun(levels, lengths, counts, at: rowStart + x, shift: shift, cells,
+                                             hasPredecessor: back.contains(x), hasSuccessor: forward.contains(x))
+                                    x += 1
+                                }
+                            }
+                        }
                     }
                 }
             }
@@ -98,8 +134,13 @@ public enum GLRLM {
         matrix.counts.withUnsafeMutableBufferPointer { counts in
             scratch.withUnsafeBufferPointer { scratch in
                 for row in 0..<grid.greyLevels {
-                    for column in 0..<width where scratch[(row + 1) &* width &+ column] != 0 {
-                        counts[row &* width &+ column] &+= scratch[(row + 1) &* width &+ column]
+                    for column in 0..<width {
+                        var count: Int32 = 0
+                        for copy in 0..<RunCells.copies {
+                            count &+= scratch[copy &* cells.copySize &+ (row + 1) &* width &+ column]
+                        }
+                        guard count != 0 else { continue }
+                        counts[row &* width &+ column] &+= count
                         used = max(used, column + 1)
                     }
                 }
@@ -108,27 +149,76 @@ public enum GLRLM {
         matrix.usedColumns = used
     }
 
-    /// Counts the runs of the `length` voxels `shift` apart from `start` into
-    /// `counts[level * width + length - 1]` (level 0 included).
-    @inline(__always)
-    private static func countLine(_ start: UnsafePointer<Int32>, _ counts: UnsafeMutablePointer<Int32>,
-                                  length: Int, shift: Int, width: Int) {
-        var voxel = start
-        var current = voxel.pointee
-        var run = 1
-        var remaining = length &- 1
-        while remaining > 0 {
-            voxel += shift
-            let level = voxel.pointee
-            if level != current {
-                counts[Int(current) &* width &+ run &- 1] &+= 1
-                current = level
-                run = 0
-            }
-            run &+= 1
-            remaining &-= 1
+    /// The layout of the run counts: `RunCells.copies` matrices of `copySize` cells, grey level
+    /// 0...N_g by run length 1...width.
+    private struct RunCells {
+        /// Copies counted into in turn (a power of two).
+        static let copies = 4
+        let width: Int
+        let copySize: Int
+        /// `index(copy: lane, level: 0, length: 0)` for eight lanes.
+        let laneOffsets: SIMD8<Int32>
+
+        init(width: Int, copySize: Int) {
+            self.width = width
+            self.copySize = copySize
+            laneOffsets = SIMD8<Int32>((0..<8).map { Int32(($0 & (Self.copies - 1)) * copySize - 1) })
         }
-        counts[Int(current) &* width &+ run &- 1] &+= 1
+
+        @inline(__always)
+        func index(copy: Int, level: Int32, length: Int32) -> Int {
+            (copy & (Self.copies - 1)) &* copySize &+ Int(level) &* width &+ Int(length) &- 1
+        }
+    }
+
+    /// One voxel: its run length from its predecessor, and its run counted if it ends here.
+    @inline(__always)
+    private static func countRun(_ levels: UnsafePointer<Int32>, _ lengths: UnsafeMutablePointer<Int32>,
+                                 _ counts: UnsafeMutablePointer<Int32>, at v: Int, shift: Int, _ cells: RunCells,
+                                 hasPredecessor: Bool, hasSuccessor: Bool) {
+        let level = levels[v]
+        let continues = hasPredecessor && level > 0 && levels[v - shift] == level
+        let length = continues ? lengths[v - shift] + 1 : 1
+        lengths[v] = length
+        if !hasSuccessor || levels[v + shift] != level { counts[cells.index(copy: v, level: level, length: length)] &+= 1 }
+    }
+
+    private typealias Lanes = SIMD8<Int32>
+
+    /// Eight consecutive voxels whose predecessors and successors lie in the grid, outside the eight.
+    @inline(__always)
+    private static func countEightRuns(_ levels: UnsafePointer<Int32>, _ lengths: UnsafeMutablePointer<Int32>,
+                                       _ counts: UnsafeMutablePointer<Int32>, at v: Int, shift: Int, _ cells: RunCells) {
+        func load(_ pointer: UnsafePointer<Int32>) -> Lanes { UnsafeRawPointer(pointer).loadUnaligned(as: Lanes.self) }
+        let level = load(levels + v), one = Lanes(repeating: 1)
+        let continues = (load(levels + v - shift) .== level) .& (level .> Lanes(repeating: 0))
+        let length = one.replacing(with: load(lengths + v - shift) &+ one, where: continues)
+        UnsafeMutableRawPointer(lengths + v).storeBytes(of: length, as: Lanes.self)
+        // Runs end where the successor differs; every lane counts (0 or 1) so that nothing branches.
+        let ends = Lanes(repeating: 0).replacing(with: one, where: load(levels + v + shift) .!= level)
+        let cell = level &* Lanes(repeating: Int32(cells.width)) &+ length &+ cells.laneOffsets
+        for lane in 0..<8 { counts[Int(cell[lane])] &+= ends[lane] }
+    }
+
+    /// The runs along x of one row, between the first and last ROI voxel `lower` and `upper`.
+    @inline(__always)
+    private static func countRowRuns(_ row: UnsafePointer<Int32>, _ lower: Int, _ upper: Int,
+                                     _ counts: UnsafeMutablePointer<Int32>, _ cells: RunCells) {
+        // The voxel before `lower` is outside the ROI, and so is the one after `upper`.
+        var previous: Int32 = 0, length: Int32 = 0
+        for x in lower...upper {
+            let level = row[x]
+            length = level == previous ? length &+ 1 : 1
+            previous = level
+            let next = x < upper ? row[x &+ 1] : 0
+            counts[cells.index(copy: x, level: level, length: length)] &+= next != level ? 1 : 0
+        }
+    }
+
+    /// `countRuns` with its own scratch space.
+    static func countRuns(_ grid: TextureGrid, _ direction: Offset3, slices: Range<Int>, into matrix: inout LevelMatrix) {
+        var runLengths = [Int32](repeating: 0, count: grid.levels.count)
+        countRuns(grid, direction, slices: slices, into: &matrix, runLengths: &runLengths)
     }
 }
 

@@ -44,6 +44,24 @@ struct TextureGrid {
         return count
     }
 
+    /// For each row (fixed y and z, index `z * ny + y`), the first and last x of an ROI voxel;
+    /// `lower > upper` for a row without one. Texture counts skip what lies outside.
+    func rowExtents() -> [(lower: Int, upper: Int)] {
+        var extents = [(lower: Int, upper: Int)](repeating: (1, 0), count: ny * nz)
+        levels.withUnsafeBufferPointer { levels in
+            for row in 0..<(ny * nz) {
+                let start = row * nx
+                var lower = 0
+                while lower < nx && levels[start + lower] == 0 { lower += 1 }
+                guard lower < nx else { continue }
+                var upper = nx - 1
+                while levels[start + upper] == 0 { upper -= 1 }
+                extents[row] = (lower, upper)
+            }
+        }
+        return extents
+    }
+
     /// Whether the voxel `(x, y, z) + offset` lies inside the grid.
     @inline(__always)
     func contains(_ x: Int, _ y: Int, _ z: Int) -> Bool {
