@@ -21,26 +21,44 @@ public enum LocalIntensity {
                 rows.append((dj, dk, Int((rest.squareRoot() / g.spacing.x + 1e-9).rounded(.down))))
             }
         }
-        // Prefix sums along x of every row of the box.
-        let stride = n.nx + 1
-        var prefix = [Double](repeating: 0, count: stride * n.ny * n.nz)
-        for row in 0..<(n.ny * n.nz) {
-            var s = 0.0
-            for i in 0..<n.nx {
-                s += region.intensities[row * n.nx + i]
-                prefix[row * stride + i + 1] = s
+        // Prefix sums along x of every row of the box (each row starts with 0), four rows side by side
+        // so that their additions overlap.
+        let stride = n.nx + 1, rowCount = n.ny * n.nz
+        let prefix = [Double](unsafeUninitializedCapacity: stride * rowCount) { prefix, count in
+            region.intensities.withUnsafeBufferPointer { x in
+                let x = x.baseAddress!, prefix = prefix.baseAddress!
+                var row = 0
+                while row + 4 <= rowCount {
+                    let (x0, x1, x2, x3) = (x + row * n.nx, x + (row + 1) * n.nx, x + (row + 2) * n.nx, x + (row + 3) * n.nx)
+                    let (p0, p1, p2, p3) = (prefix + row * stride, prefix + (row + 1) * stride,
+                                            prefix + (row + 2) * stride, prefix + (row + 3) * stride)
+                    var (s0, s1, s2, s3) = (0.0, 0.0, 0.0, 0.0)
+                    p0[0] = 0; p1[0] = 0; p2[0] = 0; p3[0] = 0
+                    for i in 0..<n.nx {
+                        s0 += x0[i]; s1 += x1[i]; s2 += x2[i]; s3 += x3[i]
+                        p0[i + 1] = s0; p1[i + 1] = s1; p2[i + 1] = s2; p3[i + 1] = s3
+                    }
+                    row += 4
+                }
+                for row in row..<rowCount {
+                    var s = 0.0
+                    prefix[row * stride] = 0
+                    for i in 0..<n.nx {
+                        s += x[row * n.nx + i]
+                        prefix[row * stride + i + 1] = s
+                    }
+                }
             }
+            count = stride * rowCount
         }
-        // Rows relative to the centre voxel's row in the prefix array.
-        let rowOffsets = rows.map { ($0.dk * n.ny + $0.dj) * stride }, halves = rows.map(\.half)
+        // Each sphere row as the prefix positions, relative to the centre voxel's, of its end and of
+        // the voxel before its start.
+        let rowOffsets = rows.map { ($0.dk * n.ny + $0.dj) * stride }
+        let upperOffsets = zip(rowOffsets, rows).map { $0 + $1.half + 1 }
+        let lowerOffsets = zip(rowOffsets, rows).map { $0 - $1.half }
         let fullCount = Double(rows.reduce(0) { $0 + 2 * $1.half + 1 })
-        let maxHalf = halves.max() ?? 0
+        let maxHalf = rows.map(\.half).max() ?? 0
         let maxDJ = rows.map { abs($0.dj) }.max() ?? 0, maxDK = rows.map { abs($0.dk) }.max() ?? 0
-        let sums = prefix
-        /// Whether the sphere around (i, j, k) lies in the box.
-        func inside(_ i: Int, _ j: Int, _ k: Int) -> Bool {
-            i >= maxHalf && i + maxHalf < n.nx && j >= maxDJ && j + maxDJ < n.ny && k >= maxDK && k + maxDK < n.nz
-        }
         /// The sphere mean around a voxel whose sphere leaves the box (clipped rows).
         func clippedMean(_ i: Int, _ j: Int, _ k: Int, _ prefix: UnsafeBufferPointer<Double>) -> Double {
             var sum = 0.0, count = 0
@@ -54,9 +72,16 @@ public enum LocalIntensity {
             }
             return sum / Double(count)
         }
+        let extents = Preprocessor.rowExtents(region.intensityMask, size: n)
         var maxIntensity = -Double.infinity
-        for t in 0..<region.intensityMask.count where region.intensityMask[t] {
-            maxIntensity = max(maxIntensity, region.intensities[t])
+        region.intensityMask.withUnsafeBufferPointer { mask in
+            region.intensities.withUnsafeBufferPointer { x in
+                for (row, extent) in extents.enumerated() where extent.lower <= extent.upper {
+                    for t in (row * n.nx + extent.lower)...(row * n.nx + extent.upper) where mask[t] {
+                        maxIntensity = max(maxIntensity, x[t])
+                    }
+                }
+            }
         }
         guard maxIntensity.isFinite else {
             return ["peak_loc", "peak_glob"].map {
@@ -64,42 +89,50 @@ public enum LocalIntensity {
                              note: "undefined for an empty ROI")
             }
         }
-        // Sphere sums of the ROI voxels whose sphere lies in the box, one row of the sphere at a time over
-        // whole stretches of x (the rows added in the same order as voxel by voxel, so the sums are the same).
-        var spans = [(row: Int, lo: Int, hi: Int)]()
-        for k in maxDK..<max(maxDK, n.nz - maxDK) {
-            for j in maxDJ..<max(maxDJ, n.ny - maxDJ) {
-                let row = (k * n.ny + j) * n.nx
-                var lo = maxHalf, hi = n.nx - maxHalf - 1
-                while lo <= hi && !region.intensityMask[row + lo] { lo += 1 }
-                while hi >= lo && !region.intensityMask[row + hi] { hi -= 1 }
-                if lo <= hi { spans.append(((k * n.ny + j), lo, hi)) }
-            }
-        }
-        var inner = [Double](repeating: 0, count: n.count)
-        sums.withUnsafeBufferPointer { prefix in
-            inner.withUnsafeMutableBufferPointer { inner in
-                for r in 0..<rows.count {
-                    let h = halves[r], offset = rowOffsets[r]
-                    for span in spans {
-                        let source = prefix.baseAddress! + span.row * stride + offset
-                        let upper = source + h + 1, lower = source - h
-                        let target = inner.baseAddress! + span.row * n.nx
-                        for i in span.lo...span.hi { target[i] += upper[i] - lower[i] }
-                    }
-                }
-            }
-        }
+        // Sphere sums one voxel (or four neighbours along x) at a time, the rows of the sphere added in
+        // order to a sum starting at 0, each row as a difference of prefix sums.
         var local = -Double.infinity, global = -Double.infinity
-        sums.withUnsafeBufferPointer { prefix in
-            for k in 0..<n.nz {
-                for j in 0..<n.ny {
-                    for i in 0..<n.nx {
-                        let t = (k * n.ny + j) * n.nx + i
-                        guard region.intensityMask[t] else { continue }
-                        let m = inside(i, j, k) ? inner[t] / fullCount : clippedMean(i, j, k, prefix)
-                        global = max(global, m)
-                        if region.intensities[t] == maxIntensity { local = max(local, m) }
+        prefix.withUnsafeBufferPointer { prefix in
+            region.intensityMask.withUnsafeBufferPointer { mask in
+                region.intensities.withUnsafeBufferPointer { x in
+                    upperOffsets.withUnsafeBufferPointer { upperOffsets in
+                        lowerOffsets.withUnsafeBufferPointer { lowerOffsets in
+                            let sums = prefix.baseAddress!
+                            func record(_ t: Int, _ mean: Double) {
+                                guard mask[t] else { return }
+                                global = max(global, mean)
+                                if x[t] == maxIntensity { local = max(local, mean) }
+                            }
+                            for (row, extent) in extents.enumerated() where extent.lower <= extent.upper {
+                                let j = row % n.ny, k = row / n.ny
+                                let rowInside = j >= maxDJ && j + maxDJ < n.ny && k >= maxDK && k + maxDK < n.nz
+                                // The voxels whose sphere lies in the box.
+                                let innerLower = rowInside ? max(extent.lower, maxHalf) : extent.upper + 1
+                                let innerUpper = rowInside ? min(extent.upper, n.nx - maxHalf - 1) : extent.upper
+                                for i in extent.lower...extent.upper where i < innerLower || i > innerUpper {
+                                    if mask[row * n.nx + i] { record(row * n.nx + i, clippedMean(i, j, k, prefix)) }
+                                }
+                                guard innerLower <= innerUpper else { continue }
+                                var i = innerLower
+                                while i + 4 <= innerUpper + 1 {
+                                    let centre = sums + row * stride + i
+                                    var sum = SIMD4<Double>(repeating: 0)
+                                    for r in 0..<upperOffsets.count {
+                                        sum += load4(centre + upperOffsets[r]) - load4(centre + lowerOffsets[r])
+                                    }
+                                    let mean = sum / fullCount
+                                    for lane in 0..<4 { record(row * n.nx + i + lane, mean[lane]) }
+                                    i += 4
+                                }
+                                while i <= innerUpper {
+                                    let centre = sums + row * stride + i
+                                    var sum = 0.0
+                                    for r in 0..<upperOffsets.count { sum += centre[upperOffsets[r]] - centre[lowerOffsets[r]] }
+                                    record(row * n.nx + i, sum / fullCount)
+                                    i += 1
+                                }
+                            }
+                        }
                     }
                 }
             }
@@ -109,4 +142,8 @@ public enum LocalIntensity {
     }
 
     @inline(__always) private static func sq(_ x: Double) -> Double { x * x }
+
+    @inline(__always) private static func load4(_ p: UnsafePointer<Double>) -> SIMD4<Double> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Double>.self)
+    }
 }

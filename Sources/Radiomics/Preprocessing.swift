@@ -291,6 +291,30 @@ enum Preprocessor {
         return [Double(box.size.nx), Double(box.size.ny), Double(box.size.nz)]
     }
 
+    /// For each row (fixed y and z, index `z * ny + y`) of `mask` on a grid of `size`, the first and last
+    /// x of a set voxel; `lower > upper` for a row without one.
+    static func rowExtents(_ mask: [Bool], size: Size3) -> [(lower: Int, upper: Int)] {
+        var extents = [(lower: Int, upper: Int)](repeating: (1, 0), count: size.ny * size.nz)
+        mask.withUnsafeBufferPointer { m in
+            guard let base = m.baseAddress else { return }
+            let bytes = UnsafeRawPointer(base)
+            for row in 0..<(size.ny * size.nz) {
+                let start = row * size.nx
+                // Empty stretches eight at a time (a Bool is one byte, 0 or 1).
+                var first = 0
+                while first + 8 <= size.nx && bytes.loadUnaligned(fromByteOffset: start + first, as: UInt64.self) == 0 {
+                    first += 8
+                }
+                while first < size.nx && !m[start + first] { first += 1 }
+                guard first < size.nx else { continue }
+                var last = size.nx - 1
+                while !m[start + last] { last -= 1 }
+                extents[row] = (first, last)
+            }
+        }
+        return extents
+    }
+
     /// The tightest box holding the set voxels of `mask` (x fastest on a grid of `size`), nil when none is set.
     static func boundingBox(_ mask: [Bool], size: Size3) -> IndexBox? {
         var lo = (i: Int.max, j: Int.max, k: Int.max), hi = (i: -1, j: -1, k: -1)
