@@ -26,7 +26,8 @@ import ImagingCore
 /// - `vol_dens_aee` (6BDE), `area_dens_aee` (RDD2): V and A over the approximate enclosing ellipsoid
 ///   with semi-axes 2 sqrt(λ1), 2 sqrt(λ2), 2 sqrt(λ3); its area by IBSI's Legendre series (20 terms)
 /// - `vol_dens_mvee` (SWZ1), `area_dens_mvee` (BRI8): the same for the minimum-volume enclosing
-///   ellipsoid of the hull vertices (Khachiyan's algorithm, tolerance 1e-4, at most 2000 steps; no consensus reference)
+///   ellipsoid of the hull vertices (Khachiyan's algorithm with Todd-Yildirim away steps, tolerance 1e-4,
+///   at most 2000 steps; no consensus reference)
 /// - `vol_dens_conv_hull` (R3ER), `area_dens_conv_hull` (7T7F): V / V_hull and A / A_hull
 /// - `integ_int` (99N0): V times the mean intensity of the intensity mask
 /// - `moran_i` (N365): N Σ_{i≠j} w_ij (X_i - μ)(X_j - μ) / (Σ_{i≠j} w_ij Σ (X_i - μ)²)
@@ -167,7 +168,17 @@ public enum MorphologicalFeatures {
         return 4 * Double.pi * a * b * sum
     }
 
-    /// Semi-axes (decreasing) of the minimum-volume enclosing ellipsoid (Khachiyan), nil when flat.
+    /// Semi-axes (decreasing) of the minimum-volume enclosing ellipsoid, nil when flat.
+    ///
+    /// Khachiyan's iteration on weights u_t of the lifted points q_t = (p_t - mean, 1), with the away
+    /// steps of Todd and Yildirim: with M = Σ u_t q_t q_tᵀ and g_t = q_tᵀ M⁻¹ q_t, each step moves
+    /// weight towards the point of largest g_t, or away from the weighted point of smallest g_t when
+    /// that one is further from 4 (such a point can leave the support). The weights start equal on the
+    /// few points of `initialCoreSet` (equal on all points if those are flat). It stops, as Khachiyan's
+    /// method does, when the step towards the largest g_t, (g_max - 4) / (4 (g_max - 1)), is below
+    /// `tolerance` (all points then lie in the ellipsoid grown by that little), or after 2000 steps.
+    /// A step changes M by a rank-one term, so M⁻¹ and every g_t follow by the Sherman-Morrison
+    /// formula; they are recomputed from the weights every 64 steps against rounding drift.
     static func minimumVolumeEllipsoidAxes(_ points: [SIMD3<Double>], tolerance: Double = 1e-4) -> [Double]? {
         let m = points.count
         guard m >= 4 else { return nil }
@@ -176,26 +187,64 @@ public enum MorphologicalFeatures {
         for p in points { centre += p }
         centre /= Double(m)
         let q = points.map { p -> SIMD4<Double> in let d = p - centre; return SIMD4(d.x, d.y, d.z, 1) }
-        var u = [Double](repeating: 1 / Double(m), count: m)
+        var u = [Double](repeating: 0, count: m)
+        let core = initialCoreSet(points)
+        for t in core { u[t] = 1 / Double(core.count) }
+        var g = [Double](repeating: 0, count: m)
+        var inv = (SIMD4<Double>(), SIMD4<Double>(), SIMD4<Double>(), SIMD4<Double>())
         var work = [Double](repeating: 0, count: 32)
-        for _ in 0..<2000 {
+        // Largest g over all points, smallest over the weighted ones.
+        var largest = 0, smallest = 0
+        func refresh() -> Bool {
             var rows = (SIMD4<Double>(), SIMD4<Double>(), SIMD4<Double>(), SIMD4<Double>())
-            for t in 0..<m {
+            for t in 0..<m where u[t] > 0 {
                 let w = u[t] * q[t]
                 rows.0 += w * q[t].x; rows.1 += w * q[t].y; rows.2 += w * q[t].z; rows.3 += w * q[t].w
             }
-            guard let inv = invert4(rows, work: &work) else { return nil }
-            var best = -Double.infinity, bestAt = 0
+            guard let i = invert4(rows, work: &work) else { return false }
+            inv = i
+            largest = 0; smallest = -1
             for t in 0..<m {
-                let v = q[t]
-                let mv = SIMD4((inv.0 * v).sum(), (inv.1 * v).sum(), (inv.2 * v).sum(), (inv.3 * v).sum())
-                let s = (v * mv).sum()
-                if s > best { best = s; bestAt = t }
+                g[t] = (q[t] * times(inv, q[t])).sum()
+                if g[t] > g[largest] { largest = t }
+                if u[t] > 0 && (smallest < 0 || g[t] < g[smallest]) { smallest = t }
             }
-            let step = (best - 4) / (4 * (best - 1))
-            if step < tolerance { break }
-            for t in 0..<m { u[t] *= 1 - step }
-            u[bestAt] += step
+            return true
+        }
+        if !refresh() {
+            // The core set is flat although the points are not: start from uniform weights.
+            u = [Double](repeating: 1 / Double(m), count: m)
+            guard refresh() else { return nil }
+        }
+        for step in 1...2000 {
+            let toward = (g[largest] - 4) / (4 * (g[largest] - 1))
+            if toward < tolerance { break }
+            // u ← (1 - τ) u + τ e_at; a negative τ is an away step, dropping the point at its bound.
+            let at: Int, tau: Double
+            if g[largest] / 4 - 1 >= 1 - g[smallest] / 4 {
+                at = largest; tau = toward
+            } else {
+                at = smallest
+                let bound = u[at] / (1 - u[at])
+                tau = -min((4 - g[at]) / (4 * (g[at] - 1)), bound)
+            }
+            let dropped = tau == -u[at] / (1 - u[at])
+            let w = times(inv, q[at])
+            let scaled = tau / (1 - tau), keep = 1 / (1 - tau)
+            let sigma = scaled / (1 + scaled * g[at])
+            inv = (keep * (inv.0 - sigma * w.x * w), keep * (inv.1 - sigma * w.y * w),
+                   keep * (inv.2 - sigma * w.z * w), keep * (inv.3 - sigma * w.w * w))
+            u[at] += tau / (1 - tau)
+            if dropped { u[at] = 0 }
+            largest = 0; smallest = -1
+            for t in 0..<m {
+                u[t] *= 1 - tau
+                let d = (q[t] * w).sum()
+                g[t] = keep * (g[t] - sigma * d * d)
+                if g[t] > g[largest] { largest = t }
+                if u[t] > 0 && (smallest < 0 || g[t] < g[smallest]) { smallest = t }
+            }
+            if step % 64 == 0 { guard refresh() else { return nil } }
         }
         var c = SIMD3<Double>(0, 0, 0)
         for t in 0..<m { c += u[t] * SIMD3(q[t].x, q[t].y, q[t].z) }
@@ -207,6 +256,39 @@ public enum MorphologicalFeatures {
         let eig = SymmetricEigen3(s)
         guard eig.values[2] > 0 else { return nil }
         return eig.values.map { (3 * $0).squareRoot() }
+    }
+
+    /// Indices of up to six points whose enclosing ellipsoid is already a good start (Kumar and Yildirim):
+    /// the two extremes along a direction, then along a direction orthogonal to the spans found so far.
+    static func initialCoreSet(_ points: [SIMD3<Double>]) -> [Int] {
+        var core = [Int]()
+        var basis = [SIMD3<Double>]()
+        func residual(_ v: SIMD3<Double>) -> SIMD3<Double> {
+            basis.reduce(v) { r, b in r - (r * b).sum() * b }
+        }
+        for _ in 0..<3 {
+            // The coordinate axis furthest from the spans found so far.
+            let axes = [SIMD3<Double>(1, 0, 0), SIMD3(0, 1, 0), SIMD3(0, 0, 1)].map(residual)
+            let direction = axes.max { ($0 * $0).sum() < ($1 * $1).sum() }!
+            var lo = 0, hi = 0
+            for t in points.indices {
+                if (points[t] * direction).sum() < (points[lo] * direction).sum() { lo = t }
+                if (points[t] * direction).sum() > (points[hi] * direction).sum() { hi = t }
+            }
+            for t in [lo, hi] where !core.contains(t) { core.append(t) }
+            let span = residual(points[hi] - points[lo])
+            let length = (span * span).sum().squareRoot()
+            guard length > 0 else { break }
+            basis.append(span / length)
+        }
+        return core
+    }
+
+    /// The product of the 4x4 matrix with rows `m` and the vector `v`.
+    @inline(__always)
+    static func times(_ m: (SIMD4<Double>, SIMD4<Double>, SIMD4<Double>, SIMD4<Double>), _ v: SIMD4<Double>)
+        -> SIMD4<Double> {
+        SIMD4((m.0 * v).sum(), (m.1 * v).sum(), (m.2 * v).sum(), (m.3 * v).sum())
     }
 
     /// Inverse of the 4x4 matrix with rows `m` (Gauss-Jordan with partial pivoting), nil when singular;

@@ -92,3 +92,39 @@ final class MorphologyGeometryTests: XCTestCase {
         XCTAssertEqual(hull.measure(spacing: SIMD3(1, 1, 1)).volume, 0)
     }
 }
+
+extension MorphologyGeometryTests {
+    /// The minimum-volume ellipsoid around a box's corners has semi-axes √3 times the half sides
+    /// (John's theorem: equal weights on the corners), whatever the box's orientation and the points inside.
+    func testEnclosingEllipsoidOfABox() throws {
+        let half = SIMD3<Double>(7, 4, 2.5)
+        let angle = 0.4
+        func rotated(_ p: SIMD3<Double>) -> SIMD3<Double> {
+            SIMD3(cos(angle) * p.x - sin(angle) * p.y, sin(angle) * p.x + cos(angle) * p.y, p.z) + SIMD3(10, -3, 5)
+        }
+        var points = [SIMD3<Double>]()
+        for c in 0..<8 {
+            points.append(rotated(half * SIMD3(c & 1 == 0 ? -1 : 1, c & 2 == 0 ? -1 : 1, c & 4 == 0 ? -1 : 1)))
+        }
+        var random = Random(state: 3)
+        for _ in 0..<50 {
+            let f = SIMD3<Double>(Double(random.next(1000)), Double(random.next(1000)), Double(random.next(1000)))
+            points.append(rotated(half * (f / 500 - 1)))
+        }
+        let expected = [half.x, half.y, half.z].map { $0 * 3.0.squareRoot() }
+        let tight = try XCTUnwrap(MorphologicalFeatures.minimumVolumeEllipsoidAxes(points, tolerance: 1e-9))
+        for (a, e) in zip(tight, expected) { XCTAssertEqual(a, e, accuracy: 1e-6 * e) }
+        // At the default tolerance the volume is within 1e-3 (the stopping rule bounds it by (1 + 3e-4)²).
+        let loose = try XCTUnwrap(MorphologicalFeatures.minimumVolumeEllipsoidAxes(points))
+        XCTAssertEqual(loose.reduce(1, *) / expected.reduce(1, *), 1, accuracy: 1e-3)
+    }
+
+    /// An octahedron's ellipsoid passes through its six vertices; a flat set has none.
+    func testEnclosingEllipsoidOfAnOctahedronAndOfAFlatSet() throws {
+        let points: [SIMD3<Double>] = [SIMD3(5, 0, 0), SIMD3(-5, 0, 0), SIMD3(0, 3, 0), SIMD3(0, -3, 0),
+                                       SIMD3(0, 0, 2), SIMD3(0, 0, -2), SIMD3(1, 1, 0.5)]
+        let axes = try XCTUnwrap(MorphologicalFeatures.minimumVolumeEllipsoidAxes(points))
+        for (a, e) in zip(axes, [5.0, 3, 2]) { XCTAssertEqual(a, e, accuracy: 1e-9) }
+        XCTAssertNil(MorphologicalFeatures.minimumVolumeEllipsoidAxes(points.map { SIMD3($0.x, $0.y, 0) }))
+    }
+}
