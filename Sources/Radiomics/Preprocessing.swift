@@ -342,38 +342,71 @@ enum Preprocessor {
         return hi.i < 0 ? nil : IndexBox(lower: Index3(lo.i, lo.j, lo.k), upper: Index3(hi.i, hi.j, hi.k))
     }
 
-    /// The number of 26-connected parts of `mask` (as `ConnectedComponents` counts them), by a flood
-    /// fill on the mask padded by one voxel so that neighbours need no bounds checks; the extractor
-    /// needs the count only, not the labels.
+    /// The number of 26-connected parts of `mask` (as `ConnectedComponents` counts them); the
+    /// extractor needs the count only, not the labels.
+    ///
+    /// The set voxels of each row form runs; a union-find over the runs joins each run with the
+    /// runs it touches (x ranges within one voxel) in the four neighbouring rows that come before
+    /// it, so the work grows with the number of runs, not of voxels.
     static func partCount(_ mask: [Bool], size n: Size3) -> Int {
-        let px = n.nx + 2, py = n.ny + 2, pz = n.nz + 2
-        // 1: inside, not yet reached; 0: outside or reached.
-        var open = [UInt8](repeating: 0, count: px * py * pz)
-        for k in 0..<n.nz {
-            for j in 0..<n.ny {
-                let from = (k * n.ny + j) * n.nx, to = ((k + 1) * py + j + 1) * px + 1
-                for i in 0..<n.nx where mask[from + i] { open[to + i] = 1 }
+        let rowCount = n.ny * n.nz
+        // Runs of row r: runStart[rowRuns[r]..<rowRuns[r + 1]] ... runEnd (inclusive x).
+        var runStart = [Int32](), runEnd = [Int32]()
+        var rowRuns = [Int32](repeating: 0, count: rowCount + 1)
+        mask.withUnsafeBufferPointer { m in
+            guard let base = m.baseAddress else { return }
+            let bytes = UnsafeRawPointer(base)
+            let ones = UInt64(0x0101_0101_0101_0101)
+            for row in 0..<rowCount {
+                let start = row * n.nx
+                var x = 0
+                while x < n.nx {
+                    // Stretches of equal voxels eight at a time (a Bool is one byte, 0 or 1).
+                    while x + 8 <= n.nx && bytes.loadUnaligned(fromByteOffset: start + x, as: UInt64.self) == 0 { x += 8 }
+                    while x < n.nx && !m[start + x] { x += 1 }
+                    guard x < n.nx else { break }
+                    let first = x
+                    while x + 8 <= n.nx && bytes.loadUnaligned(fromByteOffset: start + x, as: UInt64.self) == ones { x += 8 }
+                    while x < n.nx && m[start + x] { x += 1 }
+                    runStart.append(Int32(first))
+                    runEnd.append(Int32(x - 1))
+                }
+                rowRuns[row + 1] = Int32(runStart.count)
             }
         }
-        var offsets = [Int]()
-        for dk in -1...1 { for dj in -1...1 { for di in -1...1 where di != 0 || dj != 0 || dk != 0 {
-            offsets.append((dk * py + dj) * px + di)
-        } } }
-        var parts = 0
-        var stack = [Int]()
-        open.withUnsafeMutableBufferPointer { open in
-            offsets.withUnsafeBufferPointer { offsets in
-                let open = open.baseAddress!
-                for start in 0..<(px * py * pz) where open[start] == 1 {
-                    parts += 1
-                    open[start] = 0
-                    stack.append(start)
-                    while let t = stack.popLast() {
-                        let here = open + t
-                        for d in offsets where here[d] == 1 {
-                            here[d] = 0
-                            stack.append(t + d)
+        var parent = (0..<Int32(runStart.count)).map { $0 }
+        var parts = runStart.count
+        func root(_ a: Int) -> Int {
+            var a = a
+            while parent[a] != Int32(a) {
+                parent[a] = parent[Int(parent[a])]
+                a = Int(parent[a])
+            }
+            return a
+        }
+        for k in 0..<n.nz {
+            for j in 0..<n.ny {
+                let row = k * n.ny + j
+                let runs = Int(rowRuns[row])..<Int(rowRuns[row + 1])
+                guard !runs.isEmpty else { continue }
+                // Earlier rows that touch this one: (j - 1, k) and (j - 1...j + 1, k - 1).
+                for (dj, dk) in [(-1, 0), (-1, -1), (0, -1), (1, -1)] {
+                    let jj = j + dj, kk = k + dk
+                    guard jj >= 0, jj < n.ny, kk >= 0 else { continue }
+                    let other = kk * n.ny + jj
+                    var b = Int(rowRuns[other])
+                    let bEnd = Int(rowRuns[other + 1])
+                    var a = runs.lowerBound
+                    // Merge the two sorted run lists, joining runs whose x ranges touch.
+                    while a < runs.upperBound && b < bEnd {
+                        if runEnd[b] + 1 < runStart[a] { b += 1; continue }
+                        if runEnd[a] + 1 < runStart[b] { a += 1; continue }
+                        let ra = root(a), rb = root(b)
+                        if ra != rb {
+                            parent[max(ra, rb)] = Int32(min(ra, rb))
+                            parts -= 1
                         }
+                        if runEnd[a] < runEnd[b] { a += 1 } else { b += 1 }
                     }
                 }
             }
