@@ -63,7 +63,7 @@ struct PlacedMask {
 
     /// Bounding box in image indices, nil when empty.
     var boundingBox: IndexBox? {
-        guard let b = mask.boundingBox else { return nil }
+        guard let b = Preprocessor.boundingBox(mask.voxels, size: mask.grid.size) else { return nil }
         return IndexBox(lower: Index3(b.lower.i + offset.i, b.lower.j + offset.j, b.lower.k + offset.k),
                         upper: Index3(b.upper.i + offset.i, b.upper.j + offset.j, b.upper.k + offset.k))
     }
@@ -108,19 +108,26 @@ enum Preprocessor {
         // Initial image and ROI.
         appendImageDiagnostics(&diag, size: grid.size, spacing: grid.spacing, stage: "init",
                                values: settings.wholeImageDiagnostics ? image.voxels.lazy.map(Double.init) : nil)
-        let initMask = mask.voxels(in: bbox)
-        let initRegion = PreparedRegion(
-            grid: grid.subgrid(bbox), intensities: crop(image.voxels, size: grid.size, to: bbox).map(Double.init),
-            morphMask: initMask, intensityMask: initMask)
-        appendROIDiagnostics(&diag, region: initRegion, fullSize: grid.size, stage: "init")
 
         // Resampling on the IBSI grid, on the lesion box only.
         let maps = try Resampler.axisMaps(for: grid, resampling: settings.resampling)
         let fullNew = Resampler.newGrid(of: grid, maps: maps)
         var region = resample(image: image, mask: mask, bbox: bbox, maps: maps, fullNew: fullNew,
                               settings: settings, wholeImage: false)
-        guard region.morphMask.contains(true) else {
+        // Right after resampling the intensity mask is the morphological mask.
+        let interpROI = ROIStatistics(region, masksAreEqual: true)
+        guard interpROI.morphCount > 0 else {
             throw RadiomicsError.emptyMask("\(context) after resampling to \(fullNew.spacing) mm")
+        }
+        if settings.resampling == nil {
+            // The box holds the same voxels in the same order as the initial ROI, so the statistics agree.
+            appendROIDiagnostics(&diag, interpROI, fullSize: grid.size, stage: "init")
+        } else {
+            let initMask = mask.voxels(in: bbox)
+            let initRegion = PreparedRegion(
+                grid: grid.subgrid(bbox), intensities: croppedDoubles(image.voxels, size: grid.size, to: bbox),
+                morphMask: initMask, intensityMask: initMask)
+            appendROIDiagnostics(&diag, ROIStatistics(initRegion, masksAreEqual: true), fullSize: grid.size, stage: "init")
         }
         if settings.wholeImageDiagnostics {
             let values = settings.resampling == nil ? image.voxels.map(Double.init)
@@ -132,11 +139,13 @@ enum Preprocessor {
             appendImageDiagnostics(&diag, size: fullNew.size, spacing: fullNew.spacing, stage: "interp",
                                    values: [Double]?.none)
         }
-        appendROIDiagnostics(&diag, region: region, fullSize: fullNew.size, stage: "interp")
+        appendROIDiagnostics(&diag, interpROI, fullSize: fullNew.size, stage: "interp")
 
         // Re-segmentation of the intensity mask.
-        region.intensityMask = resegment(region, settings.resegmentation)
-        appendROIDiagnostics(&diag, region: region, fullSize: fullNew.size, stage: "reseg")
+        let (intensityMask, removed) = resegment(region, settings.resegmentation)
+        region.intensityMask = intensityMask
+        let resegROI = removed == 0 ? interpROI : ROIStatistics(region, masksAreEqual: false)
+        appendROIDiagnostics(&diag, resegROI, fullSize: fullNew.size, stage: "reseg")
         return (region, diag)
     }
 
@@ -179,19 +188,14 @@ enum Preprocessor {
         let newBox = IndexBox(lower: Index3(newLower[0], newLower[1], newLower[2]),
                               upper: Index3(newUpper[0], newUpper[1], newUpper[2]))
         let boxGrid = fullNew.subgrid(newBox)
-        let srcImage = crop(image.voxels, size: grid.size, to: srcBox)
-        let srcMask = mask.voxels(in: srcBox)
-
         if settings.resampling == nil {
-            // The new box lies inside the source box with identical voxels.
-            let inner = IndexBox(lower: Index3(newLower[0] - srcLower[0], newLower[1] - srcLower[1],
-                                               newLower[2] - srcLower[2]),
-                                 upper: Index3(newUpper[0] - srcLower[0], newUpper[1] - srcLower[1],
-                                               newUpper[2] - srcLower[2]))
-            let m = crop(srcMask, size: srcBox.size, to: inner)
-            return PreparedRegion(grid: boxGrid, intensities: crop(srcImage, size: srcBox.size, to: inner).map(Double.init),
+            // The new box holds the image's own voxels.
+            let m = mask.voxels(in: newBox)
+            return PreparedRegion(grid: boxGrid, intensities: croppedDoubles(image.voxels, size: grid.size, to: newBox),
                                   morphMask: m, intensityMask: m)
         }
+        let srcImage = crop(image.voxels, size: grid.size, to: srcBox)
+        let srcMask = mask.voxels(in: srcBox)
         var values = srcImage.map(Double.init)
         if interpolation == .cubic {
             for axis in 0..<3 where !maps[axis].identity {
@@ -219,13 +223,17 @@ enum Preprocessor {
 
     private static func indexOf(_ p: Index3, _ axis: Int) -> Int { axis == 0 ? p.i : (axis == 1 ? p.j : p.k) }
 
-    /// The intensity mask after range and outlier re-segmentation.
-    static func resegment(_ region: PreparedRegion, _ reseg: ExtractionSettings.Resegmentation) -> [Bool] {
+    /// The intensity mask after range and outlier re-segmentation, and how many voxels of the
+    /// morphological mask it removed.
+    static func resegment(_ region: PreparedRegion,
+                          _ reseg: ExtractionSettings.Resegmentation) -> (mask: [Bool], removed: Int) {
         var m = region.morphMask
         let lo = reseg.lowerBound ?? -.infinity, hi = reseg.upperBound ?? .infinity
+        guard lo > -.infinity || hi < .infinity || reseg.outlierSigma != nil else { return (m, 0) }
+        var removed = 0
         for n in 0..<m.count where m[n] {
             let x = region.intensities[n]
-            if x < lo || x > hi { m[n] = false }
+            if x < lo || x > hi { m[n] = false; removed += 1 }
         }
         if let sigma = reseg.outlierSigma {
             var s = 0.0, s2 = 0.0, count = 0.0
@@ -238,11 +246,11 @@ enum Preprocessor {
                 let sd = max(0, s2 / count - mean * mean).squareRoot()
                 for n in 0..<m.count where m[n] {
                     let x = region.intensities[n]
-                    if x < mean - sigma * sd || x > mean + sigma * sd { m[n] = false }
+                    if x < mean - sigma * sd || x > mean + sigma * sd { m[n] = false; removed += 1 }
                 }
             }
         }
-        return m
+        return (m, removed)
     }
 
     private static func appendImageDiagnostics<S: Sequence>(_ diag: inout [DiagnosticValue], size: Size3,
@@ -259,36 +267,74 @@ enum Preprocessor {
         diag.append(DiagnosticValue(tag: "max_int_\(stage)_img", value: hi))
     }
 
-    private static func appendROIDiagnostics(_ diag: inout [DiagnosticValue], region: PreparedRegion,
+    /// The ROI diagnostics of one preprocessing stage.
+    struct ROIStatistics {
+        /// Bounding-box extents (voxels per axis) of the intensity and the morphological mask.
+        var intensityBox: [Double], morphBox: [Double]
+        var count = 0, morphCount = 0
+        /// Sum (in voxel order), minimum and maximum of the intensity-mask intensities.
+        var sum = 0.0, lowest = Double.infinity, highest = -Double.infinity
+
+        /// Statistics of `region`; `masksAreEqual` when its two masks hold the same voxels.
+        init(_ region: PreparedRegion, masksAreEqual: Bool) {
+            let size = region.grid.size
+            let extents = rowExtents(region.intensityMask, size: size)
+            intensityBox = Self.boxSize(extents, size: size)
+            var count = 0, sum = 0.0, lowest = Double.infinity, highest = -Double.infinity
+            region.intensityMask.withUnsafeBufferPointer { mask in
+                region.intensities.withUnsafeBufferPointer { x in
+                    for (row, extent) in extents.enumerated() where extent.lower <= extent.upper {
+                        for t in (row * size.nx + extent.lower)...(row * size.nx + extent.upper) where mask[t] {
+                            count += 1; sum += x[t]; lowest = min(lowest, x[t]); highest = max(highest, x[t])
+                        }
+                    }
+                }
+            }
+            (self.count, self.sum, self.lowest, self.highest) = (count, sum, lowest, highest)
+            if masksAreEqual {
+                morphBox = intensityBox
+                morphCount = count
+                return
+            }
+            let morphExtents = rowExtents(region.morphMask, size: size)
+            morphBox = Self.boxSize(morphExtents, size: size)
+            var morphCount = 0
+            region.morphMask.withUnsafeBufferPointer { mask in
+                for (row, extent) in morphExtents.enumerated() where extent.lower <= extent.upper {
+                    for t in (row * size.nx + extent.lower)...(row * size.nx + extent.upper) where mask[t] { morphCount += 1 }
+                }
+            }
+            self.morphCount = morphCount
+        }
+
+        /// Extent (voxels per axis) of the rows' extents; zeros when all are empty.
+        private static func boxSize(_ extents: [(lower: Int, upper: Int)], size: Size3) -> [Double] {
+            var lo = (i: Int.max, j: Int.max, k: Int.max), hi = (i: -1, j: -1, k: -1)
+            for (row, extent) in extents.enumerated() where extent.lower <= extent.upper {
+                let j = row % size.ny, k = row / size.ny
+                lo = (min(lo.i, extent.lower), min(lo.j, j), min(lo.k, k))
+                hi = (max(hi.i, extent.upper), max(hi.j, j), max(hi.k, k))
+            }
+            return hi.i < 0 ? [0, 0, 0] : [Double(hi.i - lo.i + 1), Double(hi.j - lo.j + 1), Double(hi.k - lo.k + 1)]
+        }
+    }
+
+    private static func appendROIDiagnostics(_ diag: inout [DiagnosticValue], _ roi: ROIStatistics,
                                              fullSize: Size3, stage: String) {
         let axes = ["x", "y", "z"]
         for a in 0..<3 {
             diag.append(DiagnosticValue(tag: "int_mask_dim_\(axes[a])_\(stage)_roi", value: Double(fullSize[a])))
         }
-        let intBox = boundingBoxSize(region.intensityMask, size: region.grid.size)
-        let morphBox = boundingBoxSize(region.morphMask, size: region.grid.size)
-        for a in 0..<3 { diag.append(DiagnosticValue(tag: "int_mask_bb_dim_\(axes[a])_\(stage)_roi", value: intBox[a])) }
+        for a in 0..<3 { diag.append(DiagnosticValue(tag: "int_mask_bb_dim_\(axes[a])_\(stage)_roi", value: roi.intensityBox[a])) }
         for a in 0..<3 {
-            diag.append(DiagnosticValue(tag: "morph_mask_bb_dim_\(axes[a])_\(stage)_roi", value: morphBox[a]))
+            diag.append(DiagnosticValue(tag: "morph_mask_bb_dim_\(axes[a])_\(stage)_roi", value: roi.morphBox[a]))
         }
-        var count = 0, morphCount = 0, sum = 0.0, lo = Double.infinity, hi = -Double.infinity
-        for t in 0..<region.intensityMask.count {
-            if region.morphMask[t] { morphCount += 1 }
-            guard region.intensityMask[t] else { continue }
-            let x = region.intensities[t]
-            count += 1; sum += x; lo = min(lo, x); hi = max(hi, x)
-        }
+        let count = roi.count
         diag.append(DiagnosticValue(tag: "int_mask_vox_count_\(stage)_roi", value: Double(count)))
-        diag.append(DiagnosticValue(tag: "morph_mask_vox_count_\(stage)_roi", value: Double(morphCount)))
-        diag.append(DiagnosticValue(tag: "int_mask_mean_int_\(stage)_roi", value: count == 0 ? .nan : sum / Double(count)))
-        diag.append(DiagnosticValue(tag: "int_mask_min_int_\(stage)_roi", value: count == 0 ? .nan : lo))
-        diag.append(DiagnosticValue(tag: "int_mask_max_int_\(stage)_roi", value: count == 0 ? .nan : hi))
-    }
-
-    /// Extent (voxels per axis) of the set voxels of `mask`; zeros when empty.
-    static func boundingBoxSize(_ mask: [Bool], size: Size3) -> [Double] {
-        guard let box = boundingBox(mask, size: size) else { return [0, 0, 0] }
-        return [Double(box.size.nx), Double(box.size.ny), Double(box.size.nz)]
+        diag.append(DiagnosticValue(tag: "morph_mask_vox_count_\(stage)_roi", value: Double(roi.morphCount)))
+        diag.append(DiagnosticValue(tag: "int_mask_mean_int_\(stage)_roi", value: count == 0 ? .nan : roi.sum / Double(count)))
+        diag.append(DiagnosticValue(tag: "int_mask_min_int_\(stage)_roi", value: count == 0 ? .nan : roi.lowest))
+        diag.append(DiagnosticValue(tag: "int_mask_max_int_\(stage)_roi", value: count == 0 ? .nan : roi.highest))
     }
 
     /// For each row (fixed y and z, index `z * ny + y`) of `mask` on a grid of `size`, the first and last
@@ -412,6 +458,24 @@ enum Preprocessor {
             }
         }
         return parts
+    }
+
+    /// The values of `box` from values on a grid of `size` (x fastest), as doubles.
+    static func croppedDoubles(_ values: [Float], size: Size3, to box: IndexBox) -> [Double] {
+        let width = box.size.nx
+        return [Double](unsafeUninitializedCapacity: box.size.count) { out, count in
+            values.withUnsafeBufferPointer { values in
+                var to = 0
+                for k in box.lower.k...box.upper.k {
+                    for j in box.lower.j...box.upper.j {
+                        let from = (k * size.ny + j) * size.nx + box.lower.i
+                        for i in 0..<width { out[to + i] = Double(values[from + i]) }
+                        to += width
+                    }
+                }
+            }
+            count = box.size.count
+        }
     }
 
     /// The values of `box` from values on a grid of `size` (x fastest).
