@@ -44,11 +44,10 @@ public enum IntensityStatistics {
         let p25 = d.percentile(25), p75 = d.percentile(75)
         add("iqr", p75 - p25)
         add("range", (d.sorted.last ?? .nan) - (d.sorted.first ?? .nan))
-        add("mad", d.meanAbsoluteDeviation(from: d.mean))
-        let p10 = d.percentile(10), p90 = d.percentile(90)
-        let inner = Distribution(d.sorted.filter { $0 >= p10 && $0 <= p90 })
-        add("rmad", inner.meanAbsoluteDeviation(from: inner.mean))
-        add("medad", d.meanAbsoluteDeviation(from: d.percentile(50)))
+        let (mad, medad) = d.meanAbsoluteDeviations(from: d.mean, and: d.percentile(50))
+        add("mad", mad)
+        add("rmad", d.robustMeanAbsoluteDeviation(lower: d.percentile(10), upper: d.percentile(90)))
+        add("medad", medad)
         add("cov", d.mean != 0 ? d.variance.squareRoot() / d.mean : .nan, note: "undefined when the mean is 0")
         add("qcod", p75 + p25 != 0 ? (p75 - p25) / (p75 + p25) : .nan, note: "undefined when P75 + P25 = 0")
         if includeEnergy {
@@ -95,18 +94,27 @@ struct Distribution {
     /// `values` in ascending order. Whole numbers within a range of a few times their count (CT numbers,
     /// grey levels) are counted rather than compared, which gives the same array.
     static func ascending(_ values: [Double]) -> [Double] {
-        guard values.count > 64, let lo = values.min(), let hi = values.max(), hi - lo <= Double(4 * values.count),
-              values.allSatisfy({ $0 == $0.rounded() && ($0 != 0 || $0.sign == .plus) }) else {
-            return values.sorted()
+        guard values.count > 64 else { return values.sorted() }
+        var lo = Double.infinity, hi = -Double.infinity, whole = true
+        for x in values {
+            lo = min(lo, x)
+            hi = max(hi, x)
+            // Whole and not -0 (which sorts like 0 but is a different value); 2^52 and beyond are left to sorting.
+            whole = whole && abs(x) < 0x1p52 && Double(Int64(x)) == x && (x != 0 || x.sign == .plus)
         }
-        var counts = [Int](repeating: 0, count: Int(hi - lo) + 1)
-        for x in values { counts[Int(x - lo)] += 1 }
-        var out = [Double]()
-        out.reserveCapacity(values.count)
-        for (offset, c) in counts.enumerated() where c > 0 {
-            out.append(contentsOf: repeatElement(lo + Double(offset), count: c))
+        guard whole, hi - lo <= Double(4 * values.count) else { return values.sorted() }
+        var counts = [Int32](repeating: 0, count: Int(hi - lo) + 1)
+        counts.withUnsafeMutableBufferPointer { counts in
+            for x in values { counts[Int(x - lo)] &+= 1 }
         }
-        return out
+        return [Double](unsafeUninitializedCapacity: values.count) { out, count in
+            var t = 0
+            for (offset, c) in counts.enumerated() where c > 0 {
+                let value = lo + Double(offset)
+                for _ in 0..<Int(c) { out[t] = value; t += 1 }
+            }
+            count = t
+        }
     }
 
     /// Percentile `p` (0...100), linear interpolation between order statistics.
@@ -117,11 +125,33 @@ struct Distribution {
         return sorted[lo] + (h - Double(lo)) * (sorted[hi] - sorted[lo])
     }
 
-    func meanAbsoluteDeviation(from centre: Double) -> Double {
-        guard count > 0 else { return .nan }
+    /// `Σ |X_k - a| / N` and `Σ |X_k - b| / N`, each summed in ascending order of `X_k`.
+    func meanAbsoluteDeviations(from a: Double, and b: Double) -> (Double, Double) {
+        guard count > 0 else { return (.nan, .nan) }
+        var sa = 0.0, sb = 0.0
+        for x in sorted {
+            sa += abs(x - a)
+            sb += abs(x - b)
+        }
+        return (sa / Double(count), sb / Double(count))
+    }
+
+    /// The mean absolute deviation from their mean of the values within `lower...upper`, summed in
+    /// ascending order (NaN when there is none).
+    func robustMeanAbsoluteDeviation(lower: Double, upper: Double) -> Double {
+        // In ascending order the values within the bounds are one stretch.
+        var first = 0
+        while first < count && !(sorted[first] >= lower) { first += 1 }
+        var end = count
+        while end > first && !(sorted[end - 1] <= upper) { end -= 1 }
+        let inner = sorted[first..<end]
+        guard !inner.isEmpty else { return .nan }
         var s = 0.0
-        for x in sorted { s += abs(x - centre) }
-        return s / Double(count)
+        for x in inner { s += x }
+        let mean = s / Double(inner.count)
+        var deviation = 0.0
+        for x in inner { deviation += abs(x - mean) }
+        return deviation / Double(inner.count)
     }
 
     /// The most frequent value (the lowest one when several tie).
