@@ -2,8 +2,9 @@
 ///
 /// Mesh vertices lie on a half-voxel lattice, so hull predicates are evaluated exactly in
 /// 64-bit integers: no tolerance, no failure on the many coplanar points of voxel surfaces.
-/// Before the construction, points that are not extreme along each lattice line through them are
-/// dropped (a hull vertex can never lie strictly between two points of the set).
+/// Before the construction, points that cannot be corners are dropped: those that are not corners
+/// of the 2D hull of the points in their z-plane, then those not extreme along each lattice line
+/// through them (a corner of the hull is a corner of every section of the set through it).
 ///
 /// The hull is grown Quickhull-style: every point still outside is assigned to one face it sees,
 /// and a face's farthest point is added next. When faces are replaced, only their points are
@@ -19,7 +20,7 @@ struct ConvexHull {
     var faces: [SIMD3<Int32>]
 
     init(points input: [SIMD3<Int32>]) {
-        let pts = ConvexHull.lineExtremes(input).map { SIMD3<Int64>(Int64($0.x), Int64($0.y), Int64($0.z)) }
+        let pts = ConvexHull.lineExtremes(ConvexHull.planeCorners(input)).map { SIMD3<Int64>(Int64($0.x), Int64($0.y), Int64($0.z)) }
         guard pts.count >= 4, let seed = ConvexHull.initialTetrahedron(pts) else {
             vertices = pts.sorted(by: ConvexHull.zyxOrder)
             surfacePoints = vertices
@@ -103,6 +104,42 @@ struct ConvexHull {
             }
         }
         return points.indices.filter { spans[$0] }.map { points[$0] }
+    }
+
+    /// The corners of the 2D convex hull of each z-plane's points, plane by plane.
+    static func planeCorners(_ input: [SIMD3<Int32>]) -> [SIMD3<Int32>] {
+        func before(_ a: SIMD3<Int32>, _ b: SIMD3<Int32>) -> Bool { (a.z, a.y, a.x) < (b.z, b.y, b.x) }
+        let pts = zip(input, input.dropFirst()).allSatisfy { !before($1, $0) } ? input : input.sorted(by: before)
+        // Twice the signed area of (o, a, b) in the (y, x) plane, the order the points are sorted in.
+        func turn(_ o: SIMD3<Int32>, _ a: SIMD3<Int32>, _ b: SIMD3<Int32>) -> Int64 {
+            Int64(a.y - o.y) * Int64(b.x - o.x) - Int64(a.x - o.x) * Int64(b.y - o.y)
+        }
+        var out = [SIMD3<Int32>]()
+        var chain = [SIMD3<Int32>]()
+        var start = 0
+        while start < pts.count {
+            var end = start + 1
+            while end < pts.count && pts[end].z == pts[start].z { end += 1 }
+            if end - start < 3 {
+                out += pts[start..<end]
+                start = end
+                continue
+            }
+            // Andrew's monotone chain, one side forwards and the other backwards, strict turns only.
+            for pass in 0..<2 {
+                chain.removeAll(keepingCapacity: true)
+                for t in 0..<(end - start) {
+                    let p = pts[pass == 0 ? start + t : end - 1 - t]
+                    while chain.count >= 2 && turn(chain[chain.count - 2], chain[chain.count - 1], p) <= 0 {
+                        chain.removeLast()
+                    }
+                    chain.append(p)
+                }
+                out += chain.dropLast()
+            }
+            start = end
+        }
+        return out
     }
 
     /// Points extreme along every axis-parallel line through them, in input order.

@@ -36,18 +36,32 @@ import ImagingCore
 ///   `SpatialAutocorrelation` for the FFT evaluation)
 public enum MorphologicalFeatures {
     static func features(_ region: PreparedRegion) -> [FeatureValue] {
+        var out = shapeFeatures(region)
+        let (moran, geary) = SpatialAutocorrelation.moranAndGeary(region)
+        let few = "undefined for fewer than two voxels or constant intensities"
+        out.append(feature("moran_i", moran, note: few))
+        out.append(feature("geary_c", geary, note: few))
+        return out
+    }
+
+    /// A morphological feature value; a ratio with a zero denominator (a one-voxel region has no
+    /// principal extent) is undefined.
+    static func feature(_ name: String, _ value: Double, note: String? = nil) -> FeatureValue {
+        let v = value.isFinite ? value : .nan
+        return FeatureValue(family: .morphology, name: name, ibsiTag: "morph_\(name)", value: v,
+                            note: v.isNaN ? (note ?? "undefined for this region") : nil)
+    }
+
+    /// Every morphological feature but Moran's I and Geary's C.
+    static func shapeFeatures(_ region: PreparedRegion) -> [FeatureValue] {
         var out = [FeatureValue]()
-        // A ratio with a zero denominator (a one-voxel region has no principal extent) is undefined.
-        func add(_ name: String, _ value: Double, note: String? = nil) {
-            let v = value.isFinite ? value : .nan
-            out.append(FeatureValue(family: .morphology, name: name, ibsiTag: "morph_\(name)", value: v,
-                                    note: v.isNaN ? (note ?? "undefined for this region") : nil))
-        }
+        func add(_ name: String, _ value: Double, note: String? = nil) { out.append(feature(name, value, note: note)) }
         let g = region.grid, n = g.size, sp = g.spacing
-        let mesh = SurfaceMesh(mask: region.morphMask, size: n, spacing: sp)
+        let morph = PackedMask(region.morphMask, size: n)
+        let mesh = SurfaceMesh(morph, spacing: sp)
         let v = mesh.volume, a = mesh.area
-        var nv = 0
-        for m in region.morphMask where m { nv += 1 }
+        let moments = IndexMoments(morph)
+        let nv = Int(moments.count)
         add("volume", v)
         add("vol_approx", Double(nv) * g.voxelVolume)
         add("area_mesh", a)
@@ -59,27 +73,22 @@ public enum MorphologicalFeatures {
         add("sphericity", sphereArea / a)
         add("asphericity", a / sphereArea - 1)
 
-        // Centres of mass and principal axes of the morphological mask.
-        var geo = SIMD3<Double>(0, 0, 0), weighted = SIMD3<Double>(0, 0, 0), weight = 0.0
-        var cov = [[Double]](repeating: [0, 0, 0], count: 3)
-        var points = [SIMD3<Double>]()
-        points.reserveCapacity(nv)
-        for k in 0..<n.nz {
-            for j in 0..<n.ny {
-                for i in 0..<n.nx {
-                    let t = (k * n.ny + j) * n.nx + i
+        // Centres of mass and principal axes of the morphological mask; the intensity-weighted centre
+        // and the mean intensity of the intensity mask (sums in voxel order).
+        let geo = moments.mean(spacing: sp)
+        let cov = moments.covariance(spacing: sp)
+        var weighted = SIMD3<Double>(0, 0, 0), weight = 0.0, roiCount = 0
+        region.intensities.withUnsafeBufferPointer { x in
+            PackedMask(region.intensityMask, size: n).forEachRun { i0, i1, j, k in
+                let row = (k * n.ny + j) * n.nx
+                for i in i0...i1 {
                     let r = SIMD3<Double>(Double(i) * sp.x, Double(j) * sp.y, Double(k) * sp.z)
-                    if region.morphMask[t] { geo += r; points.append(r) }
-                    if region.intensityMask[t] { weighted += region.intensities[t] * r; weight += region.intensities[t] }
+                    weighted += x[row + i] * r
+                    weight += x[row + i]
                 }
+                roiCount += i1 - i0 + 1
             }
         }
-        geo /= Double(max(nv, 1))
-        for p in points {
-            let d = p - geo
-            for r in 0..<3 { for c in r..<3 { cov[r][c] += d[r] * d[c] } }
-        }
-        for r in 0..<3 { for c in r..<3 { cov[r][c] /= Double(max(nv - 1, 1)) } }
         let com = weight != 0 ? ((weighted / weight) - geo) : SIMD3<Double>(.nan, .nan, .nan)
         add("com", (com * com).sum().squareRoot(), note: "undefined when the ROI intensities sum to 0")
 
@@ -127,14 +136,53 @@ public enum MorphologicalFeatures {
         add("vol_dens_conv_hull", v / hullSize.volume)
         add("area_dens_conv_hull", a / hullSize.area)
 
-        let roi = region.roiIntensities()
-        let mean = roi.isEmpty ? Double.nan : roi.reduce(0, +) / Double(roi.count)
+        let mean = roiCount == 0 ? Double.nan : weight / Double(roiCount)
         add("integ_int", v * mean, note: "undefined for an empty intensity mask")
-        let (moran, geary) = SpatialAutocorrelation.moranAndGeary(region)
-        let few = "undefined for fewer than two voxels or constant intensities"
-        add("moran_i", moran, note: few)
-        add("geary_c", geary, note: few)
         return out
+    }
+
+    /// Exact sums of the voxel indices of a mask and of their squares and products.
+    struct IndexMoments {
+        var count: Int64 = 0
+        var sum = SIMD3<Int64>.zero
+        /// Σ i², Σ j², Σ k².
+        var squares = SIMD3<Int64>.zero
+        /// Σ ij, Σ ik, Σ jk.
+        var products = SIMD3<Int64>.zero
+
+        init(_ mask: PackedMask) {
+            // Σ_{i ≤ x} i².
+            func squareSum(_ x: Int64) -> Int64 { x * (x + 1) * (2 * x + 1) / 6 }
+            mask.forEachRun { i0, i1, j, k in
+                let (a, b, y, z) = (Int64(i0), Int64(i1), Int64(j), Int64(k))
+                let c = b - a + 1, si = (a + b) * c / 2
+                count += c
+                sum &+= SIMD3(si, y * c, z * c)
+                squares &+= SIMD3(squareSum(b) - squareSum(a - 1), y * y * c, z * z * c)
+                products &+= SIMD3(y * si, z * si, y * z * c)
+            }
+        }
+
+        /// The mean voxel centre (mm).
+        func mean(spacing: Vector3) -> SIMD3<Double> {
+            let n = Double(max(count, 1))
+            return SIMD3(Double(sum.x) / n * spacing.x, Double(sum.y) / n * spacing.y, Double(sum.z) / n * spacing.z)
+        }
+
+        /// The sample covariance of the voxel centres (mm², rows of the upper triangle), rounded once
+        /// from its exact value.
+        func covariance(spacing: Vector3) -> [[Double]] {
+            let s = [spacing.x, spacing.y, spacing.z]
+            let second = [[squares.x, products.x, products.y], [products.x, squares.y, products.z],
+                          [products.y, products.z, squares.z]]
+            let n = Int128(count), scale = Double(max(count, 1)) * Double(max(count - 1, 1))
+            return (0..<3).map { r in
+                (0..<3).map { c in
+                    let centred = n * Int128(second[r][c]) - Int128(sum[r]) * Int128(sum[c])
+                    return Double(centred) / scale * s[r] * s[c]
+                }
+            }
+        }
     }
 
     @inline(__always)

@@ -128,3 +128,102 @@ extension MorphologyGeometryTests {
         XCTAssertNil(MorphologicalFeatures.minimumVolumeEllipsoidAxes(points.map { SIMD3($0.x, $0.y, 0) }))
     }
 }
+
+extension MorphologyGeometryTests {
+    /// The marching-cubes mesh triangle by triangle: volume and area (compensated sums) and every vertex key.
+    static func triangleMesh(_ mask: [Bool], size n: Size3, spacing s: Vector3)
+        -> (volume: Double, area: Double, keys: Set<SIMD3<Int32>>) {
+        func inside(_ i: Int, _ j: Int, _ k: Int) -> Bool {
+            i >= 0 && j >= 0 && k >= 0 && i < n.nx && j < n.ny && k < n.nz && mask[(k * n.ny + j) * n.nx + i]
+        }
+        var volume = (sum: 0.0, error: 0.0), area = (sum: 0.0, error: 0.0)
+        func accumulate(_ a: inout (sum: Double, error: Double), _ x: Double) {
+            let t = a.sum + x
+            a.error += abs(a.sum) >= abs(x) ? (a.sum - t) + x : (x - t) + a.sum
+            a.sum = t
+        }
+        var keys = Set<SIMD3<Int32>>()
+        for k in -1..<n.nz {
+            for j in -1..<n.ny {
+                for i in -1..<n.nx {
+                    var config = 0
+                    for c in 0..<8 where inside(i + (c & 1), j + (c >> 1) & 1, k + (c >> 2) & 1) { config |= 1 << c }
+                    let tri = CubeTable.shared.triangles[config]
+                    let p = tri.map { e -> SIMD3<Double> in
+                        let m = CubeTable.edgeMidpoints[e]
+                        keys.insert(SIMD3(Int32(2 * i) + m.x, Int32(2 * j) + m.y, Int32(2 * k) + m.z))
+                        return SIMD3(Double(2 * i + Int(m.x)) * s.x, Double(2 * j + Int(m.y)) * s.y,
+                                     Double(2 * k + Int(m.z)) * s.z) / 2
+                    }
+                    var t = 0
+                    while t < p.count {
+                        let normal = MorphologicalFeatures.cross(p[t + 1] - p[t], p[t + 2] - p[t])
+                        accumulate(&area, (normal * normal).sum().squareRoot() / 2)
+                        accumulate(&volume, (p[t] * MorphologicalFeatures.cross(p[t + 1], p[t + 2])).sum() / 6)
+                        t += 3
+                    }
+                }
+            }
+        }
+        return (volume.sum + volume.error, area.sum + area.error, keys)
+    }
+
+    /// Random masks (blobs and noise, rows wider than a word, voxels on the box faces): the mesh
+    /// volume and area from configuration counts equal the triangle sums, and the vertex keys are the
+    /// ends of the lattice lines of the full vertex set.
+    func testMeshAgainstTriangleByTriangleSums() {
+        var random = Random(state: 11)
+        for trial in 0..<12 {
+            let n = Size3(1 + random.next(trial < 4 ? 9 : 140), 1 + random.next(12), 1 + random.next(10))
+            let spacing = Vector3(0.5 + Double(random.next(100)) / 50, 0.5 + Double(random.next(100)) / 50, 1.25)
+            let density = random.next(100)
+            let centre = SIMD3<Double>(Double(n.nx), Double(n.ny), Double(n.nz)) / 2
+            var mask = [Bool]()
+            for k in 0..<n.nz {
+                for j in 0..<n.ny {
+                    for i in 0..<n.nx {
+                        let d = (SIMD3<Double>(Double(i), Double(j), Double(k)) - centre) / (centre + 1)
+                        mask.append((d * d).sum() < 0.8 ? random.next(100) >= density / 4 : random.next(100) < density / 3)
+                    }
+                }
+            }
+            let mesh = SurfaceMesh(mask: mask, size: n, spacing: spacing)
+            let reference = Self.triangleMesh(mask, size: n, spacing: spacing)
+            XCTAssertEqual(mesh.volume, reference.volume, accuracy: 1e-13 * max(reference.volume, 1), "trial \(trial)")
+            XCTAssertEqual(mesh.area, reference.area, accuracy: 1e-13 * max(reference.area, 1), "trial \(trial)")
+            var ends = [SIMD2<Int32>: (SIMD3<Int32>, SIMD3<Int32>)]()
+            for p in reference.keys {
+                let line = SIMD2(p.y, p.z)
+                let e = ends[line] ?? (p, p)
+                ends[line] = (p.x < e.0.x ? p : e.0, p.x > e.1.x ? p : e.1)
+            }
+            let expected = Set(ends.values.flatMap { [$0.0, $0.1] })
+            XCTAssertEqual(Set(mesh.vertexKeys), expected, "trial \(trial)")
+            XCTAssertEqual(mesh.vertexKeys.count, expected.count, "trial \(trial)")
+            XCTAssertEqual(mesh.vertexKeys, mesh.vertexKeys.sorted { ($0.z, $0.y, $0.x) < ($1.z, $1.y, $1.x) })
+        }
+    }
+
+    /// Exact moments of the mask's voxel indices give the sample covariance of the voxel centres.
+    func testIndexMomentsAgainstTwoPassCovariance() {
+        var random = Random(state: 5)
+        let n = Size3(150, 7, 6), spacing = Vector3(0.7, 1.1, 2.5)
+        let mask = (0..<n.count).map { _ in random.next(3) != 0 }
+        var points = [SIMD3<Double>]()
+        for k in 0..<n.nz { for j in 0..<n.ny { for i in 0..<n.nx where mask[(k * n.ny + j) * n.nx + i] {
+            points.append(SIMD3(Double(i) * spacing.x, Double(j) * spacing.y, Double(k) * spacing.z))
+        } } }
+        let moments = MorphologicalFeatures.IndexMoments(PackedMask(mask, size: n))
+        XCTAssertEqual(Int(moments.count), points.count)
+        let mean = points.reduce(SIMD3<Double>(), +) / Double(points.count)
+        let m = moments.mean(spacing: spacing)
+        for a in 0..<3 { XCTAssertEqual(m[a], mean[a], accuracy: 1e-12 * abs(mean[a])) }
+        let cov = moments.covariance(spacing: spacing)
+        for r in 0..<3 {
+            for c in 0..<3 {
+                let direct = points.reduce(0.0) { $0 + ($1[r] - mean[r]) * ($1[c] - mean[c]) } / Double(points.count - 1)
+                XCTAssertEqual(cov[r][c], direct, accuracy: 1e-10 * max(abs(direct), 1))
+            }
+        }
+    }
+}
