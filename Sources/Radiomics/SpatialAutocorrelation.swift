@@ -9,13 +9,10 @@ import ImagingCore
 /// Σ_{i≠j} w_ij a_i a_j = Σ a (K ⋆ a), W = Σ_{i≠j} w_ij = Σ m (K ⋆ m), and
 /// Σ_{i≠j} w_ij (X_i - X_j)² = 2 Σ a² (K ⋆ m) - 2 Σ a (K ⋆ a).
 /// The sums follow from Parseval's theorem on the box zero-padded to at least twice its size (so no
-/// wrap-around): one FFT of a and m packed as real and imaginary parts, one of a² (half the spectrum,
-/// as a² is real), and the spectrum of
-/// K. K depends on |δx|, |δy| and |δz| only, so its spectrum is real and even, and its transform
-/// needs one octant of lines per axis.
+/// wrap-around); `InverseDistanceSums` evaluates them slab by slab.
 enum SpatialAutocorrelation {
     static func moranAndGeary(_ region: PreparedRegion) -> (moran: Double, geary: Double) {
-        let n = region.grid.size, sp = region.grid.spacing
+        let n = region.grid.size
         guard let box = Preprocessor.boundingBox(region.intensityMask, size: n) else { return (.nan, .nan) }
         var count = 0, sum = 0.0
         for t in 0..<region.intensityMask.count where region.intensityMask[t] {
@@ -24,123 +21,24 @@ enum SpatialAutocorrelation {
         guard count >= 2 else { return (.nan, .nan) }
         let mu = sum / Double(count)
         let b = box.size
-        let support = [b.nx, b.ny, b.nz]
-        let dims = support.map { fftLength(2 * $0 - 1) }
-        let total = dims[0] * dims[1] * dims[2]
-        let kernel = kernelSpectrum(support: support, dims: dims, spacing: [sp.x, sp.y, sp.z])
-        // z = a + i m; w = a² (real).
-        var zr = [Double](repeating: 0, count: total), zi = zr
-        var wr = zr, wi = zr
+        var deviations = [Double](repeating: 0, count: b.count), inside = [Bool](repeating: false, count: b.count)
         var ss = 0.0
         for k in 0..<b.nz {
             for j in 0..<b.ny {
-                for i in 0..<b.nx {
-                    let t = ((k + box.lower.k) * n.ny + j + box.lower.j) * n.nx + i + box.lower.i
-                    guard region.intensityMask[t] else { continue }
-                    let a = region.intensities[t] - mu
-                    let p = (k * dims[1] + j) * dims[0] + i
-                    zr[p] = a; zi[p] = 1; wr[p] = a * a
+                let from = ((k + box.lower.k) * n.ny + j + box.lower.j) * n.nx + box.lower.i, to = (k * b.ny + j) * b.nx
+                for i in 0..<b.nx where region.intensityMask[from + i] {
+                    let a = region.intensities[from + i] - mu
+                    deviations[to + i] = a; inside[to + i] = true
                     ss += a * a
                 }
             }
         }
         guard ss > 0 else { return (.nan, .nan) }
-        let fft = FFT3(dims: dims)
-        fft.forward(re: &zr, im: &zi, support: support)
-        fft.forward(re: &wr, im: &wi, support: support, realInput: true)
-        let h0 = dims[0] / 2 + 1, h1 = dims[1] / 2 + 1
-        // Parseval: Σ f (K ⋆ g) = (1/M) Σ_k K̂(k) Re(conj(F̂(k)) Ĝ(k)); the spectra of a and m follow
-        // from Z(k) and Z(-k): Â = (Z(k) + conj Z(-k)) / 2, M̂ = (Z(k) - conj Z(-k)) / 2i. Each term is
-        // the same at k and -k (K̂ is even, the signals real), so kx runs over 0...P0/2, the terms
-        // with a partner -k of kx > P0/2 counted twice.
-        var aKa = 0.0, a2Km = 0.0, mKm = 0.0
-        zr.withUnsafeBufferPointer { zr in
-        zi.withUnsafeBufferPointer { zi in
-        wr.withUnsafeBufferPointer { wr in
-        wi.withUnsafeBufferPointer { wi in
-        kernel.withUnsafeBufferPointer { kernel in
-            for k in 0..<dims[2] {
-                let kn = (dims[2] - k) % dims[2], kk = min(k, dims[2] - k)
-                for j in 0..<dims[1] {
-                    let jn = (dims[1] - j) % dims[1], jj = min(j, dims[1] - j)
-                    let row = (k * dims[1] + j) * dims[0], mirror = (kn * dims[1] + jn) * dims[0]
-                    let kernelRow = (kk * h1 + jj) * h0
-                    var rowAKa = 0.0, rowA2Km = 0.0, rowMKm = 0.0
-                    for i in 0..<h0 {
-                        let p = row + i
-                        let q = mirror + (i == 0 ? 0 : dims[0] - i)
-                        let ar = (zr[p] + zr[q]) / 2, ai = (zi[p] - zi[q]) / 2
-                        let mr = (zi[p] + zi[q]) / 2, mi = (zr[q] - zr[p]) / 2
-                        let weight = (i == 0 || 2 * i == dims[0] ? 1 : 2) * kernel[kernelRow + i]
-                        rowAKa += weight * (ar * ar + ai * ai)
-                        rowMKm += weight * (mr * mr + mi * mi)
-                        rowA2Km += weight * (wr[p] * mr + wi[p] * mi)
-                    }
-                    aKa += rowAKa; mKm += rowMKm; a2Km += rowA2Km
-                }
-            }
-        }
-        }
-        }
-        }
-        }
-        let scale = 1 / Double(total)
-        aKa *= scale; a2Km *= scale; mKm *= scale
+        let sums = InverseDistanceSums(size: b, spacing: region.grid.spacing).evaluate(deviations: deviations, inside: inside)
         let nD = Double(count)
-        let moran = nD / mKm * aKa / ss
-        let geary = (nD - 1) * (2 * a2Km - 2 * aKa) / (2 * mKm * ss)
+        let moran = nD / sums.mKm * sums.aKa / ss
+        let geary = (nD - 1) * (2 * sums.a2Km - 2 * sums.aKa) / (2 * sums.mKm * ss)
         return (moran, geary)
-    }
-
-    /// The DFT over the padded grid `dims` of K(δ) = 1/|δ| (K(0) = 0) for offsets |δ_a| < `support[a]`,
-    /// at frequencies k_a ≤ dims[a] / 2 (it is real and even in each), x fastest.
-    ///
-    /// K is even in each axis, so only one octant of lines is transformed along x; the lines and planes
-    /// of the other octants are copies made before the y and z transforms, which compute only the
-    /// frequencies of the first octant.
-    static func kernelSpectrum(support n: [Int], dims: [Int], spacing: [Double]) -> [Double] {
-        let (p0, p1, p2) = (dims[0], dims[1], dims[2])
-        let h = dims.map { $0 / 2 + 1 }
-        var re = [Double](repeating: 0, count: p0 * p1 * p2), im = re
-        let s2 = spacing.map { $0 * $0 }
-        for dz in 0..<n[2] {
-            for dy in 0..<n[1] {
-                let line = (dz * p1 + dy) * p0
-                let yz = Double(dy * dy) * s2[1] + Double(dz * dz) * s2[2]
-                for dx in 0..<n[0] where dx != 0 || yz != 0 {
-                    let k = 1 / (Double(dx * dx) * s2[0] + yz).squareRoot()
-                    re[line + dx] = k
-                    if dx > 0 { re[line + p0 - dx] = k }
-                }
-            }
-        }
-        let fft = FFT3(dims: dims)
-        fft.passes(&re, &im) { pass in
-            pass.x(rows: n[1], planes: n[2])
-            // Rows -dy are rows dy (the first h0 frequencies are all the y transform reads).
-            for dz in 0..<n[2] {
-                for dy in 1..<max(1, n[1]) {
-                    let from = (dz * p1 + dy) * p0, to = (dz * p1 + p1 - dy) * p0
-                    for kx in 0..<h[0] { pass.re[to + kx] = pass.re[from + kx]; pass.im[to + kx] = pass.im[from + kx] }
-                }
-            }
-            pass.y(columns: h[0], planes: n[2])
-            // Planes -dz are planes dz, for the frequencies the z transform reads.
-            for dz in 1..<max(1, n[2]) {
-                for ky in 0..<h[1] {
-                    let from = (dz * p1 + ky) * p0, to = ((p2 - dz) * p1 + ky) * p0
-                    for kx in 0..<h[0] { pass.re[to + kx] = pass.re[from + kx]; pass.im[to + kx] = pass.im[from + kx] }
-                }
-            }
-            pass.z(columns: h[0], rows: h[1])
-        }
-        var out = [Double](repeating: 0, count: h[0] * h[1] * h[2])
-        for kz in 0..<h[2] {
-            for ky in 0..<h[1] {
-                for kx in 0..<h[0] { out[(kz * h[1] + ky) * h[0] + kx] = re[(kz * p1 + ky) * p0 + kx] }
-            }
-        }
-        return out
     }
 
     /// The smallest length ≥ `n` whose prime factors are 2, 3 and 5.
@@ -152,6 +50,255 @@ enum SpatialAutocorrelation {
             if r == 1 { return m }
             m += 1
         }
+    }
+}
+
+/// The three inverse-distance pair sums of a box, Σ a (K ⋆ a), Σ a² (K ⋆ m) and Σ m (K ⋆ m), by Parseval's
+/// theorem on the box zero-padded to P0 x P1 x P2 (each at least twice the box less one).
+///
+/// The padded 3D spectra are never held whole. Each z-plane of the box is transformed in x and y in a
+/// plane buffer that stays in cache (a and m packed as real and imaginary parts, a² two planes at a
+/// time); only the half-plane of frequencies kx ≤ P0/2 of each signal is kept (the signals are real),
+/// plane after plane. The transform along z then runs on batches of those columns, zero-padded, and the
+/// products with the kernel spectrum are summed at once. K depends on |δx|, |δy| and |δz| only, so its
+/// spectrum is real and even in each frequency: one octant is computed, also plane by plane.
+struct InverseDistanceSums {
+    let size: Size3
+    let spacing: Vector3
+    /// Padded lengths.
+    let p0: Int, p1: Int, p2: Int
+    /// Frequencies kept along x (0...P0/2) and kernel octant extents along y and z.
+    let h0: Int, h1: Int, h2: Int
+
+    init(size: Size3, spacing: Vector3) {
+        self.size = size
+        self.spacing = spacing
+        p0 = SpatialAutocorrelation.fftLength(2 * size.nx - 1)
+        p1 = SpatialAutocorrelation.fftLength(2 * size.ny - 1)
+        p2 = SpatialAutocorrelation.fftLength(2 * size.nz - 1)
+        h0 = p0 / 2 + 1; h1 = p1 / 2 + 1; h2 = p2 / 2 + 1
+    }
+
+    /// Half-plane columns (kx ≤ P0/2, every ky) of one z-plane.
+    var columns: Int { h0 * p1 }
+
+    /// The sums for deviations a (zero outside the ROI) and the ROI indicator on the box (x fastest).
+    func evaluate(deviations a: [Double], inside: [Bool]) -> (aKa: Double, a2Km: Double, mKm: Double) {
+        let spectra = planeSpectra(deviations: a, inside: inside)
+        let kernel = kernelOctant()
+        var aKa = 0.0, a2Km = 0.0, mKm = 0.0
+        let plan = FFTPlan(length: p2)
+        // A batch is whole rows of the half-plane (every kx of some ky), so that the kernel values of a
+        // row are contiguous.
+        let rows = max(1, min(p1, FFT3.batchDoubles / (p2 * h0)))
+        let buffers = (0..<3).map { _ in BatchBuffers(capacity: rows * h0 * p2) }
+        defer { buffers.forEach { $0.release() } }
+        let factors = UnsafeMutablePointer<Double>.allocate(capacity: h0)
+        defer { factors.deallocate() }
+        let octantPlane = h1 * h0
+        spectra.withBuffers { signals in
+            kernel.withUnsafeBufferPointer { kernel in
+                var ky0 = 0
+                while ky0 < p1 {
+                    let r = min(rows, p1 - ky0), w = r * h0, c0 = ky0 * h0
+                    // z transforms of the columns c0 ..< c0 + w of a, m and a².
+                    var out = [(UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>)]()
+                    for (signal, buffer) in zip(signals, buffers) {
+                        for t in 0..<p2 {
+                            let toR = buffer.ar + t * w, toI = buffer.ai + t * w
+                            if t < size.nz {
+                                toR.update(from: signal.re + t * columns + c0, count: w)
+                                toI.update(from: signal.im + t * columns + c0, count: w)
+                            } else {
+                                toR.update(repeating: 0, count: w); toI.update(repeating: 0, count: w)
+                            }
+                        }
+                        out.append(plan.run(buffer.ar, buffer.ai, buffer.br, buffer.bi, lanes: w)
+                                   ? (buffer.br, buffer.bi) : (buffer.ar, buffer.ai))
+                    }
+                    let (ar, ai) = out[0], (mr, mi) = out[1], (wr, wi) = out[2]
+                    for kz in 0..<p2 {
+                        let plane = kernel.baseAddress! + min(kz, p2 - kz) * octantPlane
+                        for row in 0..<r {
+                            let ky = ky0 + row
+                            let kernelRow = plane + min(ky, p1 - ky) * h0
+                            // Frequencies kx and -kx both count, except kx = 0 and kx = P0/2.
+                            for kx in 0..<h0 { factors[kx] = 2 * kernelRow[kx] }
+                            factors[0] = kernelRow[0]
+                            if 2 * (h0 - 1) == p0 { factors[h0 - 1] = kernelRow[h0 - 1] }
+                            var sumA = 0.0, sumW = 0.0, sumM = 0.0
+                            let e0 = kz * w + row * h0
+                            for kx in 0..<h0 {
+                                let e = e0 + kx, k = factors[kx]
+                                sumA += k * (ar[e] * ar[e] + ai[e] * ai[e])
+                                sumM += k * (mr[e] * mr[e] + mi[e] * mi[e])
+                                sumW += k * (wr[e] * mr[e] + wi[e] * mi[e])
+                            }
+                            aKa += sumA; a2Km += sumW; mKm += sumM
+                        }
+                    }
+                    ky0 += r
+                }
+            }
+        }
+        let scale = 1 / Double(p0 * p1 * p2)
+        return (aKa * scale, a2Km * scale, mKm * scale)
+    }
+
+    /// Split-complex spectra of a, m and a² over the half-plane columns, z-plane after z-plane.
+    final class PlaneSpectra {
+        let planes: Int, columns: Int
+        let storage: UnsafeMutablePointer<Double>
+
+        init(planes: Int, columns: Int) {
+            self.planes = planes
+            self.columns = columns
+            storage = .allocate(capacity: 6 * planes * columns)
+        }
+
+        deinit { storage.deallocate() }
+
+        /// Signal s (0: a, 1: m, 2: a²), real or imaginary parts: element (plane t, column c) at t * columns + c.
+        func part(_ s: Int, imaginary: Bool) -> UnsafeMutablePointer<Double> {
+            storage + (2 * s + (imaginary ? 1 : 0)) * planes * columns
+        }
+
+        func withBuffers<R>(_ body: ([(re: UnsafeMutablePointer<Double>, im: UnsafeMutablePointer<Double>)]) -> R) -> R {
+            withExtendedLifetime(self) {
+                body((0..<3).map { (part($0, imaginary: false), part($0, imaginary: true)) })
+            }
+        }
+    }
+
+    func planeSpectra(deviations a: [Double], inside: [Bool]) -> PlaneSpectra {
+        let (nx, ny, nz) = (size.nx, size.ny, size.nz)
+        let spectra = PlaneSpectra(planes: nz, columns: columns)
+        let fft = FFT3(dims: [p0, p1, 1])
+        var re = [Double](repeating: 0, count: p0 * p1), im = re
+        /// Writes the half-plane of the plane transform (re, im) of two real planes u + i v: U to `first`, V to `second`.
+        func unpack(into first: (UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>),
+                    _ second: (UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>)?) {
+            for ky in 0..<p1 {
+                let row = ky * p0, mirror = ((p1 - ky) % p1) * p0, out = ky * h0
+                for kx in 0..<h0 {
+                    let p = row + kx, q = mirror + (kx == 0 ? 0 : p0 - kx)
+                    first.0[out + kx] = (re[p] + re[q]) / 2; first.1[out + kx] = (im[p] - im[q]) / 2
+                    if let second {
+                        second.0[out + kx] = (im[p] + im[q]) / 2; second.1[out + kx] = (re[q] - re[p]) / 2
+                    }
+                }
+            }
+        }
+        func clear() {
+            re.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+            im.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+        }
+        spectra.withBuffers { s in
+            let plane = columns
+            // a + i m, one z-plane at a time.
+            for k in 0..<nz {
+                clear()
+                for j in 0..<ny {
+                    let from = (k * ny + j) * nx, to = j * p0
+                    for i in 0..<nx where inside[from + i] { re[to + i] = a[from + i]; im[to + i] = 1 }
+                }
+                fft.forward(re: &re, im: &im, support: [nx, ny, 1])
+                unpack(into: (s[0].re + k * plane, s[0].im + k * plane), (s[1].re + k * plane, s[1].im + k * plane))
+            }
+            // a² of planes k and k + 1 as real and imaginary parts.
+            for k in stride(from: 0, to: nz, by: 2) {
+                clear()
+                for j in 0..<ny {
+                    let from = (k * ny + j) * nx, to = j * p0
+                    for i in 0..<nx { re[to + i] = a[from + i] * a[from + i] }
+                    if k + 1 < nz {
+                        let next = from + nx * ny
+                        for i in 0..<nx { im[to + i] = a[next + i] * a[next + i] }
+                    }
+                }
+                fft.forward(re: &re, im: &im, support: [nx, ny, 1])
+                unpack(into: (s[2].re + k * plane, s[2].im + k * plane),
+                       k + 1 < nz ? (s[2].re + (k + 1) * plane, s[2].im + (k + 1) * plane) : nil)
+            }
+        }
+        return spectra
+    }
+
+    /// The DFT over the padded grid of K(δ) = 1/|δ| (K(0) = 0) for |δ_a| < the box size, at frequencies
+    /// kx < h0, ky < h1, kz < h2 (it is real and even in each), x fastest.
+    ///
+    /// Planes δz and δz + 1 are transformed together in x and y as real and imaginary parts (both spectra
+    /// are real); within a plane only the lines δy ≥ 0 are transformed along x (the others are copies) and
+    /// only the columns kx < h0 along y. The z transform then packs two blocks of columns the same way.
+    func kernelOctant() -> [Double] {
+        let (nx, ny, nz) = (size.nx, size.ny, size.nz)
+        let s2 = (spacing.x * spacing.x, spacing.y * spacing.y, spacing.z * spacing.z)
+        let octantPlane = h1 * h0
+        var planes = [Double](repeating: 0, count: nz * octantPlane)
+        let fft = FFT3(dims: [p0, p1, 1])
+        var re = [Double](repeating: 0, count: p0 * p1), im = re
+        for dz in stride(from: 0, to: nz, by: 2) {
+            re.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+            im.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+            for (part, z) in [(0, dz), (1, dz + 1)] where z < nz {
+                for dy in 0..<ny {
+                    let line = dy * p0
+                    let yz = Double(dy * dy) * s2.1 + Double(z * z) * s2.2
+                    for dx in 0..<nx where dx != 0 || yz != 0 {
+                        let k = 1 / (Double(dx * dx) * s2.0 + yz).squareRoot()
+                        if part == 0 {
+                            re[line + dx] = k
+                            if dx > 0 { re[line + p0 - dx] = k }
+                        } else {
+                            im[line + dx] = k
+                            if dx > 0 { im[line + p0 - dx] = k }
+                        }
+                    }
+                }
+            }
+            fft.passes(&re, &im) { pass in
+                pass.x(rows: ny, planes: 1)
+                for dy in 1..<max(1, ny) {
+                    let from = dy * p0, to = (p1 - dy) * p0
+                    for kx in 0..<h0 { pass.re[to + kx] = pass.re[from + kx]; pass.im[to + kx] = pass.im[from + kx] }
+                }
+                pass.y(columns: h0, planes: 1)
+            }
+            for ky in 0..<h1 {
+                for kx in 0..<h0 {
+                    planes[dz * octantPlane + ky * h0 + kx] = re[ky * p0 + kx]
+                    if dz + 1 < nz { planes[(dz + 1) * octantPlane + ky * h0 + kx] = im[ky * p0 + kx] }
+                }
+            }
+        }
+        // Along z: element t of the even extension is plane min(t, P2 - t) when that is < nz.
+        var out = [Double](repeating: 0, count: h2 * octantPlane)
+        let plan = FFTPlan(length: p2)
+        let lanes = max(1, min(octantPlane, FFT3.batchDoubles / p2))
+        let buffer = BatchBuffers(capacity: lanes * p2)
+        defer { buffer.release() }
+        planes.withUnsafeBufferPointer { planes in
+            var c0 = 0
+            while c0 < octantPlane {
+                let w = min(lanes, (octantPlane - c0 + 1) / 2), second = c0 + w
+                buffer.gather(planes: p2, length: p2, lanes: w) { t, l in
+                    let dz = min(t, p2 - t)
+                    guard dz < nz else { return (0, 0) }
+                    return (planes[dz * octantPlane + c0 + l],
+                            second + l < octantPlane ? planes[dz * octantPlane + second + l] : 0)
+                }
+                let (sr, si) = plan.run(buffer.ar, buffer.ai, buffer.br, buffer.bi, lanes: w)
+                    ? (buffer.br, buffer.bi) : (buffer.ar, buffer.ai)
+                for kz in 0..<h2 {
+                    for l in 0..<w {
+                        out[kz * octantPlane + c0 + l] = sr[kz * w + l]
+                        if second + l < octantPlane { out[kz * octantPlane + second + l] = si[kz * w + l] }
+                    }
+                }
+                c0 += 2 * w
+            }
+        }
+        return out
     }
 }
 
@@ -253,6 +400,20 @@ fileprivate struct BatchBuffers {
     }
 
     func release() { ar.deallocate(); ai.deallocate(); br.deallocate(); bi.deallocate() }
+
+    /// Fills the first `length` elements of `lanes` interleaved lines (element t of line l at t * lanes + l)
+    /// with `value(t, l)` for t < `planes`, and with zeros beyond.
+    @inline(__always)
+    func gather(planes: Int, length: Int, lanes: Int, _ value: (Int, Int) -> (Double, Double)) {
+        for t in 0..<length {
+            let toR = ar + t * lanes, toI = ai + t * lanes
+            if t < planes {
+                for l in 0..<lanes { (toR[l], toI[l]) = value(t, l) }
+            } else {
+                toR.update(repeating: 0, count: lanes); toI.update(repeating: 0, count: lanes)
+            }
+        }
+    }
 
     /// Transforms `lanes` lines of the data: element t of line l at `base + t * element + l * line`.
     func run(_ plan: FFTPlan, _ re: UnsafeMutablePointer<Double>, _ im: UnsafeMutablePointer<Double>,

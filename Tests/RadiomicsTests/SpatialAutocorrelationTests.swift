@@ -51,6 +51,8 @@ final class SpatialAutocorrelationTests: XCTestCase {
         let cases: [(Size3, Vector3)] = [
             (Size3(7, 5, 4), Vector3(0.8, 0.8, 2.5)), (Size3(13, 3, 2), Vector3(1, 1, 1)),
             (Size3(5, 8, 1), Vector3(0.7, 1.3, 3)), (Size3(1, 6, 9), Vector3(2, 1, 1)), (Size3(16, 2, 3), Vector3(1, 2, 0.5)),
+            // Several batches of half-plane rows along z (the last one partial) and an odd number of planes.
+            (Size3(30, 12, 11), Vector3(0.9, 0.9, 2.5)),
         ]
         for (index, (size, spacing)) in cases.enumerated() {
             let r = Self.region(size, spacing: spacing, seed: UInt64(index + 1))
