@@ -78,10 +78,13 @@ public enum GLCM {
         let grid = TextureGrid(roi)
         let step = max(distance, 1)
         let cellCount = (grid.greyLevels + 1) * (grid.greyLevels + 1)
+        let extents = grid.rowExtents()
         let computed = DirectionalAggregation.compute(
             wanted, grid: grid, step: step, featureCount: Feature.allCases.count,
             zero: { _ in Counts(cells: [Int32](repeating: 0, count: cellCount)) },
-            count: { counts, direction, slices in count(grid, direction, slices: slices, into: &counts.cells) },
+            count: { counts, direction, slices in
+                count(grid, direction, slices: slices, into: &counts.cells, extents: extents)
+            },
             values: { values($0.cells, greyLevels: grid.greyLevels) })
         var result: [FeatureValue] = []
         for (aggregation, values) in zip(wanted, computed) {
@@ -107,16 +110,30 @@ public enum GLCM {
     }
 
     /// Adds the co-occurrences along `offset` within `slices` to the (N_g+1)² asymmetric counts
-    /// `cells[a * (N_g+1) + b]`; row and column 0 collect pairs with a voxel outside the ROI.
-    static func count(_ grid: TextureGrid, _ offset: Offset3, slices: Range<Int>, into cells: inout [Int32]) {
+    /// `cells[a * (N_g+1) + b]`. Only pairs within the ROI's extents of their two rows are visited;
+    /// row and column 0 take pairs there with a voxel outside the ROI, which the features ignore.
+    static func count(_ grid: TextureGrid, _ offset: Offset3, slices: Range<Int>, into cells: inout [Int32],
+                      extents: [(lower: Int, upper: Int)]? = nil) {
         let stride = grid.greyLevels + 1
         let shift = offset.linear(grid)
+        let extents = extents ?? grid.rowExtents()
+        let (nx, ny) = (grid.nx, grid.ny)
+        let xs = TextureGrid.overlap(nx, offset.dx), ys = TextureGrid.overlap(ny, offset.dy)
+        let zs = TextureGrid.overlap(grid.nz, offset.dz).clamped(to: slices)
+        guard !xs.isEmpty, !ys.isEmpty, !zs.isEmpty else { return }
         grid.levels.withUnsafeBufferPointer { levels in
             cells.withUnsafeMutableBufferPointer { cells in
                 let levels = levels.baseAddress!, counts = cells.baseAddress!
-                RowKernels.rows(grid, offset, slices: slices) { row in
-                    for index in row {
-                        counts[Int(levels[index]) &* stride &+ Int(levels[index &+ shift])] &+= 1
+                for z in zs {
+                    for y in ys {
+                        let from = extents[z * ny + y], to = extents[(z + offset.dz) * ny + y + offset.dy]
+                        let lower = max(xs.lowerBound, from.lower, to.lower - offset.dx)
+                        let upper = min(xs.upperBound - 1, from.upper, to.upper - offset.dx)
+                        guard lower <= upper else { continue }
+                        let rowStart = (z * ny + y) * nx
+                        for index in (rowStart + lower)...(rowStart + upper) {
+                            counts[Int(levels[index]) &* stride &+ Int(levels[index &+ shift])] &+= 1
+                        }
                     }
                 }
             }
