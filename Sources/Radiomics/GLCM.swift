@@ -117,23 +117,12 @@ public enum GLCM {
         let stride = grid.greyLevels + 1
         let shift = offset.linear(grid)
         let extents = extents ?? grid.rowExtents()
-        let (nx, ny) = (grid.nx, grid.ny)
-        let xs = TextureGrid.overlap(nx, offset.dx), ys = TextureGrid.overlap(ny, offset.dy)
-        let zs = TextureGrid.overlap(grid.nz, offset.dz).clamped(to: slices)
-        guard !xs.isEmpty, !ys.isEmpty, !zs.isEmpty else { return }
         grid.levels.withUnsafeBufferPointer { levels in
             cells.withUnsafeMutableBufferPointer { cells in
                 let levels = levels.baseAddress!, counts = cells.baseAddress!
-                for z in zs {
-                    for y in ys {
-                        let from = extents[z * ny + y], to = extents[(z + offset.dz) * ny + y + offset.dy]
-                        let lower = max(xs.lowerBound, from.lower, to.lower - offset.dx)
-                        let upper = min(xs.upperBound - 1, from.upper, to.upper - offset.dx)
-                        guard lower <= upper else { continue }
-                        let rowStart = (z * ny + y) * nx
-                        for index in (rowStart + lower)...(rowStart + upper) {
-                            counts[Int(levels[index]) &* stride &+ Int(levels[index &+ shift])] &+= 1
-                        }
+                RowKernels.roiRows(grid, offset, extents: extents, slices: slices) { row in
+                    for index in row {
+                        counts[Int(levels[index]) &* stride &+ Int(levels[index &+ shift])] &+= 1
                     }
                 }
             }

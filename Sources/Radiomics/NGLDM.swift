@@ -60,10 +60,14 @@ public enum NGLDM {
             Feature.self, family: .ngldm, roi: roi, aggregations: aggregations,
             items: { grid, planar, volume in
                 // In-plane dependences serve 2D and 2.5D, and are the first part of the 3D ones.
-                let inPlane = dependences(grid, offsets: Offset3.halfNeighbourhood(radius: radius, planar: true),
-                                          alpha: alpha, start: nil)
+                let inPlaneOffsets = Offset3.halfNeighbourhood(radius: radius, planar: true)
                 let throughPlane = Offset3.halfNeighbourhood(radius: radius, planar: false).filter { $0.dz > 0 }
-                return (planar ? items(grid, dependences: inPlane) : nil,
+                guard planar else {
+                    return (nil, volume ? items(grid, dependences: dependences(grid, offsets: inPlaneOffsets + throughPlane,
+                                                                               alpha: alpha, start: nil)) : nil)
+                }
+                let inPlane = dependences(grid, offsets: inPlaneOffsets, alpha: alpha, start: nil)
+                return (items(grid, dependences: inPlane),
                         volume ? items(grid, dependences: dependences(grid, offsets: throughPlane, alpha: alpha,
                                                                       start: inPlane)) : nil)
             })
@@ -73,11 +77,12 @@ public enum NGLDM {
     /// added to `start` when given.
     static func dependences(_ grid: TextureGrid, offsets: [Offset3], alpha: Int32, start: [Int32]?) -> [Int32] {
         var counts = start ?? grid.levels.map { $0 > 0 ? 1 : 0 }
+        let extents = grid.rowExtents()
         grid.levels.withUnsafeBufferPointer { levels in
             counts.withUnsafeMutableBufferPointer { counts in
                 for offset in offsets {
                     let shift = offset.linear(grid)
-                    RowKernels.rows(grid, offset) { row in
+                    RowKernels.roiRows(grid, offset, extents: extents) { row in
                         RowKernels.countDependent(levels.baseAddress!, counts.baseAddress!, range: row,
                                                   shift: shift, alpha: alpha)
                     }

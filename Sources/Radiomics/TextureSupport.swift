@@ -25,7 +25,7 @@ struct TextureGrid {
         var count = 0
         var lowest: Int32 = 0
         for level in roi.levels {
-            if level > 0 { count += 1 }
+            count &+= level > 0 ? 1 : 0
             highest = max(highest, level)
             lowest = min(lowest, level)
         }
@@ -567,6 +567,27 @@ enum RowKernels {
         while k < count {
             if levels[k] == levels[k + shift] { flags[k] |= bit }
             k += 1
+        }
+    }
+
+    /// Calls `body` with the range of linear indices of each row (fixed y and z) whose voxels and
+    /// their neighbours at `offset` lie in the grid and within the ROI extents (`grid.rowExtents()`)
+    /// of their rows: the pairs of ROI voxels along `offset`, and some pairs with a voxel outside.
+    static func roiRows(_ grid: TextureGrid, _ offset: Offset3, extents: [(lower: Int, upper: Int)],
+                        slices: Range<Int>? = nil, _ body: (Range<Int>) -> Void) {
+        let (nx, ny) = (grid.nx, grid.ny)
+        let xs = TextureGrid.overlap(nx, offset.dx), ys = TextureGrid.overlap(ny, offset.dy)
+        let zs = TextureGrid.overlap(grid.nz, offset.dz).clamped(to: slices ?? 0..<grid.nz)
+        guard !xs.isEmpty, !ys.isEmpty, !zs.isEmpty else { return }
+        for z in zs {
+            for y in ys {
+                let from = extents[z * ny + y], to = extents[(z + offset.dz) * ny + y + offset.dy]
+                let lower = max(xs.lowerBound, from.lower, to.lower - offset.dx)
+                let upper = min(xs.upperBound - 1, from.upper, to.upper - offset.dx)
+                guard lower <= upper else { continue }
+                let rowStart = (z * ny + y) * nx
+                body((rowStart + lower)..<(rowStart + upper + 1))
+            }
         }
     }
 
