@@ -78,14 +78,18 @@ public enum MorphologicalFeatures {
         let geo = moments.mean(spacing: sp)
         let cov = moments.covariance(spacing: sp)
         var weighted = SIMD3<Double>(0, 0, 0), weight = 0.0, roiCount = 0
+        let intensityMask = region.intensityMask == region.morphMask ? morph : PackedMask(region.intensityMask, size: n)
         region.intensities.withUnsafeBufferPointer { x in
-            PackedMask(region.intensityMask, size: n).forEachRun { i0, i1, j, k in
+            intensityMask.forEachRun { i0, i1, j, k in
                 let row = (k * n.ny + j) * n.nx
+                // Local running sums (captured variables are slower to update).
+                var (runWeighted, runWeight) = (weighted, weight)
                 for i in i0...i1 {
                     let r = SIMD3<Double>(Double(i) * sp.x, Double(j) * sp.y, Double(k) * sp.z)
-                    weighted += x[row + i] * r
-                    weight += x[row + i]
+                    runWeighted += x[row + i] * r
+                    runWeight += x[row + i]
                 }
+                (weighted, weight) = (runWeighted, runWeight)
                 roiCount += i1 - i0 + 1
             }
         }
@@ -235,75 +239,96 @@ public enum MorphologicalFeatures {
         for p in points { centre += p }
         centre /= Double(m)
         let q = points.map { p -> SIMD4<Double> in let d = p - centre; return SIMD4(d.x, d.y, d.z, 1) }
+        let xs = q.map(\.x), ys = q.map(\.y), zs = q.map(\.z)
+        // Weights, nonzero on `support` only.
         var u = [Double](repeating: 0, count: m)
-        let core = initialCoreSet(points)
-        for t in core { u[t] = 1 / Double(core.count) }
+        var support = initialCoreSet(points)
+        for t in support { u[t] = 1 / Double(support.count) }
         var g = [Double](repeating: 0, count: m)
         var inv = (SIMD4<Double>(), SIMD4<Double>(), SIMD4<Double>(), SIMD4<Double>())
         var work = [Double](repeating: 0, count: 32)
-        // Largest g over all points, smallest over the weighted ones.
-        var largest = 0, smallest = 0
+        var largest = 0
         func refresh() -> Bool {
             var rows = (SIMD4<Double>(), SIMD4<Double>(), SIMD4<Double>(), SIMD4<Double>())
-            for t in 0..<m where u[t] > 0 {
+            for t in support {
                 let w = u[t] * q[t]
                 rows.0 += w * q[t].x; rows.1 += w * q[t].y; rows.2 += w * q[t].z; rows.3 += w * q[t].w
             }
             guard let i = invert4(rows, work: &work) else { return false }
             inv = i
-            largest = 0; smallest = -1
+            largest = 0
             for t in 0..<m {
                 g[t] = (q[t] * times(inv, q[t])).sum()
                 if g[t] > g[largest] { largest = t }
-                if u[t] > 0 && (smallest < 0 || g[t] < g[smallest]) { smallest = t }
             }
             return true
         }
         if !refresh() {
             // The core set is flat although the points are not: start from uniform weights.
             u = [Double](repeating: 1 / Double(m), count: m)
+            support = Array(0..<m)
             guard refresh() else { return nil }
         }
         for step in 1...2000 {
             let toward = (g[largest] - 4) / (4 * (g[largest] - 1))
             if toward < tolerance { break }
+            let smallest = support.min { g[$0] < g[$1] }!
             // u ← (1 - τ) u + τ e_at; a negative τ is an away step, dropping the point at its bound.
             let at: Int, tau: Double
             if g[largest] / 4 - 1 >= 1 - g[smallest] / 4 {
                 at = largest; tau = toward
+                if u[at] == 0 { support.append(at) }
             } else {
                 at = smallest
                 let bound = u[at] / (1 - u[at])
                 tau = -min((4 - g[at]) / (4 * (g[at] - 1)), bound)
             }
             let dropped = tau == -u[at] / (1 - u[at])
+            u[at] += tau / (1 - tau)
+            for t in support { u[t] *= 1 - tau }
+            if dropped {
+                u[at] = 0
+                support.removeAll { $0 == at }
+            }
             let w = times(inv, q[at])
             let scaled = tau / (1 - tau), keep = 1 / (1 - tau)
             let sigma = scaled / (1 + scaled * g[at])
             inv = (keep * (inv.0 - sigma * w.x * w), keep * (inv.1 - sigma * w.y * w),
                    keep * (inv.2 - sigma * w.z * w), keep * (inv.3 - sigma * w.w * w))
-            u[at] += tau / (1 - tau)
-            if dropped { u[at] = 0 }
-            largest = 0; smallest = -1
-            for t in 0..<m {
-                u[t] *= 1 - tau
-                let d = (q[t] * w).sum()
-                g[t] = keep * (g[t] - sigma * d * d)
-                if g[t] > g[largest] { largest = t }
-                if u[t] > 0 && (smallest < 0 || g[t] < g[smallest]) { smallest = t }
-            }
+            largest = updateQuadraticForms(&g, xs, ys, zs, w: w, sigma: sigma, keep: keep)
             if step % 64 == 0 { guard refresh() else { return nil } }
         }
         var c = SIMD3<Double>(0, 0, 0)
-        for t in 0..<m { c += u[t] * SIMD3(q[t].x, q[t].y, q[t].z) }
+        for t in support { c += u[t] * SIMD3(q[t].x, q[t].y, q[t].z) }
         var s = [[Double]](repeating: [0, 0, 0], count: 3)
-        for t in 0..<m {
+        for t in support {
             let d = SIMD3(q[t].x, q[t].y, q[t].z) - c
             for r in 0..<3 { for cc in 0..<3 { s[r][cc] += u[t] * d[r] * d[cc] } }
         }
         let eig = SymmetricEigen3(s)
         guard eig.values[2] > 0 else { return nil }
         return eig.values.map { (3 * $0).squareRoot() }
+    }
+
+    /// g_t ← keep (g_t - sigma ((x_t, y_t, z_t, 1) · w)²) for every point; returns the index of the largest.
+    static func updateQuadraticForms(_ g: inout [Double], _ xs: [Double], _ ys: [Double], _ zs: [Double],
+                                     w: SIMD4<Double>, sigma: Double, keep: Double) -> Int {
+        var largest = 0
+        g.withUnsafeMutableBufferPointer { g in
+            xs.withUnsafeBufferPointer { x in
+            ys.withUnsafeBufferPointer { y in
+            zs.withUnsafeBufferPointer { z in
+                for t in 0..<g.count {
+                    let d = x[t] * w.x + y[t] * w.y + z[t] * w.z + w.w
+                    g[t] = keep * (g[t] - sigma * d * d)
+                }
+                var best = -Double.infinity
+                for t in 0..<g.count where g[t] > best { best = g[t]; largest = t }
+            }
+            }
+            }
+        }
+        return largest
     }
 
     /// Indices of up to six points whose enclosing ellipsoid is already a good start (Kumar and Yildirim):
