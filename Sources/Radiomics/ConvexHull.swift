@@ -32,8 +32,8 @@ struct ConvexHull {
         var remap = [Int32](repeating: -1, count: pts.count)
         var used = [SIMD3<Int64>]()
         var triangles = [SIMD3<Int32>]()
-        for f in 0..<builder.corners.count where builder.alive[f] {
-            var t = builder.corners[f]
+        for face in builder.faces where face.alive {
+            var t = face.corners
             for s in 0..<3 {
                 let v = Int(t[s])
                 if remap[v] < 0 { remap[v] = Int32(used.count); used.append(pts[v]) }
@@ -198,15 +198,21 @@ struct ConvexHull {
 /// is the face across its edge from corner s to corner s + 1. Each point still outside the hull
 /// belongs to the list of one face it sees (`head`, `next`).
 private struct Quickhull {
+    struct Face {
+        var corners: SIMD3<Int32>
+        var neighbours = SIMD3<Int32>(repeating: -1)
+        var normal: SIMD3<Int64>
+        var offset: Int64
+        var alive = true
+        /// First point of the outside list, the farthest point and its height.
+        var head: Int32 = -1, farthest: Int32 = -1
+        var farthestHeight: Int64 = 0
+        /// The step that found the face visible (+) or not (-) from its point.
+        var mark: Int32 = 0
+    }
+
     let points: [SIMD3<Int64>]
-    var corners = [SIMD3<Int32>]()
-    var normals = [SIMD3<Int64>]()
-    var offsets = [Int64]()
-    var neighbours = [SIMD3<Int32>]()
-    var alive = [Bool]()
-    var head = [Int32]()
-    var farthest = [Int32]()
-    var farthestHeight = [Int64]()
+    var faces = [Face]()
     var next: [Int32]
 
     init(points: [SIMD3<Int64>], seed: (Int, Int, Int, Int)) {
@@ -223,9 +229,9 @@ private struct Quickhull {
         }
         for f in 0..<4 {
             for s in 0..<3 {
-                let u = corners[f][s], v = corners[f][(s + 1) % 3]
-                neighbours[f][s] = Int32((0..<4).first { g in
-                    g != f && (0..<3).contains { corners[g][$0] == v && corners[g][($0 + 1) % 3] == u }
+                let u = faces[f].corners[s], v = faces[f].corners[(s + 1) % 3]
+                faces[f].neighbours[s] = Int32((0..<4).first { g in
+                    g != f && (0..<3).contains { faces[g].corners[$0] == v && faces[g].corners[($0 + 1) % 3] == u }
                 }!)
             }
         }
@@ -235,35 +241,29 @@ private struct Quickhull {
         }
     }
 
-    /// How far `p` lies above the plane of face `f` (scaled by the normal's length; > 0 when it sees f).
+    /// How far `p` lies above the plane of `face` (scaled by the normal's length; > 0 when it sees the face).
     @inline(__always)
-    func height(_ f: Int, _ p: Int) -> Int64 {
-        (normals[f] &* points[p]).wrappedSum() &- offsets[f]
+    func height(_ face: Face, _ p: Int) -> Int64 {
+        let q = points[p], n = face.normal
+        return n.x &* q.x &+ n.y &* q.y &+ n.z &* q.z &- face.offset
     }
 
     @discardableResult
     mutating func addFace(_ a: Int32, _ b: Int32, _ c: Int32) -> Int {
         let pa = points[Int(a)]
         let normal = ConvexHull.cross(points[Int(b)] &- pa, points[Int(c)] &- pa)
-        corners.append(SIMD3(a, b, c))
-        normals.append(normal)
-        offsets.append((normal &* pa).wrappedSum())
-        neighbours.append(SIMD3(repeating: -1))
-        alive.append(true)
-        head.append(-1)
-        farthest.append(-1)
-        farthestHeight.append(0)
-        return corners.count - 1
+        faces.append(Face(corners: SIMD3(a, b, c), normal: normal, offset: (normal &* pa).wrappedSum()))
+        return faces.count - 1
     }
 
-    /// Puts `p` on the outside list of the first face in `faces` it sees; a point that sees none is dropped.
-    mutating func assign(_ p: Int32, among faces: Range<Int>) {
-        for f in faces {
-            let h = height(f, Int(p))
+    /// Puts `p` on the outside list of the first face in `range` it sees; a point that sees none is dropped.
+    mutating func assign(_ p: Int32, among range: Range<Int>) {
+        for f in range {
+            let h = height(faces[f], Int(p))
             if h > 0 {
-                next[Int(p)] = head[f]
-                head[f] = p
-                if h > farthestHeight[f] { farthestHeight[f] = h; farthest[f] = p }
+                next[Int(p)] = faces[f].head
+                faces[f].head = p
+                if h > faces[f].farthestHeight { faces[f].farthestHeight = h; faces[f].farthest = p }
                 return
             }
         }
@@ -271,63 +271,62 @@ private struct Quickhull {
 
     mutating func run() {
         var pending = Array(0..<4)
-        var mark = [Int32](repeating: 0, count: 4)  // per face: stamp when visible, -stamp when not
         var stamp: Int32 = 0
         var visible = [Int]()
         var horizon = [(face: Int, slot: Int)]()
         var outside = [Int32]()
         var newFrom = [Int32](repeating: -1, count: points.count)
         while let f = pending.popLast() {
-            guard alive[f], head[f] >= 0 else { continue }
-            let p = Int(farthest[f])
+            guard faces[f].alive, faces[f].head >= 0 else { continue }
+            let p = Int(faces[f].farthest)
             stamp += 1
             // Faces seen from p: a connected patch around f, bounded by the horizon.
             visible.removeAll(keepingCapacity: true)
             horizon.removeAll(keepingCapacity: true)
             visible.append(f)
-            mark[f] = stamp
+            faces[f].mark = stamp
             var at = 0
             while at < visible.count {
                 let g = visible[at]
                 at += 1
                 for s in 0..<3 {
-                    let h = Int(neighbours[g][s])
-                    if mark[h] == stamp { continue }
-                    if mark[h] != -stamp && height(h, p) > 0 {
-                        mark[h] = stamp
+                    let h = Int(faces[g].neighbours[s])
+                    let mark = faces[h].mark
+                    if mark == stamp { continue }
+                    if mark != -stamp && height(faces[h], p) > 0 {
+                        faces[h].mark = stamp
                         visible.append(h)
                     } else {
-                        mark[h] = -stamp
+                        faces[h].mark = -stamp
                         horizon.append((g, s))
                     }
                 }
             }
             // Cone of new faces from the horizon to p.
-            let firstNew = corners.count
+            let firstNew = faces.count
             for (g, s) in horizon {
-                let u = corners[g][s], v = corners[g][(s + 1) % 3]
-                let outer = Int(neighbours[g][s])
+                let u = faces[g].corners[s], v = faces[g].corners[(s + 1) % 3]
+                let outer = Int(faces[g].neighbours[s])
                 let n = addFace(u, v, Int32(p))
-                neighbours[n][0] = Int32(outer)
-                for t in 0..<3 where neighbours[outer][t] == Int32(g) { neighbours[outer][t] = Int32(n) }
+                faces[n].neighbours[0] = Int32(outer)
+                for t in 0..<3 where faces[outer].neighbours[t] == Int32(g) { faces[outer].neighbours[t] = Int32(n) }
                 newFrom[Int(u)] = Int32(n)
             }
-            for n in firstNew..<corners.count {
-                let m = Int(newFrom[Int(corners[n][1])])
-                neighbours[n][1] = Int32(m)
-                neighbours[m][2] = Int32(n)
+            for n in firstNew..<faces.count {
+                let m = Int(newFrom[Int(faces[n].corners[1])])
+                faces[n].neighbours[1] = Int32(m)
+                faces[m].neighbours[2] = Int32(n)
             }
-            mark += repeatElement(0, count: corners.count - mark.count)
             // The points of the replaced faces go to the new faces (or are inside now).
             outside.removeAll(keepingCapacity: true)
             for g in visible {
-                alive[g] = false
-                var q = head[g]
+                faces[g].alive = false
+                var q = faces[g].head
                 while q >= 0 { outside.append(q); q = next[Int(q)] }
-                head[g] = -1
+                faces[g].head = -1
             }
-            for q in outside where Int(q) != p { assign(q, among: firstNew..<corners.count) }
-            for n in firstNew..<corners.count where head[n] >= 0 { pending.append(n) }
+            for q in outside where Int(q) != p { assign(q, among: firstNew..<faces.count) }
+            for n in firstNew..<faces.count where faces[n].head >= 0 { pending.append(n) }
         }
     }
 }
