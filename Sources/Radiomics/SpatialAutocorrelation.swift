@@ -173,55 +173,88 @@ struct InverseDistanceSums {
     func planeSpectra(deviations a: [Double], inside: [Bool]) -> PlaneSpectra {
         let (nx, ny, nz) = (size.nx, size.ny, size.nz)
         let spectra = PlaneSpectra(planes: nz, columns: columns)
-        let fft = FFT3(dims: [p0, p1, 1])
-        var re = [Double](repeating: 0, count: p0 * p1), im = re
-        /// Writes the half-plane of the plane transform (re, im) of two real planes u + i v: U to `first`, V to `second`.
+        let (p0, p1, h0) = (self.p0, self.p1, self.h0)
+        let plane = PlaneBuffer(count: p0 * p1)
+        defer { plane.release() }
+        let (re, im) = (plane.re, plane.im)
+        /// Writes the half-plane of the plane transform of two real planes u + i v: U to `first`, V to `second`.
         func unpack(into first: (UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>),
                     _ second: (UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>)?) {
             for ky in 0..<p1 {
                 let row = ky * p0, mirror = ((p1 - ky) % p1) * p0, out = ky * h0
-                for kx in 0..<h0 {
-                    let p = row + kx, q = mirror + (kx == 0 ? 0 : p0 - kx)
-                    first.0[out + kx] = (re[p] + re[q]) / 2; first.1[out + kx] = (im[p] - im[q]) / 2
-                    if let second {
-                        second.0[out + kx] = (im[p] + im[q]) / 2; second.1[out + kx] = (re[q] - re[p]) / 2
+                let (ur, ui) = (first.0 + out, first.1 + out)
+                // kx = 0 pairs with itself; kx > 0 with P0 - kx of the mirrored row.
+                ur[0] = (re[row] + re[mirror]) / 2; ui[0] = (im[row] - im[mirror]) / 2
+                if let second {
+                    second.0[out] = (im[row] + im[mirror]) / 2; second.1[out] = (re[mirror] - re[row]) / 2
+                }
+                let q0 = mirror + p0
+                if let second {
+                    let (vr, vi) = (second.0 + out, second.1 + out)
+                    for kx in 1..<h0 {
+                        let p = row + kx, q = q0 - kx
+                        ur[kx] = (re[p] + re[q]) / 2; ui[kx] = (im[p] - im[q]) / 2
+                        vr[kx] = (im[p] + im[q]) / 2; vi[kx] = (re[q] - re[p]) / 2
+                    }
+                } else {
+                    for kx in 1..<h0 {
+                        let p = row + kx, q = q0 - kx
+                        ur[kx] = (re[p] + re[q]) / 2; ui[kx] = (im[p] - im[q]) / 2
                     }
                 }
             }
         }
-        func clear() {
-            re.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
-            im.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
-        }
-        spectra.withBuffers { s in
-            let plane = columns
-            // a + i m, one z-plane at a time.
-            for k in 0..<nz {
-                clear()
-                for j in 0..<ny {
-                    let from = (k * ny + j) * nx, to = j * p0
-                    for i in 0..<nx where inside[from + i] { re[to + i] = a[from + i]; im[to + i] = 1 }
-                }
-                fft.forward(re: &re, im: &im, support: [nx, ny, 1])
-                unpack(into: (s[0].re + k * plane, s[0].im + k * plane), (s[1].re + k * plane, s[1].im + k * plane))
-            }
-            // a² of planes k and k + 1 as real and imaginary parts.
-            for k in stride(from: 0, to: nz, by: 2) {
-                clear()
-                for j in 0..<ny {
-                    let from = (k * ny + j) * nx, to = j * p0
-                    for i in 0..<nx { re[to + i] = a[from + i] * a[from + i] }
-                    if k + 1 < nz {
-                        let next = from + nx * ny
-                        for i in 0..<nx { im[to + i] = a[next + i] * a[next + i] }
+        let fft = FFT3(dims: [p0, p1, 1])
+        fft.passes(re: re, im: im) { pass in
+            spectra.withBuffers { s in
+                let planeSize = columns
+                // a + i m, one z-plane at a time.
+                for k in 0..<nz {
+                    plane.clear()
+                    for j in 0..<ny {
+                        let from = (k * ny + j) * nx, to = j * p0
+                        for i in 0..<nx where inside[from + i] { re[to + i] = a[from + i]; im[to + i] = 1 }
                     }
+                    pass.x(rows: ny, planes: 1)
+                    pass.y(columns: p0, planes: 1)
+                    unpack(into: (s[0].re + k * planeSize, s[0].im + k * planeSize),
+                           (s[1].re + k * planeSize, s[1].im + k * planeSize))
                 }
-                fft.forward(re: &re, im: &im, support: [nx, ny, 1])
-                unpack(into: (s[2].re + k * plane, s[2].im + k * plane),
-                       k + 1 < nz ? (s[2].re + (k + 1) * plane, s[2].im + (k + 1) * plane) : nil)
+                // a² of planes k and k + 1 as real and imaginary parts.
+                for k in stride(from: 0, to: nz, by: 2) {
+                    plane.clear()
+                    for j in 0..<ny {
+                        let from = (k * ny + j) * nx, to = j * p0
+                        for i in 0..<nx { re[to + i] = a[from + i] * a[from + i] }
+                        if k + 1 < nz {
+                            let next = from + nx * ny
+                            for i in 0..<nx { im[to + i] = a[next + i] * a[next + i] }
+                        }
+                    }
+                    pass.x(rows: ny, planes: 1)
+                    pass.y(columns: p0, planes: 1)
+                    unpack(into: (s[2].re + k * planeSize, s[2].im + k * planeSize),
+                           k + 1 < nz ? (s[2].re + (k + 1) * planeSize, s[2].im + (k + 1) * planeSize) : nil)
+                }
             }
         }
         return spectra
+    }
+
+    /// A split-complex plane of doubles.
+    struct PlaneBuffer {
+        let re: UnsafeMutablePointer<Double>, im: UnsafeMutablePointer<Double>
+        let count: Int
+
+        init(count: Int) {
+            self.count = count
+            re = .allocate(capacity: count); im = .allocate(capacity: count)
+            clear()
+        }
+
+        func clear() { re.update(repeating: 0, count: count); im.update(repeating: 0, count: count) }
+
+        func release() { re.deallocate(); im.deallocate() }
     }
 
     /// The DFT over the padded grid of K(δ) = 1/|δ| (K(0) = 0) for |δ_a| < the box size, at frequencies
@@ -235,39 +268,37 @@ struct InverseDistanceSums {
         let s2 = (spacing.x * spacing.x, spacing.y * spacing.y, spacing.z * spacing.z)
         let octantPlane = h1 * h0
         var planes = [Double](repeating: 0, count: nz * octantPlane)
-        let fft = FFT3(dims: [p0, p1, 1])
-        var re = [Double](repeating: 0, count: p0 * p1), im = re
-        for dz in stride(from: 0, to: nz, by: 2) {
-            re.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
-            im.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
-            for (part, z) in [(0, dz), (1, dz + 1)] where z < nz {
-                for dy in 0..<ny {
-                    let line = dy * p0
-                    let yz = Double(dy * dy) * s2.1 + Double(z * z) * s2.2
-                    for dx in 0..<nx where dx != 0 || yz != 0 {
-                        let k = 1 / (Double(dx * dx) * s2.0 + yz).squareRoot()
-                        if part == 0 {
-                            re[line + dx] = k
-                            if dx > 0 { re[line + p0 - dx] = k }
-                        } else {
-                            im[line + dx] = k
-                            if dx > 0 { im[line + p0 - dx] = k }
+        let (p0, p1, h0, h1) = (self.p0, self.p1, self.h0, self.h1)
+        let plane = PlaneBuffer(count: p0 * p1)
+        defer { plane.release() }
+        FFT3(dims: [p0, p1, 1]).passes(re: plane.re, im: plane.im) { pass in
+            for dz in stride(from: 0, to: nz, by: 2) {
+                plane.clear()
+                for (part, z) in [(plane.re, dz), (plane.im, dz + 1)] where z < nz {
+                    for dy in 0..<ny {
+                        let line = part + dy * p0
+                        let yz = Double(dy * dy) * s2.1 + Double(z * z) * s2.2
+                        for dx in 0..<nx where dx != 0 || yz != 0 {
+                            let k = 1 / (Double(dx * dx) * s2.0 + yz).squareRoot()
+                            line[dx] = k
+                            if dx > 0 { line[p0 - dx] = k }
                         }
                     }
                 }
-            }
-            fft.passes(&re, &im) { pass in
                 pass.x(rows: ny, planes: 1)
                 for dy in 1..<max(1, ny) {
                     let from = dy * p0, to = (p1 - dy) * p0
-                    for kx in 0..<h0 { pass.re[to + kx] = pass.re[from + kx]; pass.im[to + kx] = pass.im[from + kx] }
+                    (pass.re + to).update(from: pass.re + from, count: h0)
+                    (pass.im + to).update(from: pass.im + from, count: h0)
                 }
                 pass.y(columns: h0, planes: 1)
-            }
-            for ky in 0..<h1 {
-                for kx in 0..<h0 {
-                    planes[dz * octantPlane + ky * h0 + kx] = re[ky * p0 + kx]
-                    if dz + 1 < nz { planes[(dz + 1) * octantPlane + ky * h0 + kx] = im[ky * p0 + kx] }
+                for ky in 0..<h1 {
+                    let out = dz * octantPlane + ky * h0
+                    planes[out..<(out + h0)].withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: plane.re + ky * p0, count: h0) }
+                    if dz + 1 < nz {
+                        let next = out + octantPlane
+                        planes[next..<(next + h0)].withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: plane.im + ky * p0, count: h0) }
+                    }
                 }
             }
         }
@@ -336,11 +367,17 @@ struct FFT3 {
     func passes(_ re: inout [Double], _ im: inout [Double], _ body: (Passes) -> Void) {
         re.withUnsafeMutableBufferPointer { re in
             im.withUnsafeMutableBufferPointer { im in
-                let buffers = BatchBuffers(capacity: Self.batchDoubles + 4 * dims.max()!)
-                defer { buffers.release() }
-                body(Passes(fft: self, re: re.baseAddress!, im: im.baseAddress!, buffers: buffers))
+                passes(re: re.baseAddress!, im: im.baseAddress!, body)
             }
         }
+    }
+
+    /// Runs `body` with the one-axis transforms of the grid at (re, im) at hand (the scratch is made once
+    /// for all the transforms `body` runs).
+    func passes(re: UnsafeMutablePointer<Double>, im: UnsafeMutablePointer<Double>, _ body: (Passes) -> Void) {
+        let buffers = BatchBuffers(capacity: Self.batchDoubles + 4 * dims.max()!)
+        defer { buffers.release() }
+        body(Passes(fft: self, re: re, im: im, buffers: buffers))
     }
 
     /// One-axis transforms of the first lines, columns or planes of a grid.
