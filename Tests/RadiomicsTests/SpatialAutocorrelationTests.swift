@@ -57,8 +57,9 @@ final class SpatialAutocorrelationTests: XCTestCase {
         for (index, (size, spacing)) in cases.enumerated() {
             let r = Self.region(size, spacing: spacing, seed: UInt64(index + 1))
             let fast = SpatialAutocorrelation.moranAndGeary(r), slow = Self.bruteForce(r)
-            XCTAssertEqual(fast.moran, slow.moran, accuracy: 1e-10 * max(1, abs(slow.moran)), "\(size)")
-            XCTAssertEqual(fast.geary, slow.geary, accuracy: 1e-10 * max(1, abs(slow.geary)), "\(size)")
+            // Single-precision transforms, double-precision sums (see `FFTSample`).
+            XCTAssertEqual(fast.moran, slow.moran, accuracy: 1e-6 * max(1, abs(slow.moran)), "\(size)")
+            XCTAssertEqual(fast.geary, slow.geary, accuracy: 1e-6 * max(1, abs(slow.geary)), "\(size)")
         }
     }
 
@@ -83,19 +84,21 @@ final class SpatialAutocorrelationTests: XCTestCase {
             }
         }
         let fft = FFT3(dims: dims)
-        fft.forward(re: &re, im: &im, support: [4, 3, 2])
+        var sampleRe = re.map { FFTSample($0) }, sampleIm = im.map { FFTSample($0) }
+        fft.forward(re: &sampleRe, im: &sampleIm, support: [4, 3, 2])
+        // Sums of 24 values of magnitude <= 5 in single precision.
         for u in 0..<total {
-            XCTAssertEqual(re[u], dftRe[u], accuracy: 1e-9)
-            XCTAssertEqual(im[u], dftIm[u], accuracy: 1e-9)
+            XCTAssertEqual(Double(sampleRe[u]), dftRe[u], accuracy: 1e-4)
+            XCTAssertEqual(Double(sampleIm[u]), dftIm[u], accuracy: 1e-4)
         }
         // Real input: the frequencies kx <= 3 are those of the complex transform of the real part.
-        var realRe = real, realIm = [Double](repeating: 0, count: total)
+        var realRe = real.map { FFTSample($0) }, realIm = [FFTSample](repeating: 0, count: total)
         fft.forward(re: &realRe, im: &realIm, support: [4, 3, 2])
-        var halfRe = real, halfIm = [Double](repeating: 0, count: total)
+        var halfRe = real.map { FFTSample($0) }, halfIm = [FFTSample](repeating: 0, count: total)
         fft.forward(re: &halfRe, im: &halfIm, support: [4, 3, 2], realInput: true)
         for u in 0..<total where u % dims[0] <= 3 {
-            XCTAssertEqual(halfRe[u], realRe[u], accuracy: 1e-9)
-            XCTAssertEqual(halfIm[u], realIm[u], accuracy: 1e-9)
+            XCTAssertEqual(halfRe[u], realRe[u], accuracy: 1e-4)
+            XCTAssertEqual(halfIm[u], realIm[u], accuracy: 1e-4)
         }
     }
 }
