@@ -300,11 +300,10 @@ struct InverseDistanceSums {
                     for dy in 0..<ny {
                         let line = part + dy * p0
                         let yz = Double(dy * dy) * s2.1 + Double(z * z) * s2.2
-                        for dx in 0..<nx where dx != 0 || yz != 0 {
-                            let k = 1 / (Double(dx * dx) * s2.0 + yz).squareRoot()
-                            line[dx] = FFTSample(k)
-                            if dx > 0 { line[p0 - dx] = FFTSample(k) }
-                        }
+                        for dx in 0..<nx { line[dx] = FFTSample(1 / (Double(dx * dx) * s2.0 + yz).squareRoot()) }
+                        if yz == 0 { line[0] = 0 }
+                        // The even extension: offset -dx at P0 - dx.
+                        for dx in 1..<max(1, nx) { line[p0 - dx] = line[dx] }
                     }
                 }
                 pass.x(rows: ny, planes: 1)
@@ -675,8 +674,8 @@ struct FFTPlan {
     }
 }
 
-/// Lanes of doubles a butterfly works on at once: one `Double`, or four in a `SIMD8<Float>` (loaded and
-/// stored unaligned).
+/// Lanes a butterfly works on at once: one `Float`, or eight in a `SIMD8<Float>` (loaded and stored
+/// unaligned).
 protocol FFTLanes {
     static func + (a: Self, b: Self) -> Self
     static func - (a: Self, b: Self) -> Self
