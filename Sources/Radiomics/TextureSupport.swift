@@ -15,41 +15,28 @@ struct TextureGrid {
     let levels: [Int32]
     let greyLevels: Int
     let voxelCount: Int
+    /// For each row (fixed y and z, index `z * ny + y`), the first and last x of an ROI voxel;
+    /// `lower > upper` for a row without one. Texture counts skip what lies outside.
+    let extents: [(lower: Int, upper: Int)]
 
+    /// The grid of `roi`; the six families of one ROI share one (see `TextureGridMemo`).
     init(_ roi: DiscretisedROI) {
+        if let known = TextureGridMemo.shared.grid(roi) {
+            self = known
+            return
+        }
         nx = roi.size.nx
         ny = roi.size.ny
         nz = roi.size.nz
         levels = roi.levels
+        var extents = [(lower: Int, upper: Int)](repeating: (1, 0), count: ny * nz)
         var highest: Int32 = 0
         var count = 0
         var lowest: Int32 = 0
-        for level in roi.levels {
-            count &+= level > 0 ? 1 : 0
-            highest = max(highest, level)
-            lowest = min(lowest, level)
-        }
-        precondition(lowest >= 0, "discretised ROI \(roi.size) has grey level \(lowest): levels must be 0 (outside) or 1...binCount")
-        greyLevels = max(roi.binCount, Int(highest), 1)
-        voxelCount = count
-    }
-
-    var sliceSize: Int { nx * ny }
-
-    /// ROI voxels in slice `z`.
-    func voxelCount(slice z: Int) -> Int {
-        var count = 0
-        let base = z * sliceSize
-        for index in base..<(base + sliceSize) where levels[index] > 0 { count += 1 }
-        return count
-    }
-
-    /// For each row (fixed y and z, index `z * ny + y`), the first and last x of an ROI voxel;
-    /// `lower > upper` for a row without one. Texture counts skip what lies outside.
-    func rowExtents() -> [(lower: Int, upper: Int)] {
-        var extents = [(lower: Int, upper: Int)](repeating: (1, 0), count: ny * nz)
-        levels.withUnsafeBufferPointer { levels in
-            for row in 0..<(ny * nz) {
+        let nx = nx
+        roi.levels.withUnsafeBufferPointer { levels in
+            for row in 0..<extents.count {
+                // Outside the extents every level is 0, so the scan below sees every other level.
                 let start = row * nx
                 var lower = 0
                 while lower < nx && levels[start + lower] == 0 { lower += 1 }
@@ -57,9 +44,46 @@ struct TextureGrid {
                 var upper = nx - 1
                 while levels[start + upper] == 0 { upper -= 1 }
                 extents[row] = (lower, upper)
+                for level in levels[(start + lower)...(start + upper)] {
+                    count &+= level > 0 ? 1 : 0
+                    highest = max(highest, level)
+                    lowest = min(lowest, level)
+                }
             }
         }
-        return extents
+        precondition(lowest >= 0, "discretised ROI \(roi.size) has grey level \(lowest): levels must be 0 (outside) or 1...binCount")
+        greyLevels = max(roi.binCount, Int(highest), 1)
+        voxelCount = count
+        self.extents = extents
+        TextureGridMemo.shared.remember(self, binCount: roi.binCount)
+    }
+
+    var sliceSize: Int { nx * ny }
+
+    /// ROI voxels in slice `z`.
+    func voxelCount(slice z: Int) -> Int {
+        var count = 0
+        levels.withUnsafeBufferPointer { levels in
+            roiRanges(slices: z..<(z + 1)) { range in
+                for index in range where levels[index] > 0 { count += 1 }
+            }
+        }
+        return count
+    }
+
+    /// The row extents (`extents`).
+    func rowExtents() -> [(lower: Int, upper: Int)] { extents }
+
+    /// Calls `body` with the linear indices from the first to the last ROI voxel of each row
+    /// (in memory order) of `slices`: every ROI voxel lies in one of them.
+    @inline(__always)
+    func roiRanges(slices: Range<Int>? = nil, _ body: (Range<Int>) -> Void) {
+        let slices = slices ?? 0..<nz
+        for row in (slices.lowerBound * ny)..<(slices.upperBound * ny) {
+            let extent = extents[row]
+            guard extent.lower <= extent.upper else { continue }
+            body((row * nx + extent.lower)..<(row * nx + extent.upper + 1))
+        }
     }
 
     /// Whether the voxel `(x, y, z) + offset` lies inside the grid.
@@ -74,6 +98,34 @@ struct TextureGrid {
         let lower = max(0, -d)
         let upper = min(n, n - d)
         return lower < upper ? lower..<upper : 0..<0
+    }
+}
+
+/// The texture grid of the ROI seen last, so that the six families of one ROI scan it once.
+///
+/// The ROI is recognised by the storage of its grey levels (kept alive by the grid, so no other
+/// array can have it meanwhile) and its bin count.
+final class TextureGridMemo: @unchecked Sendable {
+    static let shared = TextureGridMemo()
+
+    private let lock = NSLock()
+    private var last: (grid: TextureGrid, binCount: Int)?
+
+    func grid(_ roi: DiscretisedROI) -> TextureGrid? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let last, last.binCount == roi.binCount, last.grid.levels.count == roi.levels.count,
+              last.grid.nx == roi.size.nx, last.grid.ny == roi.size.ny else { return nil }
+        let same = last.grid.levels.withUnsafeBufferPointer { a in
+            roi.levels.withUnsafeBufferPointer { b in a.baseAddress == b.baseAddress }
+        }
+        return same ? last.grid : nil
+    }
+
+    func remember(_ grid: TextureGrid, binCount: Int) {
+        lock.lock()
+        last = (grid, binCount)
+        lock.unlock()
     }
 }
 

@@ -19,7 +19,9 @@ struct GreyLevelZones: Sendable {
         grid.levels.withUnsafeBufferPointer { levels in
             firstVoxel.withUnsafeBufferPointer { first in
                 sizes.withUnsafeMutableBufferPointer { sizes in
-                    for index in 0..<sizes.count where levels[index] > 0 && first[index] < 0 { sizes[index] = -first[index] }
+                    grid.roiRanges { range in
+                        for index in range where levels[index] > 0 && first[index] < 0 { sizes[index] = -first[index] }
+                    }
                 }
             }
         }
@@ -28,16 +30,22 @@ struct GreyLevelZones: Sendable {
 
     /// Per voxel: the smallest of `distance` over the zone starting there, 0 elsewhere.
     func minimumDistances(_ grid: TextureGrid, _ distance: [Int32]) -> [Int32] {
-        var minimum = [Int32](repeating: Int32.max, count: firstVoxel.count)
+        var minimum = [Int32](repeating: 0, count: firstVoxel.count)
         grid.levels.withUnsafeBufferPointer { levels in
             firstVoxel.withUnsafeBufferPointer { first in
                 distance.withUnsafeBufferPointer { distance in
                     minimum.withUnsafeMutableBufferPointer { minimum in
-                        for index in 0..<minimum.count where levels[index] > 0 {
-                            let zone = first[index] < 0 ? index : Int(first[index])
-                            minimum[zone] = min(minimum[zone], distance[index])
+                        // A zone's first voxel comes before its others in memory order.
+                        grid.roiRanges { range in
+                            for index in range where levels[index] > 0 {
+                                if first[index] < 0 {
+                                    minimum[index] = distance[index]
+                                } else {
+                                    let zone = Int(first[index])
+                                    minimum[zone] = min(minimum[zone], distance[index])
+                                }
+                            }
                         }
-                        for index in 0..<minimum.count where !(levels[index] > 0 && first[index] < 0) { minimum[index] = 0 }
                     }
                 }
             }
@@ -71,16 +79,20 @@ struct GreyLevelZones: Sendable {
                     flags.withUnsafeMutableBufferPointer { flags in
                         for z in 0..<grid.nz {
                             for y in 0..<grid.ny {
+                                // Only the voxels from the row's first to its last ROI voxel need flags.
+                                let extent = grid.extents[z * grid.ny + y]
+                                guard extent.lower <= extent.upper else { continue }
                                 let rowStart = (z * grid.ny + y) * grid.nx
-                                for x in 0..<grid.nx { flags[x] = 0 }
+                                for x in extent.lower...extent.upper { flags[x] = 0 }
                                 for (o, offset) in backward.enumerated() {
                                     let xs = TextureGrid.overlap(grid.nx, offset.dx)
+                                        .clamped(to: extent.lower..<(extent.upper + 1))
                                     guard grid.contains(0, y + offset.dy, z + offset.dz), !xs.isEmpty else { continue }
                                     RowKernels.markEqual(levels.baseAddress! + rowStart + xs.lowerBound,
                                                          flags.baseAddress! + xs.lowerBound,
                                                          count: xs.count, shift: shifts[o], bit: 1 << Int32(o))
                                 }
-                                for x in 0..<grid.nx {
+                                for x in extent.lower...extent.upper {
                                     let index = rowStart &+ x
                                     guard levels[index] > 0 else { continue }
                                     if planar {
@@ -133,14 +145,16 @@ struct GreyLevelZones: Sendable {
         grid.levels.withUnsafeBufferPointer { levels in
             forest.withUnsafeMutableBufferPointer { forest in
                 // Roots become -1 and count down their zone's size; other voxels point at their root.
-                for index in 0..<forest.count where levels[index] > 0 {
-                    let up = Int(forest[index])
-                    if up == index {
-                        forest[index] = -1
-                    } else {
-                        let root = forest[up] < 0 ? up : Int(forest[up])
-                        forest[index] = Int32(root)
-                        forest[root] &-= 1
+                grid.roiRanges { range in
+                    for index in range where levels[index] > 0 {
+                        let up = Int(forest[index])
+                        if up == index {
+                            forest[index] = -1
+                        } else {
+                            let root = forest[up] < 0 ? up : Int(forest[up])
+                            forest[index] = Int32(root)
+                            forest[root] &-= 1
+                        }
                     }
                 }
             }
