@@ -94,7 +94,7 @@ public enum NGLDM {
 
     /// The grid's voxels as items: grey level and dependence count (voxels outside the ROI have level 0).
     private static func items(_ grid: TextureGrid, dependences: [Int32]) -> LevelItems {
-        LevelItems(levels: grid.levels, values: dependences, sliceStart: (0...grid.nz).map { $0 * grid.sliceSize })
+        LevelItems(levels: grid.levels, values: dependences)
     }
 }
 

@@ -277,10 +277,10 @@ struct LevelMatrix {
         usedColumns = 0
     }
 
-    /// The matrix of items `range` of `levels` and `values`; items of value 0 are skipped.
-    init(greyLevels: Int, levels: [Int32], values: [Int32], range: Range<Int>, voxelCount: Int) {
+    /// The matrix of the items in `ranges` of `levels` and `values`; items of value 0 are skipped.
+    init(greyLevels: Int, levels: [Int32], values: [Int32], ranges: [Range<Int>], voxelCount: Int) {
         self = Self.sharingColumns(greyLevels: greyLevels, levels: levels, values: values,
-                                   ranges: [range], voxelCounts: [voxelCount])[0]
+                                   ranges: [ranges], voxelCounts: [voxelCount])[0]
     }
 
     private init(greyLevels: Int, columnValues: [Int], counts: [Int32], voxelCount: Int) {
@@ -291,21 +291,21 @@ struct LevelMatrix {
         usedColumns = columnValues.count
     }
 
-    /// One matrix per range of items, all with the columns of the values found in any range
+    /// One matrix per list of ranges of items, all with the columns of the values found in any
     /// (so they can be merged by adding); items of value 0 are skipped.
-    static func sharingColumns(greyLevels: Int, levels: [Int32], values: [Int32], ranges: [Range<Int>],
+    static func sharingColumns(greyLevels: Int, levels: [Int32], values: [Int32], ranges: [[Range<Int>]],
                                voxelCounts: [Int]) -> [LevelMatrix] {
         var observed: [Int] = []
         var matrices: [LevelMatrix] = []
         levels.withUnsafeBufferPointer { levels in
             values.withUnsafeBufferPointer { values in
                 var maxValue: Int32 = 0
-                for range in ranges {
+                for range in ranges.joined() {
                     for item in range { maxValue = max(maxValue, values[item]) }
                 }
                 var column = [Int32](repeating: -1, count: Int(maxValue) + 1)
                 column.withUnsafeMutableBufferPointer { column in
-                    for range in ranges {
+                    for range in ranges.joined() {
                         for item in range where values[item] > 0 { column[Int(values[item])] = 0 }
                     }
                     for value in 0...Int(maxValue) where column[value] == 0 {
@@ -313,11 +313,13 @@ struct LevelMatrix {
                         observed.append(value)
                     }
                     let width = observed.count
-                    for (range, voxels) in zip(ranges, voxelCounts) {
+                    for (matrixRanges, voxels) in zip(ranges, voxelCounts) {
                         var counts = [Int32](repeating: 0, count: greyLevels * width)
                         counts.withUnsafeMutableBufferPointer { counts in
-                            for item in range where values[item] > 0 {
-                                counts[(Int(levels[item]) &- 1) &* width &+ Int(column[Int(values[item])])] &+= 1
+                            for range in matrixRanges {
+                                for item in range where values[item] > 0 {
+                                    counts[(Int(levels[item]) &- 1) &* width &+ Int(column[Int(values[item])])] &+= 1
+                                }
                             }
                         }
                         matrices.append(LevelMatrix(greyLevels: greyLevels, columnValues: observed, counts: counts,

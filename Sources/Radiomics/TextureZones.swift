@@ -56,7 +56,7 @@ struct GreyLevelZones: Sendable {
     /// The zones as items (one per voxel, non-zero at each zone's first voxel) with the second
     /// quantity `values` (sizes or distances).
     static func items(_ grid: TextureGrid, _ values: [Int32]) -> LevelItems {
-        LevelItems(levels: grid.levels, values: values, sliceStart: (0...grid.nz).map { $0 * grid.sliceSize })
+        LevelItems(levels: grid.levels, values: values)
     }
 
     /// In-plane and/or volume zones, sharing one scan of the grid.
@@ -283,13 +283,19 @@ enum SingleMatrixAggregation {
         let grid = TextureGrid(roi)
         let both = items(grid, wanted.contains { $0.singleMatrixSuffix != "3D" },
                          wanted.contains { $0.singleMatrixSuffix == "3D" })
+        // Items are per voxel and 0 outside the ROI, so only the ROI's row extents are read.
+        func roiRows(_ slices: Range<Int>) -> [Range<Int>] {
+            var rows: [Range<Int>] = []
+            grid.roiRanges(slices: slices) { rows.append($0) }
+            return rows
+        }
         // Slice matrices share their columns, so the 2.5D matrix is their sum.
         var slices: [LevelMatrix] = []
         var merged: LevelMatrix?
         if let planar = both.planar {
             slices = LevelMatrix.sharingColumns(
                 greyLevels: grid.greyLevels, levels: planar.levels, values: planar.values,
-                ranges: (0..<grid.nz).map { planar.sliceStart[$0]..<planar.sliceStart[$0 + 1] },
+                ranges: (0..<grid.nz).map { roiRows($0..<($0 + 1)) },
                 voxelCounts: (0..<grid.nz).map { grid.voxelCount(slice: $0) })
             merged = slices.first.map { first in slices.dropFirst().reduce(into: first) { $0.add($1) } }
         }
@@ -299,7 +305,7 @@ enum SingleMatrixAggregation {
             mergedSlices: { merged },
             volume: {
                 both.volume.map { LevelMatrix(greyLevels: grid.greyLevels, levels: $0.levels, values: $0.values,
-                                              range: 0..<$0.levels.count, voxelCount: grid.voxelCount) }
+                                              ranges: roiRows(0..<grid.nz), voxelCount: grid.voxelCount) }
             },
             values: { Name.values($0) })
         var result: [FeatureValue] = []
@@ -312,12 +318,11 @@ enum SingleMatrixAggregation {
     }
 }
 
-/// Items counted by a single-matrix family: their grey levels and second quantities, in
-/// slice order; the items of slice `z` are `sliceStart[z]..<sliceStart[z + 1]`. Items whose
-/// value is 0 (voxels outside the ROI, or not the first voxel of a zone) are not counted.
+/// Items counted by a single-matrix family, one per voxel of the grid: their grey levels and
+/// second quantities. Items whose value is 0 (voxels outside the ROI, or not the first voxel of
+/// a zone) are not counted.
 struct LevelItems {
     var levels: [Int32]
     var values: [Int32]
-    var sliceStart: [Int]
 }
 
