@@ -232,19 +232,19 @@ struct InverseDistanceSums {
                 let planeSize = columns
                 // a + i m, one z-plane at a time.
                 for k in 0..<nz {
-                    plane.clear()
+                    plane.clearBox(columns: nx, rows: ny, rowLength: p0)
                     for j in 0..<ny {
                         let from = (k * ny + j) * nx, to = j * p0
                         for i in 0..<nx where inside[from + i] { re[to + i] = FFTSample(a[from + i]); im[to + i] = 1 }
                     }
-                    pass.x(rows: ny, planes: 1)
-                    pass.y(columns: p0, planes: 1)
+                    pass.x(rows: ny, planes: 1, nonzero: nx)
+                    pass.y(columns: p0, planes: 1, nonzero: ny)
                     unpack(into: (s[0].re + k * planeSize, s[0].im + k * planeSize),
                            (s[1].re + k * planeSize, s[1].im + k * planeSize))
                 }
                 // a² of planes k and k + 1 as real and imaginary parts.
                 for k in stride(from: 0, to: nz, by: 2) {
-                    plane.clear()
+                    plane.clearBox(columns: nx, rows: ny, rowLength: p0)
                     for j in 0..<ny {
                         let from = (k * ny + j) * nx, to = j * p0
                         for i in 0..<nx { re[to + i] = FFTSample(a[from + i] * a[from + i]) }
@@ -253,8 +253,8 @@ struct InverseDistanceSums {
                             for i in 0..<nx { im[to + i] = FFTSample(a[next + i] * a[next + i]) }
                         }
                     }
-                    pass.x(rows: ny, planes: 1)
-                    pass.y(columns: p0, planes: 1)
+                    pass.x(rows: ny, planes: 1, nonzero: nx)
+                    pass.y(columns: p0, planes: 1, nonzero: ny)
                     unpack(into: (s[2].re + k * planeSize, s[2].im + k * planeSize),
                            k + 1 < nz ? (s[2].re + (k + 1) * planeSize, s[2].im + (k + 1) * planeSize) : nil)
                 }
@@ -275,6 +275,15 @@ struct InverseDistanceSums {
         }
 
         func clear() { re.update(repeating: 0, count: count); im.update(repeating: 0, count: count) }
+
+        /// Zeros the first `columns` elements of the first `rows` rows (all a transform with those
+        /// `nonzero` bounds reads).
+        func clearBox(columns: Int, rows: Int, rowLength: Int) {
+            for j in 0..<rows {
+                (re + j * rowLength).update(repeating: 0, count: columns)
+                (im + j * rowLength).update(repeating: 0, count: columns)
+            }
+        }
 
         func release() { re.deallocate(); im.deallocate() }
     }
@@ -408,18 +417,24 @@ struct FFT3 {
         let im: UnsafeMutablePointer<FFTSample>
         fileprivate let buffers: BatchBuffers
 
-        /// Along x, the lines with y < `rows` and z < `planes`.
-        func x(rows: Int, planes: Int) {
+        /// Along x, the lines with y < `rows` and z < `planes`; only their first `nonzero` elements are
+        /// read (the others are taken as zero).
+        func x(rows: Int, planes: Int, nonzero: Int? = nil) {
             let (p0, p1) = (fft.dims[0], fft.dims[1])
             guard p0 > 1 else { return }
-            for z in 0..<planes { lines(0, count: rows, element: 1, line: p0, base: z * p1 * p0) }
+            for z in 0..<planes {
+                lines(0, count: rows, element: 1, line: p0, base: z * p1 * p0, nonzero: nonzero ?? p0)
+            }
         }
 
-        /// Along y, the columns x < `columns` of the planes z < `planes`.
-        func y(columns: Int, planes: Int) {
+        /// Along y, the columns x < `columns` of the planes z < `planes`; only their first `nonzero`
+        /// elements are read (the others are taken as zero).
+        func y(columns: Int, planes: Int, nonzero: Int? = nil) {
             let (p0, p1) = (fft.dims[0], fft.dims[1])
             guard p1 > 1 else { return }
-            for z in 0..<planes { lines(1, count: columns, element: p0, line: 1, base: z * p0 * p1) }
+            for z in 0..<planes {
+                lines(1, count: columns, element: p0, line: 1, base: z * p0 * p1, nonzero: nonzero ?? p1)
+            }
         }
 
         /// Along z, the columns with x < `columns` and y < `rows`.
@@ -436,12 +451,13 @@ struct FFT3 {
 
         /// Transforms along `axis` the `count` lines starting at `base + l * line` (element t at
         /// `+ t * element`), in batches that fit the buffers.
-        private func lines(_ axis: Int, count: Int, element: Int, line: Int, base: Int) {
+        private func lines(_ axis: Int, count: Int, element: Int, line: Int, base: Int, nonzero: Int? = nil) {
             let lanes = max(1, min(count, FFT3.batchSamples / fft.dims[axis]))
             var l = 0
             while l < count {
                 let w = min(lanes, count - l)
-                buffers.run(fft.plans[axis], re, im, lanes: w, element: element, line: line, base: base + l * line)
+                buffers.run(fft.plans[axis], re, im, lanes: w, element: element, line: line, base: base + l * line,
+                            nonzero: nonzero ?? fft.dims[axis])
                 l += w
             }
         }
@@ -473,13 +489,18 @@ fileprivate struct BatchBuffers {
         }
     }
 
-    /// Transforms `lanes` lines of the data: element t of line l at `base + t * element + l * line`.
+    /// Transforms `lanes` lines of the data: element t of line l at `base + t * element + l * line`, read
+    /// for t < `nonzero` only (zero beyond).
     func run(_ plan: FFTPlan, _ re: UnsafeMutablePointer<FFTSample>, _ im: UnsafeMutablePointer<FFTSample>,
-             lanes: Int, element: Int, line: Int, base: Int) {
+             lanes: Int, element: Int, line: Int, base: Int, nonzero: Int) {
         let len = plan.length
         for t in 0..<len {
-            let fromR = re + base + t * element, fromI = im + base + t * element
             let toR = ar + t * lanes, toI = ai + t * lanes
+            guard t < nonzero else {
+                toR.update(repeating: 0, count: lanes); toI.update(repeating: 0, count: lanes)
+                continue
+            }
+            let fromR = re + base + t * element, fromI = im + base + t * element
             for l in 0..<lanes { toR[l] = fromR[l * line]; toI[l] = fromI[l * line] }
         }
         let inB = plan.run(ar, ai, br, bi, lanes: lanes)
