@@ -339,25 +339,32 @@ struct InverseDistanceSums {
         let buffer = BatchBuffers(capacity: lanes * p2)
         defer { buffer.release() }
         planes.withUnsafeBufferPointer { planes in
+        out.withUnsafeMutableBufferPointer { out in
+            let (planes, out) = (planes.baseAddress!, out.baseAddress!)
             var c0 = 0
             while c0 < octantPlane {
-                let w = min(lanes, (octantPlane - c0 + 1) / 2), second = c0 + w
-                buffer.gather(planes: p2, length: p2, lanes: w) { t, l in
+                // Columns c0 ..< c0 + w as real parts, the next (up to) w as imaginary parts.
+                let w = min(lanes, (octantPlane - c0 + 1) / 2), second = c0 + w, w2 = min(w, octantPlane - second)
+                for t in 0..<p2 {
+                    let toR = buffer.ar + t * w, toI = buffer.ai + t * w
                     let dz = min(t, p2 - t)
-                    guard dz < nz else { return (0, 0) }
-                    return (planes[dz * octantPlane + c0 + l],
-                            second + l < octantPlane ? planes[dz * octantPlane + second + l] : 0)
+                    if dz < nz {
+                        toR.update(from: planes + dz * octantPlane + c0, count: w)
+                        (toI).update(from: planes + dz * octantPlane + second, count: w2)
+                        (toI + w2).update(repeating: 0, count: w - w2)
+                    } else {
+                        toR.update(repeating: 0, count: w); toI.update(repeating: 0, count: w)
+                    }
                 }
                 let (sr, si) = plan.run(buffer.ar, buffer.ai, buffer.br, buffer.bi, lanes: w)
                     ? (buffer.br, buffer.bi) : (buffer.ar, buffer.ai)
                 for kz in 0..<h2 {
-                    for l in 0..<w {
-                        out[kz * octantPlane + c0 + l] = sr[kz * w + l]
-                        if second + l < octantPlane { out[kz * octantPlane + second + l] = si[kz * w + l] }
-                    }
+                    (out + kz * octantPlane + c0).update(from: sr + kz * w, count: w)
+                    (out + kz * octantPlane + second).update(from: si + kz * w, count: w2)
                 }
                 c0 += 2 * w
             }
+        }
         }
         return out
     }
@@ -474,20 +481,6 @@ fileprivate struct BatchBuffers {
     }
 
     func release() { ar.deallocate(); ai.deallocate(); br.deallocate(); bi.deallocate() }
-
-    /// Fills the first `length` elements of `lanes` interleaved lines (element t of line l at t * lanes + l)
-    /// with `value(t, l)` for t < `planes`, and with zeros beyond.
-    @inline(__always)
-    func gather(planes: Int, length: Int, lanes: Int, _ value: (Int, Int) -> (FFTSample, FFTSample)) {
-        for t in 0..<length {
-            let toR = ar + t * lanes, toI = ai + t * lanes
-            if t < planes {
-                for l in 0..<lanes { (toR[l], toI[l]) = value(t, l) }
-            } else {
-                toR.update(repeating: 0, count: lanes); toI.update(repeating: 0, count: lanes)
-            }
-        }
-    }
 
     /// Transforms `lanes` lines of the data: element t of line l at `base + t * element + l * line`, read
     /// for t < `nonzero` only (zero beyond).
