@@ -345,20 +345,27 @@ enum Preprocessor {
             guard let base = m.baseAddress else { return }
             let bytes = UnsafeRawPointer(base)
             for row in 0..<(size.ny * size.nz) {
-                let start = row * size.nx
-                // Empty stretches eight at a time (a Bool is one byte, 0 or 1).
-                var first = 0
-                while first + 8 <= size.nx && bytes.loadUnaligned(fromByteOffset: start + first, as: UInt64.self) == 0 {
-                    first += 8
-                }
-                while first < size.nx && !m[start + first] { first += 1 }
-                guard first < size.nx else { continue }
-                var last = size.nx - 1
-                while !m[start + last] { last -= 1 }
-                extents[row] = (first, last)
+                if let extent = rowExtent(m, bytes, start: row * size.nx, count: size.nx) { extents[row] = extent }
             }
         }
         return extents
+    }
+
+    /// The first and last set element of `m[start ..< start + count]` (positions within the row), nil when
+    /// none is set; empty stretches are skipped eight at a time (`bytes` is `m`'s storage, a Bool being one
+    /// byte, 0 or 1).
+    @inline(__always)
+    static func rowExtent(_ m: UnsafeBufferPointer<Bool>, _ bytes: UnsafeRawPointer, start: Int, count: Int)
+        -> (lower: Int, upper: Int)? {
+        var first = 0
+        while first + 8 <= count && bytes.loadUnaligned(fromByteOffset: start + first, as: UInt64.self) == 0 {
+            first += 8
+        }
+        while first < count && !m[start + first] { first += 1 }
+        guard first < count else { return nil }
+        var last = count - 1
+        while !m[start + last] { last -= 1 }
+        return (first, last)
     }
 
     /// The tightest box holding the set voxels of `mask` (x fastest on a grid of `size`), nil when none is set.
@@ -369,17 +376,8 @@ enum Preprocessor {
             let bytes = UnsafeRawPointer(base)
             for k in 0..<size.nz {
                 for j in 0..<size.ny {
-                    let row = (k * size.ny + j) * size.nx
-                    // The first and last set voxel of the row, if any; empty stretches eight at a time
-                    // (a Bool is one byte, 0 or 1).
-                    var first = 0
-                    while first + 8 <= size.nx && bytes.loadUnaligned(fromByteOffset: row + first, as: UInt64.self) == 0 {
-                        first += 8
-                    }
-                    while first < size.nx && !m[row + first] { first += 1 }
-                    guard first < size.nx else { continue }
-                    var last = size.nx - 1
-                    while !m[row + last] { last -= 1 }
+                    guard let (first, last) = rowExtent(m, bytes, start: (k * size.ny + j) * size.nx, count: size.nx)
+                    else { continue }
                     lo = (min(lo.i, first), min(lo.j, j), min(lo.k, k))
                     hi = (max(hi.i, last), max(hi.j, j), max(hi.k, k))
                 }
