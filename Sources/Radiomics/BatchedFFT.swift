@@ -107,36 +107,51 @@ struct FFT3 {
     }
 }
 
-/// Scratch for batched transforms: two split-complex buffers.
+/// Split-complex lanes: element t of lane l at (re, im) + t * stride + l.
+struct LaneArray {
+    let re: UnsafeMutablePointer<FFTSample>
+    let im: UnsafeMutablePointer<FFTSample>
+    let stride: Int
+
+    init(_ re: UnsafeMutablePointer<FFTSample>, _ im: UnsafeMutablePointer<FFTSample>, stride: Int) {
+        self.re = re; self.im = im; self.stride = stride
+    }
+}
+
+/// Scratch for batched transforms: two split-complex buffers, and zeros for the lanes of elements that
+/// are known to vanish.
 struct BatchBuffers {
     let ar, ai, br, bi: UnsafeMutablePointer<FFTSample>
+    let zeros: UnsafeMutablePointer<FFTSample>
 
     init(capacity: Int) {
         ar = .allocate(capacity: capacity); ai = .allocate(capacity: capacity)
         br = .allocate(capacity: capacity); bi = .allocate(capacity: capacity)
+        zeros = .allocate(capacity: capacity)
+        zeros.initialize(repeating: 0, count: capacity)
     }
 
-    func release() { ar.deallocate(); ai.deallocate(); br.deallocate(); bi.deallocate() }
+    func release() { ar.deallocate(); ai.deallocate(); br.deallocate(); bi.deallocate(); zeros.deallocate() }
 
-    /// Transforms `lanes` lines of the data: element t of line l at `base + t * element + l * line`, read
-    /// for t < `nonzero` only (zero beyond).
+    /// Transforms `lanes` lines of the data in place: element t of line l at `base + t * element + l * line`,
+    /// read for t < `nonzero` only (zero beyond). Contiguous lines (`line` 1) are read and written where
+    /// they are; others are gathered into the scratch and scattered back.
     func run(_ plan: FFTPlan, _ re: UnsafeMutablePointer<FFTSample>, _ im: UnsafeMutablePointer<FFTSample>,
              lanes: Int, element: Int, line: Int, base: Int, nonzero: Int) {
-        let len = plan.length
-        for t in 0..<len {
+        if line == 1 {
+            let data = LaneArray(re + base, im + base, stride: element)
+            _ = plan.run(data, nonzero: nonzero, into: data, scratch: self, lanes: lanes)
+            return
+        }
+        for t in 0..<min(nonzero, plan.length) {
             let toR = ar + t * lanes, toI = ai + t * lanes
-            guard t < nonzero else {
-                toR.update(repeating: 0, count: lanes); toI.update(repeating: 0, count: lanes)
-                continue
-            }
             let fromR = re + base + t * element, fromI = im + base + t * element
             for l in 0..<lanes { toR[l] = fromR[l * line]; toI[l] = fromI[l * line] }
         }
-        let inB = plan.run(ar, ai, br, bi, lanes: lanes)
-        let (sr, si) = inB ? (br, bi) : (ar, ai)
-        for t in 0..<len {
+        let result = plan.run(LaneArray(ar, ai, stride: lanes), nonzero: nonzero, into: nil, scratch: self, lanes: lanes)
+        for t in 0..<plan.length {
             let toR = re + base + t * element, toI = im + base + t * element
-            let fromR = sr + t * lanes, fromI = si + t * lanes
+            let fromR = result.re + t * lanes, fromI = result.im + t * lanes
             for l in 0..<lanes { toR[l * line] = fromR[l]; toI[l * line] = fromI[l] }
         }
     }
@@ -180,44 +195,70 @@ struct FFTPlan {
         offsets = off
     }
 
-    /// Transforms the `lanes` interleaved sequences in (ar, ai), with (br, bi) as scratch of the same
-    /// size; returns true when the result ends in (br, bi).
-    func run(_ ar: UnsafeMutablePointer<FFTSample>, _ ai: UnsafeMutablePointer<FFTSample>,
-             _ br: UnsafeMutablePointer<FFTSample>, _ bi: UnsafeMutablePointer<FFTSample>, lanes w: Int) -> Bool {
+    /// Transforms `lanes` sequences: reads `input` for the elements t < `nonzero` only (the others are
+    /// taken as zero), writes the spectra to `output` (which may be `input`) or, when it is nil, to the
+    /// scratch, and returns where they are. The scratch must hold `length` x `lanes` samples.
+    func run(_ input: LaneArray, nonzero: Int, into output: LaneArray?, scratch: BatchBuffers, lanes w: Int) -> LaneArray {
+        let a = LaneArray(scratch.ar, scratch.ai, stride: w), b = LaneArray(scratch.br, scratch.bi, stride: w)
+        guard !radices.isEmpty else {
+            let to = output ?? b
+            if nonzero > 0 {
+                to.re.update(from: input.re, count: w); to.im.update(from: input.im, count: w)
+            } else {
+                to.re.update(repeating: 0, count: w); to.im.update(repeating: 0, count: w)
+            }
+            return to
+        }
         var n = length, s = 1
-        var inB = false
+        var source = input
         twiddleRe.withUnsafeBufferPointer { twr in
         twiddleIm.withUnsafeBufferPointer { twi in
             for (stage, p) in radices.enumerated() {
                 let m = n / p
-                let (xr, xi) = inB ? (br, bi) : (ar, ai)
-                let (yr, yi) = inB ? (ar, ai) : (br, bi)
-                let span = s * m * w, ys = s * w
+                let target = stage == radices.count - 1 ? (output ?? b) : (stage % 2 == 0 ? b : a)
+                let (xs, ys) = (source.stride, target.stride)
                 for j in 0..<m {
                     let tw = offsets[stage] + j * p
                     let wr = twr.baseAddress! + tw, wi = twi.baseAddress! + tw
-                    for q in 0..<s {
-                        let x = (q + s * j) * w, y = (q + s * p * j) * w
-                        let io = Lanes(xr + x, xi + x, span), oo = Lanes(yr + y, yi + y, ys)
-                        switch p {
-                        case 4: Self.radix4(io, oo, wr, wi, w)
-                        case 2: Self.radix2(io, oo, wr, wi, w)
-                        case 3: Self.radix3(io, oo, wr, wi, w)
-                        default: Self.radix5(io, oo, wr, wi, w)
+                    if stage == 0 && j + (p - 1) * m >= nonzero {
+                        // First stage, some inputs known to be zero (s = 1).
+                        var x = GatheredLanes()
+                        for t in 0..<p {
+                            let e = j + t * m
+                            x.set(t, e < nonzero ? source.re + e * xs : scratch.zeros,
+                                  e < nonzero ? source.im + e * xs : scratch.zeros)
                         }
+                        Self.butterfly(p, x, Lanes(target.re + p * j * ys, target.im + p * j * ys, ys), wr, wi, w)
+                        continue
+                    }
+                    for q in 0..<s {
+                        let x = (q + s * j) * xs, y = (q + s * p * j) * ys
+                        Self.butterfly(p, Lanes(source.re + x, source.im + x, s * m * xs),
+                                       Lanes(target.re + y, target.im + y, s * ys), wr, wi, w)
                     }
                 }
-                inB.toggle()
+                source = target
                 n = m
                 s *= p
             }
         }
         }
-        return inB
+        return source
+    }
+
+    @inline(__always)
+    private static func butterfly<X: ButterflyInput>(_ p: Int, _ x: X, _ y: Lanes, _ wr: UnsafePointer<FFTSample>,
+                                                     _ wi: UnsafePointer<FFTSample>, _ w: Int) {
+        switch p {
+        case 4: radix4(x, y, wr, wi, w)
+        case 2: radix2(x, y, wr, wi, w)
+        case 3: radix3(x, y, wr, wi, w)
+        default: radix5(x, y, wr, wi, w)
+        }
     }
 
     /// Element t of a butterfly: `t * step` lanes after (re, im).
-    struct Lanes {
+    struct Lanes: ButterflyInput {
         let re: UnsafeMutablePointer<FFTSample>
         let im: UnsafeMutablePointer<FFTSample>
         let step: Int
@@ -230,6 +271,30 @@ struct FFTPlan {
         @inline(__always) func imag(_ t: Int) -> UnsafeMutablePointer<FFTSample> { im + t * step }
     }
 
+    /// Elements of a butterfly anywhere (up to five): some may point at zeros.
+    struct GatheredLanes: ButterflyInput {
+        typealias Pointer = UnsafeMutablePointer<FFTSample>
+        private var re: (Pointer?, Pointer?, Pointer?, Pointer?, Pointer?) = (nil, nil, nil, nil, nil)
+        private var im: (Pointer?, Pointer?, Pointer?, Pointer?, Pointer?) = (nil, nil, nil, nil, nil)
+
+        mutating func set(_ t: Int, _ r: Pointer, _ i: Pointer) {
+            switch t {
+            case 0: re.0 = r; im.0 = i
+            case 1: re.1 = r; im.1 = i
+            case 2: re.2 = r; im.2 = i
+            case 3: re.3 = r; im.3 = i
+            default: re.4 = r; im.4 = i
+            }
+        }
+
+        @inline(__always) func real(_ t: Int) -> Pointer {
+            switch t { case 0: re.0!; case 1: re.1!; case 2: re.2!; case 3: re.3!; default: re.4! }
+        }
+        @inline(__always) func imag(_ t: Int) -> Pointer {
+            switch t { case 0: im.0!; case 1: im.1!; case 2: im.2!; case 3: im.3!; default: im.4! }
+        }
+    }
+
     /// Runs `butterfly` over lanes 0 ..< w: eight at a time, then one at a time.
     @inline(__always)
     private static func overLanes(_ w: Int, _ butterfly: (Int, SIMD8<Float>.Type) -> Void, _ tail: (Int, Float.Type) -> Void) {
@@ -239,7 +304,7 @@ struct FFTPlan {
     }
 
     @inline(__always)
-    private static func radix2(_ x: Lanes, _ y: Lanes, _ wr: UnsafePointer<FFTSample>, _ wi: UnsafePointer<FFTSample>, _ w: Int) {
+    private static func radix2<X: ButterflyInput>(_ x: X, _ y: Lanes, _ wr: UnsafePointer<FFTSample>, _ wi: UnsafePointer<FFTSample>, _ w: Int) {
         let w1r = wr[1], w1i = wi[1]
         @inline(__always) func step<V: FFTLanes>(_ l: Int, _: V.Type) {
             let ar = V.load(x.real(0) + l), ai = V.load(x.imag(0) + l)
@@ -252,7 +317,7 @@ struct FFTPlan {
     }
 
     @inline(__always)
-    private static func radix3(_ x: Lanes, _ y: Lanes, _ wr: UnsafePointer<FFTSample>, _ wi: UnsafePointer<FFTSample>, _ w: Int) {
+    private static func radix3<X: ButterflyInput>(_ x: X, _ y: Lanes, _ wr: UnsafePointer<FFTSample>, _ wi: UnsafePointer<FFTSample>, _ w: Int) {
         let c3 = FFTSample(0.5 * 3.0.squareRoot())
         let w1r = wr[1], w1i = wi[1], w2r = wr[2], w2i = wi[2]
         @inline(__always) func step<V: FFTLanes>(_ l: Int, _: V.Type) {
@@ -272,7 +337,7 @@ struct FFTPlan {
     }
 
     @inline(__always)
-    private static func radix4(_ x: Lanes, _ y: Lanes, _ wr: UnsafePointer<FFTSample>, _ wi: UnsafePointer<FFTSample>, _ w: Int) {
+    private static func radix4<X: ButterflyInput>(_ x: X, _ y: Lanes, _ wr: UnsafePointer<FFTSample>, _ wi: UnsafePointer<FFTSample>, _ w: Int) {
         let w1r = wr[1], w1i = wi[1], w2r = wr[2], w2i = wi[2], w3r = wr[3], w3i = wi[3]
         @inline(__always) func step<V: FFTLanes>(_ l: Int, _: V.Type) {
             let a0r = V.load(x.real(0) + l), a0i = V.load(x.imag(0) + l)
@@ -295,7 +360,7 @@ struct FFTPlan {
     }
 
     @inline(__always)
-    private static func radix5(_ x: Lanes, _ y: Lanes, _ wr: UnsafePointer<FFTSample>, _ wi: UnsafePointer<FFTSample>, _ w: Int) {
+    private static func radix5<X: ButterflyInput>(_ x: X, _ y: Lanes, _ wr: UnsafePointer<FFTSample>, _ wi: UnsafePointer<FFTSample>, _ w: Int) {
         let c51 = FFTSample(cos(2 * Double.pi / 5)), c52 = FFTSample(cos(4 * Double.pi / 5))
         let s51 = FFTSample(-sin(2 * Double.pi / 5)), s52 = FFTSample(-sin(4 * Double.pi / 5))
         let w1r = wr[1], w1i = wi[1], w2r = wr[2], w2i = wi[2], w3r = wr[3], w3i = wi[3], w4r = wr[4], w4i = wi[4]
@@ -322,6 +387,12 @@ struct FFTPlan {
         }
         overLanes(w, step, step)
     }
+}
+
+/// Where a butterfly finds its elements: element t at `real(t)` and `imag(t)`, lanes contiguous.
+protocol ButterflyInput {
+    func real(_ t: Int) -> UnsafeMutablePointer<FFTSample>
+    func imag(_ t: Int) -> UnsafeMutablePointer<FFTSample>
 }
 
 /// Lanes a butterfly works on at once: one `Float`, or eight in a `SIMD8<Float>` (loaded and stored

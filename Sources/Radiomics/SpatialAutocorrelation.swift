@@ -102,22 +102,12 @@ struct InverseDistanceSums {
                 var ky0 = 0
                 while ky0 < p1 {
                     let r = min(rows, p1 - ky0), w = r * h0, c0 = ky0 * h0
-                    // z transforms of the columns c0 ..< c0 + w of a, m and a².
-                    var out = [(UnsafeMutablePointer<FFTSample>, UnsafeMutablePointer<FFTSample>)]()
-                    for (signal, buffer) in zip(signals, buffers) {
-                        for t in 0..<p2 {
-                            let toR = buffer.ar + t * w, toI = buffer.ai + t * w
-                            if t < size.nz {
-                                toR.update(from: signal.re + t * columns + c0, count: w)
-                                toI.update(from: signal.im + t * columns + c0, count: w)
-                            } else {
-                                toR.update(repeating: 0, count: w); toI.update(repeating: 0, count: w)
-                            }
-                        }
-                        out.append(plan.run(buffer.ar, buffer.ai, buffer.br, buffer.bi, lanes: w)
-                                   ? (buffer.br, buffer.bi) : (buffer.ar, buffer.ai))
+                    // z transforms of the columns c0 ..< c0 + w of a, m and a², read where they are stored.
+                    let out = zip(signals, buffers).map { signal, buffer in
+                        plan.run(LaneArray(signal.re + c0, signal.im + c0, stride: columns), nonzero: size.nz,
+                                 into: nil, scratch: buffer, lanes: w)
                     }
-                    let (ar, ai) = out[0], (mr, mi) = out[1], (wr, wi) = out[2]
+                    let (ar, ai) = (out[0].re, out[0].im), (mr, mi) = (out[1].re, out[1].im), (wr, wi) = (out[2].re, out[2].im)
                     for kz in 0..<p2 {
                         let plane = kernel.baseAddress! + min(kz, p2 - kz) * octantPlane
                         for row in 0..<r {
@@ -350,8 +340,9 @@ struct InverseDistanceSums {
                         toR.update(repeating: 0, count: w); toI.update(repeating: 0, count: w)
                     }
                 }
-                let (sr, si) = plan.run(buffer.ar, buffer.ai, buffer.br, buffer.bi, lanes: w)
-                    ? (buffer.br, buffer.bi) : (buffer.ar, buffer.ai)
+                let spectra = plan.run(LaneArray(buffer.ar, buffer.ai, stride: w), nonzero: p2, into: nil,
+                                       scratch: buffer, lanes: w)
+                let (sr, si) = (spectra.re, spectra.im)
                 for kz in 0..<h2 {
                     (out + kz * octantPlane + c0).update(from: sr + kz * w, count: w)
                     (out + kz * octantPlane + second).update(from: si + kz * w, count: w2)
