@@ -95,7 +95,9 @@ struct FFT3 {
         /// Transforms along `axis` the `count` lines starting at `base + l * line` (element t at
         /// `+ t * element`), in batches that fit the buffers.
         private func lines(_ axis: Int, count: Int, element: Int, line: Int, base: Int, nonzero: Int? = nil) {
-            let lanes = max(1, min(count, FFT3.batchSamples / fft.dims[axis]))
+            // Whole vectors of lanes where the buffer allows.
+            let fit = FFT3.batchSamples / fft.dims[axis]
+            let lanes = max(1, min(count, fit >= 8 ? fit - fit % 8 : fit))
             var l = 0
             while l < count {
                 let w = min(lanes, count - l)

@@ -21,20 +21,20 @@ enum SpatialAutocorrelation {
         guard count >= 2 else { return (.nan, .nan) }
         let mu = sum / Double(count)
         let b = box.size
-        var deviations = [Double](repeating: 0, count: b.count), inside = [Bool](repeating: false, count: b.count)
+        var signals = BoxSignals(count: b.count)
         var ss = 0.0
         for k in 0..<b.nz {
             for j in 0..<b.ny {
                 let from = ((k + box.lower.k) * n.ny + j + box.lower.j) * n.nx + box.lower.i, to = (k * b.ny + j) * b.nx
                 for i in 0..<b.nx where region.intensityMask[from + i] {
                     let a = region.intensities[from + i] - mu
-                    deviations[to + i] = a; inside[to + i] = true
+                    signals.set(to + i, deviation: a)
                     ss += a * a
                 }
             }
         }
         guard ss > 0 else { return (.nan, .nan) }
-        let sums = InverseDistanceSums(size: b, spacing: region.grid.spacing).evaluate(deviations: deviations, inside: inside)
+        let sums = InverseDistanceSums(size: b, spacing: region.grid.spacing).evaluate(signals)
         let nD = Double(count)
         let moran = nD / sums.mKm * sums.aKa / ss
         let geary = (nD - 1) * (2 * sums.a2Km - 2 * sums.aKa) / (2 * sums.mKm * ss)
@@ -50,6 +50,22 @@ enum SpatialAutocorrelation {
             if r == 1 { return m }
             m += 1
         }
+    }
+}
+
+/// The real signals of a box whose pair sums `InverseDistanceSums` takes, x fastest, as the transforms
+/// read them: the deviations a (zero outside the ROI), the ROI indicator m and a² (computed in double).
+struct BoxSignals {
+    private(set) var a: [FFTSample], m: [FFTSample], a2: [FFTSample]
+
+    /// All zero (no voxel in the ROI).
+    init(count: Int) {
+        a = [FFTSample](repeating: 0, count: count); m = a; a2 = a
+    }
+
+    /// Puts voxel `t` in the ROI with deviation `deviation`.
+    mutating func set(_ t: Int, deviation: Double) {
+        a[t] = FFTSample(deviation); m[t] = 1; a2[t] = FFTSample(deviation * deviation)
     }
 }
 
@@ -83,9 +99,9 @@ struct InverseDistanceSums {
     /// Half-plane columns (kx ≤ P0/2, every ky) of one z-plane.
     var columns: Int { h0 * p1 }
 
-    /// The sums for deviations a (zero outside the ROI) and the ROI indicator on the box (x fastest).
-    func evaluate(deviations a: [Double], inside: [Bool]) -> (aKa: Double, a2Km: Double, mKm: Double) {
-        let spectra = planeSpectra(deviations: a, inside: inside)
+    /// The sums for the signals of the box.
+    func evaluate(_ signals: BoxSignals) -> (aKa: Double, a2Km: Double, mKm: Double) {
+        let spectra = planeSpectra(signals)
         let kernel = kernelOctant()
         var aKa = 0.0, a2Km = 0.0, mKm = 0.0
         let plan = FFTPlan(length: p2)
@@ -97,13 +113,13 @@ struct InverseDistanceSums {
         let factors = UnsafeMutablePointer<FFTSample>.allocate(capacity: h0)
         defer { factors.deallocate() }
         let octantPlane = h1 * h0
-        spectra.withBuffers { signals in
+        spectra.withBuffers { transformed in
             kernel.withUnsafeBufferPointer { kernel in
                 var ky0 = 0
                 while ky0 < p1 {
                     let r = min(rows, p1 - ky0), w = r * h0, c0 = ky0 * h0
                     // z transforms of the columns c0 ..< c0 + w of a, m and a², read where they are stored.
-                    let out = zip(signals, buffers).map { signal, buffer in
+                    let out = zip(transformed, buffers).map { signal, buffer in
                         plan.run(LaneArray(signal.re + c0, signal.im + c0, stride: columns), nonzero: size.nz,
                                  into: nil, scratch: buffer, lanes: w)
                     }
@@ -176,7 +192,7 @@ struct InverseDistanceSums {
         }
     }
 
-    func planeSpectra(deviations a: [Double], inside: [Bool]) -> PlaneSpectra {
+    func planeSpectra(_ signals: BoxSignals) -> PlaneSpectra {
         let (nx, ny, nz) = (size.nx, size.ny, size.nz)
         let spectra = PlaneSpectra(planes: nz, columns: columns)
         let (p0, p1, h0) = (self.p0, self.p1, self.h0)
@@ -194,33 +210,49 @@ struct InverseDistanceSums {
                 if let second {
                     second.0[out] = (im[row] + im[mirror]) / 2; second.1[out] = (re[mirror] - re[row]) / 2
                 }
+                // kx and P0 - kx eight at a time: lanes of the mirrored row run backwards.
                 let q0 = mirror + p0
-                if let second {
-                    let (vr, vi) = (second.0 + out, second.1 + out)
-                    for kx in 1..<h0 {
-                        let p = row + kx, q = q0 - kx
-                        ur[kx] = (re[p] + re[q]) / 2; ui[kx] = (im[p] - im[q]) / 2
-                        vr[kx] = (im[p] + im[q]) / 2; vi[kx] = (re[q] - re[p]) / 2
-                    }
+                var kx = 1
+                while kx + 8 <= h0 {
+                    let pr = SIMD8<FFTSample>.load(re + row + kx), pi = SIMD8<FFTSample>.load(im + row + kx)
+                    let qr = Self.reversed(.load(re + q0 - kx - 7)), qi = Self.reversed(.load(im + q0 - kx - 7))
+                    ((pr + qr) * 0.5).store(ur + kx); ((pi - qi) * 0.5).store(ui + kx)
+                    if let second { ((pi + qi) * 0.5).store(second.0 + out + kx); ((qr - pr) * 0.5).store(second.1 + out + kx) }
+                    kx += 8
+                }
+                while kx < h0 {
+                    let p = row + kx, q = q0 - kx
+                    ur[kx] = (re[p] + re[q]) * 0.5; ui[kx] = (im[p] - im[q]) * 0.5
+                    if let second { second.0[out + kx] = (im[p] + im[q]) * 0.5; second.1[out + kx] = (re[q] - re[p]) * 0.5 }
+                    kx += 1
+                }
+            }
+        }
+        /// Rows j < ny of the plane: the first nx elements from the box rows of `real` at `offset` and of
+        /// `imaginary` at `imaginaryOffset` (zero when nil).
+        func fill(_ real: UnsafeBufferPointer<FFTSample>, _ imaginary: UnsafeBufferPointer<FFTSample>?, offset: Int,
+                  imaginaryOffset: Int) {
+            for j in 0..<ny {
+                let from = offset + j * nx, to = j * p0
+                (re + to).update(from: real.baseAddress! + from, count: nx)
+                if let imaginary {
+                    (im + to).update(from: imaginary.baseAddress! + imaginaryOffset + j * nx, count: nx)
                 } else {
-                    for kx in 1..<h0 {
-                        let p = row + kx, q = q0 - kx
-                        ur[kx] = (re[p] + re[q]) / 2; ui[kx] = (im[p] - im[q]) / 2
-                    }
+                    (im + to).update(repeating: 0, count: nx)
                 }
             }
         }
         let fft = FFT3(dims: [p0, p1, 1])
+        let planeSize = columns
         fft.passes(re: re, im: im) { pass in
             spectra.withBuffers { s in
-                let planeSize = columns
+            signals.a.withUnsafeBufferPointer { a in
+            signals.m.withUnsafeBufferPointer { m in
+            signals.a2.withUnsafeBufferPointer { a2 in
+                // The transforms read rows < ny and columns < nx only, all of them filled for each plane.
                 // a + i m, one z-plane at a time.
                 for k in 0..<nz {
-                    plane.clearBox(columns: nx, rows: ny, rowLength: p0)
-                    for j in 0..<ny {
-                        let from = (k * ny + j) * nx, to = j * p0
-                        for i in 0..<nx where inside[from + i] { re[to + i] = FFTSample(a[from + i]); im[to + i] = 1 }
-                    }
+                    fill(a, m, offset: k * nx * ny, imaginaryOffset: k * nx * ny)
                     pass.x(rows: ny, planes: 1, nonzero: nx)
                     pass.y(columns: p0, planes: 1, nonzero: ny)
                     unpack(into: (s[0].re + k * planeSize, s[0].im + k * planeSize),
@@ -228,26 +260,26 @@ struct InverseDistanceSums {
                 }
                 // a² of planes k and k + 1 as real and imaginary parts.
                 for k in stride(from: 0, to: nz, by: 2) {
-                    plane.clearBox(columns: nx, rows: ny, rowLength: p0)
-                    for j in 0..<ny {
-                        let from = (k * ny + j) * nx, to = j * p0
-                        for i in 0..<nx { re[to + i] = FFTSample(a[from + i] * a[from + i]) }
-                        if k + 1 < nz {
-                            let next = from + nx * ny
-                            for i in 0..<nx { im[to + i] = FFTSample(a[next + i] * a[next + i]) }
-                        }
-                    }
+                    fill(a2, k + 1 < nz ? a2 : nil, offset: k * nx * ny, imaginaryOffset: (k + 1) * nx * ny)
                     pass.x(rows: ny, planes: 1, nonzero: nx)
                     pass.y(columns: p0, planes: 1, nonzero: ny)
                     unpack(into: (s[2].re + k * planeSize, s[2].im + k * planeSize),
                            k + 1 < nz ? (s[2].re + (k + 1) * planeSize, s[2].im + (k + 1) * planeSize) : nil)
                 }
             }
+            }
+            }
+            }
         }
         return spectra
     }
 
-    /// A split-complex plane of doubles.
+    @inline(__always)
+    private static func reversed(_ v: SIMD8<FFTSample>) -> SIMD8<FFTSample> {
+        SIMD8(v[7], v[6], v[5], v[4], v[3], v[2], v[1], v[0])
+    }
+
+    /// A split-complex plane.
     struct PlaneBuffer {
         let re: UnsafeMutablePointer<FFTSample>, im: UnsafeMutablePointer<FFTSample>
         let count: Int
@@ -259,15 +291,6 @@ struct InverseDistanceSums {
         }
 
         func clear() { re.update(repeating: 0, count: count); im.update(repeating: 0, count: count) }
-
-        /// Zeros the first `columns` elements of the first `rows` rows (all a transform with those
-        /// `nonzero` bounds reads).
-        func clearBox(columns: Int, rows: Int, rowLength: Int) {
-            for j in 0..<rows {
-                (re + j * rowLength).update(repeating: 0, count: columns)
-                (im + j * rowLength).update(repeating: 0, count: columns)
-            }
-        }
 
         func release() { re.deallocate(); im.deallocate() }
     }
