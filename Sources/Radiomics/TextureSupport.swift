@@ -613,10 +613,18 @@ enum RowKernels {
                           count: Int, shift: Int, bit: Int32) {
         var k = 0
         let zero = Lanes(repeating: 0), bits = Lanes(repeating: bit)
-        while k + 8 <= count {
+        func mark(_ k: Int) {
             let equal = load(levels + k) .== load(levels + k + shift)
             store(load(flags + k) | zero.replacing(with: bits, where: equal), flags + k)
+        }
+        while k + 8 <= count {
+            mark(k)
             k += 8
+        }
+        // Setting a bit twice changes nothing, so the last lanes may overlap the previous ones.
+        if k < count && count >= 8 {
+            mark(count - 8)
+            return
         }
         while k < count {
             if levels[k] == levels[k + shift] { flags[k] |= bit }

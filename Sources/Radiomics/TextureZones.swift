@@ -59,12 +59,46 @@ struct GreyLevelZones: Sendable {
         LevelItems(levels: grid.levels, values: values)
     }
 
+    /// The neighbours that come before a voxel in memory order: the in-plane ones (the voxel
+    /// to the left first), then those of the slice below.
+    private static let backward = [Offset3(-1, 0, 0), Offset3(0, -1, 0), Offset3(-1, -1, 0), Offset3(1, -1, 0)]
+        + Offset3.throughPlaneDirections.map { Offset3(-$0.dx, -$0.dy, -$0.dz) }
+
+    /// For each set of `backward` neighbours (bit `o` for `backward[o]`), one neighbour (the
+    /// lowest bit) of each group of them linked through one another.
+    ///
+    /// Equal neighbours adjacent to each other both come before the voxel, so they already share
+    /// a zone: a voxel with the grey level of the neighbours in `bits` joins their zones by
+    /// joining those of `linkedGroups[bits]`.
+    private static let linkedGroups: [UInt16] = {
+        let adjacent = backward.map { o in
+            backward.indices.reduce(0) { bits, p in
+                let q = backward[p]
+                return max(abs(q.dx - o.dx), abs(q.dy - o.dy), abs(q.dz - o.dz)) <= 1 ? bits | 1 << p : bits
+            }
+        }
+        return (0..<(1 << backward.count)).map { bits in
+            var left = bits, groups = 0
+            while left != 0 {
+                var group = 1 << left.trailingZeroBitCount
+                groups |= group
+                while true {
+                    var grown = group
+                    for o in backward.indices where group & 1 << o != 0 { grown |= adjacent[o] & bits }
+                    if grown == group { break }
+                    group = grown
+                }
+                left &= ~group
+            }
+            return UInt16(groups)
+        }
+    }()
+
     /// In-plane and/or volume zones, sharing one scan of the grid.
     static func label(_ grid: TextureGrid, planar: Bool, volume: Bool) -> (planar: GreyLevelZones?, volume: GreyLevelZones?) {
-        let inPlane = [Offset3(-1, 0, 0), Offset3(-1, -1, 0), Offset3(0, -1, 0), Offset3(1, -1, 0)]
-        let backward = volume ? inPlane + Offset3.throughPlaneDirections.map { Offset3(-$0.dx, -$0.dy, -$0.dz) } : inPlane
+        let backward = volume ? Self.backward : Array(Self.backward.prefix(4))
         let shifts = backward.map { $0.linear(grid) }
-        let planarMask: Int32 = (1 << Int32(inPlane.count)) - 1
+        let planarMask: Int32 = 0b1111
         let n = grid.levels.count
         // Union-find forests (parent per voxel, -1 outside the ROI); roots are the first voxel of
         // their set and a join hangs the later root under the earlier, so parents precede children.
@@ -73,6 +107,7 @@ struct GreyLevelZones: Sendable {
         // Bit o of flags[x] is set when voxel x of the current row has the grey level of its
         // neighbour at backward[o].
         var flags = [Int32](repeating: 0, count: grid.nx)
+        Self.linkedGroups.withUnsafeBufferPointer { groups in
         grid.levels.withUnsafeBufferPointer { levels in
             planarForest.withUnsafeMutableBufferPointer { planarForest in
                 volumeForest.withUnsafeMutableBufferPointer { volumeForest in
@@ -92,16 +127,18 @@ struct GreyLevelZones: Sendable {
                                                          flags.baseAddress! + xs.lowerBound,
                                                          count: xs.count, shift: shifts[o], bit: 1 << Int32(o))
                                 }
+                                // The root of the previous voxel's set, once it has one.
+                                var planarLeft = 0, volumeLeft = 0
                                 for x in extent.lower...extent.upper {
                                     let index = rowStart &+ x
                                     guard levels[index] > 0 else { continue }
                                     if planar {
-                                        planarForest[index] = Int32(index)
-                                        join(planarForest, index, flags[x] & planarMask, shifts)
+                                        planarLeft = join(planarForest, index, groups[Int(flags[x] & planarMask)],
+                                                          left: planarLeft, shifts)
                                     }
                                     if volume {
-                                        volumeForest[index] = Int32(index)
-                                        join(volumeForest, index, flags[x], shifts)
+                                        volumeLeft = join(volumeForest, index, groups[Int(flags[x])],
+                                                          left: volumeLeft, shifts)
                                     }
                                 }
                             }
@@ -110,13 +147,17 @@ struct GreyLevelZones: Sendable {
                 }
             }
         }
+        }
         return (planar ? GreyLevelZones(grid, forest: planarForest) : nil,
                 volume ? GreyLevelZones(grid, forest: volumeForest) : nil)
     }
 
-    /// Joins voxel `index` with its neighbours at `shifts[o]` for each bit `o` of `bits`.
+    /// Adds voxel `index` and joins it with its neighbours at `shifts[o]` for each bit `o` of
+    /// `bits`; bit 0 (the voxel to the left) joins the set whose root is `left`. Returns the
+    /// root of the voxel's set.
     @inline(__always)
-    private static func join(_ parent: UnsafeMutableBufferPointer<Int32>, _ index: Int, _ bits: Int32, _ shifts: [Int]) {
+    private static func join(_ parent: UnsafeMutableBufferPointer<Int32>, _ index: Int, _ bits: UInt16,
+                             left: Int, _ shifts: [Int]) -> Int {
         func root(_ v: Int) -> Int {
             var v = v
             while Int(parent[v]) != v {
@@ -127,6 +168,11 @@ struct GreyLevelZones: Sendable {
         }
         // The voxel is new, so it is its own root until joined; `own` tracks its root.
         var bits = bits, own = index
+        if bits & 1 != 0 {
+            own = left
+            bits &= ~1
+        }
+        parent[index] = Int32(own)
         while bits != 0 {
             let other = root(index &+ shifts[bits.trailingZeroBitCount])
             if other < own {
@@ -137,6 +183,7 @@ struct GreyLevelZones: Sendable {
             }
             bits &= bits &- 1
         }
+        return own
     }
 
     /// Flattens `forest` (a parent per ROI voxel, every parent before its children).
