@@ -96,18 +96,15 @@ struct InverseDistanceSums {
         h0 = p0 / 2 + 1; h1 = p1 / 2 + 1; h2 = p2 / 2 + 1
     }
 
-    /// Half-plane columns (kx ≤ P0/2, every ky) of one z-plane.
-    var columns: Int { h0 * p1 }
-
     /// The sums for the signals of the box.
     func evaluate(_ signals: BoxSignals) -> (aKa: Double, a2Km: Double, mKm: Double) {
         let spectra = planeSpectra(signals)
         let kernel = kernelOctant()
         var aKa = 0.0, a2Km = 0.0, mKm = 0.0
         let plan = FFTPlan(length: p2)
-        // A batch is whole rows of the half-plane (every kx of some ky), so that the kernel values of a
-        // row are contiguous.
-        let rows = max(1, min(p1, FFT3.batchSamples / (p2 * h0)))
+        // A batch is a block of the store: whole rows of the half-plane (every kx of some ky), so that
+        // the kernel values of a row are contiguous.
+        let rows = rowsPerBlock
         let buffers = (0..<3).map { _ in BatchBuffers(capacity: rows * h0 * p2) }
         defer { buffers.forEach { $0.release() } }
         let factors = UnsafeMutablePointer<FFTSample>.allocate(capacity: h0)
@@ -117,10 +114,11 @@ struct InverseDistanceSums {
             kernel.withUnsafeBufferPointer { kernel in
                 var ky0 = 0
                 while ky0 < p1 {
-                    let r = min(rows, p1 - ky0), w = r * h0, c0 = ky0 * h0
-                    // z transforms of the columns c0 ..< c0 + w of a, m and a², read where they are stored.
+                    let block = spectra.block(containing: ky0)
+                    let r = min(rows, block.upperBound - ky0), w = r * h0, c0 = spectra.offset(plane: 0, row: ky0)
+                    // z transforms of the batch's columns of a, m and a², read where they are stored.
                     let out = zip(transformed, buffers).map { signal, buffer in
-                        plan.run(LaneArray(signal.re + c0, signal.im + c0, stride: columns), nonzero: size.nz,
+                        plan.run(LaneArray(signal.re + c0, signal.im + c0, stride: block.count * h0), nonzero: size.nz,
                                  into: nil, scratch: buffer, lanes: w)
                     }
                     let (ar, ai) = (out[0].re, out[0].im), (mr, mi) = (out[1].re, out[1].im), (wr, wi) = (out[2].re, out[2].im)
@@ -167,22 +165,38 @@ struct InverseDistanceSums {
         return (aKa * scale, a2Km * scale, mKm * scale)
     }
 
-    /// Split-complex spectra of a, m and a² over the half-plane columns, z-plane after z-plane.
+    /// Split-complex spectra of a, m and a² over the half-plane (kx ≤ P0/2, every ky) of each z-plane, laid
+    /// out for the z transforms: blocks of `rowsPerBlock` consecutive rows ky are stored together, z-plane
+    /// after z-plane, so that the z transforms of a block read one contiguous stretch of memory.
     final class PlaneSpectra {
-        let planes: Int, columns: Int
+        let planes: Int, rows: Int, width: Int, rowsPerBlock: Int
         let storage: UnsafeMutablePointer<FFTSample>
 
-        init(planes: Int, columns: Int) {
+        init(planes: Int, rows: Int, width: Int, rowsPerBlock: Int) {
             self.planes = planes
-            self.columns = columns
-            storage = .allocate(capacity: 6 * planes * columns)
+            self.rows = rows
+            self.width = width
+            self.rowsPerBlock = rowsPerBlock
+            storage = .allocate(capacity: 6 * planes * rows * width)
         }
 
         deinit { storage.deallocate() }
 
-        /// Signal s (0: a, 1: m, 2: a²), real or imaginary parts: element (plane t, column c) at t * columns + c.
+        /// Signal s (0: a, 1: m, 2: a²), real or imaginary parts.
         func part(_ s: Int, imaginary: Bool) -> UnsafeMutablePointer<FFTSample> {
-            storage + (2 * s + (imaginary ? 1 : 0)) * planes * columns
+            storage + (2 * s + (imaginary ? 1 : 0)) * planes * rows * width
+        }
+
+        /// The rows of the block that holds row `ky`.
+        func block(containing ky: Int) -> Range<Int> {
+            let first = ky - ky % rowsPerBlock
+            return first..<min(first + rowsPerBlock, rows)
+        }
+
+        /// Where row `ky` of z-plane `t` starts in a part.
+        func offset(plane t: Int, row ky: Int) -> Int {
+            let block = block(containing: ky)
+            return block.lowerBound * planes * width + (t * block.count + ky - block.lowerBound) * width
         }
 
         func withBuffers<R>(_ body: ([(re: UnsafeMutablePointer<FFTSample>, im: UnsafeMutablePointer<FFTSample>)]) -> R) -> R {
@@ -192,23 +206,32 @@ struct InverseDistanceSums {
         }
     }
 
+    /// Rows of the half-plane per batch of z transforms: many lanes per butterfly (2,000 on STS_001) pay
+    /// for the loops, and a few hundred KiB per buffer still fit the L2 cache.
+    var rowsPerBlock: Int { max(1, min(p1, 131_072 / (p2 * h0))) }
+
     func planeSpectra(_ signals: BoxSignals) -> PlaneSpectra {
         let (nx, ny, nz) = (size.nx, size.ny, size.nz)
-        let spectra = PlaneSpectra(planes: nz, columns: columns)
+        let spectra = PlaneSpectra(planes: nz, rows: p1, width: h0, rowsPerBlock: rowsPerBlock)
         let (p0, p1, h0) = (self.p0, self.p1, self.h0)
         let plane = PlaneBuffer(count: p0 * p1)
         defer { plane.release() }
         let (re, im) = (plane.re, plane.im)
-        /// Writes the half-plane of the plane transform of two real planes u + i v: U to `first`, V to `second`.
-        func unpack(into first: (UnsafeMutablePointer<FFTSample>, UnsafeMutablePointer<FFTSample>),
-                    _ second: (UnsafeMutablePointer<FFTSample>, UnsafeMutablePointer<FFTSample>)?) {
+        /// Stores the half-plane of the plane transform of two real planes u + i v: U as z-plane `first.plane`
+        /// of signal `first.signal`, V as `second`.
+        func unpack(into first: (signal: Int, plane: Int), _ second: (signal: Int, plane: Int)?) {
             for ky in 0..<p1 {
-                let row = ky * p0, mirror = ((p1 - ky) % p1) * p0, out = ky * h0
-                let (ur, ui) = (first.0 + out, first.1 + out)
+                let row = ky * p0, mirror = ((p1 - ky) % p1) * p0
+                let out = spectra.offset(plane: first.plane, row: ky)
+                let (ur, ui) = (spectra.part(first.signal, imaginary: false) + out, spectra.part(first.signal, imaginary: true) + out)
+                let (vr, vi) = second.map {
+                    let out = spectra.offset(plane: $0.plane, row: ky)
+                    return (spectra.part($0.signal, imaginary: false) + out, spectra.part($0.signal, imaginary: true) + out)
+                } ?? (ur, ui)
                 // kx = 0 pairs with itself; kx > 0 with P0 - kx of the mirrored row.
                 ur[0] = (re[row] + re[mirror]) / 2; ui[0] = (im[row] - im[mirror]) / 2
-                if let second {
-                    second.0[out] = (im[row] + im[mirror]) / 2; second.1[out] = (re[mirror] - re[row]) / 2
+                if second != nil {
+                    vr[0] = (im[row] + im[mirror]) / 2; vi[0] = (re[mirror] - re[row]) / 2
                 }
                 // kx and P0 - kx eight at a time: lanes of the mirrored row run backwards.
                 let q0 = mirror + p0
@@ -217,13 +240,13 @@ struct InverseDistanceSums {
                     let pr = SIMD8<FFTSample>.load(re + row + kx), pi = SIMD8<FFTSample>.load(im + row + kx)
                     let qr = Self.reversed(.load(re + q0 - kx - 7)), qi = Self.reversed(.load(im + q0 - kx - 7))
                     ((pr + qr) * 0.5).store(ur + kx); ((pi - qi) * 0.5).store(ui + kx)
-                    if let second { ((pi + qi) * 0.5).store(second.0 + out + kx); ((qr - pr) * 0.5).store(second.1 + out + kx) }
+                    if second != nil { ((pi + qi) * 0.5).store(vr + kx); ((qr - pr) * 0.5).store(vi + kx) }
                     kx += 8
                 }
                 while kx < h0 {
                     let p = row + kx, q = q0 - kx
                     ur[kx] = (re[p] + re[q]) * 0.5; ui[kx] = (im[p] - im[q]) * 0.5
-                    if let second { second.0[out + kx] = (im[p] + im[q]) * 0.5; second.1[out + kx] = (re[q] - re[p]) * 0.5 }
+                    if second != nil { vr[kx] = (im[p] + im[q]) * 0.5; vi[kx] = (re[q] - re[p]) * 0.5 }
                     kx += 1
                 }
             }
@@ -243,9 +266,7 @@ struct InverseDistanceSums {
             }
         }
         let fft = FFT3(dims: [p0, p1, 1])
-        let planeSize = columns
         fft.passes(re: re, im: im) { pass in
-            spectra.withBuffers { s in
             signals.a.withUnsafeBufferPointer { a in
             signals.m.withUnsafeBufferPointer { m in
             signals.a2.withUnsafeBufferPointer { a2 in
@@ -255,18 +276,15 @@ struct InverseDistanceSums {
                     fill(a, m, offset: k * nx * ny, imaginaryOffset: k * nx * ny)
                     pass.x(rows: ny, planes: 1, nonzero: nx)
                     pass.y(columns: p0, planes: 1, nonzero: ny)
-                    unpack(into: (s[0].re + k * planeSize, s[0].im + k * planeSize),
-                           (s[1].re + k * planeSize, s[1].im + k * planeSize))
+                    unpack(into: (0, k), (1, k))
                 }
                 // a² of planes k and k + 1 as real and imaginary parts.
                 for k in stride(from: 0, to: nz, by: 2) {
                     fill(a2, k + 1 < nz ? a2 : nil, offset: k * nx * ny, imaginaryOffset: (k + 1) * nx * ny)
                     pass.x(rows: ny, planes: 1, nonzero: nx)
                     pass.y(columns: p0, planes: 1, nonzero: ny)
-                    unpack(into: (s[2].re + k * planeSize, s[2].im + k * planeSize),
-                           k + 1 < nz ? (s[2].re + (k + 1) * planeSize, s[2].im + (k + 1) * planeSize) : nil)
+                    unpack(into: (2, k), k + 1 < nz ? (2, k + 1) : nil)
                 }
-            }
             }
             }
             }
