@@ -40,13 +40,16 @@ struct PreparedRegion {
 /// scan costs memory in proportion to its box.
 struct PlacedMask {
     /// The mask on the box (its grid is the image's sub-grid of the box).
-    var mask: Mask
+    let mask: Mask
     /// Image index of the box's first voxel.
-    var offset: Index3
+    let offset: Index3
+    /// Bounding box of the set voxels in image indices, nil when empty.
+    let boundingBox: IndexBox?
 
     /// A whole-image mask, cropped to its bounding box (nil box for an empty mask).
     init(wholeImage m: Mask) {
-        if let box = Preprocessor.boundingBox(m.voxels, size: m.grid.size) {
+        boundingBox = Preprocessor.boundingBox(m.voxels, size: m.grid.size)
+        if let box = boundingBox {
             mask = Mask(grid: m.grid.subgrid(box), voxels: Preprocessor.crop(m.voxels, size: m.grid.size, to: box))
             offset = box.lower
         } else {
@@ -59,13 +62,10 @@ struct PlacedMask {
     init(mask: Mask, offset: Index3) {
         self.mask = mask
         self.offset = offset
-    }
-
-    /// Bounding box in image indices, nil when empty.
-    var boundingBox: IndexBox? {
-        guard let b = Preprocessor.boundingBox(mask.voxels, size: mask.grid.size) else { return nil }
-        return IndexBox(lower: Index3(b.lower.i + offset.i, b.lower.j + offset.j, b.lower.k + offset.k),
-                        upper: Index3(b.upper.i + offset.i, b.upper.j + offset.j, b.upper.k + offset.k))
+        boundingBox = Preprocessor.boundingBox(mask.voxels, size: mask.grid.size).map { b in
+            IndexBox(lower: Index3(b.lower.i + offset.i, b.lower.j + offset.j, b.lower.k + offset.k),
+                     upper: Index3(b.upper.i + offset.i, b.upper.j + offset.j, b.upper.k + offset.k))
+        }
     }
 
     /// The mask's voxels on `box` (image indices), x fastest; false outside the known box.
@@ -352,15 +352,17 @@ enum Preprocessor {
     }
 
     /// The first and last set element of `m[start ..< start + count]` (positions within the row), nil when
-    /// none is set; empty stretches are skipped eight at a time (`bytes` is `m`'s storage, a Bool being one
-    /// byte, 0 or 1).
+    /// none is set; empty stretches are skipped 32 and then eight at a time (`bytes` is `m`'s storage, a
+    /// Bool being one byte, 0 or 1).
     @inline(__always)
     static func rowExtent(_ m: UnsafeBufferPointer<Bool>, _ bytes: UnsafeRawPointer, start: Int, count: Int)
         -> (lower: Int, upper: Int)? {
+        func word(_ offset: Int) -> UInt64 { bytes.loadUnaligned(fromByteOffset: start + offset, as: UInt64.self) }
         var first = 0
-        while first + 8 <= count && bytes.loadUnaligned(fromByteOffset: start + first, as: UInt64.self) == 0 {
-            first += 8
+        while first + 32 <= count && word(first) | word(first + 8) | word(first + 16) | word(first + 24) == 0 {
+            first += 32
         }
+        while first + 8 <= count && word(first) == 0 { first += 8 }
         while first < count && !m[start + first] { first += 1 }
         guard first < count else { return nil }
         var last = count - 1
