@@ -14,26 +14,20 @@ enum SpatialAutocorrelation {
     static func moranAndGeary(_ region: PreparedRegion) -> (moran: Double, geary: Double) {
         let n = region.grid.size
         guard let box = Preprocessor.boundingBox(region.intensityMask, size: n) else { return (.nan, .nan) }
+        let rows = BoxRows(box, in: n)
         var count = 0, sum = 0.0
-        for t in 0..<region.intensityMask.count where region.intensityMask[t] {
-            count += 1; sum += region.intensities[t]
-        }
-        guard count >= 2 else { return (.nan, .nan) }
-        let mu = sum / Double(count)
-        let b = box.size
-        var signals = BoxSignals(count: b.count)
-        var ss = 0.0
-        for k in 0..<b.nz {
-            for j in 0..<b.ny {
-                let from = ((k + box.lower.k) * n.ny + j + box.lower.j) * n.nx + box.lower.i, to = (k * b.ny + j) * b.nx
-                for i in 0..<b.nx where region.intensityMask[from + i] {
-                    let a = region.intensities[from + i] - mu
-                    signals.set(to + i, deviation: a)
-                    ss += a * a
+        region.intensities.withUnsafeBufferPointer { x in
+            region.intensityMask.withUnsafeBufferPointer { inside in
+                rows.forEach { from, _ in
+                    for i in from..<(from + rows.length) where inside[i] { count += 1; sum += x[i] }
                 }
             }
         }
+        guard count >= 2 else { return (.nan, .nan) }
+        let signals = BoxSignals(region, rows: rows, mean: sum / Double(count))
+        let ss = signals.sumOfSquares
         guard ss > 0 else { return (.nan, .nan) }
+        let b = box.size
         let sums = InverseDistanceSums(size: b, spacing: region.grid.spacing).evaluate(signals)
         let nD = Double(count)
         let moran = nD / sums.mKm * sums.aKa / ss
@@ -53,19 +47,69 @@ enum SpatialAutocorrelation {
     }
 }
 
-/// The real signals of a box whose pair sums `InverseDistanceSums` takes, x fastest, as the transforms
-/// read them: the deviations a (zero outside the ROI), the ROI indicator m and a² (computed in double).
-struct BoxSignals {
-    private(set) var a: [FFTSample], m: [FFTSample], a2: [FFTSample]
+/// The rows of a box in a grid: where each starts in the grid and in the box, x fastest.
+struct BoxRows {
+    let box: IndexBox
+    let grid: Size3
+    /// Voxels per row.
+    var length: Int { box.size.nx }
 
-    /// All zero (no voxel in the ROI).
-    init(count: Int) {
-        a = [FFTSample](repeating: 0, count: count); m = a; a2 = a
+    init(_ box: IndexBox, in grid: Size3) {
+        self.box = box
+        self.grid = grid
     }
 
-    /// Puts voxel `t` in the ROI with deviation `deviation`.
-    mutating func set(_ t: Int, deviation: Double) {
-        a[t] = FFTSample(deviation); m[t] = 1; a2[t] = FFTSample(deviation * deviation)
+    /// Calls `body` with the grid and box indices of the first voxel of each row, in memory order.
+    @inline(__always)
+    func forEach(_ body: (_ grid: Int, _ box: Int) -> Void) {
+        let b = box.size
+        for k in 0..<b.nz {
+            for j in 0..<b.ny {
+                body(((k + box.lower.k) * grid.ny + j + box.lower.j) * grid.nx + box.lower.i, (k * b.ny + j) * b.nx)
+            }
+        }
+    }
+}
+
+/// The real signals of a box whose pair sums `InverseDistanceSums` takes, x fastest, as the transforms
+/// read them: the deviations a = X - μ (zero outside the ROI), the ROI indicator m and a² (computed in
+/// double).
+struct BoxSignals {
+    let a: [FFTSample], m: [FFTSample], a2: [FFTSample]
+    /// Σ a², in double.
+    let sumOfSquares: Double
+
+    /// The signals of the ROI (`intensityMask`) of `region` on the box `rows`, with mean intensity `mean`.
+    init(_ region: PreparedRegion, rows: BoxRows, mean: Double) {
+        let count = rows.box.size.count
+        var ss = 0.0
+        var m = [FFTSample](), a2 = [FFTSample]()
+        // Every element is written once (no zeroing first).
+        a = [FFTSample](unsafeUninitializedCapacity: count) { a, aCount in
+        m = [FFTSample](unsafeUninitializedCapacity: count) { m, mCount in
+        a2 = [FFTSample](unsafeUninitializedCapacity: count) { a2, a2Count in
+            region.intensities.withUnsafeBufferPointer { x in
+            region.intensityMask.withUnsafeBufferPointer { inside in
+                rows.forEach { from, to in
+                    for i in 0..<rows.length {
+                        if inside[from + i] {
+                            let d = x[from + i] - mean
+                            a[to + i] = FFTSample(d); m[to + i] = 1; a2[to + i] = FFTSample(d * d)
+                            ss += d * d
+                        } else {
+                            a[to + i] = 0; m[to + i] = 0; a2[to + i] = 0
+                        }
+                    }
+                }
+            }
+            }
+            a2Count = count
+        }
+            mCount = count
+        }
+            aCount = count
+        }
+        (self.m, self.a2, sumOfSquares) = (m, a2, ss)
     }
 }
 
