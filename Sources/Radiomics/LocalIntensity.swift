@@ -1,3 +1,5 @@
+import ImagingCore
+
 /// Local intensity features (IBSI 1, section 3.2): means over a 1 cm³ sphere.
 ///
 /// The sphere has radius r = (3 / (4π))^(1/3) cm ≈ 6.2 mm and holds every image voxel whose centre
@@ -21,57 +23,6 @@ public enum LocalIntensity {
                 rows.append((dj, dk, Int((rest.squareRoot() / g.spacing.x + 1e-9).rounded(.down))))
             }
         }
-        // Prefix sums along x of every row of the box (each row starts with 0), four rows side by side
-        // so that their additions overlap.
-        let stride = n.nx + 1, rowCount = n.ny * n.nz
-        let prefix = [Double](unsafeUninitializedCapacity: stride * rowCount) { prefix, count in
-            region.intensities.withUnsafeBufferPointer { x in
-                let x = x.baseAddress!, prefix = prefix.baseAddress!
-                var row = 0
-                while row + 4 <= rowCount {
-                    let (x0, x1, x2, x3) = (x + row * n.nx, x + (row + 1) * n.nx, x + (row + 2) * n.nx, x + (row + 3) * n.nx)
-                    let (p0, p1, p2, p3) = (prefix + row * stride, prefix + (row + 1) * stride,
-                                            prefix + (row + 2) * stride, prefix + (row + 3) * stride)
-                    var (s0, s1, s2, s3) = (0.0, 0.0, 0.0, 0.0)
-                    p0[0] = 0; p1[0] = 0; p2[0] = 0; p3[0] = 0
-                    for i in 0..<n.nx {
-                        s0 += x0[i]; s1 += x1[i]; s2 += x2[i]; s3 += x3[i]
-                        p0[i + 1] = s0; p1[i + 1] = s1; p2[i + 1] = s2; p3[i + 1] = s3
-                    }
-                    row += 4
-                }
-                for row in row..<rowCount {
-                    var s = 0.0
-                    prefix[row * stride] = 0
-                    for i in 0..<n.nx {
-                        s += x[row * n.nx + i]
-                        prefix[row * stride + i + 1] = s
-                    }
-                }
-            }
-            count = stride * rowCount
-        }
-        // Each sphere row as the prefix positions, relative to the centre voxel's, of its end and of
-        // the voxel before its start.
-        let rowOffsets = rows.map { ($0.dk * n.ny + $0.dj) * stride }
-        let upperOffsets = zip(rowOffsets, rows).map { $0 + $1.half + 1 }
-        let lowerOffsets = zip(rowOffsets, rows).map { $0 - $1.half }
-        let fullCount = Double(rows.reduce(0) { $0 + 2 * $1.half + 1 })
-        let maxHalf = rows.map(\.half).max() ?? 0
-        let maxDJ = rows.map { abs($0.dj) }.max() ?? 0, maxDK = rows.map { abs($0.dk) }.max() ?? 0
-        /// The sphere mean around a voxel whose sphere leaves the box (clipped rows).
-        func clippedMean(_ i: Int, _ j: Int, _ k: Int, _ prefix: UnsafeBufferPointer<Double>) -> Double {
-            var sum = 0.0, count = 0
-            for row in rows {
-                let jj = j + row.dj, kk = k + row.dk
-                guard jj >= 0, jj < n.ny, kk >= 0, kk < n.nz else { continue }
-                let lo = max(0, i - row.half), hi = min(n.nx - 1, i + row.half)
-                let base = (kk * n.ny + jj) * stride
-                sum += prefix[base + hi + 1] - prefix[base + lo]
-                count += hi - lo + 1
-            }
-            return sum / Double(count)
-        }
         let extents = Preprocessor.rowExtents(region.intensityMask, size: n)
         var maxIntensity = -Double.infinity
         region.intensityMask.withUnsafeBufferPointer { mask in
@@ -89,61 +40,246 @@ public enum LocalIntensity {
                              note: "undefined for an empty ROI")
             }
         }
-        // Sphere sums one voxel (or four neighbours along x) at a time, the rows of the sphere added in
-        // order to a sum starting at 0, each row as a difference of prefix sums.
-        var local = -Double.infinity, global = -Double.infinity
+        // Whole intensities (CT numbers) have exact sums in any order, so whole-number prefix sums give
+        // the same means as those of doubles, twice as many at a time.
+        let scan = SphereScan(size: n, rows: rows)
+        var peaks = Peaks(maxIntensity: maxIntensity)
+        if let whole = WholePrefixSums(region.intensities, size: n, limit: Int(Int32.max) / max(scan.fullCount, 1)) {
+            scan.run(whole, region: region, extents: extents, peaks: &peaks)
+        } else {
+            scan.run(DoublePrefixSums(region.intensities, size: n), region: region, extents: extents, peaks: &peaks)
+        }
+        let (local, global) = (peaks.local, peaks.global)
+        return [FeatureValue(family: .localIntensity, name: "peak_loc", ibsiTag: "loc_peak_loc", value: local),
+                FeatureValue(family: .localIntensity, name: "peak_glob", ibsiTag: "loc_peak_glob", value: global)]
+    }
+
+    @inline(__always) private static func sq(_ x: Double) -> Double { x * x }
+}
+
+/// The largest sphere means: around any ROI voxel, and around the ROI voxels of highest intensity.
+private struct Peaks {
+    let maxIntensity: Double
+    var local = -Double.infinity, global = -Double.infinity
+
+    init(maxIntensity: Double) { self.maxIntensity = maxIntensity }
+}
+
+/// Prefix sums along x of every row of a box (each row starting with 0), from which the sums of
+/// sphere rows follow as differences.
+private protocol RowPrefixSums {
+    /// Sphere sums of consecutive voxels, one per lane.
+    associatedtype Sums: SIMD where Sums.Scalar == Double
+    /// Sum of the entries `lower ..< upper` of the prefix sums (one row's voxels), as a double.
+    func difference(_ upper: Int, _ lower: Int) -> Double
+    /// Sphere sums around the voxels at prefix positions `centre ..< centre + Sums.scalarCount`, the
+    /// sphere rows (prefix offsets) added in order to a sum starting at 0.
+    func sums(_ centre: Int, upper: UnsafeBufferPointer<Int>, lower: UnsafeBufferPointer<Int>) -> Sums
+    /// The same for one voxel.
+    func sum(_ centre: Int, upper: UnsafeBufferPointer<Int>, lower: UnsafeBufferPointer<Int>) -> Double
+}
+
+/// Prefix sums along x of every row of a box of `size` (each row starting with `zero`), `add`
+/// adding an intensity to a sum; four rows are summed side by side so that their additions overlap.
+@inline(__always)
+private func rowPrefixSums<Sum>(_ intensities: [Double], size n: Size3, zero: Sum,
+                                add: (Sum, Double) -> Sum) -> [Sum] {
+    let stride = n.nx + 1, rowCount = n.ny * n.nz
+    return [Sum](unsafeUninitializedCapacity: stride * rowCount) { prefix, count in
+        intensities.withUnsafeBufferPointer { x in
+            let x = x.baseAddress!, prefix = prefix.baseAddress!
+            var row = 0
+            while row + 4 <= rowCount {
+                let (x0, x1, x2, x3) = (x + row * n.nx, x + (row + 1) * n.nx, x + (row + 2) * n.nx, x + (row + 3) * n.nx)
+                let (p0, p1, p2, p3) = (prefix + row * stride, prefix + (row + 1) * stride,
+                                        prefix + (row + 2) * stride, prefix + (row + 3) * stride)
+                var (s0, s1, s2, s3) = (zero, zero, zero, zero)
+                p0.initialize(to: zero); p1.initialize(to: zero); p2.initialize(to: zero); p3.initialize(to: zero)
+                for i in 0..<n.nx {
+                    s0 = add(s0, x0[i]); s1 = add(s1, x1[i]); s2 = add(s2, x2[i]); s3 = add(s3, x3[i])
+                    (p0 + i + 1).initialize(to: s0); (p1 + i + 1).initialize(to: s1)
+                    (p2 + i + 1).initialize(to: s2); (p3 + i + 1).initialize(to: s3)
+                }
+                row += 4
+            }
+            for row in row..<rowCount {
+                var s = zero
+                (prefix + row * stride).initialize(to: zero)
+                for i in 0..<n.nx {
+                    s = add(s, x[row * n.nx + i])
+                    (prefix + row * stride + i + 1).initialize(to: s)
+                }
+            }
+        }
+        count = stride * rowCount
+    }
+}
+
+/// Prefix sums in double precision.
+private struct DoublePrefixSums: RowPrefixSums {
+    let prefix: [Double]
+
+    init(_ intensities: [Double], size n: Size3) {
+        prefix = rowPrefixSums(intensities, size: n, zero: 0.0, add: +)
+    }
+
+    @inline(__always)
+    func difference(_ upper: Int, _ lower: Int) -> Double { prefix[upper] - prefix[lower] }
+
+    @inline(__always)
+    func sums(_ centre: Int, upper: UnsafeBufferPointer<Int>, lower: UnsafeBufferPointer<Int>) -> SIMD4<Double> {
         prefix.withUnsafeBufferPointer { prefix in
-            region.intensityMask.withUnsafeBufferPointer { mask in
-                region.intensities.withUnsafeBufferPointer { x in
-                    upperOffsets.withUnsafeBufferPointer { upperOffsets in
-                        lowerOffsets.withUnsafeBufferPointer { lowerOffsets in
-                            let sums = prefix.baseAddress!
-                            func record(_ t: Int, _ mean: Double) {
-                                guard mask[t] else { return }
-                                global = max(global, mean)
-                                if x[t] == maxIntensity { local = max(local, mean) }
+            let c = prefix.baseAddress! + centre
+            func load(_ p: UnsafePointer<Double>) -> SIMD4<Double> { UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Double>.self) }
+            var sum = SIMD4<Double>(repeating: 0)
+            for r in 0..<upper.count { sum += load(c + upper[r]) - load(c + lower[r]) }
+            return sum
+        }
+    }
+
+    @inline(__always)
+    func sum(_ centre: Int, upper: UnsafeBufferPointer<Int>, lower: UnsafeBufferPointer<Int>) -> Double {
+        prefix.withUnsafeBufferPointer { prefix in
+            let c = prefix.baseAddress! + centre
+            var sum = 0.0
+            for r in 0..<upper.count { sum += c[upper[r]] - c[lower[r]] }
+            return sum
+        }
+    }
+}
+
+/// Prefix sums of whole intensities in 32-bit integers, for boxes whose intensities are all whole
+/// with magnitude at most `limit` (so that no sphere sum leaves the 32-bit range; prefix sums may
+/// wrap, their differences do not). Every sum is then the exact one, as the double sums of whole
+/// numbers are, so the means are the same.
+private struct WholePrefixSums: RowPrefixSums {
+    let prefix: [Int32]
+
+    /// Nil when an intensity is not whole or exceeds `limit`.
+    init?(_ intensities: [Double], size n: Size3, limit: Int) {
+        guard Self.allWhole(intensities, limit: Double(limit)) else { return nil }
+        prefix = rowPrefixSums(intensities, size: n, zero: Int32(0), add: { $0 &+ Int32($1) })
+    }
+
+    /// Whether every value is whole with magnitude at most `limit` (false for NaN).
+    private static func allWhole(_ values: [Double], limit: Double) -> Bool {
+        values.withUnsafeBufferPointer { values in
+            typealias Lanes = SIMD4<Double>
+            var t = 0, whole = SIMDMask<SIMD4<Int64>>(repeating: true)
+            while t + 4 <= values.count {
+                let v = UnsafeRawPointer(values.baseAddress! + t).loadUnaligned(as: Lanes.self)
+                whole .&= (v.rounded(.towardZero) .== v) .& (v .<= Lanes(repeating: limit)) .& (v .>= Lanes(repeating: -limit))
+                t += 4
+            }
+            for v in values[t...] where !(v.rounded(.towardZero) == v && abs(v) <= limit) { return false }
+            return all(whole)
+        }
+    }
+
+    @inline(__always)
+    func difference(_ upper: Int, _ lower: Int) -> Double { Double(prefix[upper] &- prefix[lower]) }
+
+    @inline(__always)
+    func sums(_ centre: Int, upper: UnsafeBufferPointer<Int>, lower: UnsafeBufferPointer<Int>) -> SIMD8<Double> {
+        prefix.withUnsafeBufferPointer { prefix in
+            let c = prefix.baseAddress! + centre
+            func load(_ p: UnsafePointer<Int32>) -> SIMD8<Int32> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Int32>.self) }
+            var sum = SIMD8<Int32>(repeating: 0)
+            for r in 0..<upper.count { sum &+= load(c + upper[r]) &- load(c + lower[r]) }
+            return SIMD8<Double>(sum)
+        }
+    }
+
+    @inline(__always)
+    func sum(_ centre: Int, upper: UnsafeBufferPointer<Int>, lower: UnsafeBufferPointer<Int>) -> Double {
+        prefix.withUnsafeBufferPointer { prefix in
+            let c = prefix.baseAddress! + centre
+            var sum: Int32 = 0
+            for r in 0..<upper.count { sum &+= c[upper[r]] &- c[lower[r]] }
+            return Double(sum)
+        }
+    }
+}
+
+/// The sphere of the local intensity features as rows along x, and the scan of its means over the ROI.
+private struct SphereScan {
+    let size: Size3
+    let rows: [(dj: Int, dk: Int, half: Int)]
+    /// Each sphere row as the prefix positions, relative to the centre voxel's, of its end and of
+    /// the voxel before its start.
+    let upperOffsets: [Int], lowerOffsets: [Int]
+    /// Voxels of the whole sphere.
+    let fullCount: Int
+    /// The largest half-width and row offsets of the sphere.
+    let maxHalf: Int, maxDJ: Int, maxDK: Int
+
+    init(size n: Size3, rows: [(dj: Int, dk: Int, half: Int)]) {
+        size = n
+        self.rows = rows
+        // Prefix rows are one longer than box rows.
+        let rowOffsets = rows.map { ($0.dk * n.ny + $0.dj) * (n.nx + 1) }
+        upperOffsets = zip(rowOffsets, rows).map { $0 + $1.half + 1 }
+        lowerOffsets = zip(rowOffsets, rows).map { $0 - $1.half }
+        fullCount = rows.reduce(0) { $0 + 2 * $1.half + 1 }
+        maxHalf = rows.map(\.half).max() ?? 0
+        maxDJ = rows.map { abs($0.dj) }.max() ?? 0
+        maxDK = rows.map { abs($0.dk) }.max() ?? 0
+    }
+
+    /// Records the sphere mean of every ROI voxel in `peaks`, whole rows of the sphere as
+    /// differences of `prefix`.
+    func run<Prefix: RowPrefixSums>(_ prefix: Prefix, region: PreparedRegion, extents: [(lower: Int, upper: Int)],
+                                    peaks: inout Peaks) {
+        let n = size, stride = n.nx + 1, lanes = Prefix.Sums.scalarCount
+        let count = Double(fullCount)
+        region.intensityMask.withUnsafeBufferPointer { mask in
+            region.intensities.withUnsafeBufferPointer { x in
+                upperOffsets.withUnsafeBufferPointer { upper in
+                    lowerOffsets.withUnsafeBufferPointer { lower in
+                        func record(_ t: Int, _ mean: Double) {
+                            guard mask[t] else { return }
+                            peaks.global = max(peaks.global, mean)
+                            if x[t] == peaks.maxIntensity { peaks.local = max(peaks.local, mean) }
+                        }
+                        for (row, extent) in extents.enumerated() where extent.lower <= extent.upper {
+                            let j = row % n.ny, k = row / n.ny
+                            let rowInside = j >= maxDJ && j + maxDJ < n.ny && k >= maxDK && k + maxDK < n.nz
+                            // The voxels whose sphere lies in the box.
+                            let innerLower = rowInside ? max(extent.lower, maxHalf) : extent.upper + 1
+                            let innerUpper = rowInside ? min(extent.upper, n.nx - maxHalf - 1) : extent.upper
+                            for i in extent.lower...extent.upper where i < innerLower || i > innerUpper {
+                                if mask[row * n.nx + i] { record(row * n.nx + i, clippedMean(prefix, i, j, k)) }
                             }
-                            for (row, extent) in extents.enumerated() where extent.lower <= extent.upper {
-                                let j = row % n.ny, k = row / n.ny
-                                let rowInside = j >= maxDJ && j + maxDJ < n.ny && k >= maxDK && k + maxDK < n.nz
-                                // The voxels whose sphere lies in the box.
-                                let innerLower = rowInside ? max(extent.lower, maxHalf) : extent.upper + 1
-                                let innerUpper = rowInside ? min(extent.upper, n.nx - maxHalf - 1) : extent.upper
-                                for i in extent.lower...extent.upper where i < innerLower || i > innerUpper {
-                                    if mask[row * n.nx + i] { record(row * n.nx + i, clippedMean(i, j, k, prefix)) }
-                                }
-                                guard innerLower <= innerUpper else { continue }
-                                var i = innerLower
-                                while i + 4 <= innerUpper + 1 {
-                                    let centre = sums + row * stride + i
-                                    var sum = SIMD4<Double>(repeating: 0)
-                                    for r in 0..<upperOffsets.count {
-                                        sum += load4(centre + upperOffsets[r]) - load4(centre + lowerOffsets[r])
-                                    }
-                                    let mean = sum / fullCount
-                                    for lane in 0..<4 { record(row * n.nx + i + lane, mean[lane]) }
-                                    i += 4
-                                }
-                                while i <= innerUpper {
-                                    let centre = sums + row * stride + i
-                                    var sum = 0.0
-                                    for r in 0..<upperOffsets.count { sum += centre[upperOffsets[r]] - centre[lowerOffsets[r]] }
-                                    record(row * n.nx + i, sum / fullCount)
-                                    i += 1
-                                }
+                            guard innerLower <= innerUpper else { continue }
+                            var i = innerLower
+                            while i + lanes <= innerUpper + 1 {
+                                let mean = prefix.sums(row * stride + i, upper: upper, lower: lower) / count
+                                for lane in 0..<lanes { record(row * n.nx + i + lane, mean[lane]) }
+                                i += lanes
+                            }
+                            while i <= innerUpper {
+                                record(row * n.nx + i, prefix.sum(row * stride + i, upper: upper, lower: lower) / count)
+                                i += 1
                             }
                         }
                     }
                 }
             }
         }
-        return [FeatureValue(family: .localIntensity, name: "peak_loc", ibsiTag: "loc_peak_loc", value: local),
-                FeatureValue(family: .localIntensity, name: "peak_glob", ibsiTag: "loc_peak_glob", value: global)]
     }
 
-    @inline(__always) private static func sq(_ x: Double) -> Double { x * x }
-
-    @inline(__always) private static func load4(_ p: UnsafePointer<Double>) -> SIMD4<Double> {
-        UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Double>.self)
+    /// The sphere mean around a voxel whose sphere leaves the box (clipped rows).
+    private func clippedMean<Prefix: RowPrefixSums>(_ prefix: Prefix, _ i: Int, _ j: Int, _ k: Int) -> Double {
+        let n = size, stride = n.nx + 1
+        var sum = 0.0, count = 0
+        for row in rows {
+            let jj = j + row.dj, kk = k + row.dk
+            guard jj >= 0, jj < n.ny, kk >= 0, kk < n.nz else { continue }
+            let lo = max(0, i - row.half), hi = min(n.nx - 1, i + row.half)
+            let base = (kk * n.ny + jj) * stride
+            sum += prefix.difference(base + hi + 1, base + lo)
+            count += hi - lo + 1
+        }
+        return sum / Double(count)
     }
 }

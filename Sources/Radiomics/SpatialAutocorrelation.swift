@@ -143,7 +143,15 @@ struct InverseDistanceSums {
     /// The sums for the signals of the box.
     func evaluate(_ signals: BoxSignals) -> (aKa: Double, a2Km: Double, mKm: Double) {
         let spectra = planeSpectra(signals)
-        let kernel = kernelOctant()
+        // The kernel octant as weights of the half-plane: frequencies kx and -kx both count, except
+        // kx = 0 and kx = P0/2.
+        var kernel = kernelOctant()
+        let paired = 1..<(2 * (h0 - 1) == p0 ? h0 - 1 : h0)
+        kernel.withUnsafeMutableBufferPointer { k in
+            for row in stride(from: 0, to: k.count, by: h0) {
+                for kx in paired { k[row + kx] *= 2 }
+            }
+        }
         var aKa = 0.0, a2Km = 0.0, mKm = 0.0
         let plan = FFTPlan(length: p2)
         // A batch is a block of the store: whole rows of the half-plane (every kx of some ky), so that
@@ -151,11 +159,9 @@ struct InverseDistanceSums {
         let rows = rowsPerBlock
         let buffers = (0..<3).map { _ in BatchBuffers(capacity: rows * h0 * p2) }
         defer { buffers.forEach { $0.release() } }
-        let factors = UnsafeMutablePointer<FFTSample>.allocate(capacity: h0)
-        defer { factors.deallocate() }
         let octantPlane = h1 * h0
         spectra.withBuffers { transformed in
-            kernel.withUnsafeBufferPointer { kernel in
+            kernel.withUnsafeMutableBufferPointer { kernel in
                 var ky0 = 0
                 while ky0 < p1 {
                     let block = spectra.block(containing: ky0)
@@ -170,11 +176,7 @@ struct InverseDistanceSums {
                         let plane = kernel.baseAddress! + min(kz, p2 - kz) * octantPlane
                         for row in 0..<r {
                             let ky = ky0 + row
-                            let kernelRow = plane + min(ky, p1 - ky) * h0
-                            // Frequencies kx and -kx both count, except kx = 0 and kx = P0/2.
-                            for kx in 0..<h0 { factors[kx] = 2 * kernelRow[kx] }
-                            factors[0] = kernelRow[0]
-                            if 2 * (h0 - 1) == p0 { factors[h0 - 1] = kernelRow[h0 - 1] }
+                            let factors = plane + min(ky, p1 - ky) * h0
                             // Terms in single precision, eight at a time, summed in double.
                             var sumA = SIMD8<Double>(), sumW = SIMD8<Double>(), sumM = SIMD8<Double>()
                             let e0 = kz * w + row * h0
