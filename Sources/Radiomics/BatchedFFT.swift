@@ -159,7 +159,7 @@ struct BatchBuffers {
     }
 }
 
-/// A mixed-radix (4, 2, 3, 5) Stockham FFT (decimation in frequency, natural order, forward,
+/// A mixed-radix (8, 4, 2, 3, 5) Stockham FFT (decimation in frequency, natural order, forward,
 /// unnormalised) over interleaved lanes.
 ///
 /// Stage with radix p, sub-length n = p m and stride s: for j < m and q < s,
@@ -175,7 +175,8 @@ struct FFTPlan {
     init(length: Int) {
         self.length = length
         var f = [Int](), r = length
-        for p in [4, 2, 3, 5] { while r % p == 0 { f.append(p); r /= p } }
+        // Radix 8 first: fewer stages, so fewer passes over the lanes.
+        for p in [8, 4, 2, 3, 5] { while r % p == 0 { f.append(p); r /= p } }
         precondition(r == 1, "FFT length \(length) must have only the factors 2, 3 and 5")
         radices = f
         var tr = [FFTSample](), ti = [FFTSample](), off = [Int]()
@@ -224,11 +225,10 @@ struct FFTPlan {
                     let wr = twr.baseAddress! + tw, wi = twi.baseAddress! + tw
                     if stage == 0 && j + (p - 1) * m >= nonzero {
                         // First stage, some inputs known to be zero (s = 1).
-                        var x = GatheredLanes()
-                        for t in 0..<p {
+                        var x = GatheredLanes(zeros: scratch.zeros)
+                        for t in 0..<p where j + t * m < nonzero {
                             let e = j + t * m
-                            x.set(t, e < nonzero ? source.re + e * xs : scratch.zeros,
-                                  e < nonzero ? source.im + e * xs : scratch.zeros)
+                            x.set(t, source.re + e * xs, source.im + e * xs)
                         }
                         Self.butterfly(p, x, Lanes(target.re + p * j * ys, target.im + p * j * ys, ys), wr, wi, w)
                         continue
@@ -252,6 +252,7 @@ struct FFTPlan {
     private static func butterfly<X: ButterflyInput>(_ p: Int, _ x: X, _ y: Lanes, _ wr: UnsafePointer<FFTSample>,
                                                      _ wi: UnsafePointer<FFTSample>, _ w: Int) {
         switch p {
+        case 8: radix8(x, y, wr, wi, w)
         case 4: radix4(x, y, wr, wi, w)
         case 2: radix2(x, y, wr, wi, w)
         case 3: radix3(x, y, wr, wi, w)
@@ -273,11 +274,16 @@ struct FFTPlan {
         @inline(__always) func imag(_ t: Int) -> UnsafeMutablePointer<FFTSample> { im + t * step }
     }
 
-    /// Elements of a butterfly anywhere (up to five): some may point at zeros.
+    /// Elements of a butterfly anywhere (up to eight): some may point at zeros.
     struct GatheredLanes: ButterflyInput {
         typealias Pointer = UnsafeMutablePointer<FFTSample>
-        private var re: (Pointer?, Pointer?, Pointer?, Pointer?, Pointer?) = (nil, nil, nil, nil, nil)
-        private var im: (Pointer?, Pointer?, Pointer?, Pointer?, Pointer?) = (nil, nil, nil, nil, nil)
+        typealias Eight = (Pointer, Pointer, Pointer, Pointer, Pointer, Pointer, Pointer, Pointer)
+        private var re: Eight, im: Eight
+
+        /// Every element at `zeros`.
+        init(zeros z: Pointer) {
+            re = (z, z, z, z, z, z, z, z); im = re
+        }
 
         mutating func set(_ t: Int, _ r: Pointer, _ i: Pointer) {
             switch t {
@@ -285,15 +291,18 @@ struct FFTPlan {
             case 1: re.1 = r; im.1 = i
             case 2: re.2 = r; im.2 = i
             case 3: re.3 = r; im.3 = i
-            default: re.4 = r; im.4 = i
+            case 4: re.4 = r; im.4 = i
+            case 5: re.5 = r; im.5 = i
+            case 6: re.6 = r; im.6 = i
+            default: re.7 = r; im.7 = i
             }
         }
 
-        @inline(__always) func real(_ t: Int) -> Pointer {
-            switch t { case 0: re.0!; case 1: re.1!; case 2: re.2!; case 3: re.3!; default: re.4! }
-        }
-        @inline(__always) func imag(_ t: Int) -> Pointer {
-            switch t { case 0: im.0!; case 1: im.1!; case 2: im.2!; case 3: im.3!; default: im.4! }
+        @inline(__always) func real(_ t: Int) -> Pointer { Self.element(re, t) }
+        @inline(__always) func imag(_ t: Int) -> Pointer { Self.element(im, t) }
+
+        @inline(__always) private static func element(_ p: Eight, _ t: Int) -> Pointer {
+            switch t { case 0: p.0; case 1: p.1; case 2: p.2; case 3: p.3; case 4: p.4; case 5: p.5; case 6: p.6; default: p.7 }
         }
     }
 
@@ -357,6 +366,38 @@ struct FFTPlan {
             (u2r * w2r - u2i * w2i).store(y.real(2) + l); (u2r * w2i + u2i * w2r).store(y.imag(2) + l)
             let u3r = e1r - o1r, u3i = e1i - o1i
             (u3r * w3r - u3i * w3i).store(y.real(3) + l); (u3r * w3i + u3i * w3r).store(y.imag(3) + l)
+        }
+        overLanes(w, step, step)
+    }
+
+    /// Radix 8 as radix 2 then radix 4: y(2r) = DFT4(x(t) + x(t+4)), y(2r+1) = DFT4((x(t) - x(t+4)) ω8^t).
+    @inline(__always)
+    private static func radix8<X: ButterflyInput>(_ x: X, _ y: Lanes, _ wr: UnsafePointer<FFTSample>, _ wi: UnsafePointer<FFTSample>, _ w: Int) {
+        let h = FFTSample(0.5.squareRoot())
+        @inline(__always) func step<V: FFTLanes>(_ l: Int, _: V.Type) {
+            @inline(__always) func load(_ t: Int) -> (V, V) { (V.load(x.real(t) + l), V.load(x.imag(t) + l)) }
+            /// Stores z ω_n^(j r) as output r.
+            @inline(__always) func store(_ r: Int, _ z: (V, V)) {
+                if r == 0 { z.0.store(y.real(0) + l); z.1.store(y.imag(0) + l); return }
+                (z.0 * wr[r] - z.1 * wi[r]).store(y.real(r) + l); (z.0 * wi[r] + z.1 * wr[r]).store(y.imag(r) + l)
+            }
+            /// The 4-point DFT of d, stored as outputs `first`, `first` + 2, + 4, + 6.
+            @inline(__always) func dft4(_ d0: (V, V), _ d1: (V, V), _ d2: (V, V), _ d3: (V, V), first: Int) {
+                let e0 = (d0.0 + d2.0, d0.1 + d2.1), e1 = (d0.0 - d2.0, d0.1 - d2.1)
+                let o0 = (d1.0 + d3.0, d1.1 + d3.1)
+                // o1 = -i (d1 - d3)
+                let o1 = (d1.1 - d3.1, d3.0 - d1.0)
+                store(first, (e0.0 + o0.0, e0.1 + o0.1)); store(first + 2, (e1.0 + o1.0, e1.1 + o1.1))
+                store(first + 4, (e0.0 - o0.0, e0.1 - o0.1)); store(first + 6, (e1.0 - o1.0, e1.1 - o1.1))
+            }
+            let a0 = load(0), a1 = load(1), a2 = load(2), a3 = load(3)
+            let a4 = load(4), a5 = load(5), a6 = load(6), a7 = load(7)
+            dft4((a0.0 + a4.0, a0.1 + a4.1), (a1.0 + a5.0, a1.1 + a5.1), (a2.0 + a6.0, a2.1 + a6.1),
+                 (a3.0 + a7.0, a3.1 + a7.1), first: 0)
+            let c1 = (a1.0 - a5.0, a1.1 - a5.1), c2 = (a2.0 - a6.0, a2.1 - a6.1), c3 = (a3.0 - a7.0, a3.1 - a7.1)
+            // c1 ω8 = c1 (1 - i)/√2, c2 ω8² = -i c2, c3 ω8³ = c3 (-1 - i)/√2
+            dft4((a0.0 - a4.0, a0.1 - a4.1), ((c1.0 + c1.1) * h, (c1.1 - c1.0) * h), (c2.1, -c2.0),
+                 ((c3.1 - c3.0) * h, -(c3.0 + c3.1) * h), first: 1)
         }
         overLanes(w, step, step)
     }
