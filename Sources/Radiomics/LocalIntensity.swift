@@ -158,7 +158,10 @@ private struct WholePrefixSums: RowPrefixSums {
     /// Nil when an intensity is not whole or exceeds `limit`.
     init?(_ intensities: [Double], size n: Size3, limit: Int) {
         guard Self.allWhole(intensities, limit: Double(limit)) else { return nil }
-        prefix = rowPrefixSums(intensities, size: n, zero: Int32(0), add: { $0 &+ Int32($1) })
+        // A whole double below 2^51 in magnitude plus 1.5 * 2^52 holds the number in the low bits of its
+        // significand, so that converting needs no range check.
+        prefix = rowPrefixSums(intensities, size: n, zero: Int32(0),
+                               add: { $0 &+ Int32(truncatingIfNeeded: ($1 + 0x1.8p52).bitPattern) })
     }
 
     /// Whether every value is whole with magnitude at most `limit` (false for NaN).
