@@ -230,7 +230,8 @@ struct FFTPlan {
                             let e = j + t * m
                             x.set(t, source.re + e * xs, source.im + e * xs)
                         }
-                        Self.butterfly(p, x, Lanes(target.re + p * j * ys, target.im + p * j * ys, ys), wr, wi, w)
+                        Self.butterfly(p, x, Lanes(target.re + p * j * ys, target.im + p * j * ys, ys), wr, wi, w,
+                                       upperHalfZero: p % 2 == 0 && j + p / 2 * m >= nonzero)
                         continue
                     }
                     for q in 0..<s {
@@ -248,14 +249,18 @@ struct FFTPlan {
         return source
     }
 
+    /// With `upperHalfZero` the inputs t ≥ p/2 (p even) are zero and not read.
     @inline(__always)
     private static func butterfly<X: ButterflyInput>(_ p: Int, _ x: X, _ y: Lanes, _ wr: UnsafePointer<FFTSample>,
-                                                     _ wi: UnsafePointer<FFTSample>, _ w: Int) {
-        switch p {
-        case 8: radix8(x, y, wr, wi, w)
-        case 4: radix4(x, y, wr, wi, w)
-        case 2: radix2(x, y, wr, wi, w)
-        case 3: radix3(x, y, wr, wi, w)
+                                                     _ wi: UnsafePointer<FFTSample>, _ w: Int, upperHalfZero: Bool = false) {
+        switch (p, upperHalfZero) {
+        case (8, false): radix8(x, y, wr, wi, w, upperHalfZero: false)
+        case (8, true): radix8(x, y, wr, wi, w, upperHalfZero: true)
+        case (4, false): radix4(x, y, wr, wi, w)
+        case (4, true): radix4LowerHalf(x, y, wr, wi, w)
+        case (2, false): radix2(x, y, wr, wi, w)
+        case (2, true): radix2LowerHalf(x, y, wr, wi, w)
+        case (3, _): radix3(x, y, wr, wi, w)
         default: radix5(x, y, wr, wi, w)
         }
     }
@@ -327,6 +332,18 @@ struct FFTPlan {
         overLanes(w, step, step)
     }
 
+    /// Radix 2 with x1 = 0.
+    @inline(__always)
+    private static func radix2LowerHalf<X: ButterflyInput>(_ x: X, _ y: Lanes, _ wr: UnsafePointer<FFTSample>, _ wi: UnsafePointer<FFTSample>, _ w: Int) {
+        let w1r = wr[1], w1i = wi[1]
+        @inline(__always) func step<V: FFTLanes>(_ l: Int, _: V.Type) {
+            let ar = V.load(x.real(0) + l), ai = V.load(x.imag(0) + l)
+            ar.store(y.real(0) + l); ai.store(y.imag(0) + l)
+            (ar * w1r - ai * w1i).store(y.real(1) + l); (ar * w1i + ai * w1r).store(y.imag(1) + l)
+        }
+        overLanes(w, step, step)
+    }
+
     @inline(__always)
     private static func radix3<X: ButterflyInput>(_ x: X, _ y: Lanes, _ wr: UnsafePointer<FFTSample>, _ wi: UnsafePointer<FFTSample>, _ w: Int) {
         let c3 = FFTSample(0.5 * 3.0.squareRoot())
@@ -370,11 +387,31 @@ struct FFTPlan {
         overLanes(w, step, step)
     }
 
+    /// Radix 4 with x2 = x3 = 0.
+    @inline(__always)
+    private static func radix4LowerHalf<X: ButterflyInput>(_ x: X, _ y: Lanes, _ wr: UnsafePointer<FFTSample>, _ wi: UnsafePointer<FFTSample>, _ w: Int) {
+        let w1r = wr[1], w1i = wi[1], w2r = wr[2], w2i = wi[2], w3r = wr[3], w3i = wi[3]
+        @inline(__always) func step<V: FFTLanes>(_ l: Int, _: V.Type) {
+            let a0r = V.load(x.real(0) + l), a0i = V.load(x.imag(0) + l)
+            let a1r = V.load(x.real(1) + l), a1i = V.load(x.imag(1) + l)
+            (a0r + a1r).store(y.real(0) + l); (a0i + a1i).store(y.imag(0) + l)
+            // x0 - i x1, x0 - x1, x0 + i x1
+            let u1r = a0r + a1i, u1i = a0i - a1r
+            (u1r * w1r - u1i * w1i).store(y.real(1) + l); (u1r * w1i + u1i * w1r).store(y.imag(1) + l)
+            let u2r = a0r - a1r, u2i = a0i - a1i
+            (u2r * w2r - u2i * w2i).store(y.real(2) + l); (u2r * w2i + u2i * w2r).store(y.imag(2) + l)
+            let u3r = a0r - a1i, u3i = a0i + a1r
+            (u3r * w3r - u3i * w3i).store(y.real(3) + l); (u3r * w3i + u3i * w3r).store(y.imag(3) + l)
+        }
+        overLanes(w, step, step)
+    }
+
     /// Radix 8 as radix 2 then radix 4: y(2r) = DFT4(x(t) + x(t+4)), y(2r+1) = DFT4((x(t) - x(t+4)) ω8^t).
     @inline(__always)
-    private static func radix8<X: ButterflyInput>(_ x: X, _ y: Lanes, _ wr: UnsafePointer<FFTSample>, _ wi: UnsafePointer<FFTSample>, _ w: Int) {
+    private static func radix8<X: ButterflyInput>(_ x: X, _ y: Lanes, _ wr: UnsafePointer<FFTSample>, _ wi: UnsafePointer<FFTSample>,
+                                                  _ w: Int, upperHalfZero: Bool) {
         let h = FFTSample(0.5.squareRoot())
-        @inline(__always) func step<V: FFTLanes>(_ l: Int, _: V.Type) {
+        @inline(__always) func step<V: FFTLanes>(_ l: Int, _: V.Type, _ upperHalfZero: Bool) {
             @inline(__always) func load(_ t: Int) -> (V, V) { (V.load(x.real(t) + l), V.load(x.imag(t) + l)) }
             /// Stores z ω_n^(j r) as output r.
             @inline(__always) func store(_ r: Int, _ z: (V, V)) {
@@ -391,15 +428,23 @@ struct FFTPlan {
                 store(first + 4, (e0.0 - o0.0, e0.1 - o0.1)); store(first + 6, (e1.0 - o1.0, e1.1 - o1.1))
             }
             let a0 = load(0), a1 = load(1), a2 = load(2), a3 = load(3)
-            let a4 = load(4), a5 = load(5), a6 = load(6), a7 = load(7)
-            dft4((a0.0 + a4.0, a0.1 + a4.1), (a1.0 + a5.0, a1.1 + a5.1), (a2.0 + a6.0, a2.1 + a6.1),
-                 (a3.0 + a7.0, a3.1 + a7.1), first: 0)
-            let c1 = (a1.0 - a5.0, a1.1 - a5.1), c2 = (a2.0 - a6.0, a2.1 - a6.1), c3 = (a3.0 - a7.0, a3.1 - a7.1)
+            // b = x(t) + x(t+4) and c = x(t) - x(t+4): both x(t) when the upper half is zero.
+            var b = (a0, a1, a2, a3), c = b
+            if !upperHalfZero {
+                let a4 = load(4), a5 = load(5), a6 = load(6), a7 = load(7)
+                b = ((a0.0 + a4.0, a0.1 + a4.1), (a1.0 + a5.0, a1.1 + a5.1), (a2.0 + a6.0, a2.1 + a6.1), (a3.0 + a7.0, a3.1 + a7.1))
+                c = ((a0.0 - a4.0, a0.1 - a4.1), (a1.0 - a5.0, a1.1 - a5.1), (a2.0 - a6.0, a2.1 - a6.1), (a3.0 - a7.0, a3.1 - a7.1))
+            }
+            dft4(b.0, b.1, b.2, b.3, first: 0)
             // c1 ω8 = c1 (1 - i)/√2, c2 ω8² = -i c2, c3 ω8³ = c3 (-1 - i)/√2
-            dft4((a0.0 - a4.0, a0.1 - a4.1), ((c1.0 + c1.1) * h, (c1.1 - c1.0) * h), (c2.1, -c2.0),
-                 ((c3.1 - c3.0) * h, -(c3.0 + c3.1) * h), first: 1)
+            dft4(c.0, ((c.1.0 + c.1.1) * h, (c.1.1 - c.1.0) * h), (c.2.1, -c.2.0),
+                 ((c.3.1 - c.3.0) * h, -(c.3.0 + c.3.1) * h), first: 1)
         }
-        overLanes(w, step, step)
+        if upperHalfZero {
+            overLanes(w, { step($0, $1, true) }, { step($0, $1, true) })
+        } else {
+            overLanes(w, { step($0, $1, false) }, { step($0, $1, false) })
+        }
     }
 
     @inline(__always)

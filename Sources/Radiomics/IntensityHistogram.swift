@@ -17,19 +17,27 @@ import Foundation
 public enum IntensityHistogram {
     /// Features of the grey levels `levels` (each in 1...binCount).
     public static func features(levels: [Int32], binCount: Int) -> [FeatureValue] {
-        var out = IntensityStatistics.distributionFeatures(levels.map(Double.init), family: .histogram,
-                                                           includeEnergy: false)
+        let ng = max(binCount, Int(levels.max() ?? 0))
+        // Voxels per grey level, which also give the levels in ascending order.
+        var counts = [Double](repeating: 0, count: max(ng, 0) + 1)
+        counts.withUnsafeMutableBufferPointer { counts in
+            for l in levels { counts[Int(l)] += 1 }
+        }
+        var sorted = [Double]()
+        sorted.reserveCapacity(levels.count)
+        for (level, count) in counts.enumerated() where count > 0 {
+            sorted.append(contentsOf: repeatElement(Double(level), count: Int(count)))
+        }
+        var out = IntensityStatistics.distributionFeatures(
+            Distribution(levels.map(Double.init), sorted: sorted), family: .histogram, includeEnergy: false)
         func add(_ name: String, _ value: Double) {
             out.append(FeatureValue(family: .histogram, name: name, ibsiTag: "ih_\(name)", value: value,
                                     note: value.isNaN ? "undefined for an empty ROI" : nil))
         }
-        let ng = max(binCount, Int(levels.max() ?? 0))
         guard !levels.isEmpty, ng > 0 else {
             for name in ["entropy", "uniformity", "max_grad", "max_grad_g", "min_grad", "min_grad_g"] { add(name, .nan) }
             return out
         }
-        var counts = [Double](repeating: 0, count: ng + 1)
-        for l in levels { counts[Int(l)] += 1 }
         let n = Double(levels.count)
         var entropy = 0.0, uniformity = 0.0
         for i in 1...ng where counts[i] > 0 {

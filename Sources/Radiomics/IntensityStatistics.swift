@@ -24,7 +24,12 @@ public enum IntensityStatistics {
     /// Statistics shared by `stat_*` and `ih_*`; `includeEnergy` adds energy and RMS (intensity only).
     static func distributionFeatures(_ values: [Double], family: FeatureFamily,
                                      includeEnergy: Bool) -> [FeatureValue] {
-        let d = Distribution(values)
+        distributionFeatures(Distribution(values), family: family, includeEnergy: includeEnergy)
+    }
+
+    /// Statistics shared by `stat_*` and `ih_*` of the values of `d`.
+    static func distributionFeatures(_ d: Distribution, family: FeatureFamily,
+                                     includeEnergy: Bool) -> [FeatureValue] {
         var out = [FeatureValue]()
         func add(_ name: String, _ value: Double, note: String? = nil) {
             out.append(FeatureValue(family: family, name: name, ibsiTag: "\(family.ibsiPrefix)_\(name)",
@@ -69,7 +74,13 @@ struct Distribution {
     let sumOfSquares: Double
 
     init(_ values: [Double]) {
-        sorted = Distribution.ascending(values)
+        self.init(values, sorted: Distribution.ascending(values))
+    }
+
+    /// The distribution of `values` whose ascending order `sorted` is known.
+    init(_ values: [Double], sorted: [Double]) {
+        precondition(sorted.count == values.count, "the sorted values are the values")
+        self.sorted = sorted
         count = values.count
         guard count > 0 else {
             mean = .nan; variance = .nan; m3 = .nan; m4 = .nan; sumOfSquares = .nan
