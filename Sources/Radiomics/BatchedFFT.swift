@@ -145,16 +145,50 @@ struct BatchBuffers {
             _ = plan.run(data, nonzero: nonzero, into: data, scratch: self, lanes: lanes)
             return
         }
-        for t in 0..<min(nonzero, plan.length) {
-            let toR = ar + t * lanes, toI = ai + t * lanes
-            let fromR = re + base + t * element, fromI = im + base + t * element
-            for l in 0..<lanes { toR[l] = fromR[l * line]; toI[l] = fromI[l * line] }
-        }
+        precondition(element == 1, "lines gathered across lanes must be contiguous")
+        let count = min(nonzero, plan.length)
+        // Element t of line l: gathered to t * lanes + l, and back.
+        Transpose.run(from: re + base, rowStride: line, to: ar, columnStride: lanes, rows: lanes, columns: count)
+        Transpose.run(from: im + base, rowStride: line, to: ai, columnStride: lanes, rows: lanes, columns: count)
         let result = plan.run(LaneArray(ar, ai, stride: lanes), nonzero: nonzero, into: nil, scratch: self, lanes: lanes)
-        for t in 0..<plan.length {
-            let toR = re + base + t * element, toI = im + base + t * element
-            let fromR = result.re + t * lanes, fromI = result.im + t * lanes
-            for l in 0..<lanes { toR[l * line] = fromR[l]; toI[l * line] = fromI[l] }
+        Transpose.run(from: result.re, rowStride: lanes, to: re + base, columnStride: line, rows: plan.length, columns: lanes)
+        Transpose.run(from: result.im, rowStride: lanes, to: im + base, columnStride: line, rows: plan.length, columns: lanes)
+    }
+}
+
+/// Matrix transposition in tiles of 8 x 8.
+enum Transpose {
+    /// Writes element (r, c) of the `rows` x `columns` matrix at `from` + r * rowStride + c to
+    /// `to` + c * columnStride + r.
+    static func run(from: UnsafeMutablePointer<FFTSample>, rowStride: Int, to: UnsafeMutablePointer<FFTSample>,
+                    columnStride: Int, rows: Int, columns: Int) {
+        let fullRows = rows - rows % 8, fullColumns = columns - columns % 8
+        var r = 0
+        while r < fullRows {
+            var c = 0
+            while c < fullColumns {
+                tile(from + r * rowStride + c, rowStride, to + c * columnStride + r, columnStride)
+                c += 8
+            }
+            for r1 in r..<(r + 8) {
+                for c1 in fullColumns..<columns { to[c1 * columnStride + r1] = from[r1 * rowStride + c1] }
+            }
+            r += 8
+        }
+        for r1 in fullRows..<rows {
+            for c1 in 0..<columns { to[c1 * columnStride + r1] = from[r1 * rowStride + c1] }
+        }
+    }
+
+    @inline(__always)
+    private static func tile(_ from: UnsafeMutablePointer<FFTSample>, _ rowStride: Int,
+                             _ to: UnsafeMutablePointer<FFTSample>, _ columnStride: Int) {
+        let v0 = SIMD8<FFTSample>.load(from), v1 = SIMD8<FFTSample>.load(from + rowStride)
+        let v2 = SIMD8<FFTSample>.load(from + 2 * rowStride), v3 = SIMD8<FFTSample>.load(from + 3 * rowStride)
+        let v4 = SIMD8<FFTSample>.load(from + 4 * rowStride), v5 = SIMD8<FFTSample>.load(from + 5 * rowStride)
+        let v6 = SIMD8<FFTSample>.load(from + 6 * rowStride), v7 = SIMD8<FFTSample>.load(from + 7 * rowStride)
+        for c in 0..<8 {
+            SIMD8(v0[c], v1[c], v2[c], v3[c], v4[c], v5[c], v6[c], v7[c]).store(to + c * columnStride)
         }
     }
 }
