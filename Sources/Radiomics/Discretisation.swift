@@ -7,6 +7,16 @@ struct DiscretisedLevels {
     var levels: [Int32]
     /// Number of grey levels Ng.
     var binCount: Int
+
+    /// The levels of the `count` intensity-mask voxels, in voxel order.
+    func roiLevels(count: Int) -> [Int32] {
+        var out = [Int32]()
+        out.reserveCapacity(count)
+        levels.withUnsafeBufferPointer { levels in
+            for l in levels where l > 0 { out.append(l) }
+        }
+        return out
+    }
 }
 
 enum Discretiser {
@@ -16,33 +26,48 @@ enum Discretiser {
     /// without one, the ROI minimum; Ng is the highest level present. Fixed bin number:
     /// `floor(Ng (x - min) / (max - min)) + 1` with the maximum mapped to Ng (all 1 when max = min).
     static func discretise(_ region: PreparedRegion, settings: ExtractionSettings) -> DiscretisedLevels {
-        let mask = region.intensityMask, x = region.intensities
-        var lo = Double.infinity, hi = -Double.infinity
-        for n in 0..<mask.count where mask[n] { lo = min(lo, x[n]); hi = max(hi, x[n]) }
-        var levels = [Int32](repeating: 0, count: mask.count)
-        guard lo <= hi else { return DiscretisedLevels(levels: levels, binCount: 0) }
-        switch settings.discretisation {
-        case .fixedBinSize(let width):
-            let lower = settings.resegmentation.lowerBound ?? lo
-            var top: Int32 = 1
-            for n in 0..<mask.count where mask[n] {
-                let b = Int32(max(1, ((x[n] - lower) / width).rounded(.down) + 1))
-                levels[n] = b
-                top = max(top, b)
-            }
-            return DiscretisedLevels(levels: levels, binCount: Int(top))
-        case .fixedBinNumber(let count):
-            let ng = max(1, count)
-            for n in 0..<mask.count where mask[n] {
-                if hi > lo {
-                    let b = (Double(ng) * (x[n] - lo) / (hi - lo)).rounded(.down) + 1
-                    levels[n] = Int32(min(Double(ng), max(1, b)))
-                } else {
-                    levels[n] = 1
+        let size = region.grid.size
+        // Every voxel of the intensity mask lies within its row's extent; they are visited in voxel order.
+        let extents = Preprocessor.rowExtents(region.intensityMask, size: size)
+        func forEachROIVoxel(_ body: (Int) -> Void) {
+            region.intensityMask.withUnsafeBufferPointer { mask in
+                for (row, extent) in extents.enumerated() where extent.lower <= extent.upper {
+                    for n in (row * size.nx + extent.lower)...(row * size.nx + extent.upper) where mask[n] { body(n) }
                 }
             }
-            return DiscretisedLevels(levels: levels, binCount: ng)
         }
+        var levels = [Int32](repeating: 0, count: region.intensityMask.count)
+        var binCount = 0
+        region.intensities.withUnsafeBufferPointer { x in
+            var lo = Double.infinity, hi = -Double.infinity
+            forEachROIVoxel { n in lo = min(lo, x[n]); hi = max(hi, x[n]) }
+            guard lo <= hi else { return }
+            levels.withUnsafeMutableBufferPointer { levels in
+                switch settings.discretisation {
+                case .fixedBinSize(let width):
+                    let lower = settings.resegmentation.lowerBound ?? lo
+                    var top: Int32 = 1
+                    forEachROIVoxel { n in
+                        let b = Int32(max(1, ((x[n] - lower) / width).rounded(.down) + 1))
+                        levels[n] = b
+                        top = max(top, b)
+                    }
+                    binCount = Int(top)
+                case .fixedBinNumber(let count):
+                    let ng = max(1, count)
+                    forEachROIVoxel { n in
+                        if hi > lo {
+                            let b = (Double(ng) * (x[n] - lo) / (hi - lo)).rounded(.down) + 1
+                            levels[n] = Int32(min(Double(ng), max(1, b)))
+                        } else {
+                            levels[n] = 1
+                        }
+                    }
+                    binCount = ng
+                }
+            }
+        }
+        return DiscretisedLevels(levels: levels, binCount: binCount)
     }
 
     /// The ROI for texture families: the levels and the morphological mask, cropped to the bounding

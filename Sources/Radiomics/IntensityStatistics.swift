@@ -168,10 +168,18 @@ struct Distribution {
     /// The most frequent value (the lowest one when several tie).
     var mode: Double {
         guard count > 0 else { return .nan }
-        var best = sorted[0], bestRun = 0, run = 0
-        for t in 0..<count {
-            run = (t > 0 && sorted[t] == sorted[t - 1]) ? run + 1 : 1
-            if run > bestRun { bestRun = run; best = sorted[t] }
+        var best = sorted[0], bestRun = 0, start = 0
+        while start < count {
+            // The end of the run of equal values starting at `start`, by bisection.
+            let value = sorted[start]
+            var end = count
+            var low = start + 1
+            while low < end {
+                let middle = (low + end) / 2
+                if sorted[middle] == value { low = middle + 1 } else { end = middle }
+            }
+            if end - start > bestRun { bestRun = end - start; best = value }
+            start = end
         }
         return best
     }

@@ -74,10 +74,7 @@ public enum RadiomicsExtractor {
                 features += IntensityStatistics.features(roi)
             case .histogram:
                 let d = levels()
-                var roiLevels = [Int32]()
-                roiLevels.reserveCapacity(roi.count)
-                for l in d.levels where l > 0 { roiLevels.append(l) }
-                features += IntensityHistogram.features(levels: roiLevels, binCount: d.binCount)
+                features += IntensityHistogram.features(levels: d.roiLevels(count: roi.count), binCount: d.binCount)
             case .intensityVolumeHistogram:
                 features += IntensityVolumeHistogram.features(
                     roi, discretisation: settings.ivhDiscretisation,

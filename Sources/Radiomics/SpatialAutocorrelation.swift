@@ -338,6 +338,18 @@ struct InverseDistanceSums {
         return spectra
     }
 
+    /// 1 / √(dx² sx² + yz) for dx < count, computed in double four at a time.
+    private static func inverseDistances(_ line: UnsafeMutablePointer<FFTSample>, count: Int, xSquared: Double, yz: Double) {
+        var dx = 0
+        while dx + 4 <= count {
+            let x = SIMD4<Double>(Double(dx), Double(dx + 1), Double(dx + 2), Double(dx + 3))
+            let v = 1 / (x * x * xSquared + yz).squareRoot()
+            for k in 0..<4 { line[dx + k] = FFTSample(v[k]) }
+            dx += 4
+        }
+        while dx < count { line[dx] = FFTSample(1 / (Double(dx * dx) * xSquared + yz).squareRoot()); dx += 1 }
+    }
+
     @inline(__always)
     private static func reversed(_ v: SIMD8<FFTSample>) -> SIMD8<FFTSample> {
         SIMD8(v[7], v[6], v[5], v[4], v[3], v[2], v[1], v[0])
@@ -375,12 +387,21 @@ struct InverseDistanceSums {
         defer { plane.release() }
         FFT3(dims: [p0, p1, 1]).passes(re: plane.re, im: plane.im) { pass in
             for dz in stride(from: 0, to: nz, by: 2) {
-                plane.clear()
-                for (part, z) in [(plane.re, dz), (plane.im, dz + 1)] where z < nz {
+                // Zero what the transforms read and the kernel values do not cover: between the offsets
+                // and their even extension along x, and the rows between them along y.
+                for part in [plane.re, plane.im] {
+                    for dy in 0..<ny { (part + dy * p0 + nx).update(repeating: 0, count: p0 - 2 * nx + 1) }
+                    for dy in ny..<(p1 - ny + 1) { (part + dy * p0).update(repeating: 0, count: h0) }
+                }
+                for (part, z) in [(plane.re, dz), (plane.im, dz + 1)] {
                     for dy in 0..<ny {
                         let line = part + dy * p0
+                        guard z < nz else {
+                            line.update(repeating: 0, count: nx); (line + p0 - nx + 1).update(repeating: 0, count: nx - 1)
+                            continue
+                        }
                         let yz = Double(dy * dy) * s2.1 + Double(z * z) * s2.2
-                        for dx in 0..<nx { line[dx] = FFTSample(1 / (Double(dx * dx) * s2.0 + yz).squareRoot()) }
+                        Self.inverseDistances(line, count: nx, xSquared: s2.0, yz: yz)
                         if yz == 0 { line[0] = 0 }
                         // The even extension: offset -dx at P0 - dx.
                         for dx in 1..<max(1, nx) { line[p0 - dx] = line[dx] }
