@@ -48,7 +48,8 @@ struct FFT3 {
     /// Runs `body` with the one-axis transforms of the grid at (re, im) at hand (the scratch is made once
     /// for all the transforms `body` runs).
     func passes(re: UnsafeMutablePointer<FFTSample>, im: UnsafeMutablePointer<FFTSample>, _ body: (Passes) -> Void) {
-        let buffers = BatchBuffers(capacity: Self.batchSamples + 4 * dims.max()!)
+        // A batch never holds more than the grid (small grids, small scratch).
+        let buffers = BatchBuffers(capacity: min(Self.batchSamples, dims.reduce(1, *)) + 4 * dims.max()!)
         defer { buffers.release() }
         body(Passes(fft: self, re: re, im: im, buffers: buffers))
     }
