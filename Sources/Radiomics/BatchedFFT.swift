@@ -17,7 +17,7 @@ struct FFT3 {
 
     init(dims: [Int]) {
         self.dims = dims
-        plans = dims.map { FFTPlan(length: $0) }
+        plans = dims.map { FFTPlan.shared(length: $0) }
     }
 
     /// Samples per batch buffer: enough lanes to amortise the loops, small enough for the cache.
@@ -231,6 +231,12 @@ struct FFTPlan {
         twiddleRe = tr
         twiddleIm = ti
         offsets = off
+    }
+
+    /// The plan of `length`, made once per process: a plan is a table of twiddles that depends on the
+    /// length only, and the regions of a cohort share a few lengths.
+    static func shared(length: Int) -> FFTPlan {
+        PlanCache.shared.plan(length)
     }
 
     /// Transforms `lanes` sequences: reads `input` for the elements t < `nonzero` only (the others are
@@ -509,6 +515,22 @@ struct FFTPlan {
             (u4r * w4r - u4i * w4i).store(y.real(4) + l); (u4r * w4i + u4i * w4r).store(y.imag(4) + l)
         }
         overLanes(w, step, step)
+    }
+}
+
+/// Plans by length, shared by the threads of a process.
+private final class PlanCache: @unchecked Sendable {
+    static let shared = PlanCache()
+    private let lock = NSLock()
+    private var plans: [Int: FFTPlan] = [:]
+
+    func plan(_ length: Int) -> FFTPlan {
+        lock.lock()
+        defer { lock.unlock() }
+        if let plan = plans[length] { return plan }
+        let plan = FFTPlan(length: length)
+        plans[length] = plan
+        return plan
     }
 }
 

@@ -75,7 +75,9 @@ struct BoxRows {
 /// read them: the deviations a = X - μ (zero outside the ROI), the ROI indicator m and a² (computed in
 /// double).
 struct BoxSignals {
-    let a: [FFTSample], m: [FFTSample], a2: [FFTSample]
+    /// a, m and a², one after the other.
+    private let storage: [FFTSample]
+    let count: Int
     /// Σ a², in double.
     let sumOfSquares: Double
 
@@ -83,33 +85,34 @@ struct BoxSignals {
     init(_ region: PreparedRegion, rows: BoxRows, mean: Double) {
         let count = rows.box.size.count
         var ss = 0.0
-        var m = [FFTSample](), a2 = [FFTSample]()
         // Every element is written once (no zeroing first).
-        a = [FFTSample](unsafeUninitializedCapacity: count) { a, aCount in
-        m = [FFTSample](unsafeUninitializedCapacity: count) { m, mCount in
-        a2 = [FFTSample](unsafeUninitializedCapacity: count) { a2, a2Count in
+        storage = [FFTSample](unsafeUninitializedCapacity: 3 * count) { signals, written in
+            let (a, m, a2) = (signals.baseAddress!, signals.baseAddress! + count, signals.baseAddress! + 2 * count)
             region.intensities.withUnsafeBufferPointer { x in
-            region.intensityMask.withUnsafeBufferPointer { inside in
-                rows.forEach { from, to in
-                    for i in 0..<rows.length {
-                        if inside[from + i] {
-                            let d = x[from + i] - mean
-                            a[to + i] = FFTSample(d); m[to + i] = 1; a2[to + i] = FFTSample(d * d)
-                            ss += d * d
-                        } else {
-                            a[to + i] = 0; m[to + i] = 0; a2[to + i] = 0
+                region.intensityMask.withUnsafeBufferPointer { inside in
+                    rows.forEach { from, to in
+                        for i in 0..<rows.length {
+                            if inside[from + i] {
+                                let d = x[from + i] - mean
+                                a[to + i] = FFTSample(d); m[to + i] = 1; a2[to + i] = FFTSample(d * d)
+                                ss += d * d
+                            } else {
+                                a[to + i] = 0; m[to + i] = 0; a2[to + i] = 0
+                            }
                         }
                     }
                 }
             }
-            }
-            a2Count = count
+            written = 3 * count
         }
-            mCount = count
-        }
-            aCount = count
-        }
-        (self.m, self.a2, sumOfSquares) = (m, a2, ss)
+        self.count = count
+        sumOfSquares = ss
+    }
+
+    /// Runs `body` with a, m and a².
+    func withSignals<R>(_ body: (_ a: UnsafePointer<FFTSample>, _ m: UnsafePointer<FFTSample>,
+                                 _ a2: UnsafePointer<FFTSample>) -> R) -> R {
+        storage.withUnsafeBufferPointer { body($0.baseAddress!, $0.baseAddress! + count, $0.baseAddress! + 2 * count) }
     }
 }
 
@@ -119,8 +122,9 @@ struct BoxSignals {
 /// The padded 3D spectra are never held whole. Each z-plane of the box is transformed in x and y in a
 /// plane buffer that stays in cache (a and m packed as real and imaginary parts, a² two planes at a
 /// time); only the half-plane of frequencies kx ≤ P0/2 of each signal is kept (the signals are real),
-/// plane after plane. The transform along z then runs on batches of those columns, zero-padded, and the
-/// products with the kernel spectrum are summed at once. K depends on |δx|, |δy| and |δz| only, so its
+/// plane after plane, in blocks of rows whose z-planes are contiguous. The transform along z then runs on
+/// a block at a time (the zero padding taken as known, not stored), and the products with the kernel
+/// spectrum are summed at once. K depends on |δx|, |δy| and |δz| only, so its
 /// spectrum is real and even in each frequency: one octant is computed, also plane by plane.
 struct InverseDistanceSums {
 
@@ -153,7 +157,7 @@ struct InverseDistanceSums {
             }
         }
         var aKa = 0.0, a2Km = 0.0, mKm = 0.0
-        let plan = FFTPlan(length: p2)
+        let plan = FFTPlan.shared(length: p2)
         // A batch is a block of the store: whole rows of the half-plane (every kx of some ky), so that
         // the kernel values of a row are contiguous.
         let rows = rowsPerBlock
@@ -299,13 +303,13 @@ struct InverseDistanceSums {
         }
         /// Rows j < ny of the plane: the first nx elements from the box rows of `real` at `offset` and of
         /// `imaginary` at `imaginaryOffset` (zero when nil).
-        func fill(_ real: UnsafeBufferPointer<FFTSample>, _ imaginary: UnsafeBufferPointer<FFTSample>?, offset: Int,
+        func fill(_ real: UnsafePointer<FFTSample>, _ imaginary: UnsafePointer<FFTSample>?, offset: Int,
                   imaginaryOffset: Int) {
             for j in 0..<ny {
                 let from = offset + j * nx, to = j * p0
-                (re + to).update(from: real.baseAddress! + from, count: nx)
+                (re + to).update(from: real + from, count: nx)
                 if let imaginary {
-                    (im + to).update(from: imaginary.baseAddress! + imaginaryOffset + j * nx, count: nx)
+                    (im + to).update(from: imaginary + imaginaryOffset + j * nx, count: nx)
                 } else {
                     (im + to).update(repeating: 0, count: nx)
                 }
@@ -313,9 +317,7 @@ struct InverseDistanceSums {
         }
         let fft = FFT3(dims: [p0, p1, 1])
         fft.passes(re: re, im: im) { pass in
-            signals.a.withUnsafeBufferPointer { a in
-            signals.m.withUnsafeBufferPointer { m in
-            signals.a2.withUnsafeBufferPointer { a2 in
+            signals.withSignals { a, m, a2 in
                 // The transforms read rows < ny and columns < nx only, all of them filled for each plane.
                 // a + i m, one z-plane at a time.
                 for k in 0..<nz {
@@ -331,8 +333,6 @@ struct InverseDistanceSums {
                     pass.y(columns: p0, planes: 1, nonzero: ny)
                     unpack(into: (2, k), k + 1 < nz ? (2, k + 1) : nil)
                 }
-            }
-            }
             }
         }
         return spectra
@@ -426,7 +426,7 @@ struct InverseDistanceSums {
         }
         // Along z: element t of the even extension is plane min(t, P2 - t) when that is < nz.
         var out = [FFTSample](repeating: 0, count: h2 * octantPlane)
-        let plan = FFTPlan(length: p2)
+        let plan = FFTPlan.shared(length: p2)
         let lanes = max(1, min(octantPlane, FFT3.batchSamples / p2))
         let buffer = BatchBuffers(capacity: lanes * p2)
         defer { buffer.release() }
