@@ -8,7 +8,7 @@ struct DiscretisedLevels {
     /// Number of grey levels Ng.
     var binCount: Int
 
-    /// The levels of the `count` intensity-mask voxels, in voxel order.
+    /// The levels of the intensity-mask voxels (`count` of them), in voxel order.
     func roiLevels(count: Int) -> [Int32] {
         var out = [Int32]()
         out.reserveCapacity(count)
