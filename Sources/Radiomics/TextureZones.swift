@@ -1,4 +1,5 @@
 import Foundation
+import ImagingCore
 
 // Zones of linked equal-level voxels (GLSZM, GLDZM), distances to the ROI border (GLDZM),
 // and the 2D / 2.5D / 3D aggregation of families with one matrix per slice or volume.
@@ -260,32 +261,49 @@ enum BorderDistance {
         let (nx, ny, nz) = (grid.nx, grid.ny, grid.nz)
         let plane = nx * ny
         var distance = [Int32](repeating: 0, count: grid.levels.count)
+        // Outside the rows' extents of `inside` every distance is 0, as beyond the grid (`zeros`);
+        // in-plane, the neighbouring slices are no neighbours (`none`).
+        let extents = Preprocessor.rowExtents(inside, size: Size3(nx, ny, nz))
+        let zeros = [Int32](repeating: 0, count: nx), none = [Int32](repeating: .max, count: nx)
         // Two raster passes with face neighbours give the exact city-block distance.
         inside.withUnsafeBufferPointer { inside in
             distance.withUnsafeMutableBufferPointer { d in
-                var index = 0
-                for z in 0..<nz {
-                    for y in 0..<ny {
-                        for x in 0..<nx {
-                            defer { index &+= 1 }
-                            guard inside[index] else { continue }
-                            var m = min(x > 0 ? d[index &- 1] : 0, y > 0 ? d[index &- nx] : 0)
-                            if !planar { m = min(m, z > 0 ? d[index &- plane] : 0) }
-                            d[index] = m &+ 1
+                zeros.withUnsafeBufferPointer { zeros in
+                none.withUnsafeBufferPointer { none in
+                    let d = d.baseAddress!, zeros = zeros.baseAddress!, none = none.baseAddress!
+                    // The distances of neighbour row `(y, z)`.
+                    func row(_ y: Int, _ z: Int, inPlane: Bool) -> UnsafePointer<Int32> {
+                        guard inPlane || !planar else { return none }
+                        return y >= 0 && y < ny && z >= 0 && z < nz ? UnsafePointer(d + (z * ny + y) * nx) : zeros
+                    }
+                    for z in 0..<nz {
+                        for y in 0..<ny {
+                            let (lower, upper) = extents[z * ny + y]
+                            guard lower <= upper else { continue }
+                            let start = (z * ny + y) * nx
+                            let up = row(y - 1, z, inPlane: true), below = row(y, z - 1, inPlane: false)
+                            var left: Int32 = 0
+                            for x in lower...upper {
+                                left = inside[start &+ x] ? min(left, up[x], below[x]) &+ 1 : 0
+                                d[start &+ x] = left
+                            }
+                        }
+                    }
+                    for z in stride(from: nz - 1, through: 0, by: -1) {
+                        for y in stride(from: ny - 1, through: 0, by: -1) {
+                            let (lower, upper) = extents[z * ny + y]
+                            guard lower <= upper else { continue }
+                            let start = (z * ny + y) * nx
+                            let down = row(y + 1, z, inPlane: true), above = row(y, z + 1, inPlane: false)
+                            var right: Int32 = 0
+                            for x in stride(from: upper, through: lower, by: -1) {
+                                let own = d[start &+ x]
+                                right = own > 1 ? min(own, min(right, down[x], above[x]) &+ 1) : own
+                                d[start &+ x] = right
+                            }
                         }
                     }
                 }
-                for z in stride(from: nz - 1, through: 0, by: -1) {
-                    for y in stride(from: ny - 1, through: 0, by: -1) {
-                        var index = (z * ny + y) * nx + nx - 1
-                        for x in stride(from: nx - 1, through: 0, by: -1) {
-                            defer { index &-= 1 }
-                            guard d[index] > 1 else { continue }
-                            var m = min(x < nx - 1 ? d[index &+ 1] : 0, y < ny - 1 ? d[index &+ nx] : 0)
-                            if !planar { m = min(m, z < nz - 1 ? d[index &+ plane] : 0) }
-                            d[index] = min(d[index], m &+ 1)
-                        }
-                    }
                 }
             }
         }
