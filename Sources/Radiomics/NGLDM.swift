@@ -78,13 +78,17 @@ public enum NGLDM {
     static func dependences(_ grid: TextureGrid, offsets: [Offset3], alpha: Int32, start: [Int32]?) -> [Int32] {
         var counts = start ?? grid.levels.map { $0 > 0 ? 1 : 0 }
         let extents = grid.rowExtents()
+        let shifts = offsets.map { $0.linear(grid) }
         grid.levels.withUnsafeBufferPointer { levels in
             counts.withUnsafeMutableBufferPointer { counts in
-                for offset in offsets {
-                    let shift = offset.linear(grid)
-                    RowKernels.roiRows(grid, offset, extents: extents) { row in
-                        RowKernels.countDependent(levels.baseAddress!, counts.baseAddress!, range: row,
-                                                  shift: shift, alpha: alpha)
+                // Row by row, every offset in turn, so that the rows read stay in the cache.
+                for z in 0..<grid.nz {
+                    for y in 0..<grid.ny where extents[z * grid.ny + y].lower <= extents[z * grid.ny + y].upper {
+                        for (offset, shift) in zip(offsets, shifts) {
+                            guard let row = RowKernels.roiRow(grid, offset, extents: extents, y: y, z: z) else { continue }
+                            RowKernels.countDependent(levels.baseAddress!, counts.baseAddress!, range: row,
+                                                      shift: shift, alpha: alpha)
+                        }
                     }
                 }
             }

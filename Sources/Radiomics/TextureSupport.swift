@@ -637,20 +637,29 @@ enum RowKernels {
     /// of their rows: the pairs of ROI voxels along `offset`, and some pairs with a voxel outside.
     static func roiRows(_ grid: TextureGrid, _ offset: Offset3, extents: [(lower: Int, upper: Int)],
                         slices: Range<Int>? = nil, _ body: (Range<Int>) -> Void) {
-        let (nx, ny) = (grid.nx, grid.ny)
-        let xs = TextureGrid.overlap(nx, offset.dx), ys = TextureGrid.overlap(ny, offset.dy)
         let zs = TextureGrid.overlap(grid.nz, offset.dz).clamped(to: slices ?? 0..<grid.nz)
-        guard !xs.isEmpty, !ys.isEmpty, !zs.isEmpty else { return }
         for z in zs {
-            for y in ys {
-                let from = extents[z * ny + y], to = extents[(z + offset.dz) * ny + y + offset.dy]
-                let lower = max(xs.lowerBound, from.lower, to.lower - offset.dx)
-                let upper = min(xs.upperBound - 1, from.upper, to.upper - offset.dx)
-                guard lower <= upper else { continue }
-                let rowStart = (z * ny + y) * nx
-                body((rowStart + lower)..<(rowStart + upper + 1))
+            for y in 0..<grid.ny {
+                if let row = roiRow(grid, offset, extents: extents, y: y, z: z) { body(row) }
             }
         }
+    }
+
+    /// The range `roiRows` gives for row `(y, z)`, nil when it is empty or the neighbour row lies
+    /// outside the grid.
+    @inline(__always)
+    static func roiRow(_ grid: TextureGrid, _ offset: Offset3, extents: [(lower: Int, upper: Int)],
+                       y: Int, z: Int) -> Range<Int>? {
+        let (nx, ny) = (grid.nx, grid.ny)
+        let (yy, zz) = (y + offset.dy, z + offset.dz)
+        guard yy >= 0, yy < ny, zz >= 0, zz < grid.nz else { return nil }
+        let xs = TextureGrid.overlap(nx, offset.dx)
+        let from = extents[z * ny + y], to = extents[zz * ny + yy]
+        let lower = max(xs.lowerBound, from.lower, to.lower - offset.dx)
+        let upper = min(xs.upperBound - 1, from.upper, to.upper - offset.dx)
+        guard lower <= upper else { return nil }
+        let rowStart = (z * ny + y) * nx
+        return (rowStart + lower)..<(rowStart + upper + 1)
     }
 
     /// Calls `body` with the range of linear indices of each row (fixed y and z) whose voxels
