@@ -106,14 +106,7 @@ struct Distribution {
     /// grey levels) are counted rather than compared, which gives the same array.
     static func ascending(_ values: [Double]) -> [Double] {
         guard values.count > 64 else { return values.sorted() }
-        var lo = Double.infinity, hi = -Double.infinity, whole = true
-        for x in values {
-            lo = min(lo, x)
-            hi = max(hi, x)
-            // Whole and not -0 (which sorts like 0 but is a different value); 2^52 and beyond are left to sorting.
-            whole = whole && abs(x) < 0x1p52 && Double(Int64(x)) == x && (x != 0 || x.sign == .plus)
-        }
-        guard whole, hi - lo <= Double(4 * values.count) else { return values.sorted() }
+        guard let (lo, hi) = wholeRange(values), hi - lo <= Double(4 * values.count) else { return values.sorted() }
         var counts = [Int32](repeating: 0, count: Int(hi - lo) + 1)
         counts.withUnsafeMutableBufferPointer { counts in
             for x in values { counts[Int(x - lo)] &+= 1 }
@@ -125,6 +118,33 @@ struct Distribution {
                 for _ in 0..<Int(c) { out[t] = value; t += 1 }
             }
             count = t
+        }
+    }
+
+    /// The lowest and highest of `values` when every one is whole and not -0 (which sorts like 0 but
+    /// is a different value), nil otherwise; 2^52 and beyond count as not whole. Four at a time.
+    private static func wholeRange(_ values: [Double]) -> (lo: Double, hi: Double)? {
+        typealias Lanes = SIMD4<Double>
+        let limit = Lanes(repeating: 0x1p52), minusZero = SIMD4<UInt64>(repeating: (-0.0).bitPattern)
+        var lo = Lanes(repeating: .infinity), hi = Lanes(repeating: -.infinity)
+        var whole = SIMDMask<SIMD4<Int64>>(repeating: true)
+        return values.withUnsafeBufferPointer { values in
+            var t = 0
+            while t + 4 <= values.count {
+                let x = UnsafeRawPointer(values.baseAddress! + t).loadUnaligned(as: Lanes.self)
+                lo = pointwiseMin(lo, x)
+                hi = pointwiseMax(hi, x)
+                let bits = unsafeBitCast(x, to: SIMD4<UInt64>.self)
+                whole .&= (x .< limit) .& (x .> -limit) .& (x.rounded(.towardZero) .== x) .& (bits .!= minusZero)
+                t += 4
+            }
+            var low = lo.min(), high = hi.max(), allWhole = all(whole)
+            for x in values[t...] {
+                low = min(low, x)
+                high = max(high, x)
+                allWhole = allWhole && abs(x) < 0x1p52 && x.rounded(.towardZero) == x && x.bitPattern != (-0.0).bitPattern
+            }
+            return allWhole ? (low, high) : nil
         }
     }
 
