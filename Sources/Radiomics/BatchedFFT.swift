@@ -21,7 +21,7 @@ struct FFT3 {
     }
 
     /// Samples per batch buffer: enough lanes to amortise the loops, small enough for the cache.
-    static let batchSamples = 32_768
+    static let batchSamples = 16_384
 
     /// Transforms in place. The data must vanish outside `support[a]` elements of each axis: lines
     /// that are still zero when their axis is transformed are skipped. With `realInput` (the imaginary
