@@ -31,7 +31,16 @@ struct PreparedRegion {
     func roiIntensities() -> [Double] {
         var out = [Double]()
         out.reserveCapacity(intensityMask.count / 2)
-        for n in 0..<intensityMask.count where intensityMask[n] { out.append(intensities[n]) }
+        let nx = grid.size.nx
+        intensityMask.withUnsafeBufferPointer { mask in
+            intensities.withUnsafeBufferPointer { x in
+                // Every mask voxel lies within its row's extent.
+                for (row, extent) in Preprocessor.rowExtents(intensityMask, size: grid.size).enumerated()
+                where extent.lower <= extent.upper {
+                    for n in (row * nx + extent.lower)...(row * nx + extent.upper) where mask[n] { out.append(x[n]) }
+                }
+            }
+        }
         return out
     }
 }
