@@ -86,30 +86,35 @@ public enum IntensityVolumeHistogram {
                                             value: .nan, note: "undefined for an empty ROI") }
         }
         let rMin = range.lower ?? lo, rMax = range.upper ?? hi
-        // Levels: position of each voxel on a grid of `count` levels, and the intensity of each level.
+        // Levels: position of each voxel on a grid of `count` levels (counted into `hist`, each rule by
+        // a loop of its own so that its formula is inlined), and the intensity of each level.
         var count: Int
-        var binOf: (Double) -> Int
+        var hist: [Double] = []
+        func countBins(_ bin: (Double) -> Int) {
+            hist = [Double](repeating: 0, count: count)
+            hist.withUnsafeMutableBufferPointer { hist in
+                for x in values { hist[min(count - 1, max(0, bin(x)))] += 1 }
+            }
+        }
         var intensityOf: (Int) -> Double
         var step: Double
         switch discretisation {
         case .none:
             count = max(1, Int((rMax - rMin).rounded()) + 1)
-            binOf = { Int(($0 - rMin).rounded()) }
+            countBins { Int(($0 - rMin).rounded()) }
             intensityOf = { rMin + Double($0) }
             step = 1
         case .fixedBinSize(let w):
             count = Int(((rMax - rMin) / w).rounded(.up)) + 1
-            binOf = { Int(((($0 - rMin) / w).rounded(.down))) }
+            countBins { Int(((($0 - rMin) / w).rounded(.down))) }
             intensityOf = { rMin + (Double($0) + 0.5) * w }
             step = w
         case .fixedBinNumber(let ng):
             count = max(ng, 1)
-            binOf = { rMax > rMin ? Int((Double(ng) * ($0 - rMin) / (rMax - rMin)).rounded(.down)) : 0 }
+            countBins { rMax > rMin ? Int((Double(ng) * ($0 - rMin) / (rMax - rMin)).rounded(.down)) : 0 }
             intensityOf = { Double($0 + 1) }
             step = 1
         }
-        var hist = [Double](repeating: 0, count: count)
-        for x in values { hist[min(count - 1, max(0, binOf(x)))] += 1 }
         let n = Double(values.count)
         let gLo = intensityOf(0), gHi = intensityOf(count - 1)
         // ν(level) = fraction at or above the level; γ(level) = intensity fraction.
