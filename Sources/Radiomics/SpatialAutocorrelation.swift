@@ -59,60 +59,77 @@ struct BoxRows {
         self.grid = grid
     }
 
+    /// The grid index of the first voxel of row `j` of z-plane `k` of the box.
+    func start(plane k: Int, row j: Int) -> Int {
+        ((k + box.lower.k) * grid.ny + j + box.lower.j) * grid.nx + box.lower.i
+    }
+
     /// Calls `body` with the grid and box indices of the first voxel of each row, in memory order.
     @inline(__always)
     func forEach(_ body: (_ grid: Int, _ box: Int) -> Void) {
         let b = box.size
         for k in 0..<b.nz {
             for j in 0..<b.ny {
-                body(((k + box.lower.k) * grid.ny + j + box.lower.j) * grid.nx + box.lower.i, (k * b.ny + j) * b.nx)
+                body(start(plane: k, row: j), (k * b.ny + j) * b.nx)
             }
         }
     }
 }
 
-/// The real signals of a box whose pair sums `InverseDistanceSums` takes, x fastest, as the transforms
+/// The real signals of a box whose pair sums `InverseDistanceSums` takes, row by row as the transforms
 /// read them: the deviations a = X - μ (zero outside the ROI), the ROI indicator m and a² (computed in
-/// double).
+/// double). They are read from the region where they are, never stored whole.
 struct BoxSignals {
-    /// a, m and a², one after the other.
-    private let storage: [FFTSample]
-    let count: Int
+    let region: PreparedRegion
+    let rows: BoxRows
+    let mean: Double
     /// Σ a², in double.
     let sumOfSquares: Double
 
     /// The signals of the ROI (`intensityMask`) of `region` on the box `rows`, with mean intensity `mean`.
     init(_ region: PreparedRegion, rows: BoxRows, mean: Double) {
-        let count = rows.box.size.count
+        self.region = region
+        self.rows = rows
+        self.mean = mean
         var ss = 0.0
-        // Every element is written once (no zeroing first).
-        storage = [FFTSample](unsafeUninitializedCapacity: 3 * count) { signals, written in
-            let (a, m, a2) = (signals.baseAddress!, signals.baseAddress! + count, signals.baseAddress! + 2 * count)
-            region.intensities.withUnsafeBufferPointer { x in
-                region.intensityMask.withUnsafeBufferPointer { inside in
-                    rows.forEach { from, to in
-                        for i in 0..<rows.length {
-                            if inside[from + i] {
-                                let d = x[from + i] - mean
-                                a[to + i] = FFTSample(d); m[to + i] = 1; a2[to + i] = FFTSample(d * d)
-                                ss += d * d
-                            } else {
-                                a[to + i] = 0; m[to + i] = 0; a2[to + i] = 0
-                            }
-                        }
+        region.intensities.withUnsafeBufferPointer { x in
+            region.intensityMask.withUnsafeBufferPointer { inside in
+                rows.forEach { from, _ in
+                    for i in from..<(from + rows.length) where inside[i] {
+                        let d = x[i] - mean
+                        ss += d * d
                     }
                 }
             }
-            written = 3 * count
         }
-        self.count = count
         sumOfSquares = ss
     }
 
-    /// Runs `body` with a, m and a².
-    func withSignals<R>(_ body: (_ a: UnsafePointer<FFTSample>, _ m: UnsafePointer<FFTSample>,
-                                 _ a2: UnsafePointer<FFTSample>) -> R) -> R {
-        storage.withUnsafeBufferPointer { body($0.baseAddress!, $0.baseAddress! + count, $0.baseAddress! + 2 * count) }
+    /// Writes a and m of row `j` of z-plane `k` of the box to `a` and `m`.
+    func deviations(plane k: Int, row j: Int, a: UnsafeMutablePointer<FFTSample>, m: UnsafeMutablePointer<FFTSample>) {
+        let from = rows.start(plane: k, row: j)
+        region.intensities.withUnsafeBufferPointer { x in
+            region.intensityMask.withUnsafeBufferPointer { inside in
+                for i in 0..<rows.length {
+                    let isInside = inside[from + i]
+                    a[i] = isInside ? FFTSample(x[from + i] - mean) : 0
+                    m[i] = isInside ? 1 : 0
+                }
+            }
+        }
+    }
+
+    /// Writes a² of row `j` of z-plane `k` of the box to `a2`.
+    func squares(plane k: Int, row j: Int, a2: UnsafeMutablePointer<FFTSample>) {
+        let from = rows.start(plane: k, row: j)
+        region.intensities.withUnsafeBufferPointer { x in
+            region.intensityMask.withUnsafeBufferPointer { inside in
+                for i in 0..<rows.length {
+                    let d = x[from + i] - mean
+                    a2[i] = inside[from + i] ? FFTSample(d * d) : 0
+                }
+            }
+        }
     }
 }
 
@@ -302,38 +319,29 @@ struct InverseDistanceSums {
                 }
             }
         }
-        /// Rows j < ny of the plane: the first nx elements from the box rows of `real` at `offset` and of
-        /// `imaginary` at `imaginaryOffset` (zero when nil).
-        func fill(_ real: UnsafePointer<FFTSample>, _ imaginary: UnsafePointer<FFTSample>?, offset: Int,
-                  imaginaryOffset: Int) {
-            for j in 0..<ny {
-                let from = offset + j * nx, to = j * p0
-                (re + to).update(from: real + from, count: nx)
-                if let imaginary {
-                    (im + to).update(from: imaginary + imaginaryOffset + j * nx, count: nx)
-                } else {
-                    (im + to).update(repeating: 0, count: nx)
-                }
-            }
-        }
         let fft = FFT3(dims: [p0, p1, 1])
         fft.passes(re: re, im: im) { pass in
-            signals.withSignals { a, m, a2 in
-                // The transforms read rows < ny and columns < nx only, all of them filled for each plane.
-                // a + i m, one z-plane at a time.
-                for k in 0..<nz {
-                    fill(a, m, offset: k * nx * ny, imaginaryOffset: k * nx * ny)
-                    pass.x(rows: ny, planes: 1, nonzero: nx)
-                    pass.y(columns: p0, planes: 1, nonzero: ny)
-                    unpack(into: (0, k), (1, k))
+            // The transforms read rows < ny and columns < nx only, all of them filled for each plane.
+            // a + i m, one z-plane at a time.
+            for k in 0..<nz {
+                for j in 0..<ny { signals.deviations(plane: k, row: j, a: re + j * p0, m: im + j * p0) }
+                pass.x(rows: ny, planes: 1, nonzero: nx)
+                pass.y(columns: p0, planes: 1, nonzero: ny)
+                unpack(into: (0, k), (1, k))
+            }
+            // a² of planes k and k + 1 as real and imaginary parts.
+            for k in stride(from: 0, to: nz, by: 2) {
+                for j in 0..<ny {
+                    signals.squares(plane: k, row: j, a2: re + j * p0)
+                    if k + 1 < nz {
+                        signals.squares(plane: k + 1, row: j, a2: im + j * p0)
+                    } else {
+                        (im + j * p0).update(repeating: 0, count: nx)
+                    }
                 }
-                // a² of planes k and k + 1 as real and imaginary parts.
-                for k in stride(from: 0, to: nz, by: 2) {
-                    fill(a2, k + 1 < nz ? a2 : nil, offset: k * nx * ny, imaginaryOffset: (k + 1) * nx * ny)
-                    pass.x(rows: ny, planes: 1, nonzero: nx)
-                    pass.y(columns: p0, planes: 1, nonzero: ny)
-                    unpack(into: (2, k), k + 1 < nz ? (2, k + 1) : nil)
-                }
+                pass.x(rows: ny, planes: 1, nonzero: nx)
+                pass.y(columns: p0, planes: 1, nonzero: ny)
+                unpack(into: (2, k), k + 1 < nz ? (2, k + 1) : nil)
             }
         }
         return spectra
