@@ -115,6 +115,23 @@ private func rowPrefixSums<Sum>(_ intensities: [Double], size n: Size3, zero: Su
     }
 }
 
+/// Sums of the sphere rows (prefix offsets `upper` and `lower` from `centre`) around the voxels of
+/// the lanes, each row's difference of prefix sums added in order to a sum starting at `zero` by `add`.
+@inline(__always)
+private func sphereRowSums<Lanes: SIMD>(_ prefix: [Lanes.Scalar], _ centre: Int, upper: UnsafeBufferPointer<Int>,
+                                        lower: UnsafeBufferPointer<Int>, zero: Lanes,
+                                        add: (_ sum: Lanes, _ upper: Lanes, _ lower: Lanes) -> Lanes) -> Lanes {
+    prefix.withUnsafeBufferPointer { prefix in
+        let c = UnsafeRawPointer(prefix.baseAddress! + centre), scalar = MemoryLayout<Lanes.Scalar>.stride
+        var sum = zero
+        for r in 0..<upper.count {
+            sum = add(sum, c.loadUnaligned(fromByteOffset: upper[r] &* scalar, as: Lanes.self),
+                      c.loadUnaligned(fromByteOffset: lower[r] &* scalar, as: Lanes.self))
+        }
+        return sum
+    }
+}
+
 /// Prefix sums in double precision.
 private struct DoublePrefixSums: RowPrefixSums {
     let prefix: [Double]
@@ -128,13 +145,7 @@ private struct DoublePrefixSums: RowPrefixSums {
 
     @inline(__always)
     func sums(_ centre: Int, upper: UnsafeBufferPointer<Int>, lower: UnsafeBufferPointer<Int>) -> SIMD4<Double> {
-        prefix.withUnsafeBufferPointer { prefix in
-            let c = prefix.baseAddress! + centre
-            func load(_ p: UnsafePointer<Double>) -> SIMD4<Double> { UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Double>.self) }
-            var sum = SIMD4<Double>(repeating: 0)
-            for r in 0..<upper.count { sum += load(c + upper[r]) - load(c + lower[r]) }
-            return sum
-        }
+        sphereRowSums(prefix, centre, upper: upper, lower: lower, zero: SIMD4<Double>()) { $0 + ($1 - $2) }
     }
 
     @inline(__always)
@@ -184,13 +195,7 @@ private struct WholePrefixSums: RowPrefixSums {
 
     @inline(__always)
     func sums(_ centre: Int, upper: UnsafeBufferPointer<Int>, lower: UnsafeBufferPointer<Int>) -> SIMD8<Double> {
-        prefix.withUnsafeBufferPointer { prefix in
-            let c = prefix.baseAddress! + centre
-            func load(_ p: UnsafePointer<Int32>) -> SIMD8<Int32> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Int32>.self) }
-            var sum = SIMD8<Int32>(repeating: 0)
-            for r in 0..<upper.count { sum &+= load(c + upper[r]) &- load(c + lower[r]) }
-            return SIMD8<Double>(sum)
-        }
+        SIMD8<Double>(sphereRowSums(prefix, centre, upper: upper, lower: lower, zero: SIMD8<Int32>()) { $0 &+ ($1 &- $2) })
     }
 
     @inline(__always)
