@@ -390,7 +390,9 @@ struct InverseDistanceSums {
         let (nx, ny, nz) = (size.nx, size.ny, size.nz)
         let s2 = (spacing.x * spacing.x, spacing.y * spacing.y, spacing.z * spacing.z)
         let octantPlane = h1 * h0
-        var planes = [FFTSample](repeating: 0, count: nz * octantPlane)
+        // Every element of the planes and of the octant is written before it is read (no zeroing).
+        let planes = UnsafeMutablePointer<FFTSample>.allocate(capacity: nz * octantPlane)
+        defer { planes.deallocate() }
         let (p0, p1, h0, h1) = (self.p0, self.p1, self.h0, self.h1)
         let plane = PlaneBuffer(count: p0 * p1)
         defer { plane.release() }
@@ -425,23 +427,21 @@ struct InverseDistanceSums {
                 pass.y(columns: h0, planes: 1)
                 for ky in 0..<h1 {
                     let out = dz * octantPlane + ky * h0
-                    planes[out..<(out + h0)].withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: plane.re + ky * p0, count: h0) }
+                    (planes + out).update(from: plane.re + ky * p0, count: h0)
                     if dz + 1 < nz {
                         let next = out + octantPlane
-                        planes[next..<(next + h0)].withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: plane.im + ky * p0, count: h0) }
+                        (planes + next).update(from: plane.im + ky * p0, count: h0)
                     }
                 }
             }
         }
         // Along z: element t of the even extension is plane min(t, P2 - t) when that is < nz.
-        var out = [FFTSample](repeating: 0, count: h2 * octantPlane)
         let plan = FFTPlan.shared(length: p2)
         let lanes = max(1, min(octantPlane, FFT3.batchSamples / p2))
         let buffer = BatchBuffers(capacity: lanes * p2)
         defer { buffer.release() }
-        planes.withUnsafeBufferPointer { planes in
-        out.withUnsafeMutableBufferPointer { out in
-            let (planes, out) = (planes.baseAddress!, out.baseAddress!)
+        return [FFTSample](unsafeUninitializedCapacity: h2 * octantPlane) { octant, written in
+            let out = octant.baseAddress!
             var c0 = 0
             while c0 < octantPlane {
                 // Columns c0 ..< c0 + w as real parts, the next (up to) w as imaginary parts.
@@ -466,8 +466,7 @@ struct InverseDistanceSums {
                 }
                 c0 += 2 * w
             }
+            written = h2 * octantPlane
         }
-        }
-        return out
     }
 }
