@@ -9,8 +9,9 @@ typealias FFTSample = Float
 /// Forward 3D discrete Fourier transform (unnormalised, e^(-2πi k·x/P)) of split-complex data, x fastest,
 /// for lengths with prime factors 2, 3 and 5.
 ///
-/// Each axis is transformed in batches: a few lines are gathered into a buffer that interleaves them
-/// (element t of line l at t·lanes + l), so that every butterfly runs over contiguous lanes.
+/// Each axis is transformed in batches of lines that every butterfly runs over as contiguous lanes
+/// (element t of line l at t·stride + l). Lines whose lanes are already contiguous (along y and z) are
+/// transformed where they are; lines along x are transposed into a buffer and back.
 struct FFT3 {
     let dims: [Int]
     let plans: [FFTPlan]
