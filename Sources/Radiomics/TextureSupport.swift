@@ -637,10 +637,16 @@ enum RowKernels {
     /// of their rows: the pairs of ROI voxels along `offset`, and some pairs with a voxel outside.
     static func roiRows(_ grid: TextureGrid, _ offset: Offset3, extents: [(lower: Int, upper: Int)],
                         slices: Range<Int>? = nil, _ body: (Range<Int>) -> Void) {
+        let (nx, ny) = (grid.nx, grid.ny)
+        let xs = TextureGrid.overlap(nx, offset.dx), ys = TextureGrid.overlap(ny, offset.dy)
         let zs = TextureGrid.overlap(grid.nz, offset.dz).clamped(to: slices ?? 0..<grid.nz)
+        guard !xs.isEmpty, !ys.isEmpty, !zs.isEmpty else { return }
         for z in zs {
-            for y in 0..<grid.ny {
-                if let row = roiRow(grid, offset, extents: extents, y: y, z: z) { body(row) }
+            for y in ys {
+                if let row = clip(xs, offset, from: extents[z * ny + y], to: extents[(z + offset.dz) * ny + y + offset.dy],
+                                  rowStart: (z * ny + y) * nx) {
+                    body(row)
+                }
             }
         }
     }
@@ -653,12 +659,18 @@ enum RowKernels {
         let (nx, ny) = (grid.nx, grid.ny)
         let (yy, zz) = (y + offset.dy, z + offset.dz)
         guard yy >= 0, yy < ny, zz >= 0, zz < grid.nz else { return nil }
-        let xs = TextureGrid.overlap(nx, offset.dx)
-        let from = extents[z * ny + y], to = extents[zz * ny + yy]
+        return clip(TextureGrid.overlap(nx, offset.dx), offset, from: extents[z * ny + y], to: extents[zz * ny + yy],
+                    rowStart: (z * ny + y) * nx)
+    }
+
+    /// The x within `xs` whose voxel lies within the extent `from` of its row and whose neighbour
+    /// at `offset` lies within the extent `to` of the neighbour row, as linear indices.
+    @inline(__always)
+    private static func clip(_ xs: Range<Int>, _ offset: Offset3, from: (lower: Int, upper: Int),
+                             to: (lower: Int, upper: Int), rowStart: Int) -> Range<Int>? {
         let lower = max(xs.lowerBound, from.lower, to.lower - offset.dx)
         let upper = min(xs.upperBound - 1, from.upper, to.upper - offset.dx)
         guard lower <= upper else { return nil }
-        let rowStart = (z * ny + y) * nx
         return (rowStart + lower)..<(rowStart + upper + 1)
     }
 
