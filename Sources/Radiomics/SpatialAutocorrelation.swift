@@ -18,7 +18,7 @@ enum SpatialAutocorrelation {
         var count = 0, sum = 0.0
         region.intensities.withUnsafeBufferPointer { x in
             region.intensityMask.withUnsafeBufferPointer { inside in
-                rows.forEach { from, _ in
+                rows.forEach { from in
                     for i in from..<(from + rows.length) where inside[i] { count += 1; sum += x[i] }
                 }
             }
@@ -47,7 +47,7 @@ enum SpatialAutocorrelation {
     }
 }
 
-/// The rows of a box in a grid: where each starts in the grid and in the box, x fastest.
+/// The rows of a box in a grid: where each starts in the grid, x fastest.
 struct BoxRows {
     let box: IndexBox
     let grid: Size3
@@ -64,14 +64,12 @@ struct BoxRows {
         ((k + box.lower.k) * grid.ny + j + box.lower.j) * grid.nx + box.lower.i
     }
 
-    /// Calls `body` with the grid and box indices of the first voxel of each row, in memory order.
+    /// Calls `body` with the grid index of the first voxel of each row, in memory order.
     @inline(__always)
-    func forEach(_ body: (_ grid: Int, _ box: Int) -> Void) {
+    func forEach(_ body: (_ start: Int) -> Void) {
         let b = box.size
         for k in 0..<b.nz {
-            for j in 0..<b.ny {
-                body(start(plane: k, row: j), (k * b.ny + j) * b.nx)
-            }
+            for j in 0..<b.ny { body(start(plane: k, row: j)) }
         }
     }
 }
@@ -94,7 +92,7 @@ struct BoxSignals {
         var ss = 0.0
         region.intensities.withUnsafeBufferPointer { x in
             region.intensityMask.withUnsafeBufferPointer { inside in
-                rows.forEach { from, _ in
+                rows.forEach { from in
                     for i in from..<(from + rows.length) where inside[i] {
                         let d = x[i] - mean
                         ss += d * d
