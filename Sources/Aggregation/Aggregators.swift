@@ -46,6 +46,10 @@ public struct AggregationContext: Sendable, Hashable, Codable {
 ///
 /// The raw value is the aggregator's stable name in stores, CSV files and reports.
 /// Every aggregator ignores lesions whose value is NaN; a patient with no finite value gets NaN.
+/// The spread aggregators (`sd`, `range`, `entropy`) describe differences between lesions, which a patient with
+/// a single (finite) lesion value does not have: they are NaN (undefined) for such a patient rather than 0, so
+/// that a comparison leaves the patient out of those methods (its `n` shows it) instead of treating "one lesion"
+/// as "perfectly homogeneous".
 public enum Aggregator: String, CaseIterable, Sendable, Codable {
     /// Arithmetic mean of the lesion values.
     case mean
@@ -53,12 +57,13 @@ public enum Aggregator: String, CaseIterable, Sendable, Codable {
     case min
     /// The highest value.
     case max
-    /// Population standard deviation, sqrt(Σ(x − x̄)²/n): 0 for one lesion, like entropy.
+    /// Population standard deviation, sqrt(Σ(x − x̄)²/n); NaN (undefined) for one lesion.
     case sd
-    /// max − min.
+    /// max − min; NaN (undefined) for one lesion.
     case range
     /// Shannon entropy in bits, −Σ p_b log2 p_b, of the histogram of the patient's values over bins
-    /// fixed on the cohort's scale (`AggregationContext`), so that patients are comparable; 0 for one lesion.
+    /// fixed on the cohort's scale (`AggregationContext`), so that patients are comparable; NaN (undefined) for
+    /// one lesion. Two lesions in the same bin give 0.
     case entropy
     /// Σ v_k x_k / Σ v_k with lesion volumes v_k.
     case volumeWeightedMean = "volume_weighted_mean"
@@ -89,6 +94,7 @@ public enum Aggregator: String, CaseIterable, Sendable, Codable {
         default: break
         }
         guard !valid.isEmpty else { return .nan }
+        if isSpread && valid.count < 2 { return .nan }
         let xs = valid.map(\.value)
         switch self {
         case .mean: return xs.reduce(0, +) / Double(xs.count)
@@ -111,6 +117,10 @@ public enum Aggregator: String, CaseIterable, Sendable, Codable {
         }
     }
 
+    /// Whether the aggregator measures the spread between a patient's lesions (`sd`, `range`, `entropy`), which is
+    /// undefined (NaN) for a patient with fewer than two finite lesion values.
+    public var isSpread: Bool { self == .sd || self == .range || self == .entropy }
+
     /// Lesions from largest to smallest; ties keep manifest order so results are stable.
     static func bySize(_ ls: [LesionValue]) -> [LesionValue] {
         ls.enumerated().sorted { a, b in
@@ -124,15 +134,25 @@ public enum Aggregator: String, CaseIterable, Sendable, Codable {
         return ls.reduce(0) { $0 + $1.value * $1.volume } / w
     }
 
+    /// Shannon entropy (bits) of the histogram of `xs` on the cohort's bins.
+    ///
+    /// The terms −p log2 p are summed over the bin counts in ascending order, so the result is a function of the
+    /// multiset of counts alone: it is the same in every process (a `Dictionary`'s iteration order is seeded per
+    /// process) and two patients whose histograms are permutations of each other get bit-identical entropies, so
+    /// that their tie in a C-index or AUC is a true tie and not broken by rounding.
     static func entropy(_ xs: [Double], context: AggregationContext) -> Double {
-        var counts: [Int: Int] = [:]
-        for x in xs {
-            counts[Int(((x - context.entropyOrigin) / context.entropyBinWidth).rounded(.down)), default: 0] += 1
+        let bins = xs.map { ((($0 - context.entropyOrigin) / context.entropyBinWidth).rounded(.down)) }.sorted()
+        var counts: [Int] = []
+        var start = 0
+        for i in 1...bins.count where i == bins.count || bins[i] != bins[start] {
+            counts.append(i - start)
+            start = i
         }
         let n = Double(xs.count)
-        let h = counts.values.reduce(0.0) { acc, c in
+        var h = 0.0
+        for c in counts.sorted() {
             let p = Double(c) / n
-            return acc - p * log2(p)
+            h -= p * log2(p)
         }
         return h == 0 ? 0 : h  // avoid -0
     }

@@ -48,10 +48,14 @@ public struct SignatureScorer: Sendable {
             case "kvp":
                 guard let kvp else { return .nan }
                 if let levels = cov.levels {
-                    // Nearest listed level: scanners report e.g. 119.9 for 120 kV.
-                    guard let nearest = levels.keys.compactMap(Double.init).min(by: { abs($0 - kvp) < abs($1 - kvp) }),
-                          abs(nearest - kvp) <= 5 else { return .nan }
-                    s += levels.first { Double($0.key) == nearest }!.value
+                    // Nearest listed level: scanners report e.g. 119.9 for 120 kV. The levels are a Dictionary, whose
+                    // order changes per process: a kVp halfway between two levels takes the lower one, and of keys
+                    // naming the same number ("120", "120.0") the first in sorted order, so scores are reproducible.
+                    let numeric = levels.compactMap { key, value in Double(key).map { (kv: $0, key: key, value: value) } }
+                        .sorted { ($0.kv, $0.key) < ($1.kv, $1.key) }
+                    guard let nearest = numeric.min(by: { abs($0.kv - kvp) < abs($1.kv - kvp) }),
+                          abs(nearest.kv - kvp) <= 5 else { return .nan }
+                    s += nearest.value
                 } else if let b = cov.coefficient, let m = cov.mean, let sd = cov.sd {
                     s += b * (kvp - m) / sd
                 }

@@ -30,7 +30,8 @@ public struct SurvivalAssociation: Sendable {
     public var medianSplit: DichotomisedAssociation?
     /// Fourth quartile (≥ Q3) vs first (≤ Q1), the middle half left out.
     public var quartiles: DichotomisedAssociation?
-    /// +1 when higher values go with higher hazard in the Cox fit, −1 otherwise: the risk score is orientation × value.
+    /// The direction of the risk score used for `concordance`: the risk score is orientation × value. By default
+    /// +1 when higher values go with higher hazard in the Cox fit, −1 otherwise (see `analyse`).
     public var orientation: Double
     /// Harrell's C of orientation × value.
     public var concordance: Concordance
@@ -39,8 +40,14 @@ public struct SurvivalAssociation: Sendable {
 
     /// Analyses `values` (finite, one per subject) against `data`.
     ///
-    /// `orientation` fixes the direction of the risk score (e.g. +1 for a model's out-of-sample risk); by default
-    /// it is the sign of the Cox coefficient on these data, so C ≥ 0.5 by construction.
+    /// `orientation` fixes the direction of the risk score (e.g. +1 for a model's out-of-sample risk). By default
+    /// it is the sign of the Cox coefficient on these data (when the fit fails, the sign of the Cox score at β = 0,
+    /// `Orientation.survival`, which is the same sign whenever the fit exists). This is *not* a guarantee that
+    /// C ≥ 0.5: the Cox coefficient weighs subjects by their distance from the risk-set mean, while C counts
+    /// only the order within pairs, so with a weak association (or a few extreme values) the fitted sign and the
+    /// side of 0.5 that C falls on can disagree, and C < 0.5 is then reported as it is. What the default does
+    /// guarantee is that the direction is chosen on the same data C is computed on, which biases C upwards
+    /// (an in-sample, optimistic estimate; see `AggregatorComparison` for the optimism-corrected value).
     public static func analyse(_ values: [Double], _ data: SurvivalData, level: Double = 0.95,
                                orientation fixedOrientation: Double? = nil) throws -> SurvivalAssociation {
         guard values.count == data.count else {
@@ -56,7 +63,9 @@ public struct SurvivalAssociation: Sendable {
             problems.append("Cox per unit: \(error)")
         }
         let sd = sampleStandardDeviation(values)
-        let orientation: Double = fixedOrientation ?? ((perUnit?.coefficient ?? 0) < 0 ? -1 : 1)
+        let orientation: Double = fixedOrientation
+            ?? perUnit.map { $0.coefficient < 0 ? -1 : 1 }
+            ?? Orientation.survival(data, values: values)
         let split = { (name: String) -> DichotomisedAssociation? in
             guard let (cutoff, members, isHigh) = dichotomise(values, name) else {
                 problems.append("\(name) split: one group is empty")
@@ -97,14 +106,17 @@ public struct BinaryAssociation: Sendable {
     public var likelihoodRatioTest: ChiSquareTest?
     public var medianSplit: DichotomisedAssociation?
     public var quartiles: DichotomisedAssociation?
-    /// +1 when higher values go with the positive outcome, −1 otherwise: the score is orientation × value.
+    /// The direction of the score used for `roc`: the score is orientation × value. By default +1 when higher
+    /// values go with the positive outcome in the logistic fit, −1 otherwise (see `analyse`).
     public var orientation: Double
     /// AUC of orientation × value.
     public var roc: ROCAnalysis
     public var problems: [String]
 
     /// Analyses `values` (finite, one per subject) against `labels`; `orientation` as for `SurvivalAssociation`
-    /// (by default the sign of the logistic coefficient).
+    /// (by default the sign of the logistic coefficient; when the fit fails, e.g. under complete separation, the
+    /// side of 0.5 of the raw AUC). As for the C-index this does not make AUC ≥ 0.5 certain: the logistic sign
+    /// and the AUC's side of 0.5 can disagree for a weak association, and such an AUC is reported below 0.5.
     public static func analyse(_ values: [Double], _ labels: [Bool], level: Double = 0.95,
                                orientation fixedOrientation: Double? = nil) throws -> BinaryAssociation {
         guard values.count == labels.count else {

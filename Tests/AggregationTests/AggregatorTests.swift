@@ -30,11 +30,107 @@ final class AggregatorTests: XCTestCase {
         XCTAssertEqual(v(.irradiatedMean), 1.6, accuracy: 1e-12)
     }
 
-    func testOneLesionHasZeroSpreadAndEntropy() {
+    /// Issue 12, item 13: one lesion has no spread; sd, range and entropy are undefined (NaN), not 0.
+    func testOneLesionHasUndefinedSpreadAndEntropy() {
         let one = [LesionValue(lesionID: "x", value: 5, volume: 2)]
-        XCTAssertEqual(Aggregator.sd.aggregate(one, context: ctx), 0)
-        XCTAssertEqual(Aggregator.entropy.aggregate(one, context: ctx), 0)
+        for a in [Aggregator.sd, .range, .entropy] {
+            XCTAssertTrue(a.aggregate(one, context: ctx).isNaN, "\(a.rawValue) of one lesion must be NaN")
+            XCTAssertTrue(a.isSpread)
+        }
+        // One finite value among NaN lesions is still one value.
+        let oneFinite = one + [LesionValue(lesionID: "y", value: .nan, volume: 3)]
+        XCTAssertTrue(Aggregator.sd.aggregate(oneFinite, context: ctx).isNaN)
+        // Location aggregators are defined for one lesion; two equal lesions have spread 0.
+        XCTAssertEqual(Aggregator.mean.aggregate(one, context: ctx), 5)
+        XCTAssertEqual(Aggregator.min.aggregate(one, context: ctx), 5)
+        let twoEqual = one + [LesionValue(lesionID: "z", value: 5, volume: 1)]
+        XCTAssertEqual(Aggregator.sd.aggregate(twoEqual, context: ctx), 0)
+        XCTAssertEqual(Aggregator.range.aggregate(twoEqual, context: ctx), 0)
+        XCTAssertEqual(Aggregator.entropy.aggregate(twoEqual, context: ctx), 0)
         XCTAssertTrue(Aggregator.irradiatedMean.aggregate(one, context: ctx).isNaN)
+        XCTAssertFalse(Aggregator.mean.isSpread)
+    }
+
+    /// Histograms with many occupied bins of different counts: the order of the terms −p log2 p matters in the
+    /// last bit, so a sum over a Dictionary (ordered by a per-process hash seed) differs between processes.
+    static let entropyProbeContext = AggregationContext(entropyOrigin: 0, entropyBinWidth: 1, cutoff: 0)
+    static func entropyProbeHistograms() -> [[LesionValue]] {
+        var out: [[LesionValue]] = []
+        var state: UInt64 = 0x5EED
+        for h in 0..<200 {
+            var values: [Double] = []
+            for bin in 0..<(3 + h % 9) {
+                state = state &* 6364136223846793005 &+ 1442695040888963407
+                for _ in 0..<(1 + Int(state >> 60)) { values.append(Double(bin) + 0.5) }
+            }
+            out.append(values.enumerated().map { LesionValue(lesionID: "L\($0.offset)", value: $0.element, volume: 1) })
+        }
+        return out
+    }
+
+    /// Issue 12, item 7: the entropy is a function of the multiset of bin counts, so two patients whose
+    /// histograms are permutations of each other tie exactly.
+    func testEntropyOfPermutedHistogramsIsBitIdentical() {
+        // Counts 1, 2, 3, 4, 5, 6, 7 in bins 0...6 against the reversed assignment and a shuffled one.
+        let counts = [1, 2, 3, 4, 5, 6, 7]
+        func patient(_ c: [Int]) -> [LesionValue] {
+            c.enumerated().flatMap { bin, k in (0..<k).map { LesionValue(lesionID: "\(bin).\($0)", value: Double(bin) + 0.5, volume: 1) } }
+        }
+        let ctx = Self.entropyProbeContext
+        let a = Aggregator.entropy.aggregate(patient(counts), context: ctx)
+        for other in [counts.reversed(), [4, 7, 1, 6, 2, 5, 3], [7, 1, 6, 2, 5, 3, 4]] {
+            let b = Aggregator.entropy.aggregate(patient(Array(other)), context: ctx)
+            XCTAssertEqual(a.bitPattern, b.bitPattern, "\(a) vs \(b) for counts \(Array(other))")
+        }
+        // And it is the entropy: −Σ p log2 p with p = k/28.
+        let exact = -counts.map { Double($0) / 28 }.reduce(0) { $0 + $1 * log2($1) }
+        XCTAssertEqual(a, exact, accuracy: 1e-12)
+    }
+
+    /// Prints the bit patterns of the probe histograms' entropies; run as a child process by
+    /// `testEntropyIsIdenticalAcrossProcesses` (skipped otherwise).
+    func testEntropyProbe() throws {
+        guard ProcessInfo.processInfo.environment["LESIONMAP_ENTROPY_PROBE"] == "1" else {
+            throw XCTSkip("child-process probe of testEntropyIsIdenticalAcrossProcesses")
+        }
+        let bits = Self.entropyProbeHistograms().map {
+            String(Aggregator.entropy.aggregate($0, context: Self.entropyProbeContext).bitPattern, radix: 16)
+        }
+        print("ENTROPY-PROBE " + bits.joined(separator: ","))
+    }
+
+    /// Issue 12, item 7: the same entropies, bit for bit, in separate processes with random hash seeds
+    /// (SWIFT_DETERMINISTIC_HASHING removed from the children's environment).
+    func testEntropyIsIdenticalAcrossProcesses() throws {
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0])
+        guard FileManager.default.isExecutableFile(atPath: binary.path), binary.path.hasSuffix(".xctest") else {
+            throw XCTSkip("the test bundle is not an executable here (\(binary.path))")
+        }
+        var environment = ProcessInfo.processInfo.environment
+        environment["SWIFT_DETERMINISTIC_HASHING"] = nil
+        environment["LESIONMAP_ENTROPY_PROBE"] = "1"
+        var outputs: [String] = []
+        for _ in 0..<6 {
+            let p = Process()
+            p.executableURL = binary
+            p.arguments = ["AggregationTests.AggregatorTests/testEntropyProbe"]
+            p.environment = environment
+            let out = Pipe()
+            p.standardOutput = out
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            p.waitUntilExit()
+            XCTAssertEqual(p.terminationStatus, 0, text)
+            let line = try XCTUnwrap(text.split(separator: "\n").first { $0.hasPrefix("ENTROPY-PROBE ") }, text)
+            outputs.append(String(line))
+        }
+        XCTAssertEqual(Set(outputs).count, 1, "entropies differ between processes: \(Set(outputs).count) distinct outputs")
+        // And they equal this process's values.
+        let here = Self.entropyProbeHistograms().map {
+            String(Aggregator.entropy.aggregate($0, context: Self.entropyProbeContext).bitPattern, radix: 16)
+        }
+        XCTAssertEqual(outputs[0], "ENTROPY-PROBE " + here.joined(separator: ","))
     }
 
     func testEntropyUsesCohortBinsNotPatientRange() {

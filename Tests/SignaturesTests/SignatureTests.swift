@@ -17,6 +17,25 @@ final class SignatureTests: XCTestCase {
                   provenance: "unit test")
     }
 
+    /// Issue 12, item 7 (the same audit in Signatures): a kVp halfway between two listed levels takes the lower
+    /// level every time, whatever order the levels Dictionary iterates in (it changes per instance and process).
+    func testKVPHalfwayBetweenLevelsIsResolvedTheSameWayEveryTime() throws {
+        var seen = Set<Double>()
+        for trial in 0..<64 {
+            var levels: [String: Double] = [:]
+            // Different insertion orders and capacities give different iteration orders.
+            let keys = trial % 2 == 0 ? ["100", "110", "140"] : ["140", "110", "100"]
+            for k in keys { levels[k] = ["100": 0.1, "110": 0.2, "140": 0.3][k]! }
+            if trial % 3 == 0 { levels.reserveCapacity(8 + trial) }
+            var sig = makeSignature()
+            sig.covariates = [.init(name: "kvp", levels: levels)]
+            let scorer = try SignatureScorer(signature: sig, featureNames: ["ring.glcm.joint_max", "tumour.intensity.mean"],
+                                             settings: settings, source: "t")
+            seen.insert(scorer.score(row: [0.2, 10], location: "lung", kvp: 105))
+        }
+        XCTAssertEqual(seen, [0.5 + 0.1], "105 kV lies halfway between 100 and 110: the lower level, always")
+    }
+
     func testScoreWorkedByHand() throws {
         let sig = makeSignature()
         let scorer = try SignatureScorer(signature: sig, featureNames: ["ring.glcm.joint_max", "tumour.intensity.mean"],
