@@ -81,10 +81,13 @@ public struct ComparisonPatient: Sendable {
 }
 
 /// Settings of a comparison. Defaults: every fixed aggregator and both MIL poolings, 1,000 bootstrap
-/// resamples, 95 % intervals, MIL 5-fold cross-validation repeated 3 times.
+/// resamples, 1,000 outcome permutations, 95 % intervals, MIL 5-fold cross-validation repeated 3 times.
 public struct ComparisonOptions: Sendable {
     public var methods: [ComparisonMethod]
+    /// Bootstrap resamples for the C-index intervals, the paired differences and the optimism correction.
     public var bootstrapResamples: Int
+    /// Outcome permutations for the selection-adjusted permutation p-values (0 = none).
+    public var permutations: Int
     /// Seeds the bootstrap and MIL (folds, inner splits, initialisation).
     public var seed: UInt64
     public var level: Double
@@ -94,11 +97,13 @@ public struct ComparisonOptions: Sendable {
     /// The feature the lesion values are, for Chang's rule (nil for signature scores).
     public var featureName: String?
 
-    public init(methods: [ComparisonMethod] = ComparisonMethod.standard, bootstrapResamples: Int = 1000, seed: UInt64 = 1,
+    public init(methods: [ComparisonMethod] = ComparisonMethod.standard, bootstrapResamples: Int = 1000,
+                permutations: Int = 1000, seed: UInt64 = 1,
                 level: Double = 0.95, milFolds: Int = 5, milRepeats: Int = 3, milOptions: MILOptions = MILOptions(),
                 featureName: String? = nil) {
         self.methods = methods
         self.bootstrapResamples = bootstrapResamples
+        self.permutations = permutations
         self.seed = seed
         self.level = level
         self.milFolds = milFolds
@@ -118,23 +123,55 @@ public struct MethodComparison: Sendable {
     public var events: Int
     /// Hazard ratio (survival) or odds ratio (binary) per unit of the patient value, with Wald p.
     public var perUnit: Estimate?
+    /// `perUnit`'s Wald p adjusted by Holm's method over every row of the table with a p (one family per endpoint).
+    public var holmP: Double?
     public var perSD: Estimate?
     public var likelihoodRatioP: Double?
+    /// `likelihoodRatioP` adjusted by Holm's method over every row with one (its own family).
+    public var holmLikelihoodRatioP: Double?
     public var medianSplit: Estimate?
     /// Log-rank p of the median split (survival only).
     public var medianSplitLogRankP: Double?
     public var quartiles: Estimate?
     public var quartilesLogRankP: Double?
-    /// +1: higher values go with the worse outcome (survival) or the positive one (binary); −1: lower values do.
+    /// The direction in which `discrimination` is computed: the risk (score) is orientation × value. For fixed
+    /// methods the sign of their own Cox or logistic coefficient on these data; for learned methods +1 (the
+    /// model's own out-of-sample risk, never flipped).
     public var orientation: Double
+    /// What the data say: +1 when higher values go with the worse outcome (survival) or the positive one (binary),
+    /// −1 when lower values do; the sign of the fitted Cox or logistic coefficient for every row, learned ones
+    /// included (`worse_when` / `positive_when`). nil when nothing was fitted.
+    public var direction: Double?
     /// Harrell's C (survival; bootstrap percentile interval) or ROC AUC (binary; DeLong interval) of orientation × value.
     public var discrimination: Estimate
-    /// Discrimination minus that of the best-ranked method (paired bootstrap for C, DeLong for AUC), with p.
+    /// Fixed methods: the mean optimism of choosing the direction on the data (Harrell's bootstrap: in each
+    /// resample the direction is re-fitted, and the optimism is its C on the resample minus its C on the original
+    /// patients). nil for learned methods, whose C is already out of sample.
+    public var optimism: Double?
+    /// `discrimination` minus `optimism`: the optimism-corrected C-index (or AUC) of a fixed method.
+    public var optimismCorrected: Double?
+    /// Fixed methods: the permutation p-value of this method's C (or AUC) adjusted for choosing the direction and
+    /// for choosing the best of the fixed methods: the share of outcome permutations in which the best oriented C
+    /// of any fixed method reaches this one's (Westfall-Young single-step maxT). For the best fixed method it is
+    /// the p-value of "the best method beats chance". nil for learned methods (see `EndpointComparison`).
+    public var permutationP: Double?
+    /// Discrimination minus that of the best-ranked method on the patients both have a value for (paired
+    /// bootstrap for C, DeLong for AUC), with p.
     public var differenceToBest: Estimate?
+    /// Patients the difference to the best method is computed on (those both methods have a value for).
+    public var differenceToBestPatients: Int?
     /// 1 = best discrimination.
     public var rank: Int
     /// What could not be computed and why.
     public var notes: [String]
+}
+
+extension MethodComparison {
+    /// "higher" or "lower" from `direction` (the fitted sign), "" when nothing was fitted.
+    public var directionWord: String {
+        guard let direction else { return "" }
+        return direction > 0 ? "higher" : "lower"
+    }
 }
 
 /// Attention of one lesion under a MIL method, from the held-out models.
@@ -159,6 +196,13 @@ public struct EndpointComparison: Sendable {
     public var attention: [LesionAttention]
     public var level: Double
     public var bootstrapResamples: Int
+    /// Outcome permutations behind `MethodComparison.permutationP` (0 = not run).
+    public var permutations: Int = 0
+
+    /// The fixed method with the highest discrimination (the "winner" the permutation test is about), if any.
+    public var bestFixedRow: MethodComparison? {
+        rows.first { !$0.method.isLearned && $0.discrimination.value.isFinite }
+    }
 }
 
 /// Compares aggregation methods on patients' lesion values and one endpoint.
@@ -166,9 +210,19 @@ public enum AggregatorComparison {
     /// Runs every method of `options` on `patients` and ranks them by discrimination.
     ///
     /// Fixed aggregators are evaluated on all patients with a value; their direction (the sign of the Cox or
-    /// logistic coefficient) is chosen on the same data. MIL risks are out of sample (repeated stratified
-    /// k-fold cross-validation; each bag's held-out risk is standardised by its fold model's training risks
-    /// and averaged over repeats) and keep the model's direction.
+    /// logistic coefficient) is chosen on the same data, which makes their C optimistic: the optimism is
+    /// estimated by Harrell's bootstrap (direction re-fitted in every resample) and subtracted. MIL risks are out
+    /// of sample (repeated stratified k-fold cross-validation; each bag's held-out risk is standardised by its
+    /// fold model's training risks and averaged over repeats) and keep the model's direction.
+    ///
+    /// Choosing the best of many methods is a second source of optimism that neither corrects: the permutation
+    /// test (`options.permutations` outcome permutations; in each, every fixed method's direction is re-fitted
+    /// and the best C taken) gives each fixed method a p-value adjusted for both choices. Learned methods are
+    /// left out of it because each permutation would need the MIL cross-validation run again (by default
+    /// 2 poolings × 5 folds × 3 repeats of training per permutation); their C is out of sample but not
+    /// adjusted for being one of several methods. Wald p-values get Holm's adjustment over all rows.
+    /// Spread aggregators (`sd`, `range`, `entropy`) are undefined for patients with one lesion, who are left out
+    /// of those methods (their `n` is smaller; a note says how many).
     public static func compare(_ patients: [ComparisonPatient], endpoint: ComparisonEndpoint,
                                options: ComparisonOptions = ComparisonOptions()) throws -> EndpointComparison {
         let context = AggregationContext.fitted(toCohortValues: patients.flatMap { $0.lesions.map(\.value) })
@@ -190,6 +244,12 @@ public enum AggregatorComparison {
             switch method {
             case .aggregator(let a):
                 values.append(eligible.map { a.aggregate($0.lesions, context: context) })
+                if a.isSpread {
+                    let single = eligible.filter { $0.lesions.filter(\.value.isFinite).count == 1 }.count
+                    if single > 0 {
+                        note.append("\(single) patient\(single == 1 ? "" : "s") with one lesion: \(a.rawValue) undefined (no spread between lesions), left out of this row's n")
+                    }
+                }
             case .chang(let rule):
                 guard let feature = options.featureName else {
                     throw PipelineError("\(method.name) aggregates a feature: give the feature's name (compare --feature)")
@@ -216,8 +276,55 @@ public enum AggregatorComparison {
             return x > y || (x == y && a.rank < b.rank)
         }
         for i in rows.indices { rows[i].rank = i + 1 }
+        let holm = MultipleTesting.holm(rows.map { $0.perUnit?.pValue ?? .nan })
+        let holmLR = MultipleTesting.holm(rows.map { $0.likelihoodRatioP ?? .nan })
+        for i in rows.indices {
+            rows[i].holmP = holm[i].isFinite ? holm[i] : nil
+            rows[i].holmLikelihoodRatioP = holmLR[i].isFinite ? holmLR[i] : nil
+        }
         return EndpointComparison(endpoint: endpoint, patients: eligible.count, rows: rows, attention: attention,
-                                level: options.level, bootstrapResamples: options.bootstrapResamples)
+                                level: options.level, bootstrapResamples: options.bootstrapResamples,
+                                permutations: rows.contains { $0.permutationP != nil } ? options.permutations : 0)
+    }
+
+    /// The selection-adjusted permutation p-values of the fixed methods `fixed` (indices into the rows) with
+    /// observed oriented discrimination `observed[m]`: `orientedDiscrimination(m, σ)` is method m's C (or AUC)
+    /// with its direction re-fitted when patient s carries the value of patient σ[s] (a permutation of the values
+    /// against the outcomes, the same as permuting the outcomes). In each of `permutations` permutations the
+    /// maximum over the fixed methods is taken; p_m = (1 + #{max ≥ observed[m]}) / (1 + permutations).
+    static func selectionPermutationP(fixed: [Int], observed: [Double], patients: Int, permutations: Int, seed: UInt64,
+                                      orientedDiscrimination: @escaping @Sendable (Int, [Int]) -> Double) -> [Int: Double] {
+        guard permutations > 0, !fixed.isEmpty else { return [:] }
+        let maxima = BootstrapResampler.map(resamples: permutations) { r -> Double in
+            var rng = SeededGenerator(seed: seed ^ 0x5045_524D_5554_4521, stream: UInt64(r))
+            let sigma = rng.shuffled(Array(0..<patients))
+            return fixed.map { orientedDiscrimination($0, sigma) }.filter(\.isFinite).max() ?? .nan
+        }.filter(\.isFinite)
+        var out: [Int: Double] = [:]
+        for m in fixed {
+            // A tolerance for rounding: C-indices of tied pair counts are equal rationals.
+            let reached = maxima.filter { $0 >= observed[m] - 1e-12 }.count
+            out[m] = Double(1 + reached) / Double(1 + maxima.count)
+        }
+        return out
+    }
+
+    /// Harrell's bootstrap optimism of a fixed method's in-sample direction: for each resample b, with the
+    /// direction o_b re-fitted on the resample, (C of o_b × value on the resample) − (C of o_b × value on the
+    /// original patients). `rawOnResample(b, weights)` is the C (or AUC) of +value on resample b; `rawOriginal`
+    /// that on the original patients. Mean over the resamples where it is defined; nil when none is.
+    static func meanOptimism(resamples: Int, resampler: BootstrapResampler, members: [Int], rawOriginal: Double,
+                             orientation: @escaping @Sendable ([Double]) -> Double,
+                             rawOnResample: @escaping @Sendable (Int, [Double]) -> Double) -> Double? {
+        let optimism = BootstrapResampler.map(resamples: resamples) { b -> Double in
+            let w = resampler.weights(resample: b)
+            let wm = members.map { w[$0] }
+            let raw = rawOnResample(b, wm)
+            guard raw.isFinite else { return .nan }
+            let o = orientation(wm)
+            return (o > 0 ? raw : 1 - raw) - (o > 0 ? rawOriginal : 1 - rawOriginal)
+        }.filter(\.isFinite)
+        return optimism.isEmpty ? nil : optimism.reduce(0, +) / Double(optimism.count)
     }
 
     /// Out-of-sample MIL risks (NaN for patients without usable lesion features) and held-out attention.
@@ -283,6 +390,7 @@ public enum AggregatorComparison {
                 row.quartiles = a.quartiles?.coefficient?.ratioEstimate
                 row.quartilesLogRankP = a.quartiles?.logRankP
                 row.orientation = a.orientation
+                row.direction = a.perUnit.map { $0.coefficient < 0 ? -1 : 1 } ?? (method.isLearned ? nil : a.orientation)
                 row.notes += a.problems
                 for i in idx { risk[i] = a.orientation * values[m][i] }
             } else {
@@ -299,8 +407,43 @@ public enum AggregatorComparison {
         if let best = bestIndex(rows) {
             for m in rows.indices where !rows[m].discrimination.value.isNaN {
                 rows[m].differenceToBest = boot.difference(m, best)
+                rows[m].differenceToBestPatients = boot.commonSubjects(m, best).count
             }
         }
+        let fixed = rows.indices.filter { !options.methods[$0].isLearned && rows[$0].discrimination.value.isFinite }
+        // Optimism of the in-sample direction (Harrell's bootstrap), on the same resamples as the intervals.
+        let resampler = BootstrapResampler(subjectCount: data.count, seed: options.seed)
+        for m in fixed {
+            let idx = values[m].indices.filter { values[m][$0].isFinite }
+            let x = idx.map { values[m][$0] }
+            let sign = Orientation.SurvivalSign(data.subset(idx), values: x)
+            let o = rows[m].orientation, draws = boot.draws[m]
+            let c = rows[m].discrimination.value
+            if let optimism = meanOptimism(
+                resamples: options.bootstrapResamples, resampler: resampler, members: idx,
+                rawOriginal: o > 0 ? c : 1 - c, orientation: { sign.orientation(weights: $0) },
+                rawOnResample: { b, _ in o > 0 ? draws[b] : 1 - draws[b] }) {
+                rows[m].optimism = optimism
+                rows[m].optimismCorrected = c - optimism
+            }
+        }
+        // Selection-adjusted permutation p-values of the fixed methods.
+        var evaluators: [Int: (ConcordanceEvaluator, Orientation.SurvivalSign)] = [:]
+        for m in fixed {
+            let filled = values[m].map { $0.isFinite ? $0 : 0 }
+            evaluators[m] = (try ConcordanceEvaluator(data, risk: filled), Orientation.SurvivalSign(data, values: filled))
+        }
+        let frozen = evaluators, vals = values
+        let p = selectionPermutationP(
+            fixed: fixed, observed: rows.map(\.discrimination.value), patients: data.count,
+            permutations: options.permutations, seed: options.seed) { m, sigma in
+                let (evaluator, sign) = frozen[m]!
+                let x = sigma.map { vals[m][$0] }
+                let w = x.map { $0.isFinite ? 1.0 : 0.0 }
+                let raw = evaluator.concordance(weights: w, riskOf: sigma).index
+                return sign.orientation(values: x, weights: w) > 0 ? raw : 1 - raw
+            }
+        for m in fixed { rows[m].permutationP = p[m] }
         return rows
     }
 
@@ -325,6 +468,7 @@ public enum AggregatorComparison {
                 row.medianSplit = a.medianSplit?.coefficient?.ratioEstimate
                 row.quartiles = a.quartiles?.coefficient?.ratioEstimate
                 row.orientation = a.orientation
+                row.direction = a.perUnit.map { $0.coefficient < 0 ? -1 : 1 } ?? (method.isLearned ? nil : a.orientation)
                 row.discrimination = a.roc.estimate
                 row.notes += a.problems
                 for i in idx { score[i] = a.orientation * values[m][i] }
@@ -341,8 +485,46 @@ public enum AggregatorComparison {
                 rows[m].differenceToBest = try? ROC.compare(
                     labels: common.map { labels[$0] }, scoresA: common.map { scores[m][$0] },
                     scoresB: common.map { scores[best][$0] }, level: options.level)
+                rows[m].differenceToBestPatients = common.count
             }
         }
+        let fixed = rows.indices.filter { !options.methods[$0].isLearned && rows[$0].discrimination.value.isFinite }
+        var evaluators: [Int: AUCEvaluator] = [:]
+        for m in fixed {
+            let idx = values[m].indices.filter { values[m][$0].isFinite }
+            evaluators[m] = try AUCEvaluator(scores: idx.map { values[m][$0] })
+        }
+        let frozen = evaluators
+        // Optimism of the in-sample direction (Harrell's bootstrap, the AUC analogue).
+        let resampler = BootstrapResampler(subjectCount: patients.count, seed: options.seed)
+        for m in fixed {
+            let idx = values[m].indices.filter { values[m][$0].isFinite }
+            let x = idx.map { values[m][$0] }, y = idx.map { labels[$0] }
+            let evaluator = frozen[m]!
+            let auc = rows[m].discrimination.value
+            let o = rows[m].orientation
+            if let optimism = meanOptimism(
+                resamples: options.bootstrapResamples, resampler: resampler, members: idx,
+                rawOriginal: o > 0 ? auc : 1 - auc,
+                orientation: { Orientation.binary(labels: y, values: x, weights: $0) },
+                rawOnResample: { _, w in evaluator.auc(labels: y, weights: w) }) {
+                rows[m].optimism = optimism
+                rows[m].optimismCorrected = auc - optimism
+            }
+        }
+        // Selection-adjusted permutation p-values: the labels are permuted over all patients, each method keeps
+        // the patients it has a value for.
+        let members = values.map { v in v.indices.filter { v[$0].isFinite } }
+        let vals = values
+        let p = selectionPermutationP(
+            fixed: fixed, observed: rows.map(\.discrimination.value), patients: patients.count,
+            permutations: options.permutations, seed: options.seed) { m, sigma in
+                let y = members[m].map { labels[sigma[$0]] }
+                let raw = frozen[m]!.auc(labels: y)
+                guard raw.isFinite else { return .nan }
+                return Orientation.binary(labels: y, values: members[m].map { vals[m][$0] }) > 0 ? raw : 1 - raw
+            }
+        for m in fixed { rows[m].permutationP = p[m] }
         return rows
     }
 
@@ -376,7 +558,9 @@ extension EndpointComparison {
         number(ratio + "_per_sd_low") { $0.perSD?.interval.lower }
         number(ratio + "_per_sd_high") { $0.perSD?.interval.upper }
         number("p") { $0.perUnit?.pValue }
+        number("p_holm") { $0.holmP }
         number("lr_p") { $0.likelihoodRatioP }
+        number("lr_p_holm") { $0.holmLikelihoodRatioP }
         number(ratio + "_median_split") { $0.medianSplit?.value }
         number(ratio + "_median_split_low") { $0.medianSplit?.interval.lower }
         number(ratio + "_median_split_high") { $0.medianSplit?.interval.upper }
@@ -385,15 +569,19 @@ extension EndpointComparison {
         number(ratio + "_q4_vs_q1_low") { $0.quartiles?.interval.lower }
         number(ratio + "_q4_vs_q1_high") { $0.quartiles?.interval.upper }
         if survival { number("logrank_p_q4_vs_q1") { $0.quartilesLogRankP } }
-        try! t.append(survival ? "worse_when" : "positive_when", .text(rows.map { $0.orientation > 0 ? "higher" : "lower" }))
+        try! t.append(survival ? "worse_when" : "positive_when", .text(rows.map { $0.directionWord }))
         let d = survival ? "c" : "auc"
         number(survival ? "c_index" : "auc") { $0.discrimination.value }
         number(d + "_low") { $0.discrimination.interval.lower }
         number(d + "_high") { $0.discrimination.interval.upper }
+        number(survival ? "c_index_corrected" : "auc_corrected") { $0.optimismCorrected }
+        number(d + "_optimism") { $0.optimism }
+        number(d + "_perm_p") { $0.permutationP }
         number(d + "_diff_vs_best") { $0.differenceToBest?.value }
         number(d + "_diff_low") { $0.differenceToBest?.interval.lower }
         number(d + "_diff_high") { $0.differenceToBest?.interval.upper }
         number(d + "_diff_p") { $0.differenceToBest?.pValue }
+        number(d + "_diff_n") { $0.differenceToBestPatients.map(Double.init) }
         number("rank") { Double($0.rank) }
         try! t.append("note", .text(rows.map { $0.notes.joined(separator: "; ") }))
         return t
@@ -411,7 +599,7 @@ extension EndpointComparison {
         return t
     }
 
-    /// A fixed-width text table for the terminal, best first.
+    /// A fixed-width text table for the terminal, best first, with the notes and what the ranking can show.
     public var text: String {
         let survival = endpoint.isSurvival
         func f(_ x: Double?, _ digits: Int = 2) -> String {
@@ -429,15 +617,18 @@ extension EndpointComparison {
         let r = survival ? "HR" : "OR", d = survival ? "C-index" : "AUC"
         let level = Int((self.level * 100).rounded())
         var header = ["rank", "method", "n", survival ? "events" : "pos", "\(r)/unit [\(level)% CI]", "\(r)/SD [CI]", "p",
-                      "\(r) median split"]
+                      "p Holm", "\(r) median split"]
         if survival { header.append("logrank p") }
-        header += ["\(d) [\(level)% CI]", "diff vs best [CI]"]
+        header += [survival ? "worse when" : "pos. when", "\(d) [\(level)% CI]", "corrected", "perm p",
+                   "diff vs best [CI]", "diff n"]
         var lines = [header]
         for row in rows {
             var line = [String(row.rank), row.method.name, String(row.patients), String(row.events),
-                        ci(row.perUnit, 3), ci(row.perSD), p(row.perUnit?.pValue), ci(row.medianSplit)]
+                        ci(row.perUnit, 3), ci(row.perSD), p(row.perUnit?.pValue), p(row.holmP), ci(row.medianSplit)]
             if survival { line.append(p(row.medianSplitLogRankP)) }
-            line += [ci(row.discrimination, 3), ci(row.differenceToBest, 3)]
+            line += [row.directionWord.isEmpty ? "-" : row.directionWord, ci(row.discrimination, 3),
+                     f(row.optimismCorrected, 3), p(row.permutationP), ci(row.differenceToBest, 3),
+                     row.differenceToBestPatients.map(String.init) ?? "-"]
             lines.append(line)
         }
         let widths = header.indices.map { c in lines.map { $0[c].count }.max()! }
@@ -448,7 +639,37 @@ extension EndpointComparison {
         let how = survival
             ? "C-index: Harrell's C of the value oriented by its Cox sign; \(bootstrapResamples) bootstrap resamples"
             : "AUC with DeLong intervals; value oriented by its logistic sign"
-        return (["endpoint \(endpoint.rawValue): \(patients) patients; \(how); learned methods out of sample"] + body)
+        let notes = rows.filter { !$0.notes.isEmpty }.map { "  \($0.method.name): \($0.notes.joined(separator: "; "))" }
+        return (["endpoint \(endpoint.rawValue): \(patients) patients; \(how); learned methods out of sample"] + body
+                + (notes.isEmpty ? [] : ["notes:"] + notes) + ["", interpretation])
             .joined(separator: "\n")
+    }
+
+    /// What the ranking can and cannot show, with this comparison's figures: printed under the table, stored as
+    /// the table's `interpretation` attribute and shown in the cohort report.
+    public var interpretation: String {
+        let survival = endpoint.isSurvival
+        let d = survival ? "C-index" : "AUC"
+        let fixedCount = rows.filter { !$0.method.isLearned && $0.discrimination.value.isFinite }.count
+        let learnedCount = rows.filter { $0.method.isLearned && $0.discrimination.value.isFinite }.count
+        func p(_ x: Double) -> String { x < 0.001 ? "p < 0.001" : String(format: "p = %.3f", x) }
+        var s = "How to read the ranking: \(rows.count) methods were compared on the same \(patients) patients and ranked by their \(d). "
+        s += "The fixed aggregators' directions were chosen on these patients, and the top rank goes to whichever method happens to fit this sample best, so the winner's \(d) is optimistic. "
+        s += "The corrected \(d) removes the optimism of choosing the direction, not that of choosing the winner. "
+        if let best = bestFixedRow, let perm = best.permutationP, permutations > 0 {
+            s += "Whether the best fixed aggregator (\(best.method.name), \(d) \(String(format: "%.3f", best.discrimination.value))) beats chance, allowing for both choices among the \(fixedCount) fixed aggregators: permutation \(p(perm)) (\(permutations) outcome permutations). "
+            if perm >= 1 - level {
+                s += "This is compatible with no aggregator being associated with \(endpoint.rawValue): the ranking, and any p < 0.05 or interval excluding 0.5 of a single row, should not be read as evidence for one aggregation. "
+            } else {
+                s += "So at least one aggregation is associated with \(endpoint.rawValue), but the order of methods whose difference to the best has an interval including 0 is not established. "
+            }
+        } else {
+            s += "No permutation test was run, so whether the best method beats chance after its selection is not known. "
+        }
+        s += "p Holm: the \(survival ? "Cox" : "logistic") Wald p-values (p) adjusted over the \(rows.filter { $0.holmP != nil }.count) rows of this table (family-wise error). "
+        if learnedCount > 0 {
+            s += "Learned (MIL) rows are evaluated out of sample and are not part of the permutation test (it would need their cross-validated training redone for every permutation)."
+        }
+        return s.trimmingCharacters(in: .whitespaces)
     }
 }

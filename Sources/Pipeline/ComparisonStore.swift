@@ -67,8 +67,14 @@ public enum CohortComparison {
             "endpoint": endpoint.rawValue, "source": sourceDescription(source),
             "n_patients": String(result.patients), "confidence_level": String(options.level),
             "bootstrap_resamples": String(options.bootstrapResamples), "seed": String(options.seed),
+            "permutations": String(result.permutations),
             "definition": definition(endpoint),
+            "interpretation": result.interpretation,
         ]
+        if let best = result.bestFixedRow, let p = best.permutationP {
+            attributes["best_fixed_method"] = best.method.name
+            attributes["best_fixed_perm_p"] = String(p)
+        }
         if wantsMIL {
             attributes["mil_input"] = input.milDescription ?? "none"
             attributes["mil_cross_validation"] = "\(options.milFolds)-fold, \(options.milRepeats) repeats, stratified"
@@ -90,10 +96,11 @@ public enum CohortComparison {
 
     /// The definitions stored with the table.
     static func definition(_ endpoint: ComparisonEndpoint) -> String {
+        let common = "n: patients with a value and the endpoint (sd, range and entropy are undefined for a patient with one lesion, who is left out of those rows); median split: value > median vs <= median; q4_vs_q1: values >= Q3 vs <= Q1; p_holm, lr_p_holm: p and lr_p adjusted by Holm's method over the rows of this table (each column its own family); learned methods: out-of-sample risk from repeated k-fold CV, never re-oriented"
         if endpoint.isSurvival {
-            return "hr: Cox (Efron ties) hazard ratio per unit of the patient value, Wald CI and p; hr_per_sd: per sample SD; lr_p: likelihood-ratio p; median split: value > median vs <= median; q4_vs_q1: values >= Q3 vs <= Q1; c_index: Harrell's C of the value oriented by the Cox sign (worse_when), percentile bootstrap CI; c_diff_vs_best: paired bootstrap difference to the rank-1 method; learned methods: out-of-sample risk from repeated k-fold CV"
+            return "hr: Cox (Efron ties) hazard ratio per unit of the patient value, Wald CI and p; hr_per_sd: per sample SD; lr_p: likelihood-ratio p; worse_when: sign of the fitted Cox coefficient (every row, learned ones included); c_index: Harrell's C of the value oriented by the Cox sign (fixed methods) or of the model's risk (learned), percentile bootstrap CI; c_index_corrected: c_index minus c_optimism, Harrell's bootstrap optimism of choosing the direction on the same patients (direction re-fitted in each resample; fixed methods only); c_perm_p: permutation p of c_index adjusted for choosing the direction and the best of the fixed methods (share of outcome permutations whose best re-oriented fixed-method C reaches it; fixed methods only); c_diff_vs_best: paired bootstrap difference to the rank-1 method on the c_diff_n patients both have a value for; " + common
         }
-        return "or: logistic-regression odds ratio per unit of the patient value, Wald CI and p; or_per_sd: per sample SD; lr_p: likelihood-ratio p; median split: value > median vs <= median; q4_vs_q1: values >= Q3 vs <= Q1; auc: ROC AUC of the value oriented by the logistic sign (positive_when), DeLong CI; auc_diff_vs_best: DeLong paired difference to the rank-1 method; learned methods: out-of-sample risk from repeated k-fold CV"
+        return "or: logistic-regression odds ratio per unit of the patient value, Wald CI and p; or_per_sd: per sample SD; lr_p: likelihood-ratio p; positive_when: sign of the fitted logistic coefficient (every row, learned ones included); auc: ROC AUC of the value oriented by the logistic sign (fixed) or of the model's score (learned), DeLong CI; auc_corrected: auc minus auc_optimism, Harrell's bootstrap optimism of choosing the direction (fixed methods only); auc_perm_p: permutation p adjusted for choosing the direction and the best of the fixed methods (fixed methods only); auc_diff_vs_best: DeLong paired difference to the rank-1 method on the auc_diff_n patients both have a value for; " + common
     }
 
     static func sourceDescription(_ source: ComparisonSource) -> String {

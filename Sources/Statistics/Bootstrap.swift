@@ -46,7 +46,8 @@ public struct BootstrapResampler: Sendable {
 /// differences between scores get intervals too.
 ///
 /// A score that is NaN for some subjects is evaluated on the subjects it scores: each resample draws
-/// subjects, and every score is computed over the drawn subjects it has a value for.
+/// subjects, and every score is computed over the drawn subjects it has a value for. A difference between two
+/// scores is computed on the subjects both score (paired), never between C-indices of different patients.
 public struct BootstrapConcordance: Sendable {
     /// C of each score on all the subjects it scores.
     public let observed: [Concordance]
@@ -55,6 +56,10 @@ public struct BootstrapConcordance: Sendable {
     /// draws[m][b]: C of score m on resample b.
     public let draws: [[Double]]
     public let level: Double
+    let data: SurvivalData
+    let risks: [[Double]]
+    let resampler: BootstrapResampler
+    let resamples: Int
 
     /// Evaluates every score of `risks` (higher = expected to fail sooner; NaN = no value) on `resamples` resamples.
     public init(_ data: SurvivalData, risks: [[Double]], resamples: Int, seed: UInt64, level: Double = 0.95) throws {
@@ -74,6 +79,10 @@ public struct BootstrapConcordance: Sendable {
         }
         draws = risks.indices.map { m in perResample.map { $0[m] } }
         self.level = level
+        self.data = data
+        self.risks = risks
+        self.resampler = resampler
+        self.resamples = resamples
     }
 
     /// C of score `m` with its percentile interval.
@@ -81,14 +90,42 @@ public struct BootstrapConcordance: Sendable {
         Estimate(value: observed[m].index, interval: BootstrapResampler.percentileInterval(draws[m], level: level))
     }
 
-    /// C(a) − C(b) with the percentile interval of the paired differences and a two-sided bootstrap
+    /// The subjects both score `a` and score `b` have a value for.
+    public func commonSubjects(_ a: Int, _ b: Int) -> [Int] {
+        risks[a].indices.filter { risks[a][$0].isFinite && risks[b][$0].isFinite }
+    }
+
+    /// C(a) − C(b) on the subjects both scores have a value for (`commonSubjects`), with the percentile interval
+    /// of the paired differences over the same resamples as the single estimates and a two-sided bootstrap
     /// p-value (twice the smaller share of differences on either side of 0).
+    ///
+    /// When both scores cover the same subjects this is the difference of their `observed` C-indices; when one
+    /// lacks some subjects (e.g. `irradiated_mean`), both are recomputed on the common subjects, so the difference
+    /// compares the two scores on the same patients.
     public func difference(_ a: Int, _ b: Int) -> Estimate {
-        let d = zip(draws[a], draws[b]).map { $0 - $1 }.filter(\.isFinite)
+        let common = commonSubjects(a, b)
+        let observedDifference: Double
+        var d: [Double]
+        if common.count == subjectCounts[a] && common.count == subjectCounts[b] {
+            observedDifference = observed[a].index - observed[b].index
+            d = zip(draws[a], draws[b]).map { $0 - $1 }
+        } else {
+            let sub = data.subset(common)
+            guard let ea = try? ConcordanceEvaluator(sub, risk: common.map { risks[a][$0] }),
+                  let eb = try? ConcordanceEvaluator(sub, risk: common.map { risks[b][$0] }) else {
+                return .undefined(level: level)
+            }
+            observedDifference = ea.concordance().index - eb.concordance().index
+            d = BootstrapResampler.map(resamples: resamples) { r -> Double in
+                let w = resampler.weights(resample: r)
+                let wc = common.map { w[$0] }
+                return ea.concordance(weights: wc).index - eb.concordance(weights: wc).index
+            }
+        }
+        d = d.filter(\.isFinite)
         let below = Double(d.filter { $0 <= 0 }.count), above = Double(d.filter { $0 >= 0 }.count)
         let p = d.isEmpty ? Double.nan : Swift.min(1, 2 * Swift.min(below, above) / Double(d.count))
-        return Estimate(value: observed[a].index - observed[b].index,
-                        interval: BootstrapResampler.percentileInterval(d, level: level), pValue: p)
+        return Estimate(value: observedDifference, interval: BootstrapResampler.percentileInterval(d, level: level), pValue: p)
     }
 }
 

@@ -48,7 +48,12 @@ public struct ConcordanceEvaluator: Sendable {
     public func concordance() -> Concordance { concordance(weights: nil) }
 
     /// The index when subject i counts `weights[i]` times (a bootstrap resample); pairs weigh w_i w_j.
-    public func concordance(weights: [Double]?) -> Concordance {
+    public func concordance(weights: [Double]?) -> Concordance { concordance(weights: weights, riskOf: nil) }
+
+    /// The index when subject s carries the risk of subject `riskOf[s]` (a permutation of the risks against the
+    /// outcomes, for permutation tests) and counts `weights[s]` times; no re-sorting is needed.
+    public func concordance(weights: [Double]?, riskOf permutation: [Int]?) -> Concordance {
+        let rank = permutation.map { p in p.map { self.rank[$0] } } ?? self.rank
         var tree = [Double](repeating: 0, count: levels + 1)
         var poolTotal = 0.0
         var concordant = 0.0, tied = 0.0, comparable = 0.0

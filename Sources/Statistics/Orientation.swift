@@ -16,6 +16,30 @@ public enum Orientation {
         survivalScore(data, values: values, weights: weights, order: data.ascendingOrder) < 0 ? -1 : 1
     }
 
+    /// `survival` for one variable under many weightings (bootstrap resamples): the time order is sorted once.
+    public struct SurvivalSign: Sendable {
+        let data: SurvivalData
+        let values: [Double]
+        let order: [Int]
+
+        public init(_ data: SurvivalData, values: [Double]) {
+            self.data = data
+            self.values = values
+            order = data.ascendingOrder
+        }
+
+        /// The orientation when subject i counts `weights[i]` times.
+        public func orientation(weights: [Double]?) -> Double {
+            Orientation.survivalScore(data, values: values, weights: weights, order: order) < 0 ? -1 : 1
+        }
+
+        /// The orientation of other `values` for the same subjects (e.g. permuted ones); subjects of weight 0 are
+        /// skipped, so their value may be NaN.
+        public func orientation(values: [Double], weights: [Double]?) -> Double {
+            Orientation.survivalScore(data, values: values, weights: weights, order: order) < 0 ? -1 : 1
+        }
+    }
+
     /// The Cox partial-likelihood score at β = 0 with Efron's ties (see `survival`), over subjects in `order`
     /// (ascending time, events before censorings at equal times).
     static func survivalScore(_ data: SurvivalData, values x: [Double], weights: [Double]?, order: [Int]) -> Double {

@@ -92,3 +92,41 @@ public enum ROC {
         }
     }
 }
+
+/// The ROC AUC of fixed scores for many labellings and weightings (bootstrap resamples, permuted outcomes):
+/// the scores are sorted once, each evaluation is one pass.
+public struct AUCEvaluator: Sendable {
+    /// Subject indices by ascending score, and the start of each block of equal scores plus the end.
+    let order: [Int]
+    let blocks: [Int]
+
+    /// Prepares `scores` (higher = expected positive); they must be finite.
+    public init(scores: [Double]) throws {
+        if let bad = scores.firstIndex(where: { !$0.isFinite }) {
+            throw StatisticsError("AUC: the score of subject \(bad) is \(scores[bad])")
+        }
+        order = scores.indices.sorted { scores[$0] < scores[$1] || (scores[$0] == scores[$1] && $0 < $1) }
+        var b = [0]
+        for k in 1..<Swift.max(1, order.count) where scores[order[k]] != scores[order[k - 1]] { b.append(k) }
+        b.append(order.count)
+        blocks = order.isEmpty ? [0] : b
+    }
+
+    /// P(score of a positive > score of a negative) + ½ P(equal), when subject i counts `weights[i]` times;
+    /// NaN when the (weighted) subjects do not include both outcomes.
+    public func auc(labels: [Bool], weights: [Double]? = nil) -> Double {
+        var negativesBelow = 0.0, positives = 0.0, sum = 0.0
+        for b in 0..<(blocks.count - 1) {
+            var pos = 0.0, neg = 0.0
+            for k in blocks[b]..<blocks[b + 1] {
+                let i = order[k], w = weights?[i] ?? 1
+                if labels[i] { pos += w } else { neg += w }
+            }
+            sum += pos * (negativesBelow + 0.5 * neg)
+            negativesBelow += neg
+            positives += pos
+        }
+        let pairs = positives * negativesBelow
+        return pairs > 0 ? sum / pairs : .nan
+    }
+}

@@ -13,6 +13,9 @@ struct CompareCommand: ParsableCommand {
         <endpoint>_lesion_subsets with --lesion-subsets). Survival endpoints (pfs, os): Cox hazard ratios and
         Harrell's C with bootstrap CIs; binary endpoints (response = CR/PR, abscopal): odds ratios and ROC AUC
         with DeLong CIs. Learned methods (mil_*) are evaluated out of sample by repeated k-fold cross-validation.
+        Because many methods are ranked on the same patients, the table adds Holm-adjusted p-values, an
+        optimism-corrected C (or AUC) for the fixed aggregators and a permutation p-value that allows for choosing
+        the direction and the best fixed aggregator; the text under the table says what the ranking can show.
         Example: lesionmap compare features.h5 --endpoint pfs --csv reports/compare-pfs.csv --lesion-subsets
         """)
 
@@ -24,7 +27,8 @@ struct CompareCommand: ParsableCommand {
     var feature: String?
     @Option(help: "Methods, comma separated (default: every aggregator, mil_attention, mil_gated_attention).")
     var methods: String?
-    @Option(help: "Bootstrap resamples for C-index intervals.") var bootstrap = 1000
+    @Option(help: "Bootstrap resamples for C-index intervals, paired differences and the optimism correction.") var bootstrap = 1000
+    @Option(help: "Outcome permutations for the selection-adjusted permutation p-values (0 = none).") var permutations = 1000
     @Option(help: "Seed of the bootstrap, the lesion draws and MIL.") var seed: UInt64 = 1
     @Option(help: "MIL cross-validation folds.") var milFolds = 5
     @Option(help: "MIL cross-validation repeats.") var milRepeats = 3
@@ -53,8 +57,11 @@ struct CompareCommand: ParsableCommand {
                     return m
                 }
             }
-            let options = ComparisonOptions(methods: chosen, bootstrapResamples: bootstrap, seed: seed,
-                                            milFolds: milFolds, milRepeats: milRepeats)
+            guard bootstrap >= 0, permutations >= 0 else {
+                throw ValidationError("--bootstrap and --permutations must be 0 or more")
+            }
+            let options = ComparisonOptions(methods: chosen, bootstrapResamples: bootstrap, permutations: permutations,
+                                            seed: seed, milFolds: milFolds, milRepeats: milRepeats)
             let outcome = try CohortComparison.run(
                 store: fileURL(store), source: source, endpoint: end, options: options,
                 milFeatures: try milSelection(), csv: csv.map(fileURL))

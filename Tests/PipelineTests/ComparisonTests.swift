@@ -170,11 +170,15 @@ final class ComparisonTests: XCTestCase {
         XCTAssertEqual(stored.attributes["endpoint"], "pfs")
         XCTAssertEqual(stored.attributes["n_patients"], "40")
         XCTAssertNotNil(stored.attributes["mil_options_json"])
+        XCTAssertEqual(stored.attributes["permutations"], "1000")
+        XCTAssertTrue(stored.attributes["interpretation"]?.hasPrefix("How to read the ranking") == true)
+        XCTAssertNotNil(stored.attributes["best_fixed_perm_p"])
         let expectedColumns = ["aggregator", "kind", "n", "events", "hr", "hr_low", "hr_high", "hr_per_sd", "hr_per_sd_low",
-                               "hr_per_sd_high", "p", "lr_p", "hr_median_split", "hr_median_split_low", "hr_median_split_high",
-                               "logrank_p_median_split", "hr_q4_vs_q1", "hr_q4_vs_q1_low", "hr_q4_vs_q1_high",
-                               "logrank_p_q4_vs_q1", "worse_when", "c_index", "c_low", "c_high", "c_diff_vs_best",
-                               "c_diff_low", "c_diff_high", "c_diff_p", "rank", "note"]
+                               "hr_per_sd_high", "p", "p_holm", "lr_p", "lr_p_holm", "hr_median_split", "hr_median_split_low",
+                               "hr_median_split_high", "logrank_p_median_split", "hr_q4_vs_q1", "hr_q4_vs_q1_low",
+                               "hr_q4_vs_q1_high", "logrank_p_q4_vs_q1", "worse_when", "c_index", "c_low", "c_high",
+                               "c_index_corrected", "c_optimism", "c_perm_p", "c_diff_vs_best",
+                               "c_diff_low", "c_diff_high", "c_diff_p", "c_diff_n", "rank", "note"]
         XCTAssertEqual(stored.table.columnNames, expectedColumns)
         let attention = try XCTUnwrap(contents.tables["comparison/test_sig/pfs_attention"]).table
         XCTAssertEqual(attention.rowCount, contents.lesions.rowCount)
@@ -234,7 +238,7 @@ final class ComparisonTests: XCTestCase {
         let p = Process()
         p.executableURL = exe
         p.arguments = ["compare", store.path, "--endpoint", "abscopal", "--signature-name", "test_sig", "--csv", csv.path,
-                       "--methods", "mean,min,max", "--bootstrap", "50"]
+                       "--methods", "mean,min,max", "--bootstrap", "50", "--permutations", "200"]
         let out = Pipe()
         p.standardOutput = out
         p.standardError = FileHandle.nullDevice
@@ -244,6 +248,8 @@ final class ComparisonTests: XCTestCase {
         XCTAssertEqual(p.terminationStatus, 0, text)
         XCTAssertTrue(text.contains("endpoint abscopal"), text)
         XCTAssertTrue(text.contains("AUC"), text)
+        XCTAssertTrue(text.contains("How to read the ranking"), text)
+        XCTAssertTrue(text.contains("p Holm") && text.contains("perm p"), text)
         XCTAssertEqual(try CSVTable.parse(String(contentsOf: csv, encoding: .utf8)).rows.count, 3)
 
         let bad = Process()

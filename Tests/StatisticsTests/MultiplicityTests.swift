@@ -81,3 +81,68 @@ final class MultiplicityTests: XCTestCase {
         XCTAssertEqual(a.concordance.index, 1)
     }
 }
+
+final class ResampledEvaluatorTests: XCTestCase {
+    /// The one-pass weighted AUC equals the AUC of the explicit resample (ties ½), and of relabelled subjects.
+    func testAUCEvaluatorMatchesROCOnExplicitResamples() throws {
+        var rng = SeededGenerator(seed: 5)
+        let n = 40
+        let scores = (0..<n).map { _ in (4 * rng.normal()).rounded() / 2 }  // many ties
+        let labels = (0..<n).map { scores[$0] + rng.normal() > 0 }
+        let evaluator = try AUCEvaluator(scores: scores)
+        XCTAssertEqual(evaluator.auc(labels: labels), try ROC.analyse(labels: labels, scores: scores).auc, accuracy: 1e-12)
+        let resampler = BootstrapResampler(subjectCount: n, seed: 9)
+        for b in 0..<10 {
+            let w = resampler.weights(resample: b)
+            let explicit = w.indices.flatMap { i in [Int](repeating: i, count: Int(w[i])) }
+            let direct = try ROC.analyse(labels: explicit.map { labels[$0] }, scores: explicit.map { scores[$0] }).auc
+            XCTAssertEqual(evaluator.auc(labels: labels, weights: w), direct, accuracy: 1e-12, "resample \(b)")
+        }
+        XCTAssertTrue(evaluator.auc(labels: [Bool](repeating: true, count: n)).isNaN)
+    }
+
+    /// Concordance with permuted risks (no re-sorting) equals Harrell's C of the permuted risk vector.
+    func testConcordanceWithPermutedRisks() throws {
+        var rng = SeededGenerator(seed: 6)
+        let n = 35
+        let data = try SurvivalData(times: (0..<n).map { _ in (10 * rng.uniform()).rounded() },
+                                    events: (0..<n).map { _ in rng.uniform() < 0.6 })
+        let risk = (0..<n).map { _ in (3 * rng.normal()).rounded() }
+        let evaluator = try ConcordanceEvaluator(data, risk: risk)
+        for _ in 0..<10 {
+            let sigma = rng.shuffled(Array(0..<n))
+            let w = (0..<n).map { _ in Double(rng.int(below: 3)) }
+            let explicit = w.indices.flatMap { i in [Int](repeating: i, count: Int(w[i])) }
+            let direct = try Concordance.harrell(data.subset(explicit), risk: explicit.map { risk[sigma[$0]] })
+            let fast = evaluator.concordance(weights: w, riskOf: sigma)
+            XCTAssertEqual(fast.comparable, direct.comparable)
+            XCTAssertEqual(fast.index, direct.index, accuracy: 1e-12)
+        }
+    }
+
+    /// Issue 12, item 8: the difference between two C-indices is computed on the subjects both score, even when
+    /// one score lacks some subjects; its n is those common subjects.
+    func testDifferenceIsPairedOnCommonSubjects() throws {
+        let data = Fixtures.survival(Fixtures.thirty)
+        let x = Fixtures.column(Fixtures.thirty, 2)
+        var partial = Fixtures.column(Fixtures.thirty, 5)
+        for i in stride(from: 0, to: data.count, by: 3) { partial[i] = .nan }
+        let boot = try BootstrapConcordance(data, risks: [x, partial], resamples: 200, seed: 3)
+        let common = boot.commonSubjects(0, 1)
+        XCTAssertEqual(common.count, 20)
+        let sub = data.subset(common)
+        let cx = try Concordance.harrell(sub, risk: common.map { x[$0] }).index
+        let cp = try Concordance.harrell(sub, risk: common.map { partial[$0] }).index
+        let d = boot.difference(0, 1)
+        XCTAssertEqual(d.value, cx - cp, accuracy: 1e-12)
+        // Not the difference of C-indices on different subjects.
+        XCTAssertNotEqual(d.value, boot.observed[0].index - boot.observed[1].index, accuracy: 1e-6)
+        XCTAssertTrue(d.interval.contains(d.value), "\(d.interval)")
+        // Bootstrap draws come from the same resamples: resample 0 by hand.
+        let w = BootstrapResampler(subjectCount: data.count, seed: 3).weights(resample: 0)
+        let wc = common.map { w[$0] }
+        let d0 = try ConcordanceEvaluator(sub, risk: common.map { x[$0] }).concordance(weights: wc).index
+            - ConcordanceEvaluator(sub, risk: common.map { partial[$0] }).concordance(weights: wc).index
+        XCTAssertTrue(d0.isFinite)
+    }
+}
