@@ -483,7 +483,8 @@ enum CohortReportBuilder {
     /// The tables `comparison/<signature>/<endpoint>` (pfs, os, response, abscopal), by endpoint.
     static func comparisonTables(_ source: ReportSource) throws -> [ComparisonTable] {
         try ComparisonEndpoint.allCases.compactMap { endpoint in
-            guard let t = source.contents.tables[comparisonPrefix(source) + endpoint.rawValue]?.table, t["aggregator"] != nil else { return nil }
+            let stored = source.contents.tables[comparisonPrefix(source) + endpoint.rawValue]
+            guard let t = stored?.table, t["aggregator"] != nil else { return nil }
             let aggregators = try t.texts("aggregator")
             let numeric = t.columns.filter { $0.column.numbers != nil }
             let text = t.columns.filter { $0.name != "aggregator" && $0.column.texts != nil }
@@ -491,7 +492,8 @@ enum CohortReportBuilder {
                 ComparisonRow(aggregator: a, values: Dictionary(uniqueKeysWithValues: numeric.map { ($0.name, $0.column.numbers![n]) }),
                               texts: Dictionary(uniqueKeysWithValues: text.map { ($0.name, $0.column.texts![n]) }))
             }
-            return ComparisonTable(endpoint: endpoint.rawValue, columns: numeric.map(\.name), rows: rows)
+            return ComparisonTable(endpoint: endpoint.rawValue, columns: numeric.map(\.name), rows: rows,
+                                   interpretation: stored?.attributes["interpretation"])
         }
     }
 

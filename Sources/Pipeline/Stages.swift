@@ -126,7 +126,7 @@ public enum CohortAggregation {
             "signature_name": signatureName,
             "entropy_bin_origin": String(context.entropyOrigin), "entropy_bin_width": String(context.entropyBinWidth),
             "fraction_below_cutoff": String(context.cutoff),
-            "definition": "entropy: Shannon entropy (bits) of the patient's lesion-score histogram on cohort-fixed bins; sd: population SD",
+            "definition": "entropy: Shannon entropy (bits) of the patient's lesion-score histogram on cohort-fixed bins; sd: population SD; sd, range and entropy are NaN (undefined) for a patient with one scored lesion",
         ])
         try contents.write(to: store)
         return (groups.map(\.patientID), values, context)

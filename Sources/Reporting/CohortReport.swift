@@ -90,11 +90,19 @@ public enum CohortReport {
             guard r[v].isFinite else { return "—" }
             return "\(fmt(r[v], digits)) <span class=\"muted\">(\(fmt(r[lo], digits))–\(fmt(r[hi], digits)))</span>"
         }
+        // Columns added by later versions of `lesionmap compare` are shown only when the stored table has them.
+        let hasHolm = t.columns.contains("p_holm")
+        let corrected = survival ? "c_index_corrected" : "auc_corrected", perm = d + "_perm_p"
+        let hasCorrected = t.columns.contains(corrected), hasPerm = t.columns.contains(perm)
         var head = ["aggregator", "n", survival ? "events" : "positives", (survival ? "HR" : "OR") + " per SD (95% CI)", "p"]
+        if hasHolm { head.append("p Holm") }
         if survival { head.append("log-rank p<br>median split") }
-        head += ["worse when", survival ? "C-index (95% CI)" : "AUC (95% CI)", "p vs best", "rank"]
+        head += [survival ? "worse when" : "positive when", survival ? "C-index (95% CI)" : "AUC (95% CI)"]
+        if hasCorrected { head.append("optimism-<br>corrected") }
+        if hasPerm { head.append("permutation p<br>(selection-adjusted)") }
+        head += ["p vs best", "rank"]
         var s = "<table class=\"comparison\" data-endpoint=\"\(htmlEscape(t.endpoint))\"><thead><tr>"
-        s += head.enumerated().map { $0 == 0 || $1 == "worse when" ? "<th>\($1)</th>" : "<th class=\"num\">\($1)</th>" }.joined() + "</tr></thead><tbody>"
+        s += head.enumerated().map { $0 == 0 || $1.hasSuffix(" when") ? "<th>\($1)</th>" : "<th class=\"num\">\($1)</th>" }.joined() + "</tr></thead><tbody>"
         let best = t.rows.map { $0[disc] }.filter(\.isFinite).max()
         var notes: [String] = []
         for r in t.rows {
@@ -102,14 +110,21 @@ public enum CohortReport {
             s += "<tr><td class=\"id\">\(htmlEscape(r.aggregator))\(r.texts["kind"] == "learned_out_of_sample" ? " <span class=\"tag\">out of sample</span>" : "")</td>"
             s += "<td class=\"num\">\(fmt(r["n"], 0))</td><td class=\"num\">\(fmt(r[survival ? "events" : "positives"], 0))</td>"
             s += "<td class=\"num\">\(ci(r, ratio + "_per_sd", ratio + "_per_sd_low", ratio + "_per_sd_high", 2))</td><td class=\"num\">\(fmtP(r["p"]))</td>"
+            if hasHolm { s += "<td class=\"num\">\(fmtP(r["p_holm"]))</td>" }
             if survival { s += "<td class=\"num\">\(fmtP(r["logrank_p_median_split"]))</td>" }
             s += "<td>\(htmlEscape(r.texts["worse_when"] ?? r.texts["positive_when"] ?? ""))</td>"
             let c = ci(r, disc, d + "_low", d + "_high", 3)
-            s += "<td class=\"num\">\(isBest ? "<b>\(c)</b>" : c)</td><td class=\"num\">\(fmtP(r[d + "_diff_p"]))</td><td class=\"num\">\(fmt(r["rank"], 0))</td></tr>"
+            s += "<td class=\"num\">\(isBest ? "<b>\(c)</b>" : c)</td>"
+            if hasCorrected { s += "<td class=\"num\">\(fmt(r[corrected], 3))</td>" }
+            if hasPerm { s += "<td class=\"num\">\(fmtP(r[perm]))</td>" }
+            s += "<td class=\"num\">\(fmtP(r[d + "_diff_p"]))</td><td class=\"num\">\(fmt(r["rank"], 0))</td></tr>"
             if let n = r.texts["note"], !n.isEmpty { notes.append("\(r.aggregator): \(n)") }
         }
         s += "</tbody></table>"
         if !notes.isEmpty { s += "<p class=\"muted\">Notes: " + notes.map(htmlEscape).joined(separator: "; ") + "</p>" }
+        if let text = t.interpretation, !text.isEmpty {
+            s += "<p class=\"interpretation\" data-endpoint=\"\(htmlEscape(t.endpoint))\">\(htmlEscape(text))</p>"
+        }
         return s
     }
 

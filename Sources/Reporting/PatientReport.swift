@@ -53,7 +53,11 @@ public enum PatientReport {
         let get = { (k: String) in m.metrics.first { $0.key == k } }
         var key: [String] = []
         if let lo = get("min") { key.append("least infiltrated lesion score \(fmt(lo.value)) (cohort P\(fmt(lo.percentile, 0)) of patients)") }
-        if let sd = get("sd") { key.append("spread between lesions (SD) \(fmt(sd.value)) (P\(fmt(sd.percentile, 0)))") }
+        if let sd = get("sd") {
+            // sd, range and entropy are undefined (NaN) for a patient with a single scored lesion.
+            key.append(sd.value.isFinite ? "spread between lesions (SD) \(fmt(sd.value)) (P\(fmt(sd.percentile, 0)))"
+                                         : "spread between lesions undefined (one scored lesion)")
+        }
         if !key.isEmpty { s += "<p class=\"keyline\">Patient level: \(key.joined(separator: "; ")).</p>" }
         return s + "\n"
     }

@@ -169,8 +169,10 @@ public struct ComparisonTable: Sendable {
     /// Numeric columns in stored order.
     public var columns: [String]
     public var rows: [ComparisonRow]
-    public init(endpoint: String, columns: [String], rows: [ComparisonRow]) {
-        self.endpoint = endpoint; self.columns = columns; self.rows = rows
+    /// What the ranking can and cannot show (the table's `interpretation` attribute), shown under the table.
+    public var interpretation: String?
+    public init(endpoint: String, columns: [String], rows: [ComparisonRow], interpretation: String? = nil) {
+        self.endpoint = endpoint; self.columns = columns; self.rows = rows; self.interpretation = interpretation
     }
 }
 

@@ -108,6 +108,30 @@ final class PatientReportTests: XCTestCase {
         XCTAssertTrue(html.contains("<b>0.700 <span class=\"muted\">(0.600–0.800)</span></b>"), "the best C-index is marked")
     }
 
+    /// Issue 12, item 12: the cohort report shows Holm's p, the optimism-corrected C, the selection-adjusted
+    /// permutation p and the sentence on what the ranking can show, when the stored table has them.
+    func testComparisonShowsMultiplicityColumnsAndInterpretation() {
+        let columns = ["n", "hr_per_sd", "hr_per_sd_low", "hr_per_sd_high", "p", "p_holm", "c_index", "c_low", "c_high",
+                       "c_index_corrected", "c_perm_p", "c_diff_p", "rank"]
+        let row = ComparisonRow(aggregator: "sd", values: ["n": 40, "hr_per_sd": 1.2, "hr_per_sd_low": 0.9, "hr_per_sd_high": 1.6,
+                                                           "p": 0.03, "p_holm": 0.42, "c_index": 0.58, "c_low": 0.51, "c_high": 0.66,
+                                                           "c_index_corrected": 0.531, "c_perm_p": 0.37, "c_diff_p": 1, "rank": 1],
+                                texts: ["worse_when": "higher", "note": "3 patients with one lesion: sd undefined"])
+        let model = CohortReportModel(
+            title: "t", signature: Fixture.signature, policy: Fixture.policy, provenance: Fixture.provenance,
+            patients: [], failures: [],
+            comparisons: [ComparisonTable(endpoint: "pfs", columns: columns, rows: [row],
+                                          interpretation: "How to read the ranking: <compatible with chance>")],
+            survival: [], lesionCountCurves: [], lesionValidation: nil, statisticsNote: nil)
+        let html = CohortReport.html(model)
+        XCTAssertTrue(html.contains("p Holm"), "Holm column")
+        XCTAssertTrue(html.contains(">0.42<"), "Holm p shown")
+        XCTAssertTrue(html.contains("optimism-<br>corrected") && html.contains(">0.531<"))
+        XCTAssertTrue(html.contains("permutation p<br>(selection-adjusted)") && html.contains(">0.37<"))
+        XCTAssertTrue(html.contains("How to read the ranking: &lt;compatible with chance&gt;"))
+        XCTAssertTrue(html.contains("3 patients with one lesion: sd undefined"))
+    }
+
     func testMissingStatisticsAreExplained() {
         let model = CohortReportModel(title: "t", signature: Fixture.signature, policy: Fixture.policy, provenance: Fixture.provenance,
                                       patients: [], failures: [], comparisons: [], survival: [], lesionCountCurves: [],
