@@ -14,6 +14,9 @@ public struct CSVTable: Sendable {
     }
 
     /// Parses CSV text. Throws when a quoted field never closes.
+    ///
+    /// Line endings may be LF, CRLF or a lone CR (old Mac OS and some spreadsheet exports); inside a
+    /// quoted field they are kept as written. A leading UTF-8 byte-order mark is skipped.
     public static func parse(_ text: String, file: String = "") throws -> CSVTable {
         var records: [(Int, [String])] = []
         var field = ""
@@ -46,7 +49,8 @@ public struct CSVTable: Sendable {
                         inQuotes = false
                     }
                 } else {
-                    if c == "\n" { line += 1 }
+                    // A line break inside quotes: CRLF counts once, a lone CR or LF once each.
+                    if c == "\n" || (c == "\r" && !(i + 1 < chars.count && chars[i + 1] == "\n")) { line += 1 }
                     field.unicodeScalars.append(c)
                 }
             } else {
@@ -57,9 +61,8 @@ public struct CSVTable: Sendable {
                 case ",":
                     record.append(field)
                     field = ""
-                case "\r":
-                    break
-                case "\n":
+                case "\r", "\n":
+                    if c == "\r" && i + 1 < chars.count && chars[i + 1] == "\n" { i += 1 }  // CRLF
                     endRecord()
                     line += 1
                     recordStart = line

@@ -22,15 +22,27 @@ public enum CohortManifest {
         if path.lastPathComponent == lesionsFile || path.lastPathComponent == patientsFile {
             folder = path.deletingLastPathComponent()
         }
+        switch InputFile.kind(folder) {
+        case .directory: break
+        case .missing:
+            throw ManifestError(problems: [ManifestProblem(file: folder.path, row: nil, column: nil,
+                message: "no such folder; give the cohort folder holding \(lesionsFile) and \(patientsFile)")])
+        case let k:
+            throw ManifestError(problems: [ManifestProblem(file: folder.path, row: nil, column: nil,
+                message: "is \(k.phrase), not a cohort folder; give the folder holding \(lesionsFile) and \(patientsFile)")])
+        }
         var problems: [ManifestProblem] = []
         let lesionTable = readTable(folder.appendingPathComponent(lesionsFile), problems: &problems)
         let patientTable = readTable(folder.appendingPathComponent(patientsFile), problems: &problems)
         guard let lesionTable, let patientTable else { throw ManifestError(problems: problems) }
 
-        var patients = parsePatients(patientTable, problems: &problems)
-        let lesions = parseLesions(lesionTable, folder: folder, problems: &problems)
+        let parsedPatients = parsePatients(patientTable, problems: &problems)
+        var patients = parsedPatients.patients
+        let parsedLesions = parseLesions(lesionTable, folder: folder, problems: &problems)
+        let lesions = parsedLesions.lesions
 
-        let known = Set(patients.map(\.id))
+        // A lesion row whose patient id is itself refused is reported once, on its own row.
+        let known = Set(patients.map(\.id)).union(parsedPatients.refusedIDs)
         for l in lesions where !known.contains(l.patientID) {
             problems.append(ManifestProblem(file: lesionsFile, row: l.row, column: "patient_id",
                                             message: "patient '\(l.patientID)' is not in \(patientsFile)"))
@@ -39,7 +51,8 @@ public enum CohortManifest {
         for l in lesions { byPatient[l.patientID, default: []].append(l) }
         for i in patients.indices {
             patients[i].lesions = byPatient[patients[i].id] ?? []
-            if patients[i].lesions.isEmpty {
+            // A patient whose rows are all invalid has rows: those rows' problems are reported, not this.
+            if patients[i].lesions.isEmpty && !parsedLesions.patientsWithRows.contains(patients[i].id) {
                 problems.append(ManifestProblem(file: patientsFile, row: patients[i].row, column: "patient_id",
                                                 message: "patient '\(patients[i].id)' has no rows in \(lesionsFile)"))
             }
@@ -52,19 +65,25 @@ public enum CohortManifest {
 
     private static func readTable(_ url: URL, problems: inout [ManifestProblem]) -> CSVTable? {
         let name = url.lastPathComponent
-        guard let data = FileManager.default.contents(atPath: url.path) else {
-            problems.append(ManifestProblem(file: name, row: nil, column: nil,
-                                            message: "missing: expected \(url.path)"))
+        let text: String
+        do {
+            if InputFile.kind(url) == .missing {
+                problems.append(ManifestProblem(file: name, row: nil, column: nil, message: "missing: expected \(url.path)"))
+                return nil
+            }
+            text = try InputFile.utf8Text(url, what: "CSV file")
+        } catch let e as InputFileError {
+            problems.append(ManifestProblem(file: name, row: nil, column: nil, message: e.message))
             return nil
-        }
-        guard let text = String(data: data, encoding: .utf8) else {
-            problems.append(ManifestProblem(file: name, row: nil, column: nil, message: "is not UTF-8 text"))
+        } catch {
+            problems.append(ManifestProblem(file: name, row: nil, column: nil, message: ErrorText.plain(error)))
             return nil
         }
         do {
             let table = try CSVTable.parse(text, file: name)
             if table.header.isEmpty {
-                problems.append(ManifestProblem(file: name, row: nil, column: nil, message: "is empty (no header row)"))
+                problems.append(ManifestProblem(file: name, row: nil, column: nil,
+                                                message: "is empty: it needs a header row (\(name == lesionsFile ? "patient_id,lesion_id,image,mask,..." : "patient_id,...")) and one row per \(name == lesionsFile ? "lesion" : "patient")"))
                 return nil
             }
             return table
@@ -72,7 +91,7 @@ public enum CohortManifest {
             problems += e.problems
             return nil
         } catch {
-            problems.append(ManifestProblem(file: name, row: nil, column: nil, message: "\(error)"))
+            problems.append(ManifestProblem(file: name, row: nil, column: nil, message: ErrorText.plain(error)))
             return nil
         }
     }
@@ -82,6 +101,11 @@ public enum CohortManifest {
                                 allowPrefix: String?, problems: inout [ManifestProblem]) -> [String: Int]? {
         var index: [String: Int] = [:]
         for (i, name) in table.header.enumerated() {
+            if let problem = Identifier.problem(name), !name.isEmpty {
+                problems.append(ManifestProblem(file: file, row: 1, column: Identifier.printable(name),
+                                                message: "the column name \(problem)"))
+                continue
+            }
             if index[name] != nil {
                 problems.append(ManifestProblem(file: file, row: 1, column: name, message: "duplicate column"))
             } else if !known.contains(name) && !(allowPrefix.map { name.hasPrefix($0) && name.count > $0.count } ?? false) {
@@ -103,6 +127,8 @@ public enum CohortManifest {
         let number: Int
         let fields: [String]
         let index: [String: Int]
+        /// Some field holds a NUL (already reported): the row is not checked further.
+        var hasNUL = false
         func callAsFunction(_ column: String) -> String {
             guard let i = index[column], i < fields.count else { return "" }
             return fields[i].trimmingCharacters(in: .whitespaces)
@@ -116,22 +142,50 @@ public enum CohortManifest {
                 problems.append(ManifestProblem(file: file, row: r.number, column: nil,
                                                 message: "has \(r.fields.count) fields, the header has \(table.header.count)"))
             }
-            return Row(number: r.number, fields: r.fields, index: index)
+            // NUL is refused in every field: the store's text (HDF5) would end there and silently merge values.
+            var hasNUL = false
+            for (i, field) in r.fields.enumerated() {
+                guard let at = field.unicodeScalars.firstIndex(of: "\u{0}") else { continue }
+                hasNUL = true
+                let position = field.unicodeScalars.distance(from: field.unicodeScalars.startIndex, to: at) + 1
+                let column = i < table.header.count ? Identifier.printable(table.header[i]) : "field \(i + 1)"
+                problems.append(ManifestProblem(file: file, row: r.number, column: column,
+                                                message: "contains a NUL character (U+0000) at position \(position); text fields may not hold NUL"))
+            }
+            return Row(number: r.number, fields: r.fields, index: index, hasNUL: hasNUL)
         }
+    }
+
+    /// Checks an id cell against `Identifier`; true when it may be used.
+    private static func checkID(_ id: String, column: String, what: String, _ p: inout Problems) -> Bool {
+        guard let problem = Identifier.problem(id) else { return true }
+        p.add(column, "\(what) '\(Identifier.printable(id))' \(problem)")
+        return false
     }
 
     // MARK: - patients.csv
 
-    private static func parsePatients(_ table: CSVTable, problems: inout [ManifestProblem]) -> [PatientEntry] {
+    /// The valid patients, and the ids of rows refused for their id or a NUL (so that their lesion rows
+    /// are not also reported as belonging to an unknown patient).
+    private static func parsePatients(_ table: CSVTable, problems: inout [ManifestProblem])
+        -> (patients: [PatientEntry], refusedIDs: Set<String>) {
         let file = patientsFile
         guard let index = columns(of: table, file: file, known: patientColumns, required: ["patient_id"],
-                                  allowPrefix: covariatePrefix, problems: &problems) else { return [] }
+                                  allowPrefix: covariatePrefix, problems: &problems) else { return ([], []) }
         var seen: [String: Int] = [:]
         var out: [PatientEntry] = []
+        var refused: Set<String> = []
         for row in rows(of: table, file: file, index: index, problems: &problems) {
             let id = row("patient_id")
+            if row.hasNUL { refused.insert(id); continue }
             if id.isEmpty {
                 problems.append(ManifestProblem(file: file, row: row.number, column: "patient_id", message: "is empty"))
+                continue
+            }
+            var idProblems = Problems(file: file, row: row.number)
+            guard checkID(id, column: "patient_id", what: "patient id", &idProblems) else {
+                problems += idProblems.list
+                refused.insert(id)
                 continue
             }
             if let first = seen[id] {
@@ -151,24 +205,28 @@ public enum CohortManifest {
             problems += p.list
             out.append(PatientEntry(id: id, outcomes: outcomes, lesions: [], row: row.number))
         }
-        return out
+        return (out, refused)
     }
 
     // MARK: - lesions.csv
 
-    private static func parseLesions(_ table: CSVTable, folder: URL,
-                                     problems: inout [ManifestProblem]) -> [LesionEntry] {
+    /// The valid lesion rows, and every patient id that has a row at all (valid or not).
+    private static func parseLesions(_ table: CSVTable, folder: URL, problems: inout [ManifestProblem])
+        -> (lesions: [LesionEntry], patientsWithRows: Set<String>) {
         let file = lesionsFile
         guard let index = columns(of: table, file: file, known: lesionColumns,
                                   required: ["patient_id", "image", "mask"], allowPrefix: nil,
-                                  problems: &problems) else { return [] }
+                                  problems: &problems) else { return ([], []) }
         var out: [LesionEntry] = []
+        var withRows: Set<String> = []
         var seenLesion: [String: Int] = [:]
         var kvpByImage: [String: (Double, Int)] = [:]
         for row in rows(of: table, file: file, index: index, problems: &problems) {
             var p = Problems(file: file, row: row.number)
             let patient = row("patient_id")
-            if patient.isEmpty { p.add("patient_id", "is empty") }
+            withRows.insert(patient)
+            if row.hasNUL { continue }
+            if patient.isEmpty { p.add("patient_id", "is empty") } else { _ = checkID(patient, column: "patient_id", what: "patient id", &p) }
             let imageCell = row("image"), maskCell = row("mask")
             let image = p.existingPath(imageCell, column: "image", folder: folder)
             let mask = p.existingPath(maskCell, column: "mask", folder: folder)
@@ -176,7 +234,11 @@ public enum CohortManifest {
             let maskKind = mask.flatMap { p.maskKind($0, column: "mask") }
             let roi = row("roi").isEmpty ? nil : row("roi")
             var lesionID = row("lesion_id").isEmpty ? nil : row("lesion_id")
-            if lesionID == nil, let roi { lesionID = roi }
+            if let lesionID { _ = checkID(lesionID, column: "lesion_id", what: "lesion id", &p) }
+            if lesionID == nil, let roi {
+                lesionID = roi
+                _ = checkID(roi, column: "roi", what: "the roi (the lesion id, as lesion_id is empty)", &p)
+            }
             if let lesionID, !patient.isEmpty {
                 let key = patient + "\u{1}" + lesionID
                 if let first = seenLesion[key] {
@@ -215,7 +277,7 @@ public enum CohortManifest {
                                    mask: mask, maskKind: maskKind, roi: roi, location: location,
                                    irradiated: irradiated, response: response, kvp: kvp, row: row.number))
         }
-        return out
+        return (out, withRows)
     }
 
     /// Collects the problems of one row.
@@ -284,15 +346,24 @@ public enum CohortManifest {
         }
 
         mutating func imageKind(_ url: URL, column: String) -> ImageSourceKind? {
-            var isDir: ObjCBool = false
-            FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir)
-            if isDir.boolValue { return .dicomFolder }
+            switch InputFile.kind(url) {
+            case .directory: return .dicomFolder
+            case .regular, .missing: break
+            case let k:
+                add(column, "'\(url.lastPathComponent)' is \(k.phrase), not an image file or a DICOM folder")
+                return nil
+            }
             if VolumeFileExtension.matches(url) { return .volumeFile }
             add(column, "'\(url.lastPathComponent)' is neither a NIfTI/NRRD file nor a DICOM folder")
             return nil
         }
 
         mutating func maskKind(_ url: URL, column: String) -> ContourSourceKind? {
+            let kind = InputFile.kind(url)
+            guard kind == .regular else {
+                add(column, "'\(url.lastPathComponent)' is \(kind.phrase), not a label map, RTSTRUCT or SEG file")
+                return nil
+            }
             if VolumeFileExtension.matches(url) { return .labelMap }
             guard let kind = DICOMContourSniffer.kind(of: url) else {
                 add(column, "'\(url.lastPathComponent)' is neither a NIfTI/NRRD label map nor a DICOM RTSTRUCT/SEG file")

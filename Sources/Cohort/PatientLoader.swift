@@ -99,6 +99,12 @@ public struct PatientLoader: Sendable {
             }
 
             for f in found {
+                // Ids named by the contour file (RTSTRUCT ROI names, SEG segment labels) follow the manifest's
+                // id rule. The name itself is not shown: header text may carry identifiers.
+                if row.lesionID == nil, let problem = Identifier.problem(f.id) {
+                    let what = row.maskKind == .seg ? "a segment label" : "an ROI name"
+                    throw fail(nil, row.mask, "\(what) of this file cannot be a lesion id: it \(problem.replacingOccurrences(of: "; ids may", with: ", and ids may")); name the lesion in lesion_id and choose it with roi")
+                }
                 if f.mask.isEmpty {
                     throw fail(f.id, row.mask, "the lesion mask is empty (\(f.source))")
                 }

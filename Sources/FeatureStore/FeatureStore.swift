@@ -131,11 +131,13 @@ public struct StoreContents: Equatable, Sendable {
     }
 
     /// The failures table for `failures`, in the given order.
+    /// (A NUL, which text columns refuse, is shown as U+FFFD: a failure must always be recordable.)
     public static func failureTable(_ failures: [Failure]) -> Table {
+        func clean(_ s: String) -> String { s.utf8.contains(0) ? s.replacingOccurrences(of: "\u{0}", with: "\u{FFFD}") : s }
         var table = Table()
-        try! table.append("patient_id", .text(failures.map(\.patientID)))
-        try! table.append("stage", .text(failures.map(\.stage)))
-        try! table.append("message", .text(failures.map(\.message)))
+        try! table.append("patient_id", .text(failures.map { clean($0.patientID) }))
+        try! table.append("stage", .text(failures.map { clean($0.stage) }))
+        try! table.append("message", .text(failures.map { clean($0.message) }))
         return table
     }
 

@@ -103,6 +103,7 @@ public struct Table: Equatable, Sendable {
     /// Adds a column after the existing ones.
     public mutating func append(_ name: String, _ column: Column) throws {
         try Table.checkName(name)
+        try Table.checkText(name, column)
         guard columnsByName[name] == nil else { throw FeatureStoreError.invalidTable("duplicate column '\(name)'") }
         if !columnNames.isEmpty && column.count != rowCount {
             throw FeatureStoreError.invalidTable(
@@ -116,6 +117,7 @@ public struct Table: Equatable, Sendable {
     /// Replaces the values of an existing column, or appends a new one.
     public mutating func set(_ name: String, _ column: Column) throws {
         guard columnsByName[name] != nil else { return try append(name, column) }
+        try Table.checkText(name, column)
         guard columnNames.count == 1 || column.count == rowCount else {
             throw FeatureStoreError.invalidTable(
                 "column '\(name)' has \(column.count) rows but the table has \(rowCount)")
@@ -191,6 +193,14 @@ public struct Table: Equatable, Sendable {
             try result.append(name, prototypes[name]!.texts != nil ? .text(texts) : .number(numbers))
         }
         return result
+    }
+
+    /// Text holding a NUL is refused: HDF5 text ends at the first NUL, so "P\0X" and "P\0Y" would both be
+    /// stored as "P".
+    static func checkText(_ name: String, _ column: Column) throws {
+        guard let values = column.texts, let row = values.firstIndex(where: { $0.utf8.contains(0) }) else { return }
+        throw FeatureStoreError.invalidTable(
+            "column '\(name)' row \(row + 1) holds a NUL character, which the store's text cannot hold (it would be cut there)")
     }
 
     static func checkName(_ name: String) throws {

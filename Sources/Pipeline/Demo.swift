@@ -26,6 +26,8 @@ public struct DemoSummary: Sendable {
     public var extraction: ExtractionSummary
     public var sbrtCandidates: Int
     public var lowDoseCandidates: Int
+    /// Patients whose plan or report failed (each alone; the others were written).
+    public var failures: [PatientFailure] = []
 }
 
 /// The main job on the built-in demo cohort: generate it if needed, extract, score, aggregate, plan, report.
@@ -77,9 +79,11 @@ public enum Demo {
                                            cutoffs: Dictionary(sig.cutoffs.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a }))
         let report = out.appendingPathComponent("demo-report.html")
         try CohortReporting.write(store: store, signature: sig, title: "LesionMap demo cohort (synthetic)", to: report)
-        try PatientReporting.write(store: store, signature: sig, cohortFolder: generated, to: out.appendingPathComponent("patients"), quiet: quiet)
+        let reports = try PatientReporting.write(store: store, signature: sig, cohortFolder: generated, to: out.appendingPathComponent("patients"), quiet: quiet)
+        for f in plans.failed + reports.failed { log.message("demo: FAILED \(f)") }
         return DemoSummary(cohortFolder: generated, store: store, report: report, extraction: extraction,
-                           sbrtCandidates: plans.filter { $0.category == .ablativeSBRT }.count,
-                           lowDoseCandidates: plans.filter { $0.category == .lowDoseRT }.count)
+                           sbrtCandidates: plans.planned.filter { $0.category == .ablativeSBRT }.count,
+                           lowDoseCandidates: plans.planned.filter { $0.category == .lowDoseRT }.count,
+                           failures: plans.failed + reports.failed)
     }
 }

@@ -255,7 +255,7 @@ public enum PatientReporting {
                     let s = [scan.metadata.manufacturer, scan.metadata.model].compactMap { $0 }.joined(separator: " ")
                     scanner = s.isEmpty ? nil : s
                 } catch {
-                    note = "the patient's images could not be loaded: \(error)"
+                    note = "the patient's images could not be loaded: \(ErrorText.plain(error))"
                 }
             } else {
                 note = "patient \(patientID) is not in the manifest \(cohort.folder.lastPathComponent)"
@@ -270,11 +270,19 @@ public enum PatientReporting {
             views: views, imageNote: note, warnings: warnings, attentionSource: source.attentionSource)
     }
 
-    /// Writes `<id>.html`, `<id>.plan.json` and (per `pdf`) `<id>.pdf` for each patient (all when
-    /// `patientIDs` is nil) into `directory`, every file atomically.
-    @discardableResult
+    /// What a batch of patient reports wrote, and the patients that failed (each alone: the batch goes on).
+    public struct Batch: Sendable {
+        public var written: [Written] = []
+        public var failed: [PatientFailure] = []
+        public var succeeded: Bool { failed.isEmpty }
+    }
+
+    /// Writes `<name>.html`, `<name>.plan.json` and (per `pdf`) `<name>.pdf` for each patient (all when
+    /// `patientIDs` is nil) into `directory`, every file atomically; names follow `PatientFileNames` over the
+    /// store's patients. A patient that fails (not in the store, a file that cannot be written, a PDF that
+    /// does not render) is reported in `failed` with the reason and the others are still written.
     public static func write(store: URL, signature: Signature, patientIDs: [String]? = nil, cohortFolder: URL?,
-                             to directory: URL, pdf: PDFMode = .whenAvailable, quiet: Bool = false) throws -> [Written] {
+                             to directory: URL, pdf: PDFMode = .whenAvailable, quiet: Bool = false) throws -> Batch {
         let source = try ReportSource(store: store, signature: signature)
         let cohort = try cohortFolder.map { try CohortManifest.load($0) }
         let chromium = pdf == .never ? nil : HeadlessChromium.find()
@@ -282,22 +290,35 @@ public enum PatientReporting {
             throw PipelineError("a PDF was asked for, but Chromium was not found (install chromium, or set LESIONMAP_CHROMIUM)")
         }
         let ids = patientIDs ?? source.patientIDs
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let names = fileNames(ids)
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            throw PipelineError("cannot create the report folder: " + ErrorText.plain(error))
+        }
+        let names = fileNames(source.patientIDs)
+        let nameOf = Dictionary(zip(source.patientIDs, names), uniquingKeysWith: { a, _ in a })
         let bar = ProgressBar(label: "reports", total: ids.count, quiet: quiet)
         let now = StoreAttributes.nowUTC()
-        var written: [Written] = []
-        for (id, name) in zip(ids, names) {
-            let m = try model(source, patientID: id, cohort: cohort, now: now)
-            let html = directory.appendingPathComponent(name + ".html")
-            try Data(PatientReport.html(m).utf8).write(to: html, options: .atomic)
-            let json = directory.appendingPathComponent(name + ".plan.json")
-            try PlanJSON.document(source, patientID: id).jsonData().write(to: json, options: .atomic)
-            written.append(Written(patientID: id, html: html, pdf: nil, planJSON: json))
-            bar.advance("\(id): \(m.lesions.count) lesions\(m.views == nil ? " (no images)" : "")")
+        var batch = Batch()
+        for id in ids {
+            do {
+                let m = try model(source, patientID: id, cohort: cohort, now: now)
+                let name = nameOf[id] ?? PatientFileNames.name(id)
+                let html = directory.appendingPathComponent(name + ".html")
+                try write(Data(PatientReport.html(m).utf8), to: html)
+                let json = directory.appendingPathComponent(name + ".plan.json")
+                try write(try PlanJSON.document(source, patientID: id).jsonData(), to: json)
+                batch.written.append(Written(patientID: id, html: html, pdf: nil, planJSON: json))
+                bar.advance("\(id): \(m.lesions.count) lesions\(m.views == nil ? " (no images)" : "")")
+            } catch {
+                batch.failed.append(PatientFailure(patientID: id, message: ErrorText.plain(error)))
+                bar.message("FAILED \(id): \(ErrorText.plain(error))")
+                bar.advance("\(id) failed")
+            }
         }
         if let chromium {
             // Chromium processes run two at a time; each failure is reported with its patient.
+            let written = batch.written
             let results = PDFResults(count: written.count)
             DispatchQueue.concurrentPerform(iterations: written.count) { n in
                 let target = written[n].html.deletingPathExtension().appendingPathExtension("pdf")
@@ -308,30 +329,29 @@ public enum PatientReporting {
                     results.set(n, .failure(error))
                 }
             }
-            var failures: [String] = []
             for n in written.indices {
                 switch results.get(n) {
-                case .success(let url)?: written[n].pdf = url
-                case .failure(let e)?: failures.append("\(written[n].patientID): \(e)")
+                case .success(let url)?: batch.written[n].pdf = url
+                case .failure(let e)?:
+                    batch.failed.append(PatientFailure(patientID: written[n].patientID, message: "PDF rendering failed: " + ErrorText.plain(e)))
                 case nil: break
                 }
             }
-            if !failures.isEmpty { throw PipelineError("PDF rendering failed for " + failures.joined(separator: "; ")) }
         }
-        return written
+        return batch
     }
 
-    /// File names from patient ids: safe characters only, unique (a numeric suffix on collision).
-    static func fileNames(_ ids: [String]) -> [String] {
-        var used: Set<String> = []
-        return ids.map { id in
-            let base = pathComponent(id).isEmpty ? "patient" : pathComponent(id)
-            var name = base, n = 2
-            while used.contains(name.lowercased()) { name = "\(base)-\(n)"; n += 1 }
-            used.insert(name.lowercased())
-            return name
+    /// Writes a file atomically, with a plain error naming it.
+    static func write(_ data: Data, to url: URL) throws {
+        do {
+            try data.write(to: url, options: .atomic)
+        } catch {
+            throw PipelineError(ErrorText.plain(error))
         }
     }
+
+    /// File names for the store's patient ids (`PatientFileNames.names`).
+    static func fileNames(_ ids: [String]) -> [String] { PatientFileNames.names(ids) }
 
     /// Results of concurrent PDF rendering, one slot per patient.
     private final class PDFResults: @unchecked Sendable {
@@ -345,23 +365,43 @@ public enum PatientReporting {
 
 /// Plans as JSON documents (`lesionmap-plan/1`), one per patient.
 public enum PlanJSON {
-    /// Writes `<patient>.plan.json` for every patient of the store's plans for `signatureName` into
-    /// `directory` (for `lesionmap plan --json DIR`).
-    @discardableResult
-    public static func write(store: URL, signatureName: String, to directory: URL) throws -> [URL] {
+    /// What `write` wrote, and the patients that failed (each alone: the batch goes on).
+    public struct Batch: Sendable {
+        public var files: [(patientID: String, url: URL)] = []
+        public var failed: [PatientFailure] = []
+        public var succeeded: Bool { failed.isEmpty }
+    }
+
+    /// Writes `<name>.plan.json` (names per `PatientFileNames`) for every patient of the store's plans for
+    /// `signatureName` into `directory` (for `lesionmap plan --json DIR`). A patient whose file cannot be
+    /// written or whose plan is missing is reported in `failed`; the others are written.
+    public static func write(store: URL, signatureName: String, to directory: URL) throws -> Batch {
         let source = try ReportSource(store: store, signatureName: signatureName, signature: nil)
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let ids = source.patientIDs
-        return try zip(ids, PatientReporting.fileNames(ids)).map { id, name in
-            let url = directory.appendingPathComponent(name + ".plan.json")
-            try document(source, patientID: id).jsonData().write(to: url, options: .atomic)
-            return url
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            throw PipelineError("cannot create the plan folder: " + ErrorText.plain(error))
         }
+        let ids = source.patientIDs
+        var batch = Batch()
+        for (id, name) in zip(ids, PatientReporting.fileNames(ids)) {
+            let url = directory.appendingPathComponent(name + ".plan.json")
+            do {
+                try PatientReporting.write(try document(source, patientID: id).jsonData(), to: url)
+                batch.files.append((id, url))
+            } catch {
+                batch.failed.append(PatientFailure(patientID: id, message: ErrorText.plain(error)))
+            }
+        }
+        return batch
     }
 
     static func document(_ source: ReportSource, patientID: String) throws -> PatientPlanDocument {
         let rows = source.rows(of: patientID) ?? []
         let lesions = try rows.map { i -> PatientPlanDocument.Lesion in
+            if source.categories[i].isEmpty {
+                throw PipelineError("no plan for lesion \(source.lesions.lesionIDs[i]) (lesionmap plan failed for this patient: \(source.rationales[i]))")
+            }
             guard let category = TargetCategory(rawValue: source.categories[i]) else {
                 throw PipelineError("patient \(patientID), lesion \(source.lesions.lesionIDs[i]): unknown category '\(source.categories[i])' in the stored plan")
             }

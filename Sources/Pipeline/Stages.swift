@@ -4,6 +4,7 @@ import Signatures
 import Aggregation
 import Planning
 import Reporting
+import Cohort
 
 /// Failures of the stages after extraction, naming the store and what is missing.
 public struct PipelineError: Error, CustomStringConvertible, Sendable {
@@ -137,14 +138,28 @@ public enum CohortAggregation {
 public enum CohortPlanning {
     public static func path(_ signatureName: String) -> String { "plans/" + pathComponent(signatureName) }
 
+    /// The plans of a cohort: one per lesion in store order (nil for the lesions of a patient that could not
+    /// be planned), and the patients that failed.
+    public struct Outcome: Sendable {
+        public var plans: [LesionPlan?]
+        public var failed: [PatientFailure]
+        public var succeeded: Bool { failed.isEmpty }
+        /// The lesions that were planned.
+        public var planned: [LesionPlan] { plans.compactMap { $0 } }
+    }
+
     /// Plans every patient from the scores of `signatureName`, percentiles taken in this cohort.
+    ///
+    /// A patient that cannot be planned (e.g. a policy using MIL attention, and a patient without attention
+    /// weights) fails alone: its lesions are stored with an empty category and rank and the reason as their
+    /// rationale, and it is listed in `failed`. A policy that is wrong for every patient is an error.
     ///
     /// - Parameters:
     ///   - cutoffs: the signature file's cut-offs by name, for policies whose boundaries name them.
     ///   Held-out MIL attention stored by `lesionmap compare` is passed to the planner when present.
     @discardableResult
     public static func run(store: URL, signatureName: String, policy: PlanningPolicy,
-                           cutoffs: [String: Double] = [:]) throws -> [LesionPlan] {
+                           cutoffs: [String: Double] = [:]) throws -> Outcome {
         var contents = try StoreContents.read(from: store)
         let lesions = try StoreLesions(contents)
         let (scores, _) = try CohortScoring.scores(contents, signatureName: signatureName)
@@ -153,8 +168,12 @@ public enum CohortPlanning {
             let p = try t.texts("patient_id"), l = try t.texts("lesion_id"), a = try t.numbers("attention")
             for i in p.indices { attention[p[i] + "\u{1}" + l[i]] = a[i] }
         }
+        // Policy problems that concern every patient stop here, before any patient is planned.
+        _ = try Planner.plan([], policy: policy, cutoffs: cutoffs)
         var plans = [LesionPlan?](repeating: nil, count: scores.count)
         var percentiles = [Double](repeating: .nan, count: scores.count)
+        var failed: [PatientFailure] = []
+        var reasons = [String](repeating: "", count: scores.count)
         for g in lesions.rowsByPatient {
             let input = g.rows.map { i -> PlanningLesion in
                 percentiles[i] = Planner.percentile(of: scores[i], in: scores)
@@ -166,25 +185,26 @@ public enum CohortPlanning {
             do {
                 for (i, p) in zip(g.rows, try Planner.plan(input, policy: policy, cutoffs: cutoffs)) { plans[i] = p }
             } catch {
-                throw PipelineError("patient \(g.patientID): \(error)")
+                let message = ErrorText.plain(error)
+                failed.append(PatientFailure(patientID: g.patientID, message: message))
+                for i in g.rows { reasons[i] = "no plan: " + message }
             }
         }
-        let all = plans.map { $0! }
         var t = Table()
         try t.append("patient_id", .text(lesions.patientIDs))
         try t.append("lesion_id", .text(lesions.lesionIDs))
         try t.append("score", .number(scores))
         try t.append("percentile", .number(percentiles))
-        try t.append("category", .text(all.map(\.category.rawValue)))
-        try t.append("rank", .number(all.map { Double($0.rank) }))
-        try t.append("rationale", .text(all.map(\.rationale)))
+        try t.append("category", .text(plans.map { $0?.category.rawValue ?? "" }))
+        try t.append("rank", .number(plans.map { $0.map { Double($0.rank) } ?? .nan }))
+        try t.append("rationale", .text(plans.indices.map { plans[$0]?.rationale ?? reasons[$0] }))
         let enc = JSONEncoder()
         enc.outputFormatting = [.sortedKeys]
         contents.tables[path(signatureName)] = StoreTable(table: t, attributes: [
             "policy_name": policy.name, "policy_json": String(decoding: try enc.encode(policy), as: UTF8.self),
         ])
         try contents.write(to: store)
-        return all
+        return Outcome(plans: plans, failed: failed)
     }
 }
 

@@ -26,6 +26,7 @@ struct DemoCommand: ParsableCommand {
             print("scored with \(sig.0.id): \(s.sbrtCandidates) ablative SBRT candidates, \(s.lowDoseCandidates) low-dose RT candidates")
             print("store:  \(s.store.path)")
             print("report: \(s.report.path)")
+            try finishBatch(s.failures, what: "plans and reports")
             if !s.extraction.succeeded { throw ExitCode.failure }
         }
     }
@@ -124,14 +125,17 @@ struct PlanCommand: ParsableCommand {
             let (sig, _, _) = try loadSignature(signature)
             let p = try policy.map { try PlanningPolicy.load(fileURL($0)) } ?? .standard
             let cutoffs = Dictionary(sig.cutoffs.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a })
-            let plans = try CohortPlanning.run(store: fileURL(store), signatureName: sig.name, policy: p, cutoffs: cutoffs)
+            let outcome = try CohortPlanning.run(store: fileURL(store), signatureName: sig.name, policy: p, cutoffs: cutoffs)
             for c in TargetCategory.allCases {
-                print("\(c.label): \(plans.filter { $0.category == c }.count) lesions")
+                print("\(c.label): \(outcome.planned.filter { $0.category == c }.count) lesions")
             }
+            var failures = outcome.failed
             if let json {
-                let files = try PlanJSON.write(store: fileURL(store), signatureName: sig.name, to: fileURL(json))
-                print("wrote \(files.count) plan files to \(json)")
+                let batch = try PlanJSON.write(store: fileURL(store), signatureName: sig.name, to: fileURL(json))
+                print("wrote \(batch.files.count) plan files to \(json)")
+                failures += batch.failed.filter { f in !failures.contains { $0.patientID == f.patientID } }
             }
+            try finishBatch(failures, what: "plans")
         }
     }
 }

@@ -65,9 +65,7 @@ struct SettingsOptions: ParsableArguments {
             }
             computation = m
         }
-        let base = try settings.map {
-            try JSONDecoder().decode(ExtractionSettings.self, from: Data(contentsOf: fileURL($0)))
-        } ?? ExtractionSettings.preset(named: preset)
+        let base = try settings.map { try SettingsFile.load(fileURL($0)) } ?? ExtractionSettings.preset(named: preset)
         return try SettingsOverrides(binWidth: binWidth, binCount: binCount, spacingMM: spacing, ringWidthMM: ringMm,
                                      mode: computation).applied(to: base)
     }

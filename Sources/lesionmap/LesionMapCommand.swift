@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Pipeline
+import Cohort
 
 struct LesionMapCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -18,16 +19,26 @@ struct LesionMapCommand: ParsableCommand {
                       ValidateLesionsCommand.self, FeaturesCommand.self, CompareCommand.self])
 }
 
-/// Runs a command body, printing a clear error and exiting non-zero on failure.
+/// Runs a command body, printing a clear error and exiting non-zero on failure. Errors are printed as plain
+/// sentences (`ErrorText.plain`): Foundation file errors and decoding errors are translated, never dumped.
 func runReportingErrors(_ body: () throws -> Void) throws {
     do {
         try body()
     } catch let e as ExitCode {
         throw e
     } catch {
-        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        FileHandle.standardError.write(Data("error: \(ErrorText.plain(error))\n".utf8))
         throw ExitCode.failure
     }
+}
+
+/// Prints the patients of a batch that failed (to standard error) and fails the command after the summary.
+func finishBatch(_ failures: [PatientFailure], what: String) throws {
+    guard !failures.isEmpty else { return }
+    var text = "\(failures.count) patient\(failures.count == 1 ? "" : "s") failed (\(what)); the others were written:\n"
+    for f in failures { text += "  FAILED \(f.patientID): \(f.message)\n" }
+    FileHandle.standardError.write(Data(text.utf8))
+    throw ExitCode.failure
 }
 
 func fileURL(_ path: String) -> URL { URL(fileURLWithPath: path).standardizedFileURL }

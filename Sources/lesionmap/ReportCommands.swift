@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Pipeline
 import Planning
+import Reporting
 
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -47,15 +48,16 @@ struct ReportCommand: ParsableCommand {
                 return
             }
             let mode: PatientReporting.PDFMode = pdf == "always" ? .required : (pdf == "never" ? .never : .whenAvailable)
-            let written = try PatientReporting.write(
+            let batch = try PatientReporting.write(
                 store: fileURL(store), signature: sig, patientIDs: allPatients ? nil : patients,
                 cohortFolder: manifest.map(fileURL) ?? CohortExtraction.cohortFolder(ofStore: fileURL(store)), to: fileURL(out ?? "reports/patients"), pdf: mode, quiet: quiet)
-            for w in written {
+            for w in batch.written {
                 print("\(w.patientID): \(w.html.path)" + (w.pdf.map { ", \($0.path)" } ?? "") + ", \(w.planJSON.path)")
             }
-            if mode == .whenAvailable && written.contains(where: { $0.pdf == nil }) {
+            if mode == .whenAvailable && HeadlessChromium.find() == nil && !batch.written.isEmpty {
                 print("no PDF: Chromium was not found (install chromium, or set LESIONMAP_CHROMIUM)")
             }
+            try finishBatch(batch.failed, what: "reports")
         }
     }
 }
@@ -101,7 +103,7 @@ struct ExportTargetsCommand: ParsableCommand {
                 categories.insert(c)
             }
             let (sig, _, _) = try loadSignature(signature)
-            let output = fileURL(out ?? "reports/targets/\(patient.map { $0.isLetter || $0.isNumber || "-_.".contains($0) ? $0 : "_" })_targets_rtstruct.dcm")
+            let output = fileURL(out ?? "reports/targets/\(PatientFileNames.name(patient))_targets_rtstruct.dcm")
             let r = try TargetExport.run(store: fileURL(store), signature: sig, patientID: patient, cohortFolder: try manifestFolder(),
                                          series: series.map(fileURL), categories: categories, to: output, seg: seg.map(fileURL))
             for t in r.targets { print("\(t.roiName): lesion \(t.lesionID), \(t.category.label), rank \(t.rank)") }

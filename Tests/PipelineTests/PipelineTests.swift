@@ -83,7 +83,7 @@ final class PipelineTests: XCTestCase {
         let firstRows = try contents.lesions.texts("patient_id").indices.filter { try! contents.lesions.texts("patient_id")[$0] == "SYN001" }
         XCTAssertEqual(agg.values[.min]![0], firstRows.map { scores[$0] }.min()!, accuracy: 1e-12)
         let plans = try CohortPlanning.run(store: store, signatureName: signature.name, policy: .standard)
-        XCTAssertEqual(plans.count, scores.count)
+        XCTAssertEqual(plans.planned.count, scores.count)
         let report = dir.appendingPathComponent("r/report.html")
         try CohortReporting.write(store: store, signature: signature, title: "t", to: report)
         let html = try String(contentsOf: report, encoding: .utf8)

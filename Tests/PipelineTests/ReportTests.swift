@@ -121,7 +121,7 @@ final class ReportTests: XCTestCase {
         let cohortHTML = reports.appendingPathComponent("cohort.html")
         try CohortReporting.write(store: store, signature: Self.signature, title: "report test", to: cohortHTML)
         let written = try PatientReporting.write(store: store, signature: Self.signature, cohortFolder: folder,
-                                                 to: reports.appendingPathComponent("patients"), pdf: .required, quiet: true)
+                                                 to: reports.appendingPathComponent("patients"), pdf: .required, quiet: true).written
         XCTAssertEqual(written.map(\.patientID), ["SYN001", "SYN002", "SYN003"])
 
         for w in written {
@@ -249,12 +249,12 @@ final class ReportTests: XCTestCase {
         let chromium = HeadlessChromium.find()
         if chromium == nil && SharedData.isCI { XCTFail("Chromium is required under CI") }
         let written = try PatientReporting.write(store: store, signature: Self.signature, cohortFolder: folder,
-                                                 to: out.appendingPathComponent("patients"), pdf: chromium == nil ? .never : .required, quiet: true)
+                                                 to: out.appendingPathComponent("patients"), pdf: chromium == nil ? .never : .required, quiet: true).written
         XCTAssertTrue(written.allSatisfy { (try? String(contentsOf: $0.html, encoding: .utf8))?.contains("2023-04-05") == true },
                       "the scan date is shown")
         _ = try StoreExport.csv(store: store, to: out.appendingPathComponent("export.csv"))
         // Plan JSON from the store alone (as `lesionmap plan` writes it).
-        let plans = try PlanJSON.write(store: store, signatureName: Self.signature.name, to: out.appendingPathComponent("plans"))
+        let plans = try PlanJSON.write(store: store, signatureName: Self.signature.name, to: out.appendingPathComponent("plans")).files.map(\.url)
         XCTAssertEqual(plans.map(\.lastPathComponent), ["SYN001.plan.json", "SYN002.plan.json"])
         let doc = try JSONDecoder().decode(PatientPlanDocument.self, from: Data(contentsOf: plans[0]))
         XCTAssertEqual(doc.signatureID, "report test@1")
