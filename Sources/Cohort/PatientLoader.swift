@@ -64,7 +64,7 @@ public struct PatientLoader: Sendable {
                 } catch let e as PatientLoadError {
                     throw e
                 } catch {
-                    throw fail(row.lesionID, row.image, "cannot read image: \(error)")
+                    throw fail(row.lesionID, row.image, "cannot read image: \(ErrorText.plain(error))")
                 }
             }
             let grid = scans[si].image.grid
@@ -80,14 +80,14 @@ public struct PatientLoader: Sendable {
                     do {
                         labels = try ImageFile.readLabelMap(row.mask)
                     } catch {
-                        throw fail(row.lesionID, row.mask, "cannot read label map: \(error)")
+                        throw fail(row.lesionID, row.mask, "cannot read label map: \(ErrorText.plain(error))")
                     }
                     labelCache[row.mask] = labels
                 }
                 do {
                     try grid.requireMatch(labels.grid, context: "mask \(relative(row.mask, to: folder)) vs image \(relative(row.image, to: folder))")
                 } catch {
-                    throw fail(row.lesionID, row.mask, "\(error)")
+                    throw fail(row.lesionID, row.mask, ErrorText.plain(error))
                 }
                 found = try lesionsFromLabelMap(labels, row: row, folder: folder, fail: fail)
             case .rtstruct, .seg:

@@ -40,7 +40,7 @@ public enum Demo {
         do {
             definition = try JSONDecoder().decode(DemoCohortDefinition.self, from: Data(contentsOf: definitionURL))
         } catch {
-            throw PipelineError("cannot read the demo cohort definition \(definitionURL.path): \(error). Run the demo from the LesionMap checkout or pass --cohort")
+            throw PipelineError("cannot read the demo cohort definition \(definitionURL.path): \(ErrorText.reason(error)). Run the demo from the LesionMap checkout or pass --cohort")
         }
         let generated = cohortDirectory.appendingPathComponent("generated")
         let log = ProgressBar(label: "demo", total: 1, quiet: quiet)
@@ -73,7 +73,7 @@ public enum Demo {
             _ = comparison
             log.message("demo: compared aggregators against PFS (lesionmap compare)")
         } catch {
-            log.message("demo: the aggregator comparison could not be made: \(error)")
+            log.message("demo: the aggregator comparison could not be made: \(ErrorText.plain(error))")
         }
         let plans = try CohortPlanning.run(store: store, signatureName: sig.name, policy: policy,
                                            cutoffs: Dictionary(sig.cutoffs.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a }))

@@ -77,7 +77,7 @@ public enum CohortExtraction {
                 summary.lesionCount += patient.lesions.count
                 progress?.advance("\(entry.id): \(patient.lesions.count) lesions")
             } catch {
-                let message = "\(error)"
+                let message = ErrorText.plain(error)
                 summary.failed.append((entry.id, message))
                 try writer.recordFailure(patientID: entry.id, stage: stage, message: message)
                 progress?.message("FAILED \(entry.id) (\(stage)): \(message)")

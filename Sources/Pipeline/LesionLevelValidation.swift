@@ -86,10 +86,7 @@ public enum LesionLevelValidation {
             }
             return (v, "lesion_response", true)
         case .continuous(let file, let column), .binary(let file, let column):
-            let text: String
-            do { text = try String(contentsOf: file, encoding: .utf8) } catch {
-                throw PipelineError("cannot read the label table \(file.path): \(error.localizedDescription)")
-            }
+            let text = try InputFile.utf8Text(file, what: "label table (CSV)")
             let t = try CSVTable.parse(text, file: file.lastPathComponent)
             guard let pi = t.header.firstIndex(of: "patient_id"), let li = t.header.firstIndex(of: "lesion_id"),
                   let ci = t.header.firstIndex(of: column) else {

@@ -100,16 +100,20 @@ public enum SingleImageExtraction {
     /// The image and the chosen region's mask on the image grid, with a description of the region.
     public static func loadRegion(image: URL, mask: URL, label: String?) throws
         -> (image: Volume<Float>, mask: Mask, region: String) {
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: image.path, isDirectory: &isFolder) else {
-            throw SingleImageError(file: image, message: "image not found")
+        let imageKind = InputFile.kind(image)
+        switch imageKind {
+        case .missing: throw SingleImageError(file: image, message: "image not found")
+        case .regular, .directory: break
+        default: throw SingleImageError(file: image, message: "is \(imageKind.phrase), not an image file or a DICOM folder")
         }
-        let volume = isFolder.boolValue ? try DCMTKSource().series(image).image : try ImageFile.readImage(image)
+        let volume = imageKind == .directory ? try DCMTKSource().series(image).image : try ImageFile.readImage(image)
         if let bad = volume.voxels.firstIndex(where: { !$0.isFinite }) {
             throw SingleImageError(file: image, message: "image holds a non-finite value (\(volume.voxels[bad])) at voxel \(volume.grid.index(ofLinear: bad))")
         }
-        guard FileManager.default.fileExists(atPath: mask.path) else {
-            throw SingleImageError(file: mask, message: "mask not found")
+        switch InputFile.kind(mask) {
+        case .missing: throw SingleImageError(file: mask, message: "mask not found")
+        case .regular: break
+        case let k: throw SingleImageError(file: mask, message: "is \(k.phrase), not a label map, RTSTRUCT or SEG file")
         }
         let file = mask.lastPathComponent
         let name = mask.lastPathComponent.lowercased()
@@ -118,7 +122,7 @@ public enum SingleImageExtraction {
             do {
                 try volume.grid.requireMatch(labels.grid, context: "mask \(file) vs image \(image.lastPathComponent)")
             } catch {
-                throw SingleImageError(file: mask, message: "\(error)")
+                throw SingleImageError(file: mask, message: ErrorText.plain(error))
             }
             let value: Int32
             if let label {

@@ -11,9 +11,7 @@ public enum SignatureTraining {
         -> TrainedSignature {
         let contents = try StoreContents.read(from: store)
         let lesions = try StoreLesions(contents)
-        guard let text = try? String(contentsOf: targets, encoding: .utf8) else {
-            throw PipelineError("cannot read the target table \(targets.path)")
-        }
+        let text = try InputFile.utf8Text(targets, what: "target table (CSV)")
         let table = try CSVTable.parse(text, file: targets.lastPathComponent)
         guard let pi = table.header.firstIndex(of: "patient_id"), let li = table.header.firstIndex(of: "lesion_id"),
               let ti = table.header.firstIndex(of: targetColumn) else {

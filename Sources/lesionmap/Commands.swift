@@ -123,7 +123,10 @@ struct PlanCommand: ParsableCommand {
     func run() throws {
         try runReportingErrors {
             let (sig, _, _) = try loadSignature(signature)
-            let p = try policy.map { try PlanningPolicy.load(fileURL($0)) } ?? .standard
+            let p = try policy.map { path -> PlanningPolicy in
+                try InputFile.requireRegularFile(fileURL(path), what: "policy file")
+                return try PlanningPolicy.load(fileURL(path))
+            } ?? .standard
             let cutoffs = Dictionary(sig.cutoffs.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a })
             let outcome = try CohortPlanning.run(store: fileURL(store), signatureName: sig.name, policy: p, cutoffs: cutoffs)
             for c in TargetCategory.allCases {
@@ -160,6 +163,7 @@ struct ExportCommand: ParsableCommand {
 /// A signature from a file, or the shipped reference: (signature, file hash, source description).
 func loadSignature(_ path: String?) throws -> (Signature, String, String) {
     if let path {
+        try InputFile.requireRegularFile(fileURL(path), what: "signature file")
         let (s, h) = try Signature.load(fileURL(path))
         return (s, h, path)
     }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Pipeline
+import Cohort
 import Signatures
 import Aggregation
 
@@ -87,7 +88,10 @@ struct CompareCommand: ParsableCommand {
         switch milFeatures {
         case "pca": return .principalComponents(milComponents)
         case "signature", "auto":
-            if let signature { return .features(try Signature.load(fileURL(signature)).0.terms.map(\.feature)) }
+            if let signature {
+                try InputFile.requireRegularFile(fileURL(signature), what: "signature file")
+                return .features(try Signature.load(fileURL(signature)).0.terms.map(\.feature))
+            }
             if feature == nil && signatureName == ReferenceSignature.name {
                 return .features(try ReferenceSignature.load().0.terms.map(\.feature))
             }
