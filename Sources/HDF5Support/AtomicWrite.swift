@@ -15,6 +15,16 @@ extension HDF5File {
     public static func writeAtomically(to url: URL, _ body: (HDF5File) throws -> Void) throws {
         let temporary = url.deletingLastPathComponent()
             .appendingPathComponent(temporaryPrefix(for: url) + UUID().uuidString)
+        // A folder where no file can be made (read-only, no permission, full) is reported with its system
+        // reason as a Foundation file error, not as HDF5's internal open message.
+        let probe = createProbe(temporary.path)
+        guard probe >= 0 else {
+            let code = errno
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path,
+                                                           NSUnderlyingErrorKey: NSError(domain: NSPOSIXErrorDomain, code: Int(code))])
+        }
+        closeProbe(probe)
+        unlink(temporary.path)
         do {
             let file = try create(at: temporary)
             do {
@@ -59,6 +69,23 @@ private func syncToDisk(_ path: URL, target: URL) throws {
     if fsync(descriptor) != 0 {
         throw HDF5Error(file: target.path, object: "/", operation: "sync \(path.path)", reason: errnoText())
     }
+}
+
+/// A new empty file (O_EXCL), or -1 with errno set.
+private func createProbe(_ path: String) -> Int32 {
+    #if canImport(Glibc)
+    Glibc.open(path, O_CREAT | O_EXCL | O_WRONLY, 0o600)
+    #else
+    Darwin.open(path, O_CREAT | O_EXCL | O_WRONLY, 0o600)
+    #endif
+}
+
+private func closeProbe(_ descriptor: Int32) {
+    #if canImport(Glibc)
+    _ = Glibc.close(descriptor)
+    #else
+    _ = Darwin.close(descriptor)
+    #endif
 }
 
 private func errnoText() -> String { String(cString: strerror(errno)) }

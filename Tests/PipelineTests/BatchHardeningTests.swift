@@ -259,6 +259,29 @@ final class BatchHardeningTests: XCTestCase {
                   ["nowhere", "no such folder"])
     }
 
+    /// Writing a store where no file can be made was reported as HDF5's internal open message.
+    func testStoreInAFolderWhereNothingCanBeWrittenIsAPlainError() throws {
+        let dir = try SharedData.temporaryDirectory(for: self)
+        let notAFolder = dir.appendingPathComponent("plain-file")
+        try Data("x".utf8).write(to: notAFolder)
+        let contents = StoreContents(attributes: StoreAttributes(settingsJSON: "{}"))
+        var folders = [(notAFolder, "not a folder")]
+        if getuid() != 0 {
+            let readOnly = dir.appendingPathComponent("read-only")
+            try FileManager.default.createDirectory(at: readOnly, withIntermediateDirectories: true)
+            chmod(readOnly.path, 0o555)
+            folders.append((readOnly, "permission denied"))
+        }
+        for (folder, reason) in folders {
+            let store = folder.appendingPathComponent("s.h5")
+            XCTAssertThrowsError(try contents.write(to: store)) { e in
+                let text = ErrorText.plain(e)
+                XCTAssertEqual(text.components(separatedBy: ": ").first, "cannot write \(store.path)", text)
+                XCTAssertTrue(text.contains(reason) && !text.contains("HDF5") && !text.contains("errno"), text)
+            }
+        }
+    }
+
     func testErrorTextTranslatesFoundationAndDecodingErrors() throws {
         let write = CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: "/data/x.h5",
                                                                  NSUnderlyingErrorKey: NSError(domain: NSPOSIXErrorDomain, code: Int(EACCES))])
