@@ -164,23 +164,38 @@ int decodeFrame(cdcm_file *file, long frame, size_t count, cdcm_error *error, Pu
     }
     const size_t length = pix->getLength();
     const int bits = info.bits_allocated;
+    if (bits != 1 && bits != 8 && bits != 16 && bits != 32) {
+        fail(error, CDCM_ERR_PIXELS, "unsupported Bits Allocated " + std::to_string(bits));
+        return 0;
+    }
+    // The whole Pixel Data must be what the header describes: a shorter value is a truncated file, a longer
+    // one means Rows, Columns, Bits Allocated, Samples per Pixel or Number of Frames are wrong, and reading
+    // it with the header's layout would give wrong values.
+    const size_t totalValues = static_cast<size_t>(info.frames) * n;
+    const size_t expected = bits == 1 ? (totalValues + 7) / 8 : totalValues * static_cast<size_t>(bits / 8);
+    if (length < expected || length > expected + 1) {
+        fail(error, CDCM_ERR_PIXELS, "Pixel Data holds " + std::to_string(length) + " bytes, but Rows x Columns x Samples per Pixel x Number of Frames x Bits Allocated (" +
+                                         std::to_string(info.rows) + " x " + std::to_string(info.columns) + " x " +
+                                         std::to_string(info.samples_per_pixel) + " x " + std::to_string(info.frames) +
+                                         " x " + std::to_string(bits) + " bits) need " + std::to_string(expected));
+        return 0;
+    }
+    if (info.bits_stored < 1 || info.bits_stored > bits || info.high_bit < info.bits_stored - 1 ||
+        info.high_bit >= bits || (info.pixel_representation != 0 && info.pixel_representation != 1)) {
+        fail(error, CDCM_ERR_PIXELS, "inconsistent pixel description: Bits Allocated " + std::to_string(bits) +
+                                         ", Bits Stored " + std::to_string(info.bits_stored) + ", High Bit " +
+                                         std::to_string(info.high_bit) + ", Pixel Representation " +
+                                         std::to_string(info.pixel_representation));
+        return 0;
+    }
     if (bits == 1) {
         const size_t first = static_cast<size_t>(frame) * n;
-        if ((first + n + 7) / 8 > length) {
-            fail(error, CDCM_ERR_PIXELS, "Pixel Data holds " + std::to_string(length) + " bytes, frame " +
-                                             std::to_string(frame) + " needs bits up to " + std::to_string(first + n));
-            return 0;
-        }
         for (size_t i = 0; i < n; ++i) {
             size_t bit = first + i;
             put(i, (bytes[bit >> 3] >> (bit & 7)) & 1);
         }
         ok(error);
         return 1;
-    }
-    if (bits != 8 && bits != 16 && bits != 32) {
-        fail(error, CDCM_ERR_PIXELS, "unsupported Bits Allocated " + std::to_string(bits));
-        return 0;
     }
     const size_t width = static_cast<size_t>(bits / 8);
     const size_t offset = static_cast<size_t>(frame) * n * width;
@@ -189,8 +204,8 @@ int decodeFrame(cdcm_file *file, long frame, size_t count, cdcm_error *error, Pu
                                          std::to_string(frame) + " needs " + std::to_string(offset + n * width));
         return 0;
     }
-    const int stored = info.bits_stored > 0 && info.bits_stored <= bits ? info.bits_stored : bits;
-    const int shift = info.high_bit >= stored - 1 && info.high_bit < bits ? info.high_bit - stored + 1 : 0;
+    const int stored = info.bits_stored;
+    const int shift = info.high_bit - stored + 1;
     const uint64_t mask = stored == 64 ? ~0ull : ((1ull << stored) - 1);
     const bool isSigned = info.pixel_representation == 1;
     const uint8_t *p = bytes + offset;
@@ -219,7 +234,8 @@ cdcm_file *cdcm_open(const char *path, uint32_t defer_length, cdcm_error *error)
     const Uint32 maxRead = defer_length == 0 ? OFstatic_cast(Uint32, -1) : defer_length;
     OFCondition c = file->format.loadFile(path, EXS_Unknown, EGL_noChange, maxRead, ERM_autoDetect);
     if (c.bad()) {
-        fail(error, CDCM_ERR_OPEN, std::string("cannot read DICOM file ") + path + ": " + c.text());
+        // The caller names the file; the message says only what went wrong.
+        fail(error, CDCM_ERR_OPEN, std::string("cannot be read as DICOM (") + c.text() + ")");
         delete file;
         return nullptr;
     }
@@ -309,6 +325,12 @@ int cdcm_pixel_info_get(cdcm_file *file, cdcm_pixel_info *info, cdcm_error *erro
     info->bits_stored = stored;
     info->high_bit = high;
     info->pixel_representation = rep;
+    info->encapsulated = DcmXfer(ds->getOriginalXfer()).isEncapsulated() ? 1 : 0;
+    info->pixel_data_length = 0;
+    DcmElement *pix = nullptr;
+    if (!info->encapsulated && ds->findAndGetElement(DCM_PixelData, pix).good() && pix) {
+        info->pixel_data_length = pix->getLength();
+    }
     ok(error);
     return 1;
 }

@@ -10,14 +10,23 @@ import DICOMIO
 ///   untyped ROIs; organs at risk, EXTERNAL, support structures and CTV/PTV/ITV are skipped).
 /// - SEG contours: `roi` is a segment number; nil takes every segment. Masks are named by
 ///   their segment label.
+/// - Contours placed on a DICOM image are first checked against it (`ContourReferenceCheck`):
+///   contours of another patient or frame of reference are refused.
 public struct DCMTKSource: DICOMSource {
     public init() {}
 
+    public func loadSeries(_ folder: URL) throws -> DICOMScan {
+        let series = try DICOMSeriesReader.read(folder)
+        return DICOMScan(scan: series.scan, reference: series.reference)
+    }
+
+    /// The series as a scan, without its identifiers.
     public func series(_ folder: URL) throws -> Scan {
         try DICOMSeriesReader.read(folder).scan
     }
 
-    public func contours(_ file: URL, kind: ContourSourceKind, roi: String?, onto grid: ImageGrid) throws -> [NamedMask] {
+    public func contours(_ file: URL, kind: ContourSourceKind, roi: String?, onto grid: ImageGrid,
+                         checkedAgainst image: ContourImage?) throws -> ContourSet {
         switch kind {
         case .rtstruct:
             let rois = try RTStructReader.list(file)
@@ -34,8 +43,12 @@ public struct DCMTKSource: DICOMSource {
                 }
             }
             let numbers = Set(picked.map(\.number))
+            let warnings = try image.map {
+                try ContourReferenceCheck.check(file, against: $0.reference, imageName: $0.name, roiNumbers: numbers)
+            } ?? []
             let chosen = try RTStructReader.read(file, including: { numbers.contains($0.number) })
-            return try chosen.map { NamedMask(name: $0.name, mask: try ContourRasterizer.mask($0, on: grid, file: file)) }
+            let masks = try chosen.map { NamedMask(name: $0.name, mask: try ContourRasterizer.mask($0, on: grid, file: file)) }
+            return ContourSet(masks: masks, warnings: warnings)
         case .seg:
             var wanted: [Int]? = nil
             if let roi {
@@ -44,13 +57,25 @@ public struct DCMTKSource: DICOMSource {
                 }
                 wanted = [n]
             }
-            return try SEGReader.read(file, segments: wanted, onto: grid).map { NamedMask(name: $0.0.label, mask: $0.1) }
+            let warnings = try image.map {
+                try ContourReferenceCheck.check(file, against: $0.reference, imageName: $0.name)
+            } ?? []
+            let masks = try SEGReader.read(file, segments: wanted, onto: grid).map { NamedMask(name: $0.0.label, mask: $0.1) }
+            return ContourSet(masks: masks, warnings: warnings)
         case .labelMap:
             throw DICOMError(file: file, message: "label maps are read by ImageIO, not the DICOM reader")
         }
     }
 
+    /// The masks on `grid` without any check against an image's identifiers (for images that are not
+    /// DICOM, whose identifiers are unknown).
+    public func contours(_ file: URL, kind: ContourSourceKind, roi: String?, onto grid: ImageGrid) throws -> [NamedMask] {
+        try contours(file, kind: kind, roi: roi, onto: grid, checkedAgainst: nil).masks
+    }
+
+    /// ROI names (lesion names, which may be shown) and their interpreted types (defined terms only).
     private func list(_ rois: [RTROI]) -> String {
-        rois.map { "'\($0.name)' (\($0.interpretedType ?? "no type"))" }.joined(separator: ", ")
+        rois.map { "'\($0.name)' (\($0.interpretedType.map { RTROI.interpretedTypeTerms.contains($0.uppercased()) ? $0 : "other type" } ?? "no type"))" }
+            .joined(separator: ", ")
     }
 }

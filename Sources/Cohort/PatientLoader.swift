@@ -1,6 +1,7 @@
 import Foundation
 import ImagingCore
 import ImageIO
+import DICOMIO
 
 /// A failure to load one patient's data, naming the patient, the lesion (when known) and the file.
 public struct PatientLoadError: Error, Sendable, CustomStringConvertible {
@@ -8,16 +9,19 @@ public struct PatientLoadError: Error, Sendable, CustomStringConvertible {
     public var lesionID: String?
     public var file: String
     public var message: String
+    /// The lesions.csv row, named when the problem concerns every lesion a row expands to (no lesion id yet).
+    public var row: Int?
 
-    public init(patientID: String, lesionID: String?, file: String, message: String) {
+    public init(patientID: String, lesionID: String?, file: String, message: String, row: Int? = nil) {
         self.patientID = patientID
         self.lesionID = lesionID
         self.file = file
         self.message = message
+        self.row = row
     }
 
     public var description: String {
-        let lesion = lesionID.map { ", lesion \($0)" } ?? ""
+        let lesion = lesionID.map { ", lesion \($0)" } ?? row.map { ", the lesions of lesions.csv row \($0)" } ?? ""
         return "patient \(patientID)\(lesion), file \(file): \(message)"
     }
 }
@@ -39,7 +43,10 @@ public struct PatientLoader: Sendable {
 
     public func load(_ entry: PatientEntry, relativeTo folder: URL) throws -> Patient {
         var scans: [Scan] = []
+        // The DICOM identifiers of each DICOM scan (by scan index), compared with its contours' and never shown.
+        var references: [Int: SeriesReference] = [:]
         var scanIndex: [URL: Int] = [:]
+        var uncheckedPairs: Set<[URL]> = []
         var labelCache: [URL: LabelMap] = [:]
         var lesions: [Lesion] = []
         var warnings: [String] = []
@@ -55,14 +62,22 @@ public struct PatientLoader: Sendable {
                 si = existing
             } else {
                 do {
-                    var scan = try readScan(row)
+                    var (scan, reference) = try readScan(row)
                     if let kvp = row.kvp { scan.metadata.kvp = kvp }
                     try checkFinite(scan.image)
                     scans.append(scan)
                     si = scans.count - 1
                     scanIndex[row.image] = si
+                    references[si] = reference
                 } catch let e as PatientLoadError {
                     throw e
+                } catch let e as DICOMError {
+                    // The file at fault (a slice of the series, or the folder), by its path from the manifest.
+                    let at = e.file ?? row.image
+                    let image = relative(row.image, to: folder)
+                    let what = at.standardizedFileURL == row.image.standardizedFileURL ? "cannot read image" : "cannot read image \(image)"
+                    throw PatientLoadError(patientID: entry.id, lesionID: row.lesionID, file: relative(at, to: folder),
+                                           message: "\(what): \(e.message)", row: row.lesionID == nil ? row.row : nil)
                 } catch {
                     throw fail(row.lesionID, row.image, "cannot read image: \(ErrorText.plain(error))")
                 }
@@ -94,8 +109,34 @@ public struct PatientLoader: Sendable {
                 guard let dicom else {
                     throw fail(row.lesionID, row.mask, "DICOM \(row.maskKind.rawValue) contours need the DICOM reader, which this build does not configure")
                 }
-                let contours = try dicom.contours(row.mask, kind: row.maskKind, roi: row.roi, onto: grid)
-                found = contours.map { (id: row.lesionID ?? $0.name, mask: $0.mask, source: "\(relative(row.mask, to: folder)) \($0.name)") }
+                let kindName = row.maskKind == .rtstruct ? "RTSTRUCT" : "SEG"
+                let imageName = relative(row.image, to: folder), maskName = relative(row.mask, to: folder)
+                let target = references[si].map { ContourImage(reference: $0, name: imageName) }
+                let contours: ContourSet
+                do {
+                    contours = try dicom.contours(row.mask, kind: row.maskKind, roi: row.roi, onto: grid, checkedAgainst: target)
+                } catch let e as DICOMError {
+                    // Name the lesion: the row's id, else the ROI or segment at fault, else the row selecting it.
+                    let lesion = row.lesionID ?? e.region ?? (row.maskKind == .rtstruct ? row.roi : nil)
+                    let at = e.file.map { relative($0, to: folder) } ?? maskName
+                    throw PatientLoadError(patientID: entry.id, lesionID: lesion, file: at,
+                                           message: "\(kindName) on image \(imageName): \(e.message)",
+                                           row: lesion == nil ? row.row : nil)
+                } catch let e as PatientLoadError {
+                    throw e
+                } catch {
+                    throw PatientLoadError(patientID: entry.id, lesionID: row.lesionID ?? row.roi, file: maskName,
+                                           message: "\(kindName) on image \(imageName): \(error)",
+                                           row: row.lesionID ?? row.roi == nil ? row.row : nil)
+                }
+                let who = row.lesionID.map { "lesion \($0)" } ?? "the lesions of lesions.csv row \(row.row)"
+                for w in contours.warnings {
+                    warnings.append("patient \(entry.id), \(who), file \(maskName): \(w)")
+                }
+                if target == nil, uncheckedPairs.insert([row.image, row.mask]).inserted {
+                    warnings.append("patient \(entry.id), \(who), file \(maskName): the \(kindName) is placed on image \(imageName), which is not DICOM, by patient coordinates only: its frame of reference, series and patient cannot be checked against the image")
+                }
+                found = contours.masks.map { (id: row.lesionID ?? $0.name, mask: $0.mask, source: "\(maskName) \($0.name)") }
             }
 
             for f in found {
@@ -123,17 +164,19 @@ public struct PatientLoader: Sendable {
         return Patient(id: entry.id, outcomes: entry.outcomes, scans: scans, lesions: lesions, warnings: warnings)
     }
 
-    private func readScan(_ row: LesionEntry) throws -> Scan {
+    /// The scan, and for a DICOM series the identifiers its contours are checked against.
+    private func readScan(_ row: LesionEntry) throws -> (Scan, SeriesReference?) {
         switch row.imageKind {
         case .volumeFile:
             let image = try ImageFile.readImage(row.image)
-            return Scan(image: image, metadata: ScanMetadata(modality: "CT", kvp: row.kvp), source: row.image)
+            return (Scan(image: image, metadata: ScanMetadata(modality: "CT", kvp: row.kvp), source: row.image), nil)
         case .dicomFolder:
             guard let dicom else {
                 throw PatientLoadError(patientID: row.patientID, lesionID: row.lesionID, file: row.image.path,
                                        message: "DICOM series need the DICOM reader, which this build does not configure")
             }
-            return try dicom.series(row.image)
+            let loaded = try dicom.loadSeries(row.image)
+            return (loaded.scan, loaded.reference)
         }
     }
 
@@ -173,8 +216,34 @@ func relative(_ url: URL, to folder: URL) -> String {
     return p.hasPrefix(base) ? String(p.dropFirst(base.count)) : p
 }
 
+/// A DICOM series loaded for a patient: the scan, and the identifiers its contours are checked against
+/// (held for that comparison only: never stored, shown or written).
+public struct DICOMScan: Sendable {
+    public var scan: Scan
+    public var reference: SeriesReference
+    public init(scan: Scan, reference: SeriesReference) { self.scan = scan; self.reference = reference }
+}
+
+/// The DICOM image contours are placed on: its identifiers and how messages name it (its manifest path).
+public struct ContourImage: Sendable {
+    public var reference: SeriesReference
+    public var name: String
+    public init(reference: SeriesReference, name: String) { self.reference = reference; self.name = name }
+}
+
+/// The masks of an RTSTRUCT or SEG, with warnings about what could not be confirmed (e.g. drawn on another
+/// series of the same frame of reference).
+public struct ContourSet: Sendable {
+    public var masks: [NamedMask]
+    public var warnings: [String]
+    public init(masks: [NamedMask], warnings: [String] = []) { self.masks = masks; self.warnings = warnings }
+}
+
 /// Reads DICOM series and contours for the loader (implemented by the DICOM target).
 public protocol DICOMSource: Sendable {
-    func series(_ folder: URL) throws -> Scan
-    func contours(_ file: URL, kind: ContourSourceKind, roi: String?, onto grid: ImageGrid) throws -> [NamedMask]
+    func loadSeries(_ folder: URL) throws -> DICOMScan
+    /// The masks on `grid`; when `image` is given (a DICOM image), contours made for another patient or
+    /// frame of reference are refused first (`ContourReferenceCheck`).
+    func contours(_ file: URL, kind: ContourSourceKind, roi: String?, onto grid: ImageGrid,
+                  checkedAgainst image: ContourImage?) throws -> ContourSet
 }

@@ -49,9 +49,12 @@ final class DICOMFile {
         return String(cString: p)
     }
 
-    struct PixelInfo {
+    /// The Image Pixel module as found in the file (see `PixelModule` for the checks made on it).
+    struct PixelInfo: Sendable {
         var rows: Int, columns: Int, frames: Int, samplesPerPixel: Int
-        var bitsAllocated: Int, bitsStored: Int, pixelRepresentation: Int
+        var bitsAllocated: Int, bitsStored: Int, highBit: Int, pixelRepresentation: Int
+        /// Byte length of native Pixel Data; nil for encapsulated (compressed) transfer syntaxes.
+        var pixelDataLength: Int?
     }
 
     func pixelInfo() throws -> PixelInfo {
@@ -60,7 +63,9 @@ final class DICOMFile {
         guard cdcm_pixel_info_get(handle, &info, &error) != 0 else { throw fail(error) }
         return PixelInfo(rows: info.rows, columns: info.columns, frames: info.frames,
                          samplesPerPixel: info.samples_per_pixel, bitsAllocated: Int(info.bits_allocated),
-                         bitsStored: Int(info.bits_stored), pixelRepresentation: Int(info.pixel_representation))
+                         bitsStored: Int(info.bits_stored), highBit: Int(info.high_bit),
+                         pixelRepresentation: Int(info.pixel_representation),
+                         pixelDataLength: info.encapsulated != 0 ? nil : Int(info.pixel_data_length))
     }
 
     /// Stored values of one frame as floats, written into `out` (rows x columns values).
@@ -134,10 +139,11 @@ struct DICOMItem {
     }
 
     /// Every numeric value; empty when absent; throws when a value is not a number.
+    /// The offending text is not quoted: header values may carry identifiers (see `DICOMError`).
     func numbers(_ tag: DICOMTag) throws -> [Double] {
         let n = cdcm_numbers(handle, tag.group, tag.element, nil, 0)
         guard n >= 0 else {
-            throw DICOMError(file: file.url, message: "\(tag) holds a value that is not a number: '\(string(tag) ?? "")'")
+            throw DICOMError(file: file.url, message: "\(tag) holds a value that is not a number")
         }
         guard n > 0 else { return [] }
         var out = [Double](repeating: 0, count: n)
@@ -184,14 +190,40 @@ struct DICOMItem {
 }
 
 /// A problem with a DICOM file or series, naming the file or folder.
+///
+/// Messages name files, attributes (by keyword and tag) and numbers (sizes, positions, spacings); they
+/// never quote header values that can carry identifiers: no UIDs, descriptions, names, dates or free
+/// text, and coded values only when they are one of the terms the standard defines (`Redacted.code`).
+/// ROI names and segment labels are the exception: they are the lesion names a manifest selects and
+/// becomes lesion ids on expansion, so they are quoted (see README, "DICOM identifiers").
 public struct DICOMError: Error, CustomStringConvertible, Sendable {
     public var file: URL?
     public var message: String
+    /// The ROI name or segment label the problem concerns, when it concerns one: the lesion, for callers
+    /// that add patient and lesion to the message.
+    public var region: String?
 
-    public init(file: URL?, message: String) {
+    public init(file: URL?, message: String, region: String? = nil) {
         self.file = file
         self.message = message
+        self.region = region
     }
 
     public var description: String { file.map { "\($0.path): \(message)" } ?? message }
+}
+
+/// Header values that may be shown in messages.
+enum Redacted {
+    /// A coded value (CS) quoted when it is one of `known` (terms the standard defines, which cannot carry
+    /// an identifier), otherwise "an unrecognised value": a CS element can hold any short text.
+    static func code(_ value: String?, known: Set<String>) -> String {
+        guard let value, !value.isEmpty else { return "empty" }
+        return known.contains(value.uppercased()) ? "'\(value.uppercased())'" : "an unrecognised value"
+    }
+
+    /// Modality defined terms (PS3.3 C.7.3.1.1.1), the ones LesionMap may meet.
+    static let modalities: Set<String> = [
+        "CT", "PT", "MR", "NM", "US", "CR", "DX", "MG", "XA", "RF", "OT", "SC", "SEG", "RTSTRUCT", "RTDOSE", "RTPLAN",
+        "RTIMAGE", "RTRECORD", "REG", "SR", "KO", "PR", "DOC", "RWV", "PLAN", "FID",
+    ]
 }

@@ -31,6 +31,13 @@ public struct RTROI: Hashable, Sendable {
         self.contours = contours
     }
 
+    /// RTROIInterpretedType defined terms (PS3.3 C.8.8.8.1.1): the types that may be shown in messages.
+    public static let interpretedTypeTerms: Set<String> = [
+        "EXTERNAL", "PTV", "CTV", "GTV", "TREATED_VOLUME", "IRRAD_VOLUME", "OAR", "BOLUS", "AVOIDANCE", "ORGAN",
+        "MARKER", "REGISTRATION", "ISOCENTER", "CONTRAST_AGENT", "CAVITY", "BRACHY_CHANNEL", "BRACHY_ACCESSORY",
+        "BRACHY_SRC_APP", "BRACHY_CHNL_SHLD", "SUPPORT", "FIXATION", "DOSE_REGION", "CONTROL", "DOSE_MEASUREMENT",
+    ]
+
     /// Whether this ROI is taken as a lesion when a structure set is expanded without a name.
     ///
     /// The rule: an ROI is a lesion when its RTROIInterpretedType is GTV, or its name contains
@@ -71,7 +78,7 @@ public enum RTStructReader {
         let d = file.dataset
         let modality = d.string(Tag.modality) ?? ""
         guard modality == "RTSTRUCT" || d.string(Tag.sopClassUID) == SOPClass.rtStructureSet else {
-            throw DICOMError(file: url, message: "is not an RT Structure Set (Modality '\(modality)')")
+            throw DICOMError(file: url, message: "is not an RT Structure Set (Modality \(Redacted.code(modality, known: Redacted.modalities)))")
         }
         var types: [Int: String] = [:]
         for o in d.items(Tag.rtROIObservationsSequence) {
@@ -88,10 +95,16 @@ public enum RTStructReader {
             guard let n = rc.number(Tag.referencedROINumber), let slot = wanted[Int(n)] else { continue }
             if let color = try? rc.numbers(Tag.roiDisplayColor), color.count == 3 { rois[slot].color = color.map { Int($0) } }
             guard contours else { continue }
-            for c in rc.items(Tag.contourSequence) {
-                let values = try c.numbers(Tag.contourData)
+            let name = rois[slot].name
+            for (ci, c) in rc.items(Tag.contourSequence).enumerated() {
+                guard let values = try? c.numbers(Tag.contourData) else {
+                    throw DICOMError(file: url, message: "ROI '\(name)': contour \(ci + 1) has ContourData (3006,0050) that is not a list of numbers", region: name)
+                }
                 guard values.count % 3 == 0 else {
-                    throw DICOMError(file: url, message: "ROI '\(rois[slot].name)': ContourData holds \(values.count) numbers, not a multiple of 3")
+                    throw DICOMError(file: url, message: "ROI '\(name)': ContourData holds \(values.count) numbers, not a multiple of 3", region: name)
+                }
+                guard values.allSatisfy(\.isFinite) else {
+                    throw DICOMError(file: url, message: "ROI '\(name)': contour \(ci + 1) has a ContourData value that is not finite", region: name)
                 }
                 let points = stride(from: 0, to: values.count, by: 3).map { Vector3(values[$0], values[$0 + 1], values[$0 + 2]) }
                 rois[slot].contours.append(RTContour(geometricType: (c.string(Tag.contourGeometricType) ?? "").uppercased(), points: points))
@@ -133,7 +146,7 @@ public enum ContourRasterizer {
     public static let planeTolerance = 0.1
 
     public static func mask(_ roi: RTROI, on grid: ImageGrid, file: URL? = nil) throws -> Mask {
-        func fail(_ m: String) -> DICOMError { DICOMError(file: file, message: "ROI '\(roi.name)': \(m)") }
+        func fail(_ m: String) -> DICOMError { DICOMError(file: file, message: "ROI '\(roi.name)': \(m)", region: roi.name) }
         guard !roi.contours.isEmpty else { throw fail("has no contours") }
         let n = grid.size
         var mask = Mask(grid: grid, repeating: false)

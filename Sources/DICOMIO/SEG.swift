@@ -23,7 +23,7 @@ public enum SEGReader {
 
     static func segments(of d: DICOMItem, url: URL) throws -> [SegmentInfo] {
         guard d.string(Tag.modality) == "SEG" || d.string(Tag.sopClassUID) == SOPClass.segmentation else {
-            throw DICOMError(file: url, message: "is not a DICOM Segmentation (Modality '\(d.string(Tag.modality) ?? "")')")
+            throw DICOMError(file: url, message: "is not a DICOM Segmentation (Modality \(Redacted.code(d.string(Tag.modality), known: Redacted.modalities)))")
         }
         return d.items(Tag.segmentSequence).compactMap { s in
             guard let n = s.number(Tag.segmentNumber) else { return nil }
@@ -35,7 +35,9 @@ public enum SEGReader {
     public static func read(_ url: URL, segments wanted: [Int]? = nil, onto grid: ImageGrid) throws -> [(SegmentInfo, Mask)] {
         let file = try DICOMFile(reading: url)
         let d = file.dataset
-        func fail(_ m: String) -> DICOMError { DICOMError(file: url, message: m) }
+        func fail(_ m: String, segment: SegmentInfo? = nil) -> DICOMError {
+            DICOMError(file: url, message: segment.map { "segment \($0.number) '\($0.label)': " + m } ?? m, region: segment?.label)
+        }
         let all = try segments(of: d, url: url)
         let chosen: [SegmentInfo]
         if let wanted {
@@ -49,11 +51,18 @@ public enum SEGReader {
             chosen = all
         }
         let type = (d.string(Tag.segmentationType) ?? "BINARY").uppercased()
-        guard type == "BINARY" || type == "FRACTIONAL" else { throw fail("unknown SegmentationType '\(type)'") }
+        guard type == "BINARY" || type == "FRACTIONAL" else {
+            throw fail("SegmentationType (0062,0001) is \(Redacted.code(type, known: ["LABELMAP"])); only BINARY and FRACTIONAL segmentations are supported")
+        }
         let maxFraction = type == "FRACTIONAL" ? (d.number(Tag.maximumFractionalValue) ?? 255) : 1
+        guard maxFraction > 0, maxFraction.isFinite else {
+            throw fail("MaximumFractionalValue (0062,000E) is not a positive number")
+        }
         let info = try file.pixelInfo()
-        if type == "BINARY" && info.bitsAllocated != 1 {
-            throw fail("BINARY segmentation with Bits Allocated \(info.bitsAllocated), expected 1")
+        let declaredFrames: [Double]? = d.has(Tag.numberOfFrames) ? ((try? d.numbers(Tag.numberOfFrames)) ?? [.nan]) : nil
+        if let problem = PixelModule.problem(info, photometric: d.text(Tag.photometricInterpretation), numberOfFrames: declaredFrames,
+                                             kind: type == "BINARY" ? .binarySegmentation : .fractionalSegmentation) {
+            throw fail(problem)
         }
         let shared = d.firstItem(Tag.sharedFunctionalGroupsSequence)
         let perFrame = d.items(Tag.perFrameFunctionalGroupsSequence)
@@ -72,25 +81,27 @@ public enum SEGReader {
                 throw fail("frame \(f + 1) has no ReferencedSegmentNumber")
             }
             guard let s = slot[Int(segment)] else { continue }
-            guard let pos = try lookup(frame, Tag.planePositionSequence)?.numbers(Tag.imagePositionPatient), pos.count == 3 else {
-                throw fail("frame \(f + 1) has no ImagePositionPatient in its Plane Position Sequence")
+            let segmentInfo = chosen[s]
+            guard let pos = try lookup(frame, Tag.planePositionSequence)?.numbers(Tag.imagePositionPatient), pos.count == 3,
+                  pos.allSatisfy(\.isFinite) else {
+                throw fail("frame \(f + 1) has no usable ImagePositionPatient (three finite numbers) in its Plane Position Sequence", segment: segmentInfo)
             }
             if let o = try lookup(frame, Tag.planeOrientationSequence)?.numbers(Tag.imageOrientationPatient), o.count == 6 {
                 let r = Vector3(o[0], o[1], o[2]), c = Vector3(o[3], o[4], o[5])
                 if (r - rowDir).length > 1e-3 || (c - colDir).length > 1e-3 {
-                    throw fail("frame \(f + 1) orientation \(o) differs from the image's; resampling segmentations is not supported")
+                    throw fail("frame \(f + 1) orientation \(o) differs from the image's; resampling segmentations is not supported", segment: segmentInfo)
                 }
             }
             if let ps = try lookup(frame, Tag.pixelMeasuresSequence)?.numbers(Tag.pixelSpacing), ps.count == 2 {
                 if abs(ps[1] - grid.spacing.x) > 1e-3 || abs(ps[0] - grid.spacing.y) > 1e-3 {
-                    throw fail("frame \(f + 1) pixel spacing \(ps) differs from the image's (\(grid.spacing.y), \(grid.spacing.x)); resampling segmentations is not supported")
+                    throw fail("frame \(f + 1) pixel spacing \(ps) differs from the image's (\(grid.spacing.y), \(grid.spacing.x)); resampling segmentations is not supported", segment: segmentInfo)
                 }
             }
             let c = grid.continuousIndex(ofWorld: Vector3(pos[0], pos[1], pos[2]))
             let k = Int(c.z.rounded()), i0 = Int(c.x.rounded()), j0 = Int(c.y.rounded())
             guard abs(c.z - Double(k)) <= ContourRasterizer.planeTolerance,
                   abs(c.x - Double(i0)) <= 0.1, abs(c.y - Double(j0)) <= 0.1 else {
-                throw fail("frame \(f + 1) at \(pos) does not fall on the image's voxel grid (index \(c))")
+                throw fail("frame \(f + 1) at \(pos) does not fall on the image's voxel grid (index \(c))", segment: segmentInfo)
             }
             let values = try file.frameInt32(f, count: info.rows * info.columns)
             let threshold = type == "FRACTIONAL" ? 0.5 * maxFraction : 0.5
@@ -102,7 +113,7 @@ public enum SEGReader {
                 }
             }
             if outside {
-                throw fail("frame \(f + 1) (segment \(Int(segment))) at \(pos) marks voxels outside the image (\(n) voxels)")
+                throw fail("frame \(f + 1) at \(pos) marks voxels outside the image (\(n) voxels)", segment: segmentInfo)
             }
         }
         return Array(zip(chosen, masks))

@@ -33,16 +33,21 @@ enum ScanFacts {
 enum SUV {
     static func bodyWeightFactor(_ d: DICOMItem, slices: [SliceHeader], file: URL) throws -> Double {
         func fail(_ m: String) -> DICOMError { DICOMError(file: file, message: "cannot compute body-weight SUV: \(m)") }
+        // Coded values are quoted only when they are defined terms (`Redacted.code`).
         let units = (d.string(Tag.units) ?? "").uppercased()
         if units == "GML" { return 1 }
-        guard units == "BQML" else { throw fail("Units (0054,1001) is '\(units)', expected BQML") }
+        guard units == "BQML" else {
+            throw fail("Units (0054,1001) is \(Redacted.code(units, known: ["CNTS", "NONE", "CM2", "CM2ML", "PCNT", "CPS", "MGMINML", "UMOLMINML", "MLMING", "MLG", "1CM", "UMOLML", "PROPCNTS", "PROPCPS", "MLMINML", "MLML", "GML", "STDDEV"])), expected BQML")
+        }
         let corrected = (d.string(Tag.correctedImage) ?? "").uppercased().split(separator: "\\").map(String.init)
         guard corrected.contains("ATTN"), corrected.contains("DECY") else {
-            throw fail("Corrected Image (0028,0051) is '\(corrected.joined(separator: "\\"))'; attenuation (ATTN) and decay (DECY) correction are required")
+            let known: Set<String> = ["DECY", "ATTN", "SCAT", "DTIM", "MOTN", "PMOT", "CLN", "RAN", "RADL", "DCAL", "NORM"]
+            let shown = corrected.isEmpty ? "empty" : corrected.map { Redacted.code($0, known: known) }.joined(separator: ", ")
+            throw fail("Corrected Image (0028,0051) is \(shown); attenuation (ATTN) and decay (DECY) correction are required")
         }
         let decayCorrection = (d.string(Tag.decayCorrection) ?? "").uppercased()
         guard decayCorrection == "START" || decayCorrection == "ADMIN" else {
-            throw fail("Decay Correction (0054,1102) is '\(decayCorrection)', expected START or ADMIN")
+            throw fail("Decay Correction (0054,1102) is \(Redacted.code(decayCorrection, known: ["NONE"])), expected START or ADMIN")
         }
         guard let weight = d.number(Tag.patientWeight), weight > 0 else { throw fail("Patient's Weight (0010,1030) is missing or zero") }
         guard let info = d.firstItem(Tag.radiopharmaceuticalInformationSequence) else {

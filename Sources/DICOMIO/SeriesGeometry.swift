@@ -9,7 +9,8 @@ enum SeriesGeometry {
     /// The grid and the slices in k order.
     static func grid(of slices: [SliceHeader], folder: URL) throws -> (ImageGrid, [SliceHeader]) {
         guard let first = slices.first else { throw DICOMError(file: folder, message: "the series has no image files") }
-        func fail(_ m: String) -> DICOMError { DICOMError(file: folder, message: "series \(first.seriesUID): \(m)") }
+        // The folder names the series; its SeriesInstanceUID is never shown (an identifier).
+        func fail(_ m: String) -> DICOMError { DICOMError(file: folder, message: m) }
 
         for s in slices {
             if s.frames > 1 {
@@ -19,8 +20,10 @@ enum SeriesGeometry {
             if s.rows != first.rows || s.columns != first.columns {
                 throw fail("slice sizes differ: \(first.columns)x\(first.rows) in \(first.url.lastPathComponent), \(s.columns)x\(s.rows) in \(s.url.lastPathComponent)")
             }
-            guard s.position != nil else { throw DICOMError(file: s.url, message: "ImagePositionPatient (0020,0032) is missing or malformed") }
-            guard s.orientation.count == 6 else { throw DICOMError(file: s.url, message: "ImageOrientationPatient (0020,0037) is missing or malformed") }
+            guard let p = s.position, p.x.isFinite, p.y.isFinite, p.z.isFinite else {
+                throw DICOMError(file: s.url, message: "ImagePositionPatient (0020,0032) is missing or malformed")
+            }
+            guard s.orientation.count == 6, s.orientation.allSatisfy(\.isFinite) else { throw DICOMError(file: s.url, message: "ImageOrientationPatient (0020,0037) is missing or malformed") }
             guard s.pixelSpacing.count == 2, s.pixelSpacing.allSatisfy({ $0 > 0 && $0.isFinite }) else {
                 throw DICOMError(file: s.url, message: "PixelSpacing (0028,0030) is missing or not positive")
             }

@@ -26,6 +26,7 @@ enum Tag {
     static let referencedSOPClassUID = DICOMTag(0x0008, 0x1150)
     static let referencedSOPInstanceUID = DICOMTag(0x0008, 0x1155)
     static let referencedInstanceSequence = DICOMTag(0x0008, 0x114A)
+    static let studiesContainingOtherReferencedInstancesSequence = DICOMTag(0x0008, 0x1200)
     static let sourceImageSequence = DICOMTag(0x0008, 0x2112)
     static let derivationImageSequence = DICOMTag(0x0008, 0x9124)
     static let derivationCodeSequence = DICOMTag(0x0008, 0x9215)
@@ -85,6 +86,7 @@ enum Tag {
     static let lossyImageCompression = DICOMTag(0x0028, 0x2110)
     static let correctedImage = DICOMTag(0x0028, 0x0051)
     static let pixelMeasuresSequence = DICOMTag(0x0028, 0x9110)
+    static let modalityLUTSequence = DICOMTag(0x0028, 0x3000)
 
     static let units = DICOMTag(0x0054, 0x1001)
     static let decayCorrection = DICOMTag(0x0054, 0x1102)
@@ -135,6 +137,8 @@ enum Tag {
     static let sharedFunctionalGroupsSequence = DICOMTag(0x5200, 0x9229)
     static let perFrameFunctionalGroupsSequence = DICOMTag(0x5200, 0x9230)
     static let pixelData = DICOMTag(0x7FE0, 0x0010)
+    static let floatPixelData = DICOMTag(0x7FE0, 0x0008)
+    static let doubleFloatPixelData = DICOMTag(0x7FE0, 0x0009)
 }
 
 /// SOP class UIDs.

@@ -121,7 +121,11 @@ final class WrittenFileTests: XCTestCase {
         try write([a.slice(z: 0), a.slice(z: 2)], in: dir.appendingPathComponent("a"))
         try write([b.slice(z: 0), b.slice(z: 3), b.slice(z: 6)], in: dir.appendingPathComponent("b"))
         try Data("not DICOM".utf8).write(to: dir.appendingPathComponent("notes.txt"))
-        expectError(dir, ["2 CT/PET series found", a.series, b.series])
+        expectError(dir, ["2 CT/PET series found", "first: a/s0.dcm", "first: b/s0.dcm", "a folder of its own"])
+        // The series are named by their files, never by their UIDs (identifiers).
+        XCTAssertThrowsError(try DICOMSeriesReader.read(dir)) { e in
+            XCTAssertFalse("\(e)".contains(a.series) || "\(e)".contains(b.series), "\(e)")
+        }
         let chosen = try DICOMSeriesReader.read(dir, seriesUID: b.series)
         XCTAssertEqual(chosen.image.grid.size.nz, 3)
         XCTAssertEqual(try DICOMSeriesReader.list(dir).count, 2)

@@ -59,16 +59,25 @@ long cdcm_sequence_count(cdcm_item *item, uint16_t group, uint16_t element);
 /** Item `index` (0-based) of the sequence, or NULL. */
 cdcm_item *cdcm_sequence_item(cdcm_item *item, uint16_t group, uint16_t element, long index);
 
-/** Image pixel module facts of a dataset. Returns 0 when Rows/Columns/Bits Allocated or Pixel Data are missing. */
+/** Image pixel module facts of a dataset. Returns 0 when Rows/Columns/Bits Allocated or Pixel Data are missing.
+ *  Absent Bits Stored defaults to Bits Allocated, absent High Bit to Bits Stored - 1, absent Samples per Pixel
+ *  and Number of Frames to 1; the values are otherwise reported as found (not corrected), so callers can refuse
+ *  inconsistent ones. `pixel_data_length` is the byte length of native (uncompressed) Pixel Data as stored in
+ *  the file, read without loading the pixels; it is 0 when `encapsulated` (compressed transfer syntaxes). */
 typedef struct cdcm_pixel_info {
     long rows, columns, frames, samples_per_pixel;
     int bits_allocated, bits_stored, high_bit, pixel_representation;
+    unsigned long long pixel_data_length;
+    int encapsulated;
 } cdcm_pixel_info;
 int cdcm_pixel_info_get(cdcm_file *file, cdcm_pixel_info *info, cdcm_error *error);
 
 /** Stored values (before rescale) of frame `frame` (0-based) into `out`, which holds rows*columns*samples
  *  values. Decompresses encapsulated transfer syntaxes; handles 1-bit packing across frames,
- *  8/16/32 bits allocated, signed and unsigned values, and Bits Stored below Bits Allocated. */
+ *  8/16/32 bits allocated, signed and unsigned values, and Bits Stored below Bits Allocated.
+ *  Fails (CDCM_ERR_PIXELS) rather than guess when Bits Stored, High Bit or Pixel Representation are
+ *  inconsistent, or when the Pixel Data length differs from what Rows x Columns x Samples per Pixel x
+ *  Number of Frames x Bits Allocated describe (one trailing pad byte allowed). */
 int cdcm_frame_int32(cdcm_file *file, long frame, int32_t *out, size_t count, cdcm_error *error);
 /** As cdcm_frame_int32, converted to float. */
 int cdcm_frame_float(cdcm_file *file, long frame, float *out, size_t count, cdcm_error *error);
