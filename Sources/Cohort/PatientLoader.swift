@@ -126,7 +126,7 @@ public struct PatientLoader: Sendable {
                     throw e
                 } catch {
                     throw PatientLoadError(patientID: entry.id, lesionID: row.lesionID ?? row.roi, file: maskName,
-                                           message: "\(kindName) on image \(imageName): \(error)",
+                                           message: "\(kindName) on image \(imageName): \(ErrorText.plain(error))",
                                            row: row.lesionID ?? row.roi == nil ? row.row : nil)
                 }
                 let who = row.lesionID.map { "lesion \($0)" } ?? "the lesions of lesions.csv row \(row.row)"

@@ -109,11 +109,12 @@ final class ManifestHardeningTests: XCTestCase {
 
         struct Source: DICOMSource {
             let names: [String]
-            func series(_ folder: URL) throws -> Scan { fatalError("not used") }
-            func contours(_ file: URL, kind: ContourSourceKind, roi: String?, onto grid: ImageGrid) throws -> [NamedMask] {
+            func loadSeries(_ folder: URL) throws -> DICOMScan { fatalError("not used") }
+            func contours(_ file: URL, kind: ContourSourceKind, roi: String?, onto grid: ImageGrid,
+                          checkedAgainst image: ContourImage?) throws -> ContourSet {
                 var m = Mask(grid: grid, repeating: false)
                 m[3, 3, 1] = true
-                return names.map { NamedMask(name: $0, mask: m) }
+                return ContourSet(masks: names.map { NamedMask(name: $0, mask: m) })
             }
         }
         for name in ["GTV\u{0}1", "GTV\u{202E}2", ""] {
