@@ -125,6 +125,10 @@ let package = Package(
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "FeatureStore", "Cohort", "ImageIO", "Radiomics", "Signatures", "Synthesis", "TestSupport",
                                                           "DICOMIO", "Planning", "Reporting",
                                                           "Aggregation", "Statistics", "MultipleInstance"]),
+        // Fuzzing: a seeded random-mutation campaign over the NIfTI, NRRD, manifest and DICOM readers
+        // (a short fixed-seed run always; the long run as a benchmark, see README "Benchmarks").
+        .testTarget(name: "FuzzTests", dependencies: ["ImageIO", "Cohort", "DICOMIO", "Synthesis", "ImagingCore",
+                                                      "ZlibSupport", "TestSupport"]),
         // The command-line tool: argument parsing only; all logic lives in the libraries above.
         .executableTarget(name: "lesionmap", dependencies: ["Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 

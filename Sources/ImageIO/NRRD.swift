@@ -128,6 +128,10 @@ struct NRRDHeader {
         let source = dataFile ?? url
         var stored: Data
         if let dataFile {
+            if let kind = nonRegularFileKind(dataFile) {
+                throw ImageIOError(file: url, reason: "names the data file \(dataFile.path), which is \(kind), "
+                                   + "not a regular file")
+            }
             guard let contents = try? Data(contentsOf: dataFile, options: .mappedIfSafe) else {
                 throw ImageIOError(file: url, reason: "names the data file \(dataFile.path), which cannot be read")
             }
@@ -167,7 +171,9 @@ struct NRRDHeader {
         var fields = [String: String]()
         var lineStart = file.startIndex
         var isFirst = true
+        var lineNumber = 0
         while lineStart < file.endIndex {
+            lineNumber += 1
             let newline = file[lineStart...].firstIndex(of: 0x0a)
             let lineEnd = newline ?? file.endIndex
             var line = String(decoding: file[lineStart..<lineEnd], as: UTF8.self)
@@ -184,7 +190,8 @@ struct NRRDHeader {
                 let keyValue = line.range(of: ":=")
                 guard let colon = line.range(of: ": ") else {
                     if keyValue != nil { lineStart = next; continue }
-                    throw ImageIOError(file: url, reason: "has a malformed header line: \(line)")
+                    throw ImageIOError(file: url, reason: "has a malformed header line \(lineNumber): "
+                                       + Self.shown(line))
                 }
                 if let kv = keyValue, kv.lowerBound < colon.lowerBound { lineStart = next; continue }
                 let name = line[..<colon.lowerBound].trimmingCharacters(in: .whitespaces).lowercased()
@@ -196,6 +203,16 @@ struct NRRDHeader {
             throw ImageIOError(file: url, reason: "is empty, not a NRRD file")
         }
         return (fields, nil)
+    }
+
+    /// A header line as an error message shows it: at most 80 characters, and binary bytes (voxel data
+    /// read as text when the blank line ending an attached header is missing) described, not echoed.
+    static func shown(_ line: String) -> String {
+        let binary = line.unicodeScalars.contains { ($0.value < 0x20 && $0 != "\t") || $0.value == 0x7F || $0 == "\u{FFFD}" }
+        if binary {
+            return "binary bytes, not text (is the blank line that ends an attached header missing?)"
+        }
+        return line.count > 80 ? "\"\(line.prefix(80))...\"" : "\"\(line)\""
     }
 
     private static func words(_ text: String) -> [String] {

@@ -172,12 +172,31 @@ func loadFileBytes(_ url: URL) throws -> Data {
     return Gzip.isGzip(raw) ? try gunzip(raw, file: url) : raw
 }
 
-/// The bytes of a file as stored (memory-mapped when possible).
+/// The bytes of a file as stored (memory-mapped when possible). Only regular files are read: a FIFO
+/// would block the reader forever and a device such as /dev/zero would be read until memory runs out.
 func readFileBytes(_ url: URL) throws -> Data {
+    if let kind = nonRegularFileKind(url) {
+        throw ImageIOError(file: url, reason: "is \(kind), not an image file")
+    }
     do {
         return try Data(contentsOf: url, options: .mappedIfSafe)
     } catch {
         throw ImageIOError(file: url, reason: "cannot be read (\(error.localizedDescription))")
+    }
+}
+
+/// What `url` is when it exists but is not a regular file (following symbolic links), in words;
+/// nil for a regular file or a path that does not exist (the read then reports it).
+func nonRegularFileKind(_ url: URL) -> String? {
+    var info = stat()
+    guard stat(url.path, &info) == 0 else { return nil }
+    switch info.st_mode & S_IFMT {
+    case S_IFREG: return nil
+    case S_IFDIR: return "a folder"
+    case S_IFIFO: return "a FIFO (named pipe)"
+    case S_IFCHR, S_IFBLK: return "a device"
+    case S_IFSOCK: return "a socket"
+    default: return "not a regular file"
     }
 }
 
