@@ -89,24 +89,27 @@ public struct SingleImageFeatures: Sendable {
 public enum SingleImageExtraction {
     public static func run(image: URL, mask: URL, label: String?, settings: ExtractionSettings) throws
         -> SingleImageFeatures {
-        let (volume, region, name) = try loadRegion(image: image, mask: mask, label: label)
+        let (volume, region, name, contourWarnings) = try loadRegion(image: image, mask: mask, label: label)
         let result = try LesionFeatureExtractor.extract(image: volume, lesions: [region], labels: [name],
                                                         settings: settings)[0]
-        let warnings = Array(Set(result.warnings + result.tumour.warnings + (result.ring?.warnings ?? []))).sorted()
+        let warnings = Array(Set(contourWarnings + result.warnings + result.tumour.warnings + (result.ring?.warnings ?? []))).sorted()
         return SingleImageFeatures(region: name, settings: settings, tumour: result.tumour, ring: result.ring,
                                    warnings: warnings)
     }
 
-    /// The image and the chosen region's mask on the image grid, with a description of the region.
+    /// The image and the chosen region's mask on the image grid, with a description of the region and
+    /// warnings about the contour's identifiers. An RTSTRUCT or SEG on a DICOM series is checked against it
+    /// (`ContourReferenceCheck`): contours of another patient or frame of reference are refused.
     public static func loadRegion(image: URL, mask: URL, label: String?) throws
-        -> (image: Volume<Float>, mask: Mask, region: String) {
+        -> (image: Volume<Float>, mask: Mask, region: String, warnings: [String]) {
         let imageKind = InputFile.kind(image)
         switch imageKind {
         case .missing: throw SingleImageError(file: image, message: "image not found")
         case .regular, .directory: break
         default: throw SingleImageError(file: image, message: "is \(imageKind.phrase), not an image file or a DICOM folder")
         }
-        let volume = imageKind == .directory ? try DCMTKSource().series(image).image : try ImageFile.readImage(image)
+        let dicomImage = imageKind == .directory ? try DCMTKSource().loadSeries(image) : nil
+        let volume = try dicomImage?.scan.image ?? ImageFile.readImage(image)
         if let bad = volume.voxels.firstIndex(where: { !$0.isFinite }) {
             throw SingleImageError(file: image, message: "image holds a non-finite value (\(volume.voxels[bad])) at voxel \(volume.grid.index(ofLinear: bad))")
         }
@@ -142,27 +145,33 @@ public enum SingleImageExtraction {
             guard !region.isEmpty else {
                 throw SingleImageError(file: mask, message: "label \(value) does not occur (labels present: \(labels.labels.map(String.init).joined(separator: ", ")))")
             }
-            return (volume, region, "label \(value) of \(file)")
+            return (volume, region, "label \(value) of \(file)", [])
         }
-        let found = try dicomContours(mask, label: label, grid: volume.grid)
+        let target = dicomImage.map { ContourImage(reference: $0.reference, name: image.lastPathComponent) }
+        let contours = try dicomContours(mask, label: label, grid: volume.grid, image: target)
+        let found = contours.masks
+        var warnings = contours.warnings
+        if target == nil {
+            warnings.append("the contours are placed on \(image.lastPathComponent), which is not DICOM, by patient coordinates only: their frame of reference, series and patient cannot be checked against the image")
+        }
         guard found.count == 1 else {
             throw SingleImageError(file: mask, message: "\(found.count) regions match (\(found.map { "'\($0.name)'" }.joined(separator: ", "))); choose one with --label")
         }
         guard !found[0].mask.isEmpty else {
             throw SingleImageError(file: mask, message: "region '\(found[0].name)' covers no voxel of the image")
         }
-        return (volume, found[0].mask, "ROI '\(found[0].name)' of \(file)")
+        return (volume, found[0].mask, "ROI '\(found[0].name)' of \(file)", warnings)
     }
 
     /// The masks of an RTSTRUCT, or of a SEG when the file is not an RTSTRUCT. The error of the
     /// reader that recognised the file is the one reported.
-    private static func dicomContours(_ file: URL, label: String?, grid: ImageGrid) throws -> [NamedMask] {
+    private static func dicomContours(_ file: URL, label: String?, grid: ImageGrid, image: ContourImage?) throws -> ContourSet {
         let source = DCMTKSource()
         do {
-            return try source.contours(file, kind: .rtstruct, roi: label, onto: grid)
+            return try source.contours(file, kind: .rtstruct, roi: label, onto: grid, checkedAgainst: image)
         } catch let asRTStruct {
             guard "\(asRTStruct)".contains("is not an RT Structure Set") else { throw asRTStruct }
-            return try source.contours(file, kind: .seg, roi: label, onto: grid)
+            return try source.contours(file, kind: .seg, roi: label, onto: grid, checkedAgainst: image)
         }
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 import ImagingCore
 import Cohort
 import DICOMIO
+import ImageIO
 import FeatureStore
 import Signatures
 import TestSupport
@@ -120,6 +121,29 @@ final class DICOMFailureIdentifierTests: XCTestCase {
         for secret in [Self.secretDescription, Self.secretSeries, Self.secretOther, Self.secretStudy, Self.secretFrame] {
             XCTAssertNil(raw.range(of: Data(secret.utf8)), "'\(secret)' found in the store")
         }
+    }
+
+    /// `lesionmap features` checks an RTSTRUCT against its DICOM image as the cohort loader does.
+    func testFeaturesCommandRefusesContoursOfAnotherFrameOfReference() throws {
+        let dir = try SharedData.temporaryDirectory(for: self)
+        let ct = dir.appendingPathComponent("ct"), other = dir.appendingPathComponent("other")
+        _ = try writeSeries(ct, series: DICOMWriter.newUID(), frame: DICOMWriter.newUID())
+        _ = try writeSeries(other, series: DICOMWriter.newUID(), frame: DICOMWriter.newUID())
+        let drawn = try DICOMSeriesReader.read(other)
+        var mask = Mask(grid: drawn.image.grid, repeating: false)
+        for i in 3...6 { for j in 3...6 { mask[i, j, 2] = true } }
+        let rs = dir.appendingPathComponent("rs.dcm")
+        try RTStructWriter.write([ExportRegion(name: "GTV1", mask: mask)], referencing: drawn.reference, grid: drawn.image.grid, to: rs)
+        XCTAssertThrowsError(try SingleImageExtraction.loadRegion(image: ct, mask: rs, label: nil)) { e in
+            XCTAssertTrue("\(e)".contains("frame of reference differs"), "\(e)")
+        }
+        // On its own series: no warning. On the same CT as NIfTI: a warning that nothing could be checked.
+        XCTAssertEqual(try SingleImageExtraction.loadRegion(image: other, mask: rs, label: nil).warnings, [])
+        let nifti = dir.appendingPathComponent("ct.nii")
+        try NIfTI.write(drawn.image, to: nifti)
+        let onNIfTI = try SingleImageExtraction.loadRegion(image: nifti, mask: rs, label: nil)
+        XCTAssertEqual(onNIfTI.mask.count, 16)
+        XCTAssertTrue(onNIfTI.warnings.contains { $0.contains("cannot be checked") }, "\(onNIfTI.warnings)")
     }
 
     func lesionmapExecutable() throws -> URL {
