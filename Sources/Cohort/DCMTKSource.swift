@@ -75,7 +75,7 @@ public struct DCMTKSource: DICOMSource {
 
     /// ROI names (lesion names, which may be shown) and their interpreted types (defined terms only).
     private func list(_ rois: [RTROI]) -> String {
-        rois.map { "'\($0.name)' (\($0.interpretedType.map { RTROI.interpretedTypeTerms.contains($0.uppercased()) ? $0 : "other type" } ?? "no type"))" }
+        rois.map { "'\($0.shownName)' (\($0.interpretedType.map { RTROI.interpretedTypeTerms.contains($0.uppercased()) ? $0 : "other type" } ?? "no type"))" }
             .joined(separator: ", ")
     }
 }

@@ -117,7 +117,7 @@ public struct PatientLoader: Sendable {
                     contours = try dicom.contours(row.mask, kind: row.maskKind, roi: row.roi, onto: grid, checkedAgainst: target)
                 } catch let e as DICOMError {
                     // Name the lesion: the row's id, else the ROI or segment at fault, else the row selecting it.
-                    let lesion = row.lesionID ?? e.region ?? (row.maskKind == .rtstruct ? row.roi : nil)
+                    let lesion = row.lesionID ?? e.shownRegion ?? (row.maskKind == .rtstruct ? row.roi : nil)
                     let at = e.file.map { relative($0, to: folder) } ?? maskName
                     throw PatientLoadError(patientID: entry.id, lesionID: lesion, file: at,
                                            message: "\(kindName) on image \(imageName): \(e.message)",

@@ -202,6 +202,8 @@ public struct DICOMError: Error, CustomStringConvertible, Sendable {
     /// The ROI name or segment label the problem concerns, when it concerns one: the lesion, for callers
     /// that add patient and lesion to the message.
     public var region: String?
+    /// `region` as messages show it (control and format characters replaced).
+    public var shownRegion: String? { region.map(Redacted.label) }
 
     public init(file: URL?, message: String, region: String? = nil) {
         self.file = file
@@ -219,6 +221,19 @@ enum Redacted {
     static func code(_ value: String?, known: Set<String>) -> String {
         guard let value, !value.isEmpty else { return "empty" }
         return known.contains(value.uppercased()) ? "'\(value.uppercased())'" : "an unrecognised value"
+    }
+
+    /// An ROI name or segment label as shown in messages (lesion names may be shown, see `DICOMError`):
+    /// control and format characters (line breaks, bidirectional overrides) become "?", so a name cannot
+    /// forge or hide message text, and at most 64 characters are kept.
+    static func label(_ name: String) -> String {
+        let cleaned = String(String.UnicodeScalarView(name.unicodeScalars.map { scalar -> Unicode.Scalar in
+            switch scalar.properties.generalCategory {
+            case .control, .format, .lineSeparator, .paragraphSeparator: return "?"
+            default: return scalar
+            }
+        }))
+        return cleaned.count > 64 ? String(cleaned.prefix(63)) + "…" : cleaned
     }
 
     /// Modality defined terms (PS3.3 C.7.3.1.1.1), the ones LesionMap may meet.

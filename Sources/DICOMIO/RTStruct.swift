@@ -31,6 +31,9 @@ public struct RTROI: Hashable, Sendable {
         self.contours = contours
     }
 
+    /// The name as messages show it: control and format characters replaced, at most 64 characters.
+    public var shownName: String { Redacted.label(name) }
+
     /// RTROIInterpretedType defined terms (PS3.3 C.8.8.8.1.1): the types that may be shown in messages.
     public static let interpretedTypeTerms: Set<String> = [
         "EXTERNAL", "PTV", "CTV", "GTV", "TREATED_VOLUME", "IRRAD_VOLUME", "OAR", "BOLUS", "AVOIDANCE", "ORGAN",
@@ -95,16 +98,16 @@ public enum RTStructReader {
             guard let n = rc.number(Tag.referencedROINumber), let slot = wanted[Int(n)] else { continue }
             if let color = try? rc.numbers(Tag.roiDisplayColor), color.count == 3 { rois[slot].color = color.map { Int($0) } }
             guard contours else { continue }
-            let name = rois[slot].name
+            let name = rois[slot].name, shown = Redacted.label(name)
             for (ci, c) in rc.items(Tag.contourSequence).enumerated() {
                 guard let values = try? c.numbers(Tag.contourData) else {
-                    throw DICOMError(file: url, message: "ROI '\(name)': contour \(ci + 1) has ContourData (3006,0050) that is not a list of numbers", region: name)
+                    throw DICOMError(file: url, message: "ROI '\(shown)': contour \(ci + 1) has ContourData (3006,0050) that is not a list of numbers", region: name)
                 }
                 guard values.count % 3 == 0 else {
-                    throw DICOMError(file: url, message: "ROI '\(name)': ContourData holds \(values.count) numbers, not a multiple of 3", region: name)
+                    throw DICOMError(file: url, message: "ROI '\(shown)': ContourData holds \(values.count) numbers, not a multiple of 3", region: name)
                 }
                 guard values.allSatisfy(\.isFinite) else {
-                    throw DICOMError(file: url, message: "ROI '\(name)': contour \(ci + 1) has a ContourData value that is not finite", region: name)
+                    throw DICOMError(file: url, message: "ROI '\(shown)': contour \(ci + 1) has a ContourData value that is not finite", region: name)
                 }
                 let points = stride(from: 0, to: values.count, by: 3).map { Vector3(values[$0], values[$0 + 1], values[$0 + 2]) }
                 rois[slot].contours.append(RTContour(geometricType: (c.string(Tag.contourGeometricType) ?? "").uppercased(), points: points))
@@ -146,7 +149,7 @@ public enum ContourRasterizer {
     public static let planeTolerance = 0.1
 
     public static func mask(_ roi: RTROI, on grid: ImageGrid, file: URL? = nil) throws -> Mask {
-        func fail(_ m: String) -> DICOMError { DICOMError(file: file, message: "ROI '\(roi.name)': \(m)", region: roi.name) }
+        func fail(_ m: String) -> DICOMError { DICOMError(file: file, message: "ROI '\(Redacted.label(roi.name))': \(m)", region: roi.name) }
         guard !roi.contours.isEmpty else { throw fail("has no contours") }
         let n = grid.size
         var mask = Mask(grid: grid, repeating: false)

@@ -74,7 +74,7 @@ public enum ContourReferenceCheck {
         for roi in d.items(Tag.structureSetROISequence) {
             guard let n = roi.number(Tag.roiNumber) else { continue }
             if let wanted = roiNumbers, !wanted.contains(Int(n)) { continue }
-            let name = "ROI '\(roi.string(Tag.roiName) ?? "ROI \(Int(n))")'"
+            let name = "ROI '\(Redacted.label(roi.string(Tag.roiName) ?? "ROI \(Int(n))"))'"
             if let uid = roi.text(Tag.referencedFrameOfReferenceUID) {
                 f.frames.append((name, uid))
             } else if listed.count == 1 {

@@ -36,14 +36,14 @@ public enum SEGReader {
         let file = try DICOMFile(reading: url)
         let d = file.dataset
         func fail(_ m: String, segment: SegmentInfo? = nil) -> DICOMError {
-            DICOMError(file: url, message: segment.map { "segment \($0.number) '\($0.label)': " + m } ?? m, region: segment?.label)
+            DICOMError(file: url, message: segment.map { "segment \($0.number) '\(Redacted.label($0.label))': " + m } ?? m, region: segment?.label)
         }
         let all = try segments(of: d, url: url)
         let chosen: [SegmentInfo]
         if let wanted {
             chosen = try wanted.map { n in
                 guard let s = all.first(where: { $0.number == n }) else {
-                    throw fail("segment \(n) does not exist; segments: " + all.map { "\($0.number) '\($0.label)'" }.joined(separator: ", "))
+                    throw fail("segment \(n) does not exist; segments: " + all.map { "\($0.number) '\(Redacted.label($0.label))'" }.joined(separator: ", "))
                 }
                 return s
             }

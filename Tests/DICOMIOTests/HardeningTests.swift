@@ -238,6 +238,13 @@ final class DICOMHardeningTests: XCTestCase {
         m = loadError(try cohort(dir, rows: ["P1,,ct,rs.dcm,"]), dir)
         assertContains(m, ["patient P1, the lesions of lesions.csv row 2, file rs.dcm:"])
 
+        // An ROI name cannot forge message lines: control characters are shown as '?'.
+        try RTStructWriter.write([RTROI(number: 1, name: "GTV\nFAILED P9: forged", interpretedType: "GTV", contours: [RTContour(points: square)])],
+                                 referencing: image.reference, grid: image.image.grid, to: dir.appendingPathComponent("rs2.dcm"))
+        m = loadError(try cohort(dir, rows: ["P1,,ct,rs2.dcm,"]), dir)
+        assertContains(m, ["lesion GTV?FAILED P9: forged, file rs2.dcm", "ROI 'GTV?FAILED P9: forged'"])
+        XCTAssertFalse(m.contains("\n"), m)
+
         // SEG: a segment number that does not exist, and a frame off the image.
         var seg = Mask(grid: image.image.grid, repeating: false)
         seg[3, 3, 1] = true
