@@ -1,5 +1,6 @@
 import Foundation
 import ImagingCore
+import ZlibSupport
 
 /// Single-file NIfTI-1 images (`.nii`, `.nii.gz`).
 ///
@@ -59,8 +60,19 @@ public enum NIfTI {
 
     // MARK: - Internals
 
+    /// The validated header and the uncompressed file bytes. A gzip-compressed file (detected from its
+    /// content, whatever the extension says) has its header decompressed first, and then no more data than
+    /// the header describes: a small file that expands to gigabytes is refused without being expanded.
     private static func load(_ url: URL) throws -> (header: NIfTIHeader, bytes: Data) {
-        let bytes = try loadFileBytes(url)
+        let raw = try readFileBytes(url)
+        guard Gzip.isGzip(raw) else { return (try NIfTIHeader(bytes: raw, file: url), raw) }
+        let head = try gunzipPrefix(raw, count: NIfTIHeader.singleFileDataOffset, file: url)
+        guard let described = NIfTIHeader.describedFileSize(head) else {
+            // The header itself is unusable: let the header check say why.
+            return (try NIfTIHeader(bytes: head, file: url), head)
+        }
+        let bytes = try gunzip(raw, file: url, describedBytes: described,
+                               what: "the NIfTI header (voxel offset plus voxels) describes")
         return (try NIfTIHeader(bytes: bytes, file: url), bytes)
     }
 

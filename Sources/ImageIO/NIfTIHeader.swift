@@ -177,6 +177,32 @@ extension NIfTIHeader {
                   grid: geometry.grid, transformSource: geometry.source)
     }
 
+    /// The size of the uncompressed file the header at the start of `head` describes: `vox_offset` plus
+    /// the voxels of dim[1...3] (and higher dimensions) of its datatype; nil when those fields are unusable
+    /// (the full header check then says why).
+    static func describedFileSize(_ head: Data) -> Int? {
+        guard head.count >= headerSize else { return nil }
+        let little = HeaderBytes(data: head, bigEndian: false), big = HeaderBytes(data: head, bigEndian: true)
+        let reader: HeaderBytes
+        if little.int32(0) == headerSize { reader = little } else if big.int32(0) == headerSize { reader = big } else {
+            return nil
+        }
+        let rank = reader.int16(40)
+        guard (1...7).contains(rank), let type = scalarTypes[reader.int16(70)] else { return nil }
+        let voxOffset = reader.float32(108)
+        guard voxOffset.isFinite, voxOffset >= 0, voxOffset < 1e15 else { return nil }
+        var total = type.byteCount
+        for axis in 1...rank {
+            let n = reader.int16(40 + 2 * axis)
+            guard n >= 1 || axis > 3 else { return nil }
+            let (product, overflow) = total.multipliedReportingOverflow(by: max(1, n))
+            if overflow { return .max }
+            total = product
+        }
+        let (size, overflow) = Int(voxOffset).addingReportingOverflow(total)
+        return overflow ? .max : size
+    }
+
     /// A little-endian single-file NIfTI-1 header (plus the empty extension flag) for `grid`
     /// with voxels of `type`. Both the qform and the sform are set (code 1, scanner anatomical)
     /// and describe the same geometry, so ITK, nibabel and FSL all read it identically.

@@ -145,11 +145,15 @@ struct NRRDHeader {
             }
             stored = stored[(newline + 1)...]
         }
-        if encoding == .gzip {
-            stored = try gunzip(stored, file: source)
-        }
         let count = grid.voxelCount
         let needed = count * type.byteCount
+        if encoding == .gzip {
+            // No more is decompressed than the header describes (byte skip, then the voxels).
+            let described = max(0, byteSkip).addingReportingOverflow(needed)
+            stored = try gunzip(stored, file: source, describedBytes: described.overflow ? .max : described.partialValue,
+                                what: "the NRRD header (\(grid.size) \(type.rawValue) voxels after a byte skip of "
+                                    + "\(max(0, byteSkip))) describes")
+        }
         let start: Int
         if byteSkip == -1 {
             start = max(0, stored.count - needed)

@@ -166,11 +166,6 @@ func appendLittleEndian(_ values: [Float], to data: inout Data) {
     #endif
 }
 
-/// The bytes of a file, gunzipped when they start with the gzip magic (whatever the extension says).
-func loadFileBytes(_ url: URL) throws -> Data {
-    let raw = try readFileBytes(url)
-    return Gzip.isGzip(raw) ? try gunzip(raw, file: url) : raw
-}
 
 /// The bytes of a file as stored (memory-mapped when possible). Only regular files are read: a FIFO
 /// would block the reader forever and a device such as /dev/zero would be read until memory runs out.
@@ -200,10 +195,37 @@ func nonRegularFileKind(_ url: URL) -> String? {
     }
 }
 
-/// Gunzips `data`, naming `file` when the compression is damaged.
-func gunzip(_ data: Data, file: URL) throws -> Data {
+/// Bytes a compressed file may hold beyond what its header describes before it is refused as not
+/// matching its header (a decompression bomb costs at most this much more memory than a true image).
+let gzipSlack = 1 << 20
+
+/// Gunzips `data`, naming `file` when the compression is damaged. `describedBytes` is what the header says
+/// the uncompressed data holds: a header describing more than the compressed bytes can expand to is refused
+/// before anything is allocated, and decompression stops once the output exceeds it (plus `gzipSlack`).
+func gunzip(_ data: Data, file: URL, describedBytes: Int? = nil, what: String = "the header describes") throws -> Data {
+    var limit: Int?
+    if let described = describedBytes {
+        let ceiling = Gzip.maximumDecompressedSize(ofCompressed: data.count)
+        guard described <= ceiling else {
+            throw ImageIOError(file: file, reason: "\(what) \(described) bytes of uncompressed data, more than its "
+                               + "\(data.count) bytes of gzip data can hold (at most \(ceiling)): the header is wrong")
+        }
+        limit = described.addingReportingOverflow(gzipSlack).overflow ? nil : described + gzipSlack
+    }
     do {
-        return try Gzip.decompress(data)
+        return try Gzip.decompress(data, limit: limit)
+    } catch let error as ZlibError where limit != nil && error.message.contains("decompresses to more than") {
+        throw ImageIOError(file: file, reason: "\(what) \(describedBytes!) bytes of uncompressed data, but the gzip "
+                           + "data holds more than \(limit!) (a wrong header or a decompression bomb); refused")
+    } catch {
+        throw ImageIOError(file: file, reason: "corrupt or truncated gzip compression: \(error)")
+    }
+}
+
+/// The first `count` uncompressed bytes of gzip `data` (a header), naming `file` when the compression is damaged.
+func gunzipPrefix(_ data: Data, count: Int, file: URL) throws -> Data {
+    do {
+        return try Gzip.decompressPrefix(data, count: count)
     } catch {
         throw ImageIOError(file: file, reason: "corrupt or truncated gzip compression: \(error)")
     }

@@ -23,11 +23,31 @@ public enum Gzip {
     ///
     /// Throws `ZlibError` for data that is not gzip, corrupt (including a wrong CRC or length
     /// check), or truncated.
-    public static func decompress(_ data: Data) throws -> Data {
+    ///
+    /// With a `limit`, decompression stops with an error as soon as the output exceeds `limit` bytes, so a
+    /// small file that expands to gigabytes (a decompression bomb, or a header that does not match its data)
+    /// costs at most `limit` plus one chunk of memory.
+    public static func decompress(_ data: Data, limit: Int? = nil) throws -> Data {
         guard isGzip(data) else {
             throw ZlibError(data.isEmpty ? "gzip data is empty" : "not gzip data (missing 1f 8b magic bytes)")
         }
-        return try ZStream.inflate(data, format: .gzip)
+        return try ZStream.inflate(data, format: .gzip, limit: limit.map { ($0, false) })
+    }
+
+    /// The first `count` uncompressed bytes of a gzip stream (all of them when it is shorter), e.g. a
+    /// file header read before deciding how much to decompress. The rest of the stream is neither
+    /// decompressed nor checked; throws `ZlibError` for damage within the part that is read.
+    public static func decompressPrefix(_ data: Data, count: Int) throws -> Data {
+        guard isGzip(data) else {
+            throw ZlibError(data.isEmpty ? "gzip data is empty" : "not gzip data (missing 1f 8b magic bytes)")
+        }
+        return try ZStream.inflate(data, format: .gzip, limit: (max(0, count), true))
+    }
+
+    /// The most bytes deflate can expand `compressedCount` bytes to (its maximum ratio is about 1032:1);
+    /// a header that describes more data than this cannot be right.
+    public static func maximumDecompressedSize(ofCompressed compressedCount: Int) -> Int {
+        compressedCount.multipliedReportingOverflow(by: 1032).overflow ? .max : compressedCount * 1032 + 1024
     }
 
     /// `data` as a single gzip member at compression `level` (0 stores, 9 compresses most).
@@ -160,14 +180,15 @@ enum ZStream {
         return (code, produced)
     }
 
-    static func inflate(_ input: Data, format: Format) throws -> Data {
+    /// `limit`: the most output wanted, and whether reaching it ends decoding quietly (a prefix) or is an error.
+    static func inflate(_ input: Data, format: Format, limit: (bytes: Int, prefix: Bool)? = nil) throws -> Data {
         var stream = z_stream()
         guard czlib_inflate_init2(&stream, format.windowBits) == Z_OK else {
             throw ZlibError("zlib could not start decompressing (out of memory)")
         }
         defer { inflateEnd(&stream) }
         var output = Data()
-        output.reserveCapacity(expectedSize(of: input, format: format))
+        output.reserveCapacity(min(expectedSize(of: input, format: format), limit.map { $0.bytes + 1 } ?? .max))
         var chunk = [UInt8](repeating: 0, count: outputChunk)
         try input.withUnsafeBytes { raw in
             guard !raw.isEmpty else { return }
@@ -178,6 +199,13 @@ enum ZStream {
                     CZlib.inflate(&stream, Z_NO_FLUSH)
                 }
                 let position = window.position(stream)
+                if let limit, output.count > limit.bytes {
+                    if limit.prefix {
+                        output.removeSubrange(limit.bytes...)
+                        return
+                    }
+                    throw ZlibError("\(format.name) data decompresses to more than \(limit.bytes) bytes")
+                }
                 switch result {
                 case Z_OK:
                     continue

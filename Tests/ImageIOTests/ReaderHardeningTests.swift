@@ -3,6 +3,7 @@ import ImageIO
 import ImagingCore
 import TestSupport
 import XCTest
+import ZlibSupport
 
 /// Inputs found by (or written after) fuzzing the image readers: files that are not regular files,
 /// NRRD headers whose data is read as text. Each must be refused promptly with a message naming the file.
@@ -101,5 +102,59 @@ final class ReaderHardeningTests: XCTestCase {
             XCTAssertTrue(reason.contains("malformed header line 2: \"type short xxx"), reason)
             XCTAssertLessThan(reason.count, 140, reason)
         }
+    }
+    // MARK: - Compressed data larger than the header describes
+
+    private func smallImage() -> Volume<Int16> {
+        let grid = ImageGrid(size: Size3(4, 4, 4), spacing: Vector3(1, 1, 2))
+        return Volume(grid: grid, voxels: (0..<64).map { Int16($0 * 3 - 90) })
+    }
+
+    /// A 4x4x4 image whose gzip stream carries 64 MB more (a decompression bomb, 64 KB on disk): refused
+    /// after decompressing at most the described size plus 1 MB, instead of being expanded and accepted.
+    func testCompressedNIfTIExpandingFarBeyondItsHeaderIsRefused() throws {
+        let plain = dir.appendingPathComponent("small.nii")
+        try NIfTI.write(smallImage(), to: plain)
+        let bomb = dir.appendingPathComponent("bomb.nii.gz")
+        try Gzip.compress(try Data(contentsOf: plain) + Data(count: 64 << 20), level: 9).write(to: bomb)
+        XCTAssertLessThan(try Data(contentsOf: bomb).count, 200_000)
+        XCTAssertThrowsError(try NIfTI.readImage(bomb)) { error in
+            let reason = (error as? ImageIOError)?.reason ?? "\(error)"
+            XCTAssertTrue(reason.contains("describes 480 bytes") && reason.contains("decompression bomb"), reason)
+        }
+        // A little padding after the voxels is still read, as other readers do.
+        let padded = dir.appendingPathComponent("padded.nii.gz")
+        try Gzip.compress(try Data(contentsOf: plain) + Data(count: 1000)).write(to: padded)
+        XCTAssertEqual(try NIfTI.readImage(padded).voxels, smallImage().voxels.map(Float.init))
+    }
+
+    /// A header claiming 32767³ float64 voxels (2.8e14 bytes) in a 300-byte .nii.gz is refused from the
+    /// header alone: the compressed bytes cannot hold that much.
+    func testCompressedNIfTIWhoseHeaderClaimsMoreThanTheFileCanHoldIsRefusedBeforeDecompressing() throws {
+        let plain = dir.appendingPathComponent("small.nii")
+        try NIfTI.write(smallImage(), to: plain)
+        var bytes = [UInt8](try Data(contentsOf: plain))
+        for axis in 1...3 { bytes[40 + 2 * axis] = 0xFF; bytes[41 + 2 * axis] = 0x7F }
+        bytes[70] = 64; bytes[71] = 0; bytes[72] = 64; bytes[73] = 0
+        let url = dir.appendingPathComponent("claims.nii.gz")
+        try Gzip.compress(Data(bytes)).write(to: url)
+        XCTAssertThrowsError(try NIfTI.readImage(url)) { error in
+            let reason = (error as? ImageIOError)?.reason ?? "\(error)"
+            XCTAssertTrue(reason.contains("more than its") && reason.contains("can hold"), reason)
+        }
+    }
+
+    /// The same for NRRD gzip encoding: 2x2x2 shorts whose gzip stream expands to 32 MB.
+    func testNRRDGzipDataExpandingFarBeyondItsHeaderIsRefused() throws {
+        let url = dir.appendingPathComponent("bomb.nrrd")
+        let header = Data("NRRD0004\ntype: short\ndimension: 3\nsizes: 2 2 2\nencoding: gzip\n\n".utf8)
+        try (header + Gzip.compress(Data(count: 32 << 20), level: 9)).write(to: url)
+        XCTAssertThrowsError(try ImageFile.readImage(url)) { error in
+            let reason = (error as? ImageIOError)?.reason ?? "\(error)"
+            XCTAssertTrue(reason.contains("describes 16 bytes") && reason.contains("decompression bomb"), reason)
+        }
+        let fine = dir.appendingPathComponent("fine.nrrd")
+        try (header + Gzip.compress(Data((0..<16).map { UInt8($0) }))).write(to: fine)
+        XCTAssertEqual(try ImageFile.readImage(fine).voxels.count, 8)
     }
 }
