@@ -53,7 +53,7 @@ public struct LesionSubsetResult: Sendable {
         for a in names {
             let mine = rows.filter { $0.aggregator == a }
             lines.append(a.rawValue.padding(toLength: width, withPad: " ", startingAt: 0)
-                         + ks.map { k in mine.first { $0.k == k }.map { String(format: "%7.3f", $0.mean) } ?? "      -" }.joined()
+                         + ks.map { k in mine.first { $0.k == k && $0.mean.isFinite }.map { String(format: "%7.3f", $0.mean) } ?? "      -" }.joined()
                          + String(format: "%8.3f", mine.first?.allLesions ?? .nan))
         }
         return lines.joined(separator: "\n")
@@ -63,7 +63,8 @@ public struct LesionSubsetResult: Sendable {
 /// Runs the lesion-subset analysis.
 public enum LesionSubsetAnalysis {
     /// For every k and repeat the same lesions are drawn for every aggregator (paired), from a stream seeded by
-    /// `seed`, k and the repeat. Each aggregator keeps the direction it has with all lesions (the sign of its Cox
+    /// `seed`, k and the repeat. Spread aggregators (`sd`, `range`, `entropy`) are undefined for one lesion, so
+    /// at k = 1 they have no value (NaN, shown as "-"). Each aggregator keeps the direction it has with all lesions (the sign of its Cox
     /// or logistic coefficient), so a poor subset is not flipped into a good one.
     public static func run(_ patients: [ComparisonPatient], endpoint: ComparisonEndpoint,
                            aggregators: [Aggregator] = Aggregator.allCases, repeats: Int = 50, seed: UInt64 = 1,

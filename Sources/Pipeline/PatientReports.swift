@@ -600,7 +600,8 @@ enum CohortReportBuilder {
             guard let names = try? t.texts("aggregator"), let k = try? t.numbers("k"), let m = try? t.numbers(mean),
                   let lo = try? t.numbers(d + "_low"), let hi = try? t.numbers(d + "_high") else { return nil }
             let series = Aggregator.standard.map(\.rawValue).compactMap { a -> ChartSeries? in
-                let rows = names.indices.filter { names[$0] == a }.sorted { k[$0] < k[$1] }
+                // Spread aggregators (sd, entropy) are undefined with one lesion per patient: no point at k = 1.
+                let rows = names.indices.filter { names[$0] == a && m[$0].isFinite }.sorted { k[$0] < k[$1] }
                 guard !rows.isEmpty else { return nil }
                 return ChartSeries(label: a, colour: colours[a] ?? "#555", points: rows.map { (k[$0], m[$0], lo[$0], hi[$0]) })
             }

@@ -227,5 +227,42 @@ final class ComparisonStatisticsTests: XCTestCase {
         }
         XCTAssertEqual(r.rows.first { $0.method == .aggregator(.mean) }?.patients, input.count)
         XCTAssertTrue(r.text.contains("with one lesion"), r.text)
+
+        // With one lesion per patient (k = 1) the spread is undefined for everyone: no value, shown as "-".
+        let subsets = try LesionSubsetAnalysis.run(input, endpoint: .pfs, aggregators: [.mean, .sd], repeats: 2, seed: 1)
+        let sdAtOne = try XCTUnwrap(subsets.rows.first { $0.aggregator == .sd && $0.k == 1 })
+        XCTAssertTrue(sdAtOne.mean.isNaN)
+        XCTAssertTrue(try XCTUnwrap(subsets.rows.first { $0.aggregator == .mean && $0.k == 1 }).mean.isFinite)
+        XCTAssertFalse(subsets.text.contains("nan"), subsets.text)
+    }
+}
+
+/// The null simulation at a larger scale, printing the figures (not assertions). Run with
+/// `LESIONMAP_BENCHMARK=1 swift test --filter ComparisonNullBenchmarks` (`LESIONMAP_NULL_RUNS` runs per endpoint,
+/// default 200).
+final class ComparisonNullBenchmarks: XCTestCase {
+    func testBenchmarkNullSimulation() throws {
+        guard ProcessInfo.processInfo.environment["LESIONMAP_BENCHMARK"] == "1" else {
+            throw XCTSkip("set LESIONMAP_BENCHMARK=1 to run the null simulation")
+        }
+        let count = Int(ProcessInfo.processInfo.environment["LESIONMAP_NULL_RUNS"] ?? "") ?? 200
+        for endpoint in [ComparisonEndpoint.pfs, .response] {
+            let start = Date()
+            var runs: [NullRunSummary] = []
+            for k in 0..<count {
+                runs.append(try nullRun(patients: 100, seed: 5000 + UInt64(k), endpoint: endpoint, resamples: 200, permutations: 199))
+            }
+            func share(_ f: (NullRunSummary) -> Bool) -> String {
+                String(format: "%.1f %%", 100 * Double(runs.filter(f).count) / Double(runs.count))
+            }
+            let apparent = runs.flatMap(\.apparent), corrected = runs.flatMap(\.corrected)
+            let perm = runs.map(\.bestPermutationP)
+            let deciles = (1...9).map { q in Double(perm.filter { $0 <= Double(q) / 10 }.count) / Double(perm.count) }
+            print("BENCHMARK null \(endpoint.rawValue): \(count) runs x 100 patients x 14 fixed aggregators (200 resamples, 199 permutations), \(String(format: "%.0f", Date().timeIntervalSince(start))) s")
+            print("  rank-1 method's 95% CI excludes 0.5: \(share(\.winnerIntervalExcludesHalf)); some raw p < 0.05: \(share(\.anyRawP)); some Holm p < 0.05: \(share(\.anyHolmP)); permutation p of the best < 0.05: \(share { $0.bestPermutationP < 0.05 })")
+            print("  permutation p of the best: share <= 0.1, 0.2, ..., 0.9: " + deciles.map { String(format: "%.2f", $0) }.joined(separator: ", "))
+            print(String(format: "  mean C/AUC of the fixed aggregators: apparent %.4f, optimism-corrected %.4f",
+                         apparent.reduce(0, +) / Double(apparent.count), corrected.reduce(0, +) / Double(corrected.count)))
+        }
     }
 }

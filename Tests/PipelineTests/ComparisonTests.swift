@@ -262,6 +262,32 @@ final class ComparisonTests: XCTestCase {
         XCTAssertNotEqual(bad.terminationStatus, 0)
     }
 
+    /// Issue 12, item 7, end to end: `lesionmap compare` on entropy (whose patients tie often) run in separate
+    /// processes with random hash seeds writes the same table, bit for bit.
+    func testCompareIsIdenticalAcrossProcesses() throws {
+        let dir = try SharedData.temporaryDirectory(for: self)
+        let store = try makeStore(dir, patients: 60, seed: 12)
+        let exe = try compareExecutable()
+        var environment = ProcessInfo.processInfo.environment
+        environment["SWIFT_DETERMINISTIC_HASHING"] = nil
+        var tables: [String] = []
+        for run in 0..<4 {
+            let csv = dir.appendingPathComponent("entropy-\(run).csv")
+            let p = Process()
+            p.executableURL = exe
+            p.environment = environment
+            p.arguments = ["compare", store.path, "--endpoint", "pfs", "--signature-name", "test_sig", "--csv", csv.path,
+                           "--methods", "entropy,sd,range", "--bootstrap", "20", "--permutations", "20"]
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            p.waitUntilExit()
+            XCTAssertEqual(p.terminationStatus, 0)
+            tables.append(try String(contentsOf: csv, encoding: .utf8))
+        }
+        XCTAssertEqual(Set(tables).count, 1, "the comparison differs between processes:\n" + Set(tables).joined(separator: "\n---\n"))
+    }
+
     /// The `lesionmap` binary beside the test bundle (or `LESIONMAP_BIN`).
     func compareExecutable() throws -> URL {
         if let path = ProcessInfo.processInfo.environment["LESIONMAP_BIN"] { return URL(fileURLWithPath: path) }
