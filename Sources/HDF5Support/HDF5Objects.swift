@@ -366,8 +366,14 @@ public final class HDF5File: HDF5Group {
     public static func open(at url: URL, writable: Bool = false) throws -> HDF5File {
         try HDF5Library.locked {
             let site = HDF5Site(file: url.path, object: "/")
-            guard FileManager.default.fileExists(atPath: url.path) else {
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder) else {
                 throw site.error("open file", "the file does not exist")
+            }
+            // HDF5 would wait forever on a FIFO: only regular files are opened.
+            let type = (try? FileManager.default.attributesOfItem(atPath: url.resolvingSymlinksInPath().path))?[.type] as? FileAttributeType
+            guard !isFolder.boolValue, type == nil || type == .typeRegular else {
+                throw site.error("open file", isFolder.boolValue ? "it is a folder, not a store file" : "it is not a regular file (a FIFO, socket or device)")
             }
             let flags = writable ? chdf5_acc_rdwr() : chdf5_acc_rdonly()
             let id = try site.check(H5Fopen(url.path, flags, chdf5_p_default()), "open file")

@@ -290,11 +290,7 @@ public enum PatientReporting {
             throw PipelineError("a PDF was asked for, but Chromium was not found (install chromium, or set LESIONMAP_CHROMIUM)")
         }
         let ids = patientIDs ?? source.patientIDs
-        do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        } catch {
-            throw PipelineError("cannot create the report folder: " + ErrorText.plain(error))
-        }
+        try createOutputFolder(directory, what: "report folder")
         let names = fileNames(source.patientIDs)
         let nameOf = Dictionary(zip(source.patientIDs, names), uniquingKeysWith: { a, _ in a })
         let bar = ProgressBar(label: "reports", total: ids.count, quiet: quiet)
@@ -350,6 +346,19 @@ public enum PatientReporting {
         }
     }
 
+    /// Creates an output folder (and its parents), with a plain error when a file is in the way or it cannot be made.
+    static func createOutputFolder(_ url: URL, what: String) throws {
+        let kind = InputFile.kind(url)
+        guard kind == .directory || kind == .missing else {
+            throw PipelineError("\(url.path): the \(what) is \(kind.phrase); give a folder")
+        }
+        do {
+            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        } catch {
+            throw PipelineError("cannot create the \(what): " + ErrorText.plain(error))
+        }
+    }
+
     /// File names for the store's patient ids (`PatientFileNames.names`).
     static func fileNames(_ ids: [String]) -> [String] { PatientFileNames.names(ids) }
 
@@ -377,11 +386,7 @@ public enum PlanJSON {
     /// written or whose plan is missing is reported in `failed`; the others are written.
     public static func write(store: URL, signatureName: String, to directory: URL) throws -> Batch {
         let source = try ReportSource(store: store, signatureName: signatureName, signature: nil)
-        do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        } catch {
-            throw PipelineError("cannot create the plan folder: " + ErrorText.plain(error))
-        }
+        try PatientReporting.createOutputFolder(directory, what: "plan folder")
         let ids = source.patientIDs
         var batch = Batch()
         for (id, name) in zip(ids, PatientReporting.fileNames(ids)) {

@@ -282,6 +282,22 @@ final class BatchHardeningTests: XCTestCase {
         }
     }
 
+    /// A FIFO or a folder given as the store: HDF5 waited forever on the FIFO.
+    func testStoreThatIsAFIFOOrAFolderIsRefusedAtOnce() throws {
+        let dir = try SharedData.temporaryDirectory(for: self)
+        let fifo = dir.appendingPathComponent("store.h5")
+        XCTAssertEqual(mkfifo(fifo.path, 0o644), 0)
+        for (path, expected) in [(fifo.path, "not a regular file"), (dir.path, "folder")] {
+            let r = try lesionmap(["score", path], timeout: 30)
+            XCTAssertEqual(r.status, 1, "score \(path) must fail at once, not wait (status -1 = gave up after 30 s)")
+            XCTAssertTrue(r.stderr.contains(path) && r.stderr.contains(expected), r.stderr)
+        }
+        let plan = dir.appendingPathComponent("plain-file")
+        try Data("x".utf8).write(to: plan)
+        let r = try lesionmap(["plan", fifo.path, "--json", plan.path], timeout: 30)
+        XCTAssertEqual(r.status, 1)
+    }
+
     func testErrorTextTranslatesFoundationAndDecodingErrors() throws {
         let write = CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: "/data/x.h5",
                                                                  NSUnderlyingErrorKey: NSError(domain: NSPOSIXErrorDomain, code: Int(EACCES))])
@@ -314,7 +330,8 @@ final class BatchHardeningTests: XCTestCase {
     }
 
     /// Runs the `lesionmap` executable built beside the tests (or `LESIONMAP_BIN`).
-    func lesionmap(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+    /// Gives up (status -1) after `timeout` seconds.
+    func lesionmap(_ arguments: [String], timeout: Double = 600) throws -> (status: Int32, stdout: String, stderr: String) {
         var exe: URL?
         if let path = ProcessInfo.processInfo.environment["LESIONMAP_BIN"] { exe = URL(fileURLWithPath: path) }
         let bundleDir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
@@ -333,9 +350,13 @@ final class BatchHardeningTests: XCTestCase {
         p.standardOutput = out
         p.standardError = err
         try p.run()
+        let deadline = Date().addingTimeInterval(timeout)
+        while p.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        let timedOut = p.isRunning
+        if timedOut { p.terminate() }
+        p.waitUntilExit()
         let errData = err.fileHandleForReading.readDataToEndOfFile()
         let outData = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+        return (timedOut ? -1 : p.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
     }
 }
