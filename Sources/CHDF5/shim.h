@@ -9,6 +9,7 @@
 
 #include <hdf5.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
 
 // File access flags.
@@ -103,6 +104,203 @@ static inline long long chdf5_attribute_count(hid_t object) {
     if (H5Aiterate2(object, H5_INDEX_NAME, H5_ITER_INC, &index, chdf5_attribute_counter, &count) < 0)
         return -1;
     return (long long)count;
+}
+
+// Property lists for files that LesionMap writes.
+//
+// Written files are built entirely in memory (the core driver without a backing
+// store) and their image is then written to disk by the caller: HDF5 1.10 cannot
+// recover from a failed write while closing a disk file (a full disk leaves a
+// half-closed file or dataset registered, which its exit handler then closes
+// again and crashes), so no HDF5 call ever writes to disk.
+// The format is that of HDF5 1.8 (readable by h5py and every HDF5 since 1.8),
+// whose object headers, links and attribute messages carry checksums, and no
+// object records its modification time, so equal contents give equal bytes.
+static inline hid_t chdf5_memory_file_access(size_t increment) {
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    if (fapl < 0) return fapl;
+    if (H5Pset_fapl_core(fapl, increment, 0) < 0 ||
+        H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_V18) < 0) {
+        H5Pclose(fapl);
+        return -1;
+    }
+    return fapl;
+}
+
+// A file creation property list whose root group records no times.
+static inline hid_t chdf5_untimed_file_creation(void) {
+    hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
+    if (fcpl < 0) return fcpl;
+    if (H5Pset_obj_track_times(fcpl, 0) < 0) {
+        H5Pclose(fcpl);
+        return -1;
+    }
+    return fcpl;
+}
+
+// A group creation property list recording no times.
+static inline hid_t chdf5_untimed_group_creation(void) {
+    hid_t gcpl = H5Pcreate(H5P_GROUP_CREATE);
+    if (gcpl < 0) return gcpl;
+    if (H5Pset_obj_track_times(gcpl, 0) < 0) {
+        H5Pclose(gcpl);
+        return -1;
+    }
+    return gcpl;
+}
+
+// A dataset creation property list recording no times; with `chunk_rank` > 0 the
+// data is stored in chunks of `chunk_dims`, each with a Fletcher32 checksum that
+// HDF5 (and h5py) verify on every read.
+static inline hid_t chdf5_dataset_creation(int chunk_rank, const hsize_t *chunk_dims) {
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    if (dcpl < 0) return dcpl;
+    if (H5Pset_obj_track_times(dcpl, 0) < 0 ||
+        (chunk_rank > 0 && (H5Pset_chunk(dcpl, chunk_rank, chunk_dims) < 0 || H5Pset_fletcher32(dcpl) < 0))) {
+        H5Pclose(dcpl);
+        return -1;
+    }
+    return dcpl;
+}
+
+// Whether the dataset's data passes through the Fletcher32 filter (1), not (0), or failure (-1).
+static inline int chdf5_dataset_has_fletcher32(hid_t dataset) {
+    hid_t dcpl = H5Dget_create_plist(dataset);
+    if (dcpl < 0) return -1;
+    int found = 0;
+    int count = H5Pget_nfilters(dcpl);
+    for (int i = 0; i < count; i++) {
+        unsigned flags = 0;
+        size_t elements = 0;
+        unsigned config = 0;
+        if (H5Pget_filter2(dcpl, (unsigned)i, &flags, &elements, NULL, 0, NULL, &config) == H5Z_FILTER_FLETCHER32)
+            found = 1;
+    }
+    H5Pclose(dcpl);
+    return count < 0 ? -1 : found;
+}
+
+// Where a dataset's stored bytes lie in its file: contiguous data as one range,
+// chunked data as one range per chunk (before any filter is undone). Fills up to
+// `capacity` ranges and returns how many there are, or -1 on failure.
+static inline long long chdf5_dataset_storage_ranges(hid_t dataset, unsigned long long *offsets,
+                                                     unsigned long long *sizes, long long capacity) {
+    hid_t dcpl = H5Dget_create_plist(dataset);
+    if (dcpl < 0) return -1;
+    H5D_layout_t layout = H5Pget_layout(dcpl);
+    H5Pclose(dcpl);
+    if (layout == H5D_LAYOUT_ERROR) return -1;
+    if (layout != H5D_CHUNKED) {
+        haddr_t contiguous = H5Dget_offset(dataset);
+        if (contiguous == HADDR_UNDEF) return 0;
+        if (capacity > 0) {
+            offsets[0] = contiguous;
+            sizes[0] = H5Dget_storage_size(dataset);
+        }
+        return 1;
+    }
+    hid_t space = H5Dget_space(dataset);
+    if (space < 0) return -1;
+    hsize_t count = 0;
+    if (H5Dget_num_chunks(dataset, space, &count) < 0) { H5Sclose(space); return -1; }
+    for (hsize_t i = 0; i < count && (long long)i < capacity; i++) {
+        unsigned mask = 0;
+        haddr_t address = HADDR_UNDEF;
+        hsize_t size = 0;
+        if (H5Dget_chunk_info(dataset, space, i, NULL, &mask, &address, &size) < 0) { H5Sclose(space); return -1; }
+        offsets[i] = address;
+        sizes[i] = size;
+    }
+    H5Sclose(space);
+    return (long long)count;
+}
+
+// Closes an object identifier with the call of its own type. H5Dclose drops the
+// identifier even when closing fails, whereas H5Oclose (HDF5 1.10) keeps a
+// half-closed dataset registered, which HDF5's exit handler then closes a second
+// time (a crash after a failed write).
+static inline herr_t chdf5_close_object(hid_t id) {
+    switch (H5Iget_type(id)) {
+    case H5I_DATASET: return H5Dclose(id);
+    case H5I_GROUP: return H5Gclose(id);
+    case H5I_DATATYPE: return H5Tclose(id);
+    default: return H5Oclose(id);
+    }
+}
+
+// Bob Jenkins' lookup3 hash (public domain), byte-wise variant of hashlittle(),
+// the checksum HDF5 uses for its metadata blocks.
+#define CHDF5_ROT(x, k) (((x) << (k)) | ((x) >> (32 - (k))))
+static inline uint32_t chdf5_lookup3(const uint8_t *k, size_t length, uint32_t initval) {
+    uint32_t a, b, c;
+    a = b = c = 0xdeadbeef + ((uint32_t)length) + initval;
+    while (length > 12) {
+        a += k[0] + ((uint32_t)k[1] << 8) + ((uint32_t)k[2] << 16) + ((uint32_t)k[3] << 24);
+        b += k[4] + ((uint32_t)k[5] << 8) + ((uint32_t)k[6] << 16) + ((uint32_t)k[7] << 24);
+        c += k[8] + ((uint32_t)k[9] << 8) + ((uint32_t)k[10] << 16) + ((uint32_t)k[11] << 24);
+        a -= c; a ^= CHDF5_ROT(c, 4);  c += b;
+        b -= a; b ^= CHDF5_ROT(a, 6);  a += c;
+        c -= b; c ^= CHDF5_ROT(b, 8);  b += a;
+        a -= c; a ^= CHDF5_ROT(c, 16); c += b;
+        b -= a; b ^= CHDF5_ROT(a, 19); a += c;
+        c -= b; c ^= CHDF5_ROT(b, 4);  b += a;
+        length -= 12;
+        k += 12;
+    }
+    switch (length) {
+    case 12: c += ((uint32_t)k[11]) << 24; /* fall through */
+    case 11: c += ((uint32_t)k[10]) << 16; /* fall through */
+    case 10: c += ((uint32_t)k[9]) << 8;   /* fall through */
+    case 9: c += k[8];                     /* fall through */
+    case 8: b += ((uint32_t)k[7]) << 24;   /* fall through */
+    case 7: b += ((uint32_t)k[6]) << 16;   /* fall through */
+    case 6: b += ((uint32_t)k[5]) << 8;    /* fall through */
+    case 5: b += k[4];                     /* fall through */
+    case 4: a += ((uint32_t)k[3]) << 24;   /* fall through */
+    case 3: a += ((uint32_t)k[2]) << 16;   /* fall through */
+    case 2: a += ((uint32_t)k[1]) << 8;    /* fall through */
+    case 1: a += k[0]; break;
+    case 0: return c;
+    }
+    c ^= b; c -= CHDF5_ROT(b, 14);
+    a ^= c; a -= CHDF5_ROT(c, 11);
+    b ^= a; b -= CHDF5_ROT(a, 25);
+    c ^= b; c -= CHDF5_ROT(b, 16);
+    a ^= c; a -= CHDF5_ROT(c, 4);
+    b ^= a; b -= CHDF5_ROT(a, 14);
+    c ^= b; c -= CHDF5_ROT(b, 24);
+    return c;
+}
+
+// H5Fget_file_image of HDF5 1.10 returns a version 2/3 superblock whose checksum
+// was computed before the image's status flags were cleared, so the image would
+// not open ("incorrect metadata checksum"). Recomputes that checksum in place;
+// returns 0, or -1 when `image` does not start with such a superblock.
+static inline int chdf5_repair_superblock_checksum(uint8_t *image, size_t size) {
+    static const uint8_t signature[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
+    if (size < 12 || memcmp(image, signature, 8) != 0) return -1;
+    if (image[8] < 2) return 0; // versions 0 and 1 carry no checksum
+    size_t covered = 12 + 4 * (size_t)image[9]; // four addresses of the given size
+    if (size < covered + 4) return -1;
+    uint32_t sum = chdf5_lookup3(image, covered, 0);
+    for (int i = 0; i < 4; i++) image[covered + i] = (uint8_t)(sum >> (8 * i));
+    return 0;
+}
+
+// Whether the current error stack reports a failed checksum (Fletcher32 of a data
+// chunk, or the checksum of an HDF5 metadata block). Does not clear the stack.
+static inline herr_t chdf5_checksum_walker(unsigned n, const H5E_error2_t *err, void *data) {
+    (void)n;
+    if (err != NULL && err->desc != NULL &&
+        (strstr(err->desc, "checksum") != NULL || strstr(err->desc, "Fletcher32") != NULL))
+        *(int *)data = 1;
+    return 0;
+}
+
+static inline int chdf5_error_is_checksum_failure(void) {
+    int found = 0;
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, chdf5_checksum_walker, &found);
+    return found;
 }
 
 #endif

@@ -161,7 +161,7 @@ public final class ExtractionStoreWriter: @unchecked Sendable {
         try ExtractionStoreWriter.recordKinds(of: result.lesions, as: "lesion", in: &kinds, patient: result.patientID)
         let part = StoreContents(attributes: attributes, patients: result.patient, lesions: result.lesions,
                                  features: result.features)
-        try part.write(to: ExtractionStoreWriter.partFileURL(for: result.patientID, store: storeURL))
+        try writePart(part, of: result.patientID)
         columnKinds = kinds
         results[result.patientID] = result
         failures[result.patientID] = nil
@@ -181,7 +181,7 @@ public final class ExtractionStoreWriter: @unchecked Sendable {
         }
         let failure = StoreContents.Failure(patientID: patientID, stage: stage, message: message)
         let part = StoreContents(attributes: attributes, failures: StoreContents.failureTable([failure]))
-        try part.write(to: ExtractionStoreWriter.partFileURL(for: patientID, store: storeURL))
+        try writePart(part, of: patientID)
         failures[patientID] = failure
         consolidateIfDue()
     }
@@ -201,6 +201,26 @@ public final class ExtractionStoreWriter: @unchecked Sendable {
     }
 
     // MARK: Internals
+
+    /// What a failed write keeps and how to go on, for `FeatureStoreError.cannotWrite`.
+    private var resumeAdvice: String {
+        let count = results.count
+        return "the \(count) patient\(count == 1 ? "" : "s") finished so far \(count == 1 ? "is" : "are") kept in "
+            + "\(storeURL.path) and \(partsURL.path); run the same command again to resume"
+    }
+
+    /// Writes the part file of `patientID`; a refused write names the store and the patient.
+    private func writePart(_ part: StoreContents, of patientID: String) throws {
+        let url = ExtractionStoreWriter.partFileURL(for: patientID, store: storeURL)
+        do {
+            try part.write(to: url)
+        } catch let error as FeatureStoreError {
+            guard case .cannotWrite(_, let reason, _) = error else { throw error }
+            throw FeatureStoreError.cannotWrite(
+                file: "the feature store \(storeURL.path) (part file \(url.lastPathComponent) of patient '\(patientID)')",
+                reason: reason, advice: resumeAdvice)
+        }
+    }
 
     private func requireOpen() throws {
         guard !isFinishedWriting else {
@@ -230,8 +250,16 @@ public final class ExtractionStoreWriter: @unchecked Sendable {
     /// Loads the finished patients and failures of the existing store.
     private func loadStore() throws {
         let stored: StoreAttributes
+        let hasChecksums: Bool
         do {
-            stored = try StoreReader(url: storeURL).attributes
+            let reader = try StoreReader(url: storeURL)
+            stored = reader.attributes
+            hasChecksums = reader.hasChecksums
+        } catch let error as FeatureStoreError {
+            if case .damagedStore = error { throw error }
+            throw FeatureStoreError.invalidStore(
+                file: storeURL.path,
+                reason: "it cannot be resumed (\(error)); choose another store path, or use the force option to replace it")
         } catch {
             throw FeatureStoreError.invalidStore(
                 file: storeURL.path,
@@ -240,6 +268,10 @@ public final class ExtractionStoreWriter: @unchecked Sendable {
         guard stored.settingsHash == settingsHash else {
             throw FeatureStoreError.settingsMismatch(store: storeURL.path, storedHash: stored.settingsHash,
                                                      requestedHash: settingsHash)
+        }
+        if !hasChecksums {
+            warn("\(storeURL.path) has no checksums (it was written before LesionMap checksummed its stores); "
+                 + "its data is taken as it is, and the store is rewritten with checksums")
         }
         let contents = try StoreContents.read(from: storeURL)
         attributes.createdUTC = contents.attributes.createdUTC
@@ -319,6 +351,8 @@ public final class ExtractionStoreWriter: @unchecked Sendable {
         guard now - lastConsolidation >= max(consolidationInterval, 4 * lastConsolidationDuration) else { return }
         do {
             try consolidate()
+        } catch FeatureStoreError.cannotWrite(_, let reason, _) {
+            warn("could not update \(storeURL.path) yet: \(reason); the results are kept in \(partsURL.path)")
         } catch {
             warn("could not update \(storeURL.path) yet (\(error)); the results are kept in \(partsURL.path)")
         }
@@ -348,7 +382,7 @@ public final class ExtractionStoreWriter: @unchecked Sendable {
             features: features,
             failures: StoreContents.failureTable(patientOrder.compactMap { failures[$0] }),
             tables: carriedTables)
-        try contents.write(to: storeURL)
+        try contents.write(to: storeURL, advice: resumeAdvice)
         lastConsolidation = ProcessInfo.processInfo.systemUptime
         lastConsolidationDuration = lastConsolidation - start
         return contents

@@ -9,6 +9,7 @@ import HDF5Support
 //                                 created_utc     str, ISO 8601, e.g. "2025-01-31T12:00:00Z"
 //                                 settings_json   str, the full extraction settings as JSON
 //                                 settings_hash   str, SHA-256 of settings_json's UTF-8 bytes, 64 hex digits
+//                                 integrity       str, "sha256-v1": every dataset is checksummed (StoreIntegrity)
 //     /patients/                one row per patient, in cohort manifest order
 //     /lesions/                 one row per lesion, grouped by patient in manifest order
 //     /features/<region>/values float64 [n_lesions, n_features]; row i is row i of /lesions
@@ -27,6 +28,10 @@ import HDF5Support
 //
 // In h5py, attributes read as str; string datasets read as bytes unless opened
 // with `.asstr()`, e.g. `f["features/tumour/names"].asstr()[()]`.
+//
+// Every dataset has a str attribute `sha256` over its contents, and numeric
+// datasets are chunked with HDF5's Fletcher32 filter; readers refuse a store
+// whose data no longer matches (see StoreIntegrity).
 //
 // Stores are always replaced atomically (temporary file, fsync, rename), so a
 // store on disk is always complete.
@@ -154,24 +159,37 @@ public struct StoreContents: Equatable, Sendable {
         try StoreReader(url: url).contents()
     }
 
-    /// Writes the whole store atomically: a crash at any moment leaves either
-    /// the previous file at `url` or this complete one.
-    public func write(to url: URL) throws {
+    /// Writes the whole store atomically: a crash, a kill or a failed write (e.g.
+    /// a full disk) at any moment leaves either the previous file at `url` or this
+    /// complete one. Every dataset gets its checksum (see `StoreIntegrity`).
+    ///
+    /// Throws `FeatureStoreError.cannotWrite` when the disk refuses the write;
+    /// `advice` then ends its message (what was kept, how to go on).
+    public func write(to url: URL, advice: String = "the file is unchanged") throws {
         try validate(file: url.path)
-        try HDF5File.writeAtomically(to: url) { file in
+        do {
+            try HDF5File.writeAtomically(to: url) { try self.write(into: $0) }
+        } catch let error as HDF5Error where error.systemErrorNumber != nil {
+            throw FeatureStoreError.cannotWrite(file: url.path, reason: error.reason, advice: advice)
+        }
+    }
+
+    private func write(into file: HDF5File) throws {
             try file.setAttribute("schema_version", .int64(attributes.schemaVersion))
             try file.setAttribute("software", .text(attributes.software))
             try file.setAttribute("created_utc", .text(attributes.createdUTC))
             try file.setAttribute("settings_json", .text(attributes.settingsJSON))
             try file.setAttribute("settings_hash", .text(attributes.settingsHash))
+            try file.setAttribute(StoreIntegrity.rootAttribute, .text(StoreIntegrity.scheme))
             try StoreContents.write(patients, to: file.createGroup("patients"))
             try StoreContents.write(lesions, to: file.createGroup("lesions"))
             let featureGroup = try file.createGroup("features")
             for region in features.keys.sorted() {
                 let matrix = features[region]!
                 let group = try featureGroup.createGroup(region)
-                try group.createDataset("values", doubles: matrix.values, shape: [matrix.rowCount, matrix.columnCount])
-                try group.createDataset("names", strings: matrix.names)
+                try StoreIntegrity.writeNumbers(matrix.values, shape: [matrix.rowCount, matrix.columnCount],
+                                                at: "values", in: group)
+                try StoreIntegrity.writeTexts(matrix.names, at: "names", in: group)
             }
             try StoreContents.write(failures, to: file.createGroup("failures"))
             for path in tables.keys.sorted() {
@@ -182,14 +200,13 @@ public struct StoreContents: Equatable, Sendable {
                     try group.setAttribute(name, .text(value))
                 }
             }
-        }
     }
 
     static func write(_ table: Table, to group: HDF5Group) throws {
         for (name, column) in table.columns {
             switch column {
-            case .text(let values): try group.createDataset(name, strings: values)
-            case .number(let values): try group.createDataset(name, doubles: values)
+            case .text(let values): try StoreIntegrity.writeTexts(values, at: name, in: group)
+            case .number(let values): try StoreIntegrity.writeNumbers(values, at: name, in: group)
             }
         }
         try group.setAttribute("columns", .texts(table.columnNames))

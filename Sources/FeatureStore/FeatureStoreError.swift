@@ -14,6 +14,12 @@ public enum FeatureStoreError: Error, Equatable, Sendable, CustomStringConvertib
     case storeInUse(String)
     /// The writer was used after `finish()` or was asked for something contradictory.
     case writerState(String)
+    /// A store's data does not match its checksums: the file was damaged after it was written.
+    /// `object` is the damaged dataset (e.g. "/features/tumour/values").
+    case damagedStore(file: String, object: String, reason: String)
+    /// The disk refused to write `file` (full, over quota or the file-size limit, I/O error);
+    /// `advice` says what was kept and how to go on.
+    case cannotWrite(file: String, reason: String, advice: String)
 
     public var description: String {
         switch self {
@@ -34,6 +40,18 @@ public enum FeatureStoreError: Error, Equatable, Sendable, CustomStringConvertib
             return "feature store \(store) is being written by another extraction run"
         case .writerState(let reason):
             return reason
+        case .damagedStore(let file, let object, let reason):
+            return "feature store \(file) is damaged: \(object) \(reason), so its values cannot be trusted; "
+                + "extract the cohort again into a new store (or with the force option), or restore the store "
+                + "from a backup"
+        case .cannotWrite(let file, let reason, let advice):
+            return "cannot write \(file): \(reason); \(advice)"
         }
+    }
+
+    /// Whether the disk refused a write (see `cannotWrite`), as opposed to bad data.
+    public var isWriteFailure: Bool {
+        if case .cannotWrite = self { return true }
+        return false
     }
 }

@@ -1,13 +1,11 @@
 /// SHA-256 (FIPS 180-4), used to fingerprint extraction settings so a store
-/// can tell whether it was written with the same settings; Python's
+/// can tell whether it was written with the same settings, and to checksum the
+/// contents of every dataset of a store; Python's
 /// `hashlib.sha256(settings_json.encode()).hexdigest()` gives the same text.
 public enum SHA256 {
     /// The digest of `bytes` as 64 lowercase hex digits.
     public static func hex<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
-        digest(bytes).map { byte in
-            let text = String(byte, radix: 16)
-            return text.count == 1 ? "0" + text : text
-        }.joined()
+        hexText(digest(bytes))
     }
 
     /// The digest of the UTF-8 encoding of `text` as 64 lowercase hex digits.
@@ -15,40 +13,110 @@ public enum SHA256 {
 
     /// The 32-byte digest of `bytes`.
     public static func digest<Bytes: Sequence>(_ bytes: Bytes) -> [UInt8] where Bytes.Element == UInt8 {
-        var message = Array(bytes)
-        let bitLength = UInt64(message.count) &* 8
-        message.append(0x80)
-        while message.count % 64 != 56 { message.append(0) }
-        for shift in stride(from: 56, through: 0, by: -8) { message.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift))) }
+        var hasher = Hasher()
+        let array = Array(bytes)
+        array.withUnsafeBytes { hasher.update($0) }
+        return hasher.finalize()
+    }
 
-        var state: [UInt32] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-                               0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]
-        var w = [UInt32](repeating: 0, count: 64)
-        for blockStart in stride(from: 0, to: message.count, by: 64) {
-            for t in 0..<16 {
-                let i = blockStart + 4 * t
-                w[t] = UInt32(message[i]) << 24 | UInt32(message[i + 1]) << 16
-                    | UInt32(message[i + 2]) << 8 | UInt32(message[i + 3])
-            }
-            for t in 16..<64 {
-                let s0 = rotr(w[t - 15], 7) ^ rotr(w[t - 15], 18) ^ (w[t - 15] >> 3)
-                let s1 = rotr(w[t - 2], 17) ^ rotr(w[t - 2], 19) ^ (w[t - 2] >> 10)
-                w[t] = w[t - 16] &+ s0 &+ w[t - 7] &+ s1
-            }
-            var (a, b, c, d, e, f, g, h) = (state[0], state[1], state[2], state[3],
-                                            state[4], state[5], state[6], state[7])
-            for t in 0..<64 {
-                let s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
-                let choice = (e & f) ^ (~e & g)
-                let t1 = h &+ s1 &+ choice &+ roundConstants[t] &+ w[t]
-                let s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
-                let majority = (a & b) ^ (a & c) ^ (b & c)
-                let t2 = s0 &+ majority
-                (h, g, f, e, d, c, b, a) = (g, f, e, d &+ t1, c, b, a, t1 &+ t2)
-            }
-            for (index, value) in [a, b, c, d, e, f, g, h].enumerated() { state[index] = state[index] &+ value }
+    /// 64 lowercase hex digits of a digest.
+    static func hexText(_ digest: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var text = [UInt8]()
+        text.reserveCapacity(digest.count * 2)
+        for byte in digest {
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 15)])
         }
-        return state.flatMap { word in (0..<4).map { UInt8(truncatingIfNeeded: word >> (24 - 8 * UInt32($0))) } }
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    /// An incremental SHA-256: feed bytes in any number of pieces, then finalize.
+    public struct Hasher {
+        private var state: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =
+            (0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19)
+        /// Bytes of an incomplete block, waiting for more input.
+        private var pending = [UInt8]()
+        private var length: UInt64 = 0
+
+        public init() { pending.reserveCapacity(64) }
+
+        /// Adds `bytes` to the message.
+        public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+            guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+            length &+= UInt64(bytes.count)
+            var offset = 0
+            if !pending.isEmpty {
+                let take = min(64 - pending.count, bytes.count)
+                pending.append(contentsOf: UnsafeRawBufferPointer(start: base, count: take))
+                offset = take
+                guard pending.count == 64 else { return }
+                pending.withUnsafeBytes { compress($0.baseAddress!) }
+                pending.removeAll(keepingCapacity: true)
+            }
+            while bytes.count - offset >= 64 {
+                compress(base + offset)
+                offset += 64
+            }
+            if offset < bytes.count {
+                pending.append(contentsOf: UnsafeRawBufferPointer(start: base + offset, count: bytes.count - offset))
+            }
+        }
+
+        /// Adds `bytes` to the message.
+        public mutating func update(_ bytes: [UInt8]) { bytes.withUnsafeBytes { update($0) } }
+
+        /// The 32-byte digest of everything added.
+        public mutating func finalize() -> [UInt8] {
+            let bitLength = length &* 8
+            var tail: [UInt8] = [0x80]
+            while (pending.count + tail.count) % 64 != 56 { tail.append(0) }
+            for shift in stride(from: 56, through: 0, by: -8) { tail.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift))) }
+            let savedLength = length
+            update(tail)
+            length = savedLength
+            let words = [state.0, state.1, state.2, state.3, state.4, state.5, state.6, state.7]
+            return words.flatMap { word in (0..<4).map { UInt8(truncatingIfNeeded: word >> (24 - 8 * UInt32($0))) } }
+        }
+
+        /// The digest as 64 lowercase hex digits.
+        public mutating func finalizeHex() -> String { SHA256.hexText(finalize()) }
+
+        private mutating func compress(_ block: UnsafeRawPointer) {
+            var w = (UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0),
+                     UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0))
+            withUnsafeMutableBytes(of: &w) { words in
+                let out = words.bindMemory(to: UInt32.self)
+                for t in 0..<16 { out[t] = UInt32(bigEndian: block.loadUnaligned(fromByteOffset: 4 * t, as: UInt32.self)) }
+            }
+            var (a, b, c, d, e, f, g, h) = state
+            withUnsafeMutableBytes(of: &w) { words in
+                let w = words.bindMemory(to: UInt32.self)
+                SHA256.roundConstants.withUnsafeBufferPointer { k in
+                    for t in 0..<64 {
+                        let word: UInt32
+                        if t < 16 {
+                            word = w[t]
+                        } else {
+                            let w15 = w[(t - 15) & 15], w2 = w[(t - 2) & 15]
+                            let s0 = rotr(w15, 7) ^ rotr(w15, 18) ^ (w15 >> 3)
+                            let s1 = rotr(w2, 17) ^ rotr(w2, 19) ^ (w2 >> 10)
+                            word = w[t & 15] &+ s0 &+ w[(t - 7) & 15] &+ s1
+                            w[t & 15] = word
+                        }
+                        let s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
+                        let choice = (e & f) ^ (~e & g)
+                        let t1 = h &+ s1 &+ choice &+ k[t] &+ word
+                        let s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
+                        let majority = (a & b) ^ (a & c) ^ (b & c)
+                        let t2 = s0 &+ majority
+                        (h, g, f, e, d, c, b, a) = (g, f, e, d &+ t1, c, b, a, t1 &+ t2)
+                    }
+                }
+            }
+            state = (state.0 &+ a, state.1 &+ b, state.2 &+ c, state.3 &+ d,
+                     state.4 &+ e, state.5 &+ f, state.6 &+ g, state.7 &+ h)
+        }
     }
 
     @inline(__always)

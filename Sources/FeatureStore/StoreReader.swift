@@ -7,11 +7,22 @@ public final class StoreReader {
     public let url: URL
     /// The root attributes, read and checked on opening.
     public let attributes: StoreAttributes
+    /// Whether the store carries checksums (root attribute `integrity`); those of
+    /// every dataset read are verified. False for stores written before checksums
+    /// existed, which are read unverified.
+    public let hasChecksums: Bool
     private let file: HDF5File
+    private let verifier: VerifyingReader
 
-    /// Opens the store at `url` and checks its schema version.
+    /// Opens the store at `url` and checks its schema version and checksum scheme.
     public init(url: URL) throws {
-        let file = try HDF5File.open(at: url)
+        let file: HDF5File
+        do {
+            file = try HDF5File.open(at: url)
+        } catch let error as HDF5Error where error.isChecksumFailure {
+            throw FeatureStoreError.damagedStore(file: url.path, object: "its superblock or root group",
+                                                 reason: "failed HDF5's checksum (\(error.reason))")
+        }
         func text(_ name: String) throws -> String {
             guard let value = try file.attribute(name)?.text else {
                 throw FeatureStoreError.invalidStore(file: url.path, reason: "missing text attribute '\(name)'")
@@ -29,6 +40,19 @@ public final class StoreReader {
         attributes = StoreAttributes(schemaVersion: version, software: try text("software"),
                                      createdUTC: try text("created_utc"), settingsJSON: try text("settings_json"),
                                      settingsHash: try text("settings_hash"))
+        let scheme = try file.attribute(StoreIntegrity.rootAttribute)
+        if let scheme, scheme.text != StoreIntegrity.scheme {
+            throw FeatureStoreError.invalidStore(
+                file: url.path,
+                reason: "its checksums follow the scheme \(scheme.text.map { "'\($0)'" } ?? "of another kind"), "
+                    + "which this LesionMap cannot verify (it knows '\(StoreIntegrity.scheme)')")
+        }
+        guard SHA256.hex(of: attributes.settingsJSON) == attributes.settingsHash || scheme == nil else {
+            throw FeatureStoreError.damagedStore(file: url.path, object: "the root attribute settings_json",
+                                                 reason: "does not match settings_hash")
+        }
+        hasChecksums = scheme != nil
+        verifier = VerifyingReader(file: url.path, requiresChecksums: scheme != nil)
         self.url = url
         self.file = file
     }
@@ -55,12 +79,12 @@ public final class StoreReader {
         guard try file.kind(of: path) == .group else { throw invalid("no feature region /\(path)") }
         let group = try file.openGroup(path)
         let values = try group.openDataset("values")
-        let names = try group.openDataset("names").readStrings()
+        let names = try verifier.texts(try group.openDataset("names"))
         guard values.shape.count == 2, values.shape[1] == names.count else {
             throw invalid("/\(path)/values has shape \(values.shape) but there are \(names.count) names")
         }
         do {
-            return try FeatureMatrix(names: names, rowCount: values.shape[0], values: try values.readDoubles())
+            return try FeatureMatrix(names: names, rowCount: values.shape[0], values: try verifier.numbers(values))
         } catch let error as FeatureStoreError {
             throw invalid("/\(path): \(error)")
         }
@@ -114,7 +138,7 @@ public final class StoreReader {
                 throw invalid("/\(path)/\(name) has shape \(dataset.shape) but the table has \(rows) rows")
             }
             let column: Column = dataset.elementKind == .string
-                ? .text(try dataset.readStrings()) : .number(try dataset.readDoubles())
+                ? .text(try verifier.texts(dataset)) : .number(try verifier.numbers(dataset))
             do {
                 try table.append(name, column)
             } catch let error as FeatureStoreError {

@@ -6,44 +6,39 @@ import Darwin
 #endif
 
 extension HDF5File {
-    /// Writes a complete new file at `url` through `body`, so that a crash at
-    /// any moment leaves either the previous file or the complete new one.
+    /// Writes a complete new file at `url` through `body`, so that a crash, a kill
+    /// or a failed write (full disk, file-size limit, I/O error) at any moment leaves
+    /// either the previous file or the complete new one.
     ///
-    /// The file is built under a temporary name in the same directory, closed,
-    /// synced to disk, renamed over `url`, and the directory entry synced.
-    /// On failure the temporary file is removed and `url` is untouched.
+    /// A temporary file is made first in the same directory (so a folder where no
+    /// file can be made fails at once, before any work). The file is then built in
+    /// memory by `body`, its image written into the temporary file and synced to
+    /// disk, the temporary file renamed over `url`, and the directory entry synced.
+    /// HDF5 itself never writes to disk here: HDF5 1.10 cannot recover from a write
+    /// that fails while a disk file is closed (the process later crashes in HDF5's
+    /// exit handler), whereas a failed write of the image is an ordinary error.
+    /// On failure the temporary file is removed, `url` is untouched, and the error
+    /// names `url`, with `systemErrorNumber` set when the system refused the write.
     public static func writeAtomically(to url: URL, _ body: (HDF5File) throws -> Void) throws {
         let temporary = url.deletingLastPathComponent()
             .appendingPathComponent(temporaryPrefix(for: url) + UUID().uuidString)
-        // A folder where no file can be made (read-only, no permission, full) is reported with its system
-        // reason as a Foundation file error, not as HDF5's internal open message.
-        let probe = createProbe(temporary.path)
-        guard probe >= 0 else {
-            let code = errno
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path,
-                                                           NSUnderlyingErrorKey: NSError(domain: NSPOSIXErrorDomain, code: Int(code))])
-        }
-        closeProbe(probe)
-        unlink(temporary.path)
+        let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw fileSystemError(url, errno) }
+        var isOpen = true
         do {
-            let file = try create(at: temporary)
-            do {
-                try body(file)
-            } catch {
-                file.close()
-                throw error
-            }
-            try file.closeReportingErrors()
-            try syncToDisk(temporary, target: url)
-            if rename(temporary.path, url.path) != 0 {
-                throw HDF5Error(file: url.path, object: "/", operation: "replace file",
-                                reason: "rename from \(temporary.lastPathComponent) failed: \(errnoText())")
-            }
+            let image = try buildImage(naming: url, body)
+            try writeAll(image, to: descriptor, target: url)
+            if fsync(descriptor) != 0 { throw fileSystemError(url, errno) }
+            isOpen = false
+            // Some file systems (e.g. NFS) report a failed write only when the file is closed.
+            if close(descriptor) != 0 { throw fileSystemError(url, errno) }
+            if rename(temporary.path, url.path) != 0 { throw fileSystemError(url, errno) }
         } catch {
-            try? FileManager.default.removeItem(at: temporary)
+            if isOpen { close(descriptor) }
+            unlink(temporary.path)
             throw error
         }
-        try syncToDisk(url.deletingLastPathComponent(), target: url)
+        try syncDirectory(of: url)
     }
 
     /// Temporary files that an interrupted `writeAtomically(to: url)` left behind.
@@ -57,35 +52,47 @@ extension HDF5File {
     private static func temporaryPrefix(for url: URL) -> String {
         "." + url.lastPathComponent + ".tmp-"
     }
+
+    /// The bytes of a file built in memory by `body`.
+    private static func buildImage(naming url: URL, _ body: (HDF5File) throws -> Void) throws -> [UInt8] {
+        let file = try createInMemory(naming: url)
+        let image: [UInt8]
+        do {
+            try body(file)
+            image = try file.image()
+        } catch {
+            file.close()
+            throw error
+        }
+        try file.closeReportingErrors()
+        return image
+    }
 }
 
-/// fsync of a file or directory, reporting failures against `target`.
-private func syncToDisk(_ path: URL, target: URL) throws {
-    let descriptor = open(path.path, O_RDONLY)
-    guard descriptor >= 0 else {
-        throw HDF5Error(file: target.path, object: "/", operation: "sync \(path.path)", reason: errnoText())
+/// Writes all of `bytes` to `descriptor`, reporting failures against `target`.
+private func writeAll(_ bytes: [UInt8], to descriptor: Int32, target: URL) throws {
+    try bytes.withUnsafeBytes { buffer in
+        var written = 0
+        while written < buffer.count {
+            let count = write(descriptor, buffer.baseAddress! + written, buffer.count - written)
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw fileSystemError(target, errno)
+            }
+            written += count
+        }
     }
+}
+
+/// fsync of the directory holding `target`, so that its new name is durable.
+private func syncDirectory(of target: URL) throws {
+    let descriptor = open(target.deletingLastPathComponent().path, O_RDONLY)
+    guard descriptor >= 0 else { throw fileSystemError(target, errno) }
     defer { close(descriptor) }
-    if fsync(descriptor) != 0 {
-        throw HDF5Error(file: target.path, object: "/", operation: "sync \(path.path)", reason: errnoText())
-    }
+    if fsync(descriptor) != 0 { throw fileSystemError(target, errno) }
 }
 
-/// A new empty file (O_EXCL), or -1 with errno set.
-private func createProbe(_ path: String) -> Int32 {
-    #if canImport(Glibc)
-    Glibc.open(path, O_CREAT | O_EXCL | O_WRONLY, 0o600)
-    #else
-    Darwin.open(path, O_CREAT | O_EXCL | O_WRONLY, 0o600)
-    #endif
+private func fileSystemError(_ target: URL, _ number: Int32) -> HDF5Error {
+    HDF5Error(file: target.path, object: "/", operation: "write", reason: describeFileSystemError(number),
+              systemErrorNumber: number)
 }
-
-private func closeProbe(_ descriptor: Int32) {
-    #if canImport(Glibc)
-    _ = Glibc.close(descriptor)
-    #else
-    _ = Darwin.close(descriptor)
-    #endif
-}
-
-private func errnoText() -> String { String(cString: strerror(errno)) }

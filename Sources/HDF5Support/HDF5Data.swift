@@ -118,13 +118,13 @@ func createDataspace(_ shape: [Int], _ site: HDF5Site) throws -> hid_t {
 /// Shape and element count of a dataspace.
 func dataspaceShape(_ space: hid_t, _ site: HDF5Site) throws -> (shape: [Int], count: Int) {
     let rank = H5Sget_simple_extent_ndims(space)
-    if rank < 0 { throw site.error("read dataspace", HDF5Library.takeErrorMessage()) }
+    if rank < 0 { throw site.libraryError("read dataspace") }
     var dims = [hsize_t](repeating: 0, count: Int(rank))
     if rank > 0 && H5Sget_simple_extent_dims(space, &dims, nil) < 0 {
-        throw site.error("read dataspace", HDF5Library.takeErrorMessage())
+        throw site.libraryError("read dataspace")
     }
     let points = H5Sget_simple_extent_npoints(space)
-    if points < 0 { throw site.error("read dataspace", HDF5Library.takeErrorMessage()) }
+    if points < 0 { throw site.libraryError("read dataspace") }
     return (dims.map { Int($0) }, Int(points))
 }
 
@@ -135,7 +135,7 @@ func classifyElements(of type: hid_t, _ site: HDF5Site) throws -> HDF5ElementKin
     case H5T_FLOAT: return .float
     case H5T_INTEGER: return .integer
     case H5T_STRING: return .string
-    case H5T_NO_CLASS: throw site.error("read datatype", HDF5Library.takeErrorMessage())
+    case H5T_NO_CLASS: throw site.libraryError("read datatype")
     default: return .other
     }
 }
@@ -196,7 +196,7 @@ struct HDF5ElementReader {
         let memType = try site.check(H5Tcopy(fileType), "copy string type")
         defer { H5Tclose(memType) }
         let size = H5Tget_size(memType)
-        guard size > 0 else { throw site.error("read strings", HDF5Library.takeErrorMessage()) }
+        guard size > 0 else { throw site.libraryError("read strings") }
         let spacePadded = H5Tget_strpad(memType) == H5T_STR_SPACEPAD
         var bytes = [UInt8](repeating: 0, count: count * size)
         let status = bytes.withUnsafeMutableBytes { read(memType, $0.baseAddress!) }

@@ -82,7 +82,7 @@ public class HDF5Object {
     func releaseIdentifier() {
         guard id >= 0 else { return }
         if ownsIdentifier {
-            H5Oclose(id)
+            chdf5_close_object(id)
             handle.unregister(self)
         }
         id = -1
@@ -155,7 +155,7 @@ public class HDF5Object {
         try HDF5Library.locked {
             let object = try openID("list attributes")
             let count = chdf5_attribute_count(object)
-            if count < 0 { throw site.error("list attributes", HDF5Library.takeErrorMessage()) }
+            if count < 0 { throw site.libraryError("list attributes") }
             return try (0..<count).map { index in
                 try nameByIndex("list attributes") { buffer, size in
                     H5Aget_name_by_idx(object, ".", H5_INDEX_NAME, H5_ITER_INC, hsize_t(index),
@@ -179,9 +179,9 @@ public class HDF5Object {
     /// Calls an HDF5 "get name" function twice: for the length, then for the text.
     func nameByIndex(_ operation: String, _ get: (UnsafeMutablePointer<CChar>?, Int) -> Int) throws -> String {
         let length = get(nil, 0)
-        if length < 0 { throw site.error(operation, HDF5Library.takeErrorMessage()) }
+        if length < 0 { throw site.libraryError(operation) }
         var buffer = [CChar](repeating: 0, count: length + 1)
-        if get(&buffer, buffer.count) < 0 { throw site.error(operation, HDF5Library.takeErrorMessage()) }
+        if get(&buffer, buffer.count) < 0 { throw site.libraryError(operation) }
         return String(decoding: buffer.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
@@ -203,9 +203,10 @@ public class HDF5Group: HDF5Object {
         try HDF5Library.locked {
             let site = HDF5Site(file: handle.path, object: joinHDF5Path(self.path, path))
             let location = try openID("create group")
+            let creation = try site.check(chdf5_untimed_group_creation(), "create group property list")
+            defer { H5Pclose(creation) }
             let group = try withIntermediateGroups(site) { links in
-                try site.check(H5Gcreate2(location, path, links, chdf5_p_default(), chdf5_p_default()),
-                               "create group")
+                try site.check(H5Gcreate2(location, path, links, creation, chdf5_p_default()), "create group")
             }
             return HDF5Group(handle: handle, path: site.object, id: group)
         }
@@ -294,25 +295,54 @@ public class HDF5Group: HDF5Object {
 
     // MARK: Datasets
 
-    /// Creates a dataset of 64-bit floats; `shape` defaults to one dimension.
+    /// Creates a dataset of 64-bit floats; `shape` defaults to one dimension. With
+    /// `fletcher32`, the values are stored in chunks that each carry a Fletcher32
+    /// checksum, which HDF5 (and h5py) verify on every read.
     @discardableResult
-    public func createDataset(_ path: String, doubles: [Double], shape: [Int]? = nil) throws -> HDF5Dataset {
-        try createDataset(path, .doubles(doubles), shape: shape ?? [doubles.count])
+    public func createDataset(_ path: String, doubles: [Double], shape: [Int]? = nil,
+                              fletcher32: Bool = false) throws -> HDF5Dataset {
+        try createDataset(path, .doubles(doubles), shape: shape ?? [doubles.count], fletcher32: fletcher32)
     }
 
-    /// Creates a dataset of 64-bit integers; `shape` defaults to one dimension.
+    /// Creates a dataset of 64-bit integers; `shape` defaults to one dimension; `fletcher32` as for floats.
     @discardableResult
-    public func createDataset(_ path: String, int64s: [Int64], shape: [Int]? = nil) throws -> HDF5Dataset {
-        try createDataset(path, .int64s(int64s), shape: shape ?? [int64s.count])
+    public func createDataset(_ path: String, int64s: [Int64], shape: [Int]? = nil,
+                              fletcher32: Bool = false) throws -> HDF5Dataset {
+        try createDataset(path, .int64s(int64s), shape: shape ?? [int64s.count], fletcher32: fletcher32)
     }
 
     /// Creates a one-dimensional dataset of variable-length UTF-8 strings.
+    ///
+    /// No `fletcher32` here: on variable-length strings it would cover only the
+    /// references into the heap, not the text.
     @discardableResult
     public func createDataset(_ path: String, strings: [String]) throws -> HDF5Dataset {
-        try createDataset(path, .strings(strings), shape: [strings.count])
+        try createDataset(path, .strings(strings), shape: [strings.count], fletcher32: false)
     }
 
-    private func createDataset(_ path: String, _ payload: HDF5Payload, shape: [Int]) throws -> HDF5Dataset {
+    /// Bytes per chunk of a checksummed dataset: small enough that reading one value
+    /// reads little, large enough that the chunk index stays small.
+    static let checksumChunkBytes = 256 * 1024
+
+    /// Chunk extents for `shape` of 8-byte elements: whole trailing dimensions, and as
+    /// many leading rows as fit `checksumChunkBytes` (at least one). Nil when the
+    /// dataset is empty or scalar, which is stored without chunks.
+    static func chunkShape(for shape: [Int]) -> [Int]? {
+        guard !shape.isEmpty, !shape.contains(0) else { return nil }
+        let rowElements = shape.dropFirst().reduce(1, *)
+        let rows = max(1, min(shape[0], checksumChunkBytes / 8 / max(rowElements, 1)))
+        var chunk = shape
+        chunk[0] = rows
+        // A single row wider than the chunk budget is split along its last dimension too.
+        if rows == 1 && rowElements * 8 > checksumChunkBytes, shape.count >= 2 {
+            let inner = shape.dropFirst().dropLast().reduce(1, *)
+            chunk[shape.count - 1] = max(1, min(shape[shape.count - 1], checksumChunkBytes / 8 / max(inner, 1)))
+        }
+        return chunk
+    }
+
+    private func createDataset(_ path: String, _ payload: HDF5Payload, shape: [Int],
+                               fletcher32: Bool) throws -> HDF5Dataset {
         try HDF5Library.locked {
             let site = HDF5Site(file: handle.path, object: joinHDF5Path(self.path, path))
             let location = try openID("create dataset")
@@ -321,15 +351,19 @@ public class HDF5Group: HDF5Object {
             }
             let space = try createDataspace(shape, site)
             defer { H5Sclose(space) }
+            let chunk = fletcher32 ? HDF5Group.chunkShape(for: shape).map { $0.map { hsize_t($0) } } : nil
+            let creation = try site.check(chdf5_dataset_creation(Int32(chunk?.count ?? 0), chunk ?? []),
+                                          "create dataset property list")
+            defer { H5Pclose(creation) }
             let dataset = try payload.withBuffer(site) { fileType, memType, buffer in
                 let dataset = try withIntermediateGroups(site) { links in
-                    try site.check(H5Dcreate2(location, path, fileType, space, links, chdf5_p_default(),
+                    try site.check(H5Dcreate2(location, path, fileType, space, links, creation,
                                               chdf5_p_default()), "create dataset")
                 }
                 if payload.count > 0 {
                     let status = H5Dwrite(dataset, memType, chdf5_s_all(), chdf5_s_all(), chdf5_p_default(), buffer)
                     if status < 0 {
-                        let error = site.error("write dataset", HDF5Library.takeErrorMessage())
+                        let error = site.libraryError("write dataset")
                         H5Dclose(dataset)
                         throw error
                     }
@@ -352,13 +386,52 @@ public final class HDF5File: HDF5Group {
         super.init(handle: HDF5FileHandle(path: url.path, id: id), path: "/", id: id, ownsIdentifier: false)
     }
 
-    /// Creates a new file at `url`, replacing any existing file.
+    /// Creates a new file at `url`, replacing any existing file, written by HDF5 as it goes.
+    ///
+    /// HDF5 1.10 cannot recover when writing such a file fails while it is closed
+    /// (e.g. on a full disk): the process then crashes on exit. Files that must
+    /// survive write failures are made with `writeAtomically(to:_:)`, which builds
+    /// them in memory and writes them out itself.
     public static func create(at url: URL) throws -> HDF5File {
         try HDF5Library.locked {
             let site = HDF5Site(file: url.path, object: "/")
-            let id = try site.check(H5Fcreate(url.path, chdf5_acc_trunc(), chdf5_p_default(), chdf5_p_default()),
+            let creation = try site.check(chdf5_untimed_file_creation(), "create file property list")
+            defer { H5Pclose(creation) }
+            let id = try site.check(H5Fcreate(url.path, chdf5_acc_trunc(), creation, chdf5_p_default()),
                                     "create file")
             return HDF5File(url: url, id: id)
+        }
+    }
+
+    /// Creates a new file that lives in memory only; `url` names it in errors and is
+    /// where `writeAtomically(to:_:)` puts its image. Nothing touches the disk.
+    static func createInMemory(naming url: URL) throws -> HDF5File {
+        try HDF5Library.locked {
+            let site = HDF5Site(file: url.path, object: "/")
+            let creation = try site.check(chdf5_untimed_file_creation(), "create file property list")
+            defer { H5Pclose(creation) }
+            let access = try site.check(chdf5_memory_file_access(1 << 20), "create file access property list")
+            defer { H5Pclose(access) }
+            let id = try site.check(H5Fcreate(url.path, chdf5_acc_trunc(), creation, access), "create file")
+            return HDF5File(url: url, id: id)
+        }
+    }
+
+    /// The complete bytes of the file as it would be stored on disk (flushed first).
+    func image() throws -> [UInt8] {
+        try HDF5Library.locked {
+            let id = try openID("copy file image")
+            try site.check(H5Fflush(id, H5F_SCOPE_LOCAL), "flush file")
+            let size = H5Fget_file_image(id, nil, 0)
+            if size < 0 { throw site.libraryError("copy file image") }
+            var bytes = [UInt8](repeating: 0, count: size)
+            let copied = bytes.withUnsafeMutableBytes { H5Fget_file_image(id, $0.baseAddress, size) }
+            if copied != size { throw site.libraryError("copy file image") }
+            let repaired = bytes.withUnsafeMutableBufferPointer {
+                chdf5_repair_superblock_checksum($0.baseAddress, $0.count)
+            }
+            if repaired != 0 { throw site.error("copy file image", "the image does not start with an HDF5 superblock") }
+            return bytes
         }
     }
 
@@ -428,6 +501,36 @@ public final class HDF5Dataset: HDF5Object {
 
     /// Number of elements.
     public var count: Int { shape.reduce(1, *) }
+
+    /// Whether the stored data carries Fletcher32 checksums (verified by every read).
+    public func hasFletcher32() throws -> Bool {
+        try HDF5Library.locked {
+            let value = chdf5_dataset_has_fletcher32(try openID("read dataset filters"))
+            if value < 0 { throw site.libraryError("read dataset filters") }
+            return value == 1
+        }
+    }
+
+    /// Where the dataset's stored bytes lie in its file (byte offset and length):
+    /// one range for contiguous data, one per chunk for chunked data, none when
+    /// nothing is stored. Variable-length strings are stored as references here,
+    /// their text elsewhere in the file.
+    public func storageRanges() throws -> [(offset: UInt64, size: UInt64)] {
+        try HDF5Library.locked {
+            let dataset = try openID("locate dataset storage")
+            let total = chdf5_dataset_storage_ranges(dataset, nil, nil, 0)
+            if total < 0 { throw site.libraryError("locate dataset storage") }
+            var offsets = [UInt64](repeating: 0, count: Int(total))
+            var sizes = [UInt64](repeating: 0, count: Int(total))
+            let filled = offsets.withUnsafeMutableBufferPointer { o in
+                sizes.withUnsafeMutableBufferPointer { s in
+                    chdf5_dataset_storage_ranges(dataset, o.baseAddress, s.baseAddress, total)
+                }
+            }
+            if filled < 0 { throw site.libraryError("locate dataset storage") }
+            return zip(offsets, sizes).filter { $0.1 > 0 }.map { (offset: $0.0, size: $0.1) }
+        }
+    }
 
     /// All elements as 64-bit floats (integers are converted), row-major.
     public func readDoubles() throws -> [Double] { try withReader { try $0.doubles() } }

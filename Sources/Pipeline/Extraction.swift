@@ -76,6 +76,10 @@ public enum CohortExtraction {
                 summary.extracted.append(entry.id)
                 summary.lesionCount += patient.lesions.count
                 progress?.advance("\(entry.id): \(patient.lesions.count) lesions")
+            } catch let error as FeatureStoreError where error.isWriteFailure {
+                // The disk refuses writes (full, quota, file-size limit): no later patient could be
+                // stored either, so the run stops here; what was committed is kept for a re-run.
+                throw error
             } catch {
                 let message = ErrorText.plain(error)
                 summary.failed.append((entry.id, message))
