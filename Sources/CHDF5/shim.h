@@ -52,6 +52,19 @@ static inline hid_t chdf5_vlen_utf8_string_type(void) {
     return t;
 }
 
+// A new fixed-length, null-padded ASCII string type of `size` bytes; the caller
+// closes it with H5Tclose. Returns a negative id on failure.
+static inline hid_t chdf5_fixed_ascii_string_type(size_t size) {
+    hid_t t = H5Tcopy(H5T_C_S1);
+    if (t < 0) return t;
+    if (H5Tset_size(t, size) < 0 || H5Tset_cset(t, H5T_CSET_ASCII) < 0 ||
+        H5Tset_strpad(t, H5T_STR_NULLPAD) < 0) {
+        H5Tclose(t);
+        return -1;
+    }
+    return t;
+}
+
 // Frees the strings HDF5 allocated while reading variable-length data into `buf`.
 static inline herr_t chdf5_reclaim_vlen(hid_t mem_type, hid_t space, void *buf) {
 #if H5_VERSION_GE(1, 12, 0)

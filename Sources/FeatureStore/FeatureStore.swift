@@ -97,7 +97,7 @@ public struct StoreContents: Equatable, Sendable {
     /// Top-level names used by the fixed layout; further tables may not use them.
     public static let reservedNames: Set<String> = ["patients", "lesions", "features", "failures"]
     /// Attribute names that describe a table's shape rather than its meaning.
-    static let tableShapeAttributes: Set<String> = ["columns", "n_rows"]
+    static let tableShapeAttributes: Set<String> = ["columns", "n_rows", StoreIntegrity.datasetAttribute]
 
     public var attributes: StoreAttributes
     /// One row per patient; has a `patient_id` text column when not empty.
@@ -180,7 +180,9 @@ public struct StoreContents: Equatable, Sendable {
             try file.setAttribute("created_utc", .text(attributes.createdUTC))
             try file.setAttribute("settings_json", .text(attributes.settingsJSON))
             try file.setAttribute("settings_hash", .text(attributes.settingsHash))
-            try file.setAttribute(StoreIntegrity.rootAttribute, .text(StoreIntegrity.scheme))
+            try file.setFixedLengthTextAttribute(StoreIntegrity.rootAttribute, StoreIntegrity.scheme)
+            try file.setFixedLengthTextAttribute(StoreIntegrity.datasetAttribute,
+                                                 StoreIntegrity.digest(rootAttributes: attributes))
             try StoreContents.write(patients, to: file.createGroup("patients"))
             try StoreContents.write(lesions, to: file.createGroup("lesions"))
             let featureGroup = try file.createGroup("features")
@@ -194,15 +196,11 @@ public struct StoreContents: Equatable, Sendable {
             try StoreContents.write(failures, to: file.createGroup("failures"))
             for path in tables.keys.sorted() {
                 let entry = tables[path]!
-                let group = try file.createGroup(path)
-                try StoreContents.write(entry.table, to: group)
-                for (name, value) in entry.attributes.sorted(by: { $0.key < $1.key }) {
-                    try group.setAttribute(name, .text(value))
-                }
+                try StoreContents.write(entry.table, to: file.createGroup(path), attributes: entry.attributes)
             }
     }
 
-    static func write(_ table: Table, to group: HDF5Group) throws {
+    static func write(_ table: Table, to group: HDF5Group, attributes: [String: String] = [:]) throws {
         for (name, column) in table.columns {
             switch column {
             case .text(let values): try StoreIntegrity.writeTexts(values, at: name, in: group)
@@ -211,6 +209,11 @@ public struct StoreContents: Equatable, Sendable {
         }
         try group.setAttribute("columns", .texts(table.columnNames))
         try group.setAttribute("n_rows", .int64(Int64(table.rowCount)))
+        for (name, value) in attributes.sorted(by: { $0.key < $1.key }) {
+            try group.setAttribute(name, .text(value))
+        }
+        try group.setFixedLengthTextAttribute(
+            StoreIntegrity.datasetAttribute, StoreIntegrity.digest(columns: table.columnNames, attributes: attributes))
     }
 
     /// Checks the cross-table rules of the layout; `file` names the store in errors.

@@ -5,7 +5,9 @@ import HDF5Support
 /// (a failing disk, a bad copy, a stray write), naming the damaged dataset.
 ///
 /// Every dataset of a store carries the attribute `sha256`: the SHA-256 of its
-/// contents in a canonical byte form that h5py reproduces (see `Tests/python/check_store.py`):
+/// contents as 64 hex digits (a fixed-length ASCII string, kept in the dataset's
+/// checksummed object header; h5py reads it as bytes), in a canonical byte form
+/// that h5py reproduces (see `Tests/python/check_store.py`):
 ///
 /// - numbers: the float64 values, little-endian, in row-major order, i.e.
 ///   `hashlib.sha256(np.ascontiguousarray(ds[()], "<f8").tobytes())`;
@@ -19,8 +21,16 @@ import HDF5Support
 /// their own. Text needs the SHA-256: Fletcher32 on variable-length strings would
 /// cover only their references into the heap, not the characters.
 ///
-/// The root attribute `integrity` ("sha256-v1") marks a store written this way;
-/// then a dataset without `sha256` is damage too. Stores written before the
+/// Text attributes are variable-length strings whose characters also live in the
+/// global heap, so the groups that carry them have a `sha256` of their own:
+///
+/// - each table group: over the texts [number of columns, the column names...,
+///   then each further text attribute's name and value, sorted by name];
+/// - the root group: over the texts [software, created_utc, settings_json, settings_hash].
+///
+/// The root attribute `integrity` ("sha256-v1", fixed-length like every `sha256`)
+/// marks a store written this way; then a dataset or table without `sha256` is
+/// damage too. Stores written before the
 /// checksums existed lack `integrity` and are read unverified (as before); any
 /// command that rewrites such a store adds the checksums.
 public enum StoreIntegrity {
@@ -63,16 +73,27 @@ public enum StoreIntegrity {
         return hasher.finalizeHex()
     }
 
+    /// SHA-256 of a table group's column names and further text attributes.
+    public static func digest(columns: [String], attributes: [String: String]) -> String {
+        let pairs = attributes.sorted { $0.key < $1.key }.flatMap { [$0.key, $0.value] }
+        return digest(texts: [String(columns.count)] + columns + pairs)
+    }
+
+    /// SHA-256 of the root group's text attributes.
+    public static func digest(rootAttributes a: StoreAttributes) -> String {
+        digest(texts: [a.software, a.createdUTC, a.settingsJSON, a.settingsHash])
+    }
+
     /// Writes numbers as a checksummed dataset (Fletcher32 chunks and `sha256`).
     static func writeNumbers(_ values: [Double], shape: [Int]? = nil, at path: String, in group: HDF5Group) throws {
         let dataset = try group.createDataset(path, doubles: values, shape: shape, fletcher32: true)
-        try dataset.setAttribute(datasetAttribute, .text(digest(numbers: values)))
+        try dataset.setFixedLengthTextAttribute(datasetAttribute, digest(numbers: values))
     }
 
     /// Writes texts as a checksummed dataset (`sha256`).
     static func writeTexts(_ values: [String], at path: String, in group: HDF5Group) throws {
         let dataset = try group.createDataset(path, strings: values)
-        try dataset.setAttribute(datasetAttribute, .text(digest(texts: values)))
+        try dataset.setFixedLengthTextAttribute(datasetAttribute, digest(texts: values))
     }
 }
 
@@ -82,6 +103,22 @@ struct VerifyingReader {
     var file: String
     /// Whether the store declares checksums (a missing one is then damage).
     var requiresChecksums: Bool
+
+    /// Checks a group's `sha256` against `digest` of what was read from it.
+    func verifyGroup(_ group: HDF5Group, _ digest: String) throws {
+        guard requiresChecksums else { return }
+        try verify(group, digest)
+    }
+
+    /// Runs reads of a group's attributes; in a checksummed store a failure is damage of that group.
+    func attributes<T>(of group: HDF5Group, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as HDF5Error where requiresChecksums || error.isChecksumFailure {
+            throw FeatureStoreError.damagedStore(file: file, object: group.path,
+                                                 reason: "has attributes that cannot be read (\(error.reason))")
+        }
+    }
 
     func numbers(_ dataset: HDF5Dataset) throws -> [Double] {
         let values = try read(dataset) { try $0.readDoubles() }
@@ -95,17 +132,21 @@ struct VerifyingReader {
         return values
     }
 
-    /// Runs a read, turning a checksum failure found by HDF5 into `damagedStore`.
+    /// Runs a read, turning a checksum failure found by HDF5 into `damagedStore`. In a
+    /// checksummed store (well-formed when written) any failure to read the data is damage too.
     private func read<T>(_ dataset: HDF5Dataset, _ body: (HDF5Dataset) throws -> T) throws -> T {
         do {
             return try body(dataset)
         } catch let error as HDF5Error where error.isChecksumFailure {
             throw FeatureStoreError.damagedStore(file: file, object: dataset.path,
                                                  reason: "failed HDF5's checksum (\(error.reason))")
+        } catch let error as HDF5Error where requiresChecksums {
+            throw FeatureStoreError.damagedStore(file: file, object: dataset.path,
+                                                 reason: "cannot be read (\(error.reason))")
         }
     }
 
-    private func verify(_ dataset: HDF5Dataset, _ actual: @autoclosure () -> String) throws {
+    private func verify(_ dataset: HDF5Object, _ actual: @autoclosure () -> String) throws {
         let stored: HDF5AttributeValue?
         do {
             stored = try dataset.attribute(StoreIntegrity.datasetAttribute)

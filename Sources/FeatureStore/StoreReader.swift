@@ -23,8 +23,22 @@ public final class StoreReader {
             throw FeatureStoreError.damagedStore(file: url.path, object: "its superblock or root group",
                                                  reason: "failed HDF5's checksum (\(error.reason))")
         }
+        let scheme: HDF5AttributeValue?
+        do {
+            scheme = try file.attribute(StoreIntegrity.rootAttribute)
+        } catch let error as HDF5Error where error.isChecksumFailure {
+            throw FeatureStoreError.damagedStore(file: url.path, object: "the root group",
+                                                 reason: "failed HDF5's checksum (\(error.reason))")
+        }
         func text(_ name: String) throws -> String {
-            guard let value = try file.attribute(name)?.text else {
+            let read: HDF5AttributeValue?
+            do {
+                read = try file.attribute(name)
+            } catch let error as HDF5Error where scheme != nil || error.isChecksumFailure {
+                throw FeatureStoreError.damagedStore(file: url.path, object: "the root attribute \(name)",
+                                                     reason: "cannot be read (\(error.reason))")
+            }
+            guard let value = read?.text else {
                 throw FeatureStoreError.invalidStore(file: url.path, reason: "missing text attribute '\(name)'")
             }
             return value
@@ -40,7 +54,6 @@ public final class StoreReader {
         attributes = StoreAttributes(schemaVersion: version, software: try text("software"),
                                      createdUTC: try text("created_utc"), settingsJSON: try text("settings_json"),
                                      settingsHash: try text("settings_hash"))
-        let scheme = try file.attribute(StoreIntegrity.rootAttribute)
         if let scheme, scheme.text != StoreIntegrity.scheme {
             throw FeatureStoreError.invalidStore(
                 file: url.path,
@@ -53,6 +66,7 @@ public final class StoreReader {
         }
         hasChecksums = scheme != nil
         verifier = VerifyingReader(file: url.path, requiresChecksums: scheme != nil)
+        try verifier.verifyGroup(file, StoreIntegrity.digest(rootAttributes: attributes))
         self.url = url
         self.file = file
     }
@@ -83,8 +97,9 @@ public final class StoreReader {
         guard values.shape.count == 2, values.shape[1] == names.count else {
             throw invalid("/\(path)/values has shape \(values.shape) but there are \(names.count) names")
         }
+        let numbers = try verifier.numbers(values)
         do {
-            return try FeatureMatrix(names: names, rowCount: values.shape[0], values: try verifier.numbers(values))
+            return try FeatureMatrix(names: names, rowCount: values.shape[0], values: numbers)
         } catch let error as FeatureStoreError {
             throw invalid("/\(path): \(error)")
         }
@@ -128,9 +143,17 @@ public final class StoreReader {
     private func readTable(_ path: String) throws -> StoreTable {
         guard try file.kind(of: path) == .group else { throw invalid("missing table /\(path)") }
         let group = try file.openGroup(path)
-        guard let names = try group.attribute("columns")?.texts, let rows = try group.attribute("n_rows")?.int64 else {
+        let (columns, rowCount, attributes) = try verifier.attributes(of: group) {
+            var attributes: [String: String] = [:]
+            for name in try group.attributeNames() where !StoreContents.tableShapeAttributes.contains(name) {
+                if let value = try group.attribute(name)?.text { attributes[name] = value }
+            }
+            return (try group.attribute("columns")?.texts, try group.attribute("n_rows")?.int64, attributes)
+        }
+        guard let names = columns, let rows = rowCount else {
             throw invalid("/\(path) lacks the 'columns' and 'n_rows' attributes of a table")
         }
+        try verifier.verifyGroup(group, StoreIntegrity.digest(columns: names, attributes: attributes))
         var table = Table()
         for name in names {
             let dataset = try group.openDataset(name)
@@ -144,10 +167,6 @@ public final class StoreReader {
             } catch let error as FeatureStoreError {
                 throw invalid("/\(path): \(error)")
             }
-        }
-        var attributes: [String: String] = [:]
-        for name in try group.attributeNames() where !StoreContents.tableShapeAttributes.contains(name) {
-            if let value = try group.attribute(name)?.text { attributes[name] = value }
         }
         return StoreTable(table: table, attributes: attributes)
     }

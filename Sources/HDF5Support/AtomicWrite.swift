@@ -22,7 +22,7 @@ extension HDF5File {
     public static func writeAtomically(to url: URL, _ body: (HDF5File) throws -> Void) throws {
         let temporary = url.deletingLastPathComponent()
             .appendingPathComponent(temporaryPrefix(for: url) + UUID().uuidString)
-        let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        let descriptor = createExclusively(temporary.path)
         guard descriptor >= 0 else { throw fileSystemError(url, errno) }
         var isOpen = true
         do {
@@ -31,10 +31,10 @@ extension HDF5File {
             if fsync(descriptor) != 0 { throw fileSystemError(url, errno) }
             isOpen = false
             // Some file systems (e.g. NFS) report a failed write only when the file is closed.
-            if close(descriptor) != 0 { throw fileSystemError(url, errno) }
+            if closeDescriptor(descriptor) != 0 { throw fileSystemError(url, errno) }
             if rename(temporary.path, url.path) != 0 { throw fileSystemError(url, errno) }
         } catch {
-            if isOpen { close(descriptor) }
+            if isOpen { _ = closeDescriptor(descriptor) }
             unlink(temporary.path)
             throw error
         }
@@ -68,6 +68,13 @@ extension HDF5File {
         return image
     }
 }
+
+/// A new file (O_EXCL) open for writing, or -1 with errno set.
+private func createExclusively(_ path: String) -> Int32 {
+    open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+}
+
+private func closeDescriptor(_ descriptor: Int32) -> Int32 { close(descriptor) }
 
 /// Writes all of `bytes` to `descriptor`, reporting failures against `target`.
 private func writeAll(_ bytes: [UInt8], to descriptor: Int32, target: URL) throws {

@@ -11,12 +11,57 @@ table, and asserts the layout rules: schema_version == 1, every column of
 every table has the table's n_rows rows, each region's values have one row
 per lesion and one column per name, and settings_hash is the SHA-256 of
 settings_json.
+
+A store with checksums (root attribute `integrity` == "sha256-v1") is verified
+independently of LesionMap: every dataset's `sha256` against its contents
+(float64 little-endian bytes, or each UTF-8 text followed by a zero byte), every
+table's `sha256` against its column list and text attributes, the root's against
+its text attributes, and numeric datasets must carry HDF5's Fletcher32 filter.
 """
 import hashlib
 import sys
 
 import h5py
 import numpy as np
+
+
+def text_digest(texts):
+    """SHA-256 of texts as LesionMap checksums them: each text's UTF-8 bytes and a zero byte."""
+    return hashlib.sha256(b"".join(str(t).encode("utf-8") + b"\0" for t in texts)).hexdigest()
+
+
+def stored_digest(obj):
+    """The fixed-length `sha256` attribute of a dataset or group, as str (h5py reads it as bytes)."""
+    value = obj.attrs["sha256"]
+    return value.decode("ascii") if isinstance(value, bytes) else str(value)
+
+
+def verify_checksums(f):
+    """Recomputes every checksum of a store written with integrity sha256-v1; returns how many."""
+    checked = 0
+    root_texts = [f.attrs[n] for n in ("software", "created_utc", "settings_json", "settings_hash")]
+    assert stored_digest(f) == text_digest(root_texts), "root attributes do not match the root's sha256"
+    checked += 1
+
+    def visit(name, obj):
+        nonlocal checked
+        if isinstance(obj, h5py.Dataset):
+            if h5py.check_string_dtype(obj.dtype) is not None:
+                digest = text_digest(obj.asstr()[()])
+            else:
+                assert obj.fletcher32, f"{obj.name} has no Fletcher32 filter"
+                digest = hashlib.sha256(np.ascontiguousarray(obj[()], dtype="<f8").tobytes()).hexdigest()
+            assert stored_digest(obj) == digest, f"{obj.name} does not match its sha256"
+            checked += 1
+        elif "columns" in obj.attrs:
+            columns = [str(c) for c in obj.attrs["columns"]]
+            extra = sorted((k, str(v)) for k, v in obj.attrs.items() if k not in ("columns", "n_rows", "sha256"))
+            texts = [str(len(columns))] + columns + [t for pair in extra for t in pair]
+            assert stored_digest(obj) == text_digest(texts), f"{obj.name} attributes do not match its sha256"
+            checked += 1
+
+    f.visititems(visit)
+    return checked
 
 
 def read_table(group):
@@ -58,6 +103,13 @@ def main(path, manifest=None):
         assert attrs["settings_hash"] == hashlib.sha256(settings_json.encode("utf-8")).hexdigest(), \
             "settings_hash is not the SHA-256 of settings_json"
         print(f"store {path}")
+        integrity = attrs.get("integrity")
+        if integrity is not None:
+            integrity = integrity.decode("ascii") if isinstance(integrity, bytes) else str(integrity)
+            assert integrity == "sha256-v1", f"unknown integrity scheme {integrity}"
+            print(f"  integrity {integrity}: {verify_checksums(f)} checksums match")
+        else:
+            print("  no checksums (written before LesionMap checksummed its stores)")
         print(f"  software {attrs['software']}, created {attrs['created_utc']}, "
               f"settings_hash {attrs['settings_hash'][:12]}...")
 
