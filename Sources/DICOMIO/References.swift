@@ -140,8 +140,11 @@ public enum ContourReferenceCheck {
         let seriesMatch = f.series[image.seriesInstanceUID] != nil
         let studyChecked = !f.studies.isEmpty && !image.studyInstanceUID.isEmpty
         let studyMatch = f.studies.contains(image.studyInstanceUID)
-        if (seriesChecked && !seriesMatch) || (studyChecked && !studyMatch) {
-            let what = seriesChecked && !seriesMatch
+        // A matching series settles it (series UIDs are unique); the study counts only without a series reference.
+        let seriesMismatch = seriesChecked && !seriesMatch
+        let studyMismatch = !seriesChecked && studyChecked && !studyMatch
+        if seriesMismatch || studyMismatch {
+            let what = seriesMismatch
                 ? "was drawn on another image series (none of its referenced SeriesInstanceUIDs is the image's)"
                 : "refers to another study (its referenced StudyInstanceUID is not the image's)"
             if sameFrame {

@@ -321,6 +321,22 @@ final class DICOMHardeningTests: XCTestCase {
         XCTAssertEqual(same.lesions.map(\.mask.count), [16])
     }
 
+    func testSEGInAnotherStudyReferencingTheSeriesIsAccepted() throws {
+        // The standard allows a SEG in a study of its own; its reference to the image series settles it.
+        let dir = try SharedData.temporaryDirectory(for: self)
+        let ids = SeriesIDs()
+        let entry = try contourOnOtherSeries(dir, image: ids, drawnOn: ids, seg: true, sameFiles: true)
+        let url = dir.appendingPathComponent("c.dcm")
+        var bytes = try Data(contentsOf: url)
+        let study = try XCTUnwrap(bytes.range(of: Data(ids.study.utf8)))
+        let last = bytes[study.upperBound - 1]
+        bytes[study.upperBound - 1] = last == UInt8(ascii: "1") ? UInt8(ascii: "2") : UInt8(ascii: "1")
+        try bytes.write(to: url)
+        let patient = try PatientLoader().load(entry, relativeTo: dir)
+        XCTAssertEqual(patient.lesions.map(\.mask.count), [16])
+        XCTAssertEqual(patient.warnings, [])
+    }
+
     func testContoursWithoutIdentifiersOrOnNIfTIAreUsedWithAWarning() throws {
         let dir = try SharedData.temporaryDirectory(for: self)
         try writeSeries(SeriesIDs(), in: dir.appendingPathComponent("ct"))
