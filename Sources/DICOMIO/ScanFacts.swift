@@ -101,7 +101,7 @@ enum DICOMTime {
 
     /// Days since 1970-01-01 of a YYYYMMDD date.
     static func days(_ s: String) -> Int? {
-        let digits = s.filter(\.isNumber)
+        let digits = s.filter(\.isASCIIDigit)
         guard digits.count == 8, let v = Int(digits) else { return nil }
         var y = v / 10000
         let m = (v / 100) % 100, d = v % 100
@@ -119,7 +119,8 @@ enum DICOMTime {
     static func timeOfDay(_ s: String) -> Double? {
         let t = s.replacingOccurrences(of: ":", with: "").trimmingCharacters(in: .whitespaces)
         let parts = t.split(separator: ".", maxSplits: 1)
-        guard let whole = parts.first, whole.count >= 2, whole.allSatisfy(\.isNumber) else { return nil }
+        // ASCII digits only: `isNumber` also holds for other scripts' digits, ½ and ², which `Double` does not parse.
+        guard let whole = parts.first, whole.count >= 2, whole.allSatisfy(\.isASCIIDigit) else { return nil }
         let w = Array(whole)
         let h = Double(String(w[0..<2]))!
         let m = w.count >= 4 ? Double(String(w[2..<4]))! : 0
@@ -127,4 +128,9 @@ enum DICOMTime {
         let frac = parts.count > 1 ? (Double("0." + parts[1]) ?? 0) : 0
         return h * 3600 + m * 60 + sec + frac
     }
+}
+
+extension Character {
+    /// 0-9 only.
+    fileprivate var isASCIIDigit: Bool { isASCII && isNumber }
 }

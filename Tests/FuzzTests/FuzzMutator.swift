@@ -576,6 +576,18 @@ enum DICOMMutations {
                           "1.2.840.10008.5.1.4.1.1.481.3", "1.2.840.10008.5.1.4.1.1.4", ""]),   // SOPClassUID
         (0x0028, 0x0004, ["MONOCHROME2", "MONOCHROME1", "RGB", "PALETTE COLOR", "YBR_FULL", ""]),
         (0x0062, 0x0001, ["BINARY", "FRACTIONAL", "LABELMAP", ""]),                            // SegmentationType
+    ] + dateTimeTargets
+    /// Dates, times and PET dose fields (SUV): malformed, out of range, non-ASCII digits, colons, fractions.
+    static let times = ["101500", "1015", "10", "1", "", "10:15:00", "101500.123456", "246060", "999999", "-10000",
+                        "١٠١٥٠٠", "½½", "10½500", "²³", "101500.", ".5", "1015.00.00", "10150099999999999999"]
+    static let dates = ["20240131", "2024-01-31", "20241301", "00000000", "99991231", "2024013", "٢٠٢٤٠١٣١", "",
+                        "20240131120000", "1", "+0240131"]
+    static let dateTimeTargets: [(UInt16, UInt16, [String])] = [
+        (0x0008, 0x0021, dates), (0x0008, 0x0022, dates), (0x0008, 0x0031, times), (0x0008, 0x0032, times),
+        (0x0018, 0x1072, times), (0x0018, 0x1078, dates.map { $0 + "091000" } + ["2024", "", "20240131+0100"]),
+        (0x0018, 0x1074, ["0", "-1", "1e308", "nan", "inf", "x"]), (0x0018, 0x1075, ["0", "-1", "1e-308", "nan", "inf"]),
+        (0x0010, 0x1030, ["0", "-1", "1e308", "nan"]), (0x0054, 0x1001, ["BQML", "GML", "CNTS", "", "bqml"]),
+        (0x0054, 0x1102, ["START", "ADMIN", "NONE", ""]), (0x0028, 0x0051, ["ATTN\\DECY", "DECY", "", "ATTN\\DECY\\X"]),
     ]
     static let pixelModule: [(UInt16, UInt16)] = [(0x0028, 0x0010), (0x0028, 0x0011), (0x0028, 0x0100),
                                                   (0x0028, 0x0101), (0x0028, 0x0102), (0x0028, 0x0103),

@@ -145,6 +145,21 @@ enum FuzzSeeds {
         let slices = try fm.contentsOfDirectory(atPath: seriesDir.path).sorted()
         seeds.append(FuzzSeed(name: "dicom-ct", reader: .dicom, target: .dicomSeries, entry: "series",
                               mutable: slices.map { MutableFile(path: "series/" + $0, format: .dicom) }, grid: nil, weight: 3))
+        // A PET series with what body-weight SUV needs (units, corrections, weight, dose, half life, times).
+        let petDir = try folder("dicom-pet").appendingPathComponent("series")
+        let tag = { (g: UInt16, e: UInt16) in DICOMTag(g, e) }
+        let pet = Volume(grid: ctGrid, voxels: (0..<ctGrid.voxelCount).map { Float(($0 * 41) % 3000) })
+        try DICOMWriter.writeSeries(pet, to: petDir, modality: "PT", extra: [
+            tag(0x0054, 0x1001): .text("BQML"), tag(0x0028, 0x0051): .text("ATTN\\DECY"),
+            tag(0x0054, 0x1102): .text("START"), tag(0x0010, 0x1030): .text("72.5"),
+            tag(0x0008, 0x0021): .text("20240131"), tag(0x0008, 0x0031): .text("101500"),
+            tag(0x0008, 0x0022): .text("20240131"), tag(0x0008, 0x0032): .text("101512.250"),
+            tag(0x0054, 0x0016): .items([[tag(0x0018, 0x1074): .text("370000000"), tag(0x0018, 0x1075): .text("6586.2"),
+                                          tag(0x0018, 0x1072): .text("091000.00")]]),
+        ])
+        let petSlices = try fm.contentsOfDirectory(atPath: petDir.path).sorted()
+        seeds.append(FuzzSeed(name: "dicom-pet", reader: .dicom, target: .dicomSeries, entry: "series",
+                              mutable: petSlices.map { MutableFile(path: "series/" + $0, format: .dicom) }, grid: nil, weight: 2))
         var mask = Mask(grid: ctGrid, repeating: false)
         for k in 0..<3 { for j in 1..<4 { for i in 2..<6 where !(i == 3 && j == 2) { mask[i, j, k] = true } } }
         var second = Mask(grid: ctGrid, repeating: false)
