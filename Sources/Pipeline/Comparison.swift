@@ -654,7 +654,7 @@ extension EndpointComparison {
         let learnedCount = rows.filter { $0.method.isLearned && $0.discrimination.value.isFinite }.count
         func p(_ x: Double) -> String { x < 0.001 ? "p < 0.001" : String(format: "p = %.3f", x) }
         var s = "How to read the ranking: \(rows.count) methods were compared on the same \(patients) patients and ranked by their \(d). "
-        s += "The fixed aggregators' directions were chosen on these patients, and the top rank goes to whichever method happens to fit this sample best, so the winner's \(d) is optimistic. "
+        s += "The fixed aggregators' directions were chosen on these patients, and the method ranked first is the one that fits this particular sample best, partly by chance, so its \(d) is optimistic (winner's curse). "
         s += "The corrected \(d) removes the optimism of choosing the direction, not that of choosing the winner. "
         if let best = bestFixedRow, let perm = best.permutationP, permutations > 0 {
             s += "Whether the best fixed aggregator (\(best.method.name), \(d) \(String(format: "%.3f", best.discrimination.value))) beats chance, allowing for both choices among the \(fixedCount) fixed aggregators: permutation \(p(perm)) (\(permutations) outcome permutations). "
