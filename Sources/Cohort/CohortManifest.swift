@@ -226,7 +226,8 @@ public enum CohortManifest {
             let patient = row("patient_id")
             withRows.insert(patient)
             if row.hasNUL { continue }
-            if patient.isEmpty { p.add("patient_id", "is empty") } else { _ = checkID(patient, column: "patient_id", what: "patient id", &p) }
+            var idsUsable = true
+            if patient.isEmpty { p.add("patient_id", "is empty") } else { idsUsable = checkID(patient, column: "patient_id", what: "patient id", &p) }
             let imageCell = row("image"), maskCell = row("mask")
             let image = p.existingPath(imageCell, column: "image", folder: folder)
             let mask = p.existingPath(maskCell, column: "mask", folder: folder)
@@ -234,12 +235,13 @@ public enum CohortManifest {
             let maskKind = mask.flatMap { p.maskKind($0, column: "mask") }
             let roi = row("roi").isEmpty ? nil : row("roi")
             var lesionID = row("lesion_id").isEmpty ? nil : row("lesion_id")
-            if let lesionID { _ = checkID(lesionID, column: "lesion_id", what: "lesion id", &p) }
+            if let lesionID { idsUsable = checkID(lesionID, column: "lesion_id", what: "lesion id", &p) && idsUsable }
             if lesionID == nil, let roi {
                 lesionID = roi
-                _ = checkID(roi, column: "roi", what: "the roi (the lesion id, as lesion_id is empty)", &p)
+                idsUsable = checkID(roi, column: "roi", what: "the roi (the lesion id, as lesion_id is empty)", &p) && idsUsable
             }
-            if let lesionID, !patient.isEmpty {
+            // Refused ids are not shown again in a duplicate message.
+            if let lesionID, !patient.isEmpty, idsUsable {
                 let key = patient + "\u{1}" + lesionID
                 if let first = seenLesion[key] {
                     p.add("lesion_id", "duplicate lesion '\(lesionID)' for patient '\(patient)' (first at row \(first))")

@@ -78,7 +78,8 @@ final class ManifestHardeningTests: XCTestCase {
         // In the manifest: patient ids, lesion ids, and a roi that names the lesion (lesion_id empty).
         try write("patients.csv", "patient_id\nP\u{202E}1\nQ\n")
         try write("lesions.csv", [Self.lesionHeader, lesionRow("P\u{202E}1", "L1"), lesionRow("Q", "L\u{2028}1"),
-                                  lesionRow("Q", "", roi: "2"), lesionRow("Q", "M\u{7F}", roi: "1")].joined(separator: "\n") + "\n")
+                                  lesionRow("Q", "", roi: "2"), lesionRow("Q", "M\u{7F}", roi: "1"),
+                                  lesionRow("Q", "M\u{7F}", roi: "2")].joined(separator: "\n") + "\n")
         let found = problems()
         for (file, row, column, code) in [("patients.csv", 2, "patient_id", "U+202E"), ("lesions.csv", 2, "patient_id", "U+202E"),
                                           ("lesions.csv", 3, "lesion_id", "U+2028"), ("lesions.csv", 5, "lesion_id", "U+007F")] {
@@ -86,6 +87,10 @@ final class ManifestHardeningTests: XCTestCase {
                           "\(file) row \(row) \(column) \(code): \(found)")
         }
         XCTAssertFalse(found.contains { $0.row == 4 }, "roi 2 naming lesion '2' is a valid id: \(found)")
+        XCTAssertFalse(found.contains { $0.message.contains("duplicate") }, "a refused id is not reported again as a duplicate: \(found)")
+        let shown = ManifestError(problems: found).description.unicodeScalars
+        XCTAssertFalse(shown.contains { [.control, .format, .lineSeparator, .paragraphSeparator].contains($0.properties.generalCategory) && $0 != "\n" },
+                       "messages show refused characters as U+XXXX only")
     }
 
     func testNULInAnyOtherTextFieldIsRefused() throws {
