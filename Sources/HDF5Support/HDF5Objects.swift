@@ -401,6 +401,27 @@ public class HDF5Group: HDF5Object {
     }
 }
 
+/// Whether the file holds the HDF5 format signature where HDF5 looks for it (offset 0, 512, 1024, 2048, ...).
+/// Unreadable files answer true, so that HDF5 reports why.
+func hasHDF5Signature(_ url: URL) -> Bool {
+    guard let handle = try? FileHandle(forReadingFrom: url) else { return true }
+    defer { try? handle.close() }
+    let signature: [UInt8] = [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]
+    var offset: UInt64 = 0
+    while true {
+        let bytes: Data?
+        do {
+            try handle.seek(toOffset: offset)
+            bytes = try handle.read(upToCount: 8)
+        } catch {
+            return true
+        }
+        guard let bytes, bytes.count == 8 else { return false }  // the end of the file
+        if Array(bytes) == signature { return true }
+        offset = offset == 0 ? 512 : offset * 2
+    }
+}
+
 /// An open HDF5 file; also its root group ("/"), so groups, datasets and the
 /// file's own attributes are reached directly from it.
 public final class HDF5File: HDF5Group {
@@ -465,14 +486,22 @@ public final class HDF5File: HDF5Group {
     public static func open(at url: URL, writable: Bool = false) throws -> HDF5File {
         try HDF5Library.locked {
             let site = HDF5Site(file: url.path, object: "/")
+            // Files that cannot be HDF5 are named in plain words ("cannot open <file>: ..."), before HDF5 is
+            // asked: it would wait forever on a FIFO and answer "file signature not found" for other files.
+            func refuse(_ reason: String, _ number: Int32) -> HDF5Error {
+                HDF5Error(file: url.path, object: "/", operation: "open file", reason: reason, systemErrorNumber: number)
+            }
             var isFolder: ObjCBool = false
             guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder) else {
-                throw site.error("open file", "the file does not exist")
+                throw refuse("no such file", ENOENT)
             }
-            // HDF5 would wait forever on a FIFO: only regular files are opened.
             let type = (try? FileManager.default.attributesOfItem(atPath: url.resolvingSymlinksInPath().path))?[.type] as? FileAttributeType
             guard !isFolder.boolValue, type == nil || type == .typeRegular else {
-                throw site.error("open file", isFolder.boolValue ? "it is a folder, not a store file" : "it is not a regular file (a FIFO, socket or device)")
+                throw refuse(isFolder.boolValue ? "it is a folder, not an HDF5 file" : "it is not a regular file (a FIFO, socket or device)",
+                             isFolder.boolValue ? EISDIR : EINVAL)
+            }
+            if !hasHDF5Signature(url) {
+                throw refuse("it is not an HDF5 file (no HDF5 signature at its start)", EINVAL)
             }
             let flags = writable ? chdf5_acc_rdwr() : chdf5_acc_rdonly()
             let id = try site.check(H5Fopen(url.path, flags, chdf5_p_default()), "open file")

@@ -287,10 +287,13 @@ final class BatchHardeningTests: XCTestCase {
         let dir = try SharedData.temporaryDirectory(for: self)
         let fifo = dir.appendingPathComponent("store.h5")
         XCTAssertEqual(mkfifo(fifo.path, 0o644), 0)
-        for (path, expected) in [(fifo.path, "not a regular file"), (dir.path, "folder")] {
+        let text = dir.appendingPathComponent("notes.h5")
+        try Data("patient_id,lesion_id\n".utf8).write(to: text)
+        for (path, expected) in [(fifo.path, "not a regular file"), (dir.path, "folder"), (text.path, "not an HDF5 file"),
+                                 (dir.appendingPathComponent("missing.h5").path, "no such file")] {
             let r = try lesionmap(["score", path], timeout: 30)
             XCTAssertEqual(r.status, 1, "score \(path) must fail at once, not wait (status -1 = gave up after 30 s)")
-            XCTAssertTrue(r.stderr.contains(path) && r.stderr.contains(expected), r.stderr)
+            XCTAssertTrue(r.stderr.contains(path) && r.stderr.contains(expected) && !r.stderr.contains("H5F"), r.stderr)
         }
         let plan = dir.appendingPathComponent("plain-file")
         try Data("x".utf8).write(to: plan)
