@@ -170,6 +170,9 @@ public enum CohortPlanning {
         }
         // Policy problems that concern every patient stop here, before any patient is planned.
         _ = try Planner.plan([], policy: policy, cutoffs: cutoffs)
+        if policy.usesAttention && attention.isEmpty {
+            throw PipelineError("policy '\(policy.name)' uses MIL attention weights, but the store holds none for '\(signatureName)': run `lesionmap compare STORE --endpoint pfs` (or os, response, abscopal) first")
+        }
         var plans = [LesionPlan?](repeating: nil, count: scores.count)
         var percentiles = [Double](repeating: .nan, count: scores.count)
         var failed: [PatientFailure] = []

@@ -35,7 +35,7 @@ func runReportingErrors(_ body: () throws -> Void) throws {
 /// Prints the patients of a batch that failed (to standard error) and fails the command after the summary.
 func finishBatch(_ failures: [PatientFailure], what: String) throws {
     guard !failures.isEmpty else { return }
-    var text = "\(failures.count) patient\(failures.count == 1 ? "" : "s") failed (\(what)); the others were written:\n"
+    var text = "\(failures.count) patient\(failures.count == 1 ? "" : "s") failed (\(what)); each is listed, every other patient was done:\n"
     for f in failures { text += "  FAILED \(f.patientID): \(f.message)\n" }
     FileHandle.standardError.write(Data(text.utf8))
     throw ExitCode.failure

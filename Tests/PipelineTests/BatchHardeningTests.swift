@@ -173,6 +173,14 @@ final class BatchHardeningTests: XCTestCase {
         let batch = try PlanJSON.write(store: store, signatureName: ReportTests.signature.name, to: dir.appendingPathComponent("p"))
         XCTAssertEqual(batch.files.map(\.patientID), Array(ids.dropFirst()))
         XCTAssertTrue(batch.failed.first?.message.contains("no plan") == true, "\(batch.failed)")
+
+        // Without any attention in the store, the policy is wrong for every patient: one cohort-level error.
+        var contents = try StoreContents.read(from: store)
+        contents.tables["comparison/" + pathComponent(ReportTests.signature.name) + "/pfs_attention"] = nil
+        try contents.write(to: store)
+        XCTAssertThrowsError(try CohortPlanning.run(store: store, signatureName: ReportTests.signature.name, policy: policy)) { e in
+            XCTAssertTrue("\(e)".contains("lesionmap compare"), "\(e)")
+        }
     }
 
     func testPatientFileNameRule() {
