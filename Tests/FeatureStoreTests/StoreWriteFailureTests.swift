@@ -17,6 +17,9 @@ import Glibc
 final class StoreWriteFailureTests: XCTestCase {
     private static let childDirectory = "LESIONMAP_WRITE_FAILURE_DIR"
     private static let childLimit = "LESIONMAP_WRITE_FAILURE_LIMIT"
+    /// "extract" (default): the extraction writer; "add-table": read the store, add a table, write
+    /// it back, as `score`, `plan` and `compare` do.
+    private static let childMode = "LESIONMAP_WRITE_FAILURE_MODE"
 
     /// Patients big enough (about 50 kB of features each) that the store outgrows a small limit.
     static let manifest = (1...12).map { String(format: "B%02d", $0) }
@@ -50,6 +53,23 @@ final class StoreWriteFailureTests: XCTestCase {
             guard setrlimit(Int32(RLIMIT_FSIZE.rawValue), &bounds) == 0 else { fatalError("setrlimit failed") }
         }
         let store = URL(fileURLWithPath: directory).appendingPathComponent("cohort.h5")
+        if environment[Self.childMode] == "add-table" {
+            do {
+                var contents = try StoreContents.read(from: store)
+                let ids = try contents.lesions.texts("lesion_id")
+                contents.tables["scores/big"] = StoreTable(table: try Table([
+                    "lesion_id": .text(ids),
+                    "score": .number(ids.indices.map { Double($0) / 3 }),
+                    "note": .text(ids.map { String(repeating: "score of lesion \($0); ", count: 40) }),
+                ]))
+                try contents.write(to: store)
+                Self.say("finished")
+            } catch {
+                Self.say("error: \(error)")
+                exit(1)
+            }
+            exit(0)
+        }
         do {
             let writer = try ExtractionStoreWriter(storeURL: store, settingsJSON: StoreFixtures.settingsJSON,
                                                    patientOrder: Self.manifest, consolidationInterval: 0,
@@ -78,13 +98,14 @@ final class StoreWriteFailureTests: XCTestCase {
         var output: String
     }
 
-    private func runChild(directory: URL, limit: Int?) throws -> ChildRun {
+    private func runChild(directory: URL, limit: Int?, mode: String = "extract") throws -> ChildRun {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         process.arguments = ["FeatureStoreTests.StoreWriteFailureTests/testChildProcessWritesStore"]
         var environment = ProcessInfo.processInfo.environment
         environment[Self.childDirectory] = directory.path
         environment[Self.childLimit] = limit.map(String.init)
+        environment[Self.childMode] = mode
         process.environment = environment
         let pipe = Pipe()
         process.standardOutput = pipe
@@ -140,5 +161,20 @@ final class StoreWriteFailureTests: XCTestCase {
         contents.attributes.createdUTC = expected.attributes.createdUTC
         XCTAssertEqual(contents, expected)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory.path), ["cohort.h5"])
+
+        // A later step adding a table to the store (as score, plan and compare do) on a full disk:
+        // a clear error, and the store as it was.
+        let before = try Data(contentsOf: store)
+        let adding = try runChild(directory: directory, limit: before.count + 4096, mode: "add-table")
+        XCTAssertFalse(adding.crashed, "the writer died of a signal:\n\(adding.output)")
+        XCTAssertEqual(adding.status, 1, adding.output)
+        XCTAssertTrue(adding.output.contains("error: cannot write \(store.path): the file would exceed the file-size "
+                                             + "limit (ulimit -f); the file is unchanged"), adding.output)
+        XCTAssertEqual(try Data(contentsOf: store), before)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory.path), ["cohort.h5"])
+        let added = try runChild(directory: directory, limit: nil, mode: "add-table")
+        XCTAssertEqual(added.status, 0, added.output)
+        XCTAssertEqual(try StoreContents.read(from: store).tables["scores/big"]?.table.rowCount,
+                       Self.manifest.count * 6)
     }
 }
