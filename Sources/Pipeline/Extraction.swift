@@ -22,7 +22,8 @@ public struct ExtractionSummary: Sendable {
         var s = "extracted \(extracted.count) patient\(extracted.count == 1 ? "" : "s") (\(lesionCount) lesions) in \(String(format: "%.1f", seconds)) s"
         if !resumed.isEmpty { s += "; \(resumed.count) already in the store (resumed, not recomputed)" }
         s += "; \(failed.count) failed"
-        for f in failed { s += "\n  FAILED \(f.patientID): \(f.message)" }
+        // A message of several lines (one per lesion refused, say) stays indented under its patient.
+        for f in failed { s += "\n  FAILED \(f.patientID): " + f.message.replacingOccurrences(of: "\n", with: "\n    ") }
         for w in warnings { s += "\n  warning: \(w)" }
         return s
     }
@@ -50,8 +51,16 @@ public enum CohortExtraction {
         return String(decoding: try enc.encode(settings), as: UTF8.self)
     }
 
+    /// Extracts every patient not yet in `store`.
+    ///
+    /// Settings are checked against `SettingsBounds` where they are made (presets, settings files,
+    /// command-line overrides); here every lesion is guarded by its memory estimate instead: a lesion
+    /// that would need more than the budget `memoryLimit` gives (taken afresh for each scan, after
+    /// its images are loaded) fails its patient with a message naming patient, lesion, file, the
+    /// estimate and the setting responsible, before anything is allocated for it.
     public static func run(cohort: Cohort, store: URL, settings: ExtractionSettings, force: Bool = false,
                            loader: PatientLoader = PatientLoader(), software: String = LesionMapVersion.software,
+                           memoryLimit: ExtractionMemoryLimit = .automatic,
                            progress: ProgressBar? = nil) throws -> ExtractionSummary {
         let start = Date()
         var summary = ExtractionSummary()
@@ -69,7 +78,7 @@ public enum CohortExtraction {
                 let patient = try loader.load(entry, relativeTo: cohort.folder)
                 summary.warnings += patient.warnings
                 stage = "extract"
-                let result = try extract(patient, cohort: cohort, settings: settings)
+                let result = try extract(patient, cohort: cohort, settings: settings, memoryLimit: memoryLimit)
                 summary.warnings += result.warnings
                 stage = "store"
                 try writer.commit(result.extraction)
@@ -123,7 +132,8 @@ public enum CohortExtraction {
     }
 
     /// Features of one loaded patient as store rows.
-    static func extract(_ patient: Patient, cohort: Cohort, settings: ExtractionSettings) throws
+    static func extract(_ patient: Patient, cohort: Cohort, settings: ExtractionSettings,
+                        memoryLimit: ExtractionMemoryLimit = .automatic) throws
         -> (extraction: PatientExtraction, warnings: [String]) {
         var warnings: [String] = []
         var tumourRows: [[String: Double]] = []
@@ -136,7 +146,8 @@ public enum CohortExtraction {
             guard !members.isEmpty else { continue }
             let labels = members.map { "patient \(patient.id), lesion \(patient.lesions[$0].id) (\(patient.lesions[$0].source))" }
             let results = try LesionFeatureExtractor.extract(image: scan.image, lesions: members.map { patient.lesions[$0].mask },
-                                                             labels: labels, settings: settings)
+                                                             labels: labels, settings: settings,
+                                                             budget: memoryLimit.budget())
             for (m, r) in zip(members, results) { featuresByLesion[m] = r }
         }
         for lf in featuresByLesion.compactMap({ $0 }) {

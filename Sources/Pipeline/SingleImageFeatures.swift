@@ -87,11 +87,13 @@ public struct SingleImageFeatures: Sendable {
 /// number (SEG). Without it the mask must hold exactly one region (one label value, one ROI that
 /// looks like a lesion, one segment); otherwise the error lists the choices.
 public enum SingleImageExtraction {
-    public static func run(image: URL, mask: URL, label: String?, settings: ExtractionSettings) throws
-        -> SingleImageFeatures {
+    /// Features of the region; a region whose memory estimate exceeds the budget `memoryLimit` gives
+    /// is refused before any work (`RadiomicsError.overMemoryBudget`, naming the setting responsible).
+    public static func run(image: URL, mask: URL, label: String?, settings: ExtractionSettings,
+                           memoryLimit: ExtractionMemoryLimit = .automatic) throws -> SingleImageFeatures {
         let (volume, region, name, contourWarnings) = try loadRegion(image: image, mask: mask, label: label)
         let result = try LesionFeatureExtractor.extract(image: volume, lesions: [region], labels: [name],
-                                                        settings: settings)[0]
+                                                        settings: settings, budget: memoryLimit.budget())[0]
         let warnings = Array(Set(contourWarnings + result.warnings + result.tumour.warnings + (result.ring?.warnings ?? []))).sorted()
         return SingleImageFeatures(region: name, settings: settings, tumour: result.tumour, ring: result.ring,
                                    warnings: warnings)

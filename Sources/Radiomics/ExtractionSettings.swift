@@ -1,3 +1,4 @@
+import Foundation
 import ImagingCore
 
 /// Every choice that changes a feature value, from resampling to the families computed.
@@ -229,16 +230,19 @@ extension ExtractionSettings {
 
     /// The settings of a named preset; throws `RadiomicsError.unknownPreset` listing the valid names.
     public static func preset(named name: String) throws -> ExtractionSettings {
+        let settings: ExtractionSettings
         switch name.lowercased() {
-        case "default": return clinicalDefault
-        case "ibsi-digital-phantom": return ibsiDigitalPhantom
-        case "ibsi-a": return ibsiA
-        case "ibsi-b": return ibsiB
-        case "ibsi-c": return ibsiC
-        case "ibsi-d": return ibsiD
-        case "ibsi-e": return ibsiE
+        case "default": settings = clinicalDefault
+        case "ibsi-digital-phantom": settings = ibsiDigitalPhantom
+        case "ibsi-a": settings = ibsiA
+        case "ibsi-b": settings = ibsiB
+        case "ibsi-c": settings = ibsiC
+        case "ibsi-d": settings = ibsiD
+        case "ibsi-e": settings = ibsiE
         default: throw RadiomicsError.unknownPreset(name, known: presetNames)
         }
+        // Presets are within the bounds (a test checks each); validated anyway, as every other source of settings.
+        return try settings.validated()
     }
 }
 
@@ -248,6 +252,9 @@ public enum RadiomicsError: Error, CustomStringConvertible, Equatable {
     case emptyMask(String)
     case invalidSettings(String)
     case gridMismatch(String)
+    /// Lesions whose estimated memory exceeds the budget (one line per lesion, naming it, the
+    /// estimate, the budget and the setting responsible); nothing was allocated for them.
+    case overMemoryBudget(String)
 
     public var description: String {
         switch self {
@@ -256,6 +263,161 @@ public enum RadiomicsError: Error, CustomStringConvertible, Equatable {
         case .emptyMask(let context): return "empty mask: \(context) has no voxel inside the region"
         case .invalidSettings(let s): return "invalid radiomics settings: \(s)"
         case .gridMismatch(let s): return "image and mask grids differ: \(s)"
+        case .overMemoryBudget(let s): return s
         }
+    }
+}
+
+// MARK: - Bounds
+
+/// The documented ranges of the numeric extraction settings.
+///
+/// They are checked where settings are made: `SettingsOverrides.applied(to:)` (the command-line
+/// options), settings files (`validated(in:)` after decoding), `preset(named:)` and `validated()`. What a setting costs for a given lesion is checked separately, before any work,
+/// by the per-lesion memory estimate (`ExtractionMemory`), which guards every extraction whatever
+/// its settings.
+public enum SettingsBounds {
+    /// Grey levels of the texture discretisation: a fixed bin number, or the levels a fixed bin
+    /// size gives over a closed re-segmentation range. IBSI 1 and PyRadiomics practice is 8 to 256
+    /// (IBSI configurations: 32; PyRadiomics recommends 30 to 130 bins); 4096 still allows 1 HU bins
+    /// over the whole CT range [-1000, 3000]. A GLCM holds Ng² cells per direction, so 4096 levels
+    /// already cost about 1 GB for the 13 directions of 3D.
+    public static let greyLevels = 1...4096
+    /// Levels of the intensity-volume histogram (IBSI configurations D and E use 1000 bins; each level
+    /// costs a few bytes, so the bound is generous).
+    public static let ivhLevels = 1...1_000_000
+    /// Resampling spacing in mm. Below 0.1 mm is finer than any clinical CT, MR or PET reconstruction
+    /// (the finest, ultra-high-resolution and photon-counting CT, is about 0.2 mm) and only multiplies
+    /// voxels; above 20 mm the 1 cm³ sphere of the local intensity features (radius 6.2 mm) holds a
+    /// single voxel and a lesion of a few centimetres a handful. IBSI and PyRadiomics use 1 to 5 mm.
+    public static let spacingMM = 0.1...20.0
+    /// Peritumoral ring width in mm (0 < width <= 50); published rings are 2 to 20 mm wide.
+    public static let ringWidthMM = 0.0...50.0
+    /// Partial-volume threshold of the interpolated mask (0 < threshold <= 1; IBSI uses 0.5).
+    public static let maskThreshold = 0.0...1.0
+    /// Outlier re-segmentation in standard deviations (0 < sigma <= 10; IBSI uses 3).
+    public static let outlierSigma = 0.0...10.0
+}
+
+extension ExtractionSettings {
+    /// Every problem with these settings, one line each naming the setting (its command-line option
+    /// where there is one, and its key in a settings file), its value and the allowed range; empty
+    /// when the settings are within `SettingsBounds`.
+    public func problems() -> [String] {
+        var out: [String] = []
+        let number = Self.text
+        func range(_ r: ClosedRange<Double>) -> String { "\(number(r.lowerBound)) to \(number(r.upperBound))" }
+
+        if let r = resampling {
+            let used = r.inPlaneOnly ? 2 : 3
+            if r.spacing.count < used || (!r.inPlaneOnly && r.spacing.count != 3) {
+                out.append("resampling spacing \(r.spacing.map(number)) (resampling.spacing): needs \(r.inPlaneOnly ? "x and y (z is ignored in-plane)" : "3 values, x, y and z")")
+            } else {
+                let axes = ["x", "y", "z"]
+                let bad = (0..<used).filter { !(r.spacing[$0].isFinite && SettingsBounds.spacingMM.contains(r.spacing[$0])) }
+                // Isotropic (or square in-plane) spacing is one value to the user: named once.
+                let same = Set(r.spacing.prefix(used).map { $0.bitPattern }).count == 1
+                for a in (same ? Array(bad.prefix(1)) : bad) {
+                    out.append("resampling spacing\(same ? "" : " " + axes[a]) \(number(r.spacing[a])) mm (--spacing, resampling.spacing): must be \(range(SettingsBounds.spacingMM)) mm")
+                }
+            }
+            let t = r.maskThreshold
+            if !(t.isFinite && t > SettingsBounds.maskThreshold.lowerBound && t <= SettingsBounds.maskThreshold.upperBound) {
+                out.append("mask threshold \(number(t)) (resampling.maskThreshold): must be greater than 0 and at most 1 (IBSI: 0.5)")
+            }
+        }
+
+        let reseg = resegmentation
+        for (name, key, value) in [("lower", "lowerBound", reseg.lowerBound), ("upper", "upperBound", reseg.upperBound)] {
+            if let v = value, !v.isFinite {
+                out.append("re-segmentation \(name) bound \(number(v)) (resegmentation.\(key)): must be a finite number (leave it out for no bound)")
+            }
+        }
+        if let lo = reseg.lowerBound, let hi = reseg.upperBound, lo.isFinite, hi.isFinite, !(lo < hi) {
+            out.append("re-segmentation range [\(number(lo)), \(number(hi))] (resegmentation.lowerBound, upperBound): the lower bound must be below the upper bound")
+        }
+        if let s = reseg.outlierSigma,
+           !(s.isFinite && s > SettingsBounds.outlierSigma.lowerBound && s <= SettingsBounds.outlierSigma.upperBound) {
+            out.append("outlier re-segmentation \(number(s)) SD (resegmentation.outlierSigma): must be greater than 0 and at most \(number(SettingsBounds.outlierSigma.upperBound)) (IBSI: 3)")
+        }
+        // The closed re-segmentation range, when both bounds are usable.
+        let closed: (lo: Double, hi: Double)? = {
+            guard let lo = reseg.lowerBound, let hi = reseg.upperBound, lo.isFinite, hi.isFinite, lo < hi else { return nil }
+            return (lo, hi)
+        }()
+        let levels = SettingsBounds.greyLevels
+        switch discretisation {
+        case .fixedBinSize(let width):
+            if !(width.isFinite && width > 0) {
+                out.append("bin width \(number(width)) (--bin-width, discretisation.fixedBinSize.width): must be a number greater than 0")
+            } else if let c = closed {
+                let n = ((c.hi - c.lo) / width).rounded(.down) + 1
+                if n > Double(levels.upperBound) {
+                    out.append("bin width \(number(width)) (--bin-width, discretisation.fixedBinSize.width): gives \(number(n)) grey levels over the re-segmentation range [\(number(c.lo)), \(number(c.hi))], more than \(levels.upperBound); use a width of at least \(number(((c.hi - c.lo) / Double(levels.upperBound - 1) * 1000).rounded(.up) / 1000))")
+                }
+            }
+        case .fixedBinNumber(let count):
+            if !levels.contains(count) {
+                out.append("bin count \(count) (--bin-count, discretisation.fixedBinNumber.count): must be \(levels.lowerBound) to \(levels.upperBound) (IBSI and PyRadiomics practice: 8 to 256)")
+            }
+        }
+        let ivh = SettingsBounds.ivhLevels
+        switch ivhDiscretisation {
+        case .none:
+            if let c = closed, c.hi - c.lo + 1 > Double(ivh.upperBound) {
+                out.append("intensity-volume histogram on a unit grid (ivhDiscretisation.none): gives \(number((c.hi - c.lo).rounded() + 1)) levels over the re-segmentation range, more than \(ivh.upperBound); use a fixed bin size or number")
+            }
+        case .fixedBinSize(let width):
+            if !(width.isFinite && width > 0) {
+                out.append("intensity-volume histogram bin width \(number(width)) (ivhDiscretisation.fixedBinSize.width): must be a number greater than 0")
+            } else if let c = closed, ((c.hi - c.lo) / width).rounded(.up) + 1 > Double(ivh.upperBound) {
+                out.append("intensity-volume histogram bin width \(number(width)) (ivhDiscretisation.fixedBinSize.width): gives \(number(((c.hi - c.lo) / width).rounded(.up) + 1)) levels over the re-segmentation range, more than \(ivh.upperBound)")
+            }
+        case .fixedBinNumber(let count):
+            if !ivh.contains(count) {
+                out.append("intensity-volume histogram bin count \(count) (ivhDiscretisation.fixedBinNumber.count): must be \(ivh.lowerBound) to \(ivh.upperBound) (IBSI configurations D and E: 1000)")
+            }
+        }
+
+        if let ring {
+            let w = ring.widthMM
+            if !(w.isFinite && w > SettingsBounds.ringWidthMM.lowerBound && w <= SettingsBounds.ringWidthMM.upperBound) {
+                out.append("ring width \(number(w)) mm (--ring-mm, ring.widthMM): must be greater than 0 and at most \(number(SettingsBounds.ringWidthMM.upperBound)) mm (--ring-mm 0 removes the ring)")
+            }
+            let m = ring.innerMarginMM
+            if !(m.isFinite && m >= 0) {
+                out.append("ring inner margin \(number(m)) mm (ring.innerMarginMM): must be 0 or more")
+            } else if w.isFinite && w > 0 && m >= w {
+                out.append("ring inner margin \(number(m)) mm (ring.innerMarginMM): must be less than the ring width \(number(w)) mm, or the ring is empty")
+            }
+            if let t = ring.excludeBelowIntensity, !t.isFinite {
+                out.append("ring air threshold \(number(t)) (ring.excludeBelowIntensity): must be a finite number (leave it out to keep every voxel)")
+            }
+        }
+        if families.isEmpty {
+            out.append("feature families (families): at least one is needed")
+        }
+        return out
+    }
+
+    /// A setting's value as text: whole numbers without a fraction ("25", not "25.0").
+    public static func text(_ x: Double) -> String {
+        x.isFinite && x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : "\(x)"
+    }
+
+    /// These settings, or `RadiomicsError.invalidSettings` listing every problem (`problems()`),
+    /// prefixed with `source` when given (e.g. "settings file /path/s.json").
+    public func validated(in source: String? = nil) throws -> ExtractionSettings {
+        let list = problems()
+        guard list.isEmpty else {
+            throw RadiomicsError.invalidSettings((source.map { $0 + ": " } ?? "") + Self.listing(list))
+        }
+        return self
+    }
+
+    /// Problems as one message: inline for one, one indented line each for several.
+    static func listing(_ problems: [String]) -> String {
+        problems.count == 1 ? problems[0]
+            : "\(problems.count) problems:\n" + problems.map { "  - " + $0 }.joined(separator: "\n")
     }
 }

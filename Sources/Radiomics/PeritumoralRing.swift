@@ -54,10 +54,17 @@ public struct LesionFeatures: Sendable {
 public enum LesionFeatureExtractor {
     /// Features of each lesion mask (all on `image`'s grid), in input order.
     ///
-    /// - Parameter labels: names of the lesions for errors and warnings (default "lesion 1", ...);
-    ///   an empty lesion throws `RadiomicsError.emptyMask` naming it.
+    /// Before any work, each lesion's memory is estimated (`ExtractionMemory.estimate`); lesions whose
+    /// estimate exceeds `budget` are refused together (`RadiomicsError.overMemoryBudget`, one line per
+    /// lesion naming the setting responsible), and the others run in parallel only while their
+    /// estimates fit in the budget together.
+    ///
+    /// - Parameters:
+    ///   - labels: names of the lesions for errors and warnings (default "lesion 1", ...);
+    ///     an empty lesion throws `RadiomicsError.emptyMask` naming it.
+    ///   - budget: the memory budget; nil takes `ExtractionMemoryLimit.automatic` now.
     public static func extract(image: Volume<Float>, lesions: [Mask], labels: [String]? = nil,
-                               settings: ExtractionSettings) throws -> [LesionFeatures] {
+                               settings: ExtractionSettings, budget: MemoryBudget? = nil) throws -> [LesionFeatures] {
         let names = labels ?? lesions.indices.map { "lesion \($0 + 1)" }
         guard names.count == lesions.count else {
             throw RadiomicsError.invalidSettings("\(lesions.count) lesion masks but \(names.count) labels")
@@ -71,10 +78,22 @@ public enum LesionFeatureExtractor {
         }
         let boxes = lesions.map(\.boundingBox)
         if let empty = boxes.firstIndex(where: { $0 == nil }) { throw RadiomicsError.emptyMask(names[empty]) }
+        let budget = budget ?? ExtractionMemoryLimit.automatic.budget()
+        let estimates = try zip(boxes, names).map { box, name in
+            do {
+                return try ExtractionMemory.estimate(image: image, lesionBox: box!, settings: settings)
+            } catch let error as RadiomicsError {
+                throw RadiomicsError.invalidSettings("\(name): \(error)")
+            }
+        }
+        let refused = ExtractionMemory.refusals(labels: names, estimates: estimates, settings: settings, budget: budget)
+        guard refused.isEmpty else { throw RadiomicsError.overMemoryBudget(refused.joined(separator: "\n")) }
         var results = [Result<LesionFeatures, Error>?](repeating: nil, count: lesions.count)
         results.withUnsafeMutableBufferPointer { out in
             let slots = out
             DispatchQueue.concurrentPerform(iterations: lesions.count) { n in
+                budget.reserve(estimates[n].bytes)
+                defer { budget.release(estimates[n].bytes) }
                 slots[n] = Result {
                     try extractOne(image: image, lesions: lesions, boxes: boxes.map { $0! }, index: n,
                                    label: names[n], settings: settings)

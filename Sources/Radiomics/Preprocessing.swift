@@ -158,11 +158,13 @@ enum Preprocessor {
         return (region, diag)
     }
 
-    /// Resamples the lesion box (plus the peak-sphere margin), or the whole image when `wholeImage`.
-    private static func resample(image: Volume<Float>, mask: PlacedMask, bbox: IndexBox, maps: [Resampler.AxisMap],
-                                 fullNew: ImageGrid, settings: ExtractionSettings,
-                                 wholeImage: Bool) -> PreparedRegion {
-        let grid = image.grid
+    /// The boxes resampling works on: `newBox`, the lesion box `bbox` (original indices) on the new grid
+    /// plus the margin of the local-intensity sphere (or the whole new grid when `wholeImage`), and
+    /// `srcBox`, the original voxels the interpolation kernel reaches from it. The memory estimate
+    /// (`ExtractionMemory`) reads the same boxes before anything is allocated.
+    static func resamplingBoxes(bbox: IndexBox, gridSize: Size3, maps: [Resampler.AxisMap],
+                                interpolation: ExtractionSettings.Interpolation,
+                                wholeImage: Bool) -> (newBox: IndexBox, srcBox: IndexBox) {
         var newLower = [Int](repeating: 0, count: 3), newUpper = [Int](repeating: 0, count: 3)
         for axis in 0..<3 {
             let map = maps[axis]
@@ -176,7 +178,6 @@ enum Preprocessor {
             newLower[axis] = max(0, lo)
             newUpper[axis] = min(map.newCount - 1, hi)
         }
-        let interpolation = settings.resampling?.interpolation ?? .nearest
         // Source box: the original voxels the interpolation kernel reaches.
         let pad: Int
         switch interpolation {
@@ -186,16 +187,29 @@ enum Preprocessor {
         }
         var srcLower = [Int](repeating: 0, count: 3), srcUpper = [Int](repeating: 0, count: 3)
         for axis in 0..<3 {
-            let map = maps[axis], n = grid.size[axis]
+            let map = maps[axis], n = gridSize[axis]
             let cLo = map.oldIndex(newLower[axis]), cHi = map.oldIndex(newUpper[axis])
             let p = map.identity ? 0 : pad
             srcLower[axis] = max(0, Int(cLo.rounded(.down)) - p)
             srcUpper[axis] = min(n - 1, Int(cHi.rounded(.up)) + p)
         }
-        let srcBox = IndexBox(lower: Index3(srcLower[0], srcLower[1], srcLower[2]),
-                              upper: Index3(srcUpper[0], srcUpper[1], srcUpper[2]))
-        let newBox = IndexBox(lower: Index3(newLower[0], newLower[1], newLower[2]),
-                              upper: Index3(newUpper[0], newUpper[1], newUpper[2]))
+        return (IndexBox(lower: Index3(newLower[0], newLower[1], newLower[2]),
+                         upper: Index3(newUpper[0], newUpper[1], newUpper[2])),
+                IndexBox(lower: Index3(srcLower[0], srcLower[1], srcLower[2]),
+                         upper: Index3(srcUpper[0], srcUpper[1], srcUpper[2])))
+    }
+
+    /// Resamples the lesion box (plus the peak-sphere margin), or the whole image when `wholeImage`.
+    private static func resample(image: Volume<Float>, mask: PlacedMask, bbox: IndexBox, maps: [Resampler.AxisMap],
+                                 fullNew: ImageGrid, settings: ExtractionSettings,
+                                 wholeImage: Bool) -> PreparedRegion {
+        let grid = image.grid
+        let interpolation = settings.resampling?.interpolation ?? .nearest
+        let (newBox, srcBox) = resamplingBoxes(bbox: bbox, gridSize: grid.size, maps: maps,
+                                               interpolation: interpolation, wholeImage: wholeImage)
+        let newLower = [newBox.lower.i, newBox.lower.j, newBox.lower.k]
+        let newUpper = [newBox.upper.i, newBox.upper.j, newBox.upper.k]
+        let srcLower = [srcBox.lower.i, srcBox.lower.j, srcBox.lower.k]
         let boxGrid = fullNew.subgrid(newBox)
         if settings.resampling == nil {
             // The new box holds the image's own voxels.

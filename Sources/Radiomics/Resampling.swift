@@ -37,7 +37,13 @@ enum Resampler {
             guard target > 0, target.isFinite else {
                 throw RadiomicsError.invalidSettings("resampling spacing \(r.spacing) must be positive")
             }
-            let nNew = Int((Double(n) * s / target - 1e-9).rounded(.up))
+            // A count beyond what an index can hold is refused before it is converted (settings made in
+            // code skip the bounds; the memory estimate reads these maps before anything is allocated).
+            let exact = (Double(n) * s / target - 1e-9).rounded(.up)
+            guard exact <= Double(Int32.max) else {
+                throw RadiomicsError.invalidSettings("resampling spacing \(target) mm (--spacing, resampling.spacing) gives \(exact) voxels along \(["x", "y", "z"][axis]) for an image \(Double(n) * s) mm long, more than \(Int32.max)")
+            }
+            let nNew = Int(exact)
             let step = target / s
             let offset = Double(n - 1) / 2 - Double(nNew - 1) / 2 * step
             return AxisMap(newCount: max(nNew, 1), newSpacing: target, offset: offset, step: step, identity: false)

@@ -34,31 +34,27 @@ public struct SettingsOverrides: Hashable, Sendable {
         }
     }
 
-    /// `base` with these changes; throws `RadiomicsError.invalidSettings` for contradictory or
-    /// out-of-range values.
+    /// `base` with these changes, checked against `SettingsBounds`; throws
+    /// `RadiomicsError.invalidSettings` listing every problem (contradictory options, values out of
+    /// range, and problems of `base` itself), each naming its option.
     public func applied(to base: ExtractionSettings) throws -> ExtractionSettings {
         var s = base
-        if binWidth != nil && binCount != nil {
-            throw RadiomicsError.invalidSettings("give a bin width or a bin count, not both")
-        }
-        if let binWidth {
-            guard binWidth > 0, binWidth.isFinite else {
-                throw RadiomicsError.invalidSettings("bin width must be positive, not \(binWidth)")
-            }
+        var problems: [String] = []
+        if let binWidth, let binCount {
+            problems.append("--bin-width \(ExtractionSettings.text(binWidth)) and --bin-count \(binCount): give a bin width or a bin count, not both")
+        } else if let binWidth {
             s.discretisation = .fixedBinSize(width: binWidth)
-        }
-        if let binCount {
-            guard binCount >= 1 else { throw RadiomicsError.invalidSettings("bin count must be at least 1, not \(binCount)") }
+        } else if let binCount {
             s.discretisation = .fixedBinNumber(count: binCount)
         }
         if let mode {
             s.mode = mode
             s.textureAggregations = Self.aggregations(for: mode)
-            if let r = s.resampling {
+            if let r = s.resampling, r.spacing.count >= 1 {
                 let planar = mode != .volume3D
                 if planar && !r.inPlaneOnly {
                     s.resampling?.inPlaneOnly = true
-                    s.resampling?.spacing = [r.spacing[0], r.spacing[1], 0]
+                    s.resampling?.spacing = [r.spacing[0], r.spacing.count > 1 ? r.spacing[1] : r.spacing[0], 0]
                 } else if !planar && r.inPlaneOnly {
                     s.resampling?.inPlaneOnly = false
                     s.resampling?.spacing = [r.spacing[0], r.spacing[0], r.spacing[0]]
@@ -66,9 +62,6 @@ public struct SettingsOverrides: Hashable, Sendable {
             }
         }
         if let spacingMM {
-            guard spacingMM > 0, spacingMM.isFinite else {
-                throw RadiomicsError.invalidSettings("resampling spacing must be positive, not \(spacingMM) mm")
-            }
             let interpolation = s.resampling?.interpolation ?? .linear
             let rounding = s.resampling?.roundIntensities ?? true
             let threshold = s.resampling?.maskThreshold ?? 0.5
@@ -79,9 +72,6 @@ public struct SettingsOverrides: Hashable, Sendable {
             s.resampling = r
         }
         if let ringWidthMM {
-            guard ringWidthMM >= 0, ringWidthMM.isFinite else {
-                throw RadiomicsError.invalidSettings("ring width must be 0 (no ring) or positive, not \(ringWidthMM) mm")
-            }
             if ringWidthMM == 0 {
                 s.ring = nil
             } else {
@@ -90,6 +80,8 @@ public struct SettingsOverrides: Hashable, Sendable {
                 s.ring = ring
             }
         }
+        problems += s.problems()
+        guard problems.isEmpty else { throw RadiomicsError.invalidSettings(ExtractionSettings.listing(problems)) }
         return s
     }
 }

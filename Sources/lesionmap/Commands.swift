@@ -76,10 +76,11 @@ struct ExtractCommand: ParsableCommand {
     func run() throws {
         try runReportingErrors {
             let s = try extraction.resolved()
+            let memoryLimit = try extraction.memoryLimit()
             let cohort = try CohortManifest.load(fileURL(manifest))
             let bar = ProgressBar(label: "extract", total: cohort.patients.count, quiet: quiet)
             let summary = try CohortExtraction.run(cohort: cohort, store: fileURL(store), settings: s, force: force,
-                                                   progress: bar)
+                                                   memoryLimit: memoryLimit, progress: bar)
             print(summary.text)
             if !summary.succeeded { throw ExitCode.failure }
         }

@@ -39,23 +39,35 @@ struct FeaturesCommand: ParsableCommand {
             var s = try extraction.resolved()
             if output == .ibsi { s.wholeImageDiagnostics = true }
             let result = try SingleImageExtraction.run(image: fileURL(image), mask: fileURL(mask), label: label,
-                                                       settings: s)
+                                                       settings: s, memoryLimit: try extraction.memoryLimit())
             for w in result.warnings { FileHandle.standardError.write(Data("warning: \(w)\n".utf8)) }
             print(result.text(output), terminator: "")
         }
     }
 }
 
-/// Extraction settings from the command line: a preset or a settings file, then `SettingsOverrides`.
-/// (The options `extract` offers, plus resampling spacing and computation mode.)
+/// Extraction settings from the command line: a preset or a settings file, then `SettingsOverrides`,
+/// checked against `SettingsBounds` (every problem listed); and the memory budget of the extraction.
+/// (The options `extract` offers, plus resampling spacing and computation mode.) Numeric options take
+/// the next argument even when it starts with '-', so that a negative value is refused by the bounds
+/// instead of reading as a missing value.
 struct SettingsOptions: ParsableArguments {
     @Option(help: "Settings preset: \(ExtractionSettings.presetNames.joined(separator: ", ")).") var preset = "default"
     @Option(help: "Settings file (JSON), instead of a preset.") var settings: String?
-    @Option(help: "Fixed bin width (overrides the preset).") var binWidth: Double?
-    @Option(help: "Fixed bin count (overrides the preset).") var binCount: Int?
-    @Option(help: "Resampling spacing in mm (isotropic in 3D, in-plane in 2D/2.5D).") var spacing: Double?
-    @Option(help: "Peritumoral ring width in mm; 0 = no ring (overrides the preset).") var ringMm: Double?
+    @Option(parsing: .unconditional, help: "Fixed bin width, > 0 (overrides the preset).") var binWidth: Double?
+    @Option(parsing: .unconditional,
+            help: "Fixed bin count, \(SettingsBounds.greyLevels.lowerBound) to \(SettingsBounds.greyLevels.upperBound) (overrides the preset).")
+    var binCount: Int?
+    @Option(parsing: .unconditional,
+            help: "Resampling spacing in mm, \(SettingsBounds.spacingMM.lowerBound) to \(SettingsBounds.spacingMM.upperBound) (isotropic in 3D, in-plane in 2D/2.5D).")
+    var spacing: Double?
+    @Option(parsing: .unconditional,
+            help: "Peritumoral ring width in mm, up to \(Int(SettingsBounds.ringWidthMM.upperBound)); 0 = no ring (overrides the preset).")
+    var ringMm: Double?
     @Option(help: "Computation mode: 2d, 2.5d or 3d (sets the texture aggregations).") var mode: String?
+    @Option(parsing: .unconditional,
+            help: "Memory the lesions extracted at one time may use together, in GB (default: 80% of the memory available, less what is in use). A lesion estimated to need more fails alone, naming the setting responsible.")
+    var maxMemoryGb: Double?
 
     func resolved() throws -> ExtractionSettings {
         var computation: ExtractionSettings.ComputationMode?
@@ -65,8 +77,21 @@ struct SettingsOptions: ParsableArguments {
             }
             computation = m
         }
-        let base = try settings.map { try SettingsFile.load(fileURL($0)) } ?? ExtractionSettings.preset(named: preset)
+        // A settings file is read with plain messages by line and key, then checked against the bounds.
+        let base = try settings.map { path -> ExtractionSettings in
+            let url = fileURL(path)
+            return try SettingsFile.load(url).validated(in: "settings file \(url.path)")
+        } ?? ExtractionSettings.preset(named: preset)
         return try SettingsOverrides(binWidth: binWidth, binCount: binCount, spacingMM: spacing, ringWidthMM: ringMm,
                                      mode: computation).applied(to: base)
+    }
+
+    /// The memory budget: `--max-memory-gb`, or the automatic one.
+    func memoryLimit() throws -> ExtractionMemoryLimit {
+        guard let maxMemoryGb else { return .automatic }
+        guard maxMemoryGb.isFinite, maxMemoryGb > 0 else {
+            throw RadiomicsError.invalidSettings("--max-memory-gb \(ExtractionSettings.text(maxMemoryGb)): must be a number of gigabytes greater than 0")
+        }
+        return .bytes(maxMemoryGb * 1_073_741_824)
     }
 }
