@@ -85,18 +85,23 @@ public enum RTStructReader {
         }
         var types: [Int: String] = [:]
         for o in d.items(Tag.rtROIObservationsSequence) {
-            if let n = o.number(Tag.referencedROINumber), let t = o.text(Tag.rtROIInterpretedType) { types[Int(n)] = t }
+            if let n = o.number(Tag.referencedROINumber)?.wholeNumber, let t = o.text(Tag.rtROIInterpretedType) { types[n] = t }
         }
-        var rois = d.items(Tag.structureSetROISequence).compactMap { item -> RTROI? in
+        var rois = try d.items(Tag.structureSetROISequence).enumerated().compactMap { index, item -> RTROI? in
             guard let n = item.number(Tag.roiNumber) else { return nil }
-            let number = Int(n)
+            guard let number = n.wholeNumber else {
+                throw DICOMError(file: url, message: "item \(index + 1) of the Structure Set ROI Sequence has an ROINumber "
+                                 + "(3006,0022) that is not a whole number")
+            }
             return RTROI(number: number, name: item.string(Tag.roiName) ?? "ROI \(number)", interpretedType: types[number],
                          contours: [])
         }.filter(include)
         let wanted = Dictionary(rois.enumerated().map { ($0.element.number, $0.offset) }, uniquingKeysWith: { a, _ in a })
         for rc in d.items(Tag.roiContourSequence) {
-            guard let n = rc.number(Tag.referencedROINumber), let slot = wanted[Int(n)] else { continue }
-            if let color = try? rc.numbers(Tag.roiDisplayColor), color.count == 3 { rois[slot].color = color.map { Int($0) } }
+            guard let n = rc.number(Tag.referencedROINumber)?.wholeNumber, let slot = wanted[n] else { continue }
+            if let color = try? rc.numbers(Tag.roiDisplayColor), color.count == 3, color.allSatisfy({ (0...255).contains($0) }) {
+                rois[slot].color = color.map { Int($0) }
+            }
             guard contours else { continue }
             let name = rois[slot].name, shown = Redacted.label(name)
             for (ci, c) in rc.items(Tag.contourSequence).enumerated() {
@@ -173,13 +178,14 @@ public enum ContourRasterizer {
                 throw fail("\(label) is not parallel to the image slices (it spans \(SeriesGeometry.fmt((kMax - kMin) * grid.spacing.z)) mm across them): oblique contours are not supported")
             }
             let kc = (kMin + kMax) / 2
-            let k = Int(kc.rounded())
+            // A contour far beyond the image (or beyond Int) gets an index outside it: refused below.
+            let k = kc.clampedIndex(.toNearestOrAwayFromZero, -1, n.nz)
             let z = c.points[0]
             if k < 0 || k >= n.nz {
                 throw fail("\(label) at \(z) lies outside the image's \(n.nz) slices (index \(SeriesGeometry.fmt(kc)))")
             }
             if abs(kc - Double(k)) > planeTolerance {
-                throw fail("\(label) at \(z) lies between slices \(Int(kc.rounded(.down))) and \(Int(kc.rounded(.up))) (index \(SeriesGeometry.fmt(kc))), not on a slice plane")
+                throw fail("\(label) at \(z) lies between slices \(k - (kc < Double(k) ? 1 : 0)) and \(k + (kc > Double(k) ? 1 : 0)) (index \(SeriesGeometry.fmt(kc))), not on a slice plane")
             }
             let xs = idx.map(\.x), ys = idx.map(\.y)
             if xs.max()! < -0.5 || xs.min()! > Double(n.nx) - 0.5 || ys.max()! < -0.5 || ys.min()! > Double(n.ny) - 0.5 {
@@ -194,7 +200,7 @@ public enum ContourRasterizer {
     static func fill(xs: [Double], ys: [Double], slice k: Int, into mask: inout Mask) {
         let nx = mask.grid.size.nx, ny = mask.grid.size.ny
         let count = xs.count
-        let j0 = max(0, Int(ys.min()!.rounded(.up))), j1 = min(ny - 1, Int(ys.max()!.rounded(.down)))
+        let j0 = ys.min()!.clampedIndex(.up, 0, ny), j1 = ys.max()!.clampedIndex(.down, -1, ny - 1)
         guard j0 <= j1 else { return }
         var crossings: [Double] = []
         let base = k * nx * ny
@@ -213,8 +219,8 @@ public enum ContourRasterizer {
                 crossings.sort()
                 var p = 0
                 while p + 1 < crossings.count {
-                    let i0 = Int(max(0, crossings[p].rounded(.up)))
-                    let i1 = Int(min(Double(nx), crossings[p + 1].rounded(.up))) - 1
+                    let i0 = crossings[p].clampedIndex(.up, 0, nx)
+                    let i1 = crossings[p + 1].clampedIndex(.up, 0, nx) - 1
                     if i0 <= i1 {
                         let row = base + j * nx
                         for i in i0...i1 { v[row + i].toggle() }

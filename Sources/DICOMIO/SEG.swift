@@ -25,9 +25,13 @@ public enum SEGReader {
         guard d.string(Tag.modality) == "SEG" || d.string(Tag.sopClassUID) == SOPClass.segmentation else {
             throw DICOMError(file: url, message: "is not a DICOM Segmentation (Modality \(Redacted.code(d.string(Tag.modality), known: Redacted.modalities)))")
         }
-        return d.items(Tag.segmentSequence).compactMap { s in
-            guard let n = s.number(Tag.segmentNumber) else { return nil }
-            return SegmentInfo(number: Int(n), label: s.text(Tag.segmentLabel) ?? "segment \(Int(n))")
+        return try d.items(Tag.segmentSequence).enumerated().compactMap { index, s in
+            guard let value = s.number(Tag.segmentNumber) else { return nil }
+            guard let n = value.wholeNumber else {
+                throw DICOMError(file: url, message: "item \(index + 1) of the Segment Sequence has a SegmentNumber (0062,0004) "
+                                 + "that is not a whole number")
+            }
+            return SegmentInfo(number: n, label: s.text(Tag.segmentLabel) ?? "segment \(n)")
         }
     }
 
@@ -80,7 +84,7 @@ public enum SEGReader {
             guard let segment = lookup(frame, Tag.segmentIdentificationSequence)?.number(Tag.referencedSegmentNumber) else {
                 throw fail("frame \(f + 1) has no ReferencedSegmentNumber")
             }
-            guard let s = slot[Int(segment)] else { continue }
+            guard let number = segment.wholeNumber, let s = slot[number] else { continue }
             let segmentInfo = chosen[s]
             guard let pos = try lookup(frame, Tag.planePositionSequence)?.numbers(Tag.imagePositionPatient), pos.count == 3,
                   pos.allSatisfy(\.isFinite) else {
@@ -98,8 +102,9 @@ public enum SEGReader {
                 }
             }
             let c = grid.continuousIndex(ofWorld: Vector3(pos[0], pos[1], pos[2]))
-            let k = Int(c.z.rounded()), i0 = Int(c.x.rounded()), j0 = Int(c.y.rounded())
-            guard abs(c.z - Double(k)) <= ContourRasterizer.planeTolerance,
+            // Far outside any grid (or beyond Int): not on it.
+            guard let k = c.z.rounded().wholeNumber, let i0 = c.x.rounded().wholeNumber, let j0 = c.y.rounded().wholeNumber,
+                  abs(c.z - Double(k)) <= ContourRasterizer.planeTolerance,
                   abs(c.x - Double(i0)) <= 0.1, abs(c.y - Double(j0)) <= 0.1 else {
                 throw fail("frame \(f + 1) at \(pos) does not fall on the image's voxel grid (index \(c))", segment: segmentInfo)
             }

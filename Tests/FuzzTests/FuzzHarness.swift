@@ -341,8 +341,8 @@ struct FuzzCampaign {
         let text = (try? String(contentsOf: url, encoding: .utf8)) ?? ""
         let lines = text.split(separator: "\n")
         let causes = lines.filter { line in
-            ["Fatal error", "fatal error", "Precondition failed", "Assertion failed", "terminate called", "what():",
-             "Segmentation", "Aborted", "Crash", "SIGSEGV", "SIGILL", "SIGABRT", "SIGBUS"].contains { line.contains($0) }
+            ["Fatal error", "fatal error", "runtime failure", "Precondition failed", "Assertion failed", "terminate called",
+             "what():", "Segmentation", "Aborted", "crashed:", "SIGSEGV", "SIGILL", "SIGABRT", "SIGBUS"].contains { line.contains($0) }
         }
         return (causes.isEmpty ? Array(lines.suffix(6)) : Array(causes.prefix(6))).joined(separator: " | ")
     }
