@@ -3,6 +3,9 @@ import Foundation
 import HDF5Support
 import TestSupport
 import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// What the store's checksums cost (issue 12, item 6): writing and reading a store of the demo
 /// cohort's size, and of a 10,000-lesion cohort, with checksums (`StoreContents.write/read`)
@@ -55,9 +58,19 @@ final class StoreBenchmarks: XCTestCase {
         return contents
     }
 
-    /// The store as LesionMap wrote it before checksums: HDF5 writing a disk file, contiguous
-    /// datasets, variable-length text attributes, no hashes (the old `StoreContents.write`).
+    /// The store as LesionMap wrote it before checksums: HDF5 writing a temporary disk file,
+    /// contiguous datasets, variable-length text attributes, no hashes, then fsync and rename
+    /// (the old `StoreContents.write`).
     private func writeWithoutChecksums(_ contents: StoreContents, to url: URL) throws {
+        let temporary = url.deletingLastPathComponent().appendingPathComponent("." + url.lastPathComponent + ".tmp")
+        try writeWithoutChecksumsInPlace(contents, to: temporary)
+        let handle = try FileHandle(forUpdating: temporary)
+        try handle.synchronize()
+        try handle.close()
+        guard rename(temporary.path, url.path) == 0 else { throw CocoaError(.fileWriteUnknown) }
+    }
+
+    private func writeWithoutChecksumsInPlace(_ contents: StoreContents, to url: URL) throws {
         let file = try HDF5File.create(at: url)
         try file.setAttribute("schema_version", .int64(contents.attributes.schemaVersion))
         try file.setAttribute("software", .text(contents.attributes.software))
@@ -137,6 +150,11 @@ final class StoreBenchmarks: XCTestCase {
             func size(_ url: URL) throws -> Double {
                 Double(try FileManager.default.attributesOfItem(atPath: url.path)[.size] as! Int) / 1_048_576
             }
+            let values = contents.features["tumour"]!.values
+            let hashing = median(repeats) { _ = StoreIntegrity.digest(numbers: values) }
+            print(String(format: "  SHA-256 of one feature matrix (%.1f MB): %.1f ms, %.0f MB/s",
+                         Double(values.count * 8) / 1_048_576, hashing * 1000,
+                         Double(values.count * 8) / 1_048_576 / hashing))
             print(String(format: "store %@ (%d lesions, 2 x 215 features): write %.1f ms without checksums, %.1f ms "
                          + "with (x%.2f); read %.1f ms without, %.1f ms with verification (x%.2f); "
                          + "file %.2f MB without, %.2f MB with",
