@@ -185,8 +185,9 @@ public enum ExtractionMemory {
         return g == g.rounded() ? String(Int(g)) : String(format: "%.3g", g)
     }
 
-    /// The estimate for lesion `index` of `lesions` (all on `image`'s grid, bounding boxes `boxes`),
-    /// its region and its ring, as `LesionFeatureExtractor` extracts them.
+    /// The estimate for the lesion whose mask has the bounding box `box` on `image`'s grid: its region,
+    /// then its ring, as `LesionFeatureExtractor` extracts them. Throws `RadiomicsError.invalidSettings`
+    /// only for a resampling grid too large to index.
     public static func estimate(image: Volume<Float>, lesionBox box: IndexBox, settings: ExtractionSettings) throws
         -> MemoryEstimate {
         let grid = image.grid

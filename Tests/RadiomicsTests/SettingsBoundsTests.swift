@@ -220,8 +220,30 @@ final class ExtractionMemoryTests: XCTestCase {
             s.textureAggregations = SettingsOverrides.aggregations(for: .slice2D)
             s.resampling = .inPlane(0.5)
             s.discretisation = .fixedBinNumber(count: 1024)
-            cases.append(("2D, 0.5 mm in-plane, 1024 bins", s, 3))
+            cases.append(("2D, 0.5 mm in-plane, 1024 bins", s, 3.5))
         }
         return cases
+    }
+}
+
+/// The memory estimate against the measured peak on larger cases than the unit test can afford in debug
+/// builds (default preset, 0.4 mm spacing with the ring, 2D at 0.5 mm with 1024 bins). Figures only;
+/// run with `LESIONMAP_BENCHMARK=1` in a release build (see README, Benchmarks).
+final class ExtractionMemoryBenchmarks: XCTestCase {
+    func testEstimateAgainstMeasuredPeakOnLargerCases() throws {
+        guard ProcessInfo.processInfo.environment["LESIONMAP_BENCHMARK"] == "1" else {
+            throw XCTSkip("benchmark: set LESIONMAP_BENCHMARK=1 (release build)")
+        }
+        let (image, mask) = ExtractionMemoryTests.phantom(radiusMM: 14)
+        let box = try XCTUnwrap(mask.boundingBox)
+        let budget = MemoryBudget(bytes: 64 * 1_073_741_824, origin: "benchmark")
+        for (name, settings, _) in ExtractionMemoryTests.measuredCases(debug: false) {
+            let estimate = try ExtractionMemory.estimate(image: image, lesionBox: box, settings: settings)
+            let start = Date()
+            guard let measured = try ExtractionMemoryTests.peakIncrease({
+                _ = try LesionFeatureExtractor.extract(image: image, lesions: [mask], settings: settings, budget: budget)
+            }) else { throw XCTSkip("peak resident memory is not measurable here") }
+            print("memory benchmark \(name): estimated \(ExtractionMemory.format(estimate.bytes)), measured peak \(ExtractionMemory.format(measured)), ratio \(String(format: "%.2f", estimate.bytes / measured)), \(String(format: "%.1f", Date().timeIntervalSince(start))) s; \(estimate)")
+        }
     }
 }
