@@ -304,6 +304,55 @@ static inline int chdf5_repair_superblock_checksum(uint8_t *image, size_t size) 
     return 0;
 }
 
+// HDF5 1.10 writes the superblock extension's object header (present because the
+// store sets file creation properties) with access/modification/change/birth times,
+// even though every object LesionMap creates is made without them: two stores with
+// equal contents written in different seconds would differ in those 16 bytes.
+// Sets the times of the superblock extension and of the root group to 0 and
+// recomputes their header checksums, so equal contents give equal bytes. A header is
+// changed only when it is a version 2 header with times whose stored checksum
+// verifies; returns 0, or -1 when the image is not a version 2/3 superblock image.
+static inline uint64_t chdf5_read_le(const uint8_t *p, size_t width) {
+    uint64_t v = 0;
+    for (size_t i = 0; i < width; i++) v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
+static inline void chdf5_clear_header_times(uint8_t *image, size_t size, uint64_t address) {
+    if (address > size || size - address < 6) return;
+    size_t at = (size_t)address;
+    if (memcmp(image + at, "OHDR", 4) != 0 || image[at + 4] != 2) return;
+    uint8_t flags = image[at + 5];
+    if (!(flags & 0x20)) return; // no times stored
+    size_t times = at + 6;
+    size_t p = times + 16 + ((flags & 0x10) ? 4 : 0);
+    size_t sizeWidth = (size_t)1 << (flags & 3);
+    if (p + sizeWidth > size) return;
+    uint64_t chunk = chdf5_read_le(image + p, sizeWidth);
+    p += sizeWidth;
+    if (chunk > size || p + chunk + 4 > size) return;
+    size_t end = p + (size_t)chunk; // the checksum follows the first chunk
+    if (chdf5_lookup3(image + at, end - at, 0) != (uint32_t)chdf5_read_le(image + end, 4)) return;
+    memset(image + times, 0, 16);
+    uint32_t sum = chdf5_lookup3(image + at, end - at, 0);
+    for (int i = 0; i < 4; i++) image[end + i] = (uint8_t)(sum >> (8 * i));
+}
+
+static inline int chdf5_clear_header_times_of_image(uint8_t *image, size_t size) {
+    static const uint8_t signature[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
+    if (size < 12 || memcmp(image, signature, 8) != 0) return -1;
+    if (image[8] < 2) return 0; // only version 2/3 superblocks point at version 2 headers
+    size_t width = image[9];
+    if (width < 1 || width > 8 || size < 12 + 4 * width) return -1;
+    uint64_t base = chdf5_read_le(image + 12, width);
+    uint64_t undefined = width == 8 ? UINT64_MAX : ((uint64_t)1 << (8 * width)) - 1;
+    uint64_t extension = chdf5_read_le(image + 12 + width, width);
+    uint64_t root = chdf5_read_le(image + 12 + 3 * width, width);
+    if (extension != undefined && base <= size) chdf5_clear_header_times(image, size, base + extension);
+    if (root != undefined && base <= size) chdf5_clear_header_times(image, size, base + root);
+    return 0;
+}
+
 // Whether the current error stack reports a failed checksum (Fletcher32 of a data
 // chunk, or the checksum of an HDF5 metadata block). Does not clear the stack.
 static inline herr_t chdf5_checksum_walker(unsigned n, const H5E_error2_t *err, void *data) {

@@ -475,7 +475,8 @@ public final class HDF5File: HDF5Group {
             let copied = bytes.withUnsafeMutableBytes { H5Fget_file_image(id, $0.baseAddress, size) }
             if copied != size { throw site.libraryError("copy file image") }
             let repaired = bytes.withUnsafeMutableBufferPointer {
-                chdf5_repair_superblock_checksum($0.baseAddress, $0.count)
+                chdf5_repair_superblock_checksum($0.baseAddress, $0.count) == 0
+                    ? chdf5_clear_header_times_of_image($0.baseAddress, $0.count) : -1
             }
             if repaired != 0 { throw site.error("copy file image", "the image does not start with an HDF5 superblock") }
             return bytes
