@@ -145,17 +145,4 @@ final class DICOMFailureIdentifierTests: XCTestCase {
         XCTAssertEqual(onNIfTI.mask.count, 16)
         XCTAssertTrue(onNIfTI.warnings.contains { $0.contains("cannot be checked") }, "\(onNIfTI.warnings)")
     }
-
-    func lesionmapExecutable() throws -> URL {
-        if let path = ProcessInfo.processInfo.environment["LESIONMAP_BIN"] { return URL(fileURLWithPath: path) }
-        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = dir.appendingPathComponent("lesionmap")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-            dir = dir.deletingLastPathComponent()
-        }
-        let message = "lesionmap executable not built next to the tests (run `swift build --build-tests` first)"
-        if SharedData.isCI { XCTFail(message) }
-        throw XCTSkip(message)
-    }
 }

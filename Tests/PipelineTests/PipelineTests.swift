@@ -149,7 +149,11 @@ final class PipelineTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: parts.path))
     }
 
-    /// The `lesionmap` binary built beside the test bundle (or `LESIONMAP_BIN`).
+}
+
+extension XCTestCase {
+    /// The `lesionmap` binary built beside the test bundle (or `LESIONMAP_BIN`); the command-line tests of this
+    /// target run it as a user would.
     func lesionmapExecutable() throws -> URL {
         if let path = ProcessInfo.processInfo.environment["LESIONMAP_BIN"] { return URL(fileURLWithPath: path) }
         var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
