@@ -80,6 +80,12 @@ let package = Package(
         .target(name: "Radiomics", dependencies: ["ImagingCore"], swiftSettings: hostVectorSettings),
         .testTarget(name: "RadiomicsTests", dependencies: ["Radiomics", "ImageIO", "TestSupport"]),
 
+        // [filters]
+        // Filtered images: IBSI 2 convolutional filters (mean, LoG, Laws, Gabor, wavelets, Simoncelli),
+        // boundary conditions and rotation invariance, response maps over a lesion's neighbourhood.
+        .target(name: "Filters", dependencies: ["ImagingCore"], swiftSettings: hostVectorSettings),
+        .testTarget(name: "FiltersTests", dependencies: ["Filters", "ImageIO", "TestSupport"]),
+
         // [featurestore]
         // The cohort's HDF5 feature store (h5py-readable), atomic writes, resumable per-patient extraction writer.
         .target(name: "FeatureStore", dependencies: ["HDF5Support"]),
