@@ -1,0 +1,243 @@
+import ImagingCore
+
+/// A box of double-precision values positioned on an image's voxel grid (it may reach outside the image): the
+/// working array of a filter. Values are stored x fastest, then y, then z.
+///
+/// A filter reads the image over its output box grown by its support (`read`, which applies the boundary
+/// condition where the box leaves the image), then shrinks the block with "valid" convolutions back to the
+/// output box: no value outside the image is ever computed, only looked up.
+public struct FilterBlock: Sendable {
+    /// The image voxel index of the block's first value.
+    public var origin: Index3
+    public var size: Size3
+    public var values: [Double]
+
+    public init(origin: Index3, size: Size3, values: [Double]) {
+        precondition(values.count == size.count, "block of \(size) needs \(size.count) values, got \(values.count)")
+        self.origin = origin
+        self.size = size
+        self.values = values
+    }
+
+    public init(origin: Index3, size: Size3, repeating value: Double = 0) {
+        self.init(origin: origin, size: size, values: [Double](repeating: value, count: size.count))
+    }
+
+    /// The image voxel indices the block covers.
+    public var box: IndexBox {
+        IndexBox(lower: origin, upper: Index3(origin.i + size.nx - 1, origin.j + size.ny - 1, origin.k + size.nz - 1))
+    }
+
+    @inline(__always)
+    public func linearIndex(_ i: Int, _ j: Int, _ k: Int) -> Int { (k * size.ny + j) * size.nx + i }
+
+    /// The value at image voxel index (i, j, k) (which must lie in the block).
+    @inline(__always)
+    public subscript(image i: Int, _ j: Int, _ k: Int) -> Double {
+        values[linearIndex(i - origin.i, j - origin.j, k - origin.k)]
+    }
+
+    /// The image over `region` (which may leave the image), voxels outside the image standing for the in-image
+    /// voxel `boundary` names (or 0 for `zero`).
+    public static func read(_ image: Volume<Float>, over region: IndexBox, boundary: BoundaryCondition) -> FilterBlock {
+        read(region: region, imageSize: image.size, boundary: boundary) { Double(image.voxels[$0]) } linear: {
+            image.grid.linearIndex($0, $1, $2)
+        }
+    }
+
+    /// The values over `region` of a map defined on an image of `imageSize`, of which this block holds at least
+    /// the voxels `boundary` makes `region` read (see `sourceBox`). Used to pad a response map (e.g. before a
+    /// Laws energy map) with the boundary rule at the image's edges.
+    public func read(over region: IndexBox, imageSize: Size3, boundary: BoundaryCondition) -> FilterBlock {
+        let o = origin
+        return FilterBlock.read(region: region, imageSize: imageSize, boundary: boundary) { values[$0] } linear: {
+            linearIndex($0 - o.i, $1 - o.j, $2 - o.k)
+        }
+    }
+
+    private static func read(region: IndexBox, imageSize: Size3, boundary: BoundaryCondition,
+                             value: (Int) -> Double, linear: (Int, Int, Int) -> Int) -> FilterBlock {
+        let size = region.size
+        let xs = (region.lower.i...region.upper.i).map { boundary.sourceIndex($0, count: imageSize.nx) }
+        let ys = (region.lower.j...region.upper.j).map { boundary.sourceIndex($0, count: imageSize.ny) }
+        let zs = (region.lower.k...region.upper.k).map { boundary.sourceIndex($0, count: imageSize.nz) }
+        var out = [Double](repeating: 0, count: size.count)
+        var n = 0
+        for z in zs {
+            for y in ys {
+                guard let z, let y else { n += size.nx; continue }
+                for x in xs {
+                    if let x { out[n] = value(linear(x, y, z)) }
+                    n += 1
+                }
+            }
+        }
+        return FilterBlock(origin: region.lower, size: size, values: out)
+    }
+
+    /// The smallest box of in-image voxels that reading `region` of an image of `imageSize` with `boundary`
+    /// touches (nil if it reads only zeros). For periodic padding this may be far from `region`.
+    public static func sourceBox(of region: IndexBox, imageSize: Size3, boundary: BoundaryCondition) -> IndexBox? {
+        var lo = [0, 0, 0], hi = [0, 0, 0]
+        for axis in 0..<3 {
+            let mapped = (region.lower(axis)...region.upper(axis)).compactMap {
+                boundary.sourceIndex($0, count: imageSize[axis])
+            }
+            guard let a = mapped.min(), let b = mapped.max() else { return nil }
+            lo[axis] = a; hi[axis] = b
+        }
+        return IndexBox(lower: Index3(lo[0], lo[1], lo[2]), upper: Index3(hi[0], hi[1], hi[2]))
+    }
+
+    /// The values inside `box` (which must lie in the block).
+    public func cropped(to box: IndexBox) -> FilterBlock {
+        if box == self.box { return self }
+        let s = box.size
+        var out = [Double]()
+        out.reserveCapacity(s.count)
+        for k in box.lower.k...box.upper.k {
+            for j in box.lower.j...box.upper.j {
+                let start = linearIndex(box.lower.i - origin.i, j - origin.j, k - origin.k)
+                out.append(contentsOf: values[start..<(start + s.nx)])
+            }
+        }
+        return FilterBlock(origin: box.lower, size: s, values: out)
+    }
+
+    /// The block as a Float volume on the sub-grid of `grid` it covers (it must lie inside the image).
+    public func volume(on grid: ImageGrid) -> Volume<Float> {
+        Volume(grid: grid.subgrid(box), voxels: values.map { Float($0) })
+    }
+
+    /// Every value transformed.
+    public func map(_ transform: (Double) -> Double) -> FilterBlock {
+        FilterBlock(origin: origin, size: size, values: values.map(transform))
+    }
+
+    /// Valid 1D convolution along `axis`: (f * h)[x] = Σ_j h[j] f[x - j + center], evaluated only where the
+    /// whole kernel lies in the block. The block shrinks by `h.count - 1` voxels along `axis` (its origin moves
+    /// up by `h.count - 1 - center`).
+    public func convolved(along axis: Int, with kernel: Kernel1D) -> FilterBlock {
+        let h = kernel.weights
+        let n = h.count
+        precondition(size[axis] >= n, "block of \(size) too small for a kernel of \(n) along axis \(axis)")
+        var outSize = size
+        var outOrigin = origin
+        switch axis {
+        case 0: outSize.nx -= n - 1; outOrigin.i += n - 1 - kernel.center
+        case 1: outSize.ny -= n - 1; outOrigin.j += n - 1 - kernel.center
+        default: outSize.nz -= n - 1; outOrigin.k += n - 1 - kernel.center
+        }
+        // out[u] = Σ_j h[j] in[u + n - 1 - j]: reversed weights make it a plain dot product.
+        let w = Array(h.reversed())
+        let stride = axis == 0 ? 1 : (axis == 1 ? size.nx : size.nx * size.ny)
+        var out = [Double](repeating: 0, count: outSize.count)
+        values.withUnsafeBufferPointer { src in
+            w.withUnsafeBufferPointer { w in
+                out.withUnsafeMutableBufferPointer { dst in
+                    var o = 0
+                    for k in 0..<outSize.nz {
+                        for j in 0..<outSize.ny {
+                            let row = (k * size.ny + j) * size.nx
+                            for i in 0..<outSize.nx {
+                                let base = row + i
+                                var s = 0.0
+                                for t in 0..<n { s += w[t] * src[base + t * stride] }
+                                dst[o] = s
+                                o += 1
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return FilterBlock(origin: outOrigin, size: outSize, values: out)
+    }
+}
+
+/// A 1D convolution kernel: weights h[0..<n] with the kernel's origin at `center` (the weight applied to the
+/// voxel itself); a symmetric odd kernel has `center == n / 2`.
+public struct Kernel1D: Hashable, Sendable {
+    public var weights: [Double]
+    public var center: Int
+
+    public init(_ weights: [Double], center: Int? = nil) {
+        precondition(!weights.isEmpty, "a kernel needs weights")
+        self.weights = weights
+        self.center = center ?? weights.count / 2
+        precondition((0..<weights.count).contains(self.center), "kernel centre outside its weights")
+    }
+
+    /// The mirrored kernel h[-x] (IBSI 2 rotations by π along an axis), its origin mirrored with it.
+    public var reversed: Kernel1D { Kernel1D(weights.reversed(), center: weights.count - 1 - center) }
+
+    /// Voxels the kernel reads below the output voxel and above it.
+    public var reach: (before: Int, after: Int) { (weights.count - 1 - center, center) }
+}
+
+/// A separable kernel: a 1D kernel along some of the axes x (0), y (1), z (2); an axis without one is left
+/// alone (2D filters have none along z).
+public struct SeparableKernel: Hashable, Sendable {
+    public var kernels: [Kernel1D?]
+
+    public init(x: Kernel1D?, y: Kernel1D?, z: Kernel1D?) { kernels = [x, y, z] }
+
+    /// The region to read for an output over `box`.
+    public func support(of box: IndexBox) -> IndexBox {
+        var b = box
+        for axis in 0..<3 {
+            if let k = kernels[axis] { b = b.grown(axis: axis, before: k.reach.before, after: k.reach.after) }
+        }
+        return b
+    }
+
+    /// The response over `box` of the image (or of a padded map, through `read`) convolved with this kernel.
+    public func apply(to image: Volume<Float>, over box: IndexBox, boundary: BoundaryCondition) -> FilterBlock {
+        convolveValid(FilterBlock.read(image, over: support(of: box), boundary: boundary))
+    }
+
+    /// Valid convolution of `block` along each axis that has a kernel.
+    public func convolveValid(_ block: FilterBlock) -> FilterBlock {
+        var b = block
+        // z first then y then x: the longest-stride passes on the largest block are the cheapest per value.
+        for axis in [2, 1, 0] { if let k = kernels[axis] { b = b.convolved(along: axis, with: k) } }
+        return b
+    }
+
+    /// This kernel rotated by a right-angle rotation: the kernel along axis `i` moves to axis
+    /// `rotation.permutation[i]`, mirrored when `rotation.signs[i] < 0`.
+    public func rotated(by rotation: RightAngleRotation) -> SeparableKernel {
+        var out: [Kernel1D?] = [nil, nil, nil]
+        for i in 0..<3 {
+            guard let k = kernels[i] else { continue }
+            out[rotation.permutation[i]] = rotation.signs[i] < 0 ? k.reversed : k
+        }
+        return SeparableKernel(x: out[0], y: out[1], z: out[2])
+    }
+}
+
+/// Voxel-wise pooling of responses computed over the same box.
+struct PoolAccumulator {
+    let pooling: Pooling
+    private(set) var block: FilterBlock?
+    private(set) var count = 0
+
+    init(_ pooling: Pooling) { self.pooling = pooling }
+
+    mutating func add(_ b: FilterBlock) {
+        count += 1
+        guard var acc = block else { block = b; return }
+        precondition(acc.size == b.size && acc.origin == b.origin, "pooled responses must cover the same box")
+        switch pooling {
+        case .max: for n in acc.values.indices where b.values[n] > acc.values[n] { acc.values[n] = b.values[n] }
+        case .mean: for n in acc.values.indices { acc.values[n] += b.values[n] }
+        }
+        block = acc
+    }
+
+    var result: FilterBlock {
+        guard var b = block else { preconditionFailure("nothing pooled") }
+        if pooling == .mean { let c = Double(count); b.values = b.values.map { $0 / c } }
+        return b
+    }
+}
