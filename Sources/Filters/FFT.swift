@@ -70,21 +70,44 @@ public struct FFTPlan: Sendable {
     /// In-place forward transform (unnormalised).
     public func forward(_ re: inout [Double], _ im: inout [Double]) {
         precondition(re.count == length && im.count == length, "transform of \(length) samples")
+        re.withUnsafeMutableBufferPointer { r in
+            im.withUnsafeMutableBufferPointer { i in forward(re: r.baseAddress!, im: i.baseAddress!) }
+        }
+    }
+
+    /// In-place inverse transform, normalised by 1/n.
+    public func inverse(_ re: inout [Double], _ im: inout [Double]) {
+        precondition(re.count == length && im.count == length, "transform of \(length) samples")
+        re.withUnsafeMutableBufferPointer { r in
+            im.withUnsafeMutableBufferPointer { i in inverse(re: r.baseAddress!, im: i.baseAddress!) }
+        }
+    }
+
+    /// In-place forward transform of `length` samples at (re, im).
+    public func forward(re: UnsafeMutablePointer<Double>, im: UnsafeMutablePointer<Double>) {
         switch kind {
         case .identity:
             return
-        case let .radix2(tr, ti, rev):
-            for x in 0..<length where rev[x] > x { re.swapAt(x, rev[x]); im.swapAt(x, rev[x]) }
-            re.withUnsafeMutableBufferPointer { re in
-                im.withUnsafeMutableBufferPointer { im in
+        case let .radix2(twr, twi, reversal):
+            let n = length
+            reversal.withUnsafeBufferPointer { rev in
+                for x in 0..<n {
+                    let y = rev[x]
+                    if y > x { swap(&re[x], &re[y]); swap(&im[x], &im[y]) }
+                }
+            }
+            twr.withUnsafeBufferPointer { tr in
+                twi.withUnsafeBufferPointer { ti in
                     var size = 2
-                    while size <= length {
+                    while size <= n {
                         let half = size / 2
-                        let step = length / size
+                        let step = n / size
                         var start = 0
-                        while start < length {
+                        while start < n {
+                            var t = 0
                             for j in 0..<half {
-                                let wr = tr[j * step], wi = ti[j * step]
+                                let wr = tr[t], wi = ti[t]
+                                t += step
                                 let a = start + j, b = a + half
                                 let xr = re[b] * wr - im[b] * wi
                                 let xi = re[b] * wi + im[b] * wr
@@ -119,11 +142,11 @@ public struct FFTPlan: Sendable {
         }
     }
 
-    /// In-place inverse transform, normalised by 1/n.
-    public func inverse(_ re: inout [Double], _ im: inout [Double]) {
+    /// In-place inverse transform (normalised by 1/n) of `length` samples at (re, im).
+    public func inverse(re: UnsafeMutablePointer<Double>, im: UnsafeMutablePointer<Double>) {
         // ifft(X) = conj(fft(conj(X))) / n
         for k in 0..<length { im[k] = -im[k] }
-        forward(&re, &im)
+        forward(re: re, im: im)
         let s = 1 / Double(length)
         for k in 0..<length { re[k] *= s; im[k] = -im[k] * s }
     }
@@ -165,18 +188,25 @@ public enum FFT {
 extension FFT {
     /// 2D transform of a pa x pb array (x fastest) with ready plans for its two axes.
     static func transform2D(re: inout [Double], im: inout [Double], plans: (FFTPlan, FFTPlan), inverse: Bool) {
-        let (pa, pb) = (plans.0.length, plans.1.length)
-        var lr = [Double](repeating: 0, count: pa), li = lr
-        for v in 0..<pb {
-            let row = v * pa
-            for t in 0..<pa { lr[t] = re[row + t]; li[t] = im[row + t] }
-            if inverse { plans.0.inverse(&lr, &li) } else { plans.0.forward(&lr, &li) }
-            for t in 0..<pa { re[row + t] = lr[t]; im[row + t] = li[t] }
+        re.withUnsafeMutableBufferPointer { r in
+            im.withUnsafeMutableBufferPointer { i in
+                transform2D(re: r.baseAddress!, im: i.baseAddress!, plans: plans, inverse: inverse)
+            }
         }
-        var cr = [Double](repeating: 0, count: pb), ci = cr
+    }
+
+    static func transform2D(re: UnsafeMutablePointer<Double>, im: UnsafeMutablePointer<Double>,
+                            plans: (FFTPlan, FFTPlan), inverse: Bool) {
+        let (pa, pb) = (plans.0.length, plans.1.length)
+        // Rows are contiguous: transformed where they are.
+        for v in 0..<pb {
+            if inverse { plans.0.inverse(re: re + v * pa, im: im + v * pa) } else { plans.0.forward(re: re + v * pa, im: im + v * pa) }
+        }
+        let cr = UnsafeMutablePointer<Double>.allocate(capacity: pb), ci = UnsafeMutablePointer<Double>.allocate(capacity: pb)
+        defer { cr.deallocate(); ci.deallocate() }
         for u in 0..<pa {
             for t in 0..<pb { cr[t] = re[t * pa + u]; ci[t] = im[t * pa + u] }
-            if inverse { plans.1.inverse(&cr, &ci) } else { plans.1.forward(&cr, &ci) }
+            if inverse { plans.1.inverse(re: cr, im: ci) } else { plans.1.forward(re: cr, im: ci) }
             for t in 0..<pb { re[t * pa + u] = cr[t]; im[t * pa + u] = ci[t] }
         }
     }
@@ -246,27 +276,42 @@ extension FilterBlock {
         var outIm = outRe
         let strides = [1, size.nx, size.nx * size.ny]
         let outStrides = [1, os.nx, os.nx * os.ny]
-        var sr = [Double](repeating: 0, count: pa * pb), si = sr
-        var pr = sr, pi = si
-        for w in 0..<lc {
-            for t in sr.indices { sr[t] = 0; si[t] = 0 }
-            for v in 0..<lb {
-                for u in 0..<la {
-                    sr[v * pa + u] = values[u * strides[a] + v * strides[b] + w * strides[c]]
+        let planeCount = pa * pb
+        let sr = UnsafeMutablePointer<Double>.allocate(capacity: planeCount), si = UnsafeMutablePointer<Double>.allocate(capacity: planeCount)
+        let pr = UnsafeMutablePointer<Double>.allocate(capacity: planeCount), pi = UnsafeMutablePointer<Double>.allocate(capacity: planeCount)
+        defer { sr.deallocate(); si.deallocate(); pr.deallocate(); pi.deallocate() }
+        let (sa, sb, sc) = (strides[a], strides[b], strides[c])
+        let (ta, tb, tc) = (outStrides[a], outStrides[b], outStrides[c])
+        let (ka, kb) = (first.sizeA, first.sizeB)
+        values.withUnsafeBufferPointer { src in
+            for w in 0..<lc {
+                sr.update(repeating: 0, count: planeCount)
+                si.update(repeating: 0, count: planeCount)
+                for v in 0..<lb {
+                    let base = v * sb + w * sc
+                    for u in 0..<la { sr[v * pa + u] = src[base + u * sa] }
                 }
-            }
-            FFT.transform2D(re: &sr, im: &si, plans: plans, inverse: false)
-            for (n, (kr, ki)) in spectra.enumerated() {
-                for t in sr.indices {
-                    pr[t] = sr[t] * kr[t] - si[t] * ki[t]
-                    pi[t] = sr[t] * ki[t] + si[t] * kr[t]
-                }
-                FFT.transform2D(re: &pr, im: &pi, plans: plans, inverse: true)
-                for v in 0..<ob {
-                    for u in 0..<oa {
-                        let src = (v + first.sizeB - 1) * pa + (u + first.sizeA - 1)
-                        let dst = u * outStrides[a] + v * outStrides[b] + w * outStrides[c]
-                        outRe[n][dst] = pr[src]; outIm[n][dst] = pi[src]
+                FFT.transform2D(re: sr, im: si, plans: plans, inverse: false)
+                for n in 0..<spectra.count {
+                    spectra[n].0.withUnsafeBufferPointer { kr in
+                        spectra[n].1.withUnsafeBufferPointer { ki in
+                            for t in 0..<planeCount {
+                                pr[t] = sr[t] * kr[t] - si[t] * ki[t]
+                                pi[t] = sr[t] * ki[t] + si[t] * kr[t]
+                            }
+                        }
+                    }
+                    FFT.transform2D(re: pr, im: pi, plans: plans, inverse: true)
+                    outRe[n].withUnsafeMutableBufferPointer { oR in
+                        outIm[n].withUnsafeMutableBufferPointer { oI in
+                            for v in 0..<ob {
+                                for u in 0..<oa {
+                                    let s = (v + kb - 1) * pa + (u + ka - 1)
+                                    let d = u * ta + v * tb + w * tc
+                                    oR[d] = pr[s]; oI[d] = pi[s]
+                                }
+                            }
+                        }
                     }
                 }
             }
