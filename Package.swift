@@ -91,6 +91,11 @@ let package = Package(
         .target(name: "FeatureStore", dependencies: ["HDF5Support"]),
         .testTarget(name: "FeatureStoreTests", dependencies: ["FeatureStore", "HDF5Support", "TestSupport"]),
 
+        // [harmonisation]
+        // Harmonisation: ComBat (Johnson 2007, as neuroCombat) across scanners, batch models recorded in the store.
+        .target(name: "Harmonisation", dependencies: ["FeatureStore", "LinearAlgebra"]),
+        .testTarget(name: "HarmonisationTests", dependencies: ["Harmonisation", "FeatureStore", "TestSupport"]),
+
         // [scoring]
         // Scores: signature files (CD8-style linear scores over lesion and ring features) and scoring.
         .target(name: "Signatures", resources: [.copy("Resources/cd8-reference-synthetic.json")]),
@@ -127,16 +132,16 @@ let package = Package(
         // The chain, stage by stage: extraction into the store, scoring, aggregation, planning, reports.
         .target(name: "Pipeline", dependencies: ["ImagingCore", "ImageIO", "Cohort", "Radiomics", "FeatureStore",
                                                  "Signatures", "Aggregation", "Planning", "Reporting", "Synthesis",
-                                                 "DICOMIO", "Statistics", "MultipleInstance", "LinearAlgebra"]),
+                                                 "DICOMIO", "Statistics", "MultipleInstance", "LinearAlgebra", "Harmonisation"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "FeatureStore", "Cohort", "ImageIO", "Radiomics", "Signatures", "Synthesis", "TestSupport",
                                                           "DICOMIO", "Planning", "Reporting",
-                                                          "Aggregation", "Statistics", "MultipleInstance"]),
+                                                          "Aggregation", "Statistics", "MultipleInstance", "Harmonisation"]),
         // Fuzzing: a seeded random-mutation campaign over the NIfTI, NRRD, manifest and DICOM readers
         // (a short fixed-seed run always; the long run as a benchmark, see README "Benchmarks").
         .testTarget(name: "FuzzTests", dependencies: ["ImageIO", "Cohort", "DICOMIO", "Synthesis", "ImagingCore",
                                                       "ZlibSupport", "TestSupport"]),
         // The command-line tool: argument parsing only; all logic lives in the libraries above.
-        .executableTarget(name: "lesionmap", dependencies: ["Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "lesionmap", dependencies: ["Pipeline", "Harmonisation", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // Shared by the test targets: locating ../shared/data (fail under CI, skip elsewhere), temp dirs.
         .target(name: "TestSupport", path: "Tests/TestSupport"),

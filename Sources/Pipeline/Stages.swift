@@ -72,7 +72,8 @@ public enum CohortScoring {
         let lesions = try StoreLesions(contents)
         let (names, rows) = featureTable(contents)
         let settings = try JSONValue.parse(contents.attributes.settingsJSON)
-        let scorer = try SignatureScorer(signature: signature, featureNames: names, settings: settings, source: source)
+        let scorer = try SignatureScorer(signature: signature, featureNames: names, settings: settings, source: source,
+                                         harmonisation: CohortHarmonisation.signatureStamp(contents))
         let scores = rows.indices.map { i in
             scorer.score(row: rows[i], location: lesions.locations[i], kvp: lesions.kvps[i].isFinite ? lesions.kvps[i] : nil)
         }

@@ -38,6 +38,9 @@ public enum SignatureTraining {
             featureNames: names, featureColumns: names.indices.map { j in rows.map { $0[j] } },
             locations: lesions.locations, kvps: lesions.kvps, target: y, groups: lesions.patientIDs)
         let settings = try JSONValue.parse(contents.attributes.settingsJSON)
-        return try SignatureTrainer.train(data, options: options, preprocessing: settings)
+        var trained = try SignatureTrainer.train(data, options: options, preprocessing: settings)
+        // A signature trained on harmonised features says so: it applies only to stores harmonised the same way.
+        trained.signature.harmonisation = CohortHarmonisation.signatureStamp(contents)
+        return trained
     }
 }

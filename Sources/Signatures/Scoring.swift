@@ -17,8 +17,11 @@ public struct SignatureScorer: Sendable {
     private let columns: [Int]
 
     /// Prepares scoring over a feature matrix with `featureNames` extracted with `settings`.
+    /// `harmonisation` is the store's ComBat harmonisation (nil: unharmonised features); it must be the one
+    /// the signature was trained with (the same batch model), or absent on both sides.
     /// Throws one `SignatureError` listing every missing feature and every preprocessing difference.
-    public init(signature: Signature, featureNames: [String], settings: JSONValue, source: String) throws {
+    public init(signature: Signature, featureNames: [String], settings: JSONValue, source: String,
+                harmonisation: Signature.Harmonisation? = nil) throws {
         var problems: [String] = []
         var index: [String: Int] = [:]
         for (i, n) in featureNames.enumerated() where index[n] == nil { index[n] = i }
@@ -29,9 +32,25 @@ public struct SignatureScorer: Sendable {
             }
         }
         problems += signature.preprocessing.differences(from: settings).map { "preprocessing differs: \($0)" }
+        if let problem = SignatureScorer.harmonisationProblem(signature: signature, store: harmonisation) { problems.append(problem) }
         guard problems.isEmpty else { throw SignatureError(source: source, problems: problems) }
         self.signature = signature
         self.columns = cols
+    }
+
+    /// Why a store's features cannot be scored with a signature because of harmonisation, or nil.
+    public static func harmonisationProblem(signature: Signature, store: Signature.Harmonisation?) -> String? {
+        switch (signature.harmonisation, store) {
+        case (nil, nil):
+            return nil
+        case (let trained?, nil):
+            return "the signature was trained on harmonised features (\(trained.summary)) but the store's features are not harmonised: harmonise the store with the training store's batch model first (lesionmap harmonise STORE --apply-model TRAINING_HARMONISED.h5 --out NEW.h5)"
+        case (nil, let store?):
+            return "the store's features are harmonised (\(store.summary)) but the signature was trained on unharmonised features, whose means and scales differ: score the unharmonised store, or train a signature on the harmonised one"
+        case (let trained?, let store?):
+            return trained.modelID == store.modelID ? nil
+                : "the store was harmonised with another batch model (\(store.summary)) than the signature's training store (\(trained.summary)): harmonise the unharmonised store with the training store's model (--apply-model)"
+        }
     }
 
     /// Scores one lesion given its feature row (aligned with the store's feature names).

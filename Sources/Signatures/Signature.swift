@@ -31,6 +31,33 @@ public struct Signature: Codable, Sendable, Hashable {
     public var preprocessing: JSONValue
     /// Where the coefficients come from.
     public var provenance: String
+    /// Set when the signature was trained on ComBat-harmonised features (`lesionmap harmonise`): only stores
+    /// harmonised with the same batch model can be scored with it. Absent: trained on unharmonised features.
+    public var harmonisation: Harmonisation?
+
+    /// The ComBat harmonisation of the training store's features.
+    public struct Harmonisation: Codable, Sendable, Hashable {
+        /// `parametric` or `nonparametric`.
+        public var method: String
+        /// The lesion or patient column whose values were the batches, e.g. `kvp`.
+        public var batchColumn: String
+        /// Columns whose effects ComBat kept.
+        public var covariates: [String]
+        /// SHA-256 identifying the batch model (the store's `/harmonisation/features` attribute `model_id`).
+        public var modelID: String
+        public init(method: String, batchColumn: String, covariates: [String], modelID: String) {
+            self.method = method; self.batchColumn = batchColumn; self.covariates = covariates; self.modelID = modelID
+        }
+        enum CodingKeys: String, CodingKey {
+            case method, covariates
+            case batchColumn = "batch_column"
+            case modelID = "model_id"
+        }
+        /// For messages, e.g. "ComBat (parametric) over batch column 'kvp', model 0123456789ab".
+        public var summary: String {
+            "ComBat (\(method)) over batch column '\(batchColumn)'\(covariates.isEmpty ? "" : " keeping \(covariates.joined(separator: ", "))"), model \(modelID.prefix(12))"
+        }
+    }
 
     public struct Term: Codable, Sendable, Hashable {
         /// Stable feature name `<region>.<family>.<feature>`.
@@ -69,16 +96,18 @@ public struct Signature: Codable, Sendable, Hashable {
 
     public init(name: String, version: String, estimates: String, direction: String, validationStatus: String,
                 intercept: Double, terms: [Term], covariates: [Covariate], cutoffs: [Cutoff],
-                preprocessing: JSONValue, provenance: String) {
+                preprocessing: JSONValue, provenance: String, harmonisation: Harmonisation? = nil) {
         self.schema = Signature.schemaID
         self.name = name; self.version = version; self.estimates = estimates; self.direction = direction
         self.validationStatus = validationStatus; self.intercept = intercept; self.terms = terms
         self.covariates = covariates; self.cutoffs = cutoffs; self.preprocessing = preprocessing
         self.provenance = provenance
+        self.harmonisation = harmonisation
     }
 
     enum CodingKeys: String, CodingKey {
         case schema, name, version, estimates, direction, intercept, terms, covariates, cutoffs, preprocessing, provenance
+        case harmonisation
         case validationStatus = "validation_status"
     }
 
