@@ -258,7 +258,7 @@ public enum ExtractionMemory {
         let longest = rDims.max()!
         let slices = rDims[2]
 
-        // Intensities the ROI can hold: the original box the interpolation reads (cubic B-splines overshoot).
+        // Intensities the ROI can hold: the original box the interpolation reads (cubic kernels overshoot).
         var lo = Double.infinity, hi = -Double.infinity
         image.voxels.withUnsafeBufferPointer { x in
             for k in srcBox.lower.k...srcBox.upper.k {
@@ -271,7 +271,7 @@ public enum ExtractionMemory {
                 }
             }
         }
-        if interpolation == .cubic && settings.resampling != nil {
+        if (interpolation == .cubic || interpolation == .bspline) && settings.resampling != nil {
             let spread = (hi - lo) * 0.25
             lo -= spread; hi += spread
         }
@@ -297,7 +297,9 @@ public enum ExtractionMemory {
         // Resampling: the source box as float, mask and doubles (image, then mask values), the
         // separable passes (x, then y, then z) two at a time, and the resampled image and mask.
         if settings.resampling != nil {
-            let s = srcBox.size
+            // B-splines read up to `bSplineEdgePadding` edge samples more beyond each image end.
+            let extra = (0..<3).map { interpolation == .bspline && !maps[$0].identity ? 2 * Resampler.bSplineEdgePadding : 0 }
+            let s = Size3(srcBox.size.nx + extra[0], srcBox.size.ny + extra[1], srcBox.size.nz + extra[2])
             let b0 = Double(s.count)
             let a1 = Double(n.nx) * Double(s.ny) * Double(s.nz), a2 = Double(n.nx) * Double(n.ny) * Double(s.nz)
             let lesion = Double(maskBox.size.count)

@@ -23,8 +23,17 @@ public struct ExtractionSettings: Codable, Hashable, Sendable {
         case nearest
         /// Trilinear (bilinear in-plane for 2D resampling).
         case linear
-        /// Tricubic convolution (Keys, a = -0.5), the "tricubic" of IBSI configuration E.
+        /// Cubic convolution (Keys 1981, a = -0.5) on the four nearest samples per axis, samples
+        /// beyond the image taking the nearest edge value. Interpolating and cheap, but not the
+        /// "tricubic spline" of IBSI configuration E (that is `bspline`).
         case cubic
+        /// Cubic B-spline interpolation, the "tricubic spline" of IBSI 1 configuration E and the 3D
+        /// configurations of IBSI 2 phase 2: the samples are first turned into B-spline coefficients
+        /// (Unser's recursive prefilter, so the spline passes through every sample), then the cubic
+        /// B-spline β³ is evaluated at the new positions, f(x) = Σ_k c_k β³(x - k). Outside the image
+        /// the nearest edge value is used. This is `scipy.ndimage.map_coordinates(order=3,
+        /// mode="nearest")` (prefilter on), as the IBSI reference implementation MIRP calls it.
+        case bspline
     }
 
     /// Resampling to a new voxel spacing on the IBSI grid (centred on the original image centre).
@@ -208,7 +217,7 @@ extension ExtractionSettings {
 
     /// IBSI configuration E: as D with tricubic interpolation.
     public static let ibsiE = ExtractionSettings(
-        mode: .volume3D, resampling: .isotropic(2, interpolation: .cubic),
+        mode: .volume3D, resampling: .isotropic(2, interpolation: .bspline),
         resegmentation: Resegmentation(lowerBound: -1000, upperBound: 400, outlierSigma: 3),
         discretisation: .fixedBinNumber(count: 32),
         textureAggregations: [.volume3DAverage, .volume3DMerged],

@@ -178,12 +178,14 @@ enum Preprocessor {
             newLower[axis] = max(0, lo)
             newUpper[axis] = min(map.newCount - 1, hi)
         }
-        // Source box: the original voxels the interpolation kernel reaches.
+        // Source box: the original voxels the interpolation kernel reaches (for B-splines, and the
+        // prefilter's margin).
         let pad: Int
         switch interpolation {
         case .nearest: pad = 1
         case .linear: pad = 2
-        case .cubic: pad = 12
+        case .cubic: pad = 3
+        case .bspline: pad = Resampler.bSplineMargin
         }
         var srcLower = [Int](repeating: 0, count: 3), srcUpper = [Int](repeating: 0, count: 3)
         for axis in 0..<3 {
@@ -200,7 +202,7 @@ enum Preprocessor {
     }
 
     /// Resamples the lesion box (plus the peak-sphere margin), or the whole image when `wholeImage`.
-    private static func resample(image: Volume<Float>, mask: PlacedMask, bbox: IndexBox, maps: [Resampler.AxisMap],
+    static func resample(image: Volume<Float>, mask: PlacedMask, bbox: IndexBox, maps: [Resampler.AxisMap],
                                  fullNew: ImageGrid, settings: ExtractionSettings,
                                  wholeImage: Bool) -> PreparedRegion {
         let grid = image.grid
@@ -217,24 +219,37 @@ enum Preprocessor {
             return PreparedRegion(grid: boxGrid, intensities: croppedDoubles(image.voxels, size: grid.size, to: newBox),
                                   morphMask: m, intensityMask: m)
         }
-        let srcImage = crop(image.voxels, size: grid.size, to: srcBox)
         let srcMask = mask.voxels(in: srcBox)
-        var values = srcImage.map(Double.init)
-        if interpolation == .cubic {
+        // The image samples the kernel reads; for B-splines, their coefficients on a box that goes
+        // `bSplineEdgePadding` edge samples beyond each image end it reaches, as scipy pads.
+        var imageBox = srcBox
+        var values: [Double]
+        if interpolation == .bspline {
+            var lower = [imageBox.lower.i, imageBox.lower.j, imageBox.lower.k]
+            var upper = [imageBox.upper.i, imageBox.upper.j, imageBox.upper.k]
             for axis in 0..<3 where !maps[axis].identity {
-                Resampler.bSplinePrefilter(&values, size: srcBox.size, axis: axis)
+                if lower[axis] == 0 { lower[axis] = -Resampler.bSplineEdgePadding }
+                if upper[axis] == grid.size[axis] - 1 { upper[axis] += Resampler.bSplineEdgePadding }
             }
+            imageBox = IndexBox(lower: Index3(lower[0], lower[1], lower[2]), upper: Index3(upper[0], upper[1], upper[2]))
+            values = edgeExtendedDoubles(image.voxels, size: grid.size, to: imageBox)
+            for axis in 0..<3 where !maps[axis].identity {
+                Resampler.bSplinePrefilter(&values, size: imageBox.size, axis: axis)
+            }
+        } else {
+            values = crop(image.voxels, size: grid.size, to: srcBox).map(Double.init)
         }
+        let imageLower = [imageBox.lower.i, imageBox.lower.j, imageBox.lower.k]
         let imageTaps = (0..<3).map { axis in
-            Resampler.taps(map: maps[axis], range: newLower[axis]...newUpper[axis], sourceLower: srcLower[axis],
-                           sourceCount: srcBox.size[axis], interpolation: interpolation)
+            Resampler.taps(map: maps[axis], range: newLower[axis]...newUpper[axis], sourceLower: imageLower[axis],
+                           sourceCount: imageBox.size[axis], interpolation: interpolation)
         }
         let maskInterpolation: ExtractionSettings.Interpolation = interpolation == .nearest ? .nearest : .linear
         let maskTaps = (0..<3).map { axis in
             Resampler.taps(map: maps[axis], range: newLower[axis]...newUpper[axis], sourceLower: srcLower[axis],
                            sourceCount: srcBox.size[axis], interpolation: maskInterpolation)
         }
-        var out = Resampler.apply(values, size: srcBox.size, taps: imageTaps).values
+        var out = Resampler.apply(values, size: imageBox.size, taps: imageTaps).values
         if settings.resampling?.roundIntensities == true {
             for n in 0..<out.count { out[n] = out[n].rounded() }
         }
@@ -499,6 +514,23 @@ enum Preprocessor {
             }
             count = box.size.count
         }
+    }
+
+    /// The values of `box` from values on a grid of `size` (x fastest), as doubles; `box` may reach
+    /// beyond the grid, where each voxel takes the value of the nearest grid voxel.
+    static func edgeExtendedDoubles(_ values: [Float], size: Size3, to box: IndexBox) -> [Double] {
+        let n = box.size
+        let columns = (box.lower.i...box.upper.i).map { min(max($0, 0), size.nx - 1) }
+        var out = [Double](repeating: 0, count: n.count)
+        var to = 0
+        for k in box.lower.k...box.upper.k {
+            let kk = min(max(k, 0), size.nz - 1)
+            for j in box.lower.j...box.upper.j {
+                let row = (kk * size.ny + min(max(j, 0), size.ny - 1)) * size.nx
+                for i in columns { out[to] = Double(values[row + i]); to += 1 }
+            }
+        }
+        return out
     }
 
     /// The values of `box` from values on a grid of `size` (x fastest).

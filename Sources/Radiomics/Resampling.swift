@@ -1,3 +1,4 @@
+import Foundation
 import ImagingCore
 
 /// Resampling on the IBSI grid: the new grid keeps the centre of the original image.
@@ -74,7 +75,7 @@ enum Resampler {
             switch interpolation {
             case .nearest: width = 1
             case .linear: width = 2
-            case .cubic: width = 4
+            case .cubic, .bspline: width = 4
             }
         }
         var index = [Int](), weight = [Double]()
@@ -96,9 +97,9 @@ enum Resampler {
                 let f = c.rounded(.down), t = c - f
                 index.append(clamp(Int(f))); weight.append(1 - t)
                 index.append(clamp(Int(f) + 1)); weight.append(t)
-            case .cubic:
+            case .cubic, .bspline:
                 let f = c.rounded(.down), t = c - f
-                let w = bSplineWeights(t)
+                let w = interpolation == .cubic ? keysWeights(t) : bSplineWeights(t)
                 for q in 0..<4 {
                     index.append(clamp(Int(f) - 1 + q)); weight.append(w[q])
                 }
@@ -107,23 +108,54 @@ enum Resampler {
         return Taps(width: width, index: index, weight: weight)
     }
 
-    /// Cubic B-spline weights for the four samples around fraction `t` (samples at -1, 0, 1, 2).
+    /// Cubic B-spline weights β³(t + 1), β³(t), β³(1 - t), β³(2 - t) of the four coefficients around
+    /// fraction `t` (at -1, 0, 1, 2), where β³(x) = 2/3 - x² + |x|³/2 for |x| < 1 and (2 - |x|)³/6
+    /// for 1 <= |x| < 2.
     static func bSplineWeights(_ t: Double) -> [Double] {
         let u = 1 - t
         return [u * u * u / 6, (3 * t * t * t - 6 * t * t + 4) / 6, (-3 * t * t * t + 3 * t * t + 3 * t + 1) / 6,
                 t * t * t / 6]
     }
 
-    /// Turns samples into cubic B-spline coefficients along one axis (Unser's recursive filter,
-    /// mirror boundaries), so that B-spline interpolation passes through the samples.
+    /// Keys' cubic convolution weights (a = -0.5) of the four samples around fraction `t` (at -1, 0,
+    /// 1, 2): W(x) = (a + 2)|x|³ - (a + 3)|x|² + 1 for |x| <= 1, a|x|³ - 5a|x|² + 8a|x| - 4a for
+    /// 1 < |x| < 2. They sum to 1 and reproduce polynomials up to degree 2.
+    static func keysWeights(_ t: Double) -> [Double] {
+        let a = -0.5
+        func near(_ x: Double) -> Double { ((a + 2) * x - (a + 3)) * x * x + 1 }
+        func far(_ x: Double) -> Double { ((a * x - 5 * a) * x + 8 * a) * x - 4 * a }
+        return [far(1 + t), near(t), near(1 - t), far(2 - t)]
+    }
+
+    /// The pole of the cubic B-spline prefilter, √3 - 2.
+    static let bSplinePole = 3.0.squareRoot() - 2
+
+    /// Edge samples added beyond an image end before the B-spline prefilter, as scipy's
+    /// `map_coordinates(mode="nearest")` pads (its `_prepad_for_spline_filter`: 12 samples).
+    static let bSplineEdgePadding = 12
+
+    /// Original samples read beyond the new box on each side (where the image has them) for the
+    /// B-spline prefilter: a box edge this far away changes the coefficients inside by at most
+    /// |pole|^24 ≈ 2e-14 of the intensity range, so cropping to the lesion box gives the whole-image result.
+    static let bSplineMargin = 24
+
+    /// Turns samples into cubic B-spline coefficients along one axis, so that Σ_k c_k β³(x - k) passes
+    /// through every sample (Unser, Aldroubi & Eden 1993: gain (1 - z)(1 - 1/z), a causal then an
+    /// anti-causal first-order recursion with pole z = √3 - 2), the signal mirrored at both ends
+    /// (whole-sample symmetry, as scipy's `spline_filter1d(mode="mirror")`).
     static func bSplinePrefilter(_ data: inout [Double], size: Size3, axis: Int) {
-        let pole = 3.0.squareRoot() - 2
+        let pole = bSplinePole
         let gain = (1 - pole) * (1 - 1 / pole)
         let n = size[axis]
         guard n > 1 else { return }
         let gap = axis == 0 ? 1 : (axis == 1 ? size.nx : size.nx * size.ny)
         var line = [Double](repeating: 0, count: n)
         let outer = size.count / n
+        // Causal initialisation over the mirrored signal of period 2n - 2: the terms beyond 40 are
+        // below 1e-22 of the sum and left out.
+        let period = 2 * n - 2
+        let terms = min(period, 40)
+        let norm = 1 / (1 - Foundation.pow(pole, Double(period)))
         for o in 0..<outer {
             let start: Int
             switch axis {
@@ -132,11 +164,12 @@ enum Resampler {
             default: start = o
             }
             for t in 0..<n { line[t] = data[start + t * gap] * gain }
-            // Causal initialisation: truncated sum of the mirrored signal.
-            var sum = line[0], zn = pole
-            let horizon = min(n, 30)
-            for t in 1..<horizon { sum += zn * line[t]; zn *= pole }
-            line[0] = sum
+            var sum = 0.0, zn = 1.0
+            for k in 0..<terms {
+                sum += zn * line[k < n ? k : period - k]
+                zn *= pole
+            }
+            line[0] = sum * norm
             for t in 1..<n { line[t] += pole * line[t - 1] }
             line[n - 1] = pole / (pole * pole - 1) * (line[n - 1] + pole * line[n - 2])
             for t in stride(from: n - 2, through: 0, by: -1) { line[t] = pole * (line[t + 1] - line[t]) }
