@@ -340,3 +340,57 @@ public struct HarmonisationStamp: Sendable, Equatable {
     public var modelID: String
     public var fittedOn: String
 }
+
+extension StoreHarmonisation {
+    /// One feature of a harmonised store by batch, before and after harmonisation, for the cohort report.
+    public struct BeforeAfter: Sendable {
+        /// Stable name `<region>.<family>.<feature>`.
+        public var feature: String
+        public var batchColumn: String
+        public var method: String
+        public var batches: [String]
+        /// Per batch, the lesions' values before (recovered from the model) and after harmonisation.
+        public var before: [[Double]]
+        public var after: [[Double]]
+        /// Share of the feature's standardised variance explained by batch before harmonisation, Σ n_b γ̂_b² / n.
+        public var batchShare: Double
+        /// Features of the store harmonised and left unchanged.
+        public var harmonisedCount: Int
+        public var unchangedCount: Int
+    }
+
+    /// The feature with the largest batch effect (Σ n_b γ̂_b² / n on the standardised scale) of the `tumour` region
+    /// (else the first region), by batch before and after harmonisation; nil for an unharmonised store.
+    /// The values before are recovered from the harmonised ones with the recorded model (`ComBatModel.unapply`).
+    public static func beforeAndAfter(_ contents: StoreContents) throws -> BeforeAfter? {
+        guard let stamp = stamp(contents) else { return nil }
+        let models = try models(contents)
+        guard let region = models["tumour"] != nil ? "tumour" : models.keys.sorted().first,
+              let model = models[region], let matrix = contents.features[region] else { return nil }
+        let n = Double(model.batchCounts.reduce(0, +))
+        var best: (Int, Double)?
+        for j in model.features.indices where model.status[j] == .harmonised {
+            let share = model.batches.indices.reduce(0.0) { $0 + Double(model.batchCounts[$1]) * model.gammaHat[$1][j] * model.gammaHat[$1][j] } / n
+            if best == nil || share > best!.1 { best = (j, share) }
+        }
+        guard let (j, share) = best else { return nil }
+        let lesions = try LesionNames(contents)
+        let labels = try batchLabels(contents, column: stamp.batchColumn, lesions: lesions)
+        let covs = try stamp.covariates.map { try covariateColumn(contents, name: $0, lesions: lesions) }
+        let before = try model.unapply(values: matrix.values, features: matrix.names, batches: labels, covariates: covs,
+                                       rowName: lesions.describe)
+        guard let c = matrix.names.firstIndex(of: model.features[j]) else { return nil }
+        let f = matrix.names.count
+        let index = Dictionary(uniqueKeysWithValues: model.batches.enumerated().map { ($1, $0) })
+        var b = [[Double]](repeating: [], count: model.batches.count), a = b
+        for r in labels.indices {
+            guard let i = index[labels[r]] else { continue }
+            b[i].append(before[r * f + c]); a[i].append(matrix.values[r * f + c])
+        }
+        let harmonised = models.values.reduce(0) { $0 + $1.status.filter { $0 == .harmonised }.count }
+        let unchanged = models.values.reduce(0) { $0 + $1.status.filter { $0 != .harmonised }.count }
+        return BeforeAfter(feature: region + "." + model.features[j], batchColumn: stamp.batchColumn, method: stamp.method,
+                           batches: model.batches, before: b, after: a, batchShare: share,
+                           harmonisedCount: harmonised, unchangedCount: unchanged)
+    }
+}

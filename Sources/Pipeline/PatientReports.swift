@@ -1,4 +1,5 @@
 import Foundation
+import Harmonisation
 import ImagingCore
 import Cohort
 import Radiomics
@@ -514,12 +515,24 @@ enum CohortReportBuilder {
         if outcomes.isEmpty {
             note = (note.map { $0 + " " } ?? "") + "The store holds no survival outcomes (pfs_months/pfs_event, os_months/os_event in patients.csv), so no survival curves are drawn."
         }
-        return CohortReportModel(
+        var model = CohortReportModel(
             title: title, signature: source.signatureInfo, policy: source.policyInfo, provenance: source.provenance(now: now),
             patients: patients, failures: failures, comparisons: comparisons,
             survival: outcomes.flatMap { survivalPanels(source, $0) },
             lesionCountCurves: lesionCountCurves(source),
             lesionValidation: lesionValidation(source), statisticsNote: note)
+        model.harmonisation = try harmonisationPicture(source.contents)
+        return model
+    }
+
+    /// For a harmonised store, the feature with the largest batch effect by batch, before and after ComBat.
+    static func harmonisationPicture(_ contents: StoreContents) throws -> HarmonisationPicture? {
+        guard let h = try StoreHarmonisation.beforeAndAfter(contents) else { return nil }
+        let share = String(format: "%.0f", 100 * h.batchShare)
+        return HarmonisationPicture(
+            feature: h.feature, batchColumn: h.batchColumn, method: h.method,
+            batches: h.batches.indices.map { (h.batches[$0], h.before[$0], h.after[$0]) },
+            note: "Shown: \(h.feature), the harmonised feature with the largest batch effect (batch explained \(share) % of its standardised variance before harmonisation), one point per lesion; the values before are recovered from the stored ones with the recorded batch model. \(h.harmonisedCount) features harmonised\(h.unchangedCount > 0 ? ", \(h.unchangedCount) left unchanged (constant or with missing values)" : "").")
     }
 
     /// Where `lesionmap compare` stores its tables for this signature: `comparison/<signature>/`.

@@ -13,6 +13,7 @@ public enum CohortReport {
 
         """
         b += overview(m, lesions: lesions)
+        b += harmonisation(m)
         if !m.failures.isEmpty {
             b += "<h2>Patients not analysed</h2><table id=\"failures\"><thead><tr><th>patient</th><th>reason</th></tr></thead><tbody>"
             for f in m.failures { b += "<tr><td class=\"id\">\(htmlEscape(f.patientID))</td><td>\(htmlEscape(f.message))</td></tr>" }
@@ -149,6 +150,14 @@ public enum CohortReport {
             }
         }
         return s + "</tbody></table>\n"
+    }
+
+    /// The before/after picture of a harmonised store: one feature's distribution per batch.
+    static func harmonisation(_ m: CohortReportModel) -> String {
+        guard let h = m.harmonisation else { return "" }
+        let (before, after) = Charts.batchBoxes(h)
+        return "<h2>Scanner harmonisation</h2><p>Features harmonised across batches of <b>\(htmlEscape(h.batchColumn))</b> with ComBat (\(htmlEscape(h.method)) empirical Bayes; Johnson, Li &amp; Rabinovic 2007). \(htmlEscape(h.note))</p>"
+            + "<div class=\"figrow\" id=\"harmonisation\"><div class=\"keep\">\(before)</div><div class=\"keep\">\(after)</div></div>\n"
     }
 
     static func methods(_ m: CohortReportModel) -> String {

@@ -253,6 +253,8 @@ public struct CohortReportModel: Sendable {
     public var lesionValidation: LesionValidation?
     /// Shown instead of the outcome sections when `lesionmap compare` has not been run.
     public var statisticsNote: String?
+    /// For a harmonised store (`lesionmap harmonise`): one feature by batch before and after ComBat.
+    public var harmonisation: HarmonisationPicture? = nil
 
     public init(title: String, signature: SignatureInfo, policy: PolicyInfo, provenance: Provenance,
                 patients: [PatientSummary], failures: [(patientID: String, message: String)],

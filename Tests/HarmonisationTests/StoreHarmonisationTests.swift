@@ -86,6 +86,31 @@ final class StoreHarmonisationTests: XCTestCase {
         }
     }
 
+    /// The report's picture: the feature with the largest batch effect, its values before recovered exactly.
+    func testBeforeAndAfterRecoversTheOriginalValues() throws {
+        let original = try Self.store()
+        XCTAssertNil(try StoreHarmonisation.beforeAndAfter(original))
+        let (out, _) = try StoreHarmonisation.harmonise(original, batchColumn: "kvp", covariates: ["location", "cov_age"],
+                                                        method: .nonparametric)
+        let picture = try XCTUnwrap(StoreHarmonisation.beforeAndAfter(out))
+        // The planted kVp shift grows with the feature index: the last tumour feature has the largest batch effect.
+        XCTAssertEqual(picture.feature, "tumour.fam.t5")
+        XCTAssertEqual(picture.batches, ["100", "120", "140"])
+        XCTAssertEqual(picture.harmonisedCount, 8)
+        XCTAssertEqual(picture.unchangedCount, 1)
+        XCTAssertGreaterThan(picture.batchShare, 0.5)
+        let kvp = try original.lesions.numbers("kvp")
+        for (i, label) in picture.batches.enumerated() {
+            let rows = kvp.indices.filter { StoreHarmonisation.label(kvp[$0]) == label }
+            let raw = rows.map { original.features["tumour"]!.values[$0 * 5 + 4] }
+            let harmonised = rows.map { out.features["tumour"]!.values[$0 * 5 + 4] }
+            for k in rows.indices {
+                XCTAssertEqual(picture.before[i][k], raw[k], accuracy: 1e-10 * max(1, abs(raw[k])))
+                XCTAssertEqual(picture.after[i][k], harmonised[k])
+            }
+        }
+    }
+
     func testApplyModelRefusesAnUnknownBatch() throws {
         let (out, _) = try StoreHarmonisation.harmonise(try Self.store(), batchColumn: "kvp", covariates: [], method: .parametric)
         var kvps = [Double](repeating: 120, count: 60)

@@ -115,6 +115,14 @@ final class HarmoniseCommandTests: XCTestCase {
         let scored = try run(["score", applied.path, "--signature", signatureURL.path])
         XCTAssertEqual(scored.status, 0, scored.text)
 
+        // The cohort report of a harmonised store shows one feature by batch before and after.
+        try CohortPlanning.run(store: harmonised, signatureName: trained.signature.name, policy: .standard)
+        let report = try CohortReporting.model(store: harmonised, signature: trained.signature, title: "t")
+        let picture = try XCTUnwrap(report.harmonisation)
+        XCTAssertEqual(picture.batchColumn, "kvp")
+        XCTAssertEqual(picture.batches.map(\.label), ["100", "120", "140"])
+        XCTAssertEqual(picture.batches.map(\.before.count), [24, 24, 24])
+
         // A store harmonised with another model (here: non-parametric) is refused by the signature.
         let other = dir.appendingPathComponent("other.h5")
         XCTAssertEqual(try run(["harmonise", rawURL.path, "--batch", "kvp", "--covariates", "location", "--nonparametric", "--out", other.path]).status, 0)
