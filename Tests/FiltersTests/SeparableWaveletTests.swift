@@ -1,0 +1,305 @@
+import XCTest
+import ImagingCore
+import ImageIO
+import TestSupport
+@testable import Filters
+
+/// Separable wavelets against PyWavelets (coefficients and undecimated decompositions) and against the
+/// IBSI 2 phase 1 consensus response maps.
+final class SeparableWaveletTests: XCTestCase {
+    // MARK: coefficients
+
+    /// Ends of `dec_lo` and `dec_hi` as PyWavelets 1.8 prints them:
+    /// `w = pywt.Wavelet(n); print(repr(w.dec_lo[0]), repr(w.dec_lo[-1]), repr(w.dec_hi[0]), repr(w.dec_hi[1]), len(w.dec_lo))`
+    func testCoefficientsEqualPyWavelets() throws {
+        let expected: [(String, Double, Double, Double, Double, Int)] = [
+            ("db3", 0.03522629188570953, 0.33267055295008263, -0.33267055295008263, 0.8068915093110925, 6),
+            ("coif1", -0.015655728135791993, -0.07273261951252645, 0.07273261951252645, 0.3378976624574818, 6),
+            ("haar", 0.7071067811865476, 0.7071067811865476, -0.7071067811865476, 0.7071067811865476, 2),
+            ("db10", -1.3264202894521244e-05, 0.026670057900555554, -0.026670057900555554, 0.1881768000776915, 20),
+            ("sym4", -0.07576571478927333, 0.0322231006040427, -0.0322231006040427, -0.012603967262037833, 8),
+        ]
+        for (name, lo0, loLast, hi0, hi1, count) in expected {
+            let w = try XCTUnwrap(Wavelet(named: name), name)
+            XCTAssertEqual(w.length, count, name)
+            XCTAssertEqual(w.lowPass.first, lo0, name)
+            XCTAssertEqual(w.lowPass.last, loLast, name)
+            XCTAssertEqual(w.highPass[0], hi0, name)
+            XCTAssertEqual(w.highPass[1], hi1, name)
+        }
+        XCTAssertNil(Wavelet(named: "db42"))
+        XCTAssertEqual(Wavelet(named: "DB2")?.name, "db2")
+    }
+
+    /// Every orthonormal scaling filter sums to √2 and has unit energy; its high-pass sums to 0.
+    func testEveryTabulatedFilterIsOrthonormal() throws {
+        for name in Wavelet.names {
+            let w = try XCTUnwrap(Wavelet(named: name))
+            XCTAssertEqual(w.lowPass.reduce(0, +), 2.0.squareRoot(), accuracy: 1e-9, name)
+            XCTAssertEqual(w.lowPass.map { $0 * $0 }.reduce(0, +), 1, accuracy: 1e-9, name)
+            XCTAssertEqual(w.highPass.reduce(0, +), 0, accuracy: 1e-9, name)
+        }
+    }
+
+    // MARK: undecimated decomposition against pywt.swtn
+
+    /// v(i, j, k) = (7i + 13j + 29k) mod 17 - 8, x fastest; in numpy
+    /// `i, j, k = np.meshgrid(np.arange(nx), np.arange(ny), np.arange(nz), indexing="ij"); x = ((i*7 + j*13 + k*29) % 17 - 8).astype(float)`.
+    static func pattern(_ nx: Int, _ ny: Int, _ nz: Int) -> Volume<Float> {
+        var v = Volume<Float>(grid: ImageGrid(size: Size3(nx, ny, nz)), repeating: 0)
+        for k in 0..<nz { for j in 0..<ny { for i in 0..<nx { v[i, j, k] = Float((i * 7 + j * 13 + k * 29) % 17 - 8) } } }
+        return v
+    }
+
+    func assertEqual(_ response: Volume<Float>, _ expected: [Double], _ label: String,
+                     file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(response.voxels.count, expected.count, label, file: file, line: line)
+        let worst = zip(response.voxels, expected).map { abs(Double($0) - $1) }.max() ?? .infinity
+        XCTAssertLessThan(worst, 1e-5, label, file: file, line: line)
+    }
+
+    /// With periodic padding the IBSI undecimated bands are PyWavelets' stationary transform: band letter a
+    /// of the IBSI name is swtn's axis a ('a' = L, 'd' = H). Fixtures (PyWavelets 1.8, flattened x fastest,
+    /// `a.flatten(order="F")`, printed `%.12g`):
+    /// `c = pywt.swtn(x, "db2", level=2, trim_approx=False)` on the 4x4x4 pattern: `c[1]["ada"]` (LHL, level 1),
+    /// `c[0]["ddd"]` (HHH, level 2); `pywt.swtn(x, "db3", level=2, trim_approx=False)[0]["aad"]` on the 8x4x4
+    /// pattern (LLH, level 2); `c2 = pywt.swtn(x, "db3", level=2, axes=(0, 1), trim_approx=False)` on the
+    /// 8x4x2 pattern: `c2[1]["ad"]` (2D LH, level 1) and `c2[0]["dd"]` (2D HH, level 2).
+    func testPeriodicBandsEqualPyWaveletsSWTN() throws {
+        let cube = Self.pattern(4, 4, 4), box = Self.pattern(8, 4, 4), slab = Self.pattern(8, 4, 2)
+        func band(_ w: String, _ b: String, _ level: Int, _ image: Volume<Float>) throws -> Volume<Float> {
+            try SeparableWaveletFilter(wavelet: w, band: b, level: level, boundary: .periodic).response(image)
+        }
+        assertEqual(try band("db2", "LHL", 1, cube), Fixtures.db2LHL1, "db2 LHL level 1")
+        assertEqual(try band("db2", "HHH", 2, cube), Fixtures.db2HHH2, "db2 HHH level 2")
+        assertEqual(try band("db3", "LLH", 2, box), Fixtures.db3LLH2, "db3 LLH level 2")
+        assertEqual(try band("db3", "LH", 1, slab), Fixtures.db3LH1, "db3 2D LH level 1")
+        assertEqual(try band("db3", "HH", 2, slab), Fixtures.db3HH2, "db3 2D HH level 2")
+    }
+
+    // MARK: boxes
+
+    /// A box's response equals the whole-image response cropped to it, for every boundary rule, at the
+    /// image's edges and inside.
+    func testResponseOverABoxEqualsTheCroppedWholeImageResponse() throws {
+        let image = Self.pattern(11, 9, 7)
+        let boxes = [IndexBox(lower: Index3(0, 0, 0), upper: Index3(3, 2, 1)),
+                     IndexBox(lower: Index3(4, 3, 2), upper: Index3(6, 5, 4)),
+                     IndexBox(lower: Index3(8, 6, 5), upper: Index3(10, 8, 6))]
+        for boundary in BoundaryCondition.allCases {
+            for (wavelet, band, level, invariant) in [("db2", "LHL", 1, false), ("coif1", "HHL", 2, true),
+                                                      ("db3", "HH", 2, true)] {
+                let filter = try SeparableWaveletFilter(wavelet: wavelet, band: band, level: level,
+                                                        boundary: boundary, rotationInvariant: invariant)
+                let whole = filter.response(image)
+                for box in boxes {
+                    let part = filter.response(image, over: box)
+                    XCTAssertEqual(part.grid, image.grid.subgrid(box))
+                    let expected = whole.cropped(to: box).voxels
+                    let worst = zip(part.voxels, expected).map { abs($0 - $1) }.max()!
+                    XCTAssertLessThan(worst, 1e-4, "\(filter) \(boundary) \(box)")
+                }
+            }
+        }
+    }
+
+    // MARK: rotation invariance (phase 2 configurations 6A/6B, 7A/7B: db3, levels 1 and 2, mean pooling)
+
+    /// The image turned a quarter about z: (i, j, k) -> (ny - 1 - j, i, k).
+    static func quarterTurnAboutZ(_ v: Volume<Float>) -> Volume<Float> {
+        let n = v.size
+        var out = Volume<Float>(grid: ImageGrid(size: Size3(n.ny, n.nx, n.nz)), repeating: 0)
+        for k in 0..<n.nz { for j in 0..<n.ny { for i in 0..<n.nx { out[n.ny - 1 - j, i, k] = v[i, j, k] } } }
+        return out
+    }
+
+    /// The image turned a quarter about x: (i, j, k) -> (i, nz - 1 - k, j).
+    static func quarterTurnAboutX(_ v: Volume<Float>) -> Volume<Float> {
+        let n = v.size
+        var out = Volume<Float>(grid: ImageGrid(size: Size3(n.nx, n.nz, n.ny)), repeating: 0)
+        for k in 0..<n.nz { for j in 0..<n.ny { for i in 0..<n.nx { out[i, n.nz - 1 - k, j] = v[i, j, k] } } }
+        return out
+    }
+
+    /// The phase 2 wavelet settings (db3, mean pooling, mirror padding) run, and turning the image turns the
+    /// response: LH (2D, level 1), HH (2D, level 2) about z; LLH (3D, level 1), HHH (3D, level 2) about z
+    /// and about x. Without pooling, LLH is not rotation-consistent (the check has teeth).
+    func testPhase2WaveletsAreRotationInvariant() throws {
+        let image = Self.pattern(12, 10, 9).map { $0 * $0 }
+        var checks: [(SeparableWaveletFilter, (Volume<Float>) -> Volume<Float>)] = []
+        for (band, level) in [("LH", 1), ("HH", 2)] {
+            let f = try SeparableWaveletFilter(wavelet: "db3", band: band, level: level, boundary: .mirror,
+                                               rotationInvariant: true)
+            checks.append((f, Self.quarterTurnAboutZ))
+        }
+        for (band, level) in [("LLH", 1), ("HHH", 2)] {
+            let f = try SeparableWaveletFilter(wavelet: "db3", band: band, level: level, boundary: .mirror,
+                                               rotationInvariant: true)
+            checks.append((f, Self.quarterTurnAboutZ))
+            checks.append((f, Self.quarterTurnAboutX))
+        }
+        for (filter, turn) in checks {
+            let turnedResponse = turn(filter.response(image)).voxels
+            let responseOfTurned = filter.response(turn(image)).voxels
+            let scale = Double(turnedResponse.map { abs($0) }.max()!)
+            XCTAssertGreaterThan(scale, 1, "\(filter) responds")
+            let worst = Double(zip(turnedResponse, responseOfTurned).map { abs($0 - $1) }.max()!)
+            XCTAssertLessThan(worst, 1e-5 * scale, "\(filter)")
+        }
+        let plain = try SeparableWaveletFilter(wavelet: "db3", band: "LLH", boundary: .mirror)
+        let gap = zip(Self.quarterTurnAboutX(plain.response(image)).voxels,
+                      plain.response(Self.quarterTurnAboutX(image)).voxels).map { abs($0 - $1) }.max()!
+        XCTAssertGreaterThan(gap, 1)
+    }
+
+    func testTokensAndBadSettings() throws {
+        XCTAssertEqual(try SeparableWaveletFilter(wavelet: "db3", band: "llh", level: 1, rotationInvariant: true).token,
+                       "wavelet_db3_llh_l1_invar")
+        XCTAssertEqual(try SeparableWaveletFilter(wavelet: "haar", band: "HH", level: 2).token, "wavelet_haar_hh_l2")
+        XCTAssertThrowsError(try SeparableWaveletFilter(wavelet: "db99", band: "LLH")) {
+            XCTAssertEqual($0 as? WaveletError, .unknownWavelet("db99"))
+        }
+        XCTAssertThrowsError(try SeparableWaveletFilter(wavelet: "db2", band: "LXH"))
+        XCTAssertThrowsError(try SeparableWaveletFilter(wavelet: "db2", band: "LLLL"))
+        XCTAssertThrowsError(try SeparableWaveletFilter(wavelet: "db2", band: "LL", level: 0))
+    }
+
+    // MARK: IBSI 2 phase 1 response maps
+
+    /// Every voxel of the response within 0.001 of the consensus map; prints matched/total.
+    func assertMatchesReference(_ config: String, phantom: String, reference: String,
+                                _ filter: SeparableWaveletFilter, file: StaticString = #filePath,
+                                line: UInt = #line) throws {
+        let image = try NIfTI.readImage(try SharedData.url("ibsi2/phantoms/\(phantom)/image.nii.gz"))
+        let expected = try NIfTI.readImage(try SharedData.url("ibsi2/response_maps/\(reference).nii.gz"))
+        let response = filter.response(image)
+        XCTAssertEqual(response.size, expected.size, file: file, line: line)
+        let differences = zip(response.voxels, expected.voxels).map { abs(Double($0) - Double($1)) }
+        let matched = differences.filter { $0 <= 0.001 }.count
+        print("IBSI 2 \(config) \(filter.token): \(matched)/\(differences.count) voxels within 0.001 "
+              + "(max difference \(differences.max() ?? .nan))")
+        XCTAssertEqual(matched, differences.count, "\(config)", file: file, line: line)
+    }
+
+    func test5A1Daubechies2LHL() throws {
+        try assertMatchesReference("5A1", phantom: "impulse", reference: "id_5_impulse_CT_5A1_wavelet_db2_LHL_level_1",
+                                   SeparableWaveletFilter(wavelet: "db2", band: "LHL", level: 1, boundary: .zero))
+    }
+
+    func test5A2Daubechies2LHLInvariant() throws {
+        try assertMatchesReference("5A2", phantom: "impulse",
+                                   reference: "id_5_impulse_CT_5A2_wavelet_db2_LHL_invar_level_1",
+                                   SeparableWaveletFilter(wavelet: "db2", band: "LHL", level: 1, boundary: .zero,
+                                                          rotationInvariant: true))
+    }
+
+    func test6A1Coiflet1HHL() throws {
+        try assertMatchesReference("6A1", phantom: "sphere", reference: "id_6_sphere_CT_6A1_wavelet_coif1_HHL_level_1",
+                                   SeparableWaveletFilter(wavelet: "coif1", band: "HHL", level: 1, boundary: .periodic))
+    }
+
+    func test6A2Coiflet1HHLInvariant() throws {
+        try assertMatchesReference("6A2", phantom: "sphere",
+                                   reference: "id_6_sphere_CT_6A2_wavelet_coif1_HHL_invar_level_1",
+                                   SeparableWaveletFilter(wavelet: "coif1", band: "HHL", level: 1, boundary: .periodic,
+                                                          rotationInvariant: true))
+    }
+
+    func test7A1HaarLLLLevel2Invariant() throws {
+        try assertMatchesReference("7A1", phantom: "checkerboard",
+                                   reference: "id_7_checkerboard_CT_7A1_wavelet_haar_LLL_invar_level_2",
+                                   SeparableWaveletFilter(wavelet: "haar", band: "LLL", level: 2, boundary: .mirror,
+                                                          rotationInvariant: true))
+    }
+
+    func test7A2HaarHHHLevel2Invariant() throws {
+        try assertMatchesReference("7A2", phantom: "checkerboard",
+                                   reference: "id_7_checkerboard_CT_7A2_wavelet_haar_HHH_invar_level_2",
+                                   SeparableWaveletFilter(wavelet: "haar", band: "HHH", level: 2, boundary: .mirror,
+                                                          rotationInvariant: true))
+    }
+}
+
+/// pywt.swtn outputs (see testPeriodicBandsEqualPyWaveletsSWTN for the snippet), flattened x fastest.
+private enum Fixtures {
+    static let db2LHL1: [Double] = [
+            0.868132387414, 1.69311809368, -3.29099335598, -4.11597906224, 6.80842285552, 0.576960961673,
+            0.301965726252, 6.5334276201, 1.89156677464, 2.56918297839, -4.06489988379, -4.74251608754,
+            -9.56812201757, -4.83926203375, 7.05392751351, 2.32506752969, 1.49180760951, 1.9681133291,
+            -0.909464758029, -1.38577047762, 3.93084476839, 4.60846097215, -2.02562189003, -2.70323809379,
+            -7.34509893925, -2.21361798709, 2.16656201006, -2.9649189421, 1.92244656135, -4.36295631416,
+            0.768524638005, 7.05392751351, -2.3383819168, 0.539196170331, -2.28444093514, -5.16201902226,
+            0.851956197095, 2.28087335586, -1.95193713878, -3.38085429755, -2.01230750292, -4.1925256167,
+            2.03893627714, 4.21915439092, 3.49873322263, 1.37245609051, 2.19744179677, 4.32371892889,
+            -2.96205713889, 0.26420093491, -4.66596953308, -7.89222760689, 3.72953428422, -1.75062665461,
+            0.375650477505, 5.85581141634, 7.22435821097, 0.590275348784, -4.1925256167, 2.44155724548,
+            -7.9918353563, 0.896150370919, 8.48284467228, -0.405141054935,
+    ]
+
+    static let db2HHH2: [Double] = [
+            7.64591194913, -2.61810796608, -7.64591194913, 2.61810796608, 2.04871593217, 5.52091194913,
+            -2.04871593217, -5.52091194913, -7.64591194913, 2.61810796608, 7.64591194913, -2.61810796608,
+            -2.04871593217, -5.52091194913, 2.04871593217, 5.52091194913, -5.3125, 9.77091194913,
+            5.3125, -9.77091194913, -7.64591194913, 2.61810796608, 7.64591194913, -2.61810796608,
+            5.3125, -9.77091194913, -5.3125, 9.77091194913, 7.64591194913, -2.61810796608,
+            -7.64591194913, 2.61810796608, -7.64591194913, 2.61810796608, 7.64591194913, -2.61810796608,
+            -2.04871593217, -5.52091194913, 2.04871593217, 5.52091194913, 7.64591194913, -2.61810796608,
+            -7.64591194913, 2.61810796608, 2.04871593217, 5.52091194913, -2.04871593217, -5.52091194913,
+            5.3125, -9.77091194913, -5.3125, 9.77091194913, 7.64591194913, -2.61810796608,
+            -7.64591194913, 2.61810796608, -5.3125, 9.77091194913, 5.3125, -9.77091194913,
+            -7.64591194913, 2.61810796608, 7.64591194913, -2.61810796608,
+    ]
+
+    static let db3LLH2: [Double] = [
+            -0.116812095477, -1.26552210244, 0.733963530641, 0.733963530641, 0.522239156759, 1.67094916372,
+            -0.328536469359, -0.328536469359, -0.116812095477, -1.26552210244, 0.733963530641, 0.733963530641,
+            0.522239156759, 1.67094916372, -0.328536469359, -0.328536469359, -0.116812095477, -1.26552210244,
+            0.733963530641, 0.733963530641, 0.522239156759, 1.67094916372, -0.328536469359, -0.328536469359,
+            -0.116812095477, -1.26552210244, 0.733963530641, 0.733963530641, 0.522239156759, 1.67094916372,
+            -0.328536469359, -0.328536469359, -0.846737281035, -0.846737281035, -0.635012907154, -1.78372291412,
+            0.215762718965, 0.215762718965, 0.00403834508278, 1.15274835205, -0.846737281035, -0.846737281035,
+            -0.635012907154, -1.78372291412, 0.215762718965, 0.215762718965, 0.00403834508278, 1.15274835205,
+            -0.846737281035, -0.846737281035, -0.635012907154, -1.78372291412, 0.215762718965, 0.215762718965,
+            0.00403834508278, 1.15274835205, -0.846737281035, -0.846737281035, -0.635012907154, -1.78372291412,
+            0.215762718965, 0.215762718965, 0.00403834508278, 1.15274835205, 0.116812095477, 1.26552210244,
+            -0.733963530641, -0.733963530641, -0.522239156759, -1.67094916372, 0.328536469359, 0.328536469359,
+            0.116812095477, 1.26552210244, -0.733963530641, -0.733963530641, -0.522239156759, -1.67094916372,
+            0.328536469359, 0.328536469359, 0.116812095477, 1.26552210244, -0.733963530641, -0.733963530641,
+            -0.522239156759, -1.67094916372, 0.328536469359, 0.328536469359, 0.116812095477, 1.26552210244,
+            -0.733963530641, -0.733963530641, -0.522239156759, -1.67094916372, 0.328536469359, 0.328536469359,
+            0.846737281035, 0.846737281035, 0.635012907154, 1.78372291412, -0.215762718965, -0.215762718965,
+            -0.00403834508278, -1.15274835205, 0.846737281035, 0.846737281035, 0.635012907154, 1.78372291412,
+            -0.215762718965, -0.215762718965, -0.00403834508278, -1.15274835205, 0.846737281035, 0.846737281035,
+            0.635012907154, 1.78372291412, -0.215762718965, -0.215762718965, -0.00403834508278, -1.15274835205,
+            0.846737281035, 0.846737281035, 0.635012907154, 1.78372291412, -0.215762718965, -0.215762718965,
+            -0.00403834508278, -1.15274835205,
+    ]
+
+    static let db3LH1: [Double] = [
+            -4.08220404497, 2.76023219121, 5.26789564182, 5.50800755016, 3.54619036572, -1.05355217031,
+            -4.04928313038, -6.53208873888, -2.27763434982, -1.9958546594, -3.6355634159, -4.96212999164,
+            1.71168687414, 5.53667970212, 6.28264972166, 3.502443779, 2.55513027433, -4.88317472354,
+            -0.663241885112, 4.71856000504, 1.57572343278, -4.97455033417, -6.15021065419, 2.45656622047,
+            3.80470812046, 4.11879719173, -0.969090340814, -5.26443756357, -6.83360067264, 0.491422802355,
+            3.91684406291, 0.573078739402, -5.30891123809, -2.14938592873, -3.67532283146, -6.64266625707,
+            0.178057530982, 5.47900848196, 2.33773033396, -3.15540250078, 2.83447094562, -3.33313937071,
+            1.09513004189, 3.89582536519, -0.428520925772, -4.87192065123, -6.01478125951, 1.79553345898,
+            2.26046249033, 2.24525469042, -3.55227345758, 0.520752458571, 4.42659622573, 5.17100782101,
+            1.33366094614, -3.46856876539, 0.213977802145, 3.23727060902, 6.13246624715, 2.22608843331,
+            -4.17613283094, -5.77809565174, 2.34338997942, 4.82843780719,
+    ]
+
+    static let db3HH2: [Double] = [
+            6.12260891893, 2.97762437333, -0.0521576378431, 1.14379925617, -4.74080267251, -5.12815815477,
+            -1.32964860857, 1.00673452528, 0.488984810074, -2.91979077169, -1.20436513436, 8.03905689596,
+            5.86048140848, -6.96201547472, -5.14510108419, 1.84274935045, -6.12260891893, -2.97762437333,
+            0.0521576378431, -1.14379925617, 4.74080267251, 5.12815815477, 1.32964860857, -1.00673452528,
+            -0.488984810074, 2.91979077169, 1.20436513436, -8.03905689596, -5.86048140848, 6.96201547472,
+            5.14510108419, -1.84274935045, 5.08061701386, 1.15409171689, -6.1728823364, -1.11144981377,
+            4.80118923256, -3.30462549833, -3.70892391001, 3.26198359521, 1.94275389608, -2.8776198277,
+            -3.31444699993, -1.5384554844, 4.40671232247, 1.49581358128, -3.03501921863, 2.92026173082,
+            -5.08061701386, -1.15409171689, 6.1728823364, 1.11144981377, -4.80118923256, 3.30462549833,
+            3.70892391001, -3.26198359521, -1.94275389608, 2.8776198277, 3.31444699993, 1.5384554844,
+            -4.40671232247, -1.49581358128, 3.03501921863, -2.92026173082,
+    ]
+}
