@@ -9,8 +9,10 @@ import ImagingCore
 /// axis. Writing each chain as sparse rows lets a response be computed over a box of the image only: the
 /// rows name exactly the in-image voxels the box needs, whatever the boundary rule.
 ///
-/// A kernel w of odd length N (centre c = N/2) convolves as y[i] = Σ_j w[j] x̃[i + c - j], x̃ the padded
-/// input (scipy.ndimage.convolve1d).
+/// Each kernel convolves as `Kernel1D` defines, y[i] = Σ_j h[j] x̃[i - j + centre], x̃ the padded input
+/// (scipy.ndimage.convolve1d for odd kernels centred at N/2). `FilterBlock.convolved(along:with:)` is the same
+/// pass on a block already padded; a chain re-pads between its passes, which rows over in-image voxels express
+/// directly (for periodic padding a row can wrap to the far side of the image).
 struct AxisCascade: Sendable {
     /// Output indices (in-image) the rows stand for.
     let outputs: ClosedRange<Int>
@@ -21,10 +23,9 @@ struct AxisCascade: Sendable {
     let columns: [Int]
     let weights: [Double]
 
-    /// The chain `kernels` (applied first to last, each of odd length) on an axis of `count` voxels under
-    /// `boundary`, for the outputs `outputs`.
-    init(kernels: [[Double]], count n: Int, boundary: BoundaryCondition, outputs: ClosedRange<Int>) {
-        precondition(kernels.allSatisfy { $0.count % 2 == 1 }, "cascade kernels have odd lengths")
+    /// The chain `kernels` (applied first to last) on an axis of `count` voxels under `boundary`, for the
+    /// outputs `outputs`.
+    init(kernels: [Kernel1D], count n: Int, boundary: BoundaryCondition, outputs: ClosedRange<Int>) {
         precondition(outputs.lowerBound >= 0 && outputs.upperBound < n, "outputs lie inside the axis")
         self.outputs = outputs
         // Row i of the chain P_K ... P_1 is e_i P_K ... P_1: push e_i back through the transposed passes.
@@ -35,13 +36,13 @@ struct AxisCascade: Sendable {
             current[i] = 1
             var support = [i]
             for kernel in kernels.reversed() {
-                let c = kernel.count / 2
+                let c = kernel.center
                 var touched = [Int]()
                 for r in support {
                     let v = current[r]
                     current[r] = 0
                     if v == 0 { continue }
-                    for (j, w) in kernel.enumerated() where w != 0 {
+                    for (j, w) in kernel.weights.enumerated() where w != 0 {
                         guard let q = boundary.sourceIndex(r + c - j, count: n) else { continue }
                         if next[q] == 0 { touched.append(q) }
                         next[q] += v * w
@@ -76,69 +77,41 @@ struct AxisCascade: Sendable {
     }
 }
 
-/// A block of voxels in Double, x fastest, covering `lower ..< lower + size` of an image's index space.
-struct VoxelBlock: Sendable {
-    var lower: Index3
-    var size: Size3
-    var values: [Double]
-
-    /// The voxels of `image` in `box` (which must lie inside the image).
-    init(_ image: Volume<Float>, box: IndexBox) {
-        lower = box.lower
-        size = box.size
-        var values = [Double]()
-        values.reserveCapacity(size.count)
-        for k in box.lower.k...box.upper.k {
-            for j in box.lower.j...box.upper.j {
-                let row = image.grid.linearIndex(box.lower.i, j, k)
-                for i in 0..<size.nx { values.append(Double(image.voxels[row + i])) }
-            }
-        }
-        self.values = values
-    }
-
-    init(lower: Index3, size: Size3, values: [Double]) {
-        self.lower = lower
-        self.size = size
-        self.values = values
-    }
-
+extension FilterBlock {
     /// This block with `cascade` applied along `axis` (0 = x, 1 = y, 2 = z): that axis now covers the
-    /// cascade's outputs. The block must hold the cascade's span on that axis.
-    func applying(_ cascade: AxisCascade, along axis: Int) -> VoxelBlock {
+    /// cascade's outputs. The block must hold the cascade's input span on that axis.
+    func applying(_ cascade: AxisCascade, along axis: Int) -> FilterBlock {
+        let lower = [origin.i, origin.j, origin.k]
         let offset = cascade.span.lowerBound - lower[axis]
         precondition(offset >= 0 && cascade.span.upperBound - lower[axis] < size[axis],
                      "the block holds the cascade's input span")
-        var outSize = size
-        outSize[settable: axis] = cascade.outputs.count
-        var outLower = lower
-        outLower[axis] = cascade.outputs.lowerBound
-        // Lines along `axis`: element t of line l sits at base(l) + t * stride.
-        let (nx, ny) = (size.nx, size.ny)
-        let stride = axis == 0 ? 1 : (axis == 1 ? nx : nx * ny)
+        var outSize = size, outOrigin = origin
+        switch axis {
+        case 0: outSize.nx = cascade.outputs.count; outOrigin.i = cascade.outputs.lowerBound
+        case 1: outSize.ny = cascade.outputs.count; outOrigin.j = cascade.outputs.lowerBound
+        default: outSize.nz = cascade.outputs.count; outOrigin.k = cascade.outputs.lowerBound
+        }
+        // Lines along `axis`: element t at base + t * stride; (a1, a2) the other two axes.
+        let stride = axis == 0 ? 1 : (axis == 1 ? size.nx : size.nx * size.ny)
         let outStride = axis == 0 ? 1 : (axis == 1 ? outSize.nx : outSize.nx * outSize.ny)
-        var out = [Double](repeating: 0, count: outSize.count)
+        let (a1, a2) = axis == 0 ? (1, 2) : (axis == 1 ? (0, 2) : (0, 1))
         let m = cascade.outputs.count
+        var out = [Double](repeating: 0, count: outSize.count)
         values.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
-                cascade.columns.withUnsafeBufferPointer { cols in
-                    cascade.weights.withUnsafeBufferPointer { ws in
-                        // The other two axes, in order.
-                        let (a1, a2) = axis == 0 ? (1, 2) : (axis == 1 ? (0, 2) : (0, 1))
-                        for u2 in 0..<size[a2] {
-                            for u1 in 0..<size[a1] {
-                                var inBase = 0, outBase = 0
-                                var idx = Index3(0, 0, 0)
-                                idx[a1] = u1
-                                idx[a2] = u2
-                                inBase = (idx.k * ny + idx.j) * nx + idx.i + offset * stride
-                                outBase = (idx.k * outSize.ny + idx.j) * outSize.nx + idx.i
-                                for r in 0..<m {
-                                    var sum = 0.0
-                                    for t in cascade.rowStart[r]..<cascade.rowStart[r + 1] {
-                                        sum += ws[t] * src[inBase + cols[t] * stride]
+                cascade.rowStart.withUnsafeBufferPointer { starts in
+                    cascade.columns.withUnsafeBufferPointer { cols in
+                        cascade.weights.withUnsafeBufferPointer { ws in
+                            for u2 in 0..<size[a2] {
+                                for u1 in 0..<size[a1] {
+                                    let (pi, pj, pk) = axis == 0 ? (0, u1, u2) : (axis == 1 ? (u1, 0, u2) : (u1, u2, 0))
+                                    let inBase = (pk * size.ny + pj) * size.nx + pi + offset * stride
+                                    let outBase = (pk * outSize.ny + pj) * outSize.nx + pi
+                                    for r in 0..<m {
+                                        var sum = 0.0
+                                        for t in starts[r]..<starts[r + 1] { sum += ws[t] * src[inBase + cols[t] * stride] }
+                                        dst[outBase + r * outStride] = sum
                                     }
-                                    dst[outBase + r * outStride] = sum
                                 }
                             }
                         }
@@ -146,39 +119,6 @@ struct VoxelBlock: Sendable {
                 }
             }
         }
-        return VoxelBlock(lower: outLower, size: outSize, values: out)
-    }
-
-    /// The block as single-precision voxels on `grid`.
-    func volume(on grid: ImageGrid) -> Volume<Float> {
-        Volume(grid: grid, voxels: values.map { Float($0) })
-    }
-}
-
-extension Index3 {
-    /// Component `axis` (0 = i, 1 = j, 2 = k).
-    subscript(axis: Int) -> Int {
-        get { axis == 0 ? i : (axis == 1 ? j : k) }
-        set {
-            switch axis {
-            case 0: i = newValue
-            case 1: j = newValue
-            default: k = newValue
-            }
-        }
-    }
-}
-
-extension Size3 {
-    /// Component `axis` (0 = nx, 1 = ny, 2 = nz), settable.
-    subscript(settable axis: Int) -> Int {
-        get { self[axis] }
-        set {
-            switch axis {
-            case 0: nx = newValue
-            case 1: ny = newValue
-            default: nz = newValue
-            }
-        }
+        return FilterBlock(origin: outOrigin, size: outSize, values: out)
     }
 }

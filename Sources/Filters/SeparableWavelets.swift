@@ -16,8 +16,10 @@ import ImagingCore
 ///
 /// Rotation invariance (IBSI 2 "rotation-invariant ... mean pooling"): the filter is applied to the image
 /// turned by each of the 24 right-angle rotations of 3D space (4 in-plane rotations in 2D), each response
-/// turned back, and the responses averaged voxel by voxel.
-public struct SeparableWaveletFilter: Hashable, Sendable, CustomStringConvertible {
+/// turned back, and the responses averaged voxel by voxel (or their maximum taken, with max pooling).
+/// Turning the image is turning the kernel (the boundary rules are symmetric): the 1D filters move to other
+/// axes and are mirrored, h[-x], along reversed axes; every filter of a level's cascade turns with it.
+public struct SeparableWaveletFilter: ImageFilter, Hashable, CustomStringConvertible {
     /// One letter of a sub-band: which filter of the wavelet's pair runs along an axis.
     public enum Pass: Character, Hashable, Sendable {
         case low = "L"
@@ -30,13 +32,14 @@ public struct SeparableWaveletFilter: Hashable, Sendable, CustomStringConvertibl
     /// Decomposition level, 1 or more.
     public let level: Int
     public let boundary: BoundaryCondition
-    /// Mean pooling over the right-angle rotations.
-    public let rotationInvariant: Bool
+    /// Pooling over the right-angle rotations (mean in IBSI 2), or nil for the plain sub-band.
+    public let pooling: Pooling?
 
     /// The sub-band `band` ("LHL", "hh"...) of wavelet `wavelet` (a PyWavelets name: "db3", "coif1",
-    /// "haar"...) at decomposition `level`.
+    /// "haar"...) at decomposition `level`; `rotationInvariant` pools over the right-angle rotations with
+    /// `pooling` (mean, as IBSI 2 defines it, by default).
     public init(wavelet: String, band: String, level: Int = 1, boundary: BoundaryCondition = .mirror,
-                rotationInvariant: Bool = false) throws {
+                rotationInvariant: Bool = false, pooling: Pooling = .mean) throws {
         guard let w = Wavelet(named: wavelet) else {
             throw WaveletError.unknownWavelet(wavelet)
         }
@@ -49,46 +52,38 @@ public struct SeparableWaveletFilter: Hashable, Sendable, CustomStringConvertibl
         self.band = passes.compactMap { $0 }
         self.level = level
         self.boundary = boundary
-        self.rotationInvariant = rotationInvariant
+        self.pooling = rotationInvariant ? pooling : nil
     }
 
-    /// True for a two-letter band: each axial slice is filtered on its own.
-    public var isSliceBySlice: Bool { band.count == 2 }
+    public var rotationInvariant: Bool { pooling != nil }
+
+    /// 2D (slice by slice) for a two-letter band, 3D for three letters.
+    public var dimensionality: FilterDimensionality { band.count == 2 ? .twoD : .threeD }
 
     /// The band as written, "LHL".
     public var bandName: String { String(band.map(\.rawValue)) }
 
-    /// Readable identifier, e.g. `wavelet_db3_llh_l1_invar`, `wavelet_haar_hh_l2`.
+    /// `wavelet_<name>_<band>_l<level>[_invar[_max]][_2d]`, e.g. `wavelet_db3_llh_l1_invar` (mean pooling),
+    /// `wavelet_haar_hh_l2_2d`.
     public var token: String {
-        "wavelet_\(wavelet.name)_\(bandName.lowercased())_l\(level)" + (rotationInvariant ? "_invar" : "")
+        "wavelet_\(wavelet.name)_\(bandName.lowercased())_l\(level)"
+            + (pooling.map { $0 == .mean ? "_invar" : "_invar_\($0.rawValue)" } ?? "")
+            + dimensionality.tokenSuffix
     }
 
     public var description: String { token }
 
-    /// Voxels the response reads on each side of a voxel along a filtered axis: Σ_l 2^(l-1) (N' - 1)/2,
-    /// N' the filter length made odd.
-    public var supportRadius: Int {
-        let halfLength = Self.centred(wavelet.lowPass).count / 2
-        return ((1 << level) - 1) * halfLength
-    }
+    /// Voxels the response reads on each side of a voxel along a filtered axis: Σ_l 2^(l-1) ⌊N/2⌋ for N taps.
+    public var supportRadius: Int { ((1 << level) - 1) * (wavelet.length / 2) }
 
-    /// The response map over the whole image.
-    public func response(_ image: Volume<Float>) -> Volume<Float> {
-        let n = image.size
-        return response(image, over: IndexBox(lower: Index3(0, 0, 0), upper: Index3(n.nx - 1, n.ny - 1, n.nz - 1)))
-    }
-
-    /// The response map over `box` (inside the image), on the box's sub-grid. Only the box and the voxels
-    /// its filter support reaches (through the boundary rule) are read; the result equals the whole-image
-    /// response cropped to the box.
-    public func response(_ image: Volume<Float>, over box: IndexBox) -> Volume<Float> {
+    /// The response over `box` (clipped to the image; the whole image when nil), on the box's sub-grid. Only
+    /// the box and the voxels its filter support reaches (through the boundary rule) are read; the result
+    /// equals the whole-image response cropped to the box.
+    public func response(of image: Volume<Float>, over box: IndexBox?) -> Volume<Float> {
+        let box = box?.clipped(to: image.size) ?? .whole(image.size)
         let size = image.size
-        precondition(box.lower.i >= 0 && box.lower.j >= 0 && box.lower.k >= 0 && box.upper.i < size.nx
-                     && box.upper.j < size.ny && box.upper.k < size.nz, "the box lies inside the image")
         let axes = band.count
-        let rotations = rotationInvariant
-            ? (axes == 3 ? RightAngleRotation.all3D : RightAngleRotation.inPlane)
-            : [RightAngleRotation.identity(axes)]
+        let rotations = pooling == nil ? [RightAngleRotation.identity] : RightAngleRotation.all(dimensionality)
 
         // Per image axis, the cascade for (band letter, mirrored): at most four distinct ones.
         struct AxisKey: Hashable {
@@ -96,75 +91,74 @@ public struct SeparableWaveletFilter: Hashable, Sendable, CustomStringConvertibl
             let mirrored: Bool
             var order: Int { (pass == .high ? 2 : 0) + (mirrored ? 1 : 0) }
         }
+        let bounds = [box.lower.i...box.upper.i, box.lower.j...box.upper.j, box.lower.k...box.upper.k]
         var cascades = [[AxisKey: AxisCascade]](repeating: [:], count: axes)
-        func cascade(axis: Int, _ key: AxisKey) -> AxisCascade {
-            if let c = cascades[axis][key] { return c }
-            let outputs = box.lower[axis]...box.upper[axis]
-            let c = AxisCascade(kernels: axisKernels(key.pass, mirrored: key.mirrored), count: size[axis],
-                                boundary: boundary, outputs: outputs)
-            cascades[axis][key] = c
-            return c
-        }
 
-        // Each rotation as one key per image axis; equal keys give equal responses, so count them.
+        // Each rotation as one key per image axis: the letter whose filter lands there, mirrored or not.
         var counts = [[AxisKey]: Int]()
         for rotation in rotations {
-            let keys = (0..<axes).map { a in
-                AxisKey(pass: band[rotation.source[a]], mirrored: rotation.mirrored[a])
+            var keys = [AxisKey?](repeating: nil, count: axes)
+            for letter in 0..<axes {
+                keys[rotation.permutation[letter]] = AxisKey(pass: band[letter], mirrored: rotation.signs[letter] < 0)
             }
-            counts[keys, default: 0] += 1
+            counts[keys.map { $0! }, default: 0] += 1
         }
         let combinations = counts.keys.sorted { $0.map(\.order).lexicographicallyPrecedes($1.map(\.order)) }
-        for keys in combinations { for a in 0..<axes { _ = cascade(axis: a, keys[a]) } }
-
-        // Input block: the union of the spans every cascade reads, per axis.
-        var lower = box.lower, upper = box.upper
-        for a in 0..<axes {
-            for c in cascades[a].values {
-                lower[a] = min(lower[a], c.span.lowerBound)
-                upper[a] = max(upper[a], c.span.upperBound)
+        for keys in combinations {
+            for a in 0..<axes where cascades[a][keys[a]] == nil {
+                cascades[a][keys[a]] = AxisCascade(kernels: axisKernels(keys[a].pass, mirrored: keys[a].mirrored),
+                                                   count: size[a], boundary: boundary, outputs: bounds[a])
             }
         }
-        let input = VoxelBlock(image, box: IndexBox(lower: lower, upper: upper))
-        let zIdentity = AxisCascade(identityOn: box.lower.k...box.upper.k)
 
-        // Sum over the combinations, sharing the x pass (and the x, y passes) between them.
-        var sum = [Double](repeating: 0, count: box.size.count)
-        var xDone = [AxisKey: VoxelBlock]()
-        var xyDone = [[AxisKey]: VoxelBlock]()
+        // Input: the union of the spans every cascade reads, per axis (z: the box itself in 2D).
+        var lo = [box.lower.i, box.lower.j, box.lower.k], hi = [box.upper.i, box.upper.j, box.upper.k]
+        for a in 0..<axes {
+            for c in cascades[a].values {
+                lo[a] = min(lo[a], c.span.lowerBound)
+                hi[a] = max(hi[a], c.span.upperBound)
+            }
+        }
+        let input = FilterBlock.read(image, over: IndexBox(lower: Index3(lo[0], lo[1], lo[2]),
+                                                           upper: Index3(hi[0], hi[1], hi[2])), boundary: boundary)
+
+        // Pool over the combinations (each standing for `count` rotations), sharing the x and x-y passes.
+        var pooled = [Double](repeating: pooling == .max ? -.infinity : 0, count: box.size.count)
+        var xDone = [AxisKey: FilterBlock]()
+        var xyDone = [[AxisKey]: FilterBlock]()
         for keys in combinations {
-            let weight = Double(counts[keys]!) / Double(rotations.count)
             let x = xDone[keys[0]] ?? input.applying(cascades[0][keys[0]]!, along: 0)
             xDone[keys[0]] = x
             let xy = xyDone[Array(keys[0...1])] ?? x.applying(cascades[1][keys[1]]!, along: 1)
             xyDone[Array(keys[0...1])] = xy
-            let xyz = xy.applying(axes == 3 ? cascades[2][keys[2]]! : zIdentity, along: 2)
-            for t in 0..<sum.count { sum[t] += weight * xyz.values[t] }
+            let r = axes == 3 ? xy.applying(cascades[2][keys[2]]!, along: 2) : xy
+            if pooling == .max {
+                for t in pooled.indices where r.values[t] > pooled[t] { pooled[t] = r.values[t] }
+            } else {
+                let weight = Double(counts[keys]!) / Double(rotations.count)
+                for t in pooled.indices { pooled[t] += weight * r.values[t] }
+            }
         }
-        return VoxelBlock(lower: box.lower, size: box.size, values: sum).volume(on: image.grid.subgrid(box))
+        return FilterBlock(origin: box.lower, size: box.size, values: pooled).volume(on: image.grid)
     }
 
     /// The 1D kernels along an axis whose band letter is `pass`: the low-pass filter at levels 1..<L, then
-    /// `pass`'s filter at level L, each upsampled à trous, all mirrored for a mirrored axis.
-    func axisKernels(_ pass: Pass, mirrored: Bool) -> [[Double]] {
-        let g = Self.centred(wavelet.lowPass)
-        let last = Self.centred(pass == .low ? wavelet.lowPass : wavelet.highPass)
-        var kernels = (1..<level).map { Self.upsampled(g, level: $0) }
-        kernels.append(Self.upsampled(last, level: level))
-        return mirrored ? kernels.map { $0.reversed() } : kernels
+    /// `pass`'s filter at level L, each upsampled à trous, all mirrored on a mirrored axis.
+    func axisKernels(_ pass: Pass, mirrored: Bool) -> [Kernel1D] {
+        let last = pass == .low ? wavelet.lowPass : wavelet.highPass
+        var kernels = (1..<level).map { Self.kernel(wavelet.lowPass, level: $0) }
+        kernels.append(Self.kernel(last, level: level))
+        return mirrored ? kernels.map(\.reversed) : kernels
     }
 
-    /// The filter with a trailing zero tap when its length is even, so that its centre is tap N/2.
-    static func centred(_ filter: [Double]) -> [Double] {
-        filter.count % 2 == 0 ? filter + [0] : filter
-    }
-
-    /// The filter at decomposition `level`: 2^(level-1) - 1 zeros inserted between consecutive taps.
-    static func upsampled(_ filter: [Double], level: Int) -> [Double] {
+    /// A filter of N taps at decomposition `level`: 2^(level-1) - 1 zeros between consecutive taps, centred
+    /// on tap ⌊N/2⌋ (for even N the IBSI and PyWavelets alignment: the filter padded with a trailing zero to
+    /// odd length, centred).
+    static func kernel(_ filter: [Double], level: Int) -> Kernel1D {
         let step = 1 << (level - 1)
         var out = [Double](repeating: 0, count: (filter.count - 1) * step + 1)
         for (t, w) in filter.enumerated() { out[t * step] = w }
-        return out
+        return Kernel1D(out, center: (filter.count / 2) * step)
     }
 }
 
@@ -183,39 +177,5 @@ public enum WaveletError: Error, Equatable, CustomStringConvertible {
         case .badLevel(let level):
             return "bad wavelet decomposition level \(level): 1 or more"
         }
-    }
-}
-
-/// A rotation of the voxel grid by right angles, as what the filter sees along each image axis: image
-/// axis a receives the filter written for axis `source[a]`, mirrored when `mirrored[a]`.
-struct RightAngleRotation: Hashable, Sendable {
-    let source: [Int]
-    let mirrored: [Bool]
-
-    static func identity(_ axes: Int) -> RightAngleRotation {
-        RightAngleRotation(source: Array(0..<axes), mirrored: [Bool](repeating: false, count: axes))
-    }
-
-    /// The 24 rotations of 3D space mapping the axes onto themselves: signed permutation matrices of
-    /// determinant +1.
-    static let all3D: [RightAngleRotation] = signedPermutations(3)
-    /// The 4 rotations of the axial plane.
-    static let inPlane: [RightAngleRotation] = signedPermutations(2)
-
-    private static func signedPermutations(_ n: Int) -> [RightAngleRotation] {
-        let permutations: [[Int]] = n == 2 ? [[0, 1], [1, 0]]
-            : [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]]
-        var out = [RightAngleRotation]()
-        for p in permutations {
-            // Sign of the permutation: count inversions.
-            var inversions = 0
-            for a in 0..<n { for b in (a + 1)..<n where p[a] > p[b] { inversions += 1 } }
-            for signs in 0..<(1 << n) {
-                let mirrored = (0..<n).map { signs >> $0 & 1 == 1 }
-                let negatives = mirrored.filter { $0 }.count
-                if (inversions + negatives) % 2 == 0 { out.append(RightAngleRotation(source: p, mirrored: mirrored)) }
-            }
-        }
-        return out
     }
 }
