@@ -106,7 +106,8 @@ public struct ExtractionSettings: Codable, Hashable, Sendable {
         case none
         /// Fixed bin size, bins starting at the lower re-segmentation bound (or ROI minimum); bin centres used.
         case fixedBinSize(width: Double)
-        /// Fixed bin number over the re-segmentation range (or ROI range); bin numbers used.
+        /// Fixed bin number over the ROI's own intensity range (the re-segmentation range is not used,
+        /// as IBSI 1 prescribes for arbitrary intensity units); bin numbers used.
         case fixedBinNumber(count: Int)
     }
 
@@ -207,15 +208,18 @@ extension ExtractionSettings {
         textureAggregations: [.volume3DAverage, .volume3DMerged],
         ivhDiscretisation: .fixedBinSize(width: 2.5))
 
-    /// IBSI configuration D: as C plus outlier filtering (mean ± 3 SD), 32 bins; IVH with 1000 bins.
+    /// IBSI configuration D: 3D, trilinear to 2 mm isotropic, re-segmentation by outlier filtering only
+    /// (mean ± 3 SD of the ROI, no range), 32 bins; IVH on the HU as they are (no discretisation).
     public static let ibsiD = ExtractionSettings(
         mode: .volume3D, resampling: .isotropic(2, interpolation: .linear),
-        resegmentation: Resegmentation(lowerBound: -1000, upperBound: 400, outlierSigma: 3),
+        resegmentation: Resegmentation(outlierSigma: 3),
         discretisation: .fixedBinNumber(count: 32),
         textureAggregations: [.volume3DAverage, .volume3DMerged],
-        ivhDiscretisation: .fixedBinNumber(count: 1000))
+        ivhDiscretisation: .none)
 
-    /// IBSI configuration E: as D with tricubic interpolation.
+    /// IBSI configuration E: 3D, tricubic spline (cubic B-spline) to 2 mm isotropic, re-segmentation
+    /// [-1000, 400] HU then outlier filtering (mean ± 3 SD of the voxels the range kept), 32 bins; IVH
+    /// with 1000 bins over the ROI's intensity range (the "arbitrary intensity units" case).
     public static let ibsiE = ExtractionSettings(
         mode: .volume3D, resampling: .isotropic(2, interpolation: .bspline),
         resegmentation: Resegmentation(lowerBound: -1000, upperBound: 400, outlierSigma: 3),
@@ -292,7 +296,7 @@ public enum SettingsBounds {
     /// over the whole CT range [-1000, 3000]. A GLCM holds Ng² cells per direction, so 4096 levels
     /// already cost about 1 GB for the 13 directions of 3D.
     public static let greyLevels = 1...4096
-    /// Levels of the intensity-volume histogram (IBSI configurations D and E use 1000 bins; each level
+    /// Levels of the intensity-volume histogram (IBSI configuration E uses 1000 bins; each level
     /// costs a few bytes, so the bound is generous).
     public static let ivhLevels = 1...1_000_000
     /// Resampling spacing in mm. Below 0.1 mm is finer than any clinical CT, MR or PET reconstruction
@@ -384,7 +388,7 @@ extension ExtractionSettings {
             }
         case .fixedBinNumber(let count):
             if !ivh.contains(count) {
-                out.append("intensity-volume histogram bin count \(count) (ivhDiscretisation.fixedBinNumber.count): must be \(ivh.lowerBound) to \(ivh.upperBound) (IBSI configurations D and E: 1000)")
+                out.append("intensity-volume histogram bin count \(count) (ivhDiscretisation.fixedBinNumber.count): must be \(ivh.lowerBound) to \(ivh.upperBound) (IBSI configuration E: 1000)")
             }
         }
 

@@ -66,9 +66,18 @@ public enum IntensityHistogram {
 
 /// Intensity-volume histogram features (IBSI 1, section 3.5).
 ///
-/// Intensities are taken as they are (unit steps), or discretised with a fixed bin size (bin centres)
-/// or bin number (bin numbers), over the re-segmentation range or, where it is open, the ROI range.
-/// With γ the intensity fraction (i - min) / (max - min) and ν(i) the fraction of the ROI volume at
+/// The levels i and their total range G follow the manual's three cases:
+/// - no discretisation (calibrated, discrete intensities such as HU): the intensities in unit steps,
+///   G the re-segmentation range (its open ends, and no range, taken from the ROI);
+/// - fixed bin size w (calibrated, continuous intensities such as SUV): bins of width w from the lower
+///   re-segmentation bound (or ROI minimum), each voxel at its bin centre, G from the first to the last
+///   bin centre over the range;
+/// - fixed bin number N (arbitrary units): bins over the ROI's own intensity range,
+///   `floor(N (x - min) / (max - min)) + 1` with the maximum in bin N, each voxel at its bin number,
+///   G = [1, N]. The re-segmentation range is not used: it cannot be given for arbitrary units (IBSI 1
+///   configuration E uses this case on purpose: "the re-segmentation range is not used").
+///
+/// With γ the intensity fraction (i - min G) / (max G - min G) and ν(i) the fraction of the ROI volume at
 /// intensity ≥ i:
 ///
 /// - `v10` (NK6P), `v90` (4279): the volume fraction ν at intensity fraction γ = 0.10, 0.90
@@ -111,7 +120,7 @@ public enum IntensityVolumeHistogram {
             step = w
         case .fixedBinNumber(let ng):
             count = max(ng, 1)
-            countBins { rMax > rMin ? Int((Double(ng) * ($0 - rMin) / (rMax - rMin)).rounded(.down)) : 0 }
+            countBins { hi > lo ? Int((Double(ng) * ($0 - lo) / (hi - lo)).rounded(.down)) : 0 }
             intensityOf = { Double($0 + 1) }
             step = 1
         }
