@@ -1,4 +1,5 @@
 import Foundation
+import ImagingCore
 
 /// Reads and validates a cohort manifest folder (`lesions.csv` + `patients.csv`).
 ///
@@ -10,7 +11,7 @@ public enum CohortManifest {
     public static let patientsFile = "patients.csv"
 
     public static let lesionColumns = ["patient_id", "lesion_id", "image", "mask", "roi", "location",
-                                       "irradiated", "lesion_response", "kvp"]
+                                       "irradiated", "lesion_response", "kvp", "modality"]
     public static let patientColumns = ["patient_id", "pfs_months", "pfs_event", "os_months", "os_event",
                                         "best_response", "abscopal_response"]
     /// Prefix of free covariate columns in patients.csv.
@@ -221,6 +222,7 @@ public enum CohortManifest {
         var withRows: Set<String> = []
         var seenLesion: [String: Int] = [:]
         var kvpByImage: [String: (Double, Int)] = [:]
+        var modalityByImage: [String: (String, Int)] = [:]
         for row in rows(of: table, file: file, index: index, problems: &problems) {
             var p = Problems(file: file, row: row.number)
             let patient = row("patient_id")
@@ -267,6 +269,22 @@ public enum CohortManifest {
                     kvpByImage[imageCell] = (kvp, row.number)
                 }
             }
+            var modality: String?
+            let modalityCell = row("modality").trimmingCharacters(in: .whitespaces)
+            if !modalityCell.isEmpty {
+                if let code = Modality.code(modalityCell) {
+                    modality = code
+                    if !imageCell.isEmpty {
+                        if let (other, at) = modalityByImage[imageCell], other != code {
+                            p.add("modality", "\(code) disagrees with \(other) given for the same image at row \(at)")
+                        } else if modalityByImage[imageCell] == nil {
+                            modalityByImage[imageCell] = (code, row.number)
+                        }
+                    }
+                } else {
+                    p.add("modality", "unknown modality '\(modalityCell)'; one of \(Modality.known.joined(separator: ", ")) (empty = CT, or the DICOM series' own)")
+                }
+            }
             if maskKind == .labelMap, let roi, Int32(roi) == nil {
                 p.add("roi", "'\(roi)' is not a label value; a label map needs an integer label")
             }
@@ -277,7 +295,8 @@ public enum CohortManifest {
             guard p.list.isEmpty, let image, let mask, let imageKind, let maskKind else { continue }
             out.append(LesionEntry(patientID: patient, lesionID: lesionID, image: image, imageKind: imageKind,
                                    mask: mask, maskKind: maskKind, roi: roi, location: location,
-                                   irradiated: irradiated, response: response, kvp: kvp, row: row.number))
+                                   irradiated: irradiated, response: response, kvp: kvp, modality: modality,
+                                   row: row.number))
         }
         return (out, withRows)
     }

@@ -79,6 +79,9 @@ public struct LesionEntry: Hashable, Sendable {
     public var response: ResponseCategory?
     /// Tube voltage from the manifest (for images without a DICOM header).
     public var kvp: Double?
+    /// Modality code from the manifest (`CT`, `PT`, `MR`); nil: the DICOM series' own, or CT for
+    /// NIfTI/NRRD. A DICOM series whose Modality differs is refused.
+    public var modality: String? = nil
     /// Spreadsheet row number in lesions.csv.
     public var row: Int
 

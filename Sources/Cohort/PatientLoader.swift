@@ -64,6 +64,13 @@ public struct PatientLoader: Sendable {
                 do {
                     var (scan, reference) = try readScan(row)
                     if let kvp = row.kvp { scan.metadata.kvp = kvp }
+                    if let modality = row.modality {
+                        // NIfTI/NRRD carry no modality (CT unless the manifest says so); a DICOM series has its own.
+                        if row.imageKind == .dicomFolder, scan.metadata.modality != modality {
+                            throw fail(row.lesionID, row.image, "the manifest's modality \(modality) disagrees with the DICOM series, whose Modality is \(Modality.code(scan.metadata.modality) ?? "another modality")")
+                        }
+                        scan.metadata.modality = modality
+                    }
                     try checkFinite(scan.image)
                     scans.append(scan)
                     si = scans.count - 1

@@ -46,9 +46,16 @@ public enum CohortExtraction {
 
     /// The settings as recorded in stores and compared by signatures (sorted keys, stable).
     public static func settingsJSON(_ settings: ExtractionSettings) throws -> String {
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.sortedKeys]
-        return String(decoding: try enc.encode(settings), as: UTF8.self)
+        try ModalitySettings.everyModality(settings).json()
+    }
+
+    /// Extracts every patient not yet in `store` with the same settings for every modality.
+    public static func run(cohort: Cohort, store: URL, settings: ExtractionSettings, force: Bool = false,
+                           loader: PatientLoader = PatientLoader(), software: String = LesionMapVersion.software,
+                           memoryLimit: ExtractionMemoryLimit = .automatic,
+                           progress: ProgressBar? = nil) throws -> ExtractionSummary {
+        try run(cohort: cohort, store: store, settings: .everyModality(settings), force: force, loader: loader,
+                software: software, memoryLimit: memoryLimit, progress: progress)
     }
 
     /// Extracts every patient not yet in `store`.
@@ -58,13 +65,18 @@ public enum CohortExtraction {
     /// that would need more than the budget `memoryLimit` gives (taken afresh for each scan, after
     /// its images are loaded) fails its patient with a message naming patient, lesion, file, the
     /// estimate and the setting responsible, before anything is allocated for it.
-    public static func run(cohort: Cohort, store: URL, settings: ExtractionSettings, force: Bool = false,
+    ///
+    /// Each lesion is extracted with the settings of its scan's modality (`ScanMetadata.modality`);
+    /// a scan whose modality has none fails its patient, and settings that make no sense for the
+    /// modality (rounding PET values, a HU range on PET or MR) are refused, naming patient, lesion
+    /// and setting (`ModalityChecks`). The store records `settings.json()`.
+    public static func run(cohort: Cohort, store: URL, settings: ModalitySettings, force: Bool = false,
                            loader: PatientLoader = PatientLoader(), software: String = LesionMapVersion.software,
                            memoryLimit: ExtractionMemoryLimit = .automatic,
                            progress: ProgressBar? = nil) throws -> ExtractionSummary {
         let start = Date()
         var summary = ExtractionSummary()
-        let writer = try ExtractionStoreWriter(storeURL: store, settingsJSON: try settingsJSON(settings),
+        let writer = try ExtractionStoreWriter(storeURL: store, settingsJSON: try settings.json(),
                                                patientOrder: cohort.patients.map(\.id), software: software,
                                                force: force, warn: { progress?.message("warning: \($0)") })
         for entry in cohort.patients {
@@ -135,6 +147,12 @@ public enum CohortExtraction {
     static func extract(_ patient: Patient, cohort: Cohort, settings: ExtractionSettings,
                         memoryLimit: ExtractionMemoryLimit = .automatic) throws
         -> (extraction: PatientExtraction, warnings: [String]) {
+        try extract(patient, cohort: cohort, settings: .everyModality(settings), memoryLimit: memoryLimit)
+    }
+
+    static func extract(_ patient: Patient, cohort: Cohort, settings: ModalitySettings,
+                        memoryLimit: ExtractionMemoryLimit = .automatic) throws
+        -> (extraction: PatientExtraction, warnings: [String]) {
         var warnings: [String] = []
         var tumourRows: [[String: Double]] = []
         var ringRows: [[String: Double]] = []
@@ -145,9 +163,19 @@ public enum CohortExtraction {
             let members = patient.lesions.indices.filter { patient.lesions[$0].scanIndex == si }
             guard !members.isEmpty else { continue }
             let labels = members.map { "patient \(patient.id), lesion \(patient.lesions[$0].id) (\(patient.lesions[$0].source))" }
+            let modality = scan.metadata.modality
+            guard let scanSettings = settings.settings(for: modality) else {
+                let given = settings.all.compactMap(\.modality).joined(separator: ", ")
+                let advice = modality.uppercased() == Modality.pt ? "add pt=pet-default (or pt=another preset) to --preset"
+                    : modality.uppercased() == Modality.mr ? "add mr=mr-default (or mr=another preset) to --preset"
+                    : "give one preset for every modality (--preset NAME) to extract it"
+                throw RadiomicsError.noSettingsForModality(labels.map {
+                    "\($0): the scan is \(modality.isEmpty ? "of no modality" : modality) and the settings are only for \(given); \(advice)"
+                }.joined(separator: "\n"))
+            }
             let results = try LesionFeatureExtractor.extract(image: scan.image, lesions: members.map { patient.lesions[$0].mask },
-                                                             labels: labels, settings: settings,
-                                                             budget: memoryLimit.budget())
+                                                             labels: labels, settings: scanSettings,
+                                                             budget: memoryLimit.budget(), modality: modality)
             for (m, r) in zip(members, results) { featuresByLesion[m] = r }
         }
         for lf in featuresByLesion.compactMap({ $0 }) {

@@ -36,7 +36,7 @@ struct ReportSource {
     let attentionSource: String?
     let diameters: [Double]
     let responses: [String]
-    let settings: ExtractionSettings?
+    let settings: ModalitySettings?
 
     init(store: URL, signature: Signature) throws {
         try self.init(store: store, signatureName: signature.name, signature: signature)
@@ -84,7 +84,7 @@ struct ReportSource {
         diameters = contents.features["tumour"]?.column(named: "morphology.diam")
             ?? [Double](repeating: .nan, count: lesions.lesionIDs.count)
         responses = (try? contents.lesions.texts("lesion_response")) ?? [String](repeating: "", count: lesions.lesionIDs.count)
-        settings = try? JSONDecoder().decode(ExtractionSettings.self, from: Data(contents.attributes.settingsJSON.utf8))
+        settings = try? ModalitySettings.decode(Data(contents.attributes.settingsJSON.utf8))
     }
 
     var patientIDs: [String] { lesions.rowsByPatient.map(\.patientID) }
@@ -157,8 +157,17 @@ struct ReportSource {
                           settingsJSON: a.settingsJSON, settingsHash: a.settingsHash)
     }
 
-    /// The preprocessing choices in words.
-    static func describe(_ s: ExtractionSettings) -> [String] {
+    /// The preprocessing choices in words; per-modality settings one line per modality, prefixed with it.
+    static func describe(_ settings: ModalitySettings) -> [String] {
+        switch settings {
+        case .everyModality(let s): return describe(s)
+        case .perModality:
+            return settings.all.map { m, s in "\(m!): " + describe(s, unit: Modality.unit(m!)).joined(separator: ", ") }
+        }
+    }
+
+    /// The preprocessing choices in words, intensities in `unit`.
+    static func describe(_ s: ExtractionSettings, unit: String = "HU") -> [String] {
         var out = ["\(s.mode.rawValue) computation"]
         if let r = s.resampling {
             let sp = r.spacing.map { String(format: "%g", $0) }.joined(separator: " x ")
@@ -168,17 +177,17 @@ struct ReportSource {
         }
         let rs = s.resegmentation
         if rs.lowerBound != nil || rs.upperBound != nil {
-            out.append("re-segmentation [\(rs.lowerBound.map { String(format: "%g", $0) } ?? "-inf"), \(rs.upperBound.map { String(format: "%g", $0) } ?? "inf")] HU")
+            out.append("re-segmentation [\(rs.lowerBound.map { String(format: "%g", $0) } ?? "-inf"), \(rs.upperBound.map { String(format: "%g", $0) } ?? "inf")] \(unit)")
         }
         if let sigma = rs.outlierSigma { out.append("outliers beyond \(String(format: "%g", sigma)) SD removed") }
         switch s.discretisation {
-        case .fixedBinSize(let w): out.append("fixed bin width \(String(format: "%g", w)) HU")
+        case .fixedBinSize(let w): out.append("fixed bin width \(String(format: "%g", w)) \(unit)")
         case .fixedBinNumber(let n): out.append("\(n) fixed bins")
         }
         if let ring = s.ring {
             var r = "\(String(format: "%g", ring.widthMM)) mm peritumoral ring"
             if ring.excludeOtherLesions { r += " excluding other lesions" }
-            if let air = ring.excludeBelowIntensity { r += " and voxels below \(String(format: "%g", air)) HU" }
+            if let air = ring.excludeBelowIntensity { r += " and voxels below \(String(format: "%g", air)) \(unit)" }
             out.append(r)
         } else {
             out.append("no peritumoral ring")
@@ -424,7 +433,7 @@ public enum PlanJSON {
 
 /// The lesion map and per-lesion images of a loaded patient.
 enum PatientImages {
-    static func views(_ patient: Patient, rows: [LesionReportRow], settings: ExtractionSettings?) throws
+    static func views(_ patient: Patient, rows: [LesionReportRow], settings: ModalitySettings?) throws
         -> (views: PatientViews, scanIndex: Int, warnings: [String]) {
         var warnings: [String] = []
         let byID = Dictionary(rows.map { ($0.lesionID, $0) }, uniquingKeysWith: { a, _ in a })
@@ -453,7 +462,8 @@ enum PatientImages {
             for l in members {
                 var others = Mask(grid: scan.image.grid, repeating: false)
                 for o in members where o.id != l.id { others = others.union(o.mask) }
-                let ring = settings?.ring.flatMap { ringMask(l.mask, others: others, image: scan.image, settings: $0) }
+                let ring = settings?.settings(for: scan.metadata.modality)?.ring
+                    .flatMap { ringMask(l.mask, others: others, image: scan.image, settings: $0) }
                 let otherOverlays = members.filter { $0.id != l.id }.map { overlay($0, ring: nil) }
                 if let panel = LesionViews.axialSlice(scan.image, lesion: overlay(l, ring: ring), others: otherOverlays) {
                     lesionPanels[l.id] = panel

@@ -16,19 +16,51 @@ public enum SettingsFile {
     public static func load(_ url: URL) throws -> ExtractionSettings {
         try JSONFile.decode(ExtractionSettings.self, from: url, what: "settings file")
     }
+
+    /// Reads a settings file that may give settings per modality: either one settings object (every
+    /// modality), or `{"modalities": {"CT": {...}, "PT": {...}}}`, the form a store records in
+    /// `settings_json` for per-modality settings. Errors as for `load`, the key path starting at `modalities`.
+    public static func loadModalities(_ url: URL) throws -> ModalitySettings {
+        try JSONFile.decode(from: url, what: "settings file") { try ModalitySettings.decode($0) }
+    }
+
+    /// `--settings` as written: one settings file for every modality, or comma-separated
+    /// `modality=file` pairs (`ct=ct.json,pt=pet.json`; modalities case-insensitive, each named once;
+    /// each file one plain settings object). A value naming an existing file is always read as one file.
+    public static func loadSpec(_ spec: String, relativeTo base: URL? = nil) throws -> ModalitySettings {
+        func url(_ path: String) -> URL { URL(fileURLWithPath: path, relativeTo: base).standardizedFileURL }
+        if !spec.contains("=") || FileManager.default.fileExists(atPath: url(spec).path) {
+            let u = url(spec)
+            return try loadModalities(u).validated(in: "settings file \(u.path)")
+        }
+        var map: [String: ExtractionSettings] = [:]
+        for (code, path) in try ModalitySettings.pairs(spec, option: "--settings", what: "file") {
+            let u = url(path)
+            map[code] = try load(u).validated(in: "settings file \(u.path) (for \(code))")
+        }
+        return .perModality(map)
+    }
 }
 
 /// Decoding JSON files with messages that point at the line or key.
 enum JSONFile {
     static func decode<T: Decodable>(_ type: T.Type, from url: URL, what: String) throws -> T {
+        try decode(from: url, what: what) { try JSONDecoder().decode(T.self, from: $0) }
+    }
+
+    /// The file's text checked as JSON (syntax errors by line and column), then `decoder` applied;
+    /// decoding errors name the key.
+    static func decode<T>(from url: URL, what: String, _ decoder: (Data) throws -> T) throws -> T {
         let text = try InputFile.utf8Text(url, what: what)
         if let e = JSONSyntax.firstError(in: text) {
             throw JSONFileError(path: url.path, message: "not valid JSON: \(e.message) at line \(e.line), column \(e.column)")
         }
         do {
-            return try JSONDecoder().decode(T.self, from: Data(text.utf8))
+            return try decoder(Data(text.utf8))
         } catch let e as DecodingError {
             throw JSONFileError(path: url.path, message: ErrorText.decoding(e))
+        } catch RadiomicsError.invalidSettings(let message) {
+            throw JSONFileError(path: url.path, message: message)
         } catch {
             throw JSONFileError(path: url.path, message: ErrorText.plain(error))
         }

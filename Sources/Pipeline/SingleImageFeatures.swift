@@ -91,19 +91,43 @@ public enum SingleImageExtraction {
     /// is refused before any work (`RadiomicsError.overMemoryBudget`, naming the setting responsible).
     public static func run(image: URL, mask: URL, label: String?, settings: ExtractionSettings,
                            memoryLimit: ExtractionMemoryLimit = .automatic) throws -> SingleImageFeatures {
-        let (volume, region, name, contourWarnings) = try loadRegion(image: image, mask: mask, label: label)
+        try run(image: image, mask: mask, label: label, settings: .everyModality(settings), memoryLimit: memoryLimit)
+    }
+
+    /// As above, with the settings of the image's modality: a DICOM series' own Modality, else
+    /// `modality` (NIfTI/NRRD; default CT). A `modality` that disagrees with the DICOM series is refused,
+    /// as is an image whose modality has no settings; settings that make no sense for the modality are
+    /// refused or warned as in `extract` (`ModalityChecks`).
+    public static func run(image: URL, mask: URL, label: String?, settings: ModalitySettings, modality: String? = nil,
+                           memoryLimit: ExtractionMemoryLimit = .automatic) throws -> SingleImageFeatures {
+        let (volume, region, name, contourWarnings, dicomModality) = try loadRegion(image: image, mask: mask, label: label)
+        let given = try modality.map { m -> String in
+            guard let code = Modality.code(m) else {
+                throw SingleImageError(file: image, message: "--modality '\(m)' is not one of \(Modality.known.map { $0.lowercased() }.joined(separator: ", "))")
+            }
+            return code
+        }
+        if let dicomModality, let given, dicomModality != given {
+            throw SingleImageError(file: image, message: "--modality \(given.lowercased()) disagrees with the DICOM series, whose Modality is \(dicomModality)")
+        }
+        let scanModality = dicomModality ?? given ?? Modality.ct
+        guard let chosen = settings.settings(for: scanModality) else {
+            throw RadiomicsError.noSettingsForModality("\(name): the image is \(scanModality) and the settings are only for \(settings.all.compactMap(\.modality).joined(separator: ", "))")
+        }
         let result = try LesionFeatureExtractor.extract(image: volume, lesions: [region], labels: [name],
-                                                        settings: settings, budget: memoryLimit.budget())[0]
+                                                        settings: chosen, budget: memoryLimit.budget(),
+                                                        modality: scanModality)[0]
         let warnings = Array(Set(contourWarnings + result.warnings + result.tumour.warnings + (result.ring?.warnings ?? []))).sorted()
-        return SingleImageFeatures(region: name, settings: settings, tumour: result.tumour, ring: result.ring,
+        return SingleImageFeatures(region: name, settings: chosen, tumour: result.tumour, ring: result.ring,
                                    warnings: warnings)
     }
 
     /// The image and the chosen region's mask on the image grid, with a description of the region and
     /// warnings about the contour's identifiers. An RTSTRUCT or SEG on a DICOM series is checked against it
     /// (`ContourReferenceCheck`): contours of another patient or frame of reference are refused.
+    /// `modality` is the DICOM series' Modality, nil for a NIfTI/NRRD image.
     public static func loadRegion(image: URL, mask: URL, label: String?) throws
-        -> (image: Volume<Float>, mask: Mask, region: String, warnings: [String]) {
+        -> (image: Volume<Float>, mask: Mask, region: String, warnings: [String], modality: String?) {
         let imageKind = InputFile.kind(image)
         switch imageKind {
         case .missing: throw SingleImageError(file: image, message: "image not found")
@@ -147,7 +171,7 @@ public enum SingleImageExtraction {
             guard !region.isEmpty else {
                 throw SingleImageError(file: mask, message: "label \(value) does not occur (labels present: \(labels.labels.map(String.init).joined(separator: ", ")))")
             }
-            return (volume, region, "label \(value) of \(file)", [])
+            return (volume, region, "label \(value) of \(file)", [], nil)
         }
         let target = dicomImage.map { ContourImage(reference: $0.reference, name: image.lastPathComponent) }
         let contours = try dicomContours(mask, label: label, grid: volume.grid, image: target)
@@ -162,7 +186,7 @@ public enum SingleImageExtraction {
         guard !found[0].mask.isEmpty else {
             throw SingleImageError(file: mask, message: "region '\(found[0].name)' covers no voxel of the image")
         }
-        return (volume, found[0].mask, "ROI '\(found[0].name)' of \(file)", warnings)
+        return (volume, found[0].mask, "ROI '\(found[0].name)' of \(file)", warnings, dicomImage?.scan.metadata.modality)
     }
 
     /// The masks of an RTSTRUCT, or of a SEG when the file is not an RTSTRUCT. The error of the

@@ -238,14 +238,51 @@ extension ExtractionSettings {
         ivhDiscretisation: .none,
         ring: RingSettings(widthMM: 10, innerMarginMM: 0, excludeOtherLesions: true, excludeBelowIntensity: -950))
 
+    /// PET default (`pet-default`), for FDG PET in body-weight SUV (SUVbw, the unit the DICOM reader
+    /// converts PET series to): 3D on 4 mm isotropic voxels (trilinear, intensities never rounded:
+    /// SUV are not whole numbers), re-segmentation to SUV >= 0 (so that bins start at 0 SUV and every
+    /// lesion shares them; no HU range), fixed bin size 0.25 SUV, intensity-volume histogram in
+    /// 0.1 SUV bins, a 10 mm peritumoral ring excluding other lesions (no air threshold).
+    ///
+    /// Sources: a fixed bin size in SUV keeps grey levels comparable between and within patients,
+    /// where a fixed bin number does not (Leijenaar et al., Sci Rep 2015;5:11075; PyRadiomics also
+    /// recommends a fixed bin width); 0.25 SUV is the bin width Pfaehler et al. (Med Phys
+    /// 2019;46:665-78) use for FDG uptake, giving 8 to 80 levels for lesions of SUV 2 to 20. IBSI 1
+    /// rounds interpolated intensities only where the modality's values are integers (CT HU). 4 mm
+    /// is the order of the voxels of clinical whole-body PET reconstructions (about 2 to 4 mm in-plane),
+    /// so resampling neither invents detail nor discards much.
+    public static let petDefault = ExtractionSettings(
+        mode: .volume3D, resampling: .isotropic(4, interpolation: .linear, roundIntensities: false),
+        resegmentation: Resegmentation(lowerBound: 0, upperBound: nil),
+        discretisation: .fixedBinSize(width: 0.25),
+        textureAggregations: [.volume3DAverage, .volume3DMerged],
+        ivhDiscretisation: .fixedBinSize(width: 0.1),
+        ring: RingSettings(widthMM: 10, innerMarginMM: 0, excludeOtherLesions: true, excludeBelowIntensity: nil))
+
+    /// MR default (`mr-default`), for intensities in arbitrary units: 3D on 1 mm isotropic voxels
+    /// (trilinear, never rounded), no range re-segmentation (a fixed range means different things
+    /// in different scans) but outlier removal at mean ± 3 SD (IBSI configuration D), a fixed bin
+    /// number of 32 (IBSI configurations B, D, E: with arbitrary units only the lesion's own range
+    /// is meaningful), IVH with 1000 bins (IBSI D), a 10 mm ring excluding other lesions.
+    public static let mrDefault = ExtractionSettings(
+        mode: .volume3D, resampling: .isotropic(1, interpolation: .linear, roundIntensities: false),
+        resegmentation: Resegmentation(lowerBound: nil, upperBound: nil, outlierSigma: 3),
+        discretisation: .fixedBinNumber(count: 32),
+        textureAggregations: [.volume3DAverage, .volume3DMerged],
+        ivhDiscretisation: .fixedBinNumber(count: 1000),
+        ring: RingSettings(widthMM: 10, innerMarginMM: 0, excludeOtherLesions: true, excludeBelowIntensity: nil))
+
     /// Preset names accepted by `preset(named:)`, in display order.
-    public static let presetNames = ["default", "ibsi-digital-phantom", "ibsi-a", "ibsi-b", "ibsi-c", "ibsi-d", "ibsi-e"]
+    public static let presetNames = ["default", "pet-default", "mr-default", "ibsi-digital-phantom",
+                                     "ibsi-a", "ibsi-b", "ibsi-c", "ibsi-d", "ibsi-e"]
 
     /// The settings of a named preset; throws `RadiomicsError.unknownPreset` listing the valid names.
     public static func preset(named name: String) throws -> ExtractionSettings {
         let settings: ExtractionSettings
         switch name.lowercased() {
         case "default": settings = clinicalDefault
+        case "pet-default": settings = petDefault
+        case "mr-default": settings = mrDefault
         case "ibsi-digital-phantom": settings = ibsiDigitalPhantom
         case "ibsi-a": settings = ibsiA
         case "ibsi-b": settings = ibsiB
@@ -268,6 +305,11 @@ public enum RadiomicsError: Error, CustomStringConvertible, Equatable {
     /// Lesions whose estimated memory exceeds the budget (one line per lesion, naming it, the
     /// estimate, the budget and the setting responsible); nothing was allocated for them.
     case overMemoryBudget(String)
+    /// Settings that make no sense for a lesion's modality (one line per lesion, naming it, its
+    /// modality and the setting): e.g. rounding PET intensities, or a HU range on PET or MR.
+    case modalityRefused(String)
+    /// A lesion on a scan whose modality has no settings (`--preset ct=default` and a PT scan).
+    case noSettingsForModality(String)
 
     public var description: String {
         switch self {
@@ -277,6 +319,8 @@ public enum RadiomicsError: Error, CustomStringConvertible, Equatable {
         case .invalidSettings(let s): return "invalid radiomics settings: \(s)"
         case .gridMismatch(let s): return "image and mask grids differ: \(s)"
         case .overMemoryBudget(let s): return s
+        case .modalityRefused(let s): return s
+        case .noSettingsForModality(let s): return s
         }
     }
 }

@@ -63,11 +63,21 @@ public enum LesionFeatureExtractor {
     ///   - labels: names of the lesions for errors and warnings (default "lesion 1", ...);
     ///     an empty lesion throws `RadiomicsError.emptyMask` naming it.
     ///   - budget: the memory budget; nil takes `ExtractionMemoryLimit.automatic` now.
+    ///   - modality: the scan's modality (`CT`, `PT`, `MR`, ...); settings that make no sense for it
+    ///     are refused before any work (`RadiomicsError.modalityRefused`, one line per lesion naming
+    ///     the setting) and pointless ones warned (`ModalityChecks`). Nil: no modality checks.
+    ///
+    /// Every lesion whose discretisation leaves fewer than 8 or more than 1,000 grey levels gets a
+    /// warning with the count (`ModalityChecks.greyLevelWarning`).
     public static func extract(image: Volume<Float>, lesions: [Mask], labels: [String]? = nil,
-                               settings: ExtractionSettings, budget: MemoryBudget? = nil) throws -> [LesionFeatures] {
+                               settings: ExtractionSettings, budget: MemoryBudget? = nil,
+                               modality: String? = nil) throws -> [LesionFeatures] {
         let names = labels ?? lesions.indices.map { "lesion \($0 + 1)" }
         guard names.count == lesions.count else {
             throw RadiomicsError.invalidSettings("\(lesions.count) lesion masks but \(names.count) labels")
+        }
+        if let modality, let refused = ModalityChecks.refusal(settings, modality: modality, labels: names) {
+            throw refused
         }
         for (m, name) in zip(lesions, names) {
             do {
@@ -96,7 +106,7 @@ public enum LesionFeatureExtractor {
                 defer { budget.release(estimates[n].bytes) }
                 slots[n] = Result {
                     try extractOne(image: image, lesions: lesions, boxes: boxes.map { $0! }, index: n,
-                                   label: names[n], settings: settings)
+                                   label: names[n], settings: settings, modality: modality)
                 }
             }
         }
@@ -104,11 +114,17 @@ public enum LesionFeatureExtractor {
     }
 
     private static func extractOne(image: Volume<Float>, lesions: [Mask], boxes: [IndexBox], index: Int,
-                                   label: String, settings: ExtractionSettings) throws -> LesionFeatures {
+                                   label: String, settings: ExtractionSettings, modality: String?) throws -> LesionFeatures {
         let box = boxes[index]
         let lesion = PlacedMask(mask: lesions[index].cropped(to: box), offset: box.lower)
-        let tumour = try RadiomicsExtractor.extract(image: image, mask: lesion, settings: settings, context: label)
+        let tumour = try RadiomicsExtractor.extract(image: image, mask: lesion, settings: settings, context: label,
+                                                    modality: modality)
         var warnings = tumour.warnings
+        warnings += modality.map { m in ModalityChecks.warnings(settings, modality: m).map { "\(label), \(m) scan: \($0)" } } ?? []
+        if let lo = tumour.value(ibsiTag: "int_mask_min_int_reseg_roi"), let hi = tumour.value(ibsiTag: "int_mask_max_int_reseg_roi"),
+           let w = ModalityChecks.greyLevelWarning(lowest: lo, highest: hi, settings: settings, label: label, modality: modality) {
+            warnings.append(w)
+        }
         guard let ringSettings = settings.ring else {
             return LesionFeatures(label: label, tumour: tumour, ring: nil, warnings: warnings)
         }
@@ -135,7 +151,7 @@ public enum LesionFeatureExtractor {
         }
         let ringFeatures = try RadiomicsExtractor.extract(
             image: image, mask: PlacedMask(mask: ring, offset: ringBox.lower), settings: settings,
-            context: "\(label) peritumoral ring")
+            context: "\(label) peritumoral ring", modality: modality)
         warnings += ringFeatures.warnings
         return LesionFeatures(label: label, tumour: tumour, ring: ringFeatures, warnings: warnings)
     }

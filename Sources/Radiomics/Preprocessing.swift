@@ -107,8 +107,14 @@ enum Preprocessor {
     /// Radius (mm) of the 1 cm³ sphere of the local intensity peaks.
     static let peakRadiusMM = Foundation.pow(3000 / (4 * Double.pi), 1.0 / 3.0)
 
+    /// The region after IBSI preprocessing. With a `modality`, settings that make no sense for it
+    /// are refused first (`ModalityChecks.refusal`): rounding after interpolation in particular is
+    /// never applied to PT or MR intensities, whoever calls.
     static func prepare(image: Volume<Float>, mask: PlacedMask, settings: ExtractionSettings,
-                        context: String) throws -> (region: PreparedRegion, diagnostics: [DiagnosticValue]) {
+                        context: String, modality: String? = nil) throws -> (region: PreparedRegion, diagnostics: [DiagnosticValue]) {
+        if let modality, let refused = ModalityChecks.refusal(settings, modality: modality, labels: [context]) {
+            throw refused
+        }
         try image.grid.validate()
         guard let bbox = mask.boundingBox else { throw RadiomicsError.emptyMask(context) }
         var diag = [DiagnosticValue]()

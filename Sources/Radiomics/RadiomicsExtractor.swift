@@ -29,22 +29,25 @@ public enum RadiomicsExtractor {
     ///
     /// Only the mask's bounding box plus a margin is processed. An empty mask throws
     /// `RadiomicsError.emptyMask` naming `context` (pass e.g. "patient P1 lesion 3 (mask.nii.gz)");
-    /// a mask of several disconnected parts is computed as one ROI, with a warning.
+    /// a mask of several disconnected parts is computed as one ROI, with a warning. With a `modality`
+    /// (`CT`, `PT`, `MR`), settings that make no sense for it are refused (`ModalityChecks`):
+    /// `RadiomicsError.modalityRefused`.
     public static func extract(image: Volume<Float>, mask: Mask, settings: ExtractionSettings,
-                               context: String = "region") throws -> RegionFeatures {
+                               context: String = "region", modality: String? = nil) throws -> RegionFeatures {
         do {
             try image.grid.requireMatch(mask.grid, context: context)
         } catch let error as ImagingError {
             throw RadiomicsError.gridMismatch(error.description)
         }
-        return try extract(image: image, mask: PlacedMask(wholeImage: mask), settings: settings, context: context)
+        return try extract(image: image, mask: PlacedMask(wholeImage: mask), settings: settings, context: context,
+                           modality: modality)
     }
 
     /// Features of a mask known on a box of the image grid.
     static func extract(image: Volume<Float>, mask: PlacedMask, settings: ExtractionSettings,
-                        context: String) throws -> RegionFeatures {
+                        context: String, modality: String?) throws -> RegionFeatures {
         let (region, diagnostics) = try Preprocessor.prepare(image: image, mask: mask, settings: settings,
-                                                             context: context)
+                                                             context: context, modality: modality)
         var warnings = [String]()
         let parts = Preprocessor.partCount(mask.mask.voxels, size: mask.mask.grid.size)
         if parts > 1 {

@@ -64,6 +64,8 @@ struct ExtractCommand: ParsableCommand {
         discussion: """
         Re-running the same command resumes: finished patients are not recomputed. A patient that fails is
         reported and skipped; the command then exits non-zero.
+        Each lesion is extracted with the settings of its scan's modality (DICOM Modality, or the manifest's
+        modality column, default CT): --preset NAME for every modality, or --preset ct=default,pt=pet-default.
         Example: lesionmap extract cohorts/mycohort --store features.h5 --preset default --ring-mm 10
         """)
 

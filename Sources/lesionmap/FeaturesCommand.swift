@@ -13,6 +13,11 @@ struct FeaturesCommand: ParsableCommand {
         (label value, ROI name or glob, segment number); without it the mask must
         hold exactly one region.
 
+        The image's modality (a DICOM series' own, else --modality, default ct)
+        picks its settings when --preset or --settings name one per modality
+        (--preset ct=default,pt=pet-default); settings that make no sense for it
+        (rounding PET values, a HU range on PET or MR) are refused.
+
         --format table and csv write the feature store's stable names
         <region>.<family>.<feature> for the tumour and its ring; --format ibsi
         writes tag;value lines with the tags of the IBSI reference values (the
@@ -30,6 +35,8 @@ struct FeaturesCommand: ParsableCommand {
     @OptionGroup var extraction: SettingsOptions
     @Option(help: "Region: label value, RTSTRUCT ROI name (or glob), or SEG segment number.") var label: String?
     @Option(help: "Output: table, ibsi or csv.") var format = "table"
+    @Option(help: "Modality of a NIfTI/NRRD image: ct, pt or mr (default ct; a DICOM series has its own, which this must match).")
+    var modality: String?
 
     func run() throws {
         try runReportingErrors {
@@ -37,9 +44,10 @@ struct FeaturesCommand: ParsableCommand {
                 throw ValidationError("--format must be one of \(FeatureOutputFormat.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             var s = try extraction.resolved()
-            if output == .ibsi { s.wholeImageDiagnostics = true }
+            if output == .ibsi { s = s.map { $0.wholeImageDiagnostics = true } }
             let result = try SingleImageExtraction.run(image: fileURL(image), mask: fileURL(mask), label: label,
-                                                       settings: s, memoryLimit: try extraction.memoryLimit())
+                                                       settings: s, modality: modality,
+                                                       memoryLimit: try extraction.memoryLimit())
             for w in result.warnings { FileHandle.standardError.write(Data("warning: \(w)\n".utf8)) }
             print(result.text(output), terminator: "")
         }
@@ -52,8 +60,10 @@ struct FeaturesCommand: ParsableCommand {
 /// the next argument even when it starts with '-', so that a negative value is refused by the bounds
 /// instead of reading as a missing value.
 struct SettingsOptions: ParsableArguments {
-    @Option(help: "Settings preset: \(ExtractionSettings.presetNames.joined(separator: ", ")).") var preset = "default"
-    @Option(help: "Settings file (JSON), instead of a preset.") var settings: String?
+    @Option(help: "Settings preset for every modality (\(ExtractionSettings.presetNames.joined(separator: ", "))), or one per modality: ct=default,pt=pet-default (modalities ct, pt, mr).")
+    var preset = "default"
+    @Option(help: "Settings file (JSON), instead of a preset: one for every modality, a file of {\"modalities\": {\"CT\": ..., \"PT\": ...}}, or ct=FILE,pt=FILE.")
+    var settings: String?
     @Option(parsing: .unconditional, help: "Fixed bin width, > 0 (overrides the preset).") var binWidth: Double?
     @Option(parsing: .unconditional,
             help: "Fixed bin count, \(SettingsBounds.greyLevels.lowerBound) to \(SettingsBounds.greyLevels.upperBound) (overrides the preset).")
@@ -69,7 +79,7 @@ struct SettingsOptions: ParsableArguments {
             help: "Memory the lesions extracted at one time may use together, in GB (default: 80% of the memory available, less what is in use). A lesion estimated to need more fails alone, naming the setting responsible.")
     var maxMemoryGb: Double?
 
-    func resolved() throws -> ExtractionSettings {
+    func resolved() throws -> ModalitySettings {
         var computation: ExtractionSettings.ComputationMode?
         if let mode {
             guard let m = ExtractionSettings.ComputationMode(rawValue: mode.uppercased()) else {
@@ -78,12 +88,9 @@ struct SettingsOptions: ParsableArguments {
             computation = m
         }
         // A settings file is read with plain messages by line and key, then checked against the bounds.
-        let base = try settings.map { path -> ExtractionSettings in
-            let url = fileURL(path)
-            return try SettingsFile.load(url).validated(in: "settings file \(url.path)")
-        } ?? ExtractionSettings.preset(named: preset)
-        return try SettingsOverrides(binWidth: binWidth, binCount: binCount, spacingMM: spacing, ringWidthMM: ringMm,
-                                     mode: computation).applied(to: base)
+        let base = try settings.map { try SettingsFile.loadSpec($0) } ?? ModalitySettings.preset(preset)
+        return try base.applying(SettingsOverrides(binWidth: binWidth, binCount: binCount, spacingMM: spacing,
+                                                   ringWidthMM: ringMm, mode: computation))
     }
 
     /// The memory budget: `--max-memory-gb`, or the automatic one.
