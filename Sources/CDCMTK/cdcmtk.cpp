@@ -115,6 +115,14 @@ bool ensureDecompressed(cdcm_file *file, cdcm_error *error) {
 /// The whole value of an element as text. String VRs are read directly (one pass, no per-value
 /// normalisation, which is quadratic in DCMTK for long multi-valued DS such as ContourData).
 bool valueText(DcmElement *el, OFString &out) {
+    // A private element of an implicit-VR file that the dictionary does not know is read as UN: its bytes
+    // are the value as written (text for DS/IS/LO...), not hexadecimal numbers.
+    if (el->ident() == EVR_UN) {
+        Uint8 *bytes = nullptr;
+        if (el->getUint8Array(bytes).bad()) return false;
+        out.assign(bytes ? reinterpret_cast<const char *>(bytes) : "", bytes ? el->getLength() : 0);
+        return true;
+    }
     if (el->isaString()) {
         char *raw = nullptr;
         Uint32 length = 0;
@@ -349,6 +357,22 @@ int cdcm_frame_float(cdcm_file *file, long frame, float *out, size_t count, cdcm
 int cdcm_set_string(cdcm_item *item, uint16_t group, uint16_t element, const char *value, cdcm_error *error) {
     if (!item || !value) { fail(error, CDCM_ERR_ARGUMENT, "no item or value"); return 0; }
     OFCondition c = asItem(item)->putAndInsertString(DcmTagKey(group, element), value);
+    if (c.bad()) {
+        fail(error, CDCM_ERR_WRITE, "cannot set " + tagText(group, element) + ": " + c.text());
+        return 0;
+    }
+    ok(error);
+    return 1;
+}
+
+int cdcm_set_decimal_string(cdcm_item *item, uint16_t group, uint16_t element, const char *value, cdcm_error *error) {
+    if (!item || !value) { fail(error, CDCM_ERR_ARGUMENT, "no item or value"); return 0; }
+    DcmTag tag(DcmTagKey(group, element));
+    tag.setVR(DcmVR(EVR_DS));
+    DcmDecimalString *el = new DcmDecimalString(tag);
+    OFCondition c = el->putString(value);
+    if (c.good()) c = asItem(item)->insert(el, OFTrue);
+    else delete el;
     if (c.bad()) {
         fail(error, CDCM_ERR_WRITE, "cannot set " + tagText(group, element) + ": " + c.text());
         return 0;

@@ -123,9 +123,14 @@ public struct Lesion: Sendable {
     public var source: String
     /// Number of 26-connected components (more than one is computed as one ROI, with a warning).
     public var componentCount: Int
+    /// The contour's name in its file: RTSTRUCT ROI name or SEG segment label ("" for label maps). Several
+    /// lesions may share it (a SEG with eleven segments labelled "Neoplasm, Secondary"); `id` is unique.
+    /// Refused characters (`Identifier`) are shown as `<U+XXXX>`.
+    public var label: String
 
     public init(id: String, patientID: String, mask: Mask, location: LesionLocation, irradiated: Bool,
-                response: ResponseCategory?, scanIndex: Int, source: String, componentCount: Int) {
+                response: ResponseCategory?, scanIndex: Int, source: String, componentCount: Int, label: String = "") {
+        self.label = label
         self.id = id
         self.patientID = patientID
         self.mask = mask

@@ -9,7 +9,7 @@ import DICOMIO
 ///   `RTStructReader.select`); nil takes every ROI for which `RTROI.isLesion` holds (GTVs and
 ///   untyped ROIs; organs at risk, EXTERNAL, support structures and CTV/PTV/ITV are skipped).
 /// - SEG contours: `roi` is a segment number; nil takes every segment. Masks are named by
-///   their segment label.
+///   their segment label and carry their segment number (RTSTRUCT masks: their ROI number).
 /// - Contours placed on a DICOM image are first checked against it (`ContourReferenceCheck`):
 ///   contours of another patient or frame of reference are refused.
 public struct DCMTKSource: DICOMSource {
@@ -47,7 +47,9 @@ public struct DCMTKSource: DICOMSource {
                 try ContourReferenceCheck.check(file, against: $0.reference, imageName: $0.name, roiNumbers: numbers)
             } ?? []
             let chosen = try RTStructReader.read(file, including: { numbers.contains($0.number) })
-            let masks = try chosen.map { NamedMask(name: $0.name, mask: try ContourRasterizer.mask($0, on: grid, file: file)) }
+            let masks = try chosen.map {
+                NamedMask(name: $0.name, mask: try ContourRasterizer.mask($0, on: grid, file: file), number: $0.number)
+            }
             return ContourSet(masks: masks, warnings: warnings)
         case .seg:
             var wanted: [Int]? = nil
@@ -60,7 +62,9 @@ public struct DCMTKSource: DICOMSource {
             let warnings = try image.map {
                 try ContourReferenceCheck.check(file, against: $0.reference, imageName: $0.name)
             } ?? []
-            let masks = try SEGReader.read(file, segments: wanted, onto: grid).map { NamedMask(name: $0.0.label, mask: $0.1) }
+            let masks = try SEGReader.read(file, segments: wanted, onto: grid).map {
+                NamedMask(name: $0.0.label, mask: $0.1, number: $0.0.number)
+            }
             return ContourSet(masks: masks, warnings: warnings)
         case .labelMap:
             throw DICOMError(file: file, message: "label maps are read by ImageIO, not the DICOM reader")

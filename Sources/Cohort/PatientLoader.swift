@@ -33,7 +33,14 @@ public struct PatientLoadError: Error, Sendable, CustomStringConvertible {
 ///   order, with id `L<value>`;
 /// - a label map holding a single value gives one lesion per 26-connected component,
 ///   numbered in the order in which each component's first voxel is met scanning x fastest,
-///   then y, then z, with id `C<n>`.
+///   then y, then z, with id `C<n>`;
+/// - a SEG gives one lesion per segment, with id `S<segment number>`;
+/// - an RTSTRUCT gives one lesion per ROI that looks like a lesion (`RTROI.isLesion`), with id
+///   `R<ROI number>`.
+/// Segment and ROI numbers are unique within their file, whereas labels and names often repeat (eleven
+/// segments labelled "Neoplasm, Secondary"), so the ids are unique and the same on every run; the label or
+/// name is kept in the lesion's `label`. A SEG row that names its segment in `roi` with an empty `lesion_id`
+/// gets the same `S<n>` id; an RTSTRUCT row with `roi` and no `lesion_id` keeps the ROI name as id.
 public struct PatientLoader: Sendable {
     /// Reads DICOM series and contours; nil until a DICOM reader is configured.
     public var dicom: DICOMSource?
@@ -92,7 +99,7 @@ public struct PatientLoader: Sendable {
             let grid = scans[si].image.grid
 
             // Contours to masks.
-            let found: [(id: String, mask: Mask, source: String)]
+            let found: [(id: String, mask: Mask, source: String, label: String)]
             switch row.maskKind {
             case .labelMap:
                 let labels: LabelMap
@@ -111,7 +118,7 @@ public struct PatientLoader: Sendable {
                 } catch {
                     throw fail(row.lesionID, row.mask, ErrorText.plain(error))
                 }
-                found = try lesionsFromLabelMap(labels, row: row, folder: folder, fail: fail)
+                found = try lesionsFromLabelMap(labels, row: row, folder: folder, fail: fail).map { ($0.id, $0.mask, $0.source, "") }
             case .rtstruct, .seg:
                 guard let dicom else {
                     throw fail(row.lesionID, row.mask, "DICOM \(row.maskKind.rawValue) contours need the DICOM reader, which this build does not configure")
@@ -143,7 +150,11 @@ public struct PatientLoader: Sendable {
                 if target == nil, uncheckedPairs.insert([row.image, row.mask]).inserted {
                     warnings.append("patient \(entry.id), \(who), file \(maskName): the \(kindName) is placed on image \(imageName), which is not DICOM, by patient coordinates only: its frame of reference, series and patient cannot be checked against the image")
                 }
-                found = contours.masks.map { (id: row.lesionID ?? $0.name, mask: $0.mask, source: "\(maskName) \($0.name)") }
+                found = contours.masks.map { m in
+                    (id: row.lesionID ?? Self.contourID(m, kind: row.maskKind, expanding: row.expands),
+                     mask: m.mask, source: "\(maskName) \(m.number.map { "\(row.maskKind == .seg ? "segment" : "ROI") \($0) " } ?? "")\(m.name)",
+                     label: Identifier.printable(m.name))
+                }
             }
 
             for f in found {
@@ -157,7 +168,7 @@ public struct PatientLoader: Sendable {
                     throw fail(f.id, row.mask, "the lesion mask is empty (\(f.source))")
                 }
                 if lesions.contains(where: { $0.id == f.id }) {
-                    throw fail(f.id, row.mask, "lesion id '\(f.id)' occurs twice for this patient after expansion")
+                    throw fail(f.id, row.mask, "lesion id '\(f.id)' occurs twice for this patient after expansion (two rows expand to the same id, e.g. two SEG files both numbering their segments from 1); give lesion_id and roi explicitly on the rows of one of them")
                 }
                 let components = ConnectedComponents.label(f.mask).count
                 if components > 1 {
@@ -165,10 +176,21 @@ public struct PatientLoader: Sendable {
                 }
                 lesions.append(Lesion(id: f.id, patientID: entry.id, mask: f.mask, location: row.location,
                                       irradiated: row.irradiated, response: row.response, scanIndex: si,
-                                      source: f.source, componentCount: components))
+                                      source: f.source, componentCount: components, label: f.label))
             }
         }
         return Patient(id: entry.id, outcomes: entry.outcomes, scans: scans, lesions: lesions, warnings: warnings)
+    }
+
+    /// The id of a contour when the row gives no `lesion_id`: `S<segment number>` for a SEG; for an RTSTRUCT
+    /// `R<ROI number>` when the row expands (empty `roi`), else the ROI name (the lesion the `roi` names).
+    /// A source that gives no number falls back to the name.
+    static func contourID(_ m: NamedMask, kind: ContourSourceKind, expanding: Bool) -> String {
+        switch kind {
+        case .seg: return m.number.map { "S\($0)" } ?? m.name
+        case .rtstruct: return expanding ? (m.number.map { "R\($0)" } ?? m.name) : m.name
+        case .labelMap: return m.name
+        }
     }
 
     /// The scan, and for a DICOM series the identifiers its contours are checked against.

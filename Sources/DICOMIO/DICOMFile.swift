@@ -170,6 +170,12 @@ struct DICOMItem {
 
     func set(_ tag: DICOMTag, _ value: Int) throws { try set(tag, String(value)) }
 
+    /// Sets a Decimal String value whatever the dictionary says (private elements it does not know).
+    func setDecimalString(_ tag: DICOMTag, _ value: String) throws {
+        var error = cdcm_error()
+        guard cdcm_set_decimal_string(handle, tag.group, tag.element, value, &error) != 0 else { throw file.fail(error) }
+    }
+
     func setTag(_ tag: DICOMTag, _ value: DICOMTag) throws {
         var error = cdcm_error()
         guard cdcm_set_tag(handle, tag.group, tag.element, value.group, value.element, &error) != 0 else {

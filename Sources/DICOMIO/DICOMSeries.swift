@@ -83,6 +83,11 @@ struct SliceHeader: Sendable {
     var intercept: Double
     var acquisitionDate: String?
     var acquisitionTime: String?
+    /// PET: Actual Frame Duration (0018,1242) in ms, and the Philips private SUV and activity-concentration
+    /// scale factors (7053,1000/1009), read only under their private creator.
+    var frameDurationMS: Double?
+    var philipsSUVScaleFactor: Double?
+    var philipsActivityScaleFactor: Double?
     /// Why the slice cannot be read correctly (inconsistent pixel description, unusable rescale), if it cannot.
     var problem: String?
 }
@@ -120,7 +125,9 @@ public enum DICOMSeriesReader {
     }
 
     /// Reads the series `seriesUID`, or, when nil, the only CT or PET series under `folder`.
-    /// PET values are converted to body-weight SUV when `petToSUV` is true (the default).
+    /// PET values are converted to body-weight SUV (`SUV`) when `petToSUV` is true (the default): each slice's
+    /// stored values times its own Rescale Slope plus its Rescale Intercept (PET slices usually differ), times the
+    /// slice's SUV factor, computed in double precision and stored once as a 32-bit float (never rounded further).
     public static func read(_ folder: URL, seriesUID: String? = nil, petToSUV: Bool = true) throws -> DICOMSeries {
         let folderScan = try scan(folder)
         if !folderScan.unreadable.isEmpty { throw unreadableError(folderScan.unreadable, folder: folder) }
@@ -155,15 +162,14 @@ public enum DICOMSeriesReader {
             throw DICOMError(file: bad.url, message: bad.problem! + others)
         }
         let (grid, ordered) = try SeriesGeometry.grid(of: slices, folder: folder)
-        let voxels = try readVoxels(ordered, grid: grid)
-        var image = Volume(grid: grid, voxels: voxels)
         let first = try DICOMFile(reading: ordered[0].url, deferLength: 4096)
         let ds = first.dataset
         let metadata = ScanFacts.metadata(ds, modality: ordered[0].modality)
+        var scale: [Double]? = nil
         if ordered[0].modality == "PT" && petToSUV {
-            let factor = try SUV.bodyWeightFactor(ds, slices: ordered, file: ordered[0].url)
-            for i in image.voxels.indices { image.voxels[i] = Float(Double(image.voxels[i]) * factor) }
+            scale = try SUV.factors(ds, slices: ordered, file: ordered[0].url)
         }
+        let image = Volume(grid: grid, voxels: try readVoxels(ordered, grid: grid, scale: scale))
         var reference = SeriesReference(
             studyInstanceUID: ds.string(Tag.studyInstanceUID) ?? "",
             seriesInstanceUID: chosen,
@@ -303,6 +309,8 @@ public enum DICOMSeriesReader {
         case .success(let r): slope = r.slope; intercept = r.intercept
         case .failure(let p): problem = problem ?? p.message
         }
+        let philips = modality == "PT"
+            && d.string(Tag.philipsPETPrivateCreator)?.trimmingCharacters(in: .whitespaces) == "Philips PET Private Group"
         return .slice(SliceHeader(
             url: url, seriesUID: uid, modality: modality, seriesDescription: d.string(Tag.seriesDescription) ?? "",
             sopClassUID: d.string(Tag.sopClassUID) ?? "", sopInstanceUID: d.string(Tag.sopInstanceUID) ?? "",
@@ -311,6 +319,9 @@ public enum DICOMSeriesReader {
             pixelSpacing: (try? d.numbers(Tag.pixelSpacing)) ?? [],
             rows: rows, columns: columns, frames: frames, slope: slope, intercept: intercept,
             acquisitionDate: d.text(Tag.acquisitionDate), acquisitionTime: d.text(Tag.acquisitionTime),
+            frameDurationMS: modality == "PT" ? d.number(Tag.actualFrameDuration) : nil,
+            philipsSUVScaleFactor: philips ? d.number(Tag.philipsSUVScaleFactor) : nil,
+            philipsActivityScaleFactor: philips ? d.number(Tag.philipsActivityConcentrationScaleFactor) : nil,
             problem: problem))
     }
 
@@ -338,8 +349,9 @@ public enum DICOMSeriesReader {
         return "the file is truncated or corrupt: it \(dcmtk)"
     }
 
-    /// Decodes every slice (in parallel) into one buffer, applying each slice's rescale slope and intercept.
-    private static func readVoxels(_ slices: [SliceHeader], grid: ImageGrid) throws -> [Float] {
+    /// Decodes every slice (in parallel) into one buffer, applying each slice's rescale slope and intercept and,
+    /// when given, its scale factor (`scale[k]`, the SUV factor of slice k), in double precision.
+    private static func readVoxels(_ slices: [SliceHeader], grid: ImageGrid, scale: [Double]? = nil) throws -> [Float] {
         let perSlice = grid.size.nx * grid.size.ny
         var voxels = [Float](repeating: 0, count: grid.voxelCount)
         var errors = [Error?](repeating: nil, count: slices.count)
@@ -360,8 +372,9 @@ public enum DICOMSeriesReader {
                             throw DICOMError(file: s.url, message: "Rows x Columns changed while the series was read")
                         }
                         try f.frame(0, into: out)
-                        if s.slope != 1 || s.intercept != 0 {
-                            for i in out.indices { out[i] = Float(Double(out[i]) * s.slope + s.intercept) }
+                        let factor = scale?[k] ?? 1
+                        if s.slope != 1 || s.intercept != 0 || factor != 1 {
+                            for i in out.indices { out[i] = Float((Double(out[i]) * s.slope + s.intercept) * factor) }
                         }
                     } catch let e as DICOMError where e.file == nil {
                         errs[k] = DICOMError(file: s.url, message: e.message)

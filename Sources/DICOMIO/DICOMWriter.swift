@@ -6,6 +6,9 @@ import ImagingCore
 public enum DICOMValue: Hashable, Sendable {
     case text(String)
     case items([[DICOMTag: DICOMValue]])
+    /// A Decimal String (DS) value written as DS even where the data dictionary does not know the element
+    /// (private elements, e.g. the Philips PET scale factors under their private creator).
+    case decimalString(String)
 }
 
 /// One single-frame greyscale image to write: geometry, stored values and identifiers.
@@ -136,6 +139,8 @@ public enum DICOMWriter {
             switch value {
             case .text(let s):
                 try item.set(tag, s)
+            case .decimalString(let s):
+                try item.setDecimalString(tag, s)
             case .items(let list):
                 for entry in list { try apply(entry, to: try item.append(tag)) }
             }

@@ -23,67 +23,6 @@ enum ScanFacts {
     ]
 }
 
-/// Body-weight SUV from PET headers, following the QIBA vendor-neutral SUV rules.
-///
-/// SUVbw = activity concentration (Bq/ml) x body weight (g) / injected dose decayed to the scan start (Bq).
-/// Requires Units BQML, Corrected Image holding ATTN and DECY, Decay Correction START (decay from injection
-/// to series start) or ADMIN (already corrected to injection time), patient weight, injected dose, half life
-/// and injection time. The scan start is the series date/time unless a slice was acquired earlier
-/// (post-processed series), in which case the earliest acquisition date/time is used.
-enum SUV {
-    static func bodyWeightFactor(_ d: DICOMItem, slices: [SliceHeader], file: URL) throws -> Double {
-        func fail(_ m: String) -> DICOMError { DICOMError(file: file, message: "cannot compute body-weight SUV: \(m)") }
-        // Coded values are quoted only when they are defined terms (`Redacted.code`).
-        let units = (d.string(Tag.units) ?? "").uppercased()
-        if units == "GML" { return 1 }
-        guard units == "BQML" else {
-            throw fail("Units (0054,1001) is \(Redacted.code(units, known: ["CNTS", "NONE", "CM2", "CM2ML", "PCNT", "CPS", "MGMINML", "UMOLMINML", "MLMING", "MLG", "1CM", "UMOLML", "PROPCNTS", "PROPCPS", "MLMINML", "MLML", "GML", "STDDEV"])), expected BQML")
-        }
-        let corrected = (d.string(Tag.correctedImage) ?? "").uppercased().split(separator: "\\").map(String.init)
-        guard corrected.contains("ATTN"), corrected.contains("DECY") else {
-            let known: Set<String> = ["DECY", "ATTN", "SCAT", "DTIM", "MOTN", "PMOT", "CLN", "RAN", "RADL", "DCAL", "NORM"]
-            let shown = corrected.isEmpty ? "empty" : corrected.map { Redacted.code($0, known: known) }.joined(separator: ", ")
-            throw fail("Corrected Image (0028,0051) is \(shown); attenuation (ATTN) and decay (DECY) correction are required")
-        }
-        let decayCorrection = (d.string(Tag.decayCorrection) ?? "").uppercased()
-        guard decayCorrection == "START" || decayCorrection == "ADMIN" else {
-            throw fail("Decay Correction (0054,1102) is \(Redacted.code(decayCorrection, known: ["NONE"])), expected START or ADMIN")
-        }
-        guard let weight = d.number(Tag.patientWeight), weight > 0 else { throw fail("Patient's Weight (0010,1030) is missing or zero") }
-        guard let info = d.firstItem(Tag.radiopharmaceuticalInformationSequence) else {
-            throw fail("Radiopharmaceutical Information Sequence (0054,0016) is missing")
-        }
-        guard let dose = info.number(Tag.radionuclideTotalDose), dose > 0 else { throw fail("Radionuclide Total Dose (0018,1074) is missing or zero") }
-        var decayed = dose
-        if decayCorrection == "START" {
-            guard let halfLife = info.number(Tag.radionuclideHalfLife), halfLife > 0 else {
-                throw fail("Radionuclide Half Life (0018,1075) is missing or zero")
-            }
-            guard let seriesDate = d.text(Tag.seriesDate), let seriesTime = d.text(Tag.seriesTime),
-                  var scan = DICOMTime.seconds(date: seriesDate, time: seriesTime) else {
-                throw fail("Series Date/Time is missing or malformed")
-            }
-            let acquisitions = slices.compactMap { s -> Double? in
-                guard let t = s.acquisitionTime else { return nil }
-                return DICOMTime.seconds(date: s.acquisitionDate ?? seriesDate, time: t)
-            }
-            if let earliest = acquisitions.min(), earliest < scan { scan = earliest }
-            let injection: Double
-            if let dt = info.text(Tag.radiopharmaceuticalStartDateTime), let t = DICOMTime.seconds(dateTime: dt) {
-                injection = t
-            } else if let t = info.text(Tag.radiopharmaceuticalStartTime), let s = DICOMTime.seconds(date: seriesDate, time: t) {
-                injection = s
-            } else {
-                throw fail("Radiopharmaceutical Start Time (0018,1072) / Start DateTime (0018,1078) is missing")
-            }
-            let elapsed = scan - injection
-            guard elapsed >= 0 else { throw fail("injection time is after the scan start") }
-            decayed = dose * pow(2, -elapsed / halfLife)
-        }
-        return weight * 1000 / decayed
-    }
-}
-
 /// DICOM DA/TM/DT values as seconds since 1970-01-01 (time zones ignored, as every value in one study shares one).
 enum DICOMTime {
     static func seconds(date: String, time: String) -> Double? {

@@ -50,6 +50,7 @@ enum Tag {
     static let radionuclideTotalDose = DICOMTag(0x0018, 0x1074)
     static let radionuclideHalfLife = DICOMTag(0x0018, 0x1075)
     static let radiopharmaceuticalStartDateTime = DICOMTag(0x0018, 0x1078)
+    static let actualFrameDuration = DICOMTag(0x0018, 0x1242)
 
     static let studyInstanceUID = DICOMTag(0x0020, 0x000D)
     static let seriesInstanceUID = DICOMTag(0x0020, 0x000E)
@@ -91,6 +92,10 @@ enum Tag {
     static let units = DICOMTag(0x0054, 0x1001)
     static let decayCorrection = DICOMTag(0x0054, 0x1102)
     static let radiopharmaceuticalInformationSequence = DICOMTag(0x0054, 0x0016)
+    /// Philips private PET attributes (private creator "Philips PET Private Group" in block 0x10 of group 7053).
+    static let philipsPETPrivateCreator = DICOMTag(0x7053, 0x0010)
+    static let philipsSUVScaleFactor = DICOMTag(0x7053, 0x1000)
+    static let philipsActivityConcentrationScaleFactor = DICOMTag(0x7053, 0x1009)
 
     static let segmentationType = DICOMTag(0x0062, 0x0001)
     static let segmentSequence = DICOMTag(0x0062, 0x0002)

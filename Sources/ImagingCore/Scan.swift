@@ -40,8 +40,11 @@ public struct Scan: Sendable {
 
 /// A contour read from a DICOM RTSTRUCT or SEG, rasterised on an image grid.
 public struct NamedMask: Sendable {
+    /// ROI name (RTSTRUCT) or segment label (SEG).
     public var name: String
     public var mask: Mask
-    public init(name: String, mask: Mask) { self.name = name; self.mask = mask }
+    /// ROI Number (3006,0022) or Segment Number (0062,0004): unique within its file, unlike names and labels.
+    public var number: Int?
+    public init(name: String, mask: Mask, number: Int? = nil) { self.name = name; self.mask = mask; self.number = number }
 }
 

@@ -187,7 +187,7 @@ public enum CohortExtraction {
         var lesions = LesionColumns()
         for l in patient.lesions {
             let scan = patient.scans[l.scanIndex]
-            lesions.add(l, scan: scan, folder: cohort.folder)
+            try lesions.add(l, scan: scan, folder: cohort.folder)
         }
         var features: [String: FeatureMatrix] = [
             "tumour": try matrix(tumourRows, order: tumourOrder),
@@ -243,30 +243,36 @@ public enum CohortExtraction {
 }
 
 /// Lesion table columns, built row by row.
+///
+/// `label` is the contour's ROI name or segment label (several lesions may share it; `lesion_id` is unique).
+/// The PET measures `suv_max`, `suv_mean`, `suv_peak`, `mtv_ml`, `tlg` (`PETUptake`, on the original grid
+/// whatever the settings) are filled for lesions on a PT scan and NaN for every other modality.
 struct LesionColumns {
     var text: [String: [String]] = [:]
     var numbers: [String: [Double]] = [:]
-    static let textColumns = ["lesion_id", "location", "lesion_response", "source", "image", "modality"]
+    static let textColumns = ["lesion_id", "label", "location", "lesion_response", "source", "image", "modality"]
     static let numberColumns = ["irradiated", "volume_ml", "voxel_count", "components", "centroid_x", "centroid_y",
-                                "centroid_z", "kvp", "spacing_x", "spacing_y", "spacing_z"]
+                                "centroid_z", "kvp", "spacing_x", "spacing_y", "spacing_z"] + PETUptake.columns
 
-    mutating func add(_ l: Lesion, scan: Scan, folder: URL) {
+    mutating func add(_ l: Lesion, scan: Scan, folder: URL) throws {
         let c = l.mask.centroid ?? Vector3(.nan, .nan, .nan)
         let n = l.mask.count
         let sp = scan.image.grid.spacing
         let base = folder.standardizedFileURL.path + "/"
         let image = scan.source.standardizedFileURL.path
         let t: [String: String] = [
-            "lesion_id": l.id, "location": l.location.rawValue, "lesion_response": l.response?.rawValue ?? "",
+            "lesion_id": l.id, "label": l.label, "location": l.location.rawValue, "lesion_response": l.response?.rawValue ?? "",
             "source": l.source, "image": image.hasPrefix(base) ? String(image.dropFirst(base.count)) : image,
             "modality": scan.metadata.modality,
         ]
-        let v: [String: Double] = [
+        let pet = scan.metadata.modality == "PT" ? try PETUptake(image: scan.image, mask: l.mask) : .missing
+        var v: [String: Double] = [
             "irradiated": l.irradiated ? 1 : 0, "volume_ml": Double(n) * scan.image.grid.voxelVolume / 1000,
             "voxel_count": Double(n), "components": Double(l.componentCount),
             "centroid_x": c.x, "centroid_y": c.y, "centroid_z": c.z, "kvp": scan.metadata.kvp ?? .nan,
             "spacing_x": sp.x, "spacing_y": sp.y, "spacing_z": sp.z,
         ]
+        for (name, value) in zip(PETUptake.columns, pet.values) { v[name] = value }
         for k in Self.textColumns { text[k, default: []].append(t[k]!) }
         for k in Self.numberColumns { numbers[k, default: []].append(v[k]!) }
     }

@@ -85,6 +85,9 @@ int cdcm_frame_float(cdcm_file *file, long frame, float *out, size_t count, cdcm
 /* Writing. Values are given as DICOM text (backslash-separated for multiple values);
  * the VR comes from the data dictionary, so numbers for US/UL/FD elements are parsed from the text. */
 int cdcm_set_string(cdcm_item *item, uint16_t group, uint16_t element, const char *value, cdcm_error *error);
+/** Sets a Decimal String (DS) value whatever the data dictionary says: for private elements, which the
+ *  dictionary does not know (their VR would be unknown). */
+int cdcm_set_decimal_string(cdcm_item *item, uint16_t group, uint16_t element, const char *value, cdcm_error *error);
 /** Appends a new empty item to the sequence (created when absent) and returns it. */
 cdcm_item *cdcm_sequence_append(cdcm_item *item, uint16_t group, uint16_t element, cdcm_error *error);
 /** Sets an Attribute Tag (AT) value. */
