@@ -39,8 +39,7 @@ public struct PatientLoadError: Error, Sendable, CustomStringConvertible {
 ///   `R<ROI number>`.
 /// Segment and ROI numbers are unique within their file, whereas labels and names often repeat (eleven
 /// segments labelled "Neoplasm, Secondary"), so the ids are unique and the same on every run; the label or
-/// name is kept in the lesion's `label`. A SEG row that names its segment in `roi` with an empty `lesion_id`
-/// gets the same `S<n>` id; an RTSTRUCT row with `roi` and no `lesion_id` keeps the ROI name as id.
+/// name is kept in the lesion's `label` (also for rows that name their segment or ROI in `roi`).
 public struct PatientLoader: Sendable {
     /// Reads DICOM series and contours; nil until a DICOM reader is configured.
     public var dicom: DICOMSource?
@@ -182,9 +181,9 @@ public struct PatientLoader: Sendable {
         return Patient(id: entry.id, outcomes: entry.outcomes, scans: scans, lesions: lesions, warnings: warnings)
     }
 
-    /// The id of a contour when the row gives no `lesion_id`: `S<segment number>` for a SEG; for an RTSTRUCT
-    /// `R<ROI number>` when the row expands (empty `roi`), else the ROI name (the lesion the `roi` names).
-    /// A source that gives no number falls back to the name.
+    /// The id of a contour when the row gives no `lesion_id` (an expanding row: the manifest makes a row's `roi` its
+    /// id otherwise): `S<segment number>` for a SEG, `R<ROI number>` for an RTSTRUCT. A source that gives no
+    /// number falls back to the name.
     static func contourID(_ m: NamedMask, kind: ContourSourceKind, expanding: Bool) -> String {
         switch kind {
         case .seg: return m.number.map { "S\($0)" } ?? m.name

@@ -235,7 +235,9 @@ final class WrittenFileTests: XCTestCase {
         try "patient_id\nP1\n".write(to: dir.appendingPathComponent("patients.csv"), atomically: true, encoding: .utf8)
         let cohort = try CohortManifest.load(dir)
         let patient = try PatientLoader(dicom: DCMTKSource()).load(cohort.patients[0], relativeTo: dir)
-        XCTAssertEqual(patient.lesions.map { $0.id }, ["GTV lesion 1", "GTV lesion 2"])
+        // Expansion ids come from the ROI numbers; the names are the labels (issue 13 item 5).
+        XCTAssertEqual(patient.lesions.map { $0.id }, ["R1", "R2"])
+        XCTAssertEqual(patient.lesions.map { $0.label }, ["GTV lesion 1", "GTV lesion 2"])
         XCTAssertEqual(patient.scans.first?.metadata.modality, "CT")
         XCTAssertEqual(patient.lesions[0].mask.voxels, a.voxels)
     }
