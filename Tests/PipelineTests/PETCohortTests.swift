@@ -21,13 +21,10 @@ final class PETCohortTests: XCTestCase {
     /// Bq/ml per SUV unit for this phantom: the dose decayed to the series start over the body weight in g.
     static var bqmlPerSUV: Double { doseBq * pow(2.0, -elapsedSeconds / halfLife) / (weightKg * 1000) }
 
-    /// Radiomics settings for these PET tests: no resampling, no re-segmentation, 32 bins, no ring (the PET
-    /// measures are computed on the original grid whatever these say).
+    /// Radiomics settings for these PET tests: the `pet-default` preset (4 mm resampling, 0.25 SUV bins) without
+    /// its ring, to keep debug builds quick. The PET measures are computed on the original grid whatever these say.
     static let petSettings: ExtractionSettings = {
-        var s = ExtractionSettings.clinicalDefault
-        s.resampling = nil
-        s.resegmentation = .init(lowerBound: nil, upperBound: nil)
-        s.discretisation = .fixedBinNumber(count: 32)
+        var s = ExtractionSettings.petDefault
         s.ring = nil
         return s
     }()
