@@ -1,4 +1,5 @@
 import Foundation
+import Radiomics
 import FeatureStore
 import Signatures
 import Aggregation
@@ -66,16 +67,48 @@ public enum CohortScoring {
     }
 
     /// Scores every lesion with `signature` and writes `scores/<name>` into the store (atomically).
+    ///
+    /// A store extracted with settings per modality (`--preset ct=default,pt=pet-default`) is scored
+    /// modality by modality: the lesions of each modality whose settings are the signature's
+    /// preprocessing get a score, the others none (NaN), as a signature made on CT features says
+    /// nothing about PET features. When no modality's settings are the signature's, scoring is refused
+    /// listing each modality's differences.
     @discardableResult
     public static func run(store: URL, signature: Signature, fileHash: String, source: String) throws -> [Double] {
         var contents = try StoreContents.read(from: store)
         let lesions = try StoreLesions(contents)
         let (names, rows) = featureTable(contents)
-        let settings = try JSONValue.parse(contents.attributes.settingsJSON)
-        let scorer = try SignatureScorer(signature: signature, featureNames: names, settings: settings, source: source,
-                                         harmonisation: CohortHarmonisation.signatureStamp(contents))
+        let settingsJSON = contents.attributes.settingsJSON
+        let settings = try JSONValue.parse(settingsJSON)
+        let harmonisation = CohortHarmonisation.signatureStamp(contents)
+        // Which scorer scores each lesion (nil: no score).
+        let scorerOf: (Int) -> SignatureScorer?
+        if case .perModality(let map)? = try? ModalitySettings.decode(Data(settingsJSON.utf8)),
+           !signature.preprocessing.differences(from: settings).isEmpty {
+            var scorers: [String: SignatureScorer] = [:]
+            var problems: [String] = []
+            for m in map.keys.sorted() {
+                let own = try JSONValue.parse(try ModalitySettings.everyModality(map[m]!).json())
+                do {
+                    scorers[m] = try SignatureScorer(signature: signature, featureNames: names, settings: own, source: source,
+                                                     harmonisation: harmonisation)
+                } catch let e as SignatureError {
+                    problems += e.problems.map { "for \(m): \($0)" }
+                }
+            }
+            guard !scorers.isEmpty else {
+                throw PipelineError("signature \(source) cannot be used: the store's settings are per modality (\(map.keys.sorted().joined(separator: ", "))) and the signature's preprocessing is none of them:\n"
+                                    + problems.map { "  - " + $0 }.joined(separator: "\n"))
+            }
+            let modalities = (try? contents.lesions.texts("modality")) ?? []
+            scorerOf = { i in i < modalities.count ? scorers[modalities[i].uppercased()] : nil }
+        } else {
+            let scorer = try SignatureScorer(signature: signature, featureNames: names, settings: settings, source: source,
+                                             harmonisation: harmonisation)
+            scorerOf = { _ in scorer }
+        }
         let scores = rows.indices.map { i in
-            scorer.score(row: rows[i], location: lesions.locations[i], kvp: lesions.kvps[i].isFinite ? lesions.kvps[i] : nil)
+            scorerOf(i)?.score(row: rows[i], location: lesions.locations[i], kvp: lesions.kvps[i].isFinite ? lesions.kvps[i] : nil) ?? .nan
         }
         var t = Table()
         try t.append("patient_id", .text(lesions.patientIDs))

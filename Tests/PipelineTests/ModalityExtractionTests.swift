@@ -5,6 +5,7 @@ import ImageIO
 import Cohort
 import Radiomics
 import FeatureStore
+import Signatures
 import TestSupport
 @testable import Pipeline
 
@@ -92,6 +93,40 @@ final class ModalityExtractionTests: XCTestCase {
         XCTAssertEqual(a.settingsJSON, #"{"discretisation":{"fixedBinSize":{"width":25}},"families":["morphology","local_intensity","intensity","histogram","ivh","glcm","glrlm","glszm","gldzm","ngtdm","ngldm"],"ivhDiscretisation":{"none":{}},"mode":"3D","resampling":{"inPlaneOnly":false,"interpolation":"linear","maskThreshold":0.5,"roundIntensities":true,"spacing":[1,1,1]},"resegmentation":{"lowerBound":-1000,"upperBound":3000},"ring":{"excludeBelowIntensity":-950,"excludeOtherLesions":true,"innerMarginMM":0,"widthMM":10},"textureAggregations":["3D_avg","3D_comb"],"wholeImageDiagnostics":false}"#)
         XCTAssertEqual(a.settingsHash, "cb86d8583c6cd1a21ffc59e9069887fa172ccd8ce804d1da20c3489ec2324458")
         XCTAssertEqual(try StoreContents.read(from: store).lesions.texts("modality"), ["CT"], "NIfTI without a modality column is CT")
+    }
+
+    /// A store extracted per modality is scored modality by modality: the shipped reference signature
+    /// (made on the `default` CT preset) scores the CT lesion and gives the PET lesion no score.
+    func testAPerModalityStoreIsScoredOnlyWhereTheSignaturesSettingsApply() throws {
+        let dir = try SharedData.temporaryDirectory(for: self)
+        let folder = try petCohort(dir, modality: "PT")
+        // A CT image of the same geometry (HU) beside the PET one, in the same patient.
+        let grid = ImageGrid(size: Size3(21, 21, 21), spacing: Vector3(4, 4, 4))
+        var ct = Volume<Float>(grid: grid, repeating: 20)
+        for n in ct.voxels.indices { ct.voxels[n] += Float((n * 7919) % 61) }
+        for k in 8...12 { for j in 8...12 { for i in 8...12 { ct[i, j, k] = 60 + Float((i * 31 + j * 17 + k * 7) % 90) } } }
+        try NIfTI.write(ct, to: folder.appendingPathComponent("ct.nii.gz"))
+        let lesions = "patient_id,lesion_id,image,mask,roi,location,kvp,modality\nP1,S1,pet.nii.gz,lesions.nii.gz,1,lung,,PT\nP1,C1,ct.nii.gz,lesions.nii.gz,1,lung,120,\n"
+        try Data(lesions.utf8).write(to: folder.appendingPathComponent("lesions.csv"))
+        let store = dir.appendingPathComponent("s.h5")
+        let summary = try CohortExtraction.run(cohort: try CohortManifest.load(folder), store: store,
+                                               settings: try ModalitySettings.preset("ct=default,pt=pet-default"))
+        XCTAssertEqual(summary.extracted, ["P1"], summary.text)
+        XCTAssertEqual(try StoreContents.read(from: store).lesions.texts("modality"), ["PT", "CT"])
+        let (signature, hash) = try ReferenceSignature.load()
+        let scores = try CohortScoring.run(store: store, signature: signature, fileHash: hash, source: "reference")
+        XCTAssertEqual(scores.count, 2)
+        XCTAssertTrue(scores[0].isNaN, "the PET lesion has no score: \(scores)")
+        XCTAssertTrue(scores[1].isFinite, "the CT lesion is scored: \(scores)")
+
+        // A store whose only modality's settings are not the signature's is refused, saying so.
+        let petOnly = dir.appendingPathComponent("pet.h5")
+        let pet = try petCohort(dir.appendingPathComponent("p"), modality: "PT")
+        _ = try CohortExtraction.run(cohort: try CohortManifest.load(pet), store: petOnly, settings: try ModalitySettings.preset("pt=pet-default"))
+        XCTAssertThrowsError(try CohortScoring.run(store: petOnly, signature: signature, fileHash: hash, source: "reference")) { e in
+            XCTAssertTrue("\(e)".contains("the store's settings are per modality (PT) and the signature's preprocessing is none of them"), "\(e)")
+            XCTAssertTrue("\(e)".contains("for PT: preprocessing differs: discretisation"), "\(e)")
+        }
     }
 
     func testTheManifestModalityColumnIsChecked() throws {
