@@ -18,9 +18,11 @@ struct AxisCascade: Sendable {
     let outputs: ClosedRange<Int>
     /// In-image input indices the rows read: the smallest range holding every non-zero weight.
     let span: ClosedRange<Int>
-    /// Row r's terms are `columns[rowStart[r]..<rowStart[r + 1]]` (relative to `span.lowerBound`) and `weights`.
-    let rowStart: [Int]
-    let columns: [Int]
+    /// Row r reads `rowLength[r]` consecutive inputs from `rowFirst[r]` (relative to `span.lowerBound`) with the
+    /// weights `weights[rowOffset[r]...]` (zeros inside the window kept, so every row is a dense dot product).
+    let rowFirst: [Int]
+    let rowLength: [Int]
+    let rowOffset: [Int]
     let weights: [Double]
 
     /// The chain `kernels` (applied first to last) on an axis of `count` voxels under `boundary`, for the
@@ -30,7 +32,7 @@ struct AxisCascade: Sendable {
         self.outputs = outputs
         // Row i of the chain P_K ... P_1 is e_i P_K ... P_1: push e_i back through the transposed passes.
         var current = [Double](repeating: 0, count: n), next = current
-        var rowStart = [0], columns = [Int](), weights = [Double]()
+        var rows = [(first: Int, weights: [Double])]()
         var lo = Int.max, hi = Int.min
         for i in outputs {
             current[i] = 1
@@ -51,29 +53,27 @@ struct AxisCascade: Sendable {
                 swap(&current, &next)
                 support = touched
             }
-            for q in Set(support).sorted() where current[q] != 0 {
-                columns.append(q)
-                weights.append(current[q])
-                lo = min(lo, q)
-                hi = max(hi, q)
+            let nonzero = support.filter { current[$0] != 0 }
+            if let first = nonzero.min(), let last = nonzero.max() {
+                rows.append((first, Array(current[first...last])))
+                lo = min(lo, first)
+                hi = max(hi, last)
+            } else {
+                rows.append((i, []))
             }
             for q in support { current[q] = 0 }
-            rowStart.append(columns.count)
         }
         if lo > hi { lo = outputs.lowerBound; hi = outputs.lowerBound }
         self.span = lo...hi
-        self.rowStart = rowStart
-        self.columns = columns.map { $0 - lo }
-        self.weights = weights
-    }
-
-    /// The identity on `outputs` (an axis a 2D filter leaves alone).
-    init(identityOn outputs: ClosedRange<Int>) {
-        self.outputs = outputs
-        self.span = outputs
-        self.rowStart = Array(0...outputs.count)
-        self.columns = Array(0..<outputs.count)
-        self.weights = [Double](repeating: 1, count: outputs.count)
+        var offsets = [Int](), all = [Double]()
+        for row in rows {
+            offsets.append(all.count)
+            all.append(contentsOf: row.weights)
+        }
+        self.rowFirst = rows.map { row in row.weights.isEmpty ? 0 : row.first - lo }
+        self.rowLength = rows.map(\.weights.count)
+        self.rowOffset = offsets
+        self.weights = all
     }
 }
 
@@ -91,27 +91,38 @@ extension FilterBlock {
         case 1: outSize.ny = cascade.outputs.count; outOrigin.j = cascade.outputs.lowerBound
         default: outSize.nz = cascade.outputs.count; outOrigin.k = cascade.outputs.lowerBound
         }
-        // Lines along `axis`: element t at base + t * stride; (a1, a2) the other two axes.
-        let stride = axis == 0 ? 1 : (axis == 1 ? size.nx : size.nx * size.ny)
-        let outStride = axis == 0 ? 1 : (axis == 1 ? outSize.nx : outSize.nx * outSize.ny)
-        let (a1, a2) = axis == 0 ? (1, 2) : (axis == 1 ? (0, 2) : (0, 1))
         let m = cascade.outputs.count
         var out = [Double](repeating: 0, count: outSize.count)
-        values.withUnsafeBufferPointer { src in
-            out.withUnsafeMutableBufferPointer { dst in
-                cascade.rowStart.withUnsafeBufferPointer { starts in
-                    cascade.columns.withUnsafeBufferPointer { cols in
-                        cascade.weights.withUnsafeBufferPointer { ws in
-                            for u2 in 0..<size[a2] {
-                                for u1 in 0..<size[a1] {
-                                    let (pi, pj, pk) = axis == 0 ? (0, u1, u2) : (axis == 1 ? (u1, 0, u2) : (u1, u2, 0))
-                                    let inBase = (pk * size.ny + pj) * size.nx + pi + offset * stride
-                                    let outBase = (pk * outSize.ny + pj) * outSize.nx + pi
-                                    for r in 0..<m {
-                                        var sum = 0.0
-                                        for t in starts[r]..<starts[r + 1] { sum += ws[t] * src[inBase + cols[t] * stride] }
-                                        dst[outBase + r * outStride] = sum
-                                    }
+        values.withUnsafeBufferPointer { srcBuffer in
+            out.withUnsafeMutableBufferPointer { dstBuffer in
+                cascade.weights.withUnsafeBufferPointer { wBuffer in
+                    let src = srcBuffer.baseAddress!, dst = dstBuffer.baseAddress!, ws = wBuffer.baseAddress
+                    if axis == 0 {
+                        // Each x line: one dot product per output.
+                        for line in 0..<(size.ny * size.nz) {
+                            let input = src + line * size.nx + offset, output = dst + line * m
+                            for r in 0..<m {
+                                let w = ws! + cascade.rowOffset[r], x = input + cascade.rowFirst[r]
+                                var sum = 0.0
+                                for t in 0..<cascade.rowLength[r] { sum += w[t] * x[t] }
+                                output[r] = sum
+                            }
+                        }
+                    } else {
+                        // Along y (z): whole x rows (xy planes) scaled and added, contiguous and vectorisable.
+                        let run = axis == 1 ? size.nx : size.nx * size.ny
+                        let outer = axis == 1 ? size.nz : 1
+                        let inStride = axis == 1 ? size.nx * size.ny : 0
+                        let outStride = axis == 1 ? size.nx * m : 0
+                        for o in 0..<outer {
+                            for r in 0..<m {
+                                let output = dst + o * outStride + r * run
+                                let w = ws.map { $0 + cascade.rowOffset[r] }
+                                for t in 0..<cascade.rowLength[r] {
+                                    let weight = w![t]
+                                    if weight == 0 { continue }
+                                    let input = src + o * inStride + (offset + cascade.rowFirst[r] + t) * run
+                                    for x in 0..<run { output[x] += weight * input[x] }
                                 }
                             }
                         }

@@ -80,34 +80,78 @@ public struct SeparableWaveletFilter: ImageFilter, Hashable, CustomStringConvert
     /// the box and the voxels its filter support reaches (through the boundary rule) are read; the result
     /// equals the whole-image response cropped to the box.
     public func response(of image: Volume<Float>, over box: IndexBox?) -> Volume<Float> {
-        let box = box?.clipped(to: image.size) ?? .whole(image.size)
-        let size = image.size
-        let axes = band.count
-        let rotations = pooling == nil ? [RightAngleRotation.identity] : RightAngleRotation.all(dimensionality)
+        Self.responses(of: [self], image: image, over: box)[0]
+    }
 
-        // Per image axis, the cascade for (band letter, mirrored): at most four distinct ones.
-        struct AxisKey: Hashable {
-            let pass: Pass
-            let mirrored: Bool
-            var order: Int { (pass == .high ? 2 : 0) + (mirrored ? 1 : 0) }
+    /// The responses of several filters over one box (in their order). Sub-bands of one decomposition (same
+    /// wavelet, level, boundary, pooling and dimensionality) share the image read and every pass they have in
+    /// common: the 8 sub-bands of a 3D level cost 2 + 4 + 8 passes instead of 24.
+    public static func responses(of filters: [SeparableWaveletFilter], image: Volume<Float>,
+                                 over box: IndexBox?) -> [Volume<Float>] {
+        let box = box?.clipped(to: image.size) ?? .whole(image.size)
+        var out = [Volume<Float>?](repeating: nil, count: filters.count)
+        var groups = [Decomposition: [Int]]()
+        for (n, f) in filters.enumerated() {
+            groups[Decomposition(f), default: []].append(n)
         }
+        for (_, members) in groups.sorted(by: { $0.value[0] < $1.value[0] }) {
+            let results = sharedResponses(members.map { filters[$0] }, image: image, box: box)
+            for (n, r) in zip(members, results) { out[n] = r }
+        }
+        return out.map { $0! }
+    }
+
+    /// What sub-bands must share to share passes.
+    private struct Decomposition: Hashable {
+        let wavelet: String, level: Int, boundary: BoundaryCondition, pooling: Pooling?, axes: Int
+        init(_ f: SeparableWaveletFilter) {
+            wavelet = f.wavelet.name; level = f.level; boundary = f.boundary; pooling = f.pooling; axes = f.band.count
+        }
+    }
+
+    /// Per image axis, which filter of the pair lands there and whether it is mirrored.
+    private struct AxisKey: Hashable {
+        let pass: Pass
+        let mirrored: Bool
+        var order: Int { (pass == .high ? 2 : 0) + (mirrored ? 1 : 0) }
+    }
+
+    private static func sharedResponses(_ filters: [SeparableWaveletFilter], image: Volume<Float>,
+                                        box: IndexBox) -> [Volume<Float>] {
+        let first = filters[0]
+        let size = image.size
+        let axes = first.band.count
+        let pooling = first.pooling
+        let rotations = pooling == nil ? [RightAngleRotation.identity] : RightAngleRotation.all(first.dimensionality)
+
+        // Each rotation of each filter as one key per image axis: the letter whose filter lands there,
+        // mirrored or not. Equal keys give equal responses, so they are counted, not recomputed.
+        var terms = [(keys: [AxisKey], filter: Int, count: Int)]()
+        for (n, f) in filters.enumerated() {
+            var counts = [[AxisKey]: Int]()
+            for rotation in rotations {
+                var keys = [AxisKey?](repeating: nil, count: axes)
+                for letter in 0..<axes {
+                    keys[rotation.permutation[letter]] = AxisKey(pass: f.band[letter],
+                                                                 mirrored: rotation.signs[letter] < 0)
+                }
+                counts[keys.map { $0! }, default: 0] += 1
+            }
+            for (keys, count) in counts { terms.append((keys, n, count)) }
+        }
+        // Sorted by key (then filter), terms sharing an x (x-y) pass are consecutive.
+        terms.sort { a, b in
+            a.keys == b.keys ? a.filter < b.filter
+                : a.keys.map(\.order).lexicographicallyPrecedes(b.keys.map(\.order))
+        }
+
         let bounds = [box.lower.i...box.upper.i, box.lower.j...box.upper.j, box.lower.k...box.upper.k]
         var cascades = [[AxisKey: AxisCascade]](repeating: [:], count: axes)
-
-        // Each rotation as one key per image axis: the letter whose filter lands there, mirrored or not.
-        var counts = [[AxisKey]: Int]()
-        for rotation in rotations {
-            var keys = [AxisKey?](repeating: nil, count: axes)
-            for letter in 0..<axes {
-                keys[rotation.permutation[letter]] = AxisKey(pass: band[letter], mirrored: rotation.signs[letter] < 0)
-            }
-            counts[keys.map { $0! }, default: 0] += 1
-        }
-        let combinations = counts.keys.sorted { $0.map(\.order).lexicographicallyPrecedes($1.map(\.order)) }
-        for keys in combinations {
-            for a in 0..<axes where cascades[a][keys[a]] == nil {
-                cascades[a][keys[a]] = AxisCascade(kernels: axisKernels(keys[a].pass, mirrored: keys[a].mirrored),
-                                                   count: size[a], boundary: boundary, outputs: bounds[a])
+        for term in terms {
+            for a in 0..<axes where cascades[a][term.keys[a]] == nil {
+                let k = term.keys[a]
+                cascades[a][k] = AxisCascade(kernels: first.axisKernels(k.pass, mirrored: k.mirrored),
+                                             count: size[a], boundary: first.boundary, outputs: bounds[a])
             }
         }
 
@@ -120,26 +164,39 @@ public struct SeparableWaveletFilter: ImageFilter, Hashable, CustomStringConvert
             }
         }
         let input = FilterBlock.read(image, over: IndexBox(lower: Index3(lo[0], lo[1], lo[2]),
-                                                           upper: Index3(hi[0], hi[1], hi[2])), boundary: boundary)
+                                                           upper: Index3(hi[0], hi[1], hi[2])),
+                                     boundary: first.boundary)
 
-        // Pool over the combinations (each standing for `count` rotations), sharing the x and x-y passes.
-        var pooled = [Double](repeating: pooling == .max ? -.infinity : 0, count: box.size.count)
-        var xDone = [AxisKey: FilterBlock]()
-        var xyDone = [[AxisKey]: FilterBlock]()
-        for keys in combinations {
-            let x = xDone[keys[0]] ?? input.applying(cascades[0][keys[0]]!, along: 0)
-            xDone[keys[0]] = x
-            let xy = xyDone[Array(keys[0...1])] ?? x.applying(cascades[1][keys[1]]!, along: 1)
-            xyDone[Array(keys[0...1])] = xy
-            let r = axes == 3 ? xy.applying(cascades[2][keys[2]]!, along: 2) : xy
-            if pooling == .max {
-                for t in pooled.indices where r.values[t] > pooled[t] { pooled[t] = r.values[t] }
-            } else {
-                let weight = Double(counts[keys]!) / Double(rotations.count)
-                for t in pooled.indices { pooled[t] += weight * r.values[t] }
+        // Pool each filter's terms (a term stands for `count` rotations); only the current x and x-y passes
+        // are kept.
+        var pooled = [[Double]?](repeating: nil, count: filters.count)
+        var x: (key: AxisKey, block: FilterBlock)?
+        var xy: (keys: [AxisKey], block: FilterBlock)?
+        for term in terms {
+            let keys = term.keys
+            if x?.key != keys[0] {
+                x = (keys[0], input.applying(cascades[0][keys[0]]!, along: 0))
+                xy = nil
             }
+            if xy?.keys != Array(keys[0...1]) {
+                xy = (Array(keys[0...1]), x!.block.applying(cascades[1][keys[1]]!, along: 1))
+            }
+            let r = axes == 3 ? xy!.block.applying(cascades[2][keys[2]]!, along: 2).values : xy!.block.values
+            guard var acc = pooled[term.filter] else {
+                let weight = Double(term.count) / Double(rotations.count)
+                pooled[term.filter] = pooling == .max || weight == 1 ? r : r.map { weight * $0 }
+                continue
+            }
+            if pooling == .max {
+                for t in acc.indices where r[t] > acc[t] { acc[t] = r[t] }
+            } else {
+                let weight = Double(term.count) / Double(rotations.count)
+                for t in acc.indices { acc[t] += weight * r[t] }
+            }
+            pooled[term.filter] = acc
         }
-        return FilterBlock(origin: box.lower, size: box.size, values: pooled).volume(on: image.grid)
+        let grid = image.grid.subgrid(box)
+        return pooled.map { Volume(grid: grid, voxels: $0!.map { Float($0) }) }
     }
 
     /// The 1D kernels along an axis whose band letter is `pass`: the low-pass filter at levels 1..<L, then

@@ -16,7 +16,8 @@ import ImagingCore
 ///
 /// The transform makes the filtered domain periodic. With `margin` nil the domain is the whole image (the IBSI
 /// definition; phase 1 uses periodic padding, which this is), so a response over a box costs a transform of the
-/// whole image. With a margin m the domain is the box grown by m voxels along each filtered axis, read through
+/// whole image. With a margin m the domain is the box grown by at least m voxels along each filtered axis (to a
+/// power-of-two length, the box centred), read through
 /// the boundary rule beyond the image's edges: a response over a lesion's box then never touches the whole scan,
 /// at the price of the filter's tail beyond m voxels (ψ̂ is band-limited, so its spatial kernel is not
 /// compactly supported), and it differs from the whole-image response cropped to the box by that tail.
@@ -25,8 +26,8 @@ public struct SimoncelliWavelet: ImageFilter, Hashable {
     public var level: Int
     public var dimensionality: FilterDimensionality
     public var boundary: BoundaryCondition
-    /// Voxels added around the box on each side of a filtered axis to form the transformed domain, or nil for
-    /// the whole image.
+    /// Voxels added at least around the box on each side of a filtered axis to form the transformed domain (whose
+    /// length is then rounded up to a power of two), or nil for the whole image.
     public var margin: Int?
 
     public init(level: Int, dimensionality: FilterDimensionality = .threeD, boundary: BoundaryCondition = .periodic,
@@ -66,7 +67,10 @@ public struct SimoncelliWavelet: ImageFilter, Hashable {
         var domain = box
         for a in axes {
             if let m = margin {
-                domain = domain.grown(axis: a, before: m, after: m)
+                // At least m voxels each side, the length rounded up to a power of two (a fast transform).
+                let length = FFT.fastLength(atLeast: box.upper(a) - box.lower(a) + 1 + 2 * m)
+                let extra = length - (box.upper(a) - box.lower(a) + 1)
+                domain = domain.grown(axis: a, before: extra / 2, after: extra - extra / 2)
             } else {
                 domain = domain.grown(axis: a, before: box.lower(a), after: image.size[a] - 1 - box.upper(a))
             }

@@ -103,6 +103,26 @@ final class SeparableWaveletTests: XCTestCase {
         }
     }
 
+    /// The shared computation of several sub-bands gives each band's own response, in the order asked, also
+    /// when the filters mix decompositions (levels, pooling, 2D and 3D).
+    func testSharedSubBandsEqualSeparateResponses() throws {
+        let image = Self.pattern(10, 9, 8)
+        let box = IndexBox(lower: Index3(2, 1, 0), upper: Index3(7, 8, 5))
+        var filters = try ["LLL", "LLH", "LHL", "LHH", "HLL", "HLH", "HHL", "HHH"].map {
+            try SeparableWaveletFilter(wavelet: "coif1", band: $0, boundary: .mirror)
+        }
+        filters.append(try SeparableWaveletFilter(wavelet: "db3", band: "LLH", level: 2, rotationInvariant: true))
+        filters.append(try SeparableWaveletFilter(wavelet: "db3", band: "HH", level: 1, rotationInvariant: true))
+        filters.insert(try SeparableWaveletFilter(wavelet: "db3", band: "HHH", level: 2, rotationInvariant: true), at: 3)
+        let shared = SeparableWaveletFilter.responses(of: filters, image: image, over: box)
+        XCTAssertEqual(shared.count, filters.count)
+        for (f, r) in zip(filters, shared) {
+            let alone = f.response(of: image, over: box)
+            XCTAssertEqual(r.grid, alone.grid, f.token)
+            XCTAssertLessThan(zip(r.voxels, alone.voxels).map { abs($0 - $1) }.max()!, 1e-4, f.token)
+        }
+    }
+
     // MARK: rotation invariance (phase 2 configurations 6A/6B, 7A/7B: db3, levels 1 and 2, mean pooling)
 
     /// The image turned a quarter about z: (i, j, k) -> (ny - 1 - j, i, k).

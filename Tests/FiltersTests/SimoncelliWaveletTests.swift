@@ -63,6 +63,25 @@ final class SimoncelliWaveletTests: XCTestCase {
         XCTAssertLessThan(zip(loneResponse.voxels, slice2.voxels).map { abs($0 - $1) }.max()!, 1e-4)
     }
 
+    /// With a margin the domain is the box grown to a power-of-two length; for a whole 16x16x8 image, margin 0
+    /// and periodic padding that domain is the image itself, so the response equals the whole-image definition.
+    /// A box's margin response is finite, on the box's grid, and zero for a constant image.
+    func testMarginDomain() throws {
+        var image = Volume<Float>(grid: ImageGrid(size: Size3(16, 16, 8)), repeating: 0)
+        for k in 0..<8 { for j in 0..<16 { for i in 0..<16 { image[i, j, k] = Float((i * 7 + j * 13 + k * 29) % 17) } } }
+        let exact = try SimoncelliWavelet(level: 1, boundary: .periodic).response(of: image)
+        let margin0 = try SimoncelliWavelet(level: 1, boundary: .periodic, margin: 0).response(of: image)
+        XCTAssertLessThan(zip(exact.voxels, margin0.voxels).map { abs($0 - $1) }.max()!, 1e-4)
+        XCTAssertGreaterThan(exact.voxels.map { abs($0) }.max()!, 1)
+        let box = IndexBox(lower: Index3(5, 6, 2), upper: Index3(9, 8, 4))
+        let local = try SimoncelliWavelet(level: 2, boundary: .mirror, margin: 4).response(of: image, over: box)
+        XCTAssertEqual(local.grid, image.grid.subgrid(box))
+        XCTAssertTrue(local.voxels.allSatisfy { $0.isFinite })
+        let flat = Volume<Float>(grid: image.grid, repeating: 3)
+        let zero = try SimoncelliWavelet(level: 1, boundary: .mirror, margin: 4).response(of: flat, over: box)
+        XCTAssertLessThan(zero.voxels.map { abs($0) }.max()!, 1e-9)
+    }
+
     func testTokens() throws {
         XCTAssertEqual(try SimoncelliWavelet(level: 2).token, "wavelet_simoncelli_l2")
         XCTAssertEqual(try SimoncelliWavelet(level: 1, dimensionality: .twoD, margin: 16).token,
