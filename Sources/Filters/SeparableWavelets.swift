@@ -14,6 +14,9 @@ import ImagingCore
 /// filters get a trailing zero tap so that the kernel centre is tap N/2 (the IBSI and PyWavelets
 /// alignment: with periodic padding the bands equal `pywt.swtn`'s).
 ///
+/// PyRadiomics' levels differ: with `cascade: .pyradiomics` a level l > 1 applies the same, not upsampled,
+/// filters to the approximation of level l - 1 (its `wavelet<l>-<band>` images).
+///
 /// Rotation invariance (IBSI 2 "rotation-invariant ... mean pooling"): the filter is applied to the image
 /// turned by each of the 24 right-angle rotations of 3D space (4 in-plane rotations in 2D), each response
 /// turned back, and the responses averaged voxel by voxel (or their maximum taken, with max pooling).
@@ -34,12 +37,15 @@ public struct SeparableWaveletFilter: ImageFilter, Hashable, CustomStringConvert
     public let boundary: BoundaryCondition
     /// Pooling over the right-angle rotations (mean in IBSI 2), or nil for the plain sub-band.
     public let pooling: Pooling?
+    /// How levels above 1 filter the previous approximation (IBSI 2: upsampled filters).
+    public let cascade: WaveletCascade
 
     /// The sub-band `band` ("LHL", "hh"...) of wavelet `wavelet` (a PyWavelets name: "db3", "coif1",
     /// "haar"...) at decomposition `level`; `rotationInvariant` pools over the right-angle rotations with
     /// `pooling` (mean, as IBSI 2 defines it, by default).
     public init(wavelet: String, band: String, level: Int = 1, boundary: BoundaryCondition = .mirror,
-                rotationInvariant: Bool = false, pooling: Pooling = .mean) throws {
+                rotationInvariant: Bool = false, pooling: Pooling = .mean,
+                cascade: WaveletCascade = .aTrous) throws {
         guard let w = Wavelet(named: wavelet) else {
             throw WaveletError.unknownWavelet(wavelet)
         }
@@ -53,6 +59,7 @@ public struct SeparableWaveletFilter: ImageFilter, Hashable, CustomStringConvert
         self.level = level
         self.boundary = boundary
         self.pooling = rotationInvariant ? pooling : nil
+        self.cascade = cascade
     }
 
     public var rotationInvariant: Bool { pooling != nil }
@@ -63,10 +70,11 @@ public struct SeparableWaveletFilter: ImageFilter, Hashable, CustomStringConvert
     /// The band as written, "LHL".
     public var bandName: String { String(band.map(\.rawValue)) }
 
-    /// `wavelet_<name>_<band>_l<level>[_invar[_max]][_2d]`, e.g. `wavelet_db3_llh_l1_invar` (mean pooling),
-    /// `wavelet_haar_hh_l2_2d`.
+    /// `wavelet_<name>_<band>_l<level>[_pyradiomics][_invar[_max]][_2d]`, e.g. `wavelet_db3_llh_l1_invar` (mean
+    /// pooling), `wavelet_haar_hh_l2_2d`, `wavelet_coif1_hhl_l2_pyradiomics` (PyRadiomics' `wavelet2-HHL`).
     public var token: String {
         "wavelet_\(wavelet.name)_\(bandName.lowercased())_l\(level)"
+            + (cascade == .pyradiomics && level > 1 ? "_pyradiomics" : "")
             + (pooling.map { $0 == .mean ? "_invar" : "_invar_\($0.rawValue)" } ?? "")
             + dimensionality.tokenSuffix
     }
@@ -74,7 +82,9 @@ public struct SeparableWaveletFilter: ImageFilter, Hashable, CustomStringConvert
     public var description: String { token }
 
     /// Voxels the response reads on each side of a voxel along a filtered axis: Σ_l 2^(l-1) ⌊N/2⌋ for N taps.
-    public var supportRadius: Int { ((1 << level) - 1) * (wavelet.length / 2) }
+    public var supportRadius: Int {
+        (cascade == .aTrous ? (1 << level) - 1 : level) * (wavelet.length / 2)
+    }
 
     /// The response over `box` (clipped to the image; the whole image when nil), on the box's sub-grid. Only
     /// the box and the voxels its filter support reaches (through the boundary rule) are read; the result
@@ -104,8 +114,10 @@ public struct SeparableWaveletFilter: ImageFilter, Hashable, CustomStringConvert
     /// What sub-bands must share to share passes.
     private struct Decomposition: Hashable {
         let wavelet: String, level: Int, boundary: BoundaryCondition, pooling: Pooling?, axes: Int
+        let cascade: WaveletCascade
         init(_ f: SeparableWaveletFilter) {
             wavelet = f.wavelet.name; level = f.level; boundary = f.boundary; pooling = f.pooling; axes = f.band.count
+            cascade = f.cascade
         }
     }
 
@@ -200,11 +212,13 @@ public struct SeparableWaveletFilter: ImageFilter, Hashable, CustomStringConvert
     }
 
     /// The 1D kernels along an axis whose band letter is `pass`: the low-pass filter at levels 1..<L, then
-    /// `pass`'s filter at level L, each upsampled à trous, all mirrored on a mirrored axis.
+    /// `pass`'s filter at level L, each upsampled à trous (not with the PyRadiomics cascade), all mirrored on a
+    /// mirrored axis.
     func axisKernels(_ pass: Pass, mirrored: Bool) -> [Kernel1D] {
         let last = pass == .low ? wavelet.lowPass : wavelet.highPass
-        var kernels = (1..<level).map { Self.kernel(wavelet.lowPass, level: $0) }
-        kernels.append(Self.kernel(last, level: level))
+        let upsampling = { (l: Int) in self.cascade == .aTrous ? l : 1 }
+        var kernels = (1..<level).map { Self.kernel(wavelet.lowPass, level: upsampling($0)) }
+        kernels.append(Self.kernel(last, level: upsampling(level)))
         return mirrored ? kernels.map(\.reversed) : kernels
     }
 
@@ -217,6 +231,15 @@ public struct SeparableWaveletFilter: ImageFilter, Hashable, CustomStringConvert
         for (t, w) in filter.enumerated() { out[t * step] = w }
         return Kernel1D(out, center: (filter.count / 2) * step)
     }
+}
+
+/// How a decomposition level above 1 filters the approximation (all-low-pass band) of the level below.
+public enum WaveletCascade: String, CaseIterable, Codable, Sendable {
+    /// IBSI 2 and `pywt.swtn`: the filters upsampled by 2^(l-1) at level l (the undecimated "à trous" transform).
+    case aTrous = "a_trous"
+    /// PyRadiomics (`imageoperations.getWaveletImage`, `wavelet<l>-<band>` for l > 1): the same filters, not
+    /// upsampled, at every level (`pywt.swtn(level=1)` applied again to the previous approximation).
+    case pyradiomics
 }
 
 /// A wavelet filter that cannot be built from its settings.
