@@ -247,6 +247,7 @@ public enum WaveletError: Error, Equatable, CustomStringConvertible {
     case unknownWavelet(String)
     case badBand(String)
     case badLevel(Int)
+    case badMargin(Int)
 
     public var description: String {
         switch self {
@@ -256,6 +257,8 @@ public enum WaveletError: Error, Equatable, CustomStringConvertible {
             return "bad wavelet sub-band '\(band)': two (2D) or three (3D) letters L or H, e.g. LH or LHL"
         case .badLevel(let level):
             return "bad wavelet decomposition level \(level): 1 or more"
+        case .badMargin(let margin):
+            return "bad Simoncelli margin \(margin): 0 or more voxels"
         }
     }
 }

@@ -33,7 +33,7 @@ public struct SimoncelliWavelet: ImageFilter, Hashable {
     public init(level: Int, dimensionality: FilterDimensionality = .threeD, boundary: BoundaryCondition = .periodic,
                 margin: Int? = nil) throws {
         guard level >= 1 else { throw WaveletError.badLevel(level) }
-        precondition(margin.map { $0 >= 0 } ?? true, "the margin must be at least 0")
+        if let m = margin, m < 0 { throw WaveletError.badMargin(m) }
         self.level = level
         self.dimensionality = dimensionality
         self.boundary = boundary

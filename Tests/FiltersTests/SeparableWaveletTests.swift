@@ -102,10 +102,10 @@ final class SeparableWaveletTests: XCTestCase {
                      IndexBox(lower: Index3(4, 3, 2), upper: Index3(6, 5, 4)),
                      IndexBox(lower: Index3(8, 6, 5), upper: Index3(10, 8, 6))]
         for boundary in BoundaryCondition.allCases {
-            for (wavelet, band, level, invariant) in [("db2", "LHL", 1, false), ("coif1", "HHL", 2, true),
-                                                      ("db3", "HH", 2, true)] {
-                let filter = try SeparableWaveletFilter(wavelet: wavelet, band: band, level: level,
-                                                        boundary: boundary, rotationInvariant: invariant)
+            for (wavelet, band, level, pooling) in [("db2", "LHL", 1, nil), ("coif1", "HHL", 2, .mean),
+                                                    ("db3", "HH", 2, .mean), ("sym4", "HLH", 1, .max)] as [(String, String, Int, Pooling?)] {
+                let filter = try SeparableWaveletFilter(wavelet: wavelet, band: band, level: level, boundary: boundary,
+                                                        rotationInvariant: pooling != nil, pooling: pooling ?? .mean)
                 let whole = filter.response(of: image)
                 for box in boxes {
                     let part = filter.response(of: image, over: box)

@@ -34,6 +34,9 @@ final class SimoncelliWaveletTests: XCTestCase {
             XCTAssertEqual(f.transferFunction(0.75 * top), cos(Double.pi / 2 * log2(1.5)), accuracy: 1e-15)
         }
         XCTAssertThrowsError(try SimoncelliWavelet(level: 0))
+        XCTAssertThrowsError(try SimoncelliWavelet(level: 1, margin: -1)) {
+            XCTAssertEqual($0 as? WaveletError, .badMargin(-1))
+        }
     }
 
     /// A band-pass filter: a constant image responds 0 everywhere (2D and 3D).
