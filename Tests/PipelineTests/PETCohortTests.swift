@@ -202,6 +202,16 @@ final class PETCohortTests: XCTestCase {
             XCTAssertTrue(header.contains(column), "CSV column \(column): \(header.prefix(30))")
         }
 
+        // h5py reads the new columns, and every checksum of the store holds (Tests/python/check_store.py).
+        let h5 = try runPython(["-c", Self.h5pyScript, store.path])
+        XCTAssertEqual(h5.status, 0, h5.errors)
+        let fromH5 = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(h5.output.utf8)) as? [String: [Any]])
+        XCTAssertEqual(fromH5["label"] as? [String], labels)
+        // Hexadecimal text: exact, unlike a decimal JSON round trip.
+        XCTAssertEqual((fromH5["suv_max"] as? [String])?.map { Double($0) }, suvMax.map { Optional($0) })
+        let check = try runPython([SharedData.packageRoot.appendingPathComponent("Tests/python/check_store.py").path, store.path])
+        XCTAssertEqual(check.status, 0, check.output + check.errors)
+
         // Stable across runs: a second store from the same row has the same ids, labels and values.
         let again = dir.appendingPathComponent("again.h5")
         _ = try CohortExtraction.run(cohort: try CohortManifest.load(cohort), store: again, settings: settings)
@@ -293,32 +303,43 @@ final class PETCohortTests: XCTestCase {
         }
     }
 
-    private func pydicomReference(pet: URL, seg: URL) throws -> [Int: (Double, Double, Int)] {
-        let probe = Process()
-        probe.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        probe.arguments = ["python3", "-c", "import pydicom, numpy"]
-        probe.standardError = FileHandle.nullDevice
-        try probe.run()
-        probe.waitUntilExit()
-        guard probe.terminationStatus == 0 else {
-            if SharedData.isCI { XCTFail("pydicom and numpy are required under CI") }
-            throw XCTSkip("pydicom/numpy not installed: the independent SUV computation cannot run")
+    /// The store's `label` and `suv_max` columns as h5py reads them (numbers as hexadecimal floats).
+    static let h5pyScript = #"""
+    import sys, json, h5py
+    with h5py.File(sys.argv[1]) as f:
+        t = f["lesions"]
+        print(json.dumps({"label": list(t["label"].asstr()[()]), "suv_max": [float(x).hex() for x in t["suv_max"][()]]}))
+    """#
+
+    /// Runs python3 with `arguments`; skips (fails under CI) when pydicom, numpy or h5py is missing.
+    private func runPython(_ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
+        func run(_ arguments: [String]) throws -> (Int32, String, String) {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            p.arguments = ["python3"] + arguments
+            let out = Pipe(), err = Pipe()
+            p.standardOutput = out
+            p.standardError = err
+            try p.run()
+            let data = out.fileHandleForReading.readDataToEndOfFile()
+            let errors = err.fileHandleForReading.readDataToEndOfFile()
+            p.waitUntilExit()
+            return (p.terminationStatus, String(decoding: data, as: UTF8.self), String(decoding: errors, as: UTF8.self))
         }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", "-c", Self.pydicomScript, pet.path, seg.path]
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        let errors = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else {
-            XCTFail("pydicom script failed: \(String(decoding: errors, as: UTF8.self))")
+        guard try run(["-c", "import pydicom, numpy, h5py"]).0 == 0 else {
+            if SharedData.isCI { XCTFail("pydicom, numpy and h5py are required under CI") }
+            throw XCTSkip("pydicom/numpy/h5py not installed: the independent checks cannot run")
+        }
+        return try run(arguments)
+    }
+
+    private func pydicomReference(pet: URL, seg: URL) throws -> [Int: (Double, Double, Int)] {
+        let r = try runPython(["-c", Self.pydicomScript, pet.path, seg.path])
+        guard r.status == 0 else {
+            XCTFail("pydicom script failed: \(r.errors)")
             return [:]
         }
-        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: [Double]])
+        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.output.utf8)) as? [String: [Double]])
         var result: [Int: (Double, Double, Int)] = [:]
         for (k, v) in json { result[Int(k)!] = (v[0], v[1], Int(v[2])) }
         return result
