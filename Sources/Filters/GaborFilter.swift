@@ -17,7 +17,9 @@ import ImagingCore
 /// The kernel is sampled on a square of (2R + 1)² voxels centred on the origin. By default (`truncation` nil) R
 /// is half the largest in-plane size of the image, a kernel as large as the image: the IBSI 2 consensus maps are
 /// computed so (4B1 differs by up to 0.14 with R = ⌈4 max(σ, σ/γ)⌉ voxels instead, 78156/262144 voxels within
-/// 0.001). With `truncation` m, R = ⌈m · max(σ, σ/γ)⌉ voxels: faster on large images, not IBSI-conformant.
+/// 0.001). Weights beyond 8.5 max(σ, σ/γ) voxels are below e^(-36) of the centre and are left out, which keeps
+/// the result to rounding while a lesion on a large scan is filtered over its neighbourhood only. With
+/// `truncation` m, R = ⌈m · max(σ, σ/γ)⌉ voxels: faster still, not IBSI-conformant.
 public struct GaborFilter: ImageFilter, Hashable {
     /// Standard deviation of the Gaussian envelope in mm.
     public var sigma: Double
@@ -107,7 +109,9 @@ public struct GaborFilter: ImageFilter, Hashable {
             if let m = truncation {
                 r = Int((m * max(s, s / gamma)).rounded(.up))
             } else {
-                r = max(image.size[plane.a], image.size[plane.b]) / 2
+                // As large as the image, but weights below e^(-36) (2e-16 of the centre) add nothing a double
+                // can hold: beyond 8.5 max(σ, σ/γ) voxels the envelope is smaller, so the kernel stops there.
+                r = min(max(image.size[plane.a], image.size[plane.b]) / 2, Int((8.5 * max(s, s / gamma)).rounded(.up)))
             }
             let region = box.grown(axis: plane.a, before: r, after: r).grown(axis: plane.b, before: r, after: r)
             let block = FilterBlock.read(image, over: region, boundary: boundary)
