@@ -246,9 +246,16 @@ public struct FFTPlan: Sendable {
 
 /// Multi-dimensional transforms of split-complex arrays laid out x fastest, then y, then z.
 public enum FFT {
-    /// The smallest length at least `n` whose only prime factors are 2, 3 and 5: the length zero-padded
-    /// convolutions use.
+    /// The smallest power of two at least `n`.
     public static func fastLength(atLeast n: Int) -> Int {
+        var m = 1
+        while m < n { m <<= 1 }
+        return m
+    }
+
+    /// The smallest length at least `n` whose only prime factors are 2, 3 and 5 (as fast per sample as a power of
+    /// two, with less padding): the length zero-padded convolutions use.
+    public static func smoothLength(atLeast n: Int) -> Int {
         var m = max(1, n)
         while FFTPlan.smoothFactors(m) == nil { m += 1 }
         return m
@@ -343,7 +350,7 @@ extension FilterBlock {
         let c = 3 - a - b
         let la = size[a], lb = size[b], lc = size[c]
         precondition(la >= first.sizeA && lb >= first.sizeB, "block \(size) smaller than the kernel")
-        let pa = FFT.fastLength(atLeast: la), pb = FFT.fastLength(atLeast: lb)
+        let pa = FFT.smoothLength(atLeast: la), pb = FFT.smoothLength(atLeast: lb)
         let plans = (FFTPlan(length: pa), FFTPlan(length: pb))
         // Kernel spectra, zero-padded.
         let spectra: [([Double], [Double])] = kernels.map { kernel in
