@@ -17,10 +17,11 @@ import Foundation
 /// - `NONE` (not decay-corrected): each slice's own Acquisition Date/Time, and when Actual Frame Duration
 ///   (0018,1242, ms) is given, the decay during the frame, averaged: D x 2^(-(t_k - t_inj)/T) x (1 - e^(-λ T_f)) / (λ T_f)
 ///   with λ = ln 2 / T and T_f the frame duration in s, since the slice holds the mean activity over its frame.
-/// The injection time t_inj is Radiopharmaceutical Start DateTime (0018,1078), else Radiopharmaceutical
-/// Start Time (0018,1072) on the series date; a start time later in the day than the scan reference is
-/// taken on the day before (injected before midnight, scanned after it) when that puts the injection at most
-/// 6 h before the reference, and refused otherwise. All of these come from the first
+/// The injection time t_inj is Radiopharmaceutical Start DateTime (0018,1078) when it gives a plausible elapsed
+/// time (below), else Radiopharmaceutical Start Time (0018,1072) on the series date (as QIBA's pseudo-code
+/// does: de-identification often shifts the date of the DateTime but not the series date); a start time later in
+/// the day than the scan reference is taken on the day before (injected before midnight, scanned after it) when
+/// that puts the injection at most 6 h before the reference. When neither is plausible the series is refused. All of these come from the first
 /// item of Radiopharmaceutical Information Sequence (0054,0016).
 ///
 /// Units (0054,1001):
@@ -137,19 +138,23 @@ enum SUV {
         // The injection: a full date-time, else a time of day on the series date (the day before when later in the day).
         let startDateTime = info.text(Tag.radiopharmaceuticalStartDateTime).flatMap { DICOMTime.seconds(dateTime: $0) }
         let startTime = info.text(Tag.radiopharmaceuticalStartTime).flatMap { DICOMTime.seconds(date: seriesDate, time: $0) }
-        guard let injectionGuess = startDateTime ?? startTime else {
+        guard startDateTime != nil || startTime != nil else {
             throw fail("Radiopharmaceutical Start Time (0018,1072) / Start DateTime (0018,1078) is missing")
         }
+        func plausible(_ t: Double) -> Bool { t >= 0 && t <= maxHalfLivesElapsed * halfLife }
         func elapsed(to reference: Double, at url: URL?) throws -> Double {
-            var t = reference - injectionGuess
-            if t < 0, startDateTime == nil, t + 86400 <= midnightWindowSeconds { t += 86400 }
-            guard t >= 0 else {
+            var candidates: [Double] = []
+            if let startDateTime { candidates.append(reference - startDateTime) }
+            if let startTime {
+                var t = reference - startTime
+                if t < 0, t + 86400 <= midnightWindowSeconds { t += 86400 }
+                candidates.append(t)
+            }
+            if let t = candidates.first(where: plausible) { return t }
+            guard candidates[0] >= 0 else {
                 throw fail("injection time (Radiopharmaceutical Start DateTime/Time) is after the scan reference time", at: url)
             }
-            guard t <= maxHalfLivesElapsed * halfLife else {
-                throw fail("the scan reference time is more than \(Int(maxHalfLivesElapsed)) half-lives after the injection time (Radiopharmaceutical Start DateTime/Time); the dates or times are wrong", at: url)
-            }
-            return t
+            throw fail("the scan reference time is more than \(Int(maxHalfLivesElapsed)) half-lives after the injection time (Radiopharmaceutical Start DateTime/Time); the dates or times are wrong", at: url)
         }
 
         if decayCorrection == "START" {

@@ -71,6 +71,13 @@ final class PETSUVTests: XCTestCase {
         // Radiopharmaceutical Start DateTime, when given, wins over the start time.
         let dt = try writePET([DICOMTag(0x0054, 0x0016): radiopharmaceutical(start: "000000", dateTime: "20240131093000")])
         try check(dt, factors: [factor, factor, factor])
+        // A DateTime whose date de-identification shifted (a year and a day before the series date) is implausible
+        // (over 10 half-lives): the start time on the series date is used, as QIBA's pseudo-code does.
+        let shifted = try writePET([DICOMTag(0x0054, 0x0016): radiopharmaceutical(start: "093000", dateTime: "20230130093000")])
+        try check(shifted, factors: [factor, factor, factor])
+        // Neither plausible: refused.
+        let neither = try writePET([DICOMTag(0x0054, 0x0016): radiopharmaceutical(start: nil, dateTime: "20230130093000")])
+        expect(neither, ["more than 10 half-lives after the injection time"])
     }
 
     /// ADMIN: already decay-corrected to the injection, so the dose is not decayed.
