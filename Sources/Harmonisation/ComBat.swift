@@ -57,43 +57,54 @@ public enum ComBat {
         var y = [Double](repeating: 0, count: n * g)
         for r in 0..<n { for (c, j) in used.enumerated() { y[r * g + c] = values[r * f + j] } }
         let x = Matrix(rows: n, cols: p, values: design.matrix)
-        let ym = Matrix(rows: n, cols: g, values: y)
         let xtx = x.multiplied(by: x, transposingSelf: true)
         let b: Matrix
         do {
-            b = try xtx.solve(x.multiplied(by: ym, transposingSelf: true))
+            b = try xtx.solve(x.multiplied(by: Matrix(rows: n, cols: g, values: y), transposingSelf: true))
         } catch {
             throw HarmonisationError("the covariates \(design.covariateSpecs.map { "'\($0.name)'" }.joined(separator: ", ")) are confounded with the batches (the design matrix is singular): a covariate that coincides with the batch, or is constant, cannot be kept; drop it from --covariates")
         }
-        let fitted = x.multiplied(by: b)
+        let coefficients = b.values
+        // The covariate part X_j β̂ of lesion r (the design with its batch columns set to 0), into `effect`.
+        func covariateEffect(_ r: Int, _ effect: inout [Double]) {
+            for c in 0..<g { effect[c] = 0 }
+            for t in k..<p where design.matrix[r * p + t] != 0 {
+                let v = design.matrix[r * p + t]
+                for c in 0..<g { effect[c] += v * coefficients[t * g + c] }
+            }
+        }
         var grand = [Double](repeating: 0, count: g), pooled = [Double](repeating: 0, count: g)
         for i in 0..<k {
             let w = Double(design.batchCounts[i]) / Double(n)
-            for c in 0..<g { grand[c] += w * b[i, c] }
+            for c in 0..<g { grand[c] += w * coefficients[i * g + c] }
         }
-        for r in 0..<n { for c in 0..<g { let e = y[r * g + c] - fitted[r, c]; pooled[c] += e * e } }
+        // Residuals of the full fit, row by row (design rows are one batch indicator plus the covariates).
+        var effect = [Double](repeating: 0, count: g), size = [Double](repeating: 0, count: g)
+        for r in 0..<n {
+            covariateEffect(r, &effect)
+            let i = design.batchIndex[r]
+            for c in 0..<g {
+                let e = y[r * g + c] - coefficients[i * g + c] - effect[c]
+                pooled[c] += e * e
+                size[c] = max(size[c], abs(y[r * g + c]))
+            }
+        }
         for c in 0..<g { pooled[c] /= Double(n) }
         // No variance left after the fit (e.g. constant within every batch): cannot be standardised.
-        let degenerate = (0..<g).filter { c in
-            let size = (0..<n).reduce(0.0) { max($0, abs(y[$1 * g + c])) }
-            return !(pooled[c].squareRoot() > 1e-12 * max(size, Double.leastNormalMagnitude))
-        }
+        let degenerate = (0..<g).filter { !(pooled[$0].squareRoot() > 1e-12 * max(size[$0], Double.leastNormalMagnitude)) }
         if !degenerate.isEmpty {
             var s = status
             for c in degenerate { s[used[c]] = .zeroResidualVariance }
             return try fit(values: values, features: features, design: design, method: method, status: s)
         }
         let scale = pooled.map { $0.squareRoot() }
-        // Covariate part X_j β̂ (the design with its batch columns set to 0).
-        var covariateEffect = [Double](repeating: 0, count: n * g)
-        if p > k {
-            for r in 0..<n { for t in k..<p where design.matrix[r * p + t] != 0 {
-                let v = design.matrix[r * p + t]
-                for c in 0..<g { covariateEffect[r * g + c] += v * b[t, c] }
-            } }
+        // Standardised residuals Z, in place of Y.
+        var z = y
+        y = []
+        for r in 0..<n {
+            covariateEffect(r, &effect)
+            for c in 0..<g { z[r * g + c] = (z[r * g + c] - grand[c] - effect[c]) / scale[c] }
         }
-        var z = [Double](repeating: 0, count: n * g)
-        for r in 0..<n { for c in 0..<g { z[r * g + c] = (y[r * g + c] - grand[c] - covariateEffect[r * g + c]) / scale[c] } }
 
         // Steps 2-3 per batch.
         var estimates = BatchEstimates(batches: k, features: g)
@@ -113,15 +124,17 @@ public enum ComBat {
         }
 
         // Step 4.
+        let deltaRoot = estimates.deltaStar.map { $0.map { $0.squareRoot() } }
         for r in 0..<n {
             let i = design.batchIndex[r]
+            covariateEffect(r, &effect)
             for (c, j) in used.enumerated() {
-                let adjusted = (z[r * g + c] - estimates.gammaStar[i][c]) / estimates.deltaStar[i][c].squareRoot()
-                harmonised[r * f + j] = adjusted * scale[c] + grand[c] + covariateEffect[r * g + c]
+                let adjusted = (z[r * g + c] - estimates.gammaStar[i][c]) / deltaRoot[i][c]
+                harmonised[r * f + j] = adjusted * scale[c] + grand[c] + effect[c]
             }
         }
         model.store(used: used, grandMean: grand, pooledVariance: pooled,
-                    coefficients: (k..<p).map { t in (0..<g).map { b[t, $0] } }, estimates: estimates)
+                    coefficients: (k..<p).map { t in (0..<g).map { coefficients[t * g + $0] } }, estimates: estimates)
         return (model, harmonised)
     }
 
