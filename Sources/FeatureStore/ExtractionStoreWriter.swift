@@ -274,6 +274,13 @@ public final class ExtractionStoreWriter: @unchecked Sendable {
                  + "its data is taken as it is, and the store is rewritten with checksums")
         }
         let contents = try StoreContents.read(from: storeURL)
+        // A harmonised store (`lesionmap harmonise`) holds ComBat-adjusted values: newly extracted, unadjusted
+        // features may not join them.
+        if contents.tables.keys.contains(where: { $0.hasPrefix("harmonisation/") }) {
+            throw FeatureStoreError.invalidStore(
+                file: storeURL.path,
+                reason: "it is a harmonised store (written by lesionmap harmonise), which cannot take newly extracted, unharmonised features; extract into the store it was made from and harmonise again, or extract the new patients into a new store and harmonise it with --apply-model")
+        }
         attributes.createdUTC = contents.attributes.createdUTC
         carriedTables = contents.tables
         try absorb(contents, source: storeURL.path)

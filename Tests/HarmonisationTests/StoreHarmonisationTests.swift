@@ -80,6 +80,10 @@ final class StoreHarmonisationTests: XCTestCase {
         let (applied, _) = try StoreHarmonisation.apply(modelFrom: read, to: newPatient, modelSource: "harmonised.h5")
         for i in 0..<15 { XCTAssertEqual(applied.features["tumour"]!.values[i], out.features["tumour"]!.values[i], accuracy: 1e-10 * max(1, abs(out.features["tumour"]!.values[i]))) }
 
+        // Extraction does not add unharmonised patients to a harmonised store.
+        XCTAssertThrowsError(try ExtractionStoreWriter(storeURL: url, settingsJSON: "{}", patientOrder: ["P01", "P99"])) {
+            XCTAssertTrue("\($0)".contains("it is a harmonised store (written by lesionmap harmonise), which cannot take newly extracted"), "\($0)")
+        }
         // Harmonising a harmonised store is refused.
         XCTAssertThrowsError(try StoreHarmonisation.harmonise(read, batchColumn: "kvp", covariates: [], method: .parametric)) {
             XCTAssertTrue("\($0)".contains("already harmonised"), "\($0)")
