@@ -88,6 +88,10 @@ struct SliceHeader: Sendable {
     var frameDurationMS: Double?
     var philipsSUVScaleFactor: Double?
     var philipsActivityScaleFactor: Double?
+    /// PET: the attributes the SUV factor depends on (Units, Decay Correction, Corrected Image, weight, the first
+    /// radiopharmaceutical item's dose, half-life and start), joined, to check that every slice agrees. Held for
+    /// that comparison only, never shown.
+    var suvAttributes: String?
     /// Why the slice cannot be read correctly (inconsistent pixel description, unusable rescale), if it cannot.
     var problem: String?
 }
@@ -322,6 +326,7 @@ public enum DICOMSeriesReader {
             frameDurationMS: modality == "PT" ? d.number(Tag.actualFrameDuration) : nil,
             philipsSUVScaleFactor: philips ? d.number(Tag.philipsSUVScaleFactor) : nil,
             philipsActivityScaleFactor: philips ? d.number(Tag.philipsActivityConcentrationScaleFactor) : nil,
+            suvAttributes: modality == "PT" ? SUV.attributes(d) : nil,
             problem: problem))
     }
 

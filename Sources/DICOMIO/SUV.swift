@@ -46,10 +46,25 @@ enum SUV {
     /// A start time (without date) after the reference is read as the day before only within this window.
     static let midnightWindowSeconds = 6.0 * 3600
 
+    /// The attributes the factor depends on, as one text, to compare slices (never shown).
+    static func attributes(_ d: DICOMItem) -> String {
+        let info = d.firstItem(Tag.radiopharmaceuticalInformationSequence)
+        return [d.string(Tag.units), d.string(Tag.decayCorrection), d.string(Tag.correctedImage), d.string(Tag.patientWeight),
+                info?.string(Tag.radionuclideTotalDose), info?.string(Tag.radionuclideHalfLife),
+                info?.string(Tag.radiopharmaceuticalStartTime), info?.string(Tag.radiopharmaceuticalStartDateTime)]
+            .map { ($0 ?? "").trimmingCharacters(in: .whitespaces) }.joined(separator: "\u{1}")
+    }
+
     /// The factor turning each slice's rescaled values into SUVbw, in slice order.
+    ///
+    /// The header facts are read from the first slice (`d`); every slice must agree on them (a series whose slices
+    /// disagree on units, decay correction, weight, dose, half-life or injection time is refused, naming the slice).
     static func factors(_ d: DICOMItem, slices: [SliceHeader], file: URL) throws -> [Double] {
         func fail(_ m: String, at url: URL? = nil) -> DICOMError {
             DICOMError(file: url ?? file, message: "cannot compute body-weight SUV: \(m)")
+        }
+        if let first = slices.first?.suvAttributes, let odd = slices.first(where: { $0.suvAttributes != first }) {
+            throw fail("this slice disagrees with \(file.lastPathComponent) on Units, Decay Correction, Corrected Image, Patient's Weight or the Radiopharmaceutical Information (dose, half-life, injection time); one SUV conversion cannot serve both", at: odd.url)
         }
         // Coded values are quoted only when they are defined terms (`Redacted.code`).
         let units = (d.string(Tag.units) ?? "").uppercased()

@@ -170,6 +170,9 @@ final class PETSUVTests: XCTestCase {
              ["Radiopharmaceutical Start Time (0018,1072) / Start DateTime (0018,1078) is missing"]),
             ([DICOMTag(0x0054, 0x0016): .items([])], ["Radiopharmaceutical Information Sequence (0054,0016) is missing"]),
         ]
+        // Slices that disagree on what SUV depends on (here the weight of slice 2) are refused, naming the slice.
+        let mixed = try writePET { k, tags in if k == 2 { tags[DICOMTag(0x0010, 0x1030)] = .text("73") } }
+        expect(mixed, ["cannot compute body-weight SUV", "pt2.dcm", "this slice disagrees with pt0.dcm"])
         for (extra, expected) in cases {
             let dir = try writePET(extra)
             expect(dir, ["cannot compute body-weight SUV", "pt0.dcm"] + expected)
