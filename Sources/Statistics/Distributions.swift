@@ -86,4 +86,82 @@ public enum Distributions {
         }
         return Foundation.exp(logPrefix) * h
     }
+
+    /// I_x(a, b), the regularised incomplete beta function: Lentz's continued fraction on the side where it
+    /// converges fast (x < (a + 1) / (a + b + 2)), by symmetry I_x(a, b) = 1 − I_{1−x}(b, a) on the other
+    /// (Numerical Recipes 6.4).
+    public static func regularizedBeta(_ x: Double, _ a: Double, _ b: Double) -> Double {
+        guard !x.isNaN, a > 0, b > 0 else { return .nan }
+        if x <= 0 { return 0 }
+        if x >= 1 { return 1 }
+        let logPrefix = lgamma(a + b) - lgamma(a) - lgamma(b) + a * Foundation.log(x) + b * Foundation.log1p(-x)
+        if x < (a + 1) / (a + b + 2) {
+            return Foundation.exp(logPrefix) * betaContinuedFraction(x, a, b) / a
+        }
+        return 1 - Foundation.exp(logPrefix) * betaContinuedFraction(1 - x, b, a) / b
+    }
+
+    private static func betaContinuedFraction(_ x: Double, _ a: Double, _ b: Double) -> Double {
+        let tiny = 1e-300
+        let qab = a + b, qap = a + 1, qam = a - 1
+        var c = 1.0, d = 1 - qab * x / qap
+        if abs(d) < tiny { d = tiny }
+        d = 1 / d
+        var h = d
+        for m in 1...10_000 {
+            let m = Double(m), m2 = 2 * m
+            var aa = m * (b - m) * x / ((qam + m2) * (a + m2))
+            d = 1 + aa * d; if abs(d) < tiny { d = tiny }
+            c = 1 + aa / c; if abs(c) < tiny { c = tiny }
+            d = 1 / d
+            h *= d * c
+            aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))
+            d = 1 + aa * d; if abs(d) < tiny { d = tiny }
+            c = 1 + aa / c; if abs(c) < tiny { c = tiny }
+            d = 1 / d
+            let delta = d * c
+            h *= delta
+            if abs(delta - 1) < 1e-16 { break }
+        }
+        return h
+    }
+
+    /// x with I_x(a, b) = p: bisection on [0, 1] to bracket, then Newton steps on the bracketed root
+    /// (every step kept inside the bracket), to full double precision.
+    public static func inverseRegularizedBeta(_ p: Double, _ a: Double, _ b: Double) -> Double {
+        guard p >= 0, p <= 1, a > 0, b > 0 else { return .nan }
+        if p == 0 { return 0 }
+        if p == 1 { return 1 }
+        var lo = 0.0, hi = 1.0, x = 0.5
+        let logNorm = lgamma(a + b) - lgamma(a) - lgamma(b)
+        for iteration in 0..<400 {
+            let f = regularizedBeta(x, a, b) - p
+            if f == 0 { return x }
+            if f < 0 { lo = x } else { hi = x }
+            if hi - lo <= 4 * Double.ulpOfOne * Swift.max(x, Double.leastNormalMagnitude) { break }
+            // The density is the derivative of I_x; near-flat densities fall back to bisection.
+            let density = Foundation.exp(logNorm + (a - 1) * Foundation.log(x) + (b - 1) * Foundation.log1p(-x))
+            var next = x - f / density
+            if iteration < 8 || !next.isFinite || next <= lo || next >= hi { next = (lo + hi) / 2 }
+            if next == x { break }
+            x = next
+        }
+        return x
+    }
+
+    /// The p-quantile of the F distribution with (d1, d2) degrees of freedom (scipy's `f.ppf`):
+    /// F = d2 x / (d1 (1 − x)) with x the p-quantile of Beta(d1/2, d2/2).
+    public static func fQuantile(_ p: Double, _ d1: Double, _ d2: Double) -> Double {
+        guard p >= 0, p <= 1, d1 > 0, d2 > 0 else { return .nan }
+        let x = inverseRegularizedBeta(p, d1 / 2, d2 / 2)
+        if x >= 1 { return .infinity }
+        return d2 * x / (d1 * (1 - x))
+    }
+
+    /// P(F ≤ f) for the F distribution with (d1, d2) degrees of freedom.
+    public static func fCDF(_ f: Double, _ d1: Double, _ d2: Double) -> Double {
+        guard !f.isNaN, d1 > 0, d2 > 0 else { return .nan }
+        guard f > 0 else { return 0 }
+        return regularizedBeta(d1 * f / (d1 * f + d2), d1 / 2, d2 / 2)
+    }
 }
