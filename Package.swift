@@ -75,6 +75,12 @@ let package = Package(
         .target(name: "Cohort", dependencies: ["ImagingCore", "ImageIO", "DICOMIO"]),
         .testTarget(name: "CohortTests", dependencies: ["Cohort", "ImageIO", "TestSupport"]),
 
+        // [perturbation]
+        // Perturbed lesions: a lesion's image and mask under growth, noise, translation, rotation and contour
+        // randomisation (Zwanenburg et al. 2019), for feature robustness (ICC) before features are computed.
+        .target(name: "Perturbation", dependencies: ["ImagingCore"]),
+        .testTarget(name: "PerturbationTests", dependencies: ["Perturbation", "ImagingCore"]),
+
         // [radiomics]
         // Features: IBSI 1 preprocessing and feature families for a lesion and its peritumoral ring.
         .target(name: "Radiomics", dependencies: ["ImagingCore"], swiftSettings: hostVectorSettings),
@@ -132,7 +138,8 @@ let package = Package(
         // The chain, stage by stage: extraction into the store, scoring, aggregation, planning, reports.
         .target(name: "Pipeline", dependencies: ["ImagingCore", "ImageIO", "Cohort", "Radiomics", "FeatureStore",
                                                  "Signatures", "Aggregation", "Planning", "Reporting", "Synthesis",
-                                                 "DICOMIO", "Statistics", "MultipleInstance", "LinearAlgebra", "Harmonisation"]),
+                                                 "DICOMIO", "Statistics", "MultipleInstance", "LinearAlgebra", "Harmonisation",
+                                                 "Perturbation"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "FeatureStore", "Cohort", "ImageIO", "Radiomics", "Signatures", "Synthesis", "TestSupport",
                                                           "DICOMIO", "Planning", "Reporting",
                                                           "Aggregation", "Statistics", "MultipleInstance", "Harmonisation"]),
@@ -141,7 +148,7 @@ let package = Package(
         .testTarget(name: "FuzzTests", dependencies: ["ImageIO", "Cohort", "DICOMIO", "Synthesis", "ImagingCore",
                                                       "ZlibSupport", "TestSupport"]),
         // The command-line tool: argument parsing only; all logic lives in the libraries above.
-        .executableTarget(name: "lesionmap", dependencies: ["Pipeline", "Harmonisation", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "lesionmap", dependencies: ["Pipeline", "Harmonisation", "Perturbation", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // Shared by the test targets: locating ../shared/data (fail under CI, skip elsewhere), temp dirs.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
