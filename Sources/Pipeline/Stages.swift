@@ -249,17 +249,22 @@ public enum CohortPlanning {
 /// `lesionmap compare` has run, its comparison tables).
 public enum CohortReporting {
     /// The report model; patient names link to `<patientReportDirectory>/<patient>.html` (nil: no links).
+    /// With `iccTable` (from `lesionmap robustness --csv`), the report shows the ICC distribution per family.
     public static func model(store: URL, signature: Signature, title: String,
-                             patientReportDirectory: String? = "patients") throws -> CohortReportModel {
-        try CohortReportBuilder.model(ReportSource(store: store, signature: signature), title: title,
-                                      patientReportDirectory: patientReportDirectory, now: StoreAttributes.nowUTC())
+                             patientReportDirectory: String? = "patients", iccTable: URL? = nil) throws -> CohortReportModel {
+        var m = try CohortReportBuilder.model(ReportSource(store: store, signature: signature), title: title,
+                                              patientReportDirectory: patientReportDirectory, now: StoreAttributes.nowUTC())
+        if let iccTable {
+            m.robustness = RobustnessPanel(icc: try ICCRestriction.readTable(iccTable).icc, source: iccTable.lastPathComponent)
+        }
+        return m
     }
 
     /// Writes the cohort report to `output` atomically; patient links point at `patients/` beside it.
     public static func write(store: URL, signature: Signature, title: String, to output: URL,
-                             patientReportDirectory: String? = "patients") throws {
+                             patientReportDirectory: String? = "patients", iccTable: URL? = nil) throws {
         let html = CohortReport.html(try model(store: store, signature: signature, title: title,
-                                               patientReportDirectory: patientReportDirectory))
+                                               patientReportDirectory: patientReportDirectory, iccTable: iccTable))
         try FileManager.default.createDirectory(at: output.deletingLastPathComponent(), withIntermediateDirectories: true)
         try Data(html.utf8).write(to: output, options: .atomic)
     }

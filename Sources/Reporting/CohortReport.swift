@@ -21,6 +21,7 @@ public enum CohortReport {
         }
         b += outcomes(m)
         b += validation(m)
+        if let r = m.robustness { b += robustness(r) }
         b += lesionPlans(m)
         b += methods(m)
         b += "<footer>\(htmlEscape(m.provenance.software)) · created \(htmlEscape(m.provenance.createdUTC)) · research use only</footer>"

@@ -255,6 +255,8 @@ public struct CohortReportModel: Sendable {
     public var statisticsNote: String?
     /// For a harmonised store (`lesionmap harmonise`): one feature by batch before and after ComBat.
     public var harmonisation: HarmonisationPicture? = nil
+    /// Feature robustness under perturbation, when an ICC table is given (`report --cohort --icc`).
+    public var robustness: RobustnessPanel? = nil
 
     public init(title: String, signature: SignatureInfo, policy: PolicyInfo, provenance: Provenance,
                 patients: [PatientSummary], failures: [(patientID: String, message: String)],

@@ -59,6 +59,30 @@ public struct Signature: Codable, Sendable, Hashable {
         }
     }
 
+    /// The robustness restriction the candidate features passed, when training had one
+    /// (`train-signature --min-icc`); absent otherwise.
+    public var featureFilter: FeatureFilter?
+
+    /// Candidate features restricted to those robust under perturbation: ICC(1,1) at or above `minICC` in the
+    /// ICC table of `lesionmap robustness`.
+    public struct FeatureFilter: Codable, Sendable, Hashable {
+        public var minICC: Double
+        /// The ICC table's file name and the FNV-1a 64 hash of its bytes.
+        public var iccTable: String
+        public var iccTableHash: String
+        /// Candidate features of the store before and after the restriction.
+        public var candidatesBefore: Int
+        public var candidatesKept: Int
+        public init(minICC: Double, iccTable: String, iccTableHash: String, candidatesBefore: Int, candidatesKept: Int) {
+            self.minICC = minICC; self.iccTable = iccTable; self.iccTableHash = iccTableHash
+            self.candidatesBefore = candidatesBefore; self.candidatesKept = candidatesKept
+        }
+        enum CodingKeys: String, CodingKey {
+            case minICC = "min_icc", iccTable = "icc_table", iccTableHash = "icc_table_hash"
+            case candidatesBefore = "candidates_before", candidatesKept = "candidates_kept"
+        }
+    }
+
     public struct Term: Codable, Sendable, Hashable {
         /// Stable feature name `<region>.<family>.<feature>`.
         public var feature: String
@@ -109,6 +133,7 @@ public struct Signature: Codable, Sendable, Hashable {
         case schema, name, version, estimates, direction, intercept, terms, covariates, cutoffs, preprocessing, provenance
         case harmonisation
         case validationStatus = "validation_status"
+        case featureFilter = "feature_filter"
     }
 
     /// Identifier used in stores: `<name>@<version>`.

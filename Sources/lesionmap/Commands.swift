@@ -196,6 +196,9 @@ struct TrainSignatureCommand: ParsableCommand {
     @Option(help: "Locations with an indicator, comma separated.") var locations = "lung,liver"
     @Option(help: "Validation status written into the file.") var status = "trained by the user; not validated"
     @Option(help: "Provenance text written into the file.") var provenance = "Trained with lesionmap train-signature."
+    @Option(parsing: .unconditional, help: "Only features with ICC(1,1) at or above this bound in --icc are candidates (e.g. 0.9).")
+    var minIcc: Double?
+    @Option(help: "ICC table from `lesionmap robustness --csv` (feature, icc, ...), for --min-icc.") var icc: String?
 
     func run() throws {
         try runReportingErrors {
@@ -204,13 +207,21 @@ struct TrainSignatureCommand: ParsableCommand {
                 folds: folds, seed: seed, maxFeatures: maxFeatures > 0 ? maxFeatures : nil,
                 locationIndicators: locations.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) },
                 useKVP: true, validationStatus: status, provenance: provenance)
+            guard (minIcc == nil) == (icc == nil) else {
+                throw ValidationError(minIcc == nil ? "--icc needs --min-icc (the ICC bound, e.g. 0.9)"
+                                                    : "--min-icc needs --icc (the ICC table from lesionmap robustness --csv)")
+            }
+            let restriction = try minIcc.map { try ICCRestriction.load(fileURL(icc!), minICC: $0) }
             let trained = try SignatureTraining.run(store: fileURL(store), targets: fileURL(targets),
-                                                    targetColumn: targetColumn, options: options)
+                                                    targetColumn: targetColumn, options: options, restriction: restriction)
             let enc = JSONEncoder()
             enc.outputFormatting = [.prettyPrinted, .sortedKeys]
             try enc.encode(trained.signature).write(to: fileURL(out), options: .atomic)
             let cv = trained.crossValidation
             print("trained \(trained.signature.id) on \(trained.lesionCount) lesions: \(trained.signature.terms.count) radiomic terms, CV MSE \(String(format: "%.4g", cv.meanError[trained.chosenIndex])) at lambda \(String(format: "%.4g", cv.lambdas[trained.chosenIndex]))")
+            if let f = trained.signature.featureFilter {
+                print("candidates: \(f.candidatesKept) of \(f.candidatesBefore) features with ICC >= \(f.minICC) in \(f.iccTable)")
+            }
             for t in trained.signature.terms { print("  \(t.feature): \(String(format: "%+.4f", t.coefficient)) per SD") }
             print("wrote \(out)")
         }

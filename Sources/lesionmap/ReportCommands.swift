@@ -18,6 +18,7 @@ struct ReportCommand: ParsableCommand {
           lesionmap report features.h5 --patient P001 --manifest cohorts/mine --out reports/patients
           lesionmap report features.h5 --all-patients --manifest cohorts/mine
           lesionmap report features.h5 --cohort --out reports/cohort-report.html
+          lesionmap report features.h5 --cohort --icc icc.csv
         """)
 
     @Argument(help: "Feature store with scores, aggregates and plans.") var store: String
@@ -30,12 +31,15 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "PDF for patient reports: auto (when Chromium is found), always (fail without it) or never.") var pdf = "auto"
     @Option(help: "Signature file used for the scores (default: the shipped reference).") var signature: String?
     @Option(help: "Cohort report title.") var title = "LesionMap cohort report"
+    @Option(help: "ICC table from `lesionmap robustness --csv`: the cohort report shows the ICC distribution per feature family.")
+    var icc: String?
     @Flag(help: "No progress output.") var quiet = false
 
     func validate() throws {
         let modes = [!patients.isEmpty, allPatients, cohort].filter { $0 }.count
         guard modes == 1 else { throw ValidationError("give exactly one of --patient ID, --all-patients or --cohort") }
         guard ["auto", "always", "never"].contains(pdf) else { throw ValidationError("--pdf must be auto, always or never") }
+        if icc != nil && !cohort { throw ValidationError("--icc belongs to the cohort report (--cohort)") }
     }
 
     func run() throws {
@@ -43,7 +47,8 @@ struct ReportCommand: ParsableCommand {
             let (sig, _, _) = try loadSignature(signature)
             if cohort {
                 let output = fileURL(out ?? "reports/cohort-report.html")
-                try CohortReporting.write(store: fileURL(store), signature: sig, title: title, to: output)
+                try CohortReporting.write(store: fileURL(store), signature: sig, title: title, to: output,
+                                          iccTable: icc.map(fileURL))
                 print("cohort report: \(output.path)")
                 return
             }
