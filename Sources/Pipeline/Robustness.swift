@@ -50,7 +50,7 @@ public enum CohortRobustness {
     static let marginMM = 8.0
 
     /// Measures every lesion of `cohort` under `perturbations`, writes `values` (long format) and `icc`.
-    public static func run(cohort: Cohort, settings: ExtractionSettings, perturbations: [Perturbation], seed: UInt64 = 1,
+    public static func run(cohort: Cohort, settings: ModalitySettings, perturbations: [Perturbation], seed: UInt64 = 1,
                            values: URL, icc: URL, loader: PatientLoader = PatientLoader(),
                            memoryLimit: ExtractionMemoryLimit = .automatic,
                            progress: ProgressBar? = nil) throws -> (summary: RobustnessSummary, features: [FeatureRobustness]) {
@@ -101,16 +101,28 @@ public enum CohortRobustness {
     }
 
     /// Every lesion of one loaded patient under every perturbation, scan by scan.
-    public static func measure(_ patient: Patient, settings: ExtractionSettings, perturbations: [Perturbation],
+    public static func measure(_ patient: Patient, settings: ModalitySettings, perturbations: [Perturbation],
                                seed: UInt64, budget: MemoryBudget? = nil)
         -> (lesions: [LesionMeasurements], failures: [String], warnings: [String]) {
         var lesions: [LesionMeasurements] = []
         var failures: [String] = [], warnings: [String] = []
         for (si, scan) in patient.scans.enumerated() {
-            let reach = perturbations.map { $0.reachMM(spacing: scan.image.grid.spacing) }.max() ?? 0
-            let margin = (settings.ring?.widthMM ?? 0) + reach + marginMM
             let members = patient.lesions.indices.filter { patient.lesions[$0].scanIndex == si }
             guard !members.isEmpty else { continue }
+            let labels = members.map { "patient \(patient.id), lesion \(patient.lesions[$0].id) (\(patient.lesions[$0].source))" }
+            // The scan's settings by modality, refused as extraction refuses them.
+            let modality = scan.metadata.modality
+            guard let settings = settings.settings(for: modality) else {
+                let given = settings.all.compactMap(\.modality).joined(separator: ", ")
+                failures += labels.map { "\($0): the scan is \(modality.isEmpty ? "of no modality" : modality) and the settings are only for \(given); give settings for \(modality.isEmpty ? "it" : modality) in --preset or --settings" }
+                continue
+            }
+            if let refused = ModalityChecks.refusal(settings, modality: modality, labels: labels) {
+                failures.append(ErrorText.plain(refused))
+                continue
+            }
+            let reach = perturbations.map { $0.reachMM(spacing: scan.image.grid.spacing) }.max() ?? 0
+            let margin = (settings.ring?.widthMM ?? 0) + reach + marginMM
             let noiseSD = perturbations.contains { if case .noise = $0 { return true } else { return false } }
                 ? NoiseEstimate.chang(scan.image) : 0
             var ready: [(index: Int, box: IndexBox, others: Mask?)] = []
@@ -138,7 +150,7 @@ public enum CohortRobustness {
                     let l = patient.lesions[r.index]
                     slots[n] = Result {
                         try features(image: scan.image, lesion: l.mask, others: r.others, box: r.box, perturbation: p,
-                                     noiseSD: noiseSD, settings: settings, seed: seed, patientID: patient.id,
+                                     noiseSD: noiseSD, settings: settings, modality: modality, seed: seed, patientID: patient.id,
                                      lesionID: l.id, label: "patient \(patient.id), lesion \(l.id) (\(l.source))")
                     }
                 }
@@ -164,13 +176,14 @@ public enum CohortRobustness {
 
     /// Tumour and ring features of one lesion under one perturbation, by stable name.
     static func features(image: Volume<Float>, lesion: Mask, others: Mask?, box: IndexBox, perturbation: Perturbation,
-                         noiseSD: Double, settings: ExtractionSettings, seed: UInt64, patientID: String,
+                         noiseSD: Double, settings: ExtractionSettings, modality: String?, seed: UInt64, patientID: String,
                          lesionID: String, label: String) throws -> ([String: Double], [String]) {
         var random = PerturbationRandom(seed: seed, keys: [patientID, lesionID, perturbation.description])
         let region = try perturbation.apply(image: image, lesion: lesion, others: others, box: box, noiseSD: noiseSD,
                                             random: &random)
         let context = "\(label), perturbation \(perturbation)"
-        let tumour = try RadiomicsExtractor.extract(image: region.image, mask: region.lesion, settings: settings, context: context)
+        let tumour = try RadiomicsExtractor.extract(image: region.image, mask: region.lesion, settings: settings, context: context,
+                                                    modality: modality)
         var row: [String: Double] = [:]
         var warnings = tumour.warnings
         for v in tumour.features where row["tumour." + CohortExtraction.storeName(v)] == nil {
@@ -183,7 +196,7 @@ public enum CohortRobustness {
                 warnings.append("\(context): peritumoral ring is empty (width \(ringSettings.widthMM) mm)")
             } else {
                 let r = try RadiomicsExtractor.extract(image: region.image, mask: ring, settings: settings,
-                                                       context: "\(context) peritumoral ring")
+                                                       context: "\(context) peritumoral ring", modality: modality)
                 warnings += r.warnings
                 for v in r.features where row["ring." + CohortExtraction.storeName(v)] == nil {
                     row["ring." + CohortExtraction.storeName(v)] = v.value

@@ -41,7 +41,7 @@ final class RobustnessTests: XCTestCase {
         settings.ring = nil
         let perturbations = try Perturbation.parseList("noise:1,noise:2,noise:3,rotate:-5,rotate:5")
         let values = dir.appendingPathComponent("values.csv"), iccURL = dir.appendingPathComponent("icc.csv")
-        let (summary, features) = try CohortRobustness.run(cohort: cohort, settings: settings, perturbations: perturbations,
+        let (summary, features) = try CohortRobustness.run(cohort: cohort, settings: .everyModality(settings), perturbations: perturbations,
                                                            values: values, icc: iccURL)
         XCTAssertTrue(summary.succeeded, summary.text)
         XCTAssertGreaterThanOrEqual(summary.lesionCount, 8)
@@ -85,7 +85,7 @@ final class RobustnessTests: XCTestCase {
         _ = try CohortExtraction.run(cohort: cohort, store: store, settings: testSettings)
         let contents = try StoreContents.read(from: store)
         let patient = try PatientLoader().load(cohort.patients[0], relativeTo: cohort.folder)
-        let measured = CohortRobustness.measure(patient, settings: testSettings, perturbations: [.original], seed: 1)
+        let measured = CohortRobustness.measure(patient, settings: .everyModality(testSettings), perturbations: [.original], seed: 1)
         XCTAssertEqual(measured.failures, [])
         XCTAssertEqual(measured.lesions.count, patient.lesions.count)
         var compared = 0
@@ -117,7 +117,7 @@ final class RobustnessTests: XCTestCase {
         settings.ring = nil
         settings.families = [.morphology, .intensity]
         let (summary, features) = try CohortRobustness.run(
-            cohort: cohort, settings: settings, perturbations: [.original, .growth(mm: -10), .noise(seed: 1)],
+            cohort: cohort, settings: .everyModality(settings), perturbations: [.original, .growth(mm: -10), .noise(seed: 1)],
             values: dir.appendingPathComponent("v.csv"), icc: dir.appendingPathComponent("i.csv"))
         XCTAssertFalse(summary.succeeded)
         let failed = Dictionary(summary.failed, uniquingKeysWith: { a, b in a + "\n" + b })
