@@ -51,8 +51,11 @@ final class RobustnessBenchmarks: XCTestCase {
 
         start = Date()
         var failures: [String] = []
+        var measured: [CohortRobustness.LesionMeasurements] = []
         for p in patients {
-            failures += CohortRobustness.measure(p, settings: .everyModality(settings), perturbations: perturbations, seed: 1).failures
+            let m = CohortRobustness.measure(p, settings: .everyModality(settings), perturbations: perturbations, seed: 1)
+            failures += m.failures
+            measured += m.lesions
         }
         let robust = Date().timeIntervalSince(start)
         XCTAssertEqual(failures, [])
@@ -61,5 +64,17 @@ final class RobustnessBenchmarks: XCTestCase {
                      count, perturbations.count, cores, robust, Double(count) / robust, Double(count * perturbations.count) / robust))
         print(String(format: "robustness benchmark: plain extraction of the same lesions: %.1f s, %.2f lesions/s; one perturbed extraction costs %.2fx a plain one",
                      plain, Double(count) / plain, robust / Double(perturbations.count) / plain))
+
+        // The ranking of families by median ICC, under all twenty perturbations and under each kind alone.
+        let kinds = [("all 20", perturbations)] + Perturbation.defaultsByKind.map { ($0.kind, $0.instances) }
+        for (label, subset) in kinds {
+            var table = RobustnessTable(perturbations: subset)
+            for l in measured {
+                table.add(.init(patientID: l.patientID, lesionID: l.lesionID,
+                                rows: subset.map { p in l.rows[perturbations.firstIndex(of: p)!] }))
+            }
+            let ranking = RobustnessTests.medianByFamily(table.robustness())
+            print("robustness ranking (\(label)): " + ranking.map { String(format: "%@ %.2f", $0.family, $0.median) }.joined(separator: ", "))
+        }
     }
 }
