@@ -56,7 +56,7 @@ public enum CohortHarmonisation {
     public static func text(_ s: StoreHarmonisation.Summary, out: String) -> String {
         var lines = ["harmonised \(s.harmonisedFeatures) features of \(s.lesions) lesions (regions \(s.regions.joined(separator: ", "))) across \(s.batches.count) batches of '\(s.stamp.batchColumn)': "
             + s.batches.map { "\($0.label) (\($0.lesions) lesions)" }.joined(separator: ", ")
-            + "; \(s.stamp.method) ComBat" + (s.stamp.covariates.isEmpty ? "" : ", keeping \(s.stamp.covariates.joined(separator: ", ")))")
+            + "; \(s.stamp.method) ComBat" + (s.stamp.covariates.isEmpty ? "" : ", keeping \(s.stamp.covariates.joined(separator: ", "))")
             + "; model \(s.stamp.modelID.prefix(12))"]
         if !s.unchanged.isEmpty {
             let reasons: [(FeatureStatus, String)] = [(.constant, "constant"), (.zeroResidualVariance, "no variance within batches"),

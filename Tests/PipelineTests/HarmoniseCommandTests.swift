@@ -70,7 +70,7 @@ final class HarmoniseCommandTests: XCTestCase {
 
         let fit = try run(["harmonise", rawURL.path, "--batch", "kvp", "--covariates", "location", "--out", harmonised.path])
         XCTAssertEqual(fit.status, 0, fit.text)
-        XCTAssertTrue(fit.text.contains("harmonised 6 features of 72 lesions (regions tumour) across 3 batches of 'kvp': 100 (24 lesions), 120 (24 lesions), 140 (24 lesions); parametric ComBat, keeping location"), fit.text)
+        XCTAssertTrue(fit.text.contains("harmonised 6 features of 72 lesions (regions tumour) across 3 batches of 'kvp': 100 (24 lesions), 120 (24 lesions), 140 (24 lesions); parametric ComBat, keeping location; model "), fit.text)
 
         let missing = try run(["harmonise", rawURL.path, "--batch", "manufacturer", "--out", dir.appendingPathComponent("x.h5").path])
         XCTAssertEqual(missing.status, 1)
