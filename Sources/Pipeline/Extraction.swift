@@ -250,7 +250,8 @@ public enum CohortExtraction {
 struct LesionColumns {
     var text: [String: [String]] = [:]
     var numbers: [String: [Double]] = [:]
-    static let textColumns = ["lesion_id", "label", "location", "lesion_response", "source", "image", "modality"]
+    static let textColumns = ["lesion_id", "label", "location", "lesion_response", "source", "image", "modality",
+                              "manufacturer", "kernel"]
     static let numberColumns = ["irradiated", "volume_ml", "voxel_count", "components", "centroid_x", "centroid_y",
                                 "centroid_z", "kvp", "spacing_x", "spacing_y", "spacing_z"] + PETUptake.columns
 
@@ -264,6 +265,8 @@ struct LesionColumns {
             "lesion_id": l.id, "label": l.label, "location": l.location.rawValue, "lesion_response": l.response?.rawValue ?? "",
             "source": l.source, "image": image.hasPrefix(base) ? String(image.dropFirst(base.count)) : image,
             "modality": scan.metadata.modality,
+            // Scanner facts from a DICOM header ("" otherwise), e.g. the batches of `lesionmap harmonise`.
+            "manufacturer": scan.metadata.manufacturer ?? "", "kernel": scan.metadata.convolutionKernel ?? "",
         ]
         let pet = scan.metadata.modality == "PT" ? try PETUptake(image: scan.image, mask: l.mask) : .missing
         var v: [String: Double] = [

@@ -173,6 +173,7 @@ final class PETCohortTests: XCTestCase {
         XCTAssertEqual(ids, (1...11).map { "S\($0)" })
         XCTAssertEqual(labels, Self.hotspots.map(\.label))
         XCTAssertEqual(Set(try lesions.texts("modality")), ["PT"])
+        XCTAssertEqual(Set(try lesions.texts("manufacturer")), ["SIEMENS"], "the scanner's manufacturer, a batch for harmonisation")
         let suvMax = try lesions.numbers("suv_max"), suvMean = try lesions.numbers("suv_mean")
         let suvPeak = try lesions.numbers("suv_peak"), mtv = try lesions.numbers("mtv_ml"), tlg = try lesions.numbers("tlg")
 
