@@ -32,6 +32,13 @@ public enum StoreHarmonisation {
         /// Tables of the input left out of the output (scores, plans, ... of the unharmonised values).
         public var droppedTables: [String]
         public var stamp: HarmonisationStamp
+
+        public init(lesions: Int, regions: [String], batches: [(label: String, lesions: Int)],
+                    unchanged: [(region: String, feature: String, status: FeatureStatus)], harmonisedFeatures: Int,
+                    droppedTables: [String], stamp: HarmonisationStamp) {
+            self.lesions = lesions; self.regions = regions; self.batches = batches; self.unchanged = unchanged
+            self.harmonisedFeatures = harmonisedFeatures; self.droppedTables = droppedTables; self.stamp = stamp
+        }
     }
 
     /// Fits ComBat on `contents` and returns the harmonised store.
@@ -339,6 +346,11 @@ public struct HarmonisationStamp: Sendable, Equatable {
     /// SHA-256 of the batch model; stores harmonised with `--apply-model` carry the model's id.
     public var modelID: String
     public var fittedOn: String
+
+    public init(method: String, batchColumn: String, covariates: [String], modelID: String, fittedOn: String) {
+        self.method = method; self.batchColumn = batchColumn; self.covariates = covariates; self.modelID = modelID
+        self.fittedOn = fittedOn
+    }
 }
 
 extension StoreHarmonisation {

@@ -64,7 +64,10 @@ public enum CohortHarmonisation {
             lines.append("warning: \(s.unchanged.count) feature\(s.unchanged.count == 1 ? "" : "s") left unchanged:")
             for (status, why) in reasons {
                 let names = s.unchanged.filter { $0.status == status }.map { "\($0.region).\($0.feature)" }
-                if !names.isEmpty { lines.append("  \(why) (\(names.count)): \(names.joined(separator: ", "))") }
+                guard !names.isEmpty else { continue }
+                let shown = names.prefix(12).joined(separator: ", ")
+                lines.append("  \(why) (\(names.count)): \(shown)"
+                             + (names.count > 12 ? ", ... (all \(names.count) have status \(status.rawValue) in /\(StoreHarmonisation.featuresPath))" : ""))
             }
         }
         if !s.droppedTables.isEmpty {

@@ -72,6 +72,19 @@ final class HarmoniseCommandTests: XCTestCase {
         XCTAssertEqual(fit.status, 0, fit.text)
         XCTAssertTrue(fit.text.contains("harmonised 6 features of 72 lesions (regions tumour) across 3 batches of 'kvp': 100 (24 lesions), 120 (24 lesions), 140 (24 lesions); parametric ComBat, keeping location; model "), fit.text)
 
+        // Features left unchanged are listed, at most 12 by name.
+        var summary = StoreHarmonisation.Summary(
+            lesions: 3, regions: ["ring"], batches: [("a", 2)],
+            unchanged: (1...14).map { ("ring", "f\($0)", FeatureStatus.nonFinite) } + [("ring", "c", .constant)],
+            harmonisedFeatures: 1, droppedTables: [],
+            stamp: HarmonisationStamp(method: "parametric", batchColumn: "kvp", covariates: [], modelID: "0", fittedOn: ""))
+        var text = CohortHarmonisation.text(summary, out: "o.h5")
+        XCTAssertTrue(text.contains("warning: 15 features left unchanged:\n  constant (1): ring.c\n  missing or non-finite values (14): ring.f1, ring.f2"), text)
+        XCTAssertTrue(text.contains("ring.f12, ... (all 14 have status non_finite in /harmonisation/features)"), text)
+        summary.unchanged = []
+        text = CohortHarmonisation.text(summary, out: "o.h5")
+        XCTAssertFalse(text.contains("warning"))
+
         let missing = try run(["harmonise", rawURL.path, "--batch", "manufacturer", "--out", dir.appendingPathComponent("x.h5").path])
         XCTAssertEqual(missing.status, 1)
         XCTAssertTrue(missing.text.contains("no column 'manufacturer' in the store's /lesions"), missing.text)
