@@ -8,12 +8,11 @@ struct HarmoniseCommand: ParsableCommand {
         commandName: "harmonise",
         abstract: "ComBat harmonisation of a store's features across batches (scanners, kernels, kVp); writes a new store.",
         discussion: """
-        Batches and covariates are columns of the store's /lesions (kvp, modality, location, ...) or /patients
-        (cov_* columns). Numeric covariates are continuous, others categorical. The batch model is recorded in
-        the output store; --apply-model harmonises a new store of known batches with it.
+        Batches and covariates are columns of the store's /lesions (kvp, manufacturer, kernel, modality, location, ...) or /patients (cov_* columns). Numeric covariates are continuous, others categorical. The batch model is recorded in the output store; --apply-model harmonises a new store of known batches with it.
+
         Examples:
           lesionmap harmonise features.h5 --batch kvp --covariates location,cov_age --out harmonised.h5
-          lesionmap harmonise new-patient.h5 --apply-model harmonised.h5 --out new-patient-harmonised.h5
+          lesionmap harmonise new.h5 --apply-model harmonised.h5 --out new-harmonised.h5
         """)
 
     @Argument(help: "Feature store to harmonise (left unchanged).") var store: String
