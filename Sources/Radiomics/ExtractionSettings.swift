@@ -6,7 +6,8 @@ import ImagingCore
 /// The settings are recorded verbatim (as JSON) in the feature store's provenance and in
 /// signature files, so two feature tables can be compared only when their settings are equal.
 /// Named presets reproduce the IBSI 1 benchmark configurations (`ibsi-a` ... `ibsi-e`, the
-/// digital phantom) and a clinical CT default; see `ExtractionSettings.preset(named:)`.
+/// digital phantom), a clinical CT default, a PET default (SUV) and an MR default (arbitrary units);
+/// see `ExtractionSettings.preset(named:)`. Settings per modality: `ModalitySettings`.
 public struct ExtractionSettings: Codable, Hashable, Sendable {
     /// Whether texture matrices and in-plane resampling treat slices separately.
     public enum ComputationMode: String, Codable, Hashable, Sendable, CaseIterable {

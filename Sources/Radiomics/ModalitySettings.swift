@@ -88,7 +88,7 @@ public enum ModalitySettings: Hashable, Sendable {
     public func applying(_ overrides: SettingsOverrides) throws -> ModalitySettings {
         switch self {
         case .everyModality(let s): return .everyModality(try overrides.applied(to: s))
-        case .perModality(let map):
+        case .perModality:
             var out: [String: ExtractionSettings] = [:]
             for (m, s) in all {
                 do {
@@ -97,7 +97,6 @@ public enum ModalitySettings: Hashable, Sendable {
                     throw RadiomicsError.invalidSettings("settings for \(m!): \(text)")
                 }
             }
-            _ = map
             return .perModality(out)
         }
     }
@@ -142,8 +141,8 @@ public enum ModalitySettings: Hashable, Sendable {
     /// problems prefixed with `source` and the modality.
     public func validated(in source: String? = nil) throws -> ModalitySettings {
         for (m, s) in all {
-            let where_ = [source, m.map { "settings for \($0)" }].compactMap { $0 }.joined(separator: ", ")
-            _ = try s.validated(in: where_.isEmpty ? nil : where_)
+            let place = [source, m.map { "settings for \($0)" }].compactMap { $0 }.joined(separator: ", ")
+            _ = try s.validated(in: place.isEmpty ? nil : place)
         }
         return self
     }

@@ -179,5 +179,12 @@ final class ModalityExtractionTests: XCTestCase {
         XCTAssertThrowsError(try SingleImageExtraction.run(image: image, mask: mask, label: "1", settings: settings, modality: "xr")) { e in
             XCTAssertTrue("\(e)".contains("--modality 'xr' is not one of ct, pt, mr"), "\(e)")
         }
+        // A DICOM series has its own modality: a different --modality is refused before any work.
+        let phantom = try SharedData.url("ibsi1/ct_phantom")
+        XCTAssertThrowsError(try SingleImageExtraction.run(image: phantom.appendingPathComponent("dicom/image"),
+                                                           mask: phantom.appendingPathComponent("dicom/rtstruct.dcm"),
+                                                           label: "GTV-1", settings: settings, modality: "pt")) { e in
+            XCTAssertTrue("\(e)".hasSuffix("--modality pt disagrees with the DICOM series, whose Modality is CT"), "\(e)")
+        }
     }
 }
