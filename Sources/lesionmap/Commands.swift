@@ -62,10 +62,14 @@ struct ExtractCommand: ParsableCommand {
         commandName: "extract",
         abstract: "Extract IBSI features for every lesion and its peritumoral ring into an HDF5 store.",
         discussion: """
-        Re-running the same command resumes: finished patients are not recomputed. A patient that fails is
+        Re-running the same command resumes: finished patients are not recomputed. A patient that fails is \
         reported and skipped; the command then exits non-zero.
-        Each lesion is extracted with the settings of its scan's modality (DICOM Modality, or the manifest's
-        modality column, default CT): --preset NAME for every modality, or --preset ct=default,pt=pet-default.
+
+        Each lesion is extracted with the settings of its scan's modality (DICOM Modality, or the manifest's \
+        modality column, default CT): --preset NAME for every modality, or one per modality, e.g. \
+        --preset ct=default,pt=pet-default. Settings that make no sense for a modality (rounding PET values, \
+        a HU range on PET or MR) are refused, naming patient, lesion and setting.
+
         Example: lesionmap extract cohorts/mycohort --store features.h5 --preset default --ring-mm 10
         """)
 
