@@ -128,25 +128,27 @@ public struct FilterBlock: Sendable {
         case 1: outSize.ny -= n - 1; outOrigin.j += n - 1 - kernel.center
         default: outSize.nz -= n - 1; outOrigin.k += n - 1 - kernel.center
         }
-        // out[u] = Σ_j h[j] in[u + n - 1 - j]: reversed weights make it a plain dot product.
+        // out[u] = Σ_j h[j] in[u + n - 1 - j] = Σ_t w[t] in[u + t] with w the reversed weights. Each output row
+        // accumulates the taps in order t = 0, 1, ... (the same sums as a dot product per voxel) with the tap as
+        // the outer loop, so the inner loop runs over contiguous x for every axis.
         let w = Array(h.reversed())
         let stride = axis == 0 ? 1 : (axis == 1 ? size.nx : size.nx * size.ny)
         var out = [Double](repeating: 0, count: outSize.count)
+        let rowLength = outSize.nx
         values.withUnsafeBufferPointer { src in
-            w.withUnsafeBufferPointer { w in
-                out.withUnsafeMutableBufferPointer { dst in
-                    var o = 0
-                    for k in 0..<outSize.nz {
-                        for j in 0..<outSize.ny {
-                            let row = (k * size.ny + j) * size.nx
-                            for i in 0..<outSize.nx {
-                                let base = row + i
-                                var s = 0.0
-                                for t in 0..<n { s += w[t] * src[base + t * stride] }
-                                dst[o] = s
-                                o += 1
-                            }
+            out.withUnsafeMutableBufferPointer { dst in
+                let src = src.baseAddress!, dst = dst.baseAddress!
+                var o = 0
+                for k in 0..<outSize.nz {
+                    for j in 0..<outSize.ny {
+                        let row = src + (k * size.ny + j) * size.nx
+                        let d = dst + o
+                        for t in 0..<n {
+                            let wt = w[t]
+                            let s = row + t * stride
+                            for i in 0..<rowLength { d[i] += wt * s[i] }
                         }
+                        o += rowLength
                     }
                 }
             }
@@ -227,10 +229,15 @@ struct PoolAccumulator {
     mutating func add(_ b: FilterBlock) {
         count += 1
         guard var acc = block else { block = b; return }
+        block = nil  // `acc` holds the only reference: updated in place, not copied
         precondition(acc.size == b.size && acc.origin == b.origin, "pooled responses must cover the same box")
-        switch pooling {
-        case .max: for n in acc.values.indices where b.values[n] > acc.values[n] { acc.values[n] = b.values[n] }
-        case .mean: for n in acc.values.indices { acc.values[n] += b.values[n] }
+        acc.values.withUnsafeMutableBufferPointer { a in
+            b.values.withUnsafeBufferPointer { v in
+                switch pooling {
+                case .max: for n in 0..<a.count where v[n] > a[n] { a[n] = v[n] }
+                case .mean: for n in 0..<a.count { a[n] += v[n] }
+                }
+            }
         }
         block = acc
     }
