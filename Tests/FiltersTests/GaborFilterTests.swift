@@ -54,6 +54,51 @@ final class GaborFilterTests: XCTestCase {
                        "gabor_s5_g1.5_l2_t0_step22.5_mean_2d")
     }
 
+    /// The premise of computing θ and θ + 180° once: their kernels are complex conjugates, so the moduli of a real
+    /// image's responses are equal.
+    func testOppositeOrientationsHaveEqualModuli() {
+        let f = GaborFilter(sigma: 4, gamma: 0.6, lambda: 3, theta: 0)
+        let block = FilterBlock(origin: Index3(0, 0, 0), size: Size3(30, 28, 2),
+                                values: (0..<1680).map { sin(Double($0) * 0.61) * 50 + Double($0 % 7) })
+        let a = block.convolvedValid(with: f.kernel(thetaDegrees: 30, sigmaVoxels: 4, lambdaVoxels: 3, radius: 8),
+                                     plane: (a: 0, b: 1))
+        let b = block.convolvedValid(with: f.kernel(thetaDegrees: 210, sigmaVoxels: 4, lambdaVoxels: 3, radius: 8),
+                                     plane: (a: 0, b: 1))
+        for n in a.re.values.indices {
+            XCTAssertEqual((a.re.values[n] * a.re.values[n] + a.im.values[n] * a.im.values[n]).squareRoot(),
+                           (b.re.values[n] * b.re.values[n] + b.im.values[n] * b.im.values[n]).squareRoot(), accuracy: 1e-9)
+            XCTAssertEqual(a.im.values[n], -b.im.values[n], accuracy: 1e-9)
+        }
+        // A full turn of 8 orientations pools 4 distinct ones twice: the response equals pooling the half turn.
+        let image = FilterTestImages.random(Size3(20, 18, 3))
+        let full = GaborFilter(sigma: 4, gamma: 0.6, lambda: 3, theta: 10, thetaStep: 45, dimensionality: .twoD)
+        let single = [10.0, 55, 100, 145].map {
+            GaborFilter(sigma: 4, gamma: 0.6, lambda: 3, theta: $0, dimensionality: .twoD).response(of: image).voxels
+        }
+        let pooled = full.response(of: image).voxels
+        for n in pooled.indices {
+            XCTAssertEqual(pooled[n], single.map { $0[n] }.reduce(0, +) / 4, accuracy: 1e-3)
+        }
+    }
+
+    /// On an anisotropic plane the kernel is sampled in mm: spacing (1, 2) mm equals the (1, 1) kernel's every
+    /// other row of a kernel twice as tall.
+    func testAnisotropicSampling() {
+        let f = GaborFilter(sigma: 6, gamma: 0.8, lambda: 5, theta: 20)
+        let k2 = f.kernel(thetaDegrees: 20, sigmaVoxels: 6, lambdaVoxels: 5, radius: 10)   // 21 x 21 at 1 mm
+        let image = Volume<Float>(grid: ImageGrid(size: Size3(21, 11, 1), spacing: Vector3(1, 2, 1)),
+                                  voxels: (0..<231).map { $0 == 5 * 21 + 10 ? 1 : 0 })
+        // An impulse at the centre: the response is |g| at each voxel's offset in mm.
+        let r = GaborFilter(sigma: 6, gamma: 0.8, lambda: 5, theta: 20, truncation: 8, dimensionality: .twoD,
+                            boundary: .zero).response(of: image)
+        for j in 0..<11 { for i in 0..<21 {
+            // Voxel (i, j) is at (i - 10, 2 (j - 5)) mm from the impulse; the kernel is applied flipped (convolution).
+            let u = 10 - (i - 10), v = 10 - 2 * (j - 5)
+            let g = (k2.re[v * 21 + u] * k2.re[v * 21 + u] + k2.im[v * 21 + u] * k2.im[v * 21 + u]).squareRoot()
+            XCTAssertEqual(Double(r[i, j, 0]), g, accuracy: 1e-6, "voxel \(i), \(j)")
+        } }
+    }
+
     func testBoxResponseEqualsCroppedWholeResponse() {
         let image = FilterTestImages.random(Size3(24, 20, 10))
         for boundary in BoundaryCondition.allCases {
