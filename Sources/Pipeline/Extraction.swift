@@ -18,13 +18,27 @@ public struct ExtractionSummary: Sendable {
 
     public var succeeded: Bool { failed.isEmpty }
 
-    public var text: String {
+    /// Warnings the closing summary lists before it counts the rest: a cohort whose lesions all draw the
+    /// same warning (few grey levels under a coarse bin width, say) would otherwise bury its failures.
+    public static let listedWarnings = 10
+
+    /// The closing summary, listing at most `listedWarnings` warnings.
+    public var text: String { text(allWarnings: false) }
+
+    /// The closing summary; with `allWarnings` every warning is listed, otherwise the first
+    /// `listedWarnings` and a count of the others (`extract --all-warnings` lists them all).
+    public func text(allWarnings: Bool) -> String {
         var s = "extracted \(extracted.count) patient\(extracted.count == 1 ? "" : "s") (\(lesionCount) lesions) in \(String(format: "%.1f", seconds)) s"
         if !resumed.isEmpty { s += "; \(resumed.count) already in the store (resumed, not recomputed)" }
         s += "; \(failed.count) failed"
         // A message of several lines (one per lesion refused, say) stays indented under its patient.
         for f in failed { s += "\n  FAILED \(f.patientID): " + f.message.replacingOccurrences(of: "\n", with: "\n    ") }
-        for w in warnings { s += "\n  warning: \(w)" }
+        let listed = allWarnings ? warnings : Array(warnings.prefix(ExtractionSummary.listedWarnings))
+        for w in listed { s += "\n  warning: \(w)" }
+        if listed.count < warnings.count {
+            let more = warnings.count - listed.count
+            s += "\n  ... and \(more) more warning\(more == 1 ? "" : "s") (--all-warnings lists every one)"
+        }
         return s
     }
 }

@@ -78,6 +78,8 @@ struct ExtractCommand: ParsableCommand {
     @OptionGroup var extraction: SettingsOptions
     @Flag(help: "Discard an existing store made with other settings and start afresh.") var force = false
     @Flag(help: "No progress output.") var quiet = false
+    @Flag(help: "List every warning in the closing summary (by default the first \(ExtractionSummary.listedWarnings) and a count of the rest).")
+    var allWarnings = false
 
     func run() throws {
         try runReportingErrors {
@@ -87,7 +89,7 @@ struct ExtractCommand: ParsableCommand {
             let bar = ProgressBar(label: "extract", total: cohort.patients.count, quiet: quiet)
             let summary = try CohortExtraction.run(cohort: cohort, store: fileURL(store), settings: s, force: force,
                                                    memoryLimit: memoryLimit, progress: bar)
-            print(summary.text)
+            print(summary.text(allWarnings: allWarnings))
             if !summary.succeeded { throw ExitCode.failure }
         }
     }
