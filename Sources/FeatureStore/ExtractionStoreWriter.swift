@@ -369,26 +369,14 @@ public final class ExtractionStoreWriter: @unchecked Sendable {
     @discardableResult
     private func consolidate() throws -> StoreContents {
         let start = ProcessInfo.processInfo.systemUptime
-        let finished = patientOrder.compactMap { results[$0] }
-        let regions = Set(finished.flatMap { $0.features.keys })
-        var features: [String: FeatureMatrix] = [:]
-        for region in regions {
-            features[region] = FeatureMatrix.concatenating(finished.map {
-                $0.features[region] ?? FeatureMatrix(rowCount: $0.lesions.rowCount)
-            })
-        }
         if lesionRowsChanged && !carriedTables.isEmpty {
             warn("removing the tables \(carriedTables.keys.sorted().map { "/" + $0 }.joined(separator: ", ")) of "
                  + "\(storeURL.path): they refer to the earlier lesion rows; compute them again")
             carriedTables = [:]
         }
-        let contents = StoreContents(
-            attributes: attributes,
-            patients: try Table.concatenating(finished.map(\.patient)),
-            lesions: try Table.concatenating(finished.map(\.lesions)),
-            features: features,
-            failures: StoreContents.failureTable(patientOrder.compactMap { failures[$0] }),
-            tables: carriedTables)
+        let contents = try StoreContents.assembling(
+            attributes: attributes, results: patientOrder.compactMap { results[$0] },
+            failures: patientOrder.compactMap { failures[$0] }, tables: carriedTables)
         try contents.write(to: storeURL, advice: resumeAdvice)
         lastConsolidation = ProcessInfo.processInfo.systemUptime
         lastConsolidationDuration = lastConsolidation - start

@@ -17,7 +17,7 @@ struct LesionMapCommand: ParsableCommand {
         subcommands: [DemoCommand.self, SynthCommand.self, ExtractCommand.self, ScoreCommand.self, PlanCommand.self,
                       ReportCommand.self, ExportTargetsCommand.self, ExportCommand.self, TrainSignatureCommand.self,
                       ValidateLesionsCommand.self, FeaturesCommand.self, CompareCommand.self,
-                      HarmoniseCommand.self, RobustnessCommand.self])
+                      HarmoniseCommand.self, RobustnessCommand.self, ShardCommand.self, MergeCommand.self])
 }
 
 /// Runs a command body, printing a clear error and exiting non-zero on failure. Errors are printed as plain
