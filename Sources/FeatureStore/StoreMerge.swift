@@ -115,8 +115,9 @@ public enum StoreMerge {
                 let shown = missing.prefix(5).map { "'\($0)'" }.joined(separator: ", ")
                 throw StoreMergeError(
                     "cannot merge: \(missing.count) patient\(missing.count == 1 ? "" : "s") of the manifest "
-                    + "(\(shown)\(missing.count > 5 ? ", ..." : "")) \(missing.count == 1 ? "is" : "are") in none of "
-                    + "the \(stores.count) stores; give the store of every shard")
+                    + "(\(shown)\(missing.count > 5 ? ", ..." : "")) \(missing.count == 1 ? "is" : "are") "
+                    + (stores.count == 1 ? "not in the store given" : "in none of the \(stores.count) stores")
+                    + "; give the store of every shard")
             }
             resultOrder = patientOrder.filter { resultsByPatient[$0] != nil }
             failureOrder = patientOrder.filter { failuresByPatient[$0] != nil }
