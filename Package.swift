@@ -83,7 +83,7 @@ let package = Package(
 
         // [radiomics]
         // Features: IBSI 1 preprocessing and feature families for a lesion and its peritumoral ring.
-        .target(name: "Radiomics", dependencies: ["ImagingCore"], swiftSettings: hostVectorSettings),
+        .target(name: "Radiomics", dependencies: ["ImagingCore", "Filters"], swiftSettings: hostVectorSettings),
         .testTarget(name: "RadiomicsTests", dependencies: ["Radiomics", "ImageIO", "TestSupport"]),
 
         // [filters]

@@ -49,13 +49,17 @@ public struct ExtractionSummary: Sendable {
 /// patient in progress and a re-run resumes. A patient that cannot be read or extracted is recorded
 /// in the store's `/failures` and reported; the cohort goes on.
 public enum CohortExtraction {
-    /// Store name of a feature: `<family>.<IBSI tag without its family prefix>`, e.g.
+    /// Store name of a feature: `[<filter>.]<family>.<IBSI tag without its family prefix>`, e.g.
     /// `glcm.joint_max_3D_comb`, `intensity.mean`, `morphology.volume`. Names therefore do not
     /// depend on which other variants the settings ask for.
+    ///
+    /// A feature of a filtered image (response map) carries the filter's token in front:
+    /// `<filter>.<family>.<feature>`, e.g. `log_s1.5.intensity.mean`, so the region's column reads
+    /// `tumour.log_s1.5.intensity.mean` (a modality would come in front of the region).
     public static func storeName(_ v: FeatureValue) -> String {
         let prefix = v.family.ibsiPrefix + "_"
         let tail = v.ibsiTag.hasPrefix(prefix) ? String(v.ibsiTag.dropFirst(prefix.count)) : v.name
-        return v.family.rawValue + "." + tail
+        return (v.filter.map { $0 + "." } ?? "") + v.family.rawValue + "." + tail
     }
 
     /// The settings as recorded in stores and compared by signatures (sorted keys, stable).
@@ -140,7 +144,14 @@ public enum CohortExtraction {
             for n in contents.features[r]!.names {
                 let e = FeatureCatalog.entry(storeName: n)
                 region.append(r); name.append(n); id.append(e?.ibsiID ?? ""); tag.append(e?.ibsiTag ?? "")
-                py.append(e?.pyradiomicsName ?? ""); note.append(e?.note ?? (e == nil ? "not in the catalogue" : ""))
+                if let filter = FeatureCatalog.split(n).filter {
+                    // PyRadiomics names its filtered features by image type (`log-sigma-1-5-mm-3D_...`):
+                    // the equivalence is that of the filters (README), not of the names.
+                    py.append("")
+                    note.append(e == nil ? "not in the catalogue" : "of the response map \(filter)")
+                } else {
+                    py.append(e?.pyradiomicsName ?? ""); note.append(e?.note ?? (e == nil ? "not in the catalogue" : ""))
+                }
             }
         }
         guard !name.isEmpty else { return }
@@ -152,7 +163,7 @@ public enum CohortExtraction {
         try t.append("pyradiomics_name", .text(py))
         try t.append("note", .text(note))
         contents.tables[catalogPath] = StoreTable(table: t, attributes: [
-            "definition": "stable store name <region>.<family>.<feature>; IBSI 1 identifier and reference tag; PyRadiomics name where the definitions agree",
+            "definition": "stable store name <region>.[<filter>.]<family>.<feature>; IBSI 1 identifier and reference tag; PyRadiomics name where the definitions agree",
         ])
         try contents.write(to: store)
     }

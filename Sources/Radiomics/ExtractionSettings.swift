@@ -147,12 +147,17 @@ public struct ExtractionSettings: Codable, Hashable, Sendable {
     /// Also compute the image-wide IBSI diagnostics (`mean_int_init_img`, ...), which read the whole
     /// image instead of the lesion box; useful for conformance checks only.
     public var wholeImageDiagnostics: Bool
+    /// Filtered images (IBSI 2 filters, PyRadiomics image types) and the families of their response maps;
+    /// nil: the unfiltered image only. Absent from the settings JSON when nil, so settings without filters
+    /// read and hash as before filters existed.
+    public var filtering: Filtering?
 
     public init(mode: ComputationMode = .volume3D, resampling: Resampling? = nil,
                 resegmentation: Resegmentation = .none, discretisation: Discretisation = .fixedBinSize(width: 25),
                 textureAggregations: [TextureAggregation] = [.volume3DAverage, .volume3DMerged],
                 ivhDiscretisation: IVHDiscretisation = .none, ring: RingSettings? = nil,
-                families: [FeatureFamily] = FeatureFamily.allCases, wholeImageDiagnostics: Bool = false) {
+                families: [FeatureFamily] = FeatureFamily.allCases, wholeImageDiagnostics: Bool = false,
+                filtering: Filtering? = nil) {
         self.mode = mode
         self.resampling = resampling
         self.resegmentation = resegmentation
@@ -162,6 +167,7 @@ public struct ExtractionSettings: Codable, Hashable, Sendable {
         self.ring = ring
         self.families = families
         self.wholeImageDiagnostics = wholeImageDiagnostics
+        self.filtering = filtering
     }
 }
 
@@ -455,6 +461,7 @@ extension ExtractionSettings {
         if families.isEmpty {
             out.append("feature families (families): at least one is needed")
         }
+        out += filteringProblems()
         return out
     }
 

@@ -37,7 +37,17 @@ public enum FeatureCatalog {
     private static let index: [String: Entry] = Dictionary(uniqueKeysWithValues: entries.map { ($0.storeName, $0) })
 
     /// The entry of a store name (`glcm.joint_max_3D_comb`), nil for a name LesionMap never writes.
-    public static func entry(storeName: String) -> Entry? { index[storeName] }
+    /// A response map's feature (`log_s1.5.intensity.mean`) has the entry of its unfiltered name.
+    public static func entry(storeName: String) -> Entry? { index[storeName] ?? index[split(storeName).base] }
+
+    /// A store name split into the filter token of a response map (nil for the unfiltered image) and the
+    /// `<family>.<feature>` part: feature names hold no dot, so the family is the second-to-last part and
+    /// anything before it is the token (which may hold dots, as `log_s1.5`).
+    public static func split(_ storeName: String) -> (filter: String?, base: String) {
+        let parts = storeName.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count > 2 else { return (nil, storeName) }
+        return (parts.dropLast(2).joined(separator: "."), parts.suffix(2).joined(separator: "."))
+    }
 
     // MARK: - Tables
 

@@ -73,17 +73,22 @@ public struct FeatureValue: Sendable, Hashable {
     public var value: Double
     /// Why the value is NaN (e.g. "undefined for a one-voxel ROI"), when it is.
     public var note: String?
+    /// The token of the filter whose response map the value describes (`log_s1.5`, see `FilterSpec.token`);
+    /// nil for the unfiltered image.
+    public var filter: String?
 
-    public init(family: FeatureFamily, name: String, ibsiTag: String, value: Double, note: String? = nil) {
+    public init(family: FeatureFamily, name: String, ibsiTag: String, value: Double, note: String? = nil,
+                filter: String? = nil) {
         self.family = family
         self.name = name
         self.ibsiTag = ibsiTag
         self.value = value
         self.note = note
+        self.filter = filter
     }
 
-    /// `<family>.<feature>`: the region-independent part of the store name.
-    public var stableName: String { "\(family.rawValue).\(name)" }
+    /// `[<filter>.]<family>.<feature>`: the region-independent part of the store name.
+    public var stableName: String { (filter.map { $0 + "." } ?? "") + "\(family.rawValue).\(name)" }
 }
 
 /// A region of interest after re-segmentation and discretisation, cropped to its bounding box.

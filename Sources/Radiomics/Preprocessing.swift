@@ -184,8 +184,17 @@ enum Preprocessor {
             newLower[axis] = max(0, lo)
             newUpper[axis] = min(map.newCount - 1, hi)
         }
-        // Source box: the original voxels the interpolation kernel reaches (for B-splines, and the
-        // prefilter's margin).
+        let newBox = IndexBox(lower: Index3(newLower[0], newLower[1], newLower[2]),
+                              upper: Index3(newUpper[0], newUpper[1], newUpper[2]))
+        return (newBox, sourceBox(newBox: newBox, gridSize: gridSize, maps: maps, interpolation: interpolation))
+    }
+
+    /// The original voxels the interpolation kernel reaches from `newBox` (indices of the new grid; for
+    /// B-splines, with the prefilter's margin).
+    static func sourceBox(newBox: IndexBox, gridSize: Size3, maps: [Resampler.AxisMap],
+                          interpolation: ExtractionSettings.Interpolation) -> IndexBox {
+        let newLower = [newBox.lower.i, newBox.lower.j, newBox.lower.k]
+        let newUpper = [newBox.upper.i, newBox.upper.j, newBox.upper.k]
         let pad: Int
         switch interpolation {
         case .nearest: pad = 1
@@ -201,10 +210,50 @@ enum Preprocessor {
             srcLower[axis] = max(0, Int(cLo.rounded(.down)) - p)
             srcUpper[axis] = min(n - 1, Int(cHi.rounded(.up)) + p)
         }
-        return (IndexBox(lower: Index3(newLower[0], newLower[1], newLower[2]),
-                         upper: Index3(newUpper[0], newUpper[1], newUpper[2])),
-                IndexBox(lower: Index3(srcLower[0], srcLower[1], srcLower[2]),
-                         upper: Index3(srcUpper[0], srcUpper[1], srcUpper[2])))
+        return IndexBox(lower: Index3(srcLower[0], srcLower[1], srcLower[2]),
+                        upper: Index3(srcUpper[0], srcUpper[1], srcUpper[2]))
+    }
+
+    /// The resampled image's intensities on `newBox` (indices of the new grid, x fastest), interpolated and
+    /// rounded as the settings say: the region's intensities, and what a filter reads around the region
+    /// (`ResponseMaps`).
+    static func resampledIntensities(image: Volume<Float>, newBox: IndexBox, maps: [Resampler.AxisMap],
+                                     settings: ExtractionSettings) -> [Double] {
+        let grid = image.grid
+        guard settings.resampling != nil else { return croppedDoubles(image.voxels, size: grid.size, to: newBox) }
+        let interpolation = settings.resampling?.interpolation ?? .nearest
+        let srcBox = sourceBox(newBox: newBox, gridSize: grid.size, maps: maps, interpolation: interpolation)
+        // The image samples the kernel reads; for B-splines, their coefficients on a box that goes
+        // `bSplineEdgePadding` edge samples beyond each image end it reaches, as scipy pads.
+        var imageBox = srcBox
+        var values: [Double]
+        if interpolation == .bspline {
+            var lower = [imageBox.lower.i, imageBox.lower.j, imageBox.lower.k]
+            var upper = [imageBox.upper.i, imageBox.upper.j, imageBox.upper.k]
+            for axis in 0..<3 where !maps[axis].identity {
+                if lower[axis] == 0 { lower[axis] = -Resampler.bSplineEdgePadding }
+                if upper[axis] == grid.size[axis] - 1 { upper[axis] += Resampler.bSplineEdgePadding }
+            }
+            imageBox = IndexBox(lower: Index3(lower[0], lower[1], lower[2]), upper: Index3(upper[0], upper[1], upper[2]))
+            values = edgeExtendedDoubles(image.voxels, size: grid.size, to: imageBox)
+            for axis in 0..<3 where !maps[axis].identity {
+                Resampler.bSplinePrefilter(&values, size: imageBox.size, axis: axis)
+            }
+        } else {
+            values = crop(image.voxels, size: grid.size, to: srcBox).map(Double.init)
+        }
+        let newLower = [newBox.lower.i, newBox.lower.j, newBox.lower.k]
+        let newUpper = [newBox.upper.i, newBox.upper.j, newBox.upper.k]
+        let imageLower = [imageBox.lower.i, imageBox.lower.j, imageBox.lower.k]
+        let imageTaps = (0..<3).map { axis in
+            Resampler.taps(map: maps[axis], range: newLower[axis]...newUpper[axis], sourceLower: imageLower[axis],
+                           sourceCount: imageBox.size[axis], interpolation: interpolation)
+        }
+        var out = Resampler.apply(values, size: imageBox.size, taps: imageTaps).values
+        if settings.resampling?.roundIntensities == true {
+            for n in 0..<out.count { out[n] = out[n].rounded() }
+        }
+        return out
     }
 
     /// Resamples the lesion box (plus the peak-sphere margin), or the whole image when `wholeImage`.
@@ -226,38 +275,11 @@ enum Preprocessor {
                                   morphMask: m, intensityMask: m)
         }
         let srcMask = mask.voxels(in: srcBox)
-        // The image samples the kernel reads; for B-splines, their coefficients on a box that goes
-        // `bSplineEdgePadding` edge samples beyond each image end it reaches, as scipy pads.
-        var imageBox = srcBox
-        var values: [Double]
-        if interpolation == .bspline {
-            var lower = [imageBox.lower.i, imageBox.lower.j, imageBox.lower.k]
-            var upper = [imageBox.upper.i, imageBox.upper.j, imageBox.upper.k]
-            for axis in 0..<3 where !maps[axis].identity {
-                if lower[axis] == 0 { lower[axis] = -Resampler.bSplineEdgePadding }
-                if upper[axis] == grid.size[axis] - 1 { upper[axis] += Resampler.bSplineEdgePadding }
-            }
-            imageBox = IndexBox(lower: Index3(lower[0], lower[1], lower[2]), upper: Index3(upper[0], upper[1], upper[2]))
-            values = edgeExtendedDoubles(image.voxels, size: grid.size, to: imageBox)
-            for axis in 0..<3 where !maps[axis].identity {
-                Resampler.bSplinePrefilter(&values, size: imageBox.size, axis: axis)
-            }
-        } else {
-            values = crop(image.voxels, size: grid.size, to: srcBox).map(Double.init)
-        }
-        let imageLower = [imageBox.lower.i, imageBox.lower.j, imageBox.lower.k]
-        let imageTaps = (0..<3).map { axis in
-            Resampler.taps(map: maps[axis], range: newLower[axis]...newUpper[axis], sourceLower: imageLower[axis],
-                           sourceCount: imageBox.size[axis], interpolation: interpolation)
-        }
+        let out = resampledIntensities(image: image, newBox: newBox, maps: maps, settings: settings)
         let maskInterpolation: ExtractionSettings.Interpolation = interpolation == .nearest ? .nearest : .linear
         let maskTaps = (0..<3).map { axis in
             Resampler.taps(map: maps[axis], range: newLower[axis]...newUpper[axis], sourceLower: srcLower[axis],
                            sourceCount: srcBox.size[axis], interpolation: maskInterpolation)
-        }
-        var out = Resampler.apply(values, size: imageBox.size, taps: imageTaps).values
-        if settings.resampling?.roundIntensities == true {
-            for n in 0..<out.count { out[n] = out[n].rounded() }
         }
         let threshold = settings.resampling?.maskThreshold ?? 0.5
         let maskValues = Resampler.apply(srcMask.map { $0 ? 1.0 : 0.0 }, size: srcBox.size, taps: maskTaps)

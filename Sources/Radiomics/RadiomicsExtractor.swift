@@ -53,10 +53,25 @@ public enum RadiomicsExtractor {
         if parts > 1 {
             warnings.append("\(context): mask has \(parts) disconnected parts, computed as one region")
         }
+        var features = [FeatureValue]()
         let roi = region.roiIntensities()
         if roi.isEmpty {
             warnings.append("\(context): no voxel left after re-segmentation; intensity features are NaN")
         }
+        if settings.filtering?.original ?? true {
+            features = familyFeatures(region, roi: roi, settings: settings)
+        }
+        if let filtering = settings.filtering {
+            features += try responseMapFeatures(image: image, mask: mask, region: region, settings: settings,
+                                                filtering: filtering, warnings: &warnings, context: context)
+        }
+        return RegionFeatures(features: features, diagnostics: diagnostics, warnings: warnings)
+    }
+}
+
+extension RadiomicsExtractor {
+    /// The features of `settings.families` on a prepared region whose intensity-mask intensities are `roi`.
+    static func familyFeatures(_ region: PreparedRegion, roi: [Double], settings: ExtractionSettings) -> [FeatureValue] {
         var features = [FeatureValue]()
         var discretised: DiscretisedLevels?
         func levels() -> DiscretisedLevels {
@@ -87,7 +102,58 @@ public enum RadiomicsExtractor {
                                                      aggregations: settings.textureAggregations)
             }
         }
-        return RegionFeatures(features: features, diagnostics: diagnostics, warnings: warnings)
+        return features
+    }
+
+    /// The features of every response map of `filtering` (IBSI 2 order of operations): the interpolated
+    /// image is filtered over the region's box plus the filters' support; the families read the response
+    /// inside the region's intensity mask, which comes from the unfiltered intensities. Each value carries
+    /// its filter's token.
+    static func responseMapFeatures(image: Volume<Float>, mask: PlacedMask, region: PreparedRegion,
+                                    settings: ExtractionSettings, filtering: ExtractionSettings.Filtering,
+                                    warnings: inout [String], context: String) throws -> [FeatureValue] {
+        guard let bbox = mask.boundingBox, !filtering.filters.isEmpty else { return [] }
+        let maps = try Resampler.axisMaps(for: image.grid, resampling: settings.resampling)
+        let fullNew = Resampler.newGrid(of: image.grid, maps: maps)
+        let (box, _) = Preprocessor.resamplingBoxes(bbox: bbox, gridSize: image.grid.size, maps: maps,
+                                                    interpolation: settings.resampling?.interpolation ?? .nearest,
+                                                    wholeImage: false)
+        precondition(box.size == region.grid.size, "the region's box is the resampling box")
+        // One read of the interpolated image, over the largest box any filter needs.
+        var readBox = box
+        for filter in filtering.filters {
+            let b = ResponseMaps.filterBox(filter, box: box, size: fullNew.size, spacing: fullNew.spacing)
+            readBox = IndexBox(lower: Index3(min(readBox.lower.i, b.lower.i), min(readBox.lower.j, b.lower.j),
+                                             min(readBox.lower.k, b.lower.k)),
+                               upper: Index3(max(readBox.upper.i, b.upper.i), max(readBox.upper.j, b.upper.j),
+                                             max(readBox.upper.k, b.upper.k)))
+        }
+        let values = Preprocessor.resampledIntensities(image: image, newBox: readBox, maps: maps, settings: settings)
+        let needsMax = filtering.filters.contains {
+            switch $0 {
+            case .square, .squareRoot, .logarithm, .exponential: return true
+            default: return false
+            }
+        }
+        let maxAbsolute = needsMax ? ResponseMaps.maxAbsolute(image) : 0
+        let responseSettings = settings.responseMapSettings(filtering)
+        var features = [FeatureValue]()
+        for filter in filtering.filters {
+            var response = region
+            response.intensities = try ResponseMaps.response(filter, values: values, readBox: readBox, box: box,
+                                                             spacing: fullNew.spacing, maxAbsolute: maxAbsolute)
+            let roi = response.roiIntensities()
+            let token = filter.token
+            if let bad = roi.first(where: { !$0.isFinite }) {
+                warnings.append("\(context): response map \(token) holds a non-finite value (\(bad)) in the region")
+            }
+            features += familyFeatures(response, roi: roi, settings: responseSettings).map {
+                var v = $0
+                v.filter = token
+                return v
+            }
+        }
+        return features
     }
 }
 

@@ -84,7 +84,8 @@ public struct Signature: Codable, Sendable, Hashable {
     }
 
     public struct Term: Codable, Sendable, Hashable {
-        /// Stable feature name `<region>.<family>.<feature>`.
+        /// Stable feature name `<region>.<family>.<feature>`, or `<region>.<filter>.<family>.<feature>` for a
+        /// filtered image's feature (`tumour.log_s1.5.intensity.mean`; the token may hold dots).
         public var feature: String
         public var coefficient: Double
         public var mean: Double
@@ -181,8 +182,9 @@ extension Signature {
         var seen = Set<String>()
         for t in terms {
             if !seen.insert(t.feature).inserted { p.append("feature '\(t.feature)' appears twice") }
-            if t.feature.split(separator: ".").count < 3 {
-                p.append("feature '\(t.feature)' is not a stable name <region>.<family>.<feature>")
+            let parts = t.feature.split(separator: ".", omittingEmptySubsequences: false)
+            if parts.count < 3 || parts.contains(where: \.isEmpty) {
+                p.append("feature '\(t.feature)' is not a stable name <region>.<family>.<feature> or <region>.<filter>.<family>.<feature>")
             }
             if !t.coefficient.isFinite || !t.mean.isFinite { p.append("feature '\(t.feature)': coefficient and mean must be finite") }
             if !(t.sd > 0) || !t.sd.isFinite { p.append("feature '\(t.feature)': sd must be positive, got \(t.sd)") }

@@ -84,6 +84,21 @@ final class SignatureTests: XCTestCase {
         XCTAssertThrowsError(try Signature.load(url)) { XCTAssertTrue("\($0)".contains("not a valid signature JSON")) }
     }
 
+    /// Features of filtered images (`<region>.<filter>.<family>.<feature>`, the token possibly holding a dot)
+    /// are terms like any other; names with an empty part are refused.
+    func testFilteredImageFeatureNamesAreAccepted() throws {
+        var sig = makeSignature()
+        sig.terms = [.init(feature: "tumour.log_s1.5.intensity.mean", coefficient: 1, mean: 0, sd: 1),
+                     .init(feature: "ring.wavelet_coif1_llh_l1.glcm.joint_max_3D_avg", coefficient: 2, mean: 0, sd: 1)]
+        XCTAssertEqual(sig.validate(), [])
+        let scorer = try SignatureScorer(signature: sig, featureNames: ["ring.wavelet_coif1_llh_l1.glcm.joint_max_3D_avg",
+                                                                        "tumour.log_s1.5.intensity.mean"],
+                                         settings: settings, source: "t")
+        XCTAssertEqual(scorer.score(row: [1, 3], location: "lung", kvp: 120), 0.5 + 3 + 2, accuracy: 1e-12)
+        sig.terms[0].feature = "tumour..intensity.mean"
+        XCTAssertEqual(sig.validate().count, 1)
+    }
+
     func testFNVKnownValue() {
         XCTAssertEqual(fnv1a64Hex(Data("a".utf8)), "af63dc4c8601ec8c")
     }

@@ -1,0 +1,106 @@
+import Foundation
+import ImagingCore
+import Filters
+
+/// Response maps of the settings' filters over a region's box (IBSI 2 order of operations: the
+/// interpolated image is filtered; the ROI comes from the unfiltered intensities).
+///
+/// A response is computed over the region's box only: the filter reads the interpolated image over that
+/// box grown by the filter's support (`margin`), clipped to the image. Where the grown box reaches the
+/// image's edge the filter's boundary condition applies there, as for the whole image; elsewhere the
+/// support never reaches the grown box's edge, so the response inside the region's box is the one the
+/// whole image would give. Filters whose support is the whole image (defined in the Fourier domain)
+/// read the whole interpolated image.
+enum ResponseMaps {
+    /// Voxels (on the filtered grid of `spacing` mm) the response at a voxel reads on each side, per axis;
+    /// nil when the filter reads the whole image.
+    static func margin(_ filter: FilterSpec, spacing: Vector3) -> Index3? {
+        let planar = filter.dimensionality == .twoD
+        func cube(_ r: Int) -> Index3 { Index3(r, r, planar ? 0 : r) }
+        func mm(_ radius: Double) -> Index3 {
+            func voxels(_ h: Double) -> Int { Int((radius / h).rounded(.up)) }
+            return Index3(voxels(spacing.x), voxels(spacing.y), planar ? 0 : voxels(spacing.z))
+        }
+        switch filter {
+        case .square, .squareRoot, .logarithm, .exponential:
+            return Index3(0, 0, 0)
+        case .gradient:
+            return cube(GradientMagnitude.support)
+        case .mean(let support, _, _):
+            return cube(support / 2)
+        case .laplacianOfGaussian(let sigma, let truncate, _, _):
+            // The kernel reaches `truncate` standard deviations, plus a voxel for rounding.
+            let m = mm(sigma * (truncate ?? FilterSpec.defaultTruncate))
+            return Index3(m.i + 1, m.j + 1, planar ? 0 : m.k + 1)
+        case .laws(let kernels, let delta, _, _, _):
+            let half = (FilterSpec.lawsKernelNames(kernels)?.map { Int($0.dropFirst())! }.max() ?? 5) / 2
+            return cube(half + (delta ?? 0))
+        case .gabor(let sigma, let gamma, _, _, _, _, _, let planes, _):
+            // The Gaussian envelope to 4 standard deviations along its longer axis (sigma / gamma when gamma < 1).
+            let reach = 4 * sigma * max(1, 1 / gamma) + 1
+            let m = mm(reach)
+            let r = max(m.i, m.j)
+            return planes == true ? Index3(r, r, max(m.k, 1)) : Index3(r, r, 0)
+        case .wavelet(let wavelet, let subband, let level, _, _, _):
+            // Undecimated: level l dilates the filter by 2^(l - 1); taps of the longest filter kept.
+            let taps = waveletLength(wavelet)
+            let l = level ?? 1
+            let r = (taps - 1) * ((1 << l) - 1)
+            return subband.count == 2 ? Index3(r, r, 0) : Index3(r, r, r)
+        case .simoncelli:
+            return nil
+        }
+    }
+
+    /// The number of taps of a wavelet's filters: haar 2, dbN 2N, coifN 6N.
+    static func waveletLength(_ name: String) -> Int {
+        let n = name.lowercased()
+        if n == "haar" { return 2 }
+        if n.hasPrefix("db"), let k = Int(n.dropFirst(2)) { return 2 * k }
+        if n.hasPrefix("coif"), let k = Int(n.dropFirst(4)) { return 6 * k }
+        return 2
+    }
+
+    /// The box (indices of the filtered grid of `size`) a filter reads to give its response over `box`.
+    static func filterBox(_ filter: FilterSpec, box: IndexBox, size: Size3, spacing: Vector3) -> IndexBox {
+        guard let m = margin(filter, spacing: spacing) else {
+            return IndexBox(lower: Index3(0, 0, 0), upper: Index3(size.nx - 1, size.ny - 1, size.nz - 1))
+        }
+        return box.expanded(by: m, within: size)
+    }
+
+    /// The response of `filter` over `box` from `values` (the image on `readBox`, which holds `box`),
+    /// x fastest on `box`. `maxAbsolute` is the image's largest |intensity| (PyRadiomics' voxel-wise
+    /// image types scale by it).
+    static func response(_ filter: FilterSpec, values: [Double], readBox: IndexBox, box: IndexBox,
+                         spacing: Vector3, maxAbsolute: Double) throws -> [Double] {
+        let inner = IndexBox(lower: Index3(box.lower.i - readBox.lower.i, box.lower.j - readBox.lower.j,
+                                           box.lower.k - readBox.lower.k),
+                             upper: Index3(box.upper.i - readBox.lower.i, box.upper.j - readBox.lower.j,
+                                           box.upper.k - readBox.lower.k))
+        let size = readBox.size
+        switch filter {
+        case .square, .squareRoot, .logarithm, .exponential:
+            let transform: IntensityTransform
+            switch filter {
+            case .square: transform = .square
+            case .squareRoot: transform = .squareRoot
+            case .logarithm: transform = .logarithm
+            default: transform = .exponential
+            }
+            return transform.apply(Preprocessor.crop(values, size: size, to: inner), maxAbsolute: maxAbsolute)
+        case .gradient(let useSpacing):
+            return GradientMagnitude(useSpacing: useSpacing ?? true).response(values, size: size, spacing: spacing,
+                                                                              box: inner)
+        case .mean, .laplacianOfGaussian, .laws, .gabor, .wavelet, .simoncelli:
+            throw RadiomicsError.invalidSettings("filter \(filter.token): not available in this build")
+        }
+    }
+
+    /// The largest |intensity| of `image`.
+    static func maxAbsolute(_ image: Volume<Float>) -> Double {
+        var m: Float = 0
+        for x in image.voxels { m = max(m, Swift.abs(x)) }
+        return Double(m)
+    }
+}

@@ -1,0 +1,282 @@
+import Foundation
+import ImageIO
+import ImagingCore
+import Radiomics
+import TestSupport
+import XCTest
+
+/// Filtered-image settings (tokens, bounds, JSON) and the features of response maps.
+final class FilteredImageTests: XCTestCase {
+    // MARK: - Settings
+
+    func testTokensAreReadableAndLeaveDefaultsOut() {
+        XCTAssertEqual(FilterSpec.laplacianOfGaussian(sigmaMM: 1.5, truncate: nil, dimensions: nil, boundary: nil).token, "log_s1.5")
+        XCTAssertEqual(FilterSpec.laplacianOfGaussian(sigmaMM: 3, truncate: 4, dimensions: .twoD, boundary: .zero).token,
+                       "log_s3_2d_zero")
+        XCTAssertEqual(FilterSpec.wavelet(wavelet: "db3", subband: "LLH", level: 1, rotationInvariant: true, pooling: nil,
+                                          boundary: nil).token, "wavelet_db3_llh_l1_invar")
+        XCTAssertEqual(FilterSpec.wavelet(wavelet: "coif1", subband: "HHL", level: nil, rotationInvariant: nil, pooling: nil,
+                                          boundary: .periodic).token, "wavelet_coif1_hhl_l1_periodic")
+        XCTAssertEqual(FilterSpec.mean(support: 15, dimensions: .twoD, boundary: .zero).token, "mean_15_2d_zero")
+        XCTAssertEqual(FilterSpec.laws(kernels: "L5E5E5", energyDistance: 7, rotationInvariant: true, pooling: .max,
+                                       boundary: nil).token, "laws_l5e5e5_energy7_invar")
+        XCTAssertEqual(FilterSpec.gabor(sigmaMM: 5, gamma: 1.5, lambdaMM: 2, thetaDegrees: nil, thetaStepDegrees: 22.5,
+                                        rotationInvariant: true, pooling: nil, orthogonalPlanes: true, boundary: nil).token,
+                       "gabor_s5_g1.5_l2_t22.5_invar_3d")
+        XCTAssertEqual(FilterSpec.simoncelli(level: 2, dimensions: nil, boundary: .periodic).token, "simoncelli_l2_periodic")
+        XCTAssertEqual(FilterSpec.square.token, "square")
+        XCTAssertEqual(FilterSpec.squareRoot.token, "squareroot")
+        XCTAssertEqual(FilterSpec.gradient(useSpacing: nil).token, "gradient")
+    }
+
+    /// Settings without filters encode without a `filtering` key, so stores' settings JSON, their hash and
+    /// signatures' settings do not change; a settings file with filters reads back equal.
+    func testSettingsWithoutFiltersEncodeAsBeforeAndFiltersRoundTrip() throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        for name in ExtractionSettings.presetNames {
+            let json = String(decoding: try encoder.encode(try ExtractionSettings.preset(named: name)), as: UTF8.self)
+            XCTAssertFalse(json.contains("filtering"), name)
+        }
+        // The default preset's JSON as stores wrote it before filters existed (main at 822d5e5).
+        let before = #"{"discretisation":{"fixedBinSize":{"width":25}},"families":["morphology","local_intensity","intensity","histogram","ivh","glcm","glrlm","glszm","gldzm","ngtdm","ngldm"],"ivhDiscretisation":{"none":{}},"mode":"3D","resampling":{"inPlaneOnly":false,"interpolation":"linear","maskThreshold":0.5,"roundIntensities":true,"spacing":[1,1,1]},"resegmentation":{"lowerBound":-1000,"upperBound":3000},"ring":{"excludeBelowIntensity":-950,"excludeOtherLesions":true,"innerMarginMM":0,"widthMM":10},"textureAggregations":["3D_avg","3D_comb"],"wholeImageDiagnostics":false}"#
+        XCTAssertEqual(String(decoding: try encoder.encode(ExtractionSettings.clinicalDefault), as: UTF8.self), before)
+        XCTAssertEqual(try JSONDecoder().decode(ExtractionSettings.self, from: Data(before.utf8)), .clinicalDefault)
+
+        let text = #"{"filters": [{"laplacianOfGaussian": {"sigmaMM": 1.5}}, {"wavelet": {"wavelet": "coif1", "subband": "LLH"}}, {"square": {}}]}"#
+        let filtering = try JSONDecoder().decode(ExtractionSettings.Filtering.self, from: Data(text.utf8))
+        XCTAssertEqual(filtering.filters.map(\.token), ["log_s1.5", "wavelet_coif1_llh_l1", "square"])
+        XCTAssertEqual(filtering.families, [.intensity])
+        XCTAssertTrue(filtering.original)
+        var settings = ExtractionSettings.clinicalDefault
+        settings.filtering = filtering
+        let again = try JSONDecoder().decode(ExtractionSettings.self, from: try encoder.encode(settings))
+        XCTAssertEqual(again, settings)
+    }
+
+    func testFilterProblemsNameTheKey() {
+        var settings = ExtractionSettings.clinicalDefault
+        settings.filtering = .init(filters: [
+            .mean(support: 4, dimensions: nil, boundary: nil),
+            .laplacianOfGaussian(sigmaMM: -1, truncate: nil, dimensions: nil, boundary: nil),
+            .laws(kernels: "L5X5", energyDistance: nil, rotationInvariant: nil, pooling: nil, boundary: nil),
+            .wavelet(wavelet: "sym4", subband: "LLA", level: 9, rotationInvariant: nil, pooling: nil, boundary: nil),
+            .gabor(sigmaMM: 5, gamma: 1.5, lambdaMM: 2, thetaDegrees: nil, thetaStepDegrees: nil, rotationInvariant: true,
+                   pooling: nil, orthogonalPlanes: nil, boundary: nil),
+            .square, .square,
+        ], families: [.morphology, .intensity])
+        let problems = settings.problems()
+        let expected = [
+            "mean filter support 4 (filtering.filters[0].support): must be an odd number of voxels",
+            "sigmaMM -1 mm (filtering.filters[1].sigmaMM): must be greater than 0",
+            "Laws kernels 'L5X5' (filtering.filters[2].kernels)",
+            "wavelet 'sym4' (filtering.filters[3].wavelet)",
+            "wavelet sub-band 'LLA' (filtering.filters[3].subband)",
+            "wavelet level 9 (filtering.filters[3].level)",
+            "(filtering.filters[4].rotationInvariant): needs thetaStepDegrees",
+            "filters 5 and 6 (filtering.filters): both give the response map 'square'",
+            "(filtering.families): morphology does not read intensities",
+        ]
+        for e in expected {
+            XCTAssertTrue(problems.contains { $0.contains(e) }, "missing: \(e)\n\(problems.joined(separator: "\n"))")
+        }
+        XCTAssertEqual(problems.count, expected.count, problems.joined(separator: "\n"))
+        XCTAssertThrowsError(try settings.validated())
+    }
+
+    // MARK: - Response maps
+
+    /// PyRadiomics 3.0.1 first-order features of its voxel-wise image types and its gradient on the IBSI CT
+    /// phantom GTV (whole image, original grid), computed once (CI has no PyRadiomics) with:
+    ///
+    ///     import SimpleITK as sitk
+    ///     from radiomics import featureextractor
+    ///     d = "../shared/data/ibsi1/ct_phantom/nifti/"
+    ///     image, mask = sitk.ReadImage(d + "image.nii.gz"), sitk.ReadImage(d + "mask.nii.gz")
+    ///     ex = featureextractor.RadiomicsFeatureExtractor(label=1)
+    ///     ex.disableAllImageTypes()
+    ///     for t in ["Square", "SquareRoot", "Logarithm", "Exponential", "Gradient"]: ex.enableImageTypeByName(t)
+    ///     ex.disableAllFeatures(); ex.enableFeatureClassByName("firstorder")
+    ///     r = ex.execute(image, mask)   # keys without the diagnostics
+    static let pyradiomics: [String: Double] = [
+        "square_firstorder_10Percentile": 0.10570962479608483,
+        "square_firstorder_90Percentile": 61.45383360522022,
+        "square_firstorder_Energy": 328671117.2178141,
+        "square_firstorder_Entropy": 1.0118858558855972,
+        "square_firstorder_InterquartileRange": 3.0384991843393148,
+        "square_firstorder_Kurtosis": 12.737586794256845,
+        "square_firstorder_Maximum": 326.26427406199025,
+        "square_firstorder_MeanAbsoluteDeviation": 27.952199656813644,
+        "square_firstorder_Mean": 18.13729093127226,
+        "square_firstorder_Median": 1.294942903752039,
+        "square_firstorder_Minimum": 0.0,
+        "square_firstorder_Range": 326.26427406199025,
+        "square_firstorder_RobustMeanAbsoluteDeviation": 4.663690627194632,
+        "square_firstorder_RootMeanSquared": 51.22494505600493,
+        "square_firstorder_Skewness": 3.206450349321008,
+        "square_firstorder_TotalEnergy": 941178334.865577,
+        "square_firstorder_Uniformity": 0.7475485678282273,
+        "square_firstorder_Variance": 2295.033673665113,
+        "squareroot_firstorder_10Percentile": -1153.3473024202208,
+        "squareroot_firstorder_90Percentile": 533.8960572995459,
+        "squareroot_firstorder_Energy": 51406180000.0,
+        "squareroot_firstorder_Entropy": 5.578602423981881,
+        "squareroot_firstorder_InterquartileRange": 459.8749830116876,
+        "squareroot_firstorder_Kurtosis": 3.722223662228059,
+        "squareroot_firstorder_Maximum": 1488.6218458695278,
+        "squareroot_firstorder_MeanAbsoluteDeviation": 502.7240267334793,
+        "squareroot_firstorder_Mean": 67.35015791838067,
+        "squareroot_firstorder_Median": 354.4925951271761,
+        "squareroot_firstorder_Minimum": -1750.7141400011596,
+        "squareroot_firstorder_Range": 3239.335985870687,
+        "squareroot_firstorder_RobustMeanAbsoluteDeviation": 307.46141616375763,
+        "squareroot_firstorder_RootMeanSquared": 640.6316590105936,
+        "squareroot_firstorder_Skewness": -1.464351493954713,
+        "squareroot_firstorder_TotalEnergy": 147206068192.8938,
+        "squareroot_firstorder_Uniformity": 0.03327681057880948,
+        "squareroot_firstorder_Variance": 405872.8787550346,
+        "logarithm_firstorder_10Percentile": -2319.461414663011,
+        "logarithm_firstorder_90Percentile": 1734.5509027782377,
+        "logarithm_firstorder_Energy": 348817307206.9245,
+        "logarithm_firstorder_Entropy": 6.208240569360025,
+        "logarithm_firstorder_InterquartileRange": 1622.001567299539,
+        "logarithm_firstorder_Kurtosis": 2.6045693626955293,
+        "logarithm_firstorder_Maximum": 2513.95879018053,
+        "logarithm_firstorder_MeanAbsoluteDeviation": 1309.322280808679,
+        "logarithm_firstorder_Mean": 609.2996772415303,
+        "logarithm_firstorder_Median": 1426.9772315854364,
+        "logarithm_firstorder_Minimum": -2637.6423749346113,
+        "logarithm_firstorder_Range": 5151.601165115141,
+        "logarithm_firstorder_RobustMeanAbsoluteDeviation": 964.7377695793148,
+        "logarithm_firstorder_RootMeanSquared": 1668.7825248782963,
+        "logarithm_firstorder_Skewness": -1.1801097886467025,
+        "logarithm_firstorder_TotalEnergy": 998868702392.6716,
+        "logarithm_firstorder_Uniformity": 0.019420244456298003,
+        "logarithm_firstorder_Variance": 2413589.0186525485,
+        "exponential_firstorder_10Percentile": 0.32086769478706545,
+        "exponential_firstorder_90Percentile": 1.2758137750878527,
+        "exponential_firstorder_Energy": 140181.0625460808,
+        "exponential_firstorder_Entropy": -3.203426503814917e-16,
+        "exponential_firstorder_InterquartileRange": 0.19808420300251317,
+        "exponential_firstorder_Kurtosis": 7.817669385998703,
+        "exponential_firstorder_Maximum": 6.643712702862443,
+        "exponential_firstorder_MeanAbsoluteDeviation": 0.2538731711282208,
+        "exponential_firstorder_Mean": 0.9996806418538029,
+        "exponential_firstorder_Median": 1.1133645936043859,
+        "exponential_firstorder_Minimum": 0.07286220177251447,
+        "exponential_firstorder_Range": 6.570850501089928,
+        "exponential_firstorder_RobustMeanAbsoluteDeviation": 0.14088003008632194,
+        "exponential_firstorder_RootMeanSquared": 1.0579019179122142,
+        "exponential_firstorder_Skewness": -1.092855065744999,
+        "exponential_firstorder_TotalEnergy": 401420.6667857965,
+        "exponential_firstorder_Uniformity": 1.0,
+        "exponential_firstorder_Variance": 0.11979508222511027,
+        "gradient_firstorder_10Percentile": 9.305949211120605,
+        "gradient_firstorder_90Percentile": 142.76101684570312,
+        "gradient_firstorder_Energy": 965711316.4175261,
+        "gradient_firstorder_Entropy": 2.342169947363688,
+        "gradient_firstorder_InterquartileRange": 40.67547392845154,
+        "gradient_firstorder_Kurtosis": 11.33105518049685,
+        "gradient_firstorder_Maximum": 681.1793212890625,
+        "gradient_firstorder_MeanAbsoluteDeviation": 47.860263615478026,
+        "gradient_firstorder_Mean": 52.56807100695601,
+        "gradient_firstorder_Median": 23.557703018188477,
+        "gradient_firstorder_Minimum": 0.3333333432674408,
+        "gradient_firstorder_Range": 680.8459879457951,
+        "gradient_firstorder_RobustMeanAbsoluteDeviation": 23.221242316459513,
+        "gradient_firstorder_RootMeanSquared": 87.8060399676422,
+        "gradient_firstorder_Skewness": 2.6766049520633324,
+        "gradient_firstorder_TotalEnergy": 2765398360.6486144,
+        "gradient_firstorder_Uniformity": 0.3326254707793453,
+        "gradient_firstorder_Variance": 4946.498565406812
+    ]
+
+    /// The response maps' intensity statistics agree with PyRadiomics' first-order features of the same image
+    /// types (every feature both define alike: 14 per image type). The voxel-wise types read the whole
+    /// image's largest |intensity| as PyRadiomics does; the gradient reads one voxel around the box.
+    /// SimpleITK writes the gradient in single precision: compared to 1e-6 relative, the others to 1e-9.
+    func testPyRadiomicsImageTypesAgreeWithPyRadiomics() throws {
+        let dir = try SharedData.url("ibsi1/ct_phantom/nifti")
+        let image = try NIfTI.readImage(dir.appendingPathComponent("image.nii.gz"))
+        let mask = try NIfTI.readLabelMap(dir.appendingPathComponent("mask.nii.gz")).mask(label: 1)
+        let filters: [FilterSpec] = [.square, .squareRoot, .logarithm, .exponential, .gradient(useSpacing: nil)]
+        let settings = try ExtractionSettings(
+            mode: .volume3D, resampling: nil, resegmentation: .none, discretisation: .fixedBinSize(width: 25),
+            textureAggregations: [.volume3DAverage], ivhDiscretisation: .none, families: [.morphology],
+            filtering: .init(filters: filters, families: [.intensity], original: false)).validated()
+        let features = try RadiomicsExtractor.extract(image: image, mask: mask, settings: settings).features
+        XCTAssertFalse(features.contains { $0.filter == nil }, "original: false leaves the unfiltered image out")
+        var compared = 0, failures = [String]()
+        for v in features {
+            let token = try XCTUnwrap(v.filter)
+            guard let py = FeatureCatalog.entry(storeName: "\(v.family.rawValue).\(v.name)")?.pyradiomicsName else { continue }
+            let key = token + "_" + py.dropFirst("original_".count)
+            var reference = try XCTUnwrap(Self.pyradiomics[key], key)
+            if v.ibsiTag == "stat_kurt" { reference -= 3 }  // PyRadiomics: plain fourth moment; IBSI: excess
+            compared += 1
+            let tolerance = token == "gradient" ? 1e-6 : 1e-9
+            if !(abs(v.value - reference) <= tolerance * max(1, abs(reference))) {
+                failures.append("\(v.stableName) = \(v.value), PyRadiomics \(key) = \(reference)")
+            }
+        }
+        print("PyRadiomics image types: \(compared - failures.count)/\(compared) features agree")
+        XCTAssertEqual(compared, 5 * 14)
+        XCTAssertTrue(failures.isEmpty, failures.joined(separator: "\n"))
+        XCTAssertEqual(features.first { $0.filter == "square" && $0.ibsiTag == "stat_mean" }?.stableName,
+                       "square.intensity.mean")
+    }
+
+    /// A response computed over the region's box plus the filter's support equals the response of the
+    /// whole image: the gradient of the whole CT phantom, used as an image, gives the same statistics in the
+    /// GTV (re-segmented on the unfiltered intensities) as the gradient filter of the settings, which reads
+    /// the lesion's box only. (The whole-image gradient is kept in single precision, as images are: 1e-6.)
+    func testResponseOverTheBoxEqualsTheWholeImageResponse() throws {
+        let dir = try SharedData.url("ibsi1/ct_phantom/nifti")
+        let image = try NIfTI.readImage(dir.appendingPathComponent("image.nii.gz"))
+        let mask = try NIfTI.readLabelMap(dir.appendingPathComponent("mask.nii.gz")).mask(label: 1)
+        let settings = try ExtractionSettings(
+            mode: .volume3D, resampling: nil, resegmentation: .init(lowerBound: -500, upperBound: 400),
+            discretisation: .fixedBinNumber(count: 16), textureAggregations: [.volume3DAverage], ivhDiscretisation: .none,
+            families: [.intensity],
+            filtering: .init(filters: [.gradient(useSpacing: true)], families: [.intensity])).validated()
+        let viaBox = try RadiomicsExtractor.extract(image: image, mask: mask, settings: settings).features
+            .filter { $0.filter == "gradient" }
+        // The whole image's gradient, and the re-segmented ROI taken from the unfiltered image.
+        let whole = GradientMagnitudeReference.wholeImage(image)
+        var roi = mask
+        for n in 0..<roi.voxels.count where roi.voxels[n] && !(-500...400).contains(image.voxels[n]) { roi.voxels[n] = false }
+        var plain = settings
+        plain.filtering = nil
+        plain.resegmentation = .none
+        plain.families = [.intensity]
+        let reference = try RadiomicsExtractor.extract(image: whole, mask: roi, settings: plain).features
+        XCTAssertEqual(viaBox.count, reference.count)
+        XCTAssertEqual(viaBox.count, 18)
+        for (a, b) in zip(viaBox, reference) {
+            XCTAssertEqual(a.ibsiTag, b.ibsiTag)
+            XCTAssertEqual(a.value, b.value, accuracy: 1e-6 * max(1, abs(b.value)), a.stableName)
+        }
+    }
+}
+
+/// The gradient magnitude of a whole image, written out plainly (central differences, edge voxel repeated).
+enum GradientMagnitudeReference {
+    static func wholeImage(_ image: Volume<Float>) -> Volume<Float> {
+        let n = image.grid.size, h = image.grid.spacing
+        var out = [Float](repeating: 0, count: n.count)
+        func at(_ i: Int, _ j: Int, _ k: Int) -> Double {
+            Double(image.voxels[(min(max(k, 0), n.nz - 1) * n.ny + min(max(j, 0), n.ny - 1)) * n.nx + min(max(i, 0), n.nx - 1)])
+        }
+        for k in 0..<n.nz {
+            for j in 0..<n.ny {
+                for i in 0..<n.nx {
+                    let dx = (at(i + 1, j, k) - at(i - 1, j, k)) / (2 * h.x)
+                    let dy = (at(i, j + 1, k) - at(i, j - 1, k)) / (2 * h.y)
+                    let dz = (at(i, j, k + 1) - at(i, j, k - 1)) / (2 * h.z)
+                    out[(k * n.ny + j) * n.nx + i] = Float((dx * dx + dy * dy + dz * dz).squareRoot())
+                }
+            }
+        }
+        return Volume(grid: image.grid, voxels: out)
+    }
+}
