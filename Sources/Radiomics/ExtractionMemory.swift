@@ -28,6 +28,8 @@ public struct MemoryEstimate: Sendable, CustomStringConvertible {
         case voxels
         /// Voxels of the peritumoral ring's region (ring width, resampling spacing).
         case ringVoxels
+        /// Voxels the filters read and their response maps (filtering.filters: the filters' support).
+        case responseMaps
     }
 
     /// Estimated peak, in bytes.
@@ -38,6 +40,10 @@ public struct MemoryEstimate: Sendable, CustomStringConvertible {
     public var greyLevels: Double
     /// Levels of the intensity-volume histogram (the larger of lesion and ring).
     public var ivhLevels: Double
+    /// Voxels the filters read around the lesion's region (its box plus the largest filter support; 0 without
+    /// filters) and that box's size.
+    public var filterVoxels: Double = 0
+    public var filterBox: Size3?
     /// Voxels of the lesion's (resampled) region box and of the ring's, and their box sizes.
     public var regionVoxels: Double, ringVoxels: Double
     public var regionBox: Size3?, ringBox: Size3?
@@ -202,6 +208,8 @@ public enum ExtractionMemory {
         estimate.regionVoxels = tumour.voxels
         estimate.regionBox = tumour.box
         estimate.intensityRange = tumour.range
+        estimate.filterVoxels = tumour.filterVoxels
+        estimate.filterBox = tumour.filterBox
         if let ring = settings.ring {
             // As `LesionFeatureExtractor`: the lesion box grown by the ring width, on the original grid.
             let sp = grid.spacing
@@ -221,6 +229,10 @@ public enum ExtractionMemory {
             estimate.ivhLevels = max(estimate.ivhLevels, r.ivhLevels)
             estimate.ringVoxels = r.voxels
             estimate.ringBox = r.box
+            if r.filterVoxels > estimate.filterVoxels {
+                estimate.filterVoxels = r.filterVoxels
+                estimate.filterBox = r.filterBox
+            }
             if let a = estimate.intensityRange, let b = r.range {
                 estimate.intensityRange = min(a.lowerBound, b.lowerBound)...max(a.upperBound, b.upperBound)
             }
@@ -238,7 +250,7 @@ public enum ExtractionMemory {
     private static func region(image: Volume<Float>, maskBox: IndexBox, maps: [Resampler.AxisMap],
                                settings: ExtractionSettings, voxelCause: MemoryEstimate.Cause)
         -> (phases: [[MemoryEstimate.Cause: Double]], greyLevels: Double, ivhLevels: Double, voxels: Double,
-            box: Size3, range: ClosedRange<Double>?) {
+            box: Size3, range: ClosedRange<Double>?, filterVoxels: Double, filterBox: Size3?) {
         let grid = image.grid
         let interpolation = settings.resampling?.interpolation ?? .nearest
         let (newBox, srcBox) = Preprocessor.resamplingBoxes(bbox: maskBox, gridSize: grid.size, maps: maps,
@@ -327,8 +339,9 @@ public enum ExtractionMemory {
         let distanceWidth = (longest + 1) / 2 + 1
         let planarCopies = planar ? slices + 1 : 0, volumeCopies: Double = needs3D ? 1 : 0
         let kinds = (planar ? 1.0 : 0) + (needs3D ? 1 : 0)
-        let ng = greyLevels
-        for family in settings.families {
+        func familyPhases(_ families: [FeatureFamily], ng: Double, extra: Double) -> [[MemoryEstimate.Cause: Double]] {
+        var phases: [[MemoryEstimate.Cause: Double]] = []
+        for family in families {
             var voxelBytes = 0.0, levelBytes = 0.0, ivhBytes = 0.0
             switch family {
             case .morphology:
@@ -366,13 +379,57 @@ public enum ExtractionMemory {
                 voxelBytes = 24 * r
                 levelBytes = 16 * ng * (planarCopies + volumeCopies + 1)
             }
-            var phase: [MemoryEstimate.Cause: Double] = [voxelCause: base + voxelBytes]
+            var phase: [MemoryEstimate.Cause: Double] = [voxelCause: base + voxelBytes + extra]
             if levelBytes > 0 { phase[.greyLevels] = levelBytes }
             if ivhBytes > 0 { phase[.ivhLevels] = ivhBytes }
             phases.append(phase)
         }
+        return phases
+        }
+        if settings.filtering?.original ?? true {
+            phases += familyPhases(settings.families, ng: greyLevels, extra: 0)
+        }
+        var filterVoxels = 0.0, filterBox: Size3? = nil
+        if let filtering = settings.filtering, !filtering.filters.isEmpty {
+            // As `RadiomicsExtractor.responseMapFeatures`: one read of the interpolated image over the region's
+            // box grown by the largest filter support, then each filter in turn over it.
+            let full = Size3(maps[0].newCount, maps[1].newCount, maps[2].newCount)
+            let spacing = Vector3(maps[0].newSpacing, maps[1].newSpacing, maps[2].newSpacing)
+            var read = newBox
+            for filter in filtering.filters {
+                let b = ResponseMaps.filterBox(filter, box: newBox, size: full, spacing: spacing)
+                read = IndexBox(lower: Index3(min(read.lower.i, b.lower.i), min(read.lower.j, b.lower.j), min(read.lower.k, b.lower.k)),
+                                upper: Index3(max(read.upper.i, b.upper.i), max(read.upper.j, b.upper.j), max(read.upper.k, b.upper.k)))
+            }
+            let f = Double(read.size.nx) * Double(read.size.ny) * Double(read.size.nz)
+            filterVoxels = f
+            filterBox = read.size
+            if settings.resampling != nil {
+                // Resampling the read box: the source as doubles, separable passes, the result.
+                let src = Preprocessor.sourceBox(newBox: read, gridSize: grid.size, maps: maps, interpolation: interpolation)
+                phases.append([voxelCause: 10 * v, .responseMaps: 8 * Double(src.size.count) + 24 * f])
+            }
+            // Filtering: the read values (doubles, and as a single-precision image), the filter's padded
+            // blocks and passes or FFT buffers (up to 48 bytes a read voxel), the pooled and the returned
+            // response (single and double precision), beside the region.
+            phases.append([voxelCause: 10 * v, .responseMaps: 12 * f + 48 * f + 20 * v])
+            // The families of each response map: the region's copy with the response as intensities. A fixed
+            // bin number gives the grey levels; a fixed bin size on a response has as many as the image.
+            let ng: Double
+            switch filtering.discretisation ?? settings.discretisation {
+            case .fixedBinNumber(let count): ng = Double(max(count, 1))
+            case .fixedBinSize: ng = greyLevels
+            }
+            phases += familyPhases(filtering.families, ng: ng, extra: 8 * f + 8 * v).map { phase in
+                var p = phase
+                let share = 8 * f + 8 * v
+                p[voxelCause, default: 0] -= share
+                p[.responseMaps, default: 0] += share
+                return p
+            }
+        }
         if phases.isEmpty { phases.append([voxelCause: base]) }
-        return (phases, greyLevels, ivhLevels, v, n, range)
+        return (phases, greyLevels, ivhLevels, v, n, range, filterVoxels, filterBox)
     }
 
     /// `SpatialAutocorrelation.fftLength` in floating point (the smallest 2-3-5-smooth length at
@@ -421,6 +478,9 @@ public enum ExtractionMemory {
             let what = "\(share) of it for the lesion's region of \(count(e.regionVoxels)) voxels (\(box(e.regionBox)))"
             if let spacing { return "\(what), set by \(spacing); use a coarser spacing" }
             return "\(what) on the image grid (no resampling); resample to a coarser grid (--spacing)"
+        case .responseMaps:
+            let tokens = settings.filtering?.filters.map(\.token).joined(separator: ", ") ?? ""
+            return "\(share) of it for the response maps of the filters (\(tokens); filtering.filters), which read \(count(e.filterVoxels)) voxels (\(box(e.filterBox))) around the lesion, set by the filters' support\(spacing.map { " and " + $0 } ?? ""); use fewer or smaller filters\(spacing == nil ? "" : " or a coarser spacing")"
         case .ringVoxels:
             let width = settings.ring.map { "ring width \(ExtractionSettings.text($0.widthMM)) mm (--ring-mm, ring.widthMM)" } ?? "the ring"
             let what = "\(share) of it for the peritumoral ring's region of \(count(e.ringVoxels)) voxels (\(box(e.ringBox)))"

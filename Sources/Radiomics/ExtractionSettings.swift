@@ -280,8 +280,9 @@ extension ExtractionSettings {
         ring: RingSettings(widthMM: 10, innerMarginMM: 0, excludeOtherLesions: true, excludeBelowIntensity: nil))
 
     /// Preset names accepted by `preset(named:)`, in display order.
+    /// (The IBSI 2 presets are listed only when this version provides their filter.)
     public static let presetNames = ["default", "pet-default", "mr-default", "ibsi-digital-phantom",
-                                     "ibsi-a", "ibsi-b", "ibsi-c", "ibsi-d", "ibsi-e"]
+                                     "ibsi-a", "ibsi-b", "ibsi-c", "ibsi-d", "ibsi-e"] + availableIBSI2PresetNames
 
     /// The settings of a named preset; throws `RadiomicsError.unknownPreset` listing the valid names.
     public static func preset(named name: String) throws -> ExtractionSettings {
@@ -296,7 +297,12 @@ extension ExtractionSettings {
         case "ibsi-c": settings = ibsiC
         case "ibsi-d": settings = ibsiD
         case "ibsi-e": settings = ibsiE
-        default: throw RadiomicsError.unknownPreset(name, known: presetNames)
+        default:
+            guard let ibsi2 = ibsi2Preset(named: name) else {
+                throw RadiomicsError.unknownPreset(name, known: presetNames.filter { !$0.hasPrefix("ibsi2-") }
+                    + ["ibsi2-phase1-<config> (1a1 ... 8a3)", "ibsi2-phase2-<n><a|b> (1a ... 9b)"])
+            }
+            return try ibsi2.validated(in: "preset \(name)")
         }
         // Presets are within the bounds (a test checks each); validated anyway, as every other source of settings.
         return try settings.validated()

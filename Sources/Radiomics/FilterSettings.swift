@@ -1,23 +1,5 @@
 import Foundation
-
-/// Whether a filter works slice by slice (in the axial plane) or on the volume.
-public enum FilterDimensions: String, Codable, Hashable, Sendable, CaseIterable {
-    /// Slice by slice: the response of each axial slice reads that slice only (IBSI 2 "2D").
-    case twoD = "2D"
-    /// The volume (IBSI 2 "3D").
-    case threeD = "3D"
-}
-
-/// How the responses of a rotation-invariant filter's orientations are combined (IBSI 2, section 2.5).
-public enum ResponsePooling: String, Codable, Hashable, Sendable, CaseIterable {
-    case max
-    case mean
-}
-
-/// How a filter boundary is padded (IBSI 2, section 2.3): the text form used in settings and tokens.
-public enum FilterBoundary: String, Codable, Hashable, Sendable, CaseIterable {
-    case zero, nearest, periodic, mirror
-}
+import Filters
 
 /// One filter of the extraction settings, with its parameters, as a settings file writes it:
 /// `{"laplacianOfGaussian": {"sigmaMM": 1.5}}`, `{"wavelet": {"wavelet": "coif1", "subband": "LLH"}}`,
@@ -39,18 +21,18 @@ public enum FilterBoundary: String, Codable, Hashable, Sendable, CaseIterable {
 public enum FilterSpec: Codable, Hashable, Sendable {
     /// IBSI 2 mean filter (S60F): the average over a cube (3D) or square (2D) of `support` voxels a side
     /// (odd). [dimensions 3D, boundary mirror]
-    case mean(support: Int, dimensions: FilterDimensions?, boundary: FilterBoundary?)
+    case mean(support: Int, dimensions: FilterDimensionality?, boundary: BoundaryCondition?)
     /// IBSI 2 Laplacian of Gaussian (L6PA): the Laplacian of a Gaussian of standard deviation `sigmaMM`
     /// (in mm, on the filtered grid), the kernel cut at `truncate` standard deviations.
     /// [truncate 4, dimensions 3D, boundary mirror]
-    case laplacianOfGaussian(sigmaMM: Double, truncate: Double?, dimensions: FilterDimensions?,
-                             boundary: FilterBoundary?)
+    case laplacianOfGaussian(sigmaMM: Double, truncate: Double?, dimensions: FilterDimensionality?,
+                             boundary: BoundaryCondition?)
     /// IBSI 2 Laws kernels (JTXT): the outer product of the 1D kernels named in `kernels` (`L5E5E5` in 3D,
     /// `L5S5` in 2D; kernels L3, E3, S3, L5, E5, S5, W5, R5, the first along x), optionally followed by the
     /// energy map (the mean absolute response over a cube of `2 * energyDistance + 1` voxels a side).
     /// [energyDistance none, rotationInvariant false, pooling max, boundary mirror]
-    case laws(kernels: String, energyDistance: Int?, rotationInvariant: Bool?, pooling: ResponsePooling?,
-              boundary: FilterBoundary?)
+    case laws(kernels: String, energyDistance: Int?, rotationInvariant: Bool?, pooling: Pooling?,
+              boundary: BoundaryCondition?)
     /// IBSI 2 Gabor filter (Q88H), in the axial plane: Gaussian envelope `sigmaMM`, spatial aspect ratio
     /// `gamma`, wavelength `lambdaMM`, orientation `thetaDegrees`; the modulus of the complex response.
     /// Rotation-invariant: orientations `0, step, 2 step, ...` below 360 degrees pooled, and with
@@ -58,17 +40,17 @@ public enum FilterSpec: Codable, Hashable, Sendable {
     /// [thetaDegrees 0, thetaStepDegrees none, rotationInvariant false, pooling mean, orthogonalPlanes false,
     /// boundary mirror]
     case gabor(sigmaMM: Double, gamma: Double, lambdaMM: Double, thetaDegrees: Double?, thetaStepDegrees: Double?,
-               rotationInvariant: Bool?, pooling: ResponsePooling?, orthogonalPlanes: Bool?,
-               boundary: FilterBoundary?)
+               rotationInvariant: Bool?, pooling: Pooling?, orthogonalPlanes: Bool?,
+               boundary: BoundaryCondition?)
     /// IBSI 2 separable wavelets (undecimated; 25BO): `wavelet` `haar`, `dbN` (Daubechies) or `coifN`
     /// (Coiflet), the sub-band `subband` (one letter per axis from x: `L` low-pass, `H` high-pass; two letters
     /// filter each axial slice, three the volume) at decomposition `level`.
     /// [level 1, rotationInvariant false, pooling mean, boundary mirror]
-    case wavelet(wavelet: String, subband: String, level: Int?, rotationInvariant: Bool?, pooling: ResponsePooling?,
-                 boundary: FilterBoundary?)
+    case wavelet(wavelet: String, subband: String, level: Int?, rotationInvariant: Bool?, pooling: Pooling?,
+                 boundary: BoundaryCondition?)
     /// IBSI 2 Simoncelli non-separable wavelet (PRQV), band-pass at decomposition `level`.
     /// [dimensions 3D, boundary mirror]
-    case simoncelli(level: Int, dimensions: FilterDimensions?, boundary: FilterBoundary?)
+    case simoncelli(level: Int, dimensions: FilterDimensionality?, boundary: BoundaryCondition?)
     /// PyRadiomics `Square`: `(x / sqrt(max |x|))²`, max over the image.
     case square
     /// PyRadiomics `SquareRoot`: `sqrt(c |x|)` with the sign of x, `c = max |x|` over the image.
@@ -89,7 +71,7 @@ public enum FilterSpec: Codable, Hashable, Sendable {
 
 extension FilterSpec {
     /// The filter's boundary condition (mirror when not given).
-    public var boundaryCondition: FilterBoundary {
+    public var boundaryCondition: BoundaryCondition {
         switch self {
         case .mean(_, _, let b), .laplacianOfGaussian(_, _, _, let b), .laws(_, _, _, _, let b),
              .gabor(_, _, _, _, _, _, _, _, let b), .wavelet(_, _, _, _, _, let b), .simoncelli(_, _, let b):
@@ -100,7 +82,7 @@ extension FilterSpec {
     }
 
     /// Slice by slice (2D) or volume (3D).
-    public var dimensionality: FilterDimensions {
+    public var dimensionality: FilterDimensionality {
         switch self {
         case .mean(_, let d, _), .laplacianOfGaussian(_, _, let d, _), .simoncelli(_, let d, _):
             return d ?? .threeD
@@ -147,21 +129,61 @@ extension FilterSpec {
 // MARK: - Tokens
 
 extension FilterSpec {
-    /// The response map's readable name in feature names, lower case, without spaces:
-    /// `mean_5`, `log_s1.5`, `laws_l5e5e5_energy7_invar`, `gabor_s5_g1.5_l2_t22.5_invar`,
-    /// `wavelet_db3_llh_l1_invar`, `simoncelli_l1`, `square`, `squareroot`, `logarithm`, `exponential`,
-    /// `gradient`. Parameters at their defaults are left out; a 2D filter whose dimensionality its other
-    /// parameters do not already say ends in `_2d`, a boundary other than mirror ends in `_zero`, `_nearest`
-    /// or `_periodic`, a pooling other than the filter's default in `_max` or `_mean`.
+    /// The filter's name in messages.
+    public var kindName: String {
+        switch self {
+        case .mean: return "mean filter"
+        case .laplacianOfGaussian: return "Laplacian of Gaussian"
+        case .laws: return "Laws filter"
+        case .gabor: return "Gabor filter"
+        case .wavelet: return "wavelet"
+        case .simoncelli: return "Simoncelli wavelet"
+        case .square: return "square"
+        case .squareRoot: return "square root"
+        case .logarithm: return "logarithm"
+        case .exponential: return "exponential"
+        case .gradient: return "gradient"
+        }
+    }
+
+    /// The IBSI 2 filter of the `Filters` library this filter is, nil for PyRadiomics' voxel-wise image types
+    /// and gradient (computed here) and for parameters out of bounds (`problems(key:)` lists them).
+    public var imageFilter: (any ImageFilter)? {
+        guard problems(key: "").isEmpty else { return nil }
+        switch self {
+        case .mean(let support, let dimensions, let boundary):
+            return MeanFilter(support: support, dimensionality: dimensions ?? .threeD, boundary: boundary ?? .mirror)
+        case .laplacianOfGaussian(let sigma, let truncate, let dimensions, let boundary):
+            return LaplacianOfGaussianFilter(sigma: sigma, truncation: truncate ?? FilterSpec.defaultTruncate,
+                                             dimensionality: dimensions ?? .threeD, boundary: boundary ?? .mirror)
+        case .laws(let kernels, let delta, let invariant, let pooling, let boundary):
+            guard let parsed = LawsKernel.parse(kernels) else { return nil }
+            return LawsFilter(kernels: parsed, rotationInvariant: invariant ?? false, pooling: pooling ?? .max,
+                              energyDelta: delta, dimensionality: parsed.count == 2 ? .twoD : .threeD,
+                              boundary: boundary ?? .mirror)
+        case .gabor, .wavelet, .simoncelli, .square, .squareRoot, .logarithm, .exponential, .gradient:
+            return nil
+        }
+    }
+}
+
+extension FilterSpec {
+    /// The response map's readable name in feature names, lower case, without spaces: the `Filters`
+    /// library's token for its filters (`mean_s5`, `log_s1.5`, `laws_l5e5e5_energy_d7_invar_max`, see README
+    /// "Filters"), and `gabor_s5_g1.5_l2_t22.5_invar`, `wavelet_db3_llh_l1_invar`, `simoncelli_l1`, `square`,
+    /// `squareroot`, `logarithm`, `exponential`, `gradient` (PyRadiomics' image type names). Parameters at
+    /// their defaults are left out, a 2D filter whose other parameters do not already say so ends in `_2d`;
+    /// the boundary condition is not part of the token (two filters differing only there are refused).
     ///
     /// Tokens hold letters, digits, `_` and `.` (sigmas such as 1.5): feature names are split on the known
     /// region names and the family, never on the dots of a token.
     public var token: String {
+        if let filter = imageFilter { return filter.token }
         let n = { (x: Double) in FilterSpec.number(x) }
         var parts: [String]
         var explicitDims = false
-        var defaultPooling = ResponsePooling.mean
-        var pooling: ResponsePooling? = nil
+        var defaultPooling = Pooling.mean
+        var pooling: Pooling? = nil
         switch self {
         case .mean(let support, _, _):
             parts = ["mean", "\(support)"]
@@ -172,10 +194,8 @@ extension FilterSpec {
             explicitDims = true
         case .laws(let kernels, let delta, let invariant, let p, _):
             parts = ["laws", kernels.lowercased()]
-            if let d = delta { parts.append("energy\(d)") }
-            if invariant == true { parts.append("invar") }
-            defaultPooling = .max
-            pooling = invariant == true ? p : nil
+            if let d = delta { parts.append("energy_d\(d)") }
+            if invariant == true { parts += ["invar", (p ?? .max).rawValue] }
         case .gabor(let sigma, let gamma, let lambda, let theta, let step, let invariant, let p, let planes, _):
             parts = ["gabor", "s" + n(sigma), "g" + n(gamma), "l" + n(lambda)]
             if invariant == true {
@@ -201,7 +221,6 @@ extension FilterSpec {
         }
         if let p = pooling, p != defaultPooling { parts.append(p.rawValue) }
         if explicitDims && dimensionality == .twoD { parts.append("2d") }
-        if boundaryCondition != .mirror { parts.append(boundaryCondition.rawValue) }
         return parts.joined(separator: "_")
     }
 
@@ -239,7 +258,7 @@ extension FilterSpec {
         let n = { (x: Double) in FilterSpec.number(x) }
         func check(_ name: String, _ value: Double, _ r: ClosedRange<Double>, open: Bool = true, unit: String = "") {
             if !(value.isFinite && (open ? value > r.lowerBound : value >= r.lowerBound) && value <= r.upperBound) {
-                out.append("\(token) \(name) \(n(value))\(unit) (\(key).\(name)): must be \(open ? "greater than" : "at least") \(n(r.lowerBound)) and at most \(n(r.upperBound))\(unit)")
+                out.append("\(kindName) \(name) \(n(value))\(unit) (\(key).\(name)): must be \(open ? "greater than" : "at least") \(n(r.lowerBound)) and at most \(n(r.upperBound))\(unit)")
             }
         }
         switch self {
@@ -359,7 +378,19 @@ extension ExtractionSettings {
         if f.filters.isEmpty {
             out.append("filters (filtering.filters): at least one filter is needed (leave filtering out for none)")
         }
-        for (n, filter) in f.filters.enumerated() { out += filter.problems(key: "filtering.filters[\(n)]") }
+        for (n, filter) in f.filters.enumerated() {
+            let key = "filtering.filters[\(n)]"
+            let own = filter.problems(key: key)
+            out += own
+            switch filter {
+            case .gabor, .wavelet, .simoncelli:
+                // Filters the `Filters` library does not provide in this version.
+                if own.isEmpty && filter.imageFilter == nil {
+                    out.append("\(filter.kindName) (\(key)): not available in this version of LesionMap")
+                }
+            default: break
+            }
+        }
         var seen: [String: Int] = [:]
         for (n, filter) in f.filters.enumerated() {
             if let first = seen[filter.token] {

@@ -93,7 +93,14 @@ enum ResponseMaps {
             return GradientMagnitude(useSpacing: useSpacing ?? true).response(values, size: size, spacing: spacing,
                                                                               box: inner)
         case .mean, .laplacianOfGaussian, .laws, .gabor, .wavelet, .simoncelli:
-            throw RadiomicsError.invalidSettings("filter \(filter.token): not available in this build")
+            guard let imageFilter = filter.imageFilter else {
+                throw RadiomicsError.invalidSettings("filter \(filter.token): not available in this build")
+            }
+            // The read box stands for the image: its edges are the image's where it was clipped to it, and
+            // farther from `box` than the filter's support elsewhere.
+            let grid = ImageGrid(size: size, spacing: spacing)
+            let image = Volume(grid: grid, voxels: values.map { Float($0) })
+            return imageFilter.response(of: image, over: inner).voxels.map { Double($0) }
         }
     }
 
@@ -102,5 +109,30 @@ enum ResponseMaps {
         var m: Float = 0
         for x in image.voxels { m = max(m, Swift.abs(x)) }
         return Double(m)
+    }
+}
+
+/// A whole image's response map (`lesionmap filter`): for viewing, and for conformance with the IBSI 2 phase 1
+/// response maps.
+public enum FilteredImage {
+    /// The response of the settings' one filter (`filtering.filters`) over the whole image, after the settings'
+    /// resampling (the map is on the resampled grid, the image's own grid without resampling). Throws
+    /// `RadiomicsError.invalidSettings` when the settings hold no filter or several.
+    public static func responseMap(of image: Volume<Float>, settings: ExtractionSettings) throws -> Volume<Float> {
+        let filters = settings.filtering?.filters ?? []
+        guard filters.count == 1, let filter = filters.first else {
+            throw RadiomicsError.invalidSettings(filters.isEmpty
+                ? "the settings name no filter (filtering.filters); a response map needs one"
+                : "the settings name \(filters.count) filters (\(filters.map(\.token).joined(separator: ", "))); a response map is written for one filter at a time")
+        }
+        let settings = try settings.validated()
+        try image.grid.validate()
+        let maps = try Resampler.axisMaps(for: image.grid, resampling: settings.resampling)
+        let grid = Resampler.newGrid(of: image.grid, maps: maps)
+        let whole = IndexBox.whole(grid.size)
+        let values = Preprocessor.resampledIntensities(image: image, newBox: whole, maps: maps, settings: settings)
+        let response = try ResponseMaps.response(filter, values: values, readBox: whole, box: whole, spacing: grid.spacing,
+                                                 maxAbsolute: ResponseMaps.maxAbsolute(image))
+        return Volume(grid: grid, voxels: response.map { Float($0) })
     }
 }

@@ -60,7 +60,7 @@ struct FeaturesCommand: ParsableCommand {
 /// the next argument even when it starts with '-', so that a negative value is refused by the bounds
 /// instead of reading as a missing value.
 struct SettingsOptions: ParsableArguments {
-    @Option(help: "Settings preset for every modality (\(ExtractionSettings.presetNames.joined(separator: ", "))), or one per modality: ct=default,pt=pet-default (modalities ct, pt, mr).")
+    @Option(help: "Settings preset for every modality (\(ExtractionSettings.presetNames.filter { !$0.hasPrefix("ibsi2-") }.joined(separator: ", ")) plus ibsi2-phase1-<config>, ibsi2-phase2-<n><a|b> (README)), or one per modality: ct=default,pt=pet-default (modalities ct, pt, mr).")
     var preset = "default"
     @Option(help: "Settings file (JSON), instead of a preset: one for every modality, a file of {\"modalities\": {\"CT\": ..., \"PT\": ...}}, or ct=FILE,pt=FILE.")
     var settings: String?

@@ -16,7 +16,7 @@ struct LesionMapCommand: ParsableCommand {
         version: LesionMapVersion.version,
         subcommands: [DemoCommand.self, SynthCommand.self, ExtractCommand.self, ScoreCommand.self, PlanCommand.self,
                       ReportCommand.self, ExportTargetsCommand.self, ExportCommand.self, TrainSignatureCommand.self,
-                      ValidateLesionsCommand.self, FeaturesCommand.self, CompareCommand.self,
+                      ValidateLesionsCommand.self, FeaturesCommand.self, FilterCommand.self, CompareCommand.self,
                       HarmoniseCommand.self, RobustnessCommand.self, ShardCommand.self, MergeCommand.self])
 }
 

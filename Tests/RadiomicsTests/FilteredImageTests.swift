@@ -12,18 +12,18 @@ final class FilteredImageTests: XCTestCase {
     func testTokensAreReadableAndLeaveDefaultsOut() {
         XCTAssertEqual(FilterSpec.laplacianOfGaussian(sigmaMM: 1.5, truncate: nil, dimensions: nil, boundary: nil).token, "log_s1.5")
         XCTAssertEqual(FilterSpec.laplacianOfGaussian(sigmaMM: 3, truncate: 4, dimensions: .twoD, boundary: .zero).token,
-                       "log_s3_2d_zero")
+                       "log_s3_2d")
         XCTAssertEqual(FilterSpec.wavelet(wavelet: "db3", subband: "LLH", level: 1, rotationInvariant: true, pooling: nil,
                                           boundary: nil).token, "wavelet_db3_llh_l1_invar")
         XCTAssertEqual(FilterSpec.wavelet(wavelet: "coif1", subband: "HHL", level: nil, rotationInvariant: nil, pooling: nil,
-                                          boundary: .periodic).token, "wavelet_coif1_hhl_l1_periodic")
-        XCTAssertEqual(FilterSpec.mean(support: 15, dimensions: .twoD, boundary: .zero).token, "mean_15_2d_zero")
+                                          boundary: .periodic).token, "wavelet_coif1_hhl_l1")
+        XCTAssertEqual(FilterSpec.mean(support: 15, dimensions: .twoD, boundary: .zero).token, "mean_s15_2d")
         XCTAssertEqual(FilterSpec.laws(kernels: "L5E5E5", energyDistance: 7, rotationInvariant: true, pooling: .max,
-                                       boundary: nil).token, "laws_l5e5e5_energy7_invar")
+                                       boundary: nil).token, "laws_l5e5e5_energy_d7_invar_max")
         XCTAssertEqual(FilterSpec.gabor(sigmaMM: 5, gamma: 1.5, lambdaMM: 2, thetaDegrees: nil, thetaStepDegrees: 22.5,
                                         rotationInvariant: true, pooling: nil, orthogonalPlanes: true, boundary: nil).token,
                        "gabor_s5_g1.5_l2_t22.5_invar_3d")
-        XCTAssertEqual(FilterSpec.simoncelli(level: 2, dimensions: nil, boundary: .periodic).token, "simoncelli_l2_periodic")
+        XCTAssertEqual(FilterSpec.simoncelli(level: 2, dimensions: nil, boundary: .periodic).token, "simoncelli_l2")
         XCTAssertEqual(FilterSpec.square.token, "square")
         XCTAssertEqual(FilterSpec.squareRoot.token, "squareroot")
         XCTAssertEqual(FilterSpec.gradient(useSpacing: nil).token, "gradient")
@@ -34,7 +34,7 @@ final class FilteredImageTests: XCTestCase {
     func testSettingsWithoutFiltersEncodeAsBeforeAndFiltersRoundTrip() throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        for name in ExtractionSettings.presetNames {
+        for name in ExtractionSettings.presetNames where !name.hasPrefix("ibsi2-") {
             let json = String(decoding: try encoder.encode(try ExtractionSettings.preset(named: name)), as: UTF8.self)
             XCTAssertFalse(json.contains("filtering"), name)
         }
@@ -63,18 +63,21 @@ final class FilteredImageTests: XCTestCase {
             .wavelet(wavelet: "sym4", subband: "LLA", level: 9, rotationInvariant: nil, pooling: nil, boundary: nil),
             .gabor(sigmaMM: 5, gamma: 1.5, lambdaMM: 2, thetaDegrees: nil, thetaStepDegrees: nil, rotationInvariant: true,
                    pooling: nil, orthogonalPlanes: nil, boundary: nil),
+            .laplacianOfGaussian(sigmaMM: 1, truncate: nil, dimensions: nil, boundary: .zero),
+            .laplacianOfGaussian(sigmaMM: 1, truncate: nil, dimensions: nil, boundary: .mirror),
             .square, .square,
         ], families: [.morphology, .intensity])
         let problems = settings.problems()
         let expected = [
             "mean filter support 4 (filtering.filters[0].support): must be an odd number of voxels",
-            "sigmaMM -1 mm (filtering.filters[1].sigmaMM): must be greater than 0",
+            "Laplacian of Gaussian sigmaMM -1 mm (filtering.filters[1].sigmaMM): must be greater than 0",
             "Laws kernels 'L5X5' (filtering.filters[2].kernels)",
             "wavelet 'sym4' (filtering.filters[3].wavelet)",
             "wavelet sub-band 'LLA' (filtering.filters[3].subband)",
             "wavelet level 9 (filtering.filters[3].level)",
             "(filtering.filters[4].rotationInvariant): needs thetaStepDegrees",
-            "filters 5 and 6 (filtering.filters): both give the response map 'square'",
+            "filters 5 and 6 (filtering.filters): both give the response map 'log_s1'",
+            "filters 7 and 8 (filtering.filters): both give the response map 'square'",
             "(filtering.families): morphology does not read intensities",
         ]
         for e in expected {
@@ -227,34 +230,66 @@ final class FilteredImageTests: XCTestCase {
     }
 
     /// A response computed over the region's box plus the filter's support equals the response of the
-    /// whole image: the gradient of the whole CT phantom, used as an image, gives the same statistics in the
-    /// GTV (re-segmented on the unfiltered intensities) as the gradient filter of the settings, which reads
-    /// the lesion's box only. (The whole-image gradient is kept in single precision, as images are: 1e-6.)
+    /// whole image: each filter's response of the whole CT phantom, used as an image, gives the same
+    /// statistics in the GTV (re-segmented on the unfiltered intensities) as the filter of the settings, which
+    /// reads the lesion's box only (the gradient written out plainly; the IBSI 2 filters through the Filters
+    /// library over the whole image). Whole-image responses are kept in single precision, as images are: 1e-6.
     func testResponseOverTheBoxEqualsTheWholeImageResponse() throws {
         let dir = try SharedData.url("ibsi1/ct_phantom/nifti")
         let image = try NIfTI.readImage(dir.appendingPathComponent("image.nii.gz"))
         let mask = try NIfTI.readLabelMap(dir.appendingPathComponent("mask.nii.gz")).mask(label: 1)
+        let filters: [FilterSpec] = [
+            .gradient(useSpacing: true),
+            .laplacianOfGaussian(sigmaMM: 3, truncate: nil, dimensions: nil, boundary: .mirror),
+            .mean(support: 5, dimensions: .twoD, boundary: .zero),
+            .laws(kernels: "L5E5E5", energyDistance: 2, rotationInvariant: nil, pooling: nil, boundary: .nearest),
+        ]
         let settings = try ExtractionSettings(
             mode: .volume3D, resampling: nil, resegmentation: .init(lowerBound: -500, upperBound: 400),
             discretisation: .fixedBinNumber(count: 16), textureAggregations: [.volume3DAverage], ivhDiscretisation: .none,
-            families: [.intensity],
-            filtering: .init(filters: [.gradient(useSpacing: true)], families: [.intensity])).validated()
+            families: [.intensity], filtering: .init(filters: filters, families: [.intensity])).validated()
         let viaBox = try RadiomicsExtractor.extract(image: image, mask: mask, settings: settings).features
-            .filter { $0.filter == "gradient" }
-        // The whole image's gradient, and the re-segmented ROI taken from the unfiltered image.
-        let whole = GradientMagnitudeReference.wholeImage(image)
+        XCTAssertEqual(viaBox.count, 18 * (filters.count + 1))
+        // The re-segmented ROI, taken from the unfiltered image.
         var roi = mask
         for n in 0..<roi.voxels.count where roi.voxels[n] && !(-500...400).contains(image.voxels[n]) { roi.voxels[n] = false }
         var plain = settings
         plain.filtering = nil
         plain.resegmentation = .none
-        plain.families = [.intensity]
-        let reference = try RadiomicsExtractor.extract(image: whole, mask: roi, settings: plain).features
-        XCTAssertEqual(viaBox.count, reference.count)
-        XCTAssertEqual(viaBox.count, 18)
-        for (a, b) in zip(viaBox, reference) {
-            XCTAssertEqual(a.ibsiTag, b.ibsiTag)
-            XCTAssertEqual(a.value, b.value, accuracy: 1e-6 * max(1, abs(b.value)), a.stableName)
+        for filter in filters {
+            let whole = try filter.imageFilter.map { $0.response(of: image) } ?? GradientMagnitudeReference.wholeImage(image)
+            let reference = try RadiomicsExtractor.extract(image: whole, mask: roi, settings: plain).features
+            let mine = viaBox.filter { $0.filter == filter.token }
+            XCTAssertEqual(mine.map(\.ibsiTag), reference.map(\.ibsiTag), filter.token)
+            for (a, b) in zip(mine, reference) {
+                XCTAssertEqual(a.value, b.value, accuracy: 1e-6 * max(1, abs(b.value)), a.stableName)
+            }
+        }
+    }
+
+    /// The memory estimate counts what the filters read around the lesion: a wide LoG on a fine grid is
+    /// refused before any work, naming the filters and the spacing.
+    func testMemoryEstimateCountsTheResponseMaps() throws {
+        let dir = try SharedData.url("ibsi1/ct_phantom/nifti")
+        let image = try NIfTI.readImage(dir.appendingPathComponent("image.nii.gz"))
+        let mask = try NIfTI.readLabelMap(dir.appendingPathComponent("mask.nii.gz")).mask(label: 1)
+        let box = try XCTUnwrap(mask.boundingBox)
+        var settings = ExtractionSettings.ibsiC
+        let plain = try ExtractionMemory.estimate(image: image, lesionBox: box, settings: settings)
+        settings.filtering = .init(filters: [.laplacianOfGaussian(sigmaMM: 1.5, truncate: nil, dimensions: nil, boundary: nil)])
+        let small = try ExtractionMemory.estimate(image: image, lesionBox: box, settings: settings)
+        XCTAssertGreaterThan(small.bytes, plain.bytes)
+        XCTAssertGreaterThan(small.filterVoxels, small.regionVoxels)
+        settings.resampling = .isotropic(0.5)
+        settings.filtering = .init(filters: [.laplacianOfGaussian(sigmaMM: 40, truncate: nil, dimensions: nil, boundary: nil)])
+        let wide = try ExtractionMemory.estimate(image: image, lesionBox: box, settings: settings)
+        XCTAssertEqual(wide.dominant, .responseMaps)
+        XCTAssertThrowsError(try LesionFeatureExtractor.extract(image: image, lesions: [mask], labels: ["GTV"], settings: settings,
+                                                                budget: MemoryBudget(bytes: 2 * 1_073_741_824, origin: "test"))) { error in
+            let text = "\(error)"
+            for needle in ["GTV", "response maps", "log_s40", "filtering.filters", "resampling spacing 0.5 mm"] {
+                XCTAssertTrue(text.contains(needle), "\(needle) not in \(text)")
+            }
         }
     }
 }
