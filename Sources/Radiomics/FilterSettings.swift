@@ -35,12 +35,14 @@ public enum FilterSpec: Codable, Hashable, Sendable {
               boundary: BoundaryCondition?)
     /// IBSI 2 Gabor filter (Q88H), in the axial plane: Gaussian envelope `sigmaMM`, spatial aspect ratio
     /// `gamma`, wavelength `lambdaMM`, orientation `thetaDegrees`; the modulus of the complex response.
-    /// Rotation-invariant: orientations `0, step, 2 step, ...` below 360 degrees pooled, and with
-    /// `orthogonalPlanes` the three orthogonal planes pooled too.
+    /// Rotation-invariant: orientations `theta, theta + step, ...` below a full turn pooled, and with
+    /// `orthogonalPlanes` the three orthogonal planes pooled too (a 3D filter). The kernel reaches
+    /// `truncate` × max(sigma, sigma / gamma); without `truncate` it is as large as the image (the IBSI 2
+    /// consensus maps are computed so), and a response then reads the whole image.
     /// [thetaDegrees 0, thetaStepDegrees none, rotationInvariant false, pooling mean, orthogonalPlanes false,
-    /// boundary mirror]
+    /// truncate none, boundary mirror]
     case gabor(sigmaMM: Double, gamma: Double, lambdaMM: Double, thetaDegrees: Double?, thetaStepDegrees: Double?,
-               rotationInvariant: Bool?, pooling: Pooling?, orthogonalPlanes: Bool?,
+               rotationInvariant: Bool?, pooling: Pooling?, orthogonalPlanes: Bool?, truncate: Double?,
                boundary: BoundaryCondition?)
     /// IBSI 2 separable wavelets (undecimated; 25BO): `wavelet` `haar`, `dbN` (Daubechies) or `coifN`
     /// (Coiflet), the sub-band `subband` (one letter per axis from x: `L` low-pass, `H` high-pass; two letters
@@ -48,9 +50,11 @@ public enum FilterSpec: Codable, Hashable, Sendable {
     /// [level 1, rotationInvariant false, pooling mean, boundary mirror]
     case wavelet(wavelet: String, subband: String, level: Int?, rotationInvariant: Bool?, pooling: Pooling?,
                  boundary: BoundaryCondition?)
-    /// IBSI 2 Simoncelli non-separable wavelet (PRQV), band-pass at decomposition `level`.
-    /// [dimensions 3D, boundary mirror]
-    case simoncelli(level: Int, dimensions: FilterDimensionality?, boundary: BoundaryCondition?)
+    /// IBSI 2 Simoncelli non-separable wavelet (PRQV), band-pass at decomposition `level`, defined in the
+    /// Fourier domain: without `marginVoxels` over the whole image (the IBSI definition; a response reads the
+    /// whole image), with it over the region's box grown by that many voxels (an approximation: the filter's
+    /// tail beyond the margin is lost). [marginVoxels none, dimensions 3D, boundary mirror]
+    case simoncelli(level: Int, marginVoxels: Int?, dimensions: FilterDimensionality?, boundary: BoundaryCondition?)
     /// PyRadiomics `Square`: `(x / sqrt(max |x|))²`, max over the image.
     case square
     /// PyRadiomics `SquareRoot`: `sqrt(c |x|)` with the sign of x, `c = max |x|` over the image.
@@ -74,7 +78,7 @@ extension FilterSpec {
     public var boundaryCondition: BoundaryCondition {
         switch self {
         case .mean(_, _, let b), .laplacianOfGaussian(_, _, _, let b), .laws(_, _, _, _, let b),
-             .gabor(_, _, _, _, _, _, _, _, let b), .wavelet(_, _, _, _, _, let b), .simoncelli(_, _, let b):
+             .gabor(_, _, _, _, _, _, _, _, _, let b), .wavelet(_, _, _, _, _, let b), .simoncelli(_, _, _, let b):
             return b ?? .mirror
         case .square, .squareRoot, .logarithm, .exponential, .gradient:
             return .nearest
@@ -84,11 +88,11 @@ extension FilterSpec {
     /// Slice by slice (2D) or volume (3D).
     public var dimensionality: FilterDimensionality {
         switch self {
-        case .mean(_, let d, _), .laplacianOfGaussian(_, _, let d, _), .simoncelli(_, let d, _):
+        case .mean(_, let d, _), .laplacianOfGaussian(_, _, let d, _), .simoncelli(_, _, let d, _):
             return d ?? .threeD
         case .laws(let kernels, _, _, _, _):
             return FilterSpec.lawsKernelNames(kernels)?.count == 2 ? .twoD : .threeD
-        case .gabor(_, _, _, _, _, _, _, let planes, _):
+        case .gabor(_, _, _, _, _, _, _, let planes, _, _):
             // One plane: each axial slice alone; orthogonal planes: the volume.
             return planes == true ? .threeD : .twoD
         case .wavelet(_, let subband, _, _, _, _):
@@ -116,14 +120,9 @@ extension FilterSpec {
     /// The 1D Laws kernels IBSI 2 defines.
     public static let lawsKernels: Set<String> = ["L3", "E3", "S3", "L5", "E5", "S5", "W5", "R5"]
 
-    /// Whether `name` is a wavelet the settings accept: `haar`, `db1` ... `db20`, `coif1` ... `coif5`.
-    public static func isKnownWavelet(_ name: String) -> Bool {
-        let n = name.lowercased()
-        if n == "haar" { return true }
-        if n.hasPrefix("db"), let k = Int(n.dropFirst(2)) { return (1...20).contains(k) }
-        if n.hasPrefix("coif"), let k = Int(n.dropFirst(4)) { return (1...5).contains(k) }
-        return false
-    }
+    /// Whether `name` is a wavelet the settings accept (the `Filters` library's table: `haar`, `db1` ... `db10`,
+    /// `sym2` ... `sym10`, `coif1` ... `coif5`).
+    public static func isKnownWavelet(_ name: String) -> Bool { Wavelet(named: name) != nil }
 }
 
 // MARK: - Tokens
@@ -161,19 +160,32 @@ extension FilterSpec {
             return LawsFilter(kernels: parsed, rotationInvariant: invariant ?? false, pooling: pooling ?? .max,
                               energyDelta: delta, dimensionality: parsed.count == 2 ? .twoD : .threeD,
                               boundary: boundary ?? .mirror)
-        case .gabor, .wavelet, .simoncelli, .square, .squareRoot, .logarithm, .exponential, .gradient:
+        case .gabor(let sigma, let gamma, let lambda, let theta, let step, let invariant, let pooling, let planes,
+                    let truncate, let boundary):
+            return GaborFilter(sigma: sigma, gamma: gamma, lambda: lambda, theta: theta ?? 0,
+                               thetaStep: invariant == true ? step : nil, rotationInvariant: planes ?? false,
+                               pooling: pooling ?? .mean, truncation: truncate,
+                               dimensionality: planes == true ? .threeD : .twoD, boundary: boundary ?? .mirror)
+        case .wavelet(let wavelet, let subband, let level, let invariant, let pooling, let boundary):
+            return try? SeparableWaveletFilter(wavelet: wavelet, band: subband, level: level ?? 1,
+                                               boundary: boundary ?? .mirror, rotationInvariant: invariant ?? false,
+                                               pooling: pooling ?? .mean)
+        case .simoncelli(let level, let margin, let dimensions, let boundary):
+            return try? SimoncelliWavelet(level: level, dimensionality: dimensions ?? .threeD,
+                                          boundary: boundary ?? .mirror, margin: margin)
+        case .square, .squareRoot, .logarithm, .exponential, .gradient:
             return nil
         }
     }
 }
 
 extension FilterSpec {
-    /// The response map's readable name in feature names, lower case, without spaces: the `Filters`
-    /// library's token for its filters (`mean_s5`, `log_s1.5`, `laws_l5e5e5_energy_d7_invar_max`, see README
-    /// "Filters"), and `gabor_s5_g1.5_l2_t22.5_invar`, `wavelet_db3_llh_l1_invar`, `simoncelli_l1`, `square`,
-    /// `squareroot`, `logarithm`, `exponential`, `gradient` (PyRadiomics' image type names). Parameters at
-    /// their defaults are left out, a 2D filter whose other parameters do not already say so ends in `_2d`;
-    /// the boundary condition is not part of the token (two filters differing only there are refused).
+    /// The response map's readable name in feature names, lower case, without spaces: the `Filters` library's
+    /// token for the IBSI 2 filters (`mean_s5`, `log_s1.5`, `laws_l5e5e5_energy_d7_invar_max`,
+    /// `gabor_s5_g1.5_l2_t0_step22.5_invar_mean`, `wavelet_db3_llh_l1_invar`, `wavelet_simoncelli_l1`; see README
+    /// "Filters"), PyRadiomics' image type names for the others (`square`, `squareroot`, `logarithm`,
+    /// `exponential`, `gradient`). The boundary condition is not part of the token: two filters differing only
+    /// there are refused. (For parameters out of bounds, a token of the same form for messages.)
     ///
     /// Tokens hold letters, digits, `_` and `.` (sigmas such as 1.5): feature names are split on the known
     /// region names and the family, never on the dots of a token.
@@ -196,7 +208,7 @@ extension FilterSpec {
             parts = ["laws", kernels.lowercased()]
             if let d = delta { parts.append("energy_d\(d)") }
             if invariant == true { parts += ["invar", (p ?? .max).rawValue] }
-        case .gabor(let sigma, let gamma, let lambda, let theta, let step, let invariant, let p, let planes, _):
+        case .gabor(let sigma, let gamma, let lambda, let theta, let step, let invariant, let p, let planes, _, _):
             parts = ["gabor", "s" + n(sigma), "g" + n(gamma), "l" + n(lambda)]
             if invariant == true {
                 parts.append("t" + n(step ?? 0))
@@ -210,7 +222,7 @@ extension FilterSpec {
             parts = ["wavelet", wavelet.lowercased(), subband.lowercased(), "l\(level ?? 1)"]
             if invariant == true { parts.append("invar") }
             pooling = invariant == true ? p : nil
-        case .simoncelli(let level, _, _):
+        case .simoncelli(let level, _, _, _):
             parts = ["simoncelli", "l\(level)"]
             explicitDims = true
         case .square: return "square"
@@ -280,7 +292,8 @@ extension FilterSpec {
             if let d = delta, !FilterBounds.energyDistance.contains(d) {
                 out.append("Laws energy distance \(d) (\(key).energyDistance): must be \(FilterBounds.energyDistance.lowerBound) to \(FilterBounds.energyDistance.upperBound) voxels (IBSI 2: 7)")
             }
-        case .gabor(let sigma, let gamma, let lambda, let theta, let step, let invariant, _, _, _):
+        case .gabor(let sigma, let gamma, let lambda, let theta, let step, let invariant, _, _, let truncate, _):
+            if let t = truncate { check("truncate", t, FilterBounds.truncate) }
             check("sigmaMM", sigma, FilterBounds.sigmaMM, unit: " mm")
             check("gamma", gamma, FilterBounds.gamma)
             check("lambdaMM", lambda, FilterBounds.lambdaMM, unit: " mm")
@@ -296,7 +309,7 @@ extension FilterSpec {
             }
         case .wavelet(let wavelet, let subband, let level, _, _, _):
             if !FilterSpec.isKnownWavelet(wavelet) {
-                out.append("wavelet '\(wavelet)' (\(key).wavelet): must be haar, db1 ... db20 or coif1 ... coif5")
+                out.append("wavelet '\(wavelet)' (\(key).wavelet): must be haar, db1 ... db10, sym2 ... sym10 or coif1 ... coif5")
             }
             let letters = subband.uppercased()
             if !(2...3).contains(letters.count) || letters.contains(where: { $0 != "L" && $0 != "H" }) {
@@ -305,7 +318,10 @@ extension FilterSpec {
             if let l = level, !FilterBounds.level.contains(l) {
                 out.append("wavelet level \(l) (\(key).level): must be \(FilterBounds.level.lowerBound) to \(FilterBounds.level.upperBound)")
             }
-        case .simoncelli(let level, _, _):
+        case .simoncelli(let level, let margin, _, _):
+            if let m = margin, !(0...256).contains(m) {
+                out.append("Simoncelli margin \(m) voxels (\(key).marginVoxels): must be 0 to 256 (leave it out for the whole image)")
+            }
             if !FilterBounds.level.contains(level) {
                 out.append("Simoncelli level \(level) (\(key).level): must be \(FilterBounds.level.lowerBound) to \(FilterBounds.level.upperBound)")
             }
@@ -380,16 +396,7 @@ extension ExtractionSettings {
         }
         for (n, filter) in f.filters.enumerated() {
             let key = "filtering.filters[\(n)]"
-            let own = filter.problems(key: key)
-            out += own
-            switch filter {
-            case .gabor, .wavelet, .simoncelli:
-                // Filters the `Filters` library does not provide in this version.
-                if own.isEmpty && filter.imageFilter == nil {
-                    out.append("\(filter.kindName) (\(key)): not available in this version of LesionMap")
-                }
-            default: break
-            }
+            out += filter.problems(key: key)
         }
         var seen: [String: Int] = [:]
         for (n, filter) in f.filters.enumerated() {

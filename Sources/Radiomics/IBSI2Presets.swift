@@ -40,16 +40,16 @@ extension ExtractionSettings {
         case "3c1", "3c2", "3c3": return laws("L5S5", config.last!, .mirror)
         case "4a1":
             return .gabor(sigmaMM: 10, gamma: 0.5, lambdaMM: 4, thetaDegrees: 60, thetaStepDegrees: nil,
-                          rotationInvariant: nil, pooling: nil, orthogonalPlanes: nil, boundary: .zero)
+                          rotationInvariant: nil, pooling: nil, orthogonalPlanes: nil, truncate: nil, boundary: .zero)
         case "4a2":
             return .gabor(sigmaMM: 10, gamma: 0.5, lambdaMM: 4, thetaDegrees: 0, thetaStepDegrees: 45,
-                          rotationInvariant: true, pooling: .mean, orthogonalPlanes: true, boundary: .zero)
+                          rotationInvariant: true, pooling: .mean, orthogonalPlanes: true, truncate: nil, boundary: .zero)
         case "4b1":
             return .gabor(sigmaMM: 20, gamma: 2.5, lambdaMM: 8, thetaDegrees: 225, thetaStepDegrees: nil,
-                          rotationInvariant: nil, pooling: nil, orthogonalPlanes: nil, boundary: .mirror)
+                          rotationInvariant: nil, pooling: nil, orthogonalPlanes: nil, truncate: nil, boundary: .mirror)
         case "4b2":
             return .gabor(sigmaMM: 20, gamma: 2.5, lambdaMM: 8, thetaDegrees: 0, thetaStepDegrees: 22.5,
-                          rotationInvariant: true, pooling: .mean, orthogonalPlanes: true, boundary: .mirror)
+                          rotationInvariant: true, pooling: .mean, orthogonalPlanes: true, truncate: nil, boundary: .mirror)
         case "5a1", "5a2":
             return .wavelet(wavelet: "db2", subband: "LHL", level: 1, rotationInvariant: config == "5a2" ? true : nil,
                             pooling: config == "5a2" ? .mean : nil, boundary: .zero)
@@ -59,7 +59,7 @@ extension ExtractionSettings {
         case "7a1": return .wavelet(wavelet: "haar", subband: "LLL", level: 2, rotationInvariant: true, pooling: .mean, boundary: .mirror)
         case "7a2": return .wavelet(wavelet: "haar", subband: "HHH", level: 2, rotationInvariant: true, pooling: .mean, boundary: .mirror)
         case "8a1", "8a2", "8a3":
-            return .simoncelli(level: Int(String(config.last!))!, dimensions: .threeD, boundary: .periodic)
+            return .simoncelli(level: Int(String(config.last!))!, marginVoxels: nil, dimensions: .threeD, boundary: .periodic)
         default: return nil
         }
     }
@@ -78,12 +78,13 @@ extension ExtractionSettings {
         case 4: return .laws(kernels: planar ? "L5E5" : "L5E5E5", energyDistance: 7, rotationInvariant: true, pooling: .max,
                              boundary: .mirror)
         case 5: return .gabor(sigmaMM: 5, gamma: 1.5, lambdaMM: 2, thetaDegrees: 0, thetaStepDegrees: 22.5,
-                              rotationInvariant: true, pooling: .mean, orthogonalPlanes: planar ? nil : true, boundary: .mirror)
+                              rotationInvariant: true, pooling: .mean, orthogonalPlanes: planar ? nil : true, truncate: nil,
+                              boundary: .mirror)
         case 6: return .wavelet(wavelet: "db3", subband: planar ? "LH" : "LLH", level: 1, rotationInvariant: true,
                                 pooling: .mean, boundary: .mirror)
         case 7: return .wavelet(wavelet: "db3", subband: planar ? "HH" : "HHH", level: 2, rotationInvariant: true,
                                 pooling: .mean, boundary: .mirror)
-        default: return .simoncelli(level: n - 7, dimensions: dims, boundary: .mirror)
+        default: return .simoncelli(level: n - 7, marginVoxels: nil, dimensions: dims, boundary: .mirror)
         }
     }
 
@@ -106,7 +107,7 @@ extension ExtractionSettings {
             let planar = config.hasSuffix("a")
             let mode: ComputationMode = planar ? .slice2D : .volume3D
             return ExtractionSettings(
-                mode: mode, resampling: planar ? nil : .isotropic(1, interpolation: .cubic),
+                mode: mode, resampling: planar ? nil : .isotropic(1, interpolation: .bspline),
                 resegmentation: Resegmentation(lowerBound: -1000, upperBound: 400),
                 discretisation: .fixedBinNumber(count: 32), textureAggregations: aggregations(for: mode),
                 ivhDiscretisation: .none, ring: nil, families: [.intensity],

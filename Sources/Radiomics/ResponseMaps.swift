@@ -35,30 +35,22 @@ enum ResponseMaps {
         case .laws(let kernels, let delta, _, _, _):
             let half = (FilterSpec.lawsKernelNames(kernels)?.map { Int($0.dropFirst())! }.max() ?? 5) / 2
             return cube(half + (delta ?? 0))
-        case .gabor(let sigma, let gamma, _, _, _, _, _, let planes, _):
-            // The Gaussian envelope to 4 standard deviations along its longer axis (sigma / gamma when gamma < 1).
-            let reach = 4 * sigma * max(1, 1 / gamma) + 1
-            let m = mm(reach)
-            let r = max(m.i, m.j)
-            return planes == true ? Index3(r, r, max(m.k, 1)) : Index3(r, r, 0)
-        case .wavelet(let wavelet, let subband, let level, _, _, _):
-            // Undecimated: level l dilates the filter by 2^(l - 1); taps of the longest filter kept.
-            let taps = waveletLength(wavelet)
-            let l = level ?? 1
-            let r = (taps - 1) * ((1 << l) - 1)
-            return subband.count == 2 ? Index3(r, r, 0) : Index3(r, r, r)
-        case .simoncelli:
-            return nil
+        case .gabor(let sigma, let gamma, _, _, _, _, _, let planes, let truncate, _):
+            // The kernel's square reaches ⌈m · max(σ, σ/γ)⌉ voxels (σ in voxels of the finest in-plane axis);
+            // without a truncation it is as large as the image: the whole image is read.
+            guard let m = truncate else { return nil }
+            let finest = min(spacing.x, spacing.y, planes == true ? spacing.z : .infinity)
+            let r = Int((m * max(sigma, sigma / gamma) / finest).rounded(.up)) + 1
+            return planes == true ? Index3(r, r, r) : Index3(r, r, 0)
+        case .wavelet:
+            guard let w = filter.imageFilter as? SeparableWaveletFilter else { return nil }
+            let r = w.supportRadius + 1
+            return w.dimensionality == .twoD ? Index3(r, r, 0) : Index3(r, r, r)
+        case .simoncelli(_, let margin, _, _):
+            // The transformed domain: the box grown by the margin, or the whole image.
+            guard let m = margin else { return nil }
+            return cube(m)
         }
-    }
-
-    /// The number of taps of a wavelet's filters: haar 2, dbN 2N, coifN 6N.
-    static func waveletLength(_ name: String) -> Int {
-        let n = name.lowercased()
-        if n == "haar" { return 2 }
-        if n.hasPrefix("db"), let k = Int(n.dropFirst(2)) { return 2 * k }
-        if n.hasPrefix("coif"), let k = Int(n.dropFirst(4)) { return 6 * k }
-        return 2
     }
 
     /// The box (indices of the filtered grid of `size`) a filter reads to give its response over `box`.

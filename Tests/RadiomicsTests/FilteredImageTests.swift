@@ -21,9 +21,11 @@ final class FilteredImageTests: XCTestCase {
         XCTAssertEqual(FilterSpec.laws(kernels: "L5E5E5", energyDistance: 7, rotationInvariant: true, pooling: .max,
                                        boundary: nil).token, "laws_l5e5e5_energy_d7_invar_max")
         XCTAssertEqual(FilterSpec.gabor(sigmaMM: 5, gamma: 1.5, lambdaMM: 2, thetaDegrees: nil, thetaStepDegrees: 22.5,
-                                        rotationInvariant: true, pooling: nil, orthogonalPlanes: true, boundary: nil).token,
-                       "gabor_s5_g1.5_l2_t22.5_invar_3d")
-        XCTAssertEqual(FilterSpec.simoncelli(level: 2, dimensions: nil, boundary: .periodic).token, "simoncelli_l2")
+                                        rotationInvariant: true, pooling: nil, orthogonalPlanes: true, truncate: nil,
+                                        boundary: nil).token,
+                       "gabor_s5_g1.5_l2_t0_step22.5_invar_mean")
+        XCTAssertEqual(FilterSpec.simoncelli(level: 2, marginVoxels: nil, dimensions: nil, boundary: .periodic).token,
+                       "wavelet_simoncelli_l2")
         XCTAssertEqual(FilterSpec.square.token, "square")
         XCTAssertEqual(FilterSpec.squareRoot.token, "squareroot")
         XCTAssertEqual(FilterSpec.gradient(useSpacing: nil).token, "gradient")
@@ -60,9 +62,9 @@ final class FilteredImageTests: XCTestCase {
             .mean(support: 4, dimensions: nil, boundary: nil),
             .laplacianOfGaussian(sigmaMM: -1, truncate: nil, dimensions: nil, boundary: nil),
             .laws(kernels: "L5X5", energyDistance: nil, rotationInvariant: nil, pooling: nil, boundary: nil),
-            .wavelet(wavelet: "sym4", subband: "LLA", level: 9, rotationInvariant: nil, pooling: nil, boundary: nil),
+            .wavelet(wavelet: "sym40", subband: "LLA", level: 9, rotationInvariant: nil, pooling: nil, boundary: nil),
             .gabor(sigmaMM: 5, gamma: 1.5, lambdaMM: 2, thetaDegrees: nil, thetaStepDegrees: nil, rotationInvariant: true,
-                   pooling: nil, orthogonalPlanes: nil, boundary: nil),
+                   pooling: nil, orthogonalPlanes: nil, truncate: nil, boundary: nil),
             .laplacianOfGaussian(sigmaMM: 1, truncate: nil, dimensions: nil, boundary: .zero),
             .laplacianOfGaussian(sigmaMM: 1, truncate: nil, dimensions: nil, boundary: .mirror),
             .square, .square,
@@ -72,7 +74,7 @@ final class FilteredImageTests: XCTestCase {
             "mean filter support 4 (filtering.filters[0].support): must be an odd number of voxels",
             "Laplacian of Gaussian sigmaMM -1 mm (filtering.filters[1].sigmaMM): must be greater than 0",
             "Laws kernels 'L5X5' (filtering.filters[2].kernels)",
-            "wavelet 'sym4' (filtering.filters[3].wavelet)",
+            "wavelet 'sym40' (filtering.filters[3].wavelet)",
             "wavelet sub-band 'LLA' (filtering.filters[3].subband)",
             "wavelet level 9 (filtering.filters[3].level)",
             "(filtering.filters[4].rotationInvariant): needs thetaStepDegrees",
@@ -229,6 +231,80 @@ final class FilteredImageTests: XCTestCase {
                        "square.intensity.mean")
     }
 
+    /// PyRadiomics 3.0.1 `Wavelet` image type (coif1, level 1, `pywt.swtn`, periodic) on the same GTV, computed
+    /// once with the extractor above but `ex.enableImageTypeByName("Wavelet")` and
+    /// `ex.enableFeaturesByName(firstorder=["Mean", "Minimum", "Maximum", "Median", "Variance"])`.
+    static let pyradiomicsWavelet: [String: Double] = [
+        "wavelet-LLH_firstorder_Mean": -3.1297457744423336,
+        "wavelet-LLH_firstorder_Minimum": -1017.3751831054688,
+        "wavelet-LLH_firstorder_Maximum": 1197.515380859375,
+        "wavelet-LLH_firstorder_Median": -2.105532169342041,
+        "wavelet-LLH_firstorder_Variance": 19518.69795534438,
+        "wavelet-LHL_firstorder_Mean": -1.9620241253403412,
+        "wavelet-LHL_firstorder_Minimum": -602.9568481445312,
+        "wavelet-LHL_firstorder_Maximum": 551.2858276367188,
+        "wavelet-LHL_firstorder_Median": -1.0809345841407776,
+        "wavelet-LHL_firstorder_Variance": 2533.907632184559,
+        "wavelet-LHH_firstorder_Mean": 0.14216361329602892,
+        "wavelet-LHH_firstorder_Minimum": -394.7554626464844,
+        "wavelet-LHH_firstorder_Maximum": 392.88116455078125,
+        "wavelet-LHH_firstorder_Median": -0.1958913579583168,
+        "wavelet-LHH_firstorder_Variance": 1323.0172328310687,
+        "wavelet-HLL_firstorder_Mean": -1.3333578126711587,
+        "wavelet-HLL_firstorder_Minimum": -797.6389770507812,
+        "wavelet-HLL_firstorder_Maximum": 557.5905151367188,
+        "wavelet-HLL_firstorder_Median": -0.5937472581863403,
+        "wavelet-HLL_firstorder_Variance": 2580.948416242291,
+        "wavelet-HLH_firstorder_Mean": 0.1353039216538331,
+        "wavelet-HLH_firstorder_Minimum": -298.4312438964844,
+        "wavelet-HLH_firstorder_Maximum": 440.2120056152344,
+        "wavelet-HLH_firstorder_Median": -0.03741166740655899,
+        "wavelet-HLH_firstorder_Variance": 985.910740654142,
+        "wavelet-HHL_firstorder_Mean": 0.04265543588469722,
+        "wavelet-HHL_firstorder_Minimum": -213.31211853027344,
+        "wavelet-HHL_firstorder_Maximum": 209.5988006591797,
+        "wavelet-HHL_firstorder_Median": -0.07134310156106949,
+        "wavelet-HHL_firstorder_Variance": 373.0995063352016,
+        "wavelet-HHH_firstorder_Mean": -0.007969265716857238,
+        "wavelet-HHH_firstorder_Minimum": -117.0360336303711,
+        "wavelet-HHH_firstorder_Maximum": 136.0668182373047,
+        "wavelet-HHH_firstorder_Median": 0.007613707333803177,
+        "wavelet-HHH_firstorder_Variance": 247.5483989312683,
+        "wavelet-LLL_firstorder_Mean": -133.33316497997706,
+        "wavelet-LLL_firstorder_Minimum": -2743.357177734375,
+        "wavelet-LLL_firstorder_Maximum": 1643.65234375,
+        "wavelet-LLL_firstorder_Median": 117.14372634887695,
+        "wavelet-LLL_firstorder_Variance": 403056.80243872467
+    ]
+
+    /// The eight sub-bands of PyRadiomics' wavelet image type are `wavelet` filters (coif1, level 1, periodic
+    /// boundary; the GTV lies far from the image's edges, where PyRadiomics pads odd sizes): their statistics agree
+    /// to single precision (PyRadiomics keeps the bands as float32).
+    func testPyRadiomicsWaveletSubBandsAgreeWithPyRadiomics() throws {
+        let dir = try SharedData.url("ibsi1/ct_phantom/nifti")
+        let image = try NIfTI.readImage(dir.appendingPathComponent("image.nii.gz"))
+        let mask = try NIfTI.readLabelMap(dir.appendingPathComponent("mask.nii.gz")).mask(label: 1)
+        let bands = ["LLH", "LHL", "LHH", "HLL", "HLH", "HHL", "HHH", "LLL"]
+        let filters = bands.map { FilterSpec.wavelet(wavelet: "coif1", subband: $0, level: 1, rotationInvariant: nil,
+                                                    pooling: nil, boundary: .periodic) }
+        let settings = try ExtractionSettings(
+            mode: .volume3D, resampling: nil, resegmentation: .none, discretisation: .fixedBinSize(width: 25),
+            textureAggregations: [.volume3DAverage], ivhDiscretisation: .none, families: [.intensity],
+            filtering: .init(filters: filters, families: [.intensity], original: false)).validated()
+        let features = try RadiomicsExtractor.extract(image: image, mask: mask, settings: settings).features
+        var compared = 0
+        for (band, filter) in zip(bands, filters) {
+            for (tag, name) in [("stat_mean", "Mean"), ("stat_min", "Minimum"), ("stat_max", "Maximum"),
+                                ("stat_median", "Median"), ("stat_var", "Variance")] {
+                let value = try XCTUnwrap(features.first { $0.filter == filter.token && $0.ibsiTag == tag }).value
+                let reference = try XCTUnwrap(Self.pyradiomicsWavelet["wavelet-\(band)_firstorder_\(name)"])
+                XCTAssertEqual(value, reference, accuracy: 1e-5 * max(1, abs(reference)), "\(band) \(name)")
+                compared += 1
+            }
+        }
+        XCTAssertEqual(compared, 40)
+    }
+
     /// A response computed over the region's box plus the filter's support equals the response of the
     /// whole image: each filter's response of the whole CT phantom, used as an image, gives the same
     /// statistics in the GTV (re-segmented on the unfiltered intensities) as the filter of the settings, which
@@ -243,6 +319,9 @@ final class FilteredImageTests: XCTestCase {
             .laplacianOfGaussian(sigmaMM: 3, truncate: nil, dimensions: nil, boundary: .mirror),
             .mean(support: 5, dimensions: .twoD, boundary: .zero),
             .laws(kernels: "L5E5E5", energyDistance: 2, rotationInvariant: nil, pooling: nil, boundary: .nearest),
+            .wavelet(wavelet: "db2", subband: "LHL", level: 2, rotationInvariant: nil, pooling: nil, boundary: .periodic),
+            .gabor(sigmaMM: 3, gamma: 0.8, lambdaMM: 4, thetaDegrees: 30, thetaStepDegrees: nil, rotationInvariant: nil,
+                   pooling: nil, orthogonalPlanes: nil, truncate: 4, boundary: .mirror),
         ]
         let settings = try ExtractionSettings(
             mode: .volume3D, resampling: nil, resegmentation: .init(lowerBound: -500, upperBound: 400),
