@@ -194,7 +194,7 @@ extension FilterSpec {
         let n = { (x: Double) in FilterSpec.number(x) }
         var parts: [String]
         var explicitDims = false
-        var defaultPooling = Pooling.mean
+        let defaultPooling = Pooling.mean
         var pooling: Pooling? = nil
         switch self {
         case .mean(let support, _, _):

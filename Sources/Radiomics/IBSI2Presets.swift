@@ -77,9 +77,13 @@ extension ExtractionSettings {
         case 3: return .laplacianOfGaussian(sigmaMM: 1.5, truncate: 4, dimensions: dims, boundary: .mirror)
         case 4: return .laws(kernels: planar ? "L5E5" : "L5E5E5", energyDistance: 7, rotationInvariant: true, pooling: .max,
                              boundary: .mirror)
-        case 5: return .gabor(sigmaMM: 5, gamma: 1.5, lambdaMM: 2, thetaDegrees: 0, thetaStepDegrees: 22.5,
-                              rotationInvariant: true, pooling: .mean, orthogonalPlanes: planar ? nil : true, truncate: nil,
-                              boundary: .mirror)
+        case 5:
+            // The kernel cut at 4 max(σ, σ/γ) = 20 mm, where the envelope is e^-8 of its peak: a response over the
+            // lesion's neighbourhood (a kernel as large as the image, as phase 1's, makes 5B read and transform
+            // the whole resampled scan 48 times: 140 s instead of seconds).
+            return .gabor(sigmaMM: 5, gamma: 1.5, lambdaMM: 2, thetaDegrees: 0, thetaStepDegrees: 22.5,
+                          rotationInvariant: true, pooling: .mean, orthogonalPlanes: planar ? nil : true, truncate: 4,
+                          boundary: .mirror)
         case 6: return .wavelet(wavelet: "db3", subband: planar ? "LH" : "LLH", level: 1, rotationInvariant: true,
                                 pooling: .mean, boundary: .mirror)
         case 7: return .wavelet(wavelet: "db3", subband: planar ? "HH" : "HHH", level: 2, rotationInvariant: true,

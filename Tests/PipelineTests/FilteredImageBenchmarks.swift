@@ -91,7 +91,7 @@ final class FilteredImageBenchmarks: XCTestCase {
         let data = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         var usage = rusage()
-        getrusage(RUSAGE_CHILDREN, &usage)  // the largest child so far: run the smaller process first
+        getrusage(__rusage_who_t(RUSAGE_CHILDREN.rawValue), &usage)  // the largest child so far: run the smaller process first
         return (data, process.terminationStatus, Double(usage.ru_maxrss) * 1024)
     }
 

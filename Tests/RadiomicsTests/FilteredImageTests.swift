@@ -279,7 +279,7 @@ final class FilteredImageTests: XCTestCase {
 
     /// The eight sub-bands of PyRadiomics' wavelet image type are `wavelet` filters (coif1, level 1, periodic
     /// boundary; the GTV lies far from the image's edges, where PyRadiomics pads odd sizes): their statistics agree
-    /// to single precision (PyRadiomics keeps the bands as float32).
+    /// to single precision (PyRadiomics keeps the bands as float32): 1e-5 relative, 1e-4 near zero.
     func testPyRadiomicsWaveletSubBandsAgreeWithPyRadiomics() throws {
         let dir = try SharedData.url("ibsi1/ct_phantom/nifti")
         let image = try NIfTI.readImage(dir.appendingPathComponent("image.nii.gz"))
@@ -298,7 +298,7 @@ final class FilteredImageTests: XCTestCase {
                                 ("stat_median", "Median"), ("stat_var", "Variance")] {
                 let value = try XCTUnwrap(features.first { $0.filter == filter.token && $0.ibsiTag == tag }).value
                 let reference = try XCTUnwrap(Self.pyradiomicsWavelet["wavelet-\(band)_firstorder_\(name)"])
-                XCTAssertEqual(value, reference, accuracy: 1e-5 * max(1, abs(reference)), "\(band) \(name)")
+                XCTAssertEqual(value, reference, accuracy: max(1e-4, 1e-5 * abs(reference)), "\(band) \(name)")
                 compared += 1
             }
         }
