@@ -220,12 +220,12 @@ public struct PatientLoader: Sendable {
             }
             return [(row.lesionID ?? "L\(value)", mask, "\(file) label \(value)")]
         }
-        let values = labels.labels
-        guard !values.isEmpty else { throw fail(row.lesionID, row.mask, "the label map is empty: no lesion to expand") }
-        if values.count > 1 {
-            return values.map { ("L\($0)", labels.mask(label: $0), "\(file) label \($0)") }
+        let regions = labels.labelRegions
+        guard !regions.isEmpty else { throw fail(row.lesionID, row.mask, "the label map is empty: no lesion to expand") }
+        if regions.count > 1 {
+            return regions.map { ("L\($0.label)", labels.mask(of: $0), "\(file) label \($0.label)") }
         }
-        let parts = ConnectedComponents.split(labels.mask(label: values[0]))
+        let parts = ConnectedComponents.split(labels.mask(of: regions[0]))
         return parts.enumerated().map { ("C\($0.offset + 1)", $0.element, "\(file) component \($0.offset + 1)") }
     }
 

@@ -95,6 +95,17 @@ struct RawVoxels {
     /// The values as integer labels after rescaling; throws (naming `file`) at the first value
     /// that is not a whole number within the `Int32` range.
     func integers(slope: Double = 1, intercept: Double = 0, file: URL) throws -> [Int32] {
+        // Integer types that always fit, unscaled: decoded straight into Int32, nothing to check.
+        if slope == 1 && intercept == 0 {
+            switch type {
+            case .uint8: return map(UInt8.self) { Int32($0) }
+            case .int8: return map(Int8.self) { Int32($0) }
+            case .uint16: return map(UInt16.self) { Int32($0) }
+            case .int16: return map(Int16.self) { Int32($0) }
+            case .int32: return map(Int32.self) { $0 }
+            default: break
+            }
+        }
         var index = -1
         var firstBad: (index: Int, value: Double)?
         let labels: [Int32] = doubles { raw in

@@ -44,6 +44,7 @@ public enum ConnectedComponents {
     public static func split(_ mask: Mask) -> [Mask] {
         let (labels, count) = label(mask)
         guard count > 0 else { return [] }
-        return (1...count).map { labels.mask(label: Int32($0)) }
+        // Components are labelled 1...count, so the regions come in component-number order.
+        return labels.labelRegions.map { labels.mask(of: $0) }
     }
 }

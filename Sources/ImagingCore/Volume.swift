@@ -125,6 +125,18 @@ extension Volume where Element == Bool {
 extension Volume where Element == Int32 {
     /// The mask of voxels carrying `label`.
     public func mask(label: Int32) -> Mask { map { $0 == label } }
-    /// Distinct non-zero labels in ascending order.
-    public var labels: [Int32] { Array(Set(voxels).subtracting([0])).sorted() }
+    /// Distinct non-zero labels in ascending order, found in one pass that skips background voxels and
+    /// voxels repeating the label before them (a label map is mostly long runs), so only label changes
+    /// are looked up.
+    public var labels: [Int32] {
+        var seen = Set<Int32>()
+        voxels.withUnsafeBufferPointer { v in
+            var last: Int32 = 0
+            for value in v where value != last {
+                last = value
+                if value != 0 { seen.insert(value) }
+            }
+        }
+        return seen.sorted()
+    }
 }

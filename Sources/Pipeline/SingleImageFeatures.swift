@@ -153,6 +153,9 @@ public enum SingleImageExtraction {
             } catch {
                 throw SingleImageError(file: mask, message: ErrorText.plain(error))
             }
+            // One pass finds every label and its bounding box; the mask is then built from the box alone.
+            let regions = labels.labelRegions
+            let present = regions.map(\.label)
             let value: Int32
             if let label {
                 guard let v = Int32(label.trimmingCharacters(in: .whitespaces)) else {
@@ -160,16 +163,17 @@ public enum SingleImageExtraction {
                 }
                 value = v
             } else {
-                let present = labels.labels
                 guard present.count == 1 else {
                     throw SingleImageError(file: mask, message: present.isEmpty ? "the label map is empty"
                         : "holds labels \(present.map(String.init).joined(separator: ", ")); choose one with --label")
                 }
                 value = present[0]
             }
-            let region = labels.mask(label: value)
+            // Label 0 (the background) is not among the regions; it keeps its whole-map mask.
+            let region = regions.first(where: { $0.label == value }).map { labels.mask(of: $0) }
+                ?? labels.mask(label: value)
             guard !region.isEmpty else {
-                throw SingleImageError(file: mask, message: "label \(value) does not occur (labels present: \(labels.labels.map(String.init).joined(separator: ", ")))")
+                throw SingleImageError(file: mask, message: "label \(value) does not occur (labels present: \(present.map(String.init).joined(separator: ", ")))")
             }
             return (volume, region, "label \(value) of \(file)", [], nil)
         }

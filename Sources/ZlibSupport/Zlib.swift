@@ -181,27 +181,44 @@ enum ZStream {
     }
 
     /// `limit`: the most output wanted, and whether reaching it ends decoding quietly (a prefix) or is an error.
+    ///
+    /// zlib writes straight into the output (sized from the gzip trailer, grown when that is wrong), so
+    /// the data is decompressed in one pass with no intermediate copy; the output never holds more than
+    /// one byte beyond the limit.
     static func inflate(_ input: Data, format: Format, limit: (bytes: Int, prefix: Bool)? = nil) throws -> Data {
         var stream = z_stream()
         guard czlib_inflate_init2(&stream, format.windowBits) == Z_OK else {
             throw ZlibError("zlib could not start decompressing (out of memory)")
         }
         defer { inflateEnd(&stream) }
-        var output = Data()
-        output.reserveCapacity(min(expectedSize(of: input, format: format), limit.map { $0.bytes + 1 } ?? .max))
-        var chunk = [UInt8](repeating: 0, count: outputChunk)
+        // At most one byte past the limit is ever asked for: enough to tell that the limit is exceeded.
+        let cap = limit.map { $0.bytes + 1 } ?? .max
+        var output = Data(count: max(1, min(expectedSize(of: input, format: format), cap)))
+        var produced = 0
         try input.withUnsafeBytes { raw in
             guard !raw.isEmpty else { return }
             var window = InputWindow(raw)
             let total = raw.count
             while true {
-                let (result, produced) = step(&stream, &window, &chunk, &output) { stream, _ in
-                    CZlib.inflate(&stream, Z_NO_FLUSH)
+                if produced == output.count {
+                    // The trailer's size hint was short (or absent): grow by half, within the cap.
+                    output.count = min(cap, output.count + max(outputChunk, output.count / 2))
+                }
+                window.refill(&stream)
+                let before = produced
+                let result = output.withUnsafeMutableBytes { out -> Int32 in
+                    let base = out.baseAddress!.assumingMemoryBound(to: Bytef.self)
+                    let space = min(maxPiece, out.count - produced)
+                    stream.next_out = base + produced
+                    stream.avail_out = uInt(space)
+                    let r = CZlib.inflate(&stream, Z_NO_FLUSH)
+                    produced += space - Int(stream.avail_out)
+                    return r
                 }
                 let position = window.position(stream)
-                if let limit, output.count > limit.bytes {
+                if let limit, produced > limit.bytes {
                     if limit.prefix {
-                        output.removeSubrange(limit.bytes...)
+                        produced = limit.bytes
                         return
                     }
                     throw ZlibError("\(format.name) data decompresses to more than \(limit.bytes) bytes")
@@ -219,7 +236,7 @@ enum ZStream {
                     if format == .gzip && rest.allSatisfy({ $0 == 0 }) { return }
                     throw ZlibError("\(rest.count) unexpected bytes after the end of the \(format.name) stream "
                                     + "(at byte \(position) of \(total))")
-                case Z_BUF_ERROR where produced == 0:
+                case Z_BUF_ERROR where produced == before:
                     throw ZlibError("\(format.name) data is truncated: the stream ends after \(total) bytes "
                                     + "without its end marker")
                 case Z_BUF_ERROR:
@@ -234,6 +251,7 @@ enum ZStream {
                 }
             }
         }
+        output.count = produced
         return output
     }
 

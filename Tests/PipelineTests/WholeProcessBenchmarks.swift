@@ -1,0 +1,97 @@
+import XCTest
+import Foundation
+import TestSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Whole-process `lesionmap features IMAGE MASK` (start-up, reading, label discovery, extraction, output),
+/// the binary built beside the tests against a baseline binary, in paired runs (figures printed, never
+/// asserted).
+///
+/// Runs only with `LESIONMAP_BENCHMARK=1` and `LESIONMAP_BASELINE_BIN` naming the baseline `lesionmap`
+/// (e.g. main before a change, built in a temporary checkout with `swift build -c release --product lesionmap`);
+/// `LESIONMAP_BENCHMARK_RUNS` pairs (default 21). Each pair runs both binaries back to back, alternating
+/// which goes first, so that load on a shared machine falls on both alike; the medians of wall and CPU
+/// time (user + system of the child, from `wait4`) and the ratio of medians are printed. Both binaries
+/// must print the same feature values (checked once per case), so the comparison is of equal work.
+///
+///     LESIONMAP_BENCHMARK=1 LESIONMAP_BASELINE_BIN=/tmp/old/.build/release/lesionmap \
+///       swift test -c release -Xswiftc -enable-testing --filter WholeProcessBenchmarks
+final class WholeProcessBenchmarks: XCTestCase {
+    struct Sample { var wall: Double; var cpu: Double }
+
+    override func setUpWithError() throws {
+        guard ProcessInfo.processInfo.environment["LESIONMAP_BENCHMARK"] == "1" else {
+            throw XCTSkip("benchmark: set LESIONMAP_BENCHMARK=1 (and use -c release)")
+        }
+    }
+
+    func testSingleROIFeaturesAgainstBaseline() throws {
+        guard let baselinePath = ProcessInfo.processInfo.environment["LESIONMAP_BASELINE_BIN"],
+              FileManager.default.isExecutableFile(atPath: baselinePath) else {
+            throw XCTSkip("benchmark: set LESIONMAP_BASELINE_BIN to the lesionmap binary to compare with")
+        }
+        let current = try lesionmapExecutable().path
+        let runs = Int(ProcessInfo.processInfo.environment["LESIONMAP_BENCHMARK_RUNS"] ?? "") ?? 21
+        let cases = [("STS_001 (NIfTI, 198x202x59 int16)", "sts_001/nifti/image.nii.gz", "sts_001/nifti/mask.nii.gz"),
+                     ("IBSI 1 CT phantom (NIfTI)", "ibsi1/ct_phantom/nifti/image.nii.gz", "ibsi1/ct_phantom/nifti/mask.nii.gz")]
+        let dir = try SharedData.temporaryDirectory(for: self)
+        print("whole-process `lesionmap features IMAGE MASK`, \(runs) paired runs, baseline \(baselinePath)")
+        for (name, image, mask) in cases {
+            let args = ["features", try SharedData.url(image).path, try SharedData.url(mask).path]
+            let outOld = dir.appendingPathComponent("old.txt").path, outNew = dir.appendingPathComponent("new.txt").path
+            _ = try run(baselinePath, args, stdout: outOld)
+            _ = try run(current, args, stdout: outNew)
+            let same = try Data(contentsOf: URL(fileURLWithPath: outOld)) == Data(contentsOf: URL(fileURLWithPath: outNew))
+            XCTAssertTrue(same, "\(name): the two binaries print different features")
+            var old = [Sample](), new = [Sample]()
+            for pair in 0..<runs {
+                if pair % 2 == 0 {
+                    old.append(try run(baselinePath, args, stdout: "/dev/null"))
+                    new.append(try run(current, args, stdout: "/dev/null"))
+                } else {
+                    new.append(try run(current, args, stdout: "/dev/null"))
+                    old.append(try run(baselinePath, args, stdout: "/dev/null"))
+                }
+            }
+            let wallOld = median(old.map(\.wall)), wallNew = median(new.map(\.wall))
+            let cpuOld = median(old.map(\.cpu)), cpuNew = median(new.map(\.cpu))
+            let pairedWall = median(zip(old, new).map { $0.wall / $1.wall })
+            print(String(format: "%@: wall median %.1f ms -> %.1f ms (%.2fx; median of paired ratios %.2fx), "
+                         + "CPU median %.1f ms -> %.1f ms (%.2fx); output identical: %@",
+                         name, wallOld * 1000, wallNew * 1000, wallOld / wallNew, pairedWall,
+                         cpuOld * 1000, cpuNew * 1000, cpuOld / cpuNew, same ? "yes" : "NO"))
+        }
+    }
+
+    private func median(_ values: [Double]) -> Double {
+        let s = values.sorted()
+        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+    }
+
+    /// Runs `path` with `args`, standard output to `stdout`, standard error discarded; wall time and the
+    /// child's own CPU time (user + system, all its threads).
+    private func run(_ path: String, _ args: [String], stdout: String) throws -> Sample {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        let argv: [UnsafeMutablePointer<CChar>?] = ([path] + args).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var start = timespec(), end = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &start)
+        var pid = pid_t()
+        let spawned = posix_spawn(&pid, path, &actions, nil, argv, environ)
+        guard spawned == 0 else { throw XCTSkip("cannot start \(path): error \(spawned)") }
+        var status: Int32 = 0
+        var usage = rusage()
+        _ = wait4(pid, &status, 0, &usage)
+        clock_gettime(CLOCK_MONOTONIC, &end)
+        XCTAssertEqual(status, 0, "\(path) \(args.joined(separator: " ")) failed (status \(status))")
+        func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+        let wall = Double(end.tv_sec - start.tv_sec) + Double(end.tv_nsec - start.tv_nsec) / 1e9
+        return Sample(wall: wall, cpu: seconds(usage.ru_utime) + seconds(usage.ru_stime))
+    }
+}
