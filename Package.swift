@@ -119,6 +119,12 @@ let package = Package(
         .target(name: "MultipleInstance", dependencies: ["LinearAlgebra", "Statistics"]),
         .testTarget(name: "MultipleInstanceTests", dependencies: ["MultipleInstance", "Statistics", "Synthesis"]),
 
+        // [response]
+        // Response over follow-up scans: lesion diameters from masks (RECIST 1.1 long and short axis, volume),
+        // RECIST 1.1, iRECIST, dissociated response, hyperprogression (TGR ratio) and abscopal response.
+        .target(name: "Response", dependencies: ["ImagingCore"]),
+        .testTarget(name: "ResponseTests", dependencies: ["Response", "ImagingCore"]),
+
         // [planning]
         // Plans: lesion scores to radiotherapy categories (ablative SBRT, low-dose RT, no RT) under a policy.
         .target(name: "Planning", resources: [.copy("Resources/default-policy.json")]),
@@ -139,10 +145,10 @@ let package = Package(
         .target(name: "Pipeline", dependencies: ["ImagingCore", "ImageIO", "Cohort", "Radiomics", "FeatureStore",
                                                  "Signatures", "Aggregation", "Planning", "Reporting", "Synthesis",
                                                  "DICOMIO", "Statistics", "MultipleInstance", "LinearAlgebra", "Harmonisation",
-                                                 "Perturbation"]),
+                                                 "Perturbation", "Response"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "FeatureStore", "Cohort", "ImageIO", "Radiomics", "Signatures", "Synthesis", "TestSupport",
                                                           "DICOMIO", "Planning", "Reporting",
-                                                          "Aggregation", "Statistics", "MultipleInstance", "Harmonisation"]),
+                                                          "Aggregation", "Statistics", "MultipleInstance", "Harmonisation", "Response"]),
         // Fuzzing: a seeded random-mutation campaign over the NIfTI, NRRD, manifest and DICOM readers
         // (a short fixed-seed run always; the long run as a benchmark, see README "Benchmarks").
         .testTarget(name: "FuzzTests", dependencies: ["ImageIO", "Cohort", "DICOMIO", "Synthesis", "ImagingCore",

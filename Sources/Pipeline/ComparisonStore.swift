@@ -54,17 +54,23 @@ public enum CohortComparison {
     public static func run(store: URL, source: ComparisonSource, endpoint: ComparisonEndpoint,
                            options: ComparisonOptions = ComparisonOptions(),
                            milFeatures: MILFeatureSelection = .principalComponents(8), includeLogVolume: Bool = true,
-                           csv: URL? = nil) throws -> Outcome {
+                           csv: URL? = nil, responseFromFollowUp: Bool = false) throws -> Outcome {
         var contents = try StoreContents.read(from: store)
+        // The response and abscopal endpoints derived from follow-up scans instead of patients.csv (`lesionmap response`).
+        let typedPatients = contents.patients
+        if responseFromFollowUp { contents.patients = try CohortResponse.patientsWithDerivedEndpoints(contents) }
         var options = options
         if case .feature(let f) = source { options.featureName = f }
         let wantsMIL = options.methods.contains { $0.isLearned }
         let input = try patients(contents, source: source, endpoint: endpoint,
                                  milFeatures: wantsMIL ? milFeatures : nil, includeLogVolume: includeLogVolume)
         let result = try AggregatorComparison.compare(input.patients, endpoint: endpoint, options: options)
-        let tablePath = path(source, endpoint)
+        contents.patients = typedPatients
+        // Derived endpoints get their own table (`<endpoint>_followup`) beside the typed labels' one.
+        let tablePath = path(source, endpoint) + (responseFromFollowUp ? "_followup" : "")
         var attributes = [
             "endpoint": endpoint.rawValue, "source": sourceDescription(source),
+            "endpoint_source": responseFromFollowUp ? "follow-up scans (RECIST 1.1 best response; abscopal: RECIST 1.1 on non-irradiated lesions)" : "patients.csv",
             "n_patients": String(result.patients), "confidence_level": String(options.level),
             "bootstrap_resamples": String(options.bootstrapResamples), "seed": String(options.seed),
             "permutations": String(result.permutations),

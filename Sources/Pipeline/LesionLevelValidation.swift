@@ -9,6 +9,9 @@ public enum LesionLevelValidation {
     public enum Label: Sendable {
         /// Binary: responding lesion (CR or PR in /lesions `lesion_response`) vs stable or progressive (SD or PD).
         case lesionResponse
+        /// Binary: the same, but the category derived from the follow-up scans (`lesionmap response`: RECIST 1.1
+        /// thresholds applied to the lesion at its patient's first follow-up) instead of typed labels.
+        case followUpResponse
         /// Continuous: a column of a CSV with `patient_id` and `lesion_id` (e.g. CD8B expression of biopsied lesions).
         case continuous(file: URL, column: String)
         /// Binary: a 0/1 column of such a CSV.
@@ -85,6 +88,12 @@ public enum LesionLevelValidation {
                 throw PipelineError("no lesion has a lesion_response (CR/PR/SD/PD) in the store")
             }
             return (v, "lesion_response", true)
+        case .followUpResponse:
+            let v = try CohortResponse.lesionResponseLabels(contents)
+            guard v.contains(where: \.isFinite) else {
+                throw PipelineError("no baseline lesion of the store has a follow-up measurement: the store needs follow-up time points (manifest column timepoint)")
+            }
+            return (v, "followup_response", true)
         case .continuous(let file, let column), .binary(let file, let column):
             let text = try InputFile.utf8Text(file, what: "label table (CSV)")
             let t = try CSVTable.parse(text, file: file.lastPathComponent)

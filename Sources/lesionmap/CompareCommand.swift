@@ -40,11 +40,16 @@ struct CompareCommand: ParsableCommand {
     @Flag(help: "Also run the lesion-subset analysis (C-index with k random lesions per patient).") var lesionSubsets = false
     @Option(help: "Repeats per k for --lesion-subsets.") var subsetRepeats = 50
     @Option(help: "CSV file for the lesion-subset table.") var subsetsCsv: String?
+    @Flag(help: "Endpoints response and abscopal derived from the follow-up scans (best RECIST 1.1 response; RECIST 1.1 on the non-irradiated lesions CR/PR) instead of patients.csv; stored as <endpoint>_followup.")
+    var responseFromFollowup = false
 
     func run() throws {
         try runReportingErrors {
             guard let end = ComparisonEndpoint(rawValue: endpoint) else {
                 throw ValidationError("--endpoint must be one of \(ComparisonEndpoint.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            if responseFromFollowup && lesionSubsets {
+                throw ValidationError("--lesion-subsets uses the endpoints of patients.csv; run it without --response-from-followup")
             }
             let source: ComparisonSource = feature.map { .feature($0) } ?? .signature(signatureName)
             var chosen = ComparisonMethod.standard
@@ -65,7 +70,7 @@ struct CompareCommand: ParsableCommand {
                                             seed: seed, milFolds: milFolds, milRepeats: milRepeats)
             let outcome = try CohortComparison.run(
                 store: fileURL(store), source: source, endpoint: end, options: options,
-                milFeatures: try milSelection(), csv: csv.map(fileURL))
+                milFeatures: try milSelection(), csv: csv.map(fileURL), responseFromFollowUp: responseFromFollowup)
             print(outcome.result.text)
             if let input = outcome.milInput { print("MIL input: \(input)") }
             print("stored: \(outcome.tablePath)" + (csv.map { "; CSV: \($0)" } ?? ""))

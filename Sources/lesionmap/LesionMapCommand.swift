@@ -17,7 +17,8 @@ struct LesionMapCommand: ParsableCommand {
         subcommands: [DemoCommand.self, SynthCommand.self, ExtractCommand.self, ScoreCommand.self, PlanCommand.self,
                       ReportCommand.self, ExportTargetsCommand.self, ExportCommand.self, TrainSignatureCommand.self,
                       ValidateLesionsCommand.self, FeaturesCommand.self, FilterCommand.self, CompareCommand.self,
-                      HarmoniseCommand.self, RobustnessCommand.self, ShardCommand.self, MergeCommand.self])
+                      HarmoniseCommand.self, RobustnessCommand.self, ShardCommand.self, MergeCommand.self,
+                      ResponseCommand.self])
 }
 
 /// Runs a command body, printing a clear error and exiting non-zero on failure. Errors are printed as plain

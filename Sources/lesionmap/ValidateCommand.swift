@@ -20,11 +20,16 @@ struct ValidateLesionsCommand: ParsableCommand {
     @Option(help: "Label column of --targets.") var targetColumn = "infiltration"
     @Flag(help: "The --targets column is binary (0/1): report AUC instead of correlation.") var binary = false
     @Option(help: "Also write the table as CSV.") var csv: String?
+    @Flag(help: "Label: the lesion's category at its first follow-up derived from the follow-up scans (as `lesionmap response`), CR/PR vs SD/PD, instead of the typed lesion_response.")
+    var responseFromFollowup = false
 
     func run() throws {
         try runReportingErrors {
             let label: LesionLevelValidation.Label
-            if let targets {
+            if responseFromFollowup {
+                guard targets == nil else { throw ValidationError("--response-from-followup and --targets are alternatives") }
+                label = .followUpResponse
+            } else if let targets {
                 label = binary ? .binary(file: fileURL(targets), column: targetColumn)
                                : .continuous(file: fileURL(targets), column: targetColumn)
             } else {

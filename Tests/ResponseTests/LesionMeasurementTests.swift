@@ -1,0 +1,126 @@
+import XCTest
+import ImagingCore
+@testable import Response
+
+/// Diameters against numbers worked out independently of the code (geometry of rectangles, discs,
+/// ellipses), with the expected error of a voxelised shape bounded by one in-plane voxel diagonal.
+final class LesionMeasurementTests: XCTestCase {
+    func mask(_ grid: ImageGrid, _ inside: (Int, Int, Int) -> Bool) -> Mask {
+        var m = Mask(grid: grid, repeating: false)
+        for k in 0..<grid.size.nz { for j in 0..<grid.size.ny { for i in 0..<grid.size.nx where inside(i, j, k) {
+            m.voxels[grid.linearIndex(i, j, k)] = true
+        } } }
+        return m
+    }
+
+    /// An axis-aligned w x h voxel rectangle spans exactly its corners: long axis = its diagonal; the longest
+    /// chord perpendicular to the diagonal of a W x H rectangle (W >= H) passes through the centre and is H·D/W.
+    func testAxisAlignedRectangleAnisotropicSpacing() {
+        let grid = ImageGrid(size: Size3(20, 12, 4), spacing: Vector3(0.7, 1.3, 2.5))
+        // Slice 1: 8 x 3 voxels; slice 2: 4 x 2 voxels (smaller, must not be chosen).
+        let m = mask(grid) { i, j, k in
+            (k == 1 && (3..<11).contains(i) && (4..<7).contains(j)) || (k == 2 && (3..<7).contains(i) && (4..<6).contains(j))
+        }
+        let r = LesionMeasurement.measure(m)
+        let w = 8 * 0.7, h = 3 * 1.3, d = (w * w + h * h).squareRoot()
+        XCTAssertEqual(r.longAxisMM, d, accuracy: 1e-9)
+        XCTAssertEqual(r.shortAxisMM, h * d / w, accuracy: 1e-9)
+        XCTAssertEqual(r.slice, 1)
+        XCTAssertEqual(r.volumeML, 32 * 0.7 * 1.3 * 2.5 / 1000, accuracy: 1e-12)
+    }
+
+    /// Rotating and shifting the grid in patient space changes no distance: direction cosines are honoured.
+    func testRotatedGridGivesTheSameNumbers() {
+        let c = cos(Double.pi / 6), s = sin(Double.pi / 6)
+        let rot = Matrix3(rows: [[c, -s, 0], [s, c, 0], [0, 0, 1]])
+        let grid = ImageGrid(size: Size3(20, 12, 3), spacing: Vector3(0.7, 1.3, 2.5), origin: Vector3(-100, 40, 12),
+                             direction: rot)
+        let m = mask(grid) { i, j, k in k == 1 && (3..<11).contains(i) && (4..<7).contains(j) }
+        let r = LesionMeasurement.measure(m)
+        let w = 8 * 0.7, h = 3 * 1.3, d = (w * w + h * h).squareRoot()
+        XCTAssertEqual(r.longAxisMM, d, accuracy: 1e-9)
+        XCTAssertEqual(r.shortAxisMM, h * d / w, accuracy: 1e-9)
+    }
+
+    /// A rectangle 40 x 10 mm rotated by 30 degrees in the plane, voxelised at 0.4 mm (voxel centres inside):
+    /// diagonal √1700 = 41.231 mm, perpendicular chord 10 · 41.231 / 40 = 10.308 mm.
+    func testRasterisedRotatedRectangle() {
+        let sp = 0.4
+        let grid = ImageGrid(size: Size3(140, 140, 1), spacing: Vector3(sp, sp, 3))
+        let c = cos(Double.pi / 6), s = sin(Double.pi / 6)
+        let m = mask(grid) { i, j, _ in
+            let x = Double(i) * sp - 28, y = Double(j) * sp - 28
+            let u = c * x + s * y, v = -s * x + c * y
+            return abs(u) <= 20 && abs(v) <= 5
+        }
+        let r = LesionMeasurement.measure(m)
+        let diag = sp * 2.squareRoot()
+        XCTAssertEqual(r.longAxisMM, 1700.squareRoot(), accuracy: diag)
+        XCTAssertEqual(r.shortAxisMM, 10 * 1700.squareRoot() / 40, accuracy: diag)
+    }
+
+    /// A disc of radius 10 mm: both axes 20 mm within one voxel diagonal.
+    func testDisc() {
+        let sp = 0.5
+        let grid = ImageGrid(size: Size3(60, 60, 1), spacing: Vector3(sp, sp, 1))
+        let m = mask(grid) { i, j, _ in
+            let x = Double(i) * sp - 15, y = Double(j) * sp - 15
+            return x * x + y * y <= 100
+        }
+        let r = LesionMeasurement.measure(m)
+        XCTAssertEqual(r.longAxisMM, 20, accuracy: sp * 2.squareRoot())
+        XCTAssertEqual(r.shortAxisMM, 20, accuracy: sp * 2.squareRoot())
+        XCTAssertGreaterThanOrEqual(r.longAxisMM, r.shortAxisMM)
+    }
+
+    /// An ellipse with semi-axes 15 and 6 mm at in-plane spacing 0.6 x 0.9 mm: 30 and 12 mm within one voxel
+    /// diagonal (1.08 mm).
+    func testEllipseAnisotropicSpacing() {
+        let grid = ImageGrid(size: Size3(70, 30, 1), spacing: Vector3(0.6, 0.9, 5))
+        let m = mask(grid) { i, j, _ in
+            let x = Double(i) * 0.6 - 20, y = Double(j) * 0.9 - 13
+            return (x / 15) * (x / 15) + (y / 6) * (y / 6) <= 1
+        }
+        let r = LesionMeasurement.measure(m)
+        let diag = (0.36 + 0.81).squareRoot()
+        XCTAssertEqual(r.longAxisMM, 30, accuracy: diag)
+        XCTAssertEqual(r.shortAxisMM, 12, accuracy: diag)
+    }
+
+    /// A sphere of radius 8 mm on 0.8 x 0.8 x 2 mm voxels: the long axis is in the central slice, 16 mm.
+    func testSphereAnisotropicSlices() {
+        let grid = ImageGrid(size: Size3(30, 30, 13), spacing: Vector3(0.8, 0.8, 2))
+        let m = mask(grid) { i, j, k in
+            let x = Double(i) * 0.8 - 12, y = Double(j) * 0.8 - 12, z = Double(k) * 2 - 12
+            return x * x + y * y + z * z <= 64
+        }
+        let r = LesionMeasurement.measure(m)
+        XCTAssertEqual(r.longAxisMM, 16, accuracy: 0.8 * 2.squareRoot())
+        XCTAssertEqual(r.slice, 6)
+        XCTAssertEqual(r.volumeML, Double(m.count) * 1.28 / 1000, accuracy: 1e-12)
+        // The voxel count approximates 4/3 pi r^3 = 2.145 ml.
+        XCTAssertEqual(r.volumeML, 4.0 / 3 * Double.pi * 512 / 1000, accuracy: 0.15)
+    }
+
+    /// A coronal acquisition (voxel axis j runs cranio-caudally): axial slices are cut across j, so a bar
+    /// 2 voxels wide along i and 20 along k (world y) measures √((2·0.5)² + (20·0.7)²) in every axial slice,
+    /// not its 30-voxel cranio-caudal extent.
+    func testCoronalGridSlicesAcrossTheCranioCaudalAxis() {
+        let dir = Matrix3(columns: Vector3(1, 0, 0), Vector3(0, 0, -1), Vector3(0, 1, 0))
+        let grid = ImageGrid(size: Size3(6, 40, 30), spacing: Vector3(0.5, 1.5, 0.7), direction: dir)
+        XCTAssertEqual(LesionMeasurement.axialAxis(of: grid), 1)
+        let m = mask(grid) { i, j, k in (2..<4).contains(i) && (5..<35).contains(j) && (3..<23).contains(k) }
+        let r = LesionMeasurement.measure(m)
+        let d = (1.0 * 1.0 + 14.0 * 14.0).squareRoot()
+        XCTAssertEqual(r.longAxisMM, d, accuracy: 1e-9)
+        XCTAssertEqual(r.shortAxisMM, 1.0 * d / 14, accuracy: 1e-9)  // H·D/W
+        XCTAssertEqual(r.slice, 5)
+    }
+
+    func testEmptyMaskMeasuresZero() {
+        let grid = ImageGrid(size: Size3(4, 4, 4))
+        let r = LesionMeasurement.measure(Mask(grid: grid, repeating: false))
+        XCTAssertEqual(r, .zero)
+        XCTAssertNil(r.slice)
+    }
+}
