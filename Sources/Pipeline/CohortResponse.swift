@@ -1,6 +1,7 @@
 import Foundation
 import FeatureStore
 import Cohort
+import ImagingCore
 import Response
 
 /// `lesionmap response`: RECIST 1.1, iRECIST, dissociated response, hyperprogression and abscopal response of
@@ -27,6 +28,13 @@ public enum CohortResponse {
         public var abscopalDisagreements: Int
         /// Patients (not time points) with at least one disagreement.
         public var patientsDisagreeing: [String]
+    }
+
+    /// The /lesions `diameter_mm` (long axis) and `short_axis_mm` of a lesion mask, as `LesionMeasurement`
+    /// defines them (world mm on the mask's own grid; 0 for an empty mask).
+    static func diameters(of mask: Mask) -> (long: Double, short: Double) {
+        let m = LesionMeasurement.measure(mask)
+        return (m.longAxisMM, m.shortAxisMM)
     }
 
     /// Assesses every patient of the store, writes the two tables into it and, when asked, the CSV files.

@@ -279,6 +279,7 @@ struct LesionColumns {
                               "manufacturer", "kernel"]
     static let numberColumns = ["irradiated", "volume_ml", "voxel_count", "components", "centroid_x", "centroid_y",
                                 "centroid_z", "kvp", "spacing_x", "spacing_y", "spacing_z"] + PETUptake.columns
+                                + ["diameter_mm", "short_axis_mm"]
 
     mutating func add(_ l: Lesion, scan: Scan, folder: URL) throws {
         let c = l.mask.centroid ?? Vector3(.nan, .nan, .nan)
@@ -301,6 +302,10 @@ struct LesionColumns {
             "spacing_x": sp.x, "spacing_y": sp.y, "spacing_z": sp.z,
         ]
         for (name, value) in zip(PETUptake.columns, pet.values) { v[name] = value }
+        // RECIST long axis and short axis of the mask on its own grid (`lesionmap response`).
+        let size = CohortResponse.diameters(of: l.mask)
+        v["diameter_mm"] = size.long
+        v["short_axis_mm"] = size.short
         for k in Self.textColumns { text[k, default: []].append(t[k]!) }
         for k in Self.numberColumns { numbers[k, default: []].append(v[k]!) }
     }

@@ -1,6 +1,7 @@
 import XCTest
 import Foundation
 import FeatureStore
+import ImagingCore
 import Cohort
 import TestSupport
 @testable import Pipeline
@@ -145,4 +146,53 @@ final class ResponseStoreTests: XCTestCase {
             XCTAssertTrue("\(e)".contains("diameter_mm") && "\(e)".contains("lesionmap extract"), "\(e)")
         }
     }
+
+    /// `extract` records diameter_mm and short_axis_mm per lesion row. Checked against a brute force written
+    /// here: the largest distance between any two in-plane voxel corners of a slice (no hull; corners of
+    /// boundary voxels suffice), over the slices
+    /// (the synthetic grids are axial, identity direction).
+    func testExtractionRecordsDiametersCheckedByBruteForce() throws {
+        let dir = try SharedData.temporaryDirectory(for: self)
+        let folder = try smallCohort(dir, patients: 2)
+        let cohort = try CohortManifest.load(folder)
+        let url = dir.appendingPathComponent("s.h5")
+        _ = try CohortExtraction.run(cohort: cohort, store: url, settings: testSettings)
+        let contents = try StoreContents.read(from: url)
+        let long = try contents.lesions.numbers("diameter_mm"), short = try contents.lesions.numbers("short_axis_mm")
+        var row = 0
+        for entry in cohort.patients {
+            let patient = try PatientLoader().load(entry, relativeTo: cohort.folder)
+            for lesion in patient.lesions {
+                let g = lesion.mask.grid
+                XCTAssertEqual(g.direction, .identity)
+                var best = 0.0
+                for k in 0..<g.size.nz {
+                    var corners: [(Double, Double)] = []
+                    func inside(_ i: Int, _ j: Int) -> Bool { g.contains(i, j, k) && lesion.mask[i, j, k] }
+                    // Corners of in-plane boundary voxels (the farthest corners lie on the outline).
+                    for j in 0..<g.size.ny { for i in 0..<g.size.nx where inside(i, j)
+                        && !(inside(i - 1, j) && inside(i + 1, j) && inside(i, j - 1) && inside(i, j + 1)) {
+                        for di in [-0.5, 0.5] { for dj in [-0.5, 0.5] {
+                            corners.append(((Double(i) + di) * g.spacing.x, (Double(j) + dj) * g.spacing.y))
+                        } }
+                    } }
+                    for a in corners.indices { for b in a..<corners.count {
+                        let dx = corners[a].0 - corners[b].0, dy = corners[a].1 - corners[b].1
+                        best = max(best, (dx * dx + dy * dy).squareRoot())
+                    } }
+                }
+                XCTAssertEqual(long[row], best, accuracy: 1e-9, "\(entry.id) \(lesion.id)")
+                XCTAssertGreaterThan(short[row], 0)
+                XCTAssertLessThanOrEqual(short[row], long[row] + 1e-9)
+                row += 1
+            }
+        }
+        XCTAssertEqual(row, contents.lesions.rowCount)
+        // A baseline-only store: lesion rows, no follow-up rows, nothing refused.
+        let o = try CohortResponse.run(store: url)
+        XCTAssertEqual(o.patients.rowCount, 0)
+        XCTAssertEqual(o.lesions.rowCount, contents.lesions.rowCount)
+        XCTAssertTrue(o.problems.isEmpty, "\(o.problems)")
+    }
+
 }
