@@ -73,7 +73,7 @@ let package = Package(
         // [cohort]
         // Lesions: cohort manifests (lesions.csv, patients.csv) and loading patients' images and lesion masks.
         .target(name: "Cohort", dependencies: ["ImagingCore", "ImageIO", "DICOMIO"]),
-        .testTarget(name: "CohortTests", dependencies: ["Cohort", "ImageIO", "TestSupport"]),
+        .testTarget(name: "CohortTests", dependencies: ["Cohort", "ImageIO", "DICOMIO", "TestSupport"]),
 
         // [perturbation]
         // Perturbed lesions: a lesion's image and mask under growth, noise, translation, rotation and contour

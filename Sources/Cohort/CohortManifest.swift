@@ -14,6 +14,10 @@ public enum CohortManifest {
                                        "irradiated", "lesion_response", "kvp", "modality"]
     public static let patientColumns = ["patient_id", "pfs_months", "pfs_event", "os_months", "os_event",
                                         "best_response", "abscopal_response"]
+    /// Prefix of the optional further-image columns of lesions.csv: `image_<modality>` (`image_pt`, `image_ct`,
+    /// `image_mr`) names another image of the row's study (same frame of reference), onto which the lesion's
+    /// mask, drawn on `image`'s grid, is carried; an empty cell means the row has no image of that modality.
+    public static let furtherImagePrefix = "image_"
     /// Prefix of free covariate columns in patients.csv.
     public static let covariatePrefix = "cov_"
 
@@ -215,7 +219,26 @@ public enum CohortManifest {
     private static func parseLesions(_ table: CSVTable, folder: URL, problems: inout [ManifestProblem])
         -> (lesions: [LesionEntry], patientsWithRows: Set<String>) {
         let file = lesionsFile
-        guard let index = columns(of: table, file: file, known: lesionColumns,
+        // `image_<modality>` columns: the modality must be one LesionMap knows (its settings are per modality).
+        let furtherNames = table.header.filter { $0.lowercased().hasPrefix(furtherImagePrefix) && $0.count > furtherImagePrefix.count }
+        var furtherColumns: [(column: String, modality: String)] = []
+        for name in furtherNames {
+            let suffix = String(name.dropFirst(furtherImagePrefix.count))
+            guard let code = Modality.code(suffix) else {
+                problems.append(ManifestProblem(file: file, row: 1, column: name,
+                    message: "unknown modality '\(suffix)' in a further-image column; image_<modality> with one of \(Modality.known.map { $0.lowercased() }.joined(separator: ", "))"))
+                continue
+            }
+            if let other = furtherColumns.first(where: { $0.modality == code }) {
+                // The very same name twice is reported as a duplicate column.
+                if other.column == name { continue }
+                problems.append(ManifestProblem(file: file, row: 1, column: name,
+                    message: "names modality \(code) as column \(other.column) does: one image per modality and row"))
+                continue
+            }
+            furtherColumns.append((name, code))
+        }
+        guard let index = columns(of: table, file: file, known: lesionColumns + furtherNames,
                                   required: ["patient_id", "image", "mask"], allowPrefix: nil,
                                   problems: &problems) else { return ([], []) }
         var out: [LesionEntry] = []
@@ -285,6 +308,29 @@ public enum CohortManifest {
                     p.add("modality", "unknown modality '\(modalityCell)'; one of \(Modality.known.joined(separator: ", ")) (empty = CT, or the DICOM series' own)")
                 }
             }
+            // Further images: checked as `image` is (missing files, FIFOs, folders that are not series), each
+            // another file than `image`, of a modality other than the contour image's when the manifest gives it.
+            var furtherImages: [FurtherImage] = []
+            for (column, code) in furtherColumns {
+                let cell = row(column)
+                guard !cell.isEmpty else { continue }
+                guard let url = p.existingPath(cell, column: column, folder: folder),
+                      let kind = p.imageKind(url, column: column) else { continue }
+                if let image, url == image {
+                    p.add(column, "is the same image as column image (\(cell)): name a further image of the study, or leave the cell empty")
+                    continue
+                }
+                if let modality, modality == code {
+                    p.add(column, "names a \(code) image while the contour image is \(code) too (column modality): one image per modality and row")
+                    continue
+                }
+                if let (other, at) = modalityByImage[cell], other != code {
+                    p.add(column, "is given as a \(code) image, but row \(at) gives the same image as \(other)")
+                } else if modalityByImage[cell] == nil {
+                    modalityByImage[cell] = (code, row.number)
+                }
+                furtherImages.append(FurtherImage(modality: code, image: url, kind: kind, column: column))
+            }
             if maskKind == .labelMap, let roi, Int32(roi) == nil {
                 p.add("roi", "'\(roi)' is not a label value; a label map needs an integer label")
             }
@@ -296,7 +342,7 @@ public enum CohortManifest {
             out.append(LesionEntry(patientID: patient, lesionID: lesionID, image: image, imageKind: imageKind,
                                    mask: mask, maskKind: maskKind, roi: roi, location: location,
                                    irradiated: irradiated, response: response, kvp: kvp, modality: modality,
-                                   row: row.number))
+                                   furtherImages: furtherImages, row: row.number))
         }
         return (out, withRows)
     }

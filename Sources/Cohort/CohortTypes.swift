@@ -82,11 +82,31 @@ public struct LesionEntry: Hashable, Sendable {
     /// Modality code from the manifest (`CT`, `PT`, `MR`); nil: the DICOM series' own, or CT for
     /// NIfTI/NRRD. A DICOM series whose Modality differs is refused.
     public var modality: String? = nil
+    /// Further images of the same study (`image_<modality>` columns, e.g. `image_pt`), in column order, onto
+    /// which the lesion's mask, drawn on `image`'s grid, is carried (`Mask.transferred(onto:)`).
+    public var furtherImages: [FurtherImage] = []
     /// Spreadsheet row number in lesions.csv.
     public var row: Int
 
     /// True when this row stands for every ROI, segment or connected component of its mask.
     public var expands: Bool { lesionID == nil && roi == nil }
+}
+
+/// A further image of a lesion row's study, from an `image_<modality>` column of lesions.csv.
+public struct FurtherImage: Hashable, Sendable {
+    /// Upper-case modality code from the column name (`image_pt` -> `PT`).
+    public var modality: String
+    public var image: URL
+    public var kind: ImageSourceKind
+    /// The column it came from, for messages (`image_pt`).
+    public var column: String
+
+    public init(modality: String, image: URL, kind: ImageSourceKind, column: String) {
+        self.modality = modality
+        self.image = image
+        self.kind = kind
+        self.column = column
+    }
 }
 
 /// One patient of a cohort: outcomes and the lesion rows that belong to them, in manifest order.
@@ -127,6 +147,9 @@ public struct Lesion: Sendable {
     /// lesions may share it (a SEG with eleven segments labelled "Neoplasm, Secondary"); `id` is unique.
     /// Refused characters (`Identifier`) are shown as `<U+XXXX>`.
     public var label: String
+    /// The lesion on the further images of its study (`image_<modality>` columns), in column order; each has a
+    /// modality other than the contour scan's and than each other's.
+    public var furtherImages: [LesionImage] = []
 
     public init(id: String, patientID: String, mask: Mask, location: LesionLocation, irradiated: Bool,
                 response: ResponseCategory?, scanIndex: Int, source: String, componentCount: Int, label: String = "") {
@@ -141,6 +164,15 @@ public struct Lesion: Sendable {
         self.source = source
         self.componentCount = componentCount
     }
+}
+
+/// A lesion's mask carried onto a further image of its study (an `image_<modality>` column).
+public struct LesionImage: Sendable {
+    /// Index into the loaded patient's `scans`.
+    public var scanIndex: Int
+    /// The lesion's mask on that scan's grid (`Mask.transferred(onto:)`: at least half of each voxel inside).
+    public var mask: Mask
+    public init(scanIndex: Int, mask: Mask) { self.scanIndex = scanIndex; self.mask = mask }
 }
 
 /// A patient with images and lesion masks in memory.

@@ -61,6 +61,78 @@ public struct PatientLoader: Sendable {
             PatientLoadError(patientID: entry.id, lesionID: lesion, file: relative(url, to: folder), message: message)
         }
 
+        /// The DICOM FrameOfReferenceUID of a loaded scan, nil when it has none (NIfTI/NRRD) or it is empty.
+        func frame(_ index: Int) -> String? {
+            let uid = scans[index].metadata.frameOfReferenceUID ?? references[index]?.frameOfReferenceUID
+            return uid?.isEmpty == false ? uid : nil
+        }
+
+        /// The scan index of a row's further image (read once per file), checked against the contour scan `si`:
+        /// its modality is the column's, differs from the contour scan's, and a DICOM pair shares its frame of reference.
+        func furtherScan(_ f: FurtherImage, row: LesionEntry, contourScan si: Int) throws -> Int {
+            let imageName = relative(row.image, to: folder), name = relative(f.image, to: folder)
+            let expanding = row.lesionID == nil ? row.row : nil
+            let index: Int
+            if let existing = scanIndex[f.image] {
+                index = existing
+            } else {
+                do {
+                    var scan: Scan
+                    var reference: SeriesReference?
+                    switch f.kind {
+                    case .volumeFile:
+                        // NIfTI/NRRD carry no modality: the column names it.
+                        scan = Scan(image: try ImageFile.readImage(f.image), metadata: ScanMetadata(modality: f.modality), source: f.image)
+                    case .dicomFolder:
+                        guard let dicom else {
+                            throw PatientLoadError(patientID: entry.id, lesionID: row.lesionID, file: name,
+                                                   message: "DICOM series need the DICOM reader, which this build does not configure", row: expanding)
+                        }
+                        let loaded = try dicom.loadSeries(f.image)
+                        scan = loaded.scan
+                        reference = loaded.reference
+                        if scan.metadata.frameOfReferenceUID == nil, !loaded.reference.frameOfReferenceUID.isEmpty {
+                            scan.metadata.frameOfReferenceUID = loaded.reference.frameOfReferenceUID
+                        }
+                        if scan.metadata.modality != f.modality {
+                            throw PatientLoadError(patientID: entry.id, lesionID: row.lesionID, file: name,
+                                                   message: "column \(f.column) names a \(f.modality) image, but the DICOM series' Modality is \(Modality.code(scan.metadata.modality) ?? "another modality"); put the series in the column of its modality", row: expanding)
+                        }
+                    }
+                    try checkFinite(scan.image)
+                    scans.append(scan)
+                    index = scans.count - 1
+                    scanIndex[f.image] = index
+                    references[index] = reference
+                } catch let e as PatientLoadError {
+                    throw e
+                } catch let e as DICOMError {
+                    let at = e.file ?? f.image
+                    let what = at.standardizedFileURL == f.image.standardizedFileURL ? "cannot read the \(f.column) image" : "cannot read the \(f.column) image \(name)"
+                    throw PatientLoadError(patientID: entry.id, lesionID: row.lesionID, file: relative(at, to: folder),
+                                           message: "\(what): \(e.message)", row: expanding)
+                } catch {
+                    throw PatientLoadError(patientID: entry.id, lesionID: row.lesionID, file: name,
+                                           message: "cannot read the \(f.column) image: \(ErrorText.plain(error))", row: expanding)
+                }
+            }
+            let modality = scans[index].metadata.modality
+            if modality.uppercased() != f.modality {
+                throw PatientLoadError(patientID: entry.id, lesionID: row.lesionID, file: name,
+                                       message: "column \(f.column) names a \(f.modality) image, but another row uses this image as \(modality)", row: expanding)
+            }
+            if index == si || scans[si].metadata.modality.uppercased() == f.modality {
+                throw PatientLoadError(patientID: entry.id, lesionID: row.lesionID, file: name,
+                                       message: "column \(f.column) names a \(f.modality) image, and the contour image \(imageName) is \(scans[si].metadata.modality) already: one image per modality and row", row: expanding)
+            }
+            if let a = frame(si), let b = frame(index), a != b {
+                // The UIDs themselves are identifiers: not shown.
+                throw PatientLoadError(patientID: entry.id, lesionID: row.lesionID, file: name,
+                                       message: "the \(f.column) image and the contour image \(imageName) have different DICOM frames of reference (FrameOfReferenceUID): the mask drawn on \(imageName) cannot be carried onto \(name); name an image of the same study and frame of reference", row: expanding)
+            }
+            return index
+        }
+
         for row in entry.lesions {
             // Image, read once per file.
             let si: Int
@@ -156,6 +228,10 @@ public struct PatientLoader: Sendable {
                 }
             }
 
+            // Further images of the study (image_<modality> columns), read once per file.
+            var further: [(image: FurtherImage, scan: Int)] = []
+            for f in row.furtherImages { further.append((f, try furtherScan(f, row: row, contourScan: si))) }
+
             for f in found {
                 // Ids named by the contour file (RTSTRUCT ROI names, SEG segment labels) follow the manifest's
                 // id rule. The name itself is not shown: header text may carry identifiers.
@@ -173,9 +249,14 @@ public struct PatientLoader: Sendable {
                 if components > 1 {
                     warnings.append("patient \(entry.id), lesion \(f.id): mask has \(components) disconnected parts; computed as one region (\(f.source))")
                 }
-                lesions.append(Lesion(id: f.id, patientID: entry.id, mask: f.mask, location: row.location,
-                                      irradiated: row.irradiated, response: row.response, scanIndex: si,
-                                      source: f.source, componentCount: components, label: f.label))
+                var lesion = Lesion(id: f.id, patientID: entry.id, mask: f.mask, location: row.location,
+                                    irradiated: row.irradiated, response: row.response, scanIndex: si,
+                                    source: f.source, componentCount: components, label: f.label)
+                for (image, index) in further {
+                    lesion.furtherImages.append(LesionImage(scanIndex: index,
+                        mask: try carry(f.mask, lesion: f.id, row: row, onto: image, scan: scans[index], folder: folder)))
+                }
+                lesions.append(lesion)
             }
         }
         return Patient(id: entry.id, outcomes: entry.outcomes, scans: scans, lesions: lesions, warnings: warnings)
@@ -190,6 +271,26 @@ public struct PatientLoader: Sendable {
         case .rtstruct: return expanding ? (m.number.map { "R\($0)" } ?? m.name) : m.name
         case .labelMap: return m.name
         }
+    }
+
+    /// The lesion's mask carried from its contour image onto a further image (`Mask.transferred(onto:)`), with
+    /// errors naming patient, lesion and both files when the mask lies outside that image or vanishes there.
+    private func carry(_ mask: Mask, lesion: String, row: LesionEntry, onto image: FurtherImage, scan: Scan,
+                       folder: URL) throws -> Mask {
+        let from = relative(row.image, to: folder), to = relative(image.image, to: folder)
+        let carried: Mask
+        do {
+            carried = try mask.transferred(onto: scan.image.grid)
+        } catch {
+            throw PatientLoadError(patientID: row.patientID, lesionID: lesion, file: to,
+                                   message: "the lesion's mask, drawn on image \(from), cannot be carried onto the \(image.column) image \(to): \(ErrorText.plain(error))")
+        }
+        if carried.isEmpty {
+            let sp = scan.image.grid.spacing
+            throw PatientLoadError(patientID: row.patientID, lesionID: lesion, file: to,
+                                   message: "the lesion's mask, drawn on image \(from) (\(mask.count) voxels, \(String(format: "%.3f", mask.physicalVolume / 1000)) ml), is empty once carried onto the \(image.column) image \(to) (voxels \(String(format: "%gx%gx%g", sp.x, sp.y, sp.z)) mm): no voxel of that image lies at least half inside the lesion")
+        }
+        return carried
     }
 
     /// The scan, and for a DICOM series the identifiers its contours are checked against.

@@ -12,7 +12,8 @@ enum ScanFacts {
                      convolutionKernel: d.text(Tag.convolutionKernel),
                      sliceThickness: d.number(Tag.sliceThickness),
                      contrast: d.text(Tag.contrastBolusAgent),
-                     scanDate: d.text(Tag.seriesDate) ?? d.text(Tag.acquisitionDate) ?? d.text(Tag.studyDate))
+                     scanDate: d.text(Tag.seriesDate) ?? d.text(Tag.acquisitionDate) ?? d.text(Tag.studyDate),
+                     frameOfReferenceUID: d.text(Tag.frameOfReferenceUID))
     }
 
     /// Patient and study attributes that exported objects copy from their source series.

@@ -10,10 +10,14 @@ public struct ScanMetadata: Hashable, Codable, Sendable {
     public var sliceThickness: Double?
     public var contrast: String?
     public var scanDate: String?
+    /// DICOM FrameOfReferenceUID (0020,0052): images sharing it share patient coordinates, so a mask drawn on
+    /// one may be carried onto the other. Nil for NIfTI/NRRD, which record none.
+    public var frameOfReferenceUID: String?
 
     public init(modality: String = "CT", kvp: Double? = nil, manufacturer: String? = nil, model: String? = nil,
                 convolutionKernel: String? = nil, sliceThickness: Double? = nil, contrast: String? = nil,
-                scanDate: String? = nil) {
+                scanDate: String? = nil, frameOfReferenceUID: String? = nil) {
+        self.frameOfReferenceUID = frameOfReferenceUID
         self.modality = modality
         self.kvp = kvp
         self.manufacturer = manufacturer
