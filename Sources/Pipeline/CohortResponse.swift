@@ -42,7 +42,7 @@ public enum CohortResponse {
     public static func run(store: URL, lesionsCSV: URL? = nil, patientsCSV: URL? = nil) throws -> Outcome {
         var contents = try StoreContents.read(from: store)
         let outcome = try assess(contents)
-        let definition = "RECIST 1.1 (Eisenhauer 2009) from per-lesion diameters measured on the masks (long axis; short axis for lymph nodes); iRECIST (Seymour 2017); hyperprogression: PD at the first follow-up and TGR ratio >= 2 (Champiat 2017), TGR = 100 (exp(3 ln(D_t/D_0)/months) - 1); abscopal (Sun 2022): any measurable non-irradiated lesion -30% vs RECIST 1.1 on the non-irradiated lesions"
+        let definition = "RECIST 1.1 (Eisenhauer 2009) from per-lesion diameters measured on the masks (long axis; short axis for lymph nodes); iRECIST (Seymour 2017); hyperprogression: PD at the first follow-up and TGR ratio >= 2 (Champiat 2017), TGR = 100 (exp(3 ln(D_t/D_0)/months) - 1); abscopal (Sun 2022): any non-irradiated lesion -30% vs RECIST 1.1 on the non-irradiated lesions"
         contents.tables[lesionsPath] = StoreTable(table: outcome.lesions, attributes: ["definition": definition])
         contents.tables[patientsPath] = StoreTable(table: outcome.patients, attributes: [
             "definition": definition, "problems": outcome.problems.joined(separator: "\n"),

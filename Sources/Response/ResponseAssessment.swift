@@ -73,7 +73,9 @@ public struct PatientResponse: Sendable {
     /// nil when there is no pre-baseline scan or this is not the first follow-up.
     public var hyperprogression: Bool?
     /// Abscopal (out-of-field) response, only for patients with at least one irradiated lesion (nil otherwise):
-    /// any measurable non-irradiated baseline lesion at least 30% smaller than at baseline ...
+    /// any non-irradiated baseline lesion (RECIST diameter) at least 30% smaller than at baseline, whatever its
+    /// size (the definition as the review states it: "a reduction in the size of one non-irradiated metastasis
+    /// by ≥30%") ...
     public var abscopalAnyLesion: Bool?
     /// ... and RECIST 1.1 applied to the non-irradiated lesions alone (targets selected among them), CR or PR.
     public var abscopalRecist: Bool?
@@ -272,7 +274,7 @@ public enum ResponseAssessment {
         let outside = p.lesions.filter { !$0.irradiated }
         let outsideRoles = RecistRules.roles(outside)
         let outsideSteps = recist(outside, roles: outsideRoles, followUps: followUps, nonTargetProgression: [])
-        let outsideMeasurable = outside.filter { $0.isBaselineLesion && RecistRules.baselineRole($0).measurable }
+        let outsideBaseline = outside.filter { $0.isBaselineLesion && $0.diameter(at: 0) > 0 }
 
         var patientRows: [PatientResponse] = []
         for (n, (step, t)) in zip(steps, followUps).enumerated() {
@@ -286,7 +288,7 @@ public enum ResponseAssessment {
             }
             var anyLesion: Bool? = nil, outsideRecist: Bool? = nil, outsideResponse: OverallResponse? = nil
             if anyIrradiated {
-                anyLesion = outsideMeasurable.contains {
+                anyLesion = outsideBaseline.contains {
                     RecistRules.isPartial(now: $0.diameter(at: t), baseline: $0.diameter(at: 0))
                 }
                 if outsideRoles.values.contains(.target) {

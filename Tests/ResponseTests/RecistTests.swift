@@ -256,10 +256,13 @@ final class RecistTests: XCTestCase {
         let c = try assess([lesion("A", "liver", [0: 20, 60: 10])])
         XCTAssertNil(c.timepoints[0].abscopalAnyLesion)
         XCTAssertNil(c.timepoints[0].abscopalRecist)
-        // A small (non-measurable) out-of-field lesion shrinking does not count for definition 1.
+        // A small (non-measurable) out-of-field lesion shrinking counts for definition 1 (any lesion), while
+        // RECIST has no out-of-field target to assess.
         let d = try assess([lesion("R", "lung", [0: 30, 60: 10], irradiated: true), lesion("s", "liver", [0: 8, 60: 2])])
-        XCTAssertEqual(d.timepoints[0].abscopalAnyLesion, false)
+        XCTAssertEqual(d.timepoints[0].abscopalAnyLesion, true)
         XCTAssertNil(d.timepoints[0].abscopalRecist, "no measurable out-of-field target")
+        let e = try assess([lesion("R", "lung", [0: 30, 60: 10], irradiated: true), lesion("s", "liver", [0: 8, 60: 6])])
+        XCTAssertEqual(e.timepoints[0].abscopalAnyLesion, false)
     }
 
     func testLesionRowsCarryChangesFromBaselineAndNadir() throws {
