@@ -36,6 +36,9 @@ struct ReportSource {
     let attentionSource: String?
     let diameters: [Double]
     let responses: [String]
+    /// Each lesion row's PET measures (`suv_max` ... `tlg`), nil where it has none (no PET image, or a store
+    /// written before the columns existed).
+    let pet: [LesionPETMeasures?]
     let settings: ModalitySettings?
 
     init(store: URL, signature: Signature) throws {
@@ -85,6 +88,16 @@ struct ReportSource {
             ?? [Double](repeating: .nan, count: lesions.lesionIDs.count)
         responses = (try? contents.lesions.texts("lesion_response")) ?? [String](repeating: "", count: lesions.lesionIDs.count)
         settings = try? ModalitySettings.decode(Data(contents.attributes.settingsJSON.utf8))
+        pet = Self.petMeasures(contents.lesions)
+    }
+
+    /// The PET measures of every lesion row: a row has them when its `suv_max` is a number.
+    static func petMeasures(_ t: Table) -> [LesionPETMeasures?] {
+        let columns = PETUptake.columns.map { (try? t.numbers($0)) ?? [Double](repeating: .nan, count: t.rowCount) }
+        return (0..<t.rowCount).map { i in
+            columns[0][i].isFinite ? LesionPETMeasures(suvMax: columns[0][i], suvMean: columns[1][i], suvPeak: columns[2][i],
+                                                      mtvML: columns[3][i], tlg: columns[4][i]) : nil
+        }
     }
 
     var patientIDs: [String] { lesions.rowsByPatient.map(\.patientID) }
@@ -108,10 +121,12 @@ struct ReportSource {
     func rows(of patientID: String) -> [Int]? { lesions.rowsByPatient.first { $0.patientID == patientID }?.rows }
 
     func row(_ i: Int) -> LesionReportRow {
-        LesionReportRow(lesionID: lesions.lesionIDs[i], location: lesions.locations[i], volumeML: lesions.volumes[i],
-                        maxDiameterMM: diameters[i], score: scores[i], percentile: percentiles[i],
-                        categoryKey: categories[i], rank: ranks[i], rationale: rationales[i], attention: attention[i],
-                        irradiated: lesions.irradiated[i], response: responses[i])
+        var r = LesionReportRow(lesionID: lesions.lesionIDs[i], location: lesions.locations[i], volumeML: lesions.volumes[i],
+                                maxDiameterMM: diameters[i], score: scores[i], percentile: percentiles[i],
+                                categoryKey: categories[i], rank: ranks[i], rationale: rationales[i], attention: attention[i],
+                                irradiated: lesions.irradiated[i], response: responses[i])
+        r.pet = i < pet.count ? pet[i] : nil
+        return r
     }
 
     var signatureInfo: SignatureInfo {

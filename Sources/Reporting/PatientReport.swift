@@ -86,6 +86,24 @@ public enum PatientReport {
         s += "<p class=\"muted\">Score: \(htmlEscape(m.signature.estimates)) (\(htmlEscape(m.signature.direction))). Cohort pct: percentile of the score among all \(m.cohortScores.count) scored lesions of the reference cohort. Rank: order within the category (1 = first). Max diam.: maximum 3D diameter of the lesion surface (IBSI)."
         s += hasAttention ? " MIL attention: the lesion's weight in the patient-level attention model (\(htmlEscape(m.attentionSource ?? "source unrecorded")); a patient's weights sum to 1).</p>\n"
                           : " No MIL attention weights are in the store.</p>\n"
+        return s + petTable(m)
+    }
+
+    /// The lesions' standard PET measures, when any lesion has them ("" otherwise): one row per lesion, "—" for a
+    /// lesion without a PET image. Values are shown to 2 decimals (the store keeps them unrounded).
+    static func petTable(_ m: PatientReportModel) -> String {
+        guard m.lesions.contains(where: { $0.pet != nil }) else { return "" }
+        var s = "<h3>PET uptake</h3><table class=\"keep\" id=\"pet-table\"><thead><tr><th>lesion</th><th class=\"num\">SUVmax</th><th class=\"num\">SUVmean</th><th class=\"num\">SUVpeak</th><th class=\"num\">MTV<br>mL</th><th class=\"num\">TLG<br>SUV·mL</th></tr></thead><tbody>"
+        for l in m.lesions {
+            s += "<tr class=\"pet-row\" data-lesion=\"\(htmlEscape(l.lesionID))\"><td class=\"id\">\(htmlEscape(l.lesionID))</td>"
+            if let p = l.pet {
+                s += [p.suvMax, p.suvMean, p.suvPeak, p.mtvML, p.tlg].map { "<td class=\"num\">\(fmt($0))</td>" }.joined()
+            } else {
+                s += String(repeating: "<td class=\"num\">—</td>", count: 5)
+            }
+            s += "</tr>"
+        }
+        s += "</tbody></table><p class=\"muted\">Body-weight SUV on the PET image's own grid, whatever the radiomics settings. SUVpeak: highest mean of a 1 cm³ sphere (PERCIST 1.0, QIBA). MTV: the contour's volume on the PET grid. TLG: SUVmean × MTV. — : no PET image for this lesion.</p>\n"
         return s
     }
 

@@ -67,6 +67,8 @@ public struct LesionReportRow: Sendable {
     public var irradiated: Bool
     /// Lesion response recorded in the manifest ("" when none).
     public var response: String
+    /// The lesion's standard PET measures (store columns `suv_max` ... `tlg`), nil when it has no PET image.
+    public var pet: LesionPETMeasures? = nil
 
     public init(lesionID: String, location: String, volumeML: Double, maxDiameterMM: Double = .nan, score: Double,
                 percentile: Double, categoryKey: String, rank: Int, rationale: String, attention: Double? = nil,
@@ -79,6 +81,23 @@ public struct LesionReportRow: Sendable {
 
     public var categoryLabel: String { categoryLabels[categoryKey] ?? categoryKey }
     public var colour: String { categoryColours[categoryKey] ?? "#555" }
+}
+
+/// The standard PET measures of a lesion as extraction stores them (`PETUptake`: body-weight SUV on the PET
+/// image's original grid, never rounded), for the patient report.
+public struct LesionPETMeasures: Sendable, Equatable {
+    public var suvMax: Double
+    public var suvMean: Double
+    /// Highest mean SUV of a 1 cm³ sphere (PERCIST 1.0, QIBA).
+    public var suvPeak: Double
+    /// Metabolic tumour volume of the contour on the PET grid, ml.
+    public var mtvML: Double
+    /// Total lesion glycolysis, suvMean x mtvML.
+    public var tlg: Double
+
+    public init(suvMax: Double, suvMean: Double, suvPeak: Double, mtvML: Double, tlg: Double) {
+        self.suvMax = suvMax; self.suvMean = suvMean; self.suvPeak = suvPeak; self.mtvML = mtvML; self.tlg = tlg
+    }
 }
 
 /// A patient-level metric with its percentile among the cohort's patients.

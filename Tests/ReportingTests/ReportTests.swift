@@ -257,3 +257,17 @@ final class ImageTests: XCTestCase {
     }
 }
 
+
+final class PatientReportPETTests: XCTestCase {
+    func testPETMeasuresAreShownPerLesionWhenPresent() {
+        var m = Fixture.patient(withImages: false)
+        XCTAssertFalse(PatientReport.html(m).contains("pet-table"), "no PET table without PET measures")
+        m.lesions[1].pet = LesionPETMeasures(suvMax: 20.8347, suvMean: 7.5, suvPeak: 12.25, mtvML: 3.2, tlg: 24)
+        let html = PatientReport.html(m)
+        XCTAssertTrue(html.contains("<h3>PET uptake</h3>"), html)
+        XCTAssertTrue(html.contains("<tr class=\"pet-row\" data-lesion=\"L2\"><td class=\"id\">L2</td><td class=\"num\">20.83</td><td class=\"num\">7.50</td><td class=\"num\">12.25</td><td class=\"num\">3.20</td><td class=\"num\">24.00</td></tr>"), html)
+        // The lesions without a PET image are listed with dashes; their ids stay escaped.
+        XCTAssertTrue(html.contains("<tr class=\"pet-row\" data-lesion=\"L3\"><td class=\"id\">L3</td>" + String(repeating: "<td class=\"num\">—</td>", count: 5)), html)
+        XCTAssertFalse(html.contains("<td class=\"id\">\(Fixture.evil)"), "escaped")
+    }
+}
