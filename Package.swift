@@ -57,6 +57,11 @@ let package = Package(
         .target(name: "ZlibSupport", dependencies: ["CZlib"]),
         .testTarget(name: "ZlibSupportTests", dependencies: ["ZlibSupport"]),
 
+        // Parallel work on a fixed set of threads: a pipeline of items (a cohort's patients) whose nested loops
+        // (each patient's lesions) share the same threads. Swift 6 language mode: the compiler checks it.
+        .target(name: "WorkPool", swiftSettings: [.swiftLanguageMode(.v6)]),
+        .testTarget(name: "WorkPoolTests", dependencies: ["WorkPool"], swiftSettings: [.swiftLanguageMode(.v6)]),
+
         // Images: geometry, volumes, masks, morphology, connected components.
         .target(name: "ImagingCore"),
         .testTarget(name: "ImagingCoreTests", dependencies: ["ImagingCore"]),
@@ -83,7 +88,7 @@ let package = Package(
 
         // [radiomics]
         // Features: IBSI 1 preprocessing and feature families for a lesion and its peritumoral ring.
-        .target(name: "Radiomics", dependencies: ["ImagingCore", "Filters"], swiftSettings: hostVectorSettings),
+        .target(name: "Radiomics", dependencies: ["ImagingCore", "Filters", "WorkPool"], swiftSettings: hostVectorSettings),
         .testTarget(name: "RadiomicsTests", dependencies: ["Radiomics", "ImageIO", "TestSupport"]),
 
         // [filters]
@@ -145,7 +150,7 @@ let package = Package(
         .target(name: "Pipeline", dependencies: ["ImagingCore", "ImageIO", "Cohort", "Radiomics", "FeatureStore",
                                                  "Signatures", "Aggregation", "Planning", "Reporting", "Synthesis",
                                                  "DICOMIO", "Statistics", "MultipleInstance", "LinearAlgebra", "Harmonisation",
-                                                 "Perturbation", "Response"]),
+                                                 "Perturbation", "Response", "WorkPool"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "FeatureStore", "Cohort", "ImageIO", "Radiomics", "Signatures", "Synthesis", "TestSupport",
                                                           "DICOMIO", "Planning", "Reporting",
                                                           "Aggregation", "Statistics", "MultipleInstance", "Harmonisation", "Response"]),

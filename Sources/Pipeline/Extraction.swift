@@ -3,6 +3,7 @@ import ImagingCore
 import Cohort
 import Radiomics
 import FeatureStore
+import WorkPool
 
 /// The outcome of an extraction run, for the closing summary and the exit code.
 public struct ExtractionSummary: Sendable {
@@ -46,7 +47,7 @@ public struct ExtractionSummary: Sendable {
 /// Extraction of every lesion and its ring for a cohort into an HDF5 store.
 ///
 /// Patients are committed one at a time through `ExtractionStoreWriter`, so a kill loses at most the
-/// patient in progress and a re-run resumes. A patient that cannot be read or extracted is recorded
+/// patients in flight (`--jobs` of them) and a re-run resumes. A patient that cannot be read or extracted is recorded
 /// in the store's `/failures` and reported; the cohort goes on.
 public enum CohortExtraction {
     /// Store name of a feature: `[<filter>.]<family>.<IBSI tag without its family prefix>`, e.g.
@@ -70,67 +71,123 @@ public enum CohortExtraction {
     /// Extracts every patient not yet in `store` with the same settings for every modality.
     public static func run(cohort: Cohort, store: URL, settings: ExtractionSettings, force: Bool = false,
                            loader: PatientLoader = PatientLoader(), software: String = LesionMapVersion.software,
-                           memoryLimit: ExtractionMemoryLimit = .automatic,
+                           memoryLimit: ExtractionMemoryLimit = .automatic, jobs: Int? = nil,
                            progress: ProgressBar? = nil) throws -> ExtractionSummary {
         try run(cohort: cohort, store: store, settings: .everyModality(settings), force: force, loader: loader,
-                software: software, memoryLimit: memoryLimit, progress: progress)
+                software: software, memoryLimit: memoryLimit, jobs: jobs, progress: progress)
     }
+
+    /// Threads of a cohort extraction when `--jobs` is not given: every core the process may use.
+    public static var defaultJobs: Int { ProcessInfo.processInfo.activeProcessorCount }
 
     /// Extracts every patient not yet in `store`.
     ///
     /// Settings are checked against `SettingsBounds` where they are made (presets, settings files,
     /// command-line overrides); here every lesion is guarded by its memory estimate instead: a lesion
-    /// that would need more than the budget `memoryLimit` gives (taken afresh for each scan, after
-    /// its images are loaded) fails its patient with a message naming patient, lesion, file, the
-    /// estimate and the setting responsible, before anything is allocated for it.
+    /// that would need more than the budget `memoryLimit` gives (taken once when the run starts and
+    /// shared by the lesions of every patient in flight) fails its patient with a message naming
+    /// patient, lesion, file, the estimate and the setting responsible, before anything is allocated for it.
     ///
     /// Each lesion is extracted with the settings of its scan's modality (`ScanMetadata.modality`);
     /// a scan whose modality has none fails its patient, and settings that make no sense for the
     /// modality (rounding PET values, a HU range on PET or MR) are refused, naming patient, lesion
     /// and setting (`ModalityChecks`). The store records `settings.json()`.
+    ///
+    /// Pipelined on `jobs` threads (default `defaultJobs`, every core): each thread takes the next patient in
+    /// manifest order, loads it (reading, decoding, label regions, masks, metadata) and extracts it, so one
+    /// patient loads while the lesions of others are extracted; the lesions of every patient in flight share
+    /// the same `jobs` threads (`WorkPool`), so there are never more busy threads than `jobs`. At most `jobs`
+    /// patients are in memory at once (their images and masks, plus their lesions' working memory, which
+    /// the shared budget bounds). Patients are committed on the calling thread as they finish — the order
+    /// may differ from the manifest's, the store is still written in manifest order — so a kill loses at
+    /// most the patients in flight and a re-run resumes. A patient that fails is recorded and the others
+    /// go on; a store that refuses writes (full disk) stops the run after the patients in flight finish.
     public static func run(cohort: Cohort, store: URL, settings: ModalitySettings, force: Bool = false,
                            loader: PatientLoader = PatientLoader(), software: String = LesionMapVersion.software,
-                           memoryLimit: ExtractionMemoryLimit = .automatic,
+                           memoryLimit: ExtractionMemoryLimit = .automatic, jobs: Int? = nil,
                            progress: ProgressBar? = nil) throws -> ExtractionSummary {
         let start = Date()
         var summary = ExtractionSummary()
         let writer = try ExtractionStoreWriter(storeURL: store, settingsJSON: try settings.json(),
                                                patientOrder: cohort.patients.map(\.id), software: software,
                                                force: force, warn: { progress?.message("warning: \($0)") })
-        for entry in cohort.patients {
-            if writer.isFinished(entry.id) {
-                summary.resumed.append(entry.id)
-                progress?.advance("\(entry.id) already done")
-                continue
+        for entry in cohort.patients where writer.isFinished(entry.id) {
+            summary.resumed.append(entry.id)
+            progress?.advance("\(entry.id) already done")
+        }
+        let todo = cohort.patients.indices.filter { !writer.isFinished(cohort.patients[$0].id) }
+        let budget = ExtractionMemoryLimit.shared(memoryLimit.budget())
+        let patients = cohort.patients
+        // What each patient gave, by manifest position, so the summary lists patients and warnings in
+        // manifest order whatever order they finished in.
+        var extracted: [Int: Int] = [:], failed: [Int: String] = [:], warnings: [Int: [String]] = [:]
+        try WorkPool.pipeline(count: todo.count, jobs: jobs ?? defaultJobs, work: { n in
+            extractPatient(patients[todo[n]], cohort: cohort, settings: settings, loader: loader, memoryLimit: budget)
+        }, deliver: { n, outcome in
+            let index = todo[n], id = patients[index].id
+            warnings[index] = outcome.warnings
+            var failure = outcome.failure
+            if let extraction = outcome.extraction {
+                do {
+                    try writer.commit(extraction)
+                    extracted[index] = outcome.lesionCount
+                    progress?.advance("\(id): \(outcome.lesionCount) lesions")
+                } catch let error as FeatureStoreError where error.isWriteFailure {
+                    // The disk refuses writes (full, quota, file-size limit): no later patient could be
+                    // stored either, so the run stops here; what was committed is kept for a re-run.
+                    throw error
+                } catch {
+                    failure = ("store", ErrorText.plain(error))
+                }
             }
-            var stage = "load"
-            do {
-                let patient = try loader.load(entry, relativeTo: cohort.folder)
-                summary.warnings += patient.warnings
-                stage = "extract"
-                let result = try extract(patient, cohort: cohort, settings: settings, memoryLimit: memoryLimit)
-                summary.warnings += result.warnings
-                stage = "store"
-                try writer.commit(result.extraction)
-                summary.extracted.append(entry.id)
-                summary.lesionCount += patient.lesions.count
-                progress?.advance("\(entry.id): \(patient.lesions.count) lesions")
-            } catch let error as FeatureStoreError where error.isWriteFailure {
-                // The disk refuses writes (full, quota, file-size limit): no later patient could be
-                // stored either, so the run stops here; what was committed is kept for a re-run.
-                throw error
-            } catch {
-                let message = ErrorText.plain(error)
-                summary.failed.append((entry.id, message))
-                try writer.recordFailure(patientID: entry.id, stage: stage, message: message)
-                progress?.message("FAILED \(entry.id) (\(stage)): \(message)")
-                progress?.advance("\(entry.id) failed")
+            if let (stage, message) = failure {
+                failed[index] = message
+                try writer.recordFailure(patientID: id, stage: stage, message: message)
+                progress?.message("FAILED \(id) (\(stage)): \(message)")
+                progress?.advance("\(id) failed")
             }
+        })
+        for index in todo {
+            let id = patients[index].id
+            summary.warnings += warnings[index] ?? []
+            if let lesions = extracted[index] {
+                summary.extracted.append(id)
+                summary.lesionCount += lesions
+            }
+            if let message = failed[index] { summary.failed.append((id, message)) }
         }
         _ = try writer.finish()
         try writeFeatureCatalog(store)
         summary.seconds = Date().timeIntervalSince(start)
         return summary
+    }
+
+    /// One patient's extraction as a pipeline worker hands it back: the store rows, or the stage that
+    /// failed (`load`, `extract`) and the error naming patient, lesion and file; warnings either way.
+    struct PatientOutcome: Sendable {
+        var extraction: PatientExtraction?
+        var lesionCount = 0
+        var failure: (stage: String, message: String)?
+        var warnings: [String] = []
+    }
+
+    /// Loads and extracts one patient (on a pipeline worker); never throws, a failure is an outcome.
+    static func extractPatient(_ entry: PatientEntry, cohort: Cohort, settings: ModalitySettings,
+                               loader: PatientLoader, memoryLimit: ExtractionMemoryLimit) -> PatientOutcome {
+        var outcome = PatientOutcome()
+        var stage = "load"
+        do {
+            let patient = try loader.load(entry, relativeTo: cohort.folder)
+            outcome.warnings += patient.warnings
+            stage = "extract"
+            let result = try extract(patient, cohort: cohort, settings: settings, memoryLimit: memoryLimit)
+            outcome.warnings += result.warnings
+            outcome.extraction = result.extraction
+            outcome.lesionCount = patient.lesions.count
+        } catch {
+            outcome.failure = (stage, ErrorText.plain(error))
+        }
+        return outcome
     }
 
     /// Store path of the table mapping every stored feature name to its IBSI identifier and PyRadiomics name.

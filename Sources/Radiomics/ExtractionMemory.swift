@@ -96,6 +96,12 @@ public final class MemoryBudget: @unchecked Sendable {
     }
 }
 
+/// Budgets are compared by identity: two are the same when they share their reservations.
+extension MemoryBudget: Hashable {
+    public static func == (a: MemoryBudget, b: MemoryBudget) -> Bool { a === b }
+    public func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(self)) }
+}
+
 /// How much memory lesion extraction may use at one time.
 public enum ExtractionMemoryLimit: Sendable, Hashable {
     /// 80 % of the memory available to the process — physical memory, or the container (cgroup) or
@@ -104,6 +110,9 @@ public enum ExtractionMemoryLimit: Sendable, Hashable {
     case automatic
     /// A fixed budget in bytes (`--max-memory-gb`).
     case bytes(Double)
+    /// One budget taken once and shared by every scan extracted while it is in use: the patients in flight
+    /// of a pipelined cohort extraction (`extract --jobs N`) reserve their lesions against the same bytes.
+    case shared(MemoryBudget)
 
     /// Share of the available memory the automatic budget takes.
     public static let automaticFraction = 0.8
@@ -116,6 +125,8 @@ public enum ExtractionMemoryLimit: Sendable, Hashable {
         case .automatic:
             let a = SystemMemory.available(fraction: Self.automaticFraction)
             return MemoryBudget(bytes: a.bytes, origin: a.origin + "; raise or lower it with --max-memory-gb")
+        case .shared(let budget):
+            return budget
         }
     }
 }

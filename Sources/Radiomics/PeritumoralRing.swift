@@ -1,5 +1,6 @@
 import Foundation
 import ImagingCore
+import WorkPool
 
 /// The peritumoral ring of a lesion: tissue around it, within a distance in millimetres.
 ///
@@ -47,7 +48,8 @@ public struct LesionFeatures: Sendable {
     }
 }
 
-/// Features of every lesion of a scan, lesions in parallel on all cores.
+/// Features of every lesion of a scan, lesions in parallel on all cores (or on the threads of the pipeline
+/// that calls it, `WorkPool`).
 ///
 /// Each lesion is processed on its bounding box plus the ring and interpolation margins, so memory
 /// stays proportional to the lesions, not to the scan; the scan itself is shared read-only.
@@ -98,19 +100,17 @@ public enum LesionFeatureExtractor {
         }
         let refused = ExtractionMemory.refusals(labels: names, estimates: estimates, settings: settings, budget: budget)
         guard refused.isEmpty else { throw RadiomicsError.overMemoryBudget(refused.joined(separator: "\n")) }
-        var results = [Result<LesionFeatures, Error>?](repeating: nil, count: lesions.count)
-        results.withUnsafeMutableBufferPointer { out in
-            let slots = out
-            DispatchQueue.concurrentPerform(iterations: lesions.count) { n in
-                budget.reserve(estimates[n].bytes)
-                defer { budget.release(estimates[n].bytes) }
-                slots[n] = Result {
-                    try extractOne(image: image, lesions: lesions, boxes: boxes.map { $0! }, index: n,
-                                   label: names[n], settings: settings, modality: modality)
-                }
+        // On a worker of a pipelined cohort extraction the lesions share that pipeline's threads with
+        // the other patients in flight; elsewhere they run on all cores (`WorkPool.forEach`).
+        let results = WorkPool.map(lesions.count) { n -> Result<LesionFeatures, Error> in
+            budget.reserve(estimates[n].bytes)
+            defer { budget.release(estimates[n].bytes) }
+            return Result {
+                try extractOne(image: image, lesions: lesions, boxes: boxes.map { $0! }, index: n,
+                               label: names[n], settings: settings, modality: modality)
             }
         }
-        return try results.map { try $0!.get() }
+        return try results.map { try $0.get() }
     }
 
     private static func extractOne(image: Volume<Float>, lesions: [Mask], boxes: [IndexBox], index: Int,

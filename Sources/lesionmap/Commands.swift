@@ -78,6 +78,8 @@ struct ExtractCommand: ParsableCommand {
     @OptionGroup var extraction: SettingsOptions
     @Flag(help: "Discard an existing store made with other settings and start afresh.") var force = false
     @Flag(help: "No progress output.") var quiet = false
+    @Option(help: ArgumentHelp("Threads, and at most this many patients in memory at once: one patient loads while the lesions of the others are extracted (default: every core, \(CohortExtraction.defaultJobs) here).", valueName: "N"))
+    var jobs: Int?
     @Flag(help: "List every warning in the closing summary (by default the first \(ExtractionSummary.listedWarnings) and a count of the rest).")
     var allWarnings = false
 
@@ -85,10 +87,11 @@ struct ExtractCommand: ParsableCommand {
         try runReportingErrors {
             let s = try extraction.resolved()
             let memoryLimit = try extraction.memoryLimit()
+            if let jobs, jobs < 1 { throw ValidationError("--jobs \(jobs): must be at least 1") }
             let cohort = try CohortManifest.load(fileURL(manifest))
             let bar = ProgressBar(label: "extract", total: cohort.patients.count, quiet: quiet)
             let summary = try CohortExtraction.run(cohort: cohort, store: fileURL(store), settings: s, force: force,
-                                                   memoryLimit: memoryLimit, progress: bar)
+                                                   memoryLimit: memoryLimit, jobs: jobs, progress: bar)
             print(summary.text(allWarnings: allWarnings))
             if !summary.succeeded { throw ExitCode.failure }
         }

@@ -100,23 +100,58 @@ final class PipelineTests: XCTestCase {
 
     }
 
+    /// The pipelined extraction (three threads, patients finishing out of order) writes the store a one-thread
+    /// run writes, and a corrupt patient fails alone with the same message.
+    func testPipelinedExtractionEqualsOneThread() throws {
+        let dir = try SharedData.temporaryDirectory(for: self)
+        let folder = try smallCohort(dir, patients: 5, seed: 7)
+        let victim = folder.appendingPathComponent(SyntheticCohort.imagePath("SYN003"))
+        let bytes = try Data(contentsOf: victim)
+        try bytes.prefix(bytes.count / 2).write(to: victim)
+        let cohort = try CohortManifest.load(folder)
+        let one = dir.appendingPathComponent("one.h5"), three = dir.appendingPathComponent("three.h5")
+        let s1 = try CohortExtraction.run(cohort: cohort, store: one, settings: testSettings, jobs: 1)
+        let s3 = try CohortExtraction.run(cohort: cohort, store: three, settings: testSettings, jobs: 3)
+        XCTAssertEqual(s3.extracted, ["SYN001", "SYN002", "SYN004", "SYN005"])
+        XCTAssertEqual(s3.extracted, s1.extracted)
+        XCTAssertEqual(s3.lesionCount, s1.lesionCount)
+        XCTAssertEqual(s3.failed.map(\.patientID), ["SYN003"])
+        XCTAssertEqual(s3.failed.map(\.message), s1.failed.map(\.message))
+        XCTAssertEqual(s3.warnings, s1.warnings)
+        let a = try StoreContents.read(from: one)
+        var b = try StoreContents.read(from: three)
+        b.attributes.createdUTC = a.attributes.createdUTC
+        XCTAssertEqual(a, b, "the store does not depend on --jobs")
+    }
+
     func testKilledExtractionResumesToTheSameStore() throws {
+        try killAndResume(referenceJobs: nil, killedJobs: nil)
+    }
+
+    /// The pipelined extraction killed with two patients in flight (`--jobs 2`: two threads, each holding a
+    /// patient being loaded or extracted) and resumed gives the store of an uninterrupted one-thread run.
+    func testKilledPipelinedExtractionResumesToTheSameStore() throws {
+        try killAndResume(referenceJobs: 1, killedJobs: 2)
+    }
+
+    private func killAndResume(referenceJobs: Int?, killedJobs: Int?) throws {
         let exe = try lesionmapExecutable()
         let dir = try SharedData.temporaryDirectory(for: self)
         let folder = try smallCohort(dir, patients: 6, seed: 11)
         let settingsFile = dir.appendingPathComponent("settings.json")
         try Data(try CohortExtraction.settingsJSON(testSettings).utf8).write(to: settingsFile)
 
-        func extract(_ store: URL) -> Process {
+        func extract(_ store: URL, jobs: Int? = killedJobs) -> Process {
             let p = Process()
             p.executableURL = exe
             p.arguments = ["extract", folder.path, "--store", store.path, "--settings", settingsFile.path, "--quiet"]
+                + (jobs.map { ["--jobs", "\($0)"] } ?? [])
             p.standardOutput = FileHandle.nullDevice
             p.standardError = FileHandle.nullDevice
             return p
         }
         let reference = dir.appendingPathComponent("reference.h5")
-        let full = extract(reference)
+        let full = extract(reference, jobs: referenceJobs)
         try full.run(); full.waitUntilExit()
         XCTAssertEqual(full.terminationStatus, 0)
 
