@@ -42,15 +42,25 @@ public struct SynthesisOptions: Codable, Equatable, Sendable {
     /// Smaller grids sample the same patients more coarsely (used by tests).
     public var gridSize: [Int]
 
+    /// Number of follow-up scans per patient after the baseline (`synth --timepoints N`), one every
+    /// `SyntheticFollowUp.intervalDays` days; nil = baseline only. Stored as nil rather than 0 so that
+    /// `synthesis.json` of a baseline-only cohort stays byte-identical to cohorts written before follow-ups existed
+    /// (the synthesised Codable omits a nil optional).
+    public var timepoints: Int?
+
     public static let defaultGridSize = [176, 144, 48]
 
     public init(patients: Int = 20, seed: UInt64 = 1, outcomeDriver: SyntheticOutcomeDriver = .minimum,
-                gridSize: [Int] = SynthesisOptions.defaultGridSize) {
+                gridSize: [Int] = SynthesisOptions.defaultGridSize, timepoints: Int = 0) {
         self.patients = patients
         self.seed = seed
         self.outcomeDriver = outcomeDriver
         self.gridSize = gridSize
+        self.timepoints = timepoints == 0 ? nil : timepoints
     }
+
+    /// Number of follow-up scans (0 when baseline only).
+    public var followUps: Int { timepoints ?? 0 }
 
     /// Throws unless the options describe a cohort that can be generated.
     public func validate() throws {
@@ -59,6 +69,10 @@ public struct SynthesisOptions: Codable, Equatable, Sendable {
         }
         guard gridSize.count == 3, gridSize.allSatisfy({ $0 >= 16 && $0 <= 1024 }) else {
             throw SynthesisError.invalidOptions("grid size must be three axis lengths in 16...1024, got \(gridSize)")
+        }
+        guard (0...SyntheticFollowUp.maximumFollowUps).contains(followUps) else {
+            throw SynthesisError.invalidOptions("timepoints (follow-up scans) must be between 0 and "
+                                                + "\(SyntheticFollowUp.maximumFollowUps), got \(followUps)")
         }
     }
 

@@ -45,6 +45,7 @@ public enum SyntheticOutcomeModel {
             let l = patient.lesions[n]
             let s = 3.5 * (l.infiltration - 0.5) + (l.irradiated ? 1 : 0) + 0.8 * rng.normal()
             patient.lesions[n].response = SyntheticResponse(score: s)
+            patient.lesions[n].responseScore = s
         }
         patient.outcome = SyntheticOutcome(
             pfsMonths: min(t, censor), pfsEvent: t <= censor, osMonths: min(os, censor), osEvent: os <= censor,

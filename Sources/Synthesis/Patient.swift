@@ -13,6 +13,9 @@ public struct SyntheticLesion: Sendable {
     public var infiltration: Double
     public var irradiated: Bool
     public var response: SyntheticResponse
+    /// The latent response score s behind `response` (higher = better; see `SyntheticOutcomeModel`);
+    /// it also sets the lesion's growth rate at follow-up (`SyntheticFollowUp`).
+    public var responseScore: Double = 0
     /// Lesion-level nuisance of the texture model (see `SyntheticScanModel`): a HU offset and
     /// multipliers of the fine and coarse texture amplitudes.
     public var intensityOffset: Double

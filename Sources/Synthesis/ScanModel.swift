@@ -61,7 +61,12 @@ public enum SyntheticScanModel {
 
     /// Renders the patient on the options' grid.
     public static func render(_ patient: SyntheticPatient, options: SynthesisOptions) -> SyntheticScan {
-        let grid = options.grid
+        render(patient, grid: options.grid, noiseSeed: SplitMix64.derive(patient.seed, 5))
+    }
+
+    /// Renders the patient on `grid` (patient coordinates) with scan noise drawn from `noiseSeed`.
+    /// Follow-up scans use a grid displaced by the patient's shift and their own noise (`SyntheticFollowUp`).
+    static func render(_ patient: SyntheticPatient, grid: ImageGrid, noiseSeed: UInt64) -> SyntheticScan {
         let n = grid.size
         let axes = WorldAxes(grid)
         var hu = [Float](repeating: 0, count: n.count)
@@ -85,7 +90,7 @@ public enum SyntheticScanModel {
             counts.append(drawLesion(lesion, kvp: patient.kvp, grid: grid, axes: axes, tissue: tissue, hu: &hu,
                                      labels: &labels))
         }
-        var nrng = SynthesisRandom(seed: SplitMix64.derive(patient.seed, 5))
+        var nrng = SynthesisRandom(seed: noiseSeed)
         let noise = GaussianField.sample(size: n, sigma: Vector3(0.6, 0.6, 0), rng: &nrng)
         let sd = Float(noiseSD(kvp: patient.kvp))
         let ct = (0..<n.count).map { v -> Int16 in

@@ -101,11 +101,24 @@ public enum SyntheticCohort {
             voxelCounts.append(counts)
         }
         let voxelML = options.grid.voxelVolume / 1000
-        try writeAtomically(lesionsCSV(patients), to: directory.appendingPathComponent("lesions.csv"))
+        var followUpFiles = [String]()
+        if options.followUps > 0 {
+            // Follow-up scans and truth (FollowUpCohort.swift); lesions.csv gains its timepoint column.
+            let courses = patients.map { SyntheticFollowUp.course($0, options: options) }
+            let counts = try writeFollowUpScans(courses, options: options, into: directory)
+            let truth = followUpTruth(courses, baselineCounts: voxelCounts, followUpCounts: counts, options: options)
+            try writeAtomically(truth.lesions, to: directory.appendingPathComponent(followUpTruthFile))
+            try writeAtomically(truth.patients, to: directory.appendingPathComponent(followUpPatientTruthFile))
+            try writeAtomically(followUpLesionsCSV(courses), to: directory.appendingPathComponent("lesions.csv"))
+            followUpFiles = self.followUpFiles(courses)
+        } else {
+            try writeAtomically(lesionsCSV(patients), to: directory.appendingPathComponent("lesions.csv"))
+        }
         try writeAtomically(patientsCSV(patients), to: directory.appendingPathComponent("patients.csv"))
         try writeAtomically(truthCSV(patients, voxelCounts: voxelCounts, voxelML: voxelML, driver: options.outcomeDriver),
                             to: directory.appendingPathComponent("truth.csv"))
-        let files = (["lesions.csv", "patients.csv", "truth.csv"] + patients.flatMap { [imagePath($0.id), maskPath($0.id)] }).sorted()
+        let files = (["lesions.csv", "patients.csv", "truth.csv"] + patients.flatMap { [imagePath($0.id), maskPath($0.id)] }
+                     + followUpFiles).sorted()
         let sp = options.grid.spacing
         let record = SynthesisRecord(generator: "LesionMap Synthesis", formatVersion: formatVersion, options: options,
                                      patients: patients.count, lesions: patients.reduce(0) { $0 + $1.lesions.count },
@@ -210,6 +223,7 @@ public enum SyntheticCohort {
 
     static func describe(_ o: SynthesisOptions) -> String {
         "\(o.patients) patients, seed \(o.seed), driver \(o.outcomeDriver.rawValue), grid \(o.gridSize.map(String.init).joined(separator: "x"))"
+            + (o.followUps > 0 ? ", \(o.followUps) follow-ups" : "")
     }
 
     static func summary(_ patients: [SyntheticPatient], directory: URL, skipped: Bool) -> SyntheticCohortSummary {

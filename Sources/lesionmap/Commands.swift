@@ -43,13 +43,17 @@ struct SynthCommand: ParsableCommand {
     @Option(help: "Random seed: the same seed gives the same files.") var seed: UInt64 = 1
     @Option(help: "What drives simulated progression: minimum, mean or maximum lesion infiltration.")
     var driver = "minimum"
+    @Option(help: ArgumentHelp("Follow-up scans per patient after the baseline, one every 60 days (0 = baseline only).",
+                               discussion: "Lesions grow or shrink by their hidden infiltration and irradiation (with an abscopal effect), some vanish, new ones appear, the patient shifts a little; lesions.csv gains a timepoint column, truth_followup.csv and truth_followup_patients.csv hold the true sizes and responses."))
+    var timepoints = 0
 
     func run() throws {
         try runReportingErrors {
             guard let d = SyntheticOutcomeDriver(rawValue: driver) else {
                 throw ValidationError("--driver must be one of \(SyntheticOutcomeDriver.allCases.map(\.rawValue).joined(separator: ", "))")
             }
-            let s = try SyntheticCohort.generate(SynthesisOptions(patients: patients, seed: seed, outcomeDriver: d),
+            let s = try SyntheticCohort.generate(SynthesisOptions(patients: patients, seed: seed, outcomeDriver: d,
+                                                                  timepoints: timepoints),
                                                  into: fileURL(out))
             print(s.skipped ? "\(out): already generated with these options" :
                     "wrote \(s.patients) patients, \(s.lesions) lesions to \(out)")
