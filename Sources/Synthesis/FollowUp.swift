@@ -61,7 +61,8 @@ public struct SyntheticCourse: Sendable {
 ///
 /// New lesions. At each follow-up a patient gets a new lesion with probability logistic(−2.2 + 0.8 η)
 /// (η the patient's linear predictor: poor-prognosis patients progress with new lesions more often). It is
-/// placed like a baseline lesion (site weights and tissue checks of `SyntheticPlanner`), with a nominal radius
+/// placed like a baseline lesion (site weights and tissue checks of `SyntheticPlanner`, but never a lymph node:
+/// under RECIST 1.1 a new node counts only from 10 mm short axis), infiltration = the patient's centre μ, with a nominal radius
 /// log-uniform in 4-8 mm at appearance, and grows afterwards by r = 0.2 + 0.05 N(0, 1) per interval (same jitter,
 /// same cap). New lesions take the next free ids and labels (L11 after L10, or L05 after four baseline lesions).
 ///
@@ -209,7 +210,11 @@ public enum SyntheticFollowUp {
             s.radius *= t.cap
             return (t.lesion.location, s)
         }
-        let sites = SyntheticPlanner.sites.filter { site in placed.filter { $0.0 == site.location }.count < site.maxCount }
+        // Not lymph nodes: a new node counts under RECIST 1.1 only from 10 mm short axis, so new lesions of other
+        // sites keep every new lesion unequivocal.
+        let sites = SyntheticPlanner.sites.filter { site in
+            site.location != .lymphNode && placed.filter { $0.0 == site.location }.count < site.maxCount
+        }
         let total = sites.reduce(0) { $0 + $1.weight }
         let radius = rng.logUniform(4, 8)
         let fov = SyntheticAnatomy.fieldOfView

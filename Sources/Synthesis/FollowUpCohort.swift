@@ -110,7 +110,7 @@ extension SyntheticCohort {
         var lesionRows = [["patient_id", "lesion_id", "timepoint", "present", "new", "location", "irradiated",
                            "infiltration", "growth_rate", "scale", "center_x_mm", "center_y_mm", "center_z_mm",
                            "diameter_mm", "short_axis_mm", "recist_measure_mm", "volume_ml", "voxel_volume_ml",
-                           "diameter_change_pct", "measure_change_pct", "target", "category"]]
+                           "diameter_change_pct", "measure_change_pct", "target", "category", "category_vs_baseline"]]
         var patientRows = [["patient_id", "timepoint", "shift_x_mm", "shift_y_mm", "shift_z_mm", "targets",
                             "sum_diameters_mm", "baseline_sum_mm", "nadir_sum_mm", "sum_change_pct", "new_lesions",
                             "recist", "abscopal_any_lesion", "abscopal_recist", "abscopal_recist_category"]]
@@ -120,9 +120,12 @@ extension SyntheticCohort {
         for (p, course) in courses.enumerated() {
             let series = allMeasured[p]
             let ms = series.map { $0.map(\.0) }
-            let assessments = SyntheticRECIST.assess(ms)
-            let abscopal = SyntheticRECIST.abscopal(ms)
-            let targets = Set(SyntheticRECIST.targets(ms[0]))
+            let thickness = grid.spacing.z
+            let assessments = SyntheticRECIST.assess(ms, sliceThickness: thickness)
+            let abscopal = SyntheticRECIST.abscopal(ms, sliceThickness: thickness)
+            let targets = Set(SyntheticRECIST.targets(ms[0], sliceThickness: thickness))
+            // Per-lesion nadir before each time point (baseline included).
+            var nadirs = [String: Double]()
             let id = course.patient.id
             for (k, t) in course.timepoints.enumerated() {
                 let counts = k == 0 ? baselineCounts[p] : followUpCounts[p][k - 1]
@@ -142,7 +145,9 @@ extension SyntheticCohort {
                         k == 0 || base == nil ? "" : pct(m.present ? m.longAxis : 0, base!.longAxis),
                         k == 0 || base == nil ? "" : pct(m.measure, base!.measure),
                         targets.contains(s.lesion.id) && !s.isNew ? "1" : "0",
+                        k == 0 ? "" : SyntheticRECIST.lesionCategory(baseline: base, nadir: nadirs[s.lesion.id], now: m),
                         k == 0 ? "" : SyntheticRECIST.lesionCategory(baseline: base, now: m)])
+                    nadirs[s.lesion.id] = min(nadirs[s.lesion.id] ?? .infinity, m.measure)
                 }
                 let sh = t.shift
                 if k == 0 {

@@ -133,7 +133,7 @@ final class FollowUpTests: XCTestCase {
         // Patient responses: every follow-up row has a RECIST response; both abscopal definitions are filled
         // where the patient has a non-irradiated lesion.
         let followUpRows = patientTruth.filter { $0["timepoint"] != "0" }
-        XCTAssertTrue(followUpRows.allSatisfy { ["CR", "PR", "SD", "PD", "NE"].contains($0["recist"]!) })
+        XCTAssertTrue(followUpRows.allSatisfy { ["CR", "PR", "SD", "PD", "NON-CR/NON-PD", "NE"].contains($0["recist"]!) })
         XCTAssertTrue(followUpRows.contains { $0["abscopal_any_lesion"] == "1" })
         let disagree = followUpRows.filter { !$0["abscopal_recist"]!.isEmpty && $0["abscopal_any_lesion"] != $0["abscopal_recist"] }
         print("abscopal definitions disagree at \(disagree.count) of \(followUpRows.count) patient follow-ups")
@@ -225,6 +225,12 @@ final class FollowUpTests: XCTestCase {
         XCTAssertEqual(SyntheticRECIST.lesionCategory(baseline: m("L01", .lung, long: 10), now: m("L01", .lung, long: 12.5)), "SD")
         XCTAssertEqual(SyntheticRECIST.lesionCategory(baseline: m("L01", .lung, long: 20), now: m("L01", .lung, long: 14)), "PR")
         XCTAssertEqual(SyntheticRECIST.lesionCategory(baseline: nil, now: m("L11", .bone, long: 5, new: true)), "NEW")
+        // Progression per lesion is judged against its nadir: 20 -> 10 -> 15 is PD (+50 %, +5 mm), though only
+        // -25 % from baseline; against the baseline it would be SD.
+        XCTAssertEqual(SyntheticRECIST.lesionCategory(baseline: m("L01", .lung, long: 20), nadir: 10, now: m("L01", .lung, long: 15)), "PD")
+        XCTAssertEqual(SyntheticRECIST.lesionCategory(baseline: m("L01", .lung, long: 20), now: m("L01", .lung, long: 15)), "SD")
+        // Slices thicker than 5 mm: measurable from twice the thickness.
+        XCTAssertEqual(SyntheticRECIST.targets([m("L01", .lung, long: 11), m("L02", .liver, long: 13)], sliceThickness: 6), ["L02"])
     }
 
     func testReferenceCompleteResponseAndLymphNodes() {
@@ -240,6 +246,13 @@ final class FollowUpTests: XCTestCase {
         XCTAssertEqual(SyntheticRECIST.assess([base, gone])[0].sum, 9)
         XCTAssertEqual(SyntheticRECIST.lesionCategory(baseline: base[1], now: gone[1]), "CR")
         XCTAssertEqual(SyntheticRECIST.lesionCategory(baseline: base[0], now: gone[0]), "CR")
+        // Without targets: non-targets gone = CR, some left = NON-CR/NON-PD; a baseline node under 10 mm short
+        // axis is normal and not followed.
+        let small = [m("L01", .lung, long: 8), m("L02", .lymphNode, long: 12, short: 8)]
+        XCTAssertEqual(SyntheticRECIST.assess([small, [m("L01", .lung, long: 7), m("L02", .lymphNode, long: 14, short: 11)]])
+            .map(\.response), ["NON-CR/NON-PD"])
+        XCTAssertEqual(SyntheticRECIST.assess([small, [m("L01", .lung, long: 0, present: false),
+                                                       m("L02", .lymphNode, long: 14, short: 11)]]).map(\.response), ["CR"])
     }
 
     func testReferenceAbscopalDefinitionsCanDisagree() {
