@@ -205,24 +205,39 @@ public enum CohortResponse {
 
     // MARK: derived endpoints for validate-lesions and compare
 
-    /// Per store lesion row: 1 when the lesion responded (CR or PR) at its patient's first follow-up, 0 when
-    /// it did not (SD or PD), NaN for rows that are not baseline rows or have no follow-up.
-    public static func lesionResponseLabels(_ contents: StoreContents) throws -> [Double] {
+    /// Per lesion (`patientID`, `lesionID`): 1 when it responded (CR or PR) at its patient's first follow-up, 0
+    /// when it did not (SD or PD); lesions without a follow-up (or new ones) are absent. `contents` must be the
+    /// whole store (every time point), not its baseline view.
+    public static func firstFollowUpResponse(_ contents: StoreContents) throws -> [LesionKey: Double] {
         let outcome = try assess(contents)
         let t = outcome.lesions
         let pids = try t.texts("patient_id"), lids = try t.texts("lesion_id"), times = try t.numbers("timepoint")
         let cats = try t.texts("category")
         var first: [String: Double] = [:]
         for i in pids.indices where times[i] > 0 { first[pids[i]] = min(first[pids[i]] ?? .infinity, times[i]) }
-        var label: [String: Double] = [:]
+        var label: [LesionKey: Double] = [:]
         for i in pids.indices where times[i] == first[pids[i]] {
             guard let c = LesionCategory(rawValue: cats[i]), c != .new else { continue }
-            label[pids[i] + "\u{1}" + lids[i]] = c.isResponse ? 1 : 0
+            label[LesionKey(patientID: pids[i], lesionID: lids[i])] = c.isResponse ? 1 : 0
         }
-        let l = contents.lesions
+        return label
+    }
+
+    /// A lesion across time points.
+    public struct LesionKey: Hashable, Sendable {
+        public var patientID: String
+        public var lesionID: String
+        public init(patientID: String, lesionID: String) { self.patientID = patientID; self.lesionID = lesionID }
+    }
+
+    /// `firstFollowUpResponse` per row of `rows` (a lesions table: the store's /lesions or its baseline view):
+    /// NaN for rows that are not baseline rows (`timepoint` ≠ 0) or have no label.
+    public static func lesionResponseLabels(_ contents: StoreContents, rows: Table? = nil) throws -> [Double] {
+        let label = try firstFollowUpResponse(contents)
+        let l = rows ?? contents.lesions
         let sp = try l.texts("patient_id"), sl = try l.texts("lesion_id")
         let st = l["timepoint"] != nil ? try l.numbers("timepoint") : [Double](repeating: 0, count: l.rowCount)
-        return sp.indices.map { st[$0] == 0 ? label[sp[$0] + "\u{1}" + sl[$0]] ?? .nan : .nan }
+        return sp.indices.map { st[$0] == 0 ? label[LesionKey(patientID: sp[$0], lesionID: sl[$0])] ?? .nan : .nan }
     }
 
     /// The store's patients table with `best_response` (best RECIST 1.1 time-point response over the

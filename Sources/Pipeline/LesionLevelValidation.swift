@@ -89,7 +89,14 @@ public enum LesionLevelValidation {
             }
             return (v, "lesion_response", true)
         case .followUpResponse:
-            let v = try CohortResponse.lesionResponseLabels(contents)
+            // Labels from the whole store (every time point), by lesion, onto the rows the scores belong to.
+            let labels = try CohortResponse.firstFollowUpResponse(contents)
+            let rowTimes = contents.lesions.rowCount == lesions.patientIDs.count
+                ? (contents.lesions["timepoint"] != nil ? try contents.lesions.numbers("timepoint") : nil) : nil
+            let v = lesions.patientIDs.indices.map { i -> Double in
+                if let rowTimes, rowTimes[i] != 0 { return .nan }
+                return labels[.init(patientID: lesions.patientIDs[i], lesionID: lesions.lesionIDs[i])] ?? .nan
+            }
             guard v.contains(where: \.isFinite) else {
                 throw PipelineError("no baseline lesion of the store has a follow-up measurement: the store needs follow-up time points (manifest column timepoint)")
             }

@@ -21,6 +21,7 @@ final class ResponseStoreTests: XCTestCase {
         try lesions.append("irradiated", .number(rows.map { $0.4 ? 1 : 0 }))
         try lesions.append("volume_ml", .number(rows.map { $0.5 * $0.5 * $0.5 / 2000 }))
         try lesions.append("spacing_z", .number(rows.map { _ in 2 }))
+        try lesions.append("kvp", .number(rows.map { _ in 120 }))
         try lesions.append("diameter_mm", .number(rows.map(\.5)))
         try lesions.append("short_axis_mm", .number(rows.map(\.6)))
         var p = Table()
@@ -193,6 +194,30 @@ final class ResponseStoreTests: XCTestCase {
         XCTAssertEqual(o.patients.rowCount, 0)
         XCTAssertEqual(o.lesions.rowCount, contents.lesions.rowCount)
         XCTAssertTrue(o.problems.isEmpty, "\(o.problems)")
+    }
+
+
+    /// validate-lesions --response-from-followup: baseline lesions labelled by their category at the first
+    /// follow-up; follow-up rows carry no label.
+    func testLesionLevelValidationOnFollowUpResponse() throws {
+        let dir = try SharedData.temporaryDirectory(for: self)
+        let kept = rows.filter { $0.0 != "P3" }
+        let url = try store(kept, in: dir, patients: ["P1", "P2", "P4"])
+        var contents = try StoreContents.read(from: url)
+        var scores = Table()
+        try scores.append("patient_id", .text(kept.map(\.0)))
+        try scores.append("lesion_id", .text(kept.map(\.1)))
+        try scores.append("score", .number(kept.indices.map { Double($0) }))
+        contents.tables["scores/s"] = StoreTable(table: scores)
+        try contents.write(to: url)
+        let result = try LesionLevelValidation.run(store: url, signatureName: "s", label: .followUpResponse)
+        let all = try XCTUnwrap(result.first { $0.group == "all" })
+        // Labelled: P1 L1 (PR), L2 (PR), N1 (CR); P4 C (CR, disappeared), D (SD). P2 has no follow-up.
+        XCTAssertEqual(all.n, 5)
+        XCTAssertEqual(all.positives, 4)
+        // Scores are the row numbers: L1 0, L2 1, N1 2, C 11, D 12 -> the one non-responder scores highest: AUC 0.
+        XCTAssertEqual(try XCTUnwrap(all.auc).value, 0, accuracy: 1e-12)
+        XCTAssertNotNil(try StoreContents.read(from: url).tables["validation/s/followup_response"])
     }
 
 }
