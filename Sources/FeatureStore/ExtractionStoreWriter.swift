@@ -45,7 +45,7 @@ public final class ExtractionStoreWriter: @unchecked Sendable {
     private var attributes: StoreAttributes
     private var results: [String: PatientExtraction] = [:]
     private var failures: [String: StoreContents.Failure] = [:]
-    private var columnKinds: [String: [String: String]] = ["patient": [:], "lesion": [:]]
+    private var columnKinds: [String: [String: String]] = ["patient": [:], "lesion": [:], "scan": [:]]
     /// Further tables of an existing store, kept until a commit changes the lesion rows they refer to.
     private var carriedTables: [String: StoreTable] = [:]
     private var lesionRowsChanged = false
@@ -159,8 +159,9 @@ public final class ExtractionStoreWriter: @unchecked Sendable {
         var kinds = columnKinds
         try ExtractionStoreWriter.recordKinds(of: result.patient, as: "patient", in: &kinds, patient: result.patientID)
         try ExtractionStoreWriter.recordKinds(of: result.lesions, as: "lesion", in: &kinds, patient: result.patientID)
+        try ExtractionStoreWriter.recordKinds(of: result.scans, as: "scan", in: &kinds, patient: result.patientID)
         let part = StoreContents(attributes: attributes, patients: result.patient, lesions: result.lesions,
-                                 features: result.features)
+                                 scans: result.scans, features: result.features)
         try writePart(part, of: result.patientID)
         columnKinds = kinds
         results[result.patientID] = result
@@ -328,6 +329,8 @@ public final class ExtractionStoreWriter: @unchecked Sendable {
             try ExtractionStoreWriter.recordKinds(of: result.patient, as: "patient", in: &columnKinds,
                                                   patient: result.patientID)
             try ExtractionStoreWriter.recordKinds(of: result.lesions, as: "lesion", in: &columnKinds,
+                                                  patient: result.patientID)
+            try ExtractionStoreWriter.recordKinds(of: result.scans, as: "scan", in: &columnKinds,
                                                   patient: result.patientID)
             results[result.patientID] = result
             failures[result.patientID] = nil

@@ -1,19 +1,24 @@
 import Foundation
 import HDF5Support
 
-// The HDF5 feature store of a cohort (schema_version 1), readable with h5py.
+// The HDF5 feature store of a cohort (schema_version 2), readable with h5py.
 //
 //     /                         attributes:
-//                                 schema_version  int64, 1
+//                                 schema_version  int64, 2 (stores of schema 1 are read, see StoreReader)
 //                                 software        str, e.g. "LesionMap 0.1.0"
 //                                 created_utc     str, ISO 8601, e.g. "2025-01-31T12:00:00Z"
 //                                 settings_json   str, the full extraction settings as JSON
 //                                 settings_hash   str, SHA-256 of settings_json's UTF-8 bytes, 64 hex digits
 //                                 integrity       str, "sha256-v1": every dataset is checksummed (StoreIntegrity)
 //     /patients/                one row per patient, in cohort manifest order
-//     /lesions/                 one row per lesion, grouped by patient in manifest order
-//     /features/<region>/values float64 [n_lesions, n_features]; row i is row i of /lesions
-//     /features/<region>/names  str [n_features]
+//     /lesions/                 one row per lesion and time point, grouped by patient in manifest order;
+//                               `timepoint` (days from the baseline scan, 0 = baseline, negative = before it)
+//     /scans/                   one row per image used: patient_id, timepoint, modality, image, ...
+//     /features/<modality>.<region>/values
+//                               float64 [n_lesion_rows, n_features]; row i is row i of /lesions, NaN where
+//                               that lesion row has no image of the modality (e.g. `ct.tumour`, `pt.ring`)
+//     /features/<modality>.<region>/names
+//                               str [n_features], `[<filter>.]<family>.<feature>`
 //     /failures/                patients whose extraction failed: patient_id, stage, message
 //     /<path>/                  further tables written by later steps (e.g. /scores,
 //                               /aggregates/<signature>, /plans), with str attributes of their own
@@ -21,10 +26,13 @@ import HDF5Support
 // A table is a group holding one 1-D dataset per column, all of the same length:
 // float64 for numbers (NaN = missing) or variable-length UTF-8 strings for text
 // ("" = missing). Group attributes: `columns` (str array, the column order) and
-// `n_rows` (int64). /patients and /lesions always have a `patient_id` text
-// column; /lesions also has `lesion_id`; further lesion columns are whatever the
-// extraction provides (location, irradiated, lesion_response, volume_ml,
-// voxel_count, centroid_x/y/z, kvp, ...).
+// `n_rows` (int64). /patients, /lesions and /scans always have a `patient_id` text
+// column; /lesions also has `lesion_id` and `timepoint`; further lesion columns are whatever
+// the extraction provides (location, irradiated, lesion_response, volume_ml,
+// voxel_count, centroid_x/y/z, kvp, modality, modalities, ...).
+//
+// A feature's full name, as CSV exports and signatures use it, is
+// `<modality>.<region>.[<filter>.]<family>.<feature>` (`FeatureColumnName`).
 //
 // In h5py, attributes read as str; string datasets read as bytes unless opened
 // with `.asstr()`, e.g. `f["features/tumour/names"].asstr()[()]`.
@@ -39,7 +47,9 @@ import HDF5Support
 /// The root attributes of a store: schema, provenance and the extraction settings.
 public struct StoreAttributes: Equatable, Sendable {
     /// The layout version this module writes and reads.
-    public static let currentSchemaVersion: Int64 = 1
+    public static let currentSchemaVersion: Int64 = 2
+    /// Layout versions this module reads (older ones are translated on reading, see `StoreReader`).
+    public static let readableSchemaVersions: ClosedRange<Int64> = 1...2
     /// Default `software` text.
     public static let defaultSoftware = "LesionMap 0.1.0"
 
@@ -95,16 +105,19 @@ public struct StoreTable: Equatable, Sendable {
 /// Everything in a feature store, in memory.
 public struct StoreContents: Equatable, Sendable {
     /// Top-level names used by the fixed layout; further tables may not use them.
-    public static let reservedNames: Set<String> = ["patients", "lesions", "features", "failures"]
+    public static let reservedNames: Set<String> = ["patients", "lesions", "scans", "features", "failures"]
     /// Attribute names that describe a table's shape rather than its meaning.
     static let tableShapeAttributes: Set<String> = ["columns", "n_rows", StoreIntegrity.datasetAttribute]
 
     public var attributes: StoreAttributes
     /// One row per patient; has a `patient_id` text column when not empty.
     public var patients: Table
-    /// One row per lesion; has `patient_id` (text) and `lesion_id` columns when not empty.
+    /// One row per lesion and time point; has `patient_id` (text) and `lesion_id` columns when not
+    /// empty, and `timepoint` (days from baseline; a table without it is all baseline).
     public var lesions: Table
-    /// Feature values by region (e.g. "tumour", "ring"); each has one row per lesion.
+    /// One row per image used (patient, time point, modality); may be empty.
+    public var scans: Table
+    /// Feature values by `<modality>.<region>` (e.g. "ct.tumour", "pt.ring"); each has one row per lesion row.
     public var features: [String: FeatureMatrix]
     /// Columns `patient_id`, `stage`, `message`.
     public var failures: Table
@@ -112,11 +125,12 @@ public struct StoreContents: Equatable, Sendable {
     public var tables: [String: StoreTable]
 
     public init(attributes: StoreAttributes, patients: Table = Table(), lesions: Table = Table(),
-                features: [String: FeatureMatrix] = [:], failures: Table = StoreContents.failureTable([]),
-                tables: [String: StoreTable] = [:]) {
+                scans: Table = Table(), features: [String: FeatureMatrix] = [:],
+                failures: Table = StoreContents.failureTable([]), tables: [String: StoreTable] = [:]) {
         self.attributes = attributes
         self.patients = patients
         self.lesions = lesions
+        self.scans = scans
         self.features = features
         self.failures = failures
         self.tables = tables
@@ -185,6 +199,7 @@ public struct StoreContents: Equatable, Sendable {
                                                  StoreIntegrity.digest(rootAttributes: attributes))
             try StoreContents.write(patients, to: file.createGroup("patients"))
             try StoreContents.write(lesions, to: file.createGroup("lesions"))
+            try StoreContents.write(scans, to: file.createGroup("scans"))
             let featureGroup = try file.createGroup("features")
             for region in features.keys.sorted() {
                 let matrix = features[region]!
@@ -219,10 +234,15 @@ public struct StoreContents: Equatable, Sendable {
     /// Checks the cross-table rules of the layout; `file` names the store in errors.
     public func validate(file: String) throws {
         func fail(_ reason: String) -> FeatureStoreError { .invalidStore(file: file, reason: reason) }
-        for (name, table) in [("patients", patients), ("lesions", lesions)] where !table.isEmpty {
+        for (name, table) in [("patients", patients), ("lesions", lesions), ("scans", scans)] where !table.isEmpty {
             guard table["patient_id"]?.texts != nil else { throw fail("/\(name) needs a text column 'patient_id'") }
         }
         if !lesions.isEmpty && lesions["lesion_id"] == nil { throw fail("/lesions needs a column 'lesion_id'") }
+        for (name, table) in [("lesions", lesions), ("scans", scans)] where !table.isEmpty {
+            if let column = table["timepoint"], column.numbers == nil {
+                throw fail("/\(name) column 'timepoint' must hold numbers (days from the baseline scan)")
+            }
+        }
         for (region, matrix) in features {
             guard StoreContents.isPlainName(region) else {
                 throw fail("feature region '\(region)' must be non-empty and free of '/'")

@@ -1,18 +1,20 @@
-/// One patient's extraction result: the patient's row, its lesion rows, and
-/// the lesions' feature rows per region.
+/// One patient's extraction result: the patient's row, its lesion rows (one per lesion and time point),
+/// the images used, and the lesions' feature rows per `<modality>.<region>`.
 ///
-/// `patient_id` is added to (or checked in) both tables and moved to the front,
-/// followed by `lesion_id` in the lesion table.
+/// `patient_id` is added to (or checked in) every table and moved to the front, followed by `lesion_id`
+/// and `timepoint` in the lesion table (a lesion table without `timepoint` is all baseline: 0 is added).
 public struct PatientExtraction: Equatable, Sendable {
     public let patientID: String
     /// Exactly one row.
     public let patient: Table
-    /// One row per lesion (no columns when the patient has no lesions).
+    /// One row per lesion and time point (no columns when the patient has no lesions).
     public let lesions: Table
-    /// Feature matrices by region, each with one row per lesion row.
+    /// One row per image used (patient, time point, modality); may be empty.
+    public let scans: Table
+    /// Feature matrices by `<modality>.<region>`, each with one row per lesion row.
     public let features: [String: FeatureMatrix]
 
-    public init(patientID: String, patient: Table = Table(), lesions: Table = Table(),
+    public init(patientID: String, patient: Table = Table(), lesions: Table = Table(), scans: Table = Table(),
                 features: [String: FeatureMatrix] = [:]) throws {
         func fail(_ reason: String) -> FeatureStoreError { .invalidResult(patient: patientID, reason: reason) }
         guard !patientID.isEmpty else { throw fail("the patient id is empty") }
@@ -29,7 +31,14 @@ public struct PatientExtraction: Equatable, Sendable {
         if !lesionRows.isEmpty {
             try PatientExtraction.requirePatientColumn(&lesionRows, patientID, "lesion", fail)
             guard lesionRows["lesion_id"] != nil else { throw fail("the lesion table has no 'lesion_id' column") }
+            if let times = lesionRows["timepoint"] {
+                guard times.numbers != nil else { throw fail("the lesion table's 'timepoint' column must hold numbers") }
+            } else {
+                try lesionRows.append("timepoint", .number([Double](repeating: 0, count: lesionRows.rowCount)))
+            }
         }
+        var scanRows = scans
+        if !scanRows.isEmpty { try PatientExtraction.requirePatientColumn(&scanRows, patientID, "scan", fail) }
         for (region, matrix) in features {
             guard StoreContents.isPlainName(region) else {
                 throw fail("feature region '\(region)' must be non-empty and free of '/'")
@@ -40,7 +49,8 @@ public struct PatientExtraction: Equatable, Sendable {
         }
         self.patientID = patientID
         self.patient = patientRow.movingToFront(["patient_id"])
-        self.lesions = lesionRows.movingToFront(["patient_id", "lesion_id"])
+        self.lesions = lesionRows.movingToFront(["patient_id", "lesion_id", "timepoint"])
+        self.scans = scanRows.movingToFront(["patient_id"])
         self.features = features
     }
 
@@ -63,16 +73,22 @@ extension StoreContents {
         let patientIDs = patients.isEmpty ? [] : try patients.texts("patient_id")
         let known = Set(patientIDs)
         guard known.count == patientIDs.count else { throw fail("/patients lists a patient twice") }
-        var lesionRows: [String: [Int]] = [:]
+        var lesionRows: [String: [Int]] = [:], scanRows: [String: [Int]] = [:]
         if !lesions.isEmpty {
             for (row, id) in try lesions.texts("patient_id").enumerated() { lesionRows[id, default: []].append(row) }
         }
-        if let stray = lesionRows.keys.sorted().first(where: { !known.contains($0) }) {
-            throw fail("/lesions has rows of patient '\(stray)', who has no row in /patients")
+        if !scans.isEmpty {
+            for (row, id) in try scans.texts("patient_id").enumerated() { scanRows[id, default: []].append(row) }
+        }
+        for (name, rows) in [("lesions", lesionRows), ("scans", scanRows)] {
+            if let stray = rows.keys.sorted().first(where: { !known.contains($0) }) {
+                throw fail("/\(name) has rows of patient '\(stray)', who has no row in /patients")
+            }
         }
         let results = try patientIDs.enumerated().map { index, id in
             let rows = lesionRows[id] ?? []
             return try PatientExtraction(patientID: id, patient: patients.rows([index]), lesions: lesions.rows(rows),
+                                         scans: scans.rows(scanRows[id] ?? []),
                                          features: features.mapValues { $0.rows(rows) })
         }
         return (results, try failureList())

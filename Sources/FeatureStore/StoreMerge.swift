@@ -24,6 +24,7 @@ extension StoreContents {
         return StoreContents(attributes: attributes,
                              patients: try Table.concatenating(results.map(\.patient)),
                              lesions: try Table.concatenating(results.map(\.lesions)),
+                             scans: try Table.concatenating(results.map(\.scans)),
                              features: features, failures: StoreContents.failureTable(failures), tables: tables)
     }
 }

@@ -3,10 +3,17 @@ import HDF5Support
 
 /// Reads a feature store piece by piece, for commands that need only part of it
 /// (e.g. scoring reads one region's features). `contents()` reads everything.
+///
+/// A store of schema 1 (written before modalities and time points were stored) is read in the layout of
+/// schema 2: its feature region `R` reads as `<modality>.R` for the modality of each lesion row (CT when
+/// none), /lesions gains `timepoint` 0 and `modalities`, /scans is empty, and `attributes.schemaVersion` is
+/// 2, so whatever is written back from it is a store of schema 2.
 public final class StoreReader {
     public let url: URL
-    /// The root attributes, read and checked on opening.
+    /// The root attributes, read and checked on opening (`schemaVersion` is the layout they are read in).
     public let attributes: StoreAttributes
+    /// The schema version written in the file (1 for a store read through translation).
+    public let storedSchemaVersion: Int64
     /// Whether the store carries checksums (root attribute `integrity`); those of
     /// every dataset read are verified. False for stores written before checksums
     /// existed, which are read unverified.
@@ -46,14 +53,16 @@ public final class StoreReader {
         guard let version = try file.attribute("schema_version")?.int64 else {
             throw FeatureStoreError.invalidStore(file: url.path, reason: "missing integer attribute 'schema_version'")
         }
-        guard version == StoreAttributes.currentSchemaVersion else {
+        guard StoreAttributes.readableSchemaVersions.contains(version) else {
+            let readable = StoreAttributes.readableSchemaVersions
             throw FeatureStoreError.invalidStore(
                 file: url.path,
-                reason: "schema_version is \(version) but this LesionMap reads \(StoreAttributes.currentSchemaVersion)")
+                reason: "schema_version is \(version) but this LesionMap reads \(readable.lowerBound) to \(readable.upperBound)"
+                    + (version > readable.upperBound ? "; it was written by a newer LesionMap" : ""))
         }
-        attributes = StoreAttributes(schemaVersion: version, software: try text("software"),
-                                     createdUTC: try text("created_utc"), settingsJSON: try text("settings_json"),
-                                     settingsHash: try text("settings_hash"))
+        var attributes = StoreAttributes(schemaVersion: version, software: try text("software"),
+                                         createdUTC: try text("created_utc"), settingsJSON: try text("settings_json"),
+                                         settingsHash: try text("settings_hash"))
         if let scheme, scheme.text != StoreIntegrity.scheme {
             throw FeatureStoreError.invalidStore(
                 file: url.path,
@@ -67,8 +76,25 @@ public final class StoreReader {
         hasChecksums = scheme != nil
         verifier = VerifyingReader(file: url.path, requiresChecksums: scheme != nil)
         try verifier.verifyGroup(file, StoreIntegrity.digest(rootAttributes: attributes))
+        storedSchemaVersion = version
+        attributes.schemaVersion = StoreAttributes.currentSchemaVersion
+        self.attributes = attributes
         self.url = url
         self.file = file
+    }
+
+    /// Whether the file is of schema 1, read through translation.
+    private var isSchema1: Bool { storedSchemaVersion == 1 }
+    /// A schema-1 store's lesions and features in the layout of schema 2, translated once.
+    private var schema1Translation: (lesions: Table, features: [String: FeatureMatrix])?
+
+    private func translatedSchema1() throws -> (lesions: Table, features: [String: FeatureMatrix]) {
+        if let schema1Translation { return schema1Translation }
+        var stored: [String: FeatureMatrix] = [:]
+        for region in try storedRegions() { stored[region] = try storedFeatures(region: region) }
+        let translated = try StoreContents.translatingSchema1(lesions: try readTable("lesions").table, features: stored)
+        schema1Translation = translated
+        return translated
     }
 
     /// Closes the file now rather than when the reader is released.
@@ -76,19 +102,36 @@ public final class StoreReader {
 
     public func patients() throws -> Table { try readTable("patients").table }
 
-    public func lesions() throws -> Table { try readTable("lesions").table }
+    public func lesions() throws -> Table {
+        isSchema1 ? try translatedSchema1().lesions : try readTable("lesions").table
+    }
+
+    /// One row per image used (empty for a store of schema 1, which did not record them).
+    public func scans() throws -> Table { isSchema1 ? Table() : try readTable("scans").table }
 
     public func failures() throws -> Table { try readTable("failures").table }
 
-    /// Names of the feature regions, in name order.
+    /// Keys of the feature matrices (`<modality>.<region>`), in name order.
     public func regions() throws -> [String] {
+        isSchema1 ? try translatedSchema1().features.keys.sorted() : try storedRegions()
+    }
+
+    /// The feature matrix `region` (`<modality>.<region>`, e.g. `ct.tumour`).
+    public func features(region: String) throws -> FeatureMatrix {
+        guard isSchema1 else { return try storedFeatures(region: region) }
+        guard let matrix = try translatedSchema1().features[region] else {
+            throw invalid("no feature region /features/\(region) (a store of schema 1, read as schema 2)")
+        }
+        return matrix
+    }
+
+    private func storedRegions() throws -> [String] {
         guard try file.kind(of: "features") == .group else { throw invalid("missing group /features") }
         let group = try file.openGroup("features")
         return try group.childNames().filter { try group.kind(of: $0) == .group }
     }
 
-    /// The feature matrix of `region`.
-    public func features(region: String) throws -> FeatureMatrix {
+    private func storedFeatures(region: String) throws -> FeatureMatrix {
         let path = "features/\(region)"
         guard try file.kind(of: path) == .group else { throw invalid("no feature region /\(path)") }
         let group = try file.openGroup(path)
@@ -135,7 +178,7 @@ public final class StoreReader {
         var tables: [String: StoreTable] = [:]
         for path in try tablePaths() { tables[path] = try readTable(path) }
         let contents = StoreContents(attributes: attributes, patients: try patients(), lesions: try lesions(),
-                                     features: features, failures: try failures(), tables: tables)
+                                     scans: try scans(), features: features, failures: try failures(), tables: tables)
         try contents.validate(file: url.path)
         return contents
     }

@@ -238,6 +238,17 @@ public class HDF5Group: HDF5Object {
         }
     }
 
+    /// Removes the link `path` (a group or dataset) when present; the space it used is freed when the file
+    /// is rewritten (stores are always rewritten whole, see `HDF5File.writeAtomically`).
+    public func removeLink(_ path: String) throws {
+        try HDF5Library.locked {
+            let site = HDF5Site(file: handle.path, object: joinHDF5Path(self.path, path))
+            let location = try openID("remove link")
+            guard try kindLocked(of: path) != nil else { return }
+            try site.check(H5Ldelete(location, path, chdf5_p_default()), "remove link")
+        }
+    }
+
     /// Opens the existing group `path`.
     public func openGroup(_ path: String) throws -> HDF5Group {
         try HDF5Library.locked {

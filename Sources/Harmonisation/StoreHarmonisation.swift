@@ -371,13 +371,16 @@ extension StoreHarmonisation {
         public var unchangedCount: Int
     }
 
-    /// The feature with the largest batch effect (Σ n_b γ̂_b² / n on the standardised scale) of the `tumour` region
-    /// (else the first region), by batch before and after harmonisation; nil for an unharmonised store.
+    /// The feature with the largest batch effect (Σ n_b γ̂_b² / n on the standardised scale) of the CT `tumour`
+    /// region (else another tumour region, else the first region), by batch before and after harmonisation; nil
+    /// for an unharmonised store.
     /// The values before are recovered from the harmonised ones with the recorded model (`ComBatModel.unapply`).
     public static func beforeAndAfter(_ contents: StoreContents) throws -> BeforeAfter? {
         guard let stamp = stamp(contents) else { return nil }
         let models = try models(contents)
-        guard let region = models["tumour"] != nil ? "tumour" : models.keys.sorted().first,
+        let keys = models.keys.sorted()
+        guard let region = ["ct.tumour", "tumour"].first(where: { models[$0] != nil })
+                ?? keys.first(where: { $0.hasSuffix(".tumour") }) ?? keys.first,
               let model = models[region], let matrix = contents.features[region] else { return nil }
         let n = Double(model.batchCounts.reduce(0, +))
         var best: (Int, Double)?

@@ -138,8 +138,8 @@ public enum CohortComparison {
             values = try CohortScoring.scores(contents, signatureName: name).scores
         case .feature(let name):
             let (names, rows) = CohortScoring.featureTable(contents)
-            guard let j = names.firstIndex(of: name) else {
-                throw PipelineError("the store has no feature '\(name)'; features are named <region>.<family>.<feature>, e.g. \(names.prefix(3).joined(separator: ", "))")
+            guard let j = names.firstIndex(of: name) ?? names.firstIndex(of: FeatureColumnName.qualified(name)) else {
+                throw PipelineError("the store has no feature '\(name)'; features are named <modality>.<region>.<family>.<feature>, e.g. \(names.prefix(3).joined(separator: ", "))")
             }
             values = rows.map { $0[j] }
         }
@@ -204,7 +204,8 @@ public enum CohortComparison {
         var columns: [[Double]]
         var description: String
         switch selection {
-        case .features(let wanted):
+        case .features(let given):
+            let wanted = given.map { names.contains($0) ? $0 : FeatureColumnName.qualified($0) }
             let missing = wanted.filter { !names.contains($0) }
             guard missing.isEmpty else {
                 throw PipelineError("the store lacks the MIL features \(missing.joined(separator: ", "))")

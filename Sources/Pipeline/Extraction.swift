@@ -55,8 +55,8 @@ public enum CohortExtraction {
     /// depend on which other variants the settings ask for.
     ///
     /// A feature of a filtered image (response map) carries the filter's token in front:
-    /// `<filter>.<family>.<feature>`, e.g. `log_s1.5.intensity.mean`, so the region's column reads
-    /// `tumour.log_s1.5.intensity.mean` (a modality would come in front of the region).
+    /// `<filter>.<family>.<feature>`, e.g. `log_s1.5.intensity.mean`, so the column of the CT tumour reads
+    /// `ct.tumour.log_s1.5.intensity.mean` (`FeatureColumnName`).
     public static func storeName(_ v: FeatureValue) -> String {
         let prefix = v.family.ibsiPrefix + "_"
         let tail = v.ibsiTag.hasPrefix(prefix) ? String(v.ibsiTag.dropFirst(prefix.count)) : v.name
@@ -220,7 +220,7 @@ public enum CohortExtraction {
         try t.append("pyradiomics_name", .text(py))
         try t.append("note", .text(note))
         contents.tables[catalogPath] = StoreTable(table: t, attributes: [
-            "definition": "stable store name <region>.[<filter>.]<family>.<feature>; IBSI 1 identifier and reference tag; PyRadiomics name where the definitions agree",
+            "definition": "stable store name <modality>.<region>.[<filter>.]<family>.<feature> (the region column holds <modality>.<region>); IBSI 1 identifier and reference tag; PyRadiomics name where the definitions agree",
         ])
         try contents.write(to: store)
     }
@@ -236,9 +236,6 @@ public enum CohortExtraction {
                         memoryLimit: ExtractionMemoryLimit = .automatic) throws
         -> (extraction: PatientExtraction, warnings: [String]) {
         var warnings: [String] = []
-        var tumourRows: [[String: Double]] = []
-        var ringRows: [[String: Double]] = []
-        var tumourOrder: [String] = [], ringOrder: [String] = []
         // Lesions are extracted scan by scan (a patient may have several images).
         var featuresByLesion = [LesionFeatures?](repeating: nil, count: patient.lesions.count)
         for (si, scan) in patient.scans.enumerated() {
@@ -260,10 +257,22 @@ public enum CohortExtraction {
                                                              budget: memoryLimit.budget(), modality: modality)
             for (m, r) in zip(members, results) { featuresByLesion[m] = r }
         }
-        for lf in featuresByLesion.compactMap({ $0 }) {
+        // Feature rows per matrix `<modality>.<region>`; a lesion row without that matrix gets NaN.
+        var matrixRows: [String: [[String: Double]]] = [:]
+        var matrixOrder: [String: [String]] = [:]
+        for (index, lesion) in patient.lesions.enumerated() {
+            guard let lf = featuresByLesion[index] else { continue }
             warnings += lf.warnings + lf.tumour.warnings + (lf.ring?.warnings ?? [])
-            tumourRows.append(row(lf.tumour.features, order: &tumourOrder))
-            ringRows.append(lf.ring.map { row($0.features, order: &ringOrder) } ?? [:])
+            let modality = patient.scans[lesion.scanIndex].metadata.modality
+            var regions: [(String, [FeatureValue])] = [("tumour", lf.tumour.features)]
+            if let ring = lf.ring { regions.append(("ring", ring.features)) }
+            for (region, values) in regions {
+                let key = FeatureColumnName.matrixKey(modality: modality, region: region)
+                var order = matrixOrder[key] ?? []
+                let r = row(values, order: &order)
+                matrixOrder[key] = order
+                matrixRows[key, default: [[String: Double]](repeating: [:], count: patient.lesions.count)][index] = r
+            }
         }
 
         var lesions = LesionColumns()
@@ -271,12 +280,11 @@ public enum CohortExtraction {
             let scan = patient.scans[l.scanIndex]
             try lesions.add(l, scan: scan, folder: cohort.folder)
         }
-        var features: [String: FeatureMatrix] = [
-            "tumour": try matrix(tumourRows, order: tumourOrder),
-        ]
-        if !ringOrder.isEmpty { features["ring"] = try matrix(ringRows, order: ringOrder) }
+        var features: [String: FeatureMatrix] = [:]
+        for (key, rows) in matrixRows { features[key] = try matrix(rows, order: matrixOrder[key]!) }
         let extraction = try PatientExtraction(patientID: patient.id, patient: try patientRow(patient, cohortFolder: cohort.folder),
-                                               lesions: try lesions.table(), features: features)
+                                               lesions: try lesions.table(),
+                                               scans: try scanTable(patient, folder: cohort.folder), features: features)
         return (extraction, Array(Set(warnings)).sorted())
     }
 
@@ -315,6 +323,32 @@ public enum CohortExtraction {
         return t
     }
 
+    /// The /scans rows of a patient: one per image its lesions use, in loading order.
+    static func scanTable(_ p: Patient, folder: URL) throws -> Table {
+        let used = Set(p.lesions.map(\.scanIndex))
+        let scans = p.scans.indices.filter { used.contains($0) }.map { p.scans[$0] }
+        var t = Table()
+        guard !scans.isEmpty else { return t }
+        let base = folder.standardizedFileURL.path + "/"
+        func relative(_ url: URL) -> String {
+            let path = url.standardizedFileURL.path
+            return path.hasPrefix(base) ? String(path.dropFirst(base.count)) : path
+        }
+        try t.append("patient_id", .text(scans.map { _ in p.id }))
+        try t.append("timepoint", .number(scans.map { _ in 0 }))
+        try t.append("modality", .text(scans.map(\.metadata.modality)))
+        try t.append("image", .text(scans.map { relative($0.source) }))
+        try t.append("frame_of_reference_uid", .text(scans.map { _ in "" }))
+        try t.append("manufacturer", .text(scans.map { $0.metadata.manufacturer ?? "" }))
+        try t.append("kernel", .text(scans.map { $0.metadata.convolutionKernel ?? "" }))
+        try t.append("kvp", .number(scans.map { $0.metadata.kvp ?? .nan }))
+        try t.append("spacing_x", .number(scans.map { $0.image.grid.spacing.x }))
+        try t.append("spacing_y", .number(scans.map { $0.image.grid.spacing.y }))
+        try t.append("spacing_z", .number(scans.map { $0.image.grid.spacing.z }))
+        try t.append("scan_date", .text(scans.map { $0.metadata.scanDate ?? "" }))
+        return t
+    }
+
     /// The manifest folder a store was extracted from (the `cohort_folder` of its patients), when it still exists.
     public static func cohortFolder(ofStore store: URL) -> URL? {
         guard let contents = try? StoreContents.read(from: store),
@@ -333,7 +367,7 @@ struct LesionColumns {
     var text: [String: [String]] = [:]
     var numbers: [String: [Double]] = [:]
     static let textColumns = ["lesion_id", "label", "location", "lesion_response", "source", "image", "modality",
-                              "manufacturer", "kernel"]
+                              "modalities", "manufacturer", "kernel"]
     static let numberColumns = ["irradiated", "volume_ml", "voxel_count", "components", "centroid_x", "centroid_y",
                                 "centroid_z", "kvp", "spacing_x", "spacing_y", "spacing_z"] + PETUptake.columns
                                 + ["diameter_mm", "short_axis_mm"]
@@ -348,6 +382,8 @@ struct LesionColumns {
             "lesion_id": l.id, "label": l.label, "location": l.location.rawValue, "lesion_response": l.response?.rawValue ?? "",
             "source": l.source, "image": image.hasPrefix(base) ? String(image.dropFirst(base.count)) : image,
             "modality": scan.metadata.modality,
+            // Every modality whose features this row holds (the contour's; `image_<modality>` adds others).
+            "modalities": FeatureColumnName.modalityKey(scan.metadata.modality).uppercased(),
             // Scanner facts from a DICOM header ("" otherwise), e.g. the batches of `lesionmap harmonise`.
             "manufacturer": scan.metadata.manufacturer ?? "", "kernel": scan.metadata.convolutionKernel ?? "",
         ]

@@ -84,8 +84,7 @@ struct ReportSource {
             }
         }
         attention = weights
-        diameters = contents.features["tumour"]?.column(named: "morphology.diam")
-            ?? [Double](repeating: .nan, count: lesions.lesionIDs.count)
+        diameters = contents.contourModalityFeature("morphology.diam")
         responses = (try? contents.lesions.texts("lesion_response")) ?? [String](repeating: "", count: lesions.lesionIDs.count)
         settings = try? ModalitySettings.decode(Data(contents.attributes.settingsJSON.utf8))
         pet = Self.petMeasures(contents.lesions)

@@ -4,6 +4,7 @@ import Cohort
 import Radiomics
 import Perturbation
 import Statistics
+import FeatureStore
 
 /// The outcome of a robustness run, for the closing summary and the exit code.
 public struct RobustnessSummary: Sendable {
@@ -186,8 +187,11 @@ public enum CohortRobustness {
                                                     modality: modality)
         var row: [String: Double] = [:]
         var warnings = tumour.warnings
-        for v in tumour.features where row["tumour." + CohortExtraction.storeName(v)] == nil {
-            row["tumour." + CohortExtraction.storeName(v)] = v.value
+        // Names as the store's columns: `<modality>.<region>.…` (FeatureColumnName).
+        let tumourKey = FeatureColumnName.matrixKey(modality: modality ?? "", region: "tumour") + "."
+        let ringKey = FeatureColumnName.matrixKey(modality: modality ?? "", region: "ring") + "."
+        for v in tumour.features where row[tumourKey + CohortExtraction.storeName(v)] == nil {
+            row[tumourKey + CohortExtraction.storeName(v)] = v.value
         }
         if let ringSettings = settings.ring {
             let ring = PeritumoralRing.mask(lesion: region.lesion, otherLesions: ringSettings.excludeOtherLesions ? region.others : nil,
@@ -198,8 +202,8 @@ public enum CohortRobustness {
                 let r = try RadiomicsExtractor.extract(image: region.image, mask: ring, settings: settings,
                                                        context: "\(context) peritumoral ring", modality: modality)
                 warnings += r.warnings
-                for v in r.features where row["ring." + CohortExtraction.storeName(v)] == nil {
-                    row["ring." + CohortExtraction.storeName(v)] = v.value
+                for v in r.features where row[ringKey + CohortExtraction.storeName(v)] == nil {
+                    row[ringKey + CohortExtraction.storeName(v)] = v.value
                 }
             }
         }

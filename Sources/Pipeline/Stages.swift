@@ -54,7 +54,8 @@ public enum CohortScoring {
     /// Store path of a signature's lesion scores.
     public static func scoresPath(_ signature: Signature) -> String { "scores/" + pathComponent(signature.name) }
 
-    /// Combined tumour + ring feature names and rows, as signatures name them (`tumour.…`, `ring.…`).
+    /// Every feature matrix's names and rows side by side, as signatures and exports name them
+    /// (`<modality>.<region>.…`, e.g. `ct.tumour.…`, `pt.ring.…`).
     static func featureTable(_ contents: StoreContents) -> (names: [String], rows: [[Double]]) {
         var names: [String] = []
         var rows = [[Double]](repeating: [], count: contents.lesions.rowCount)
@@ -91,7 +92,8 @@ public enum CohortScoring {
                 let own = try JSONValue.parse(try ModalitySettings.everyModality(map[m]!).json())
                 do {
                     scorers[m] = try SignatureScorer(signature: signature, featureNames: names, settings: own, source: source,
-                                                     harmonisation: harmonisation)
+                                                     harmonisation: harmonisation,
+                                                     resolve: { FeatureColumnName.qualified($0, legacyModality: m) })
                 } catch let e as SignatureError {
                     problems += e.problems.map { "for \(m): \($0)" }
                 }
@@ -104,7 +106,7 @@ public enum CohortScoring {
             scorerOf = { i in i < modalities.count ? scorers[modalities[i].uppercased()] : nil }
         } else {
             let scorer = try SignatureScorer(signature: signature, featureNames: names, settings: settings, source: source,
-                                             harmonisation: harmonisation)
+                                             harmonisation: harmonisation, resolve: { FeatureColumnName.qualified($0) })
             scorerOf = { _ in scorer }
         }
         let scores = rows.indices.map { i in

@@ -98,7 +98,8 @@ public struct ICCRestriction: Sendable {
         var problems: [String] = []
         for r in table.rows {
             guard r.fields.count > max(fi, ii) else { problems.append("row \(r.number): too few fields"); continue }
-            let name = r.fields[fi].trimmingCharacters(in: .whitespaces)
+            // Tables written before stores kept modalities name features `tumour.…`: those are CT features.
+            let name = FeatureColumnName.qualified(r.fields[fi].trimmingCharacters(in: .whitespaces))
             let v = r.fields[ii].trimmingCharacters(in: .whitespaces)
             guard !name.isEmpty else { problems.append("row \(r.number): empty feature name"); continue }
             let value: Double

@@ -13,13 +13,13 @@ public struct RobustnessPanel: Sendable {
         self.families = families; self.source = source; self.bound = bound
     }
 
-    /// Groups an ICC table's rows (`<region>.<family>.<feature>` -> ICC) by region and family, families in
-    /// order of their median ICC, most robust first.
+    /// Groups an ICC table's rows (`<modality>.<region>.[<filter>.]<family>.<feature>` -> ICC) by everything
+    /// but the feature (modality, region, filter and family), families in order of their median ICC, most
+    /// robust first.
     public init(icc: [String: Double], source: String, bound: Double = 0.9) {
         var groups: [String: [Double]] = [:]
         for (name, value) in icc {
-            let parts = name.split(separator: ".")
-            let family = parts.count >= 3 ? parts.prefix(2).joined(separator: ".") : (parts.first.map(String.init) ?? name)
+            let family = name.lastIndex(of: ".").map { String(name[..<$0]) } ?? name
             groups[family, default: []].append(value)
         }
         let ordered = groups.map { ($0.key, $0.value) }.sorted {

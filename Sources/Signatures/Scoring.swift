@@ -19,15 +19,18 @@ public struct SignatureScorer: Sendable {
     /// Prepares scoring over a feature matrix with `featureNames` extracted with `settings`.
     /// `harmonisation` is the store's ComBat harmonisation (nil: unharmonised features); it must be the one
     /// the signature was trained with (the same batch model), or absent on both sides.
-    /// Throws one `SignatureError` listing every missing feature and every preprocessing difference.
+    /// `resolve` maps a term's feature name to the store's name for it (a store names features
+    /// `<modality>.<region>.…`; a signature written before modalities were stored names them `<region>.…`,
+    /// meaning CT or the modality scored). Throws one `SignatureError` listing every missing feature and
+    /// every preprocessing difference.
     public init(signature: Signature, featureNames: [String], settings: JSONValue, source: String,
-                harmonisation: Signature.Harmonisation? = nil) throws {
+                harmonisation: Signature.Harmonisation? = nil, resolve: (String) -> String = { $0 }) throws {
         var problems: [String] = []
         var index: [String: Int] = [:]
         for (i, n) in featureNames.enumerated() where index[n] == nil { index[n] = i }
         var cols: [Int] = []
         for t in signature.terms {
-            if let c = index[t.feature] { cols.append(c) } else {
+            if let c = index[t.feature] ?? index[resolve(t.feature)] { cols.append(c) } else {
                 problems.append("feature '\(t.feature)' is not in the store")
             }
         }

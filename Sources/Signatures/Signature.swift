@@ -84,8 +84,11 @@ public struct Signature: Codable, Sendable, Hashable {
     }
 
     public struct Term: Codable, Sendable, Hashable {
-        /// Stable feature name `<region>.<family>.<feature>`, or `<region>.<filter>.<family>.<feature>` for a
-        /// filtered image's feature (`tumour.log_s1.5.intensity.mean`; the token may hold dots).
+        /// Stable feature name `<modality>.<region>.<family>.<feature>`, or
+        /// `<modality>.<region>.<filter>.<family>.<feature>` for a filtered image's feature
+        /// (`ct.tumour.log_s1.5.intensity.mean`; the token may hold dots). Signatures written before stores
+        /// kept modalities name features `<region>.…` (`tumour.glcm.…`), which means CT, or the modality
+        /// whose settings are the signature's preprocessing.
         public var feature: String
         public var coefficient: Double
         public var mean: Double
@@ -184,7 +187,7 @@ extension Signature {
             if !seen.insert(t.feature).inserted { p.append("feature '\(t.feature)' appears twice") }
             let parts = t.feature.split(separator: ".", omittingEmptySubsequences: false)
             if parts.count < 3 || parts.contains(where: \.isEmpty) {
-                p.append("feature '\(t.feature)' is not a stable name <region>.<family>.<feature> or <region>.<filter>.<family>.<feature>")
+                p.append("feature '\(t.feature)' is not a stable name <modality>.<region>.[<filter>.]<family>.<feature>")
             }
             if !t.coefficient.isFinite || !t.mean.isFinite { p.append("feature '\(t.feature)': coefficient and mean must be finite") }
             if !(t.sd > 0) || !t.sd.isFinite { p.append("feature '\(t.feature)': sd must be positive, got \(t.sd)") }

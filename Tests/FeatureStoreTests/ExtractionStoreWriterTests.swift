@@ -51,7 +51,7 @@ final class ExtractionStoreWriterTests: XCTestCase {
         XCTAssertEqual(try contents.lesions.texts("lesion_id"),
                        ["P01-L1", "P02-L1", "P02-L2", "P04-L1", "P07-L1", "P08-L1", "P08-L2"])
         XCTAssertEqual(contents.lesions.columnNames,
-                       ["patient_id", "lesion_id", "location", "volume_ml", "irradiated", "kvp"])
+                       ["patient_id", "lesion_id", "timepoint", "location", "volume_ml", "irradiated", "kvp"])
         XCTAssertEqual(contents.lesions["kvp"], .number([120, .nan, .nan, .nan, 120, .nan, .nan]))
         XCTAssertEqual(contents.features["tumour"]?.names, ["firstorder_Mean", "glcm_Contrast", "shape_extra"])
         XCTAssertEqual(contents.features["tumour"]?.row(4), [700, 702, 701])

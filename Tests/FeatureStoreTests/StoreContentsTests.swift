@@ -27,10 +27,11 @@ final class StoreContentsTests: XCTestCase {
         try contents.write(to: url)
         let back = try StoreContents.read(from: url)
         XCTAssertEqual(back, contents)
-        XCTAssertEqual(back.lesions.columnNames, ["patient_id", "lesion_id", "location", "volume_ml", "irradiated", "kvp"])
+        XCTAssertEqual(back.lesions.columnNames,
+                       ["patient_id", "lesion_id", "timepoint", "location", "volume_ml", "irradiated", "kvp"])
         XCTAssertEqual(try back.lesions.texts("patient_id"), ["P01", "P02", "P02"])
         XCTAssertEqual(back.attributes.settingsHash, SHA256.hex(of: StoreFixtures.settingsJSON))
-        XCTAssertEqual(back.attributes.schemaVersion, 1)
+        XCTAssertEqual(back.attributes.schemaVersion, 2)
         XCTAssertEqual(try back.failureList(), [.init(patientID: "P05", stage: "segmentation", message: "no lesion, ü")])
 
         let reader = try StoreReader(url: url)
@@ -72,10 +73,10 @@ final class StoreContentsTests: XCTestCase {
         let dir = try SharedData.temporaryDirectory(for: self)
         let url = dir.appendingPathComponent("other.h5")
         let file = try HDF5File.create(at: url)
-        try file.setAttribute("schema_version", .int64(2))
+        try file.setAttribute("schema_version", .int64(7))
         file.close()
         XCTAssertThrowsError(try StoreContents.read(from: url)) { error in
-            XCTAssertTrue("\(error)".contains("schema_version is 2"), "\(error)")
+            XCTAssertTrue("\(error)".contains("schema_version is 7"), "\(error)")
         }
         let garbage = dir.appendingPathComponent("garbage.h5")
         try Data(repeating: 7, count: 100).write(to: garbage)

@@ -22,13 +22,13 @@ final class FilteredFeatureStoreTests: XCTestCase {
         let summary = try CohortExtraction.run(cohort: try CohortManifest.load(folder), store: store, settings: settings)
         XCTAssertTrue(summary.succeeded, "\(summary.failed)")
         let contents = try StoreContents.read(from: store)
-        let tumour = try XCTUnwrap(contents.features["tumour"]).names
+        let tumour = try XCTUnwrap(contents.features["ct.tumour"]).names
         for name in ["intensity.mean", "histogram.entropy", "log_s1.5.intensity.mean", "log_s1.5.glcm.joint_max_3D_comb",
                      "square.intensity.p10"] {
             XCTAssertTrue(tumour.contains(name), name)
         }
         XCTAssertFalse(tumour.contains { $0.hasPrefix("log_s1.5.histogram.") }, "response maps get their own families")
-        XCTAssertTrue(try XCTUnwrap(contents.features["ring"]).names.contains("square.intensity.mean"))
+        XCTAssertTrue(try XCTUnwrap(contents.features["ct.ring"]).names.contains("square.intensity.mean"))
         let catalog = try XCTUnwrap(contents.tables[CohortExtraction.catalogPath]?.table)
         let names = try catalog.texts("name"), notes = try catalog.texts("note"), ids = try catalog.texts("ibsi_id")
         let row = try XCTUnwrap(names.firstIndex(of: "log_s1.5.intensity.mean"))
@@ -38,10 +38,10 @@ final class FilteredFeatureStoreTests: XCTestCase {
         let csv = dir.appendingPathComponent("e.csv")
         _ = try StoreExport.csv(store: store, to: csv)
         let header = try CSVTable.parse(String(contentsOf: csv, encoding: .utf8)).header
-        XCTAssertTrue(header.contains("tumour.log_s1.5.intensity.mean"))
-        XCTAssertTrue(header.contains("ring.square.intensity.mean"))
+        XCTAssertTrue(header.contains("ct.tumour.log_s1.5.intensity.mean"))
+        XCTAssertTrue(header.contains("ct.ring.square.intensity.mean"))
 
-        let column = try XCTUnwrap(contents.features["tumour"]?.column(named: "log_s1.5.intensity.mean"))
+        let column = try XCTUnwrap(contents.features["ct.tumour"]?.column(named: "log_s1.5.intensity.mean"))
         let signature = Signature(
             name: "filtered", version: "1", estimates: "test", direction: "higher = more infiltrated",
             validationStatus: "unit test only", intercept: 0,

@@ -48,7 +48,7 @@ final class ModalityExtractionTests: XCTestCase {
         XCTAssertEqual(summary.extracted, ["P1"], summary.text)
         let contents = try StoreContents.read(from: store)
         XCTAssertEqual(try contents.lesions.texts("modality"), ["PT"])
-        let tumour = try XCTUnwrap(contents.features["tumour"])
+        let tumour = try XCTUnwrap(contents.features["pt.tumour"])
         // SUVmax 20.83 stays 20.83 (the issue saw 21.0 through the CT preset).
         XCTAssertEqual(try XCTUnwrap(tumour.column(named: "intensity.max")?.first), Double(Float(20.83)), accuracy: 1e-5)
         // The store records both modalities' settings, each as its plain preset's JSON.

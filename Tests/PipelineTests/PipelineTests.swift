@@ -48,13 +48,13 @@ final class PipelineTests: XCTestCase {
         XCTAssertEqual(contents.lesions.rowCount, manifestLesions.count)
         XCTAssertEqual(try contents.lesions.texts("lesion_id"), manifestLesions.map { $0.lesionID! })
         XCTAssertEqual(try contents.failureList().map(\.patientID), ["SYN002"])
-        let tumour = try XCTUnwrap(contents.features["tumour"])
+        let tumour = try XCTUnwrap(contents.features["ct.tumour"])
         XCTAssertEqual(tumour.rowCount, manifestLesions.count)
         XCTAssertTrue(tumour.names.contains("intensity.mean"))
         XCTAssertTrue(tumour.names.contains("glcm.joint_max_3D_comb"))
-        XCTAssertNotNil(contents.features["ring"])
+        XCTAssertNotNil(contents.features["ct.ring"])
         let catalog = try XCTUnwrap(contents.tables[CohortExtraction.catalogPath]?.table)
-        XCTAssertEqual(catalog.rowCount, tumour.columnCount + (contents.features["ring"]?.columnCount ?? 0))
+        XCTAssertEqual(catalog.rowCount, tumour.columnCount + (contents.features["ct.ring"]?.columnCount ?? 0))
         XCTAssertFalse(try catalog.texts("ibsi_id").contains(""), "every stored feature has its IBSI identifier")
         // Volumes in the store agree with the label maps' voxel counts.
         let truth = try CSVTable.parse(String(contentsOf: folder.appendingPathComponent("truth.csv"), encoding: .utf8))
@@ -65,7 +65,7 @@ final class PipelineTests: XCTestCase {
         }
 
         // Downstream stages on the same store: score, aggregate, plan, report, export.
-        let ringMean = try XCTUnwrap(contents.features["ring"]?.column(named: "intensity.mean"))
+        let ringMean = try XCTUnwrap(contents.features["ct.ring"]?.column(named: "intensity.mean"))
         let signature = Signature(
             name: "unit test/sig", version: "1", estimates: "test", direction: "higher = more infiltrated",
             validationStatus: "unit test only", intercept: 0,
@@ -95,7 +95,7 @@ final class PipelineTests: XCTestCase {
         let exported = try CSVTable.parse(String(contentsOf: csv, encoding: .utf8))
         XCTAssertTrue(exported.header.contains("score.unit_test_sig"))
         XCTAssertTrue(exported.header.contains("plan.unit_test_sig.category"))
-        XCTAssertTrue(exported.header.contains("tumour.intensity.mean"))
+        XCTAssertTrue(exported.header.contains("ct.tumour.intensity.mean"))
         XCTAssertTrue(exported.header.contains("kvp"))
 
     }

@@ -16,7 +16,7 @@ final class RobustnessTests: XCTestCase {
     static func medianByFamily(_ features: [FeatureRobustness]) -> [(family: String, median: Double, count: Int)] {
         var groups: [String: [Double]] = [:]
         for f in features where f.icc.icc.isFinite {
-            groups[f.feature.split(separator: ".").prefix(2).joined(separator: "."), default: []].append(f.icc.icc)
+            groups[f.feature.split(separator: ".").prefix(3).joined(separator: "."), default: []].append(f.icc.icc)
         }
         return groups.map { family, v in
             let s = v.sorted()
@@ -49,9 +49,9 @@ final class RobustnessTests: XCTestCase {
         print("median ICC(1,1) per family over \(summary.lesionCount) lesions, \(perturbations.count) perturbations:")
         for r in ranking { print(String(format: "  %@: %.3f (%d features)", r.family, r.median, r.count)) }
         let median = Dictionary(uniqueKeysWithValues: ranking.map { ($0.family, $0.median) })
-        let shape = try XCTUnwrap(median["tumour.morphology"])
+        let shape = try XCTUnwrap(median["ct.tumour.morphology"])
         for texture in ["glcm", "glrlm", "glszm", "ngtdm", "gldzm", "ngldm"] {
-            let m = try XCTUnwrap(median["tumour." + texture], texture)
+            let m = try XCTUnwrap(median["ct.tumour." + texture], texture)
             XCTAssertLessThan(m, shape, "\(texture) should be less robust than morphology")
         }
         XCTAssertGreaterThan(shape, 0.9)
@@ -60,12 +60,12 @@ final class RobustnessTests: XCTestCase {
         let icc = try CSVTable.parse(String(contentsOf: iccURL, encoding: .utf8), file: "icc.csv")
         XCTAssertEqual(icc.header, ["feature", "icc", "icc_low", "icc_high"])
         XCTAssertEqual(icc.rows.count, features.count)
-        let volume = try XCTUnwrap(icc.rows.first { $0.fields[0] == "tumour.morphology.volume" })
+        let volume = try XCTUnwrap(icc.rows.first { $0.fields[0] == "ct.tumour.morphology.volume" })
         let (v, lo, hi) = (Double(volume.fields[1])!, Double(volume.fields[2])!, Double(volume.fields[3])!)
         XCTAssertTrue(lo < v && v < hi && v > 0.9, "\(volume.fields)")
         let long = try CSVTable.parse(String(contentsOf: values, encoding: .utf8), file: "values.csv")
         XCTAssertEqual(long.header, ["patient_id", "lesion_id", "perturbation", "feature", "value"])
-        let volumeRows = long.rows.filter { $0.fields[3] == "tumour.morphology.volume" }
+        let volumeRows = long.rows.filter { $0.fields[3] == "ct.tumour.morphology.volume" }
         XCTAssertEqual(volumeRows.count, summary.lesionCount * perturbations.count)
         XCTAssertEqual(Set(volumeRows.map { $0.fields[2] }), Set(perturbations.map(\.description)))
         // The ICC written is the one of the values written.
@@ -92,9 +92,9 @@ final class RobustnessTests: XCTestCase {
         for (i, lesion) in measured.lesions.enumerated() {
             let row = try XCTUnwrap(lesion.rows[0])
             for region in ["tumour", "ring"] {
-                let m = try XCTUnwrap(contents.features[region])
+                let m = try XCTUnwrap(contents.features["ct." + region])
                 for (j, name) in m.names.enumerated() {
-                    let stored = m[i, j], got = row[region + "." + name] ?? .nan
+                    let stored = m[i, j], got = row["ct." + region + "." + name] ?? .nan
                     if stored.isNaN { XCTAssertTrue(got.isNaN, "\(region).\(name)"); continue }
                     XCTAssertEqual(got, stored, accuracy: 1e-9 * max(1, abs(stored)), "\(lesion.lesionID) \(region).\(name)")
                     compared += 1
@@ -127,10 +127,10 @@ final class RobustnessTests: XCTestCase {
         // Lesions the erosion emptied are left out of the ICC (incomplete); the others count.
         let emptied = summary.failed.map { $0.message.components(separatedBy: "growth:-10 leaves no voxel").count - 1 }.reduce(0, +)
         XCTAssertGreaterThan(emptied, 0)
-        let mean = try XCTUnwrap(features.first { $0.feature == "tumour.intensity.mean" })
+        let mean = try XCTUnwrap(features.first { $0.feature == "ct.tumour.intensity.mean" })
         XCTAssertEqual(mean.icc.targets, summary.lesionCount - emptied)
         let long = try String(contentsOf: dir.appendingPathComponent("v.csv"), encoding: .utf8)
-        XCTAssertTrue(long.contains("SYN003,L01,noise:1,tumour.intensity.mean,"))
+        XCTAssertTrue(long.contains("SYN003,L01,noise:1,ct.tumour.intensity.mean,"))
         XCTAssertFalse(long.contains("SYN002,"))
     }
 }
@@ -150,7 +150,7 @@ final class RobustSignatureTrainingTests: XCTestCase {
         let names = CohortScoring.featureTable(contents).names
         // Robust: three features that are not near-duplicates of each other (the elastic net's unpenalised
         // refit is slow on collinear columns in a debug build); everything else below the bound, one undefined.
-        let robust: Set<String> = ["tumour.intensity.mean", "tumour.intensity.var", "tumour.morphology.sphericity"]
+        let robust: Set<String> = ["ct.tumour.intensity.mean", "ct.tumour.intensity.var", "ct.tumour.morphology.sphericity"]
         XCTAssertTrue(robust.isSubset(of: Set(names)))
         var csv = "feature,icc,icc_low,icc_high\n"
         for (n, name) in names.enumerated() {

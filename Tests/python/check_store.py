@@ -7,9 +7,11 @@ With --manifest, also checks that the store holds exactly the manifest's lesions
 (one row per (patient_id, lesion_id) of lesions.csv, in manifest patient order).
 
 Prints the lesion table shape, each feature matrix shape, and the patient
-table, and asserts the layout rules: schema_version == 1, every column of
-every table has the table's n_rows rows, each region's values have one row
-per lesion and one column per name, and settings_hash is the SHA-256 of
+table, and asserts the layout rules of schema 2: schema_version == 2, every
+column of every table has the table's n_rows rows, /lesions has patient_id,
+lesion_id and timepoint (days from baseline), /scans has patient_id, timepoint
+and modality, each feature matrix is named <modality>.<region> and has one row
+per lesion row and one column per name, and settings_hash is the SHA-256 of
 settings_json.
 
 A store with checksums (root attribute `integrity` == "sha256-v1") is verified
@@ -98,7 +100,7 @@ def find_tables(group, reserved):
 def main(path, manifest=None):
     with h5py.File(path, "r") as f:
         attrs = f.attrs
-        assert int(attrs["schema_version"]) == 1, f"schema_version is {attrs['schema_version']}"
+        assert int(attrs["schema_version"]) == 2, f"schema_version is {attrs['schema_version']}"
         settings_json = attrs["settings_json"]
         assert isinstance(settings_json, str), "settings_json is not read as str"
         assert attrs["settings_hash"] == hashlib.sha256(settings_json.encode("utf-8")).hexdigest(), \
@@ -117,10 +119,21 @@ def main(path, manifest=None):
         lesions, n_lesions = read_table(f["lesions"])
         print(f"lesions: {n_lesions} rows x {len(lesions)} columns: {', '.join(lesions)}")
         if n_lesions:
-            assert "patient_id" in lesions and "lesion_id" in lesions
+            assert "patient_id" in lesions and "lesion_id" in lesions and "timepoint" in lesions
+            assert list(lesions)[:3] == ["patient_id", "lesion_id", "timepoint"], "lesion id columns are not first"
+            keys = list(zip(lesions["patient_id"], lesions["lesion_id"], lesions["timepoint"]))
+            assert len(set(keys)) == n_lesions, "a (patient, lesion, timepoint) row is there twice"
+
+        scans, n_scans = read_table(f["scans"])
+        print(f"scans: {n_scans} rows x {len(scans)} columns")
+        if n_scans:
+            assert {"patient_id", "timepoint", "modality", "image"} <= set(scans), f"scan columns {list(scans)}"
 
         regions = sorted(f["features"].keys())
         for region in regions:
+            modality, _, area = region.partition(".")
+            assert modality and area in ("tumour", "ring", "core", "tumour_ring"), \
+                f"features/{region} is not named <modality>.<region>"
             values = f[f"features/{region}/values"]
             names = f[f"features/{region}/names"].asstr()[()]
             print(f"features/{region}: values {values.shape}, {len(names)} names")
@@ -150,20 +163,21 @@ def main(path, manifest=None):
         for row in range(n_failures):
             print(f"  {failures['patient_id'][row]} at {failures['stage'][row]}: {failures['message'][row]}")
 
-        for table_path in find_tables(f, {"patients", "lesions", "features", "failures"}):
+        for table_path in find_tables(f, {"patients", "lesions", "scans", "features", "failures"}):
             table, n_rows = read_table(f[table_path])
             print(f"table {table_path}: {n_rows} rows x {len(table)} columns")
         if manifest is not None:
             import csv
             with open(manifest, newline="", encoding="utf-8") as handle:
                 rows = list(csv.DictReader(handle))
-            expected = [(r["patient_id"], r["lesion_id"]) for r in rows]
-            got = list(zip(lesions["patient_id"], lesions["lesion_id"]))
+            # Baseline rows (time point 0): the manifest's rows without a timepoint, or with 0.
+            expected = [(r["patient_id"], r["lesion_id"]) for r in rows if float(r.get("timepoint") or 0) == 0]
+            got = [(p, l) for p, l, t in zip(lesions["patient_id"], lesions["lesion_id"], lesions["timepoint"]) if t == 0]
             failed = set(failures["patient_id"]) if n_failures else set()
             expected = [e for e in expected if e[0] not in failed]
             assert sorted(got) == sorted(expected), "store lesions differ from the manifest's"
             print(f"manifest {manifest}: {len(expected)} lesions, all in the store "
-                  f"(tumour matrix {f['features/tumour/values'].shape})")
+                  f"(CT tumour matrix {f['features/ct.tumour/values'].shape})")
     print("OK")
 
 
