@@ -206,7 +206,7 @@ public enum CohortComparison {
         switch selection {
         case .features(let given):
             let wanted = given.map { names.contains($0) ? $0 : FeatureColumnName.qualified($0) }
-            let missing = wanted.filter { !names.contains($0) }
+            let missing = zip(given, wanted).filter { !names.contains($0.1) }.map(\.0)
             guard missing.isEmpty else {
                 throw PipelineError("the store lacks the MIL features \(missing.joined(separator: ", "))")
             }
