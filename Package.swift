@@ -77,8 +77,12 @@ let package = Package(
 
         // [cohort]
         // Lesions: cohort manifests (lesions.csv, patients.csv) and loading patients' images and lesion masks.
-        .target(name: "Cohort", dependencies: ["ImagingCore", "ImageIO", "DICOMIO"]),
+        .target(name: "Cohort", dependencies: ["ImagingCore", "ImageIO", "DICOMIO", "LesionMatching"]),
         .testTarget(name: "CohortTests", dependencies: ["Cohort", "ImageIO", "DICOMIO", "TestSupport"]),
+        // Lesions over time: rigid alignment of a follow-up's lesion centroids onto the baseline's (consensus over
+        // pairs, ICP, Horn) and Hungarian matching with a gating distance; new lesions named N1, N2, ...
+        .target(name: "LesionMatching", dependencies: ["ImagingCore"]),
+        .testTarget(name: "LesionMatchingTests", dependencies: ["LesionMatching", "ImagingCore"]),
 
         // [perturbation]
         // Perturbed lesions: a lesion's image and mask under growth, noise, translation, rotation and contour
@@ -159,7 +163,7 @@ let package = Package(
         .testTarget(name: "FuzzTests", dependencies: ["ImageIO", "Cohort", "DICOMIO", "Synthesis", "ImagingCore",
                                                       "ZlibSupport", "TestSupport"]),
         // The command-line tool: argument parsing only; all logic lives in the libraries above.
-        .executableTarget(name: "lesionmap", dependencies: ["Pipeline", "Harmonisation", "Perturbation", "LinearAlgebra", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "lesionmap", dependencies: ["Pipeline", "Harmonisation", "Perturbation", "LinearAlgebra", "LesionMatching", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // Shared by the test targets: locating ../shared/data (fail under CI, skip elsewhere), temp dirs.
         .target(name: "TestSupport", path: "Tests/TestSupport"),

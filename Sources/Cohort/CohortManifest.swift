@@ -11,7 +11,7 @@ public enum CohortManifest {
     public static let patientsFile = "patients.csv"
 
     public static let lesionColumns = ["patient_id", "lesion_id", "image", "mask", "roi", "location",
-                                       "irradiated", "lesion_response", "kvp", "modality"]
+                                       "irradiated", "lesion_response", "kvp", "modality", "timepoint"]
     public static let patientColumns = ["patient_id", "pfs_months", "pfs_event", "os_months", "os_event",
                                         "best_response", "abscopal_response"]
     /// Prefix of the optional further-image columns of lesions.csv: `image_<modality>` (`image_pt`, `image_ct`,
@@ -54,6 +54,13 @@ public enum CohortManifest {
         }
         var byPatient: [String: [LesionEntry]] = [:]
         for l in lesions { byPatient[l.patientID, default: []].append(l) }
+        // Change is measured from the baseline: a patient with other time points needs a baseline scan.
+        for (patient, rows) in byPatient.sorted(by: { $0.key < $1.key }) where !parsedLesions.patientsWithBaseline.contains(patient) {
+            guard let first = rows.first else { continue }
+            let days = Set(rows.map(\.timepoint)).sorted().map(formatDays).joined(separator: ", ")
+            problems.append(ManifestProblem(file: lesionsFile, row: first.row, column: "timepoint",
+                message: "patient '\(patient)' has rows at time point\(days.contains(",") ? "s" : "") \(days) (days) but no baseline row (timepoint empty or 0); change is measured from the baseline scan, so give its rows too"))
+        }
         for i in patients.indices {
             patients[i].lesions = byPatient[patients[i].id] ?? []
             // A patient whose rows are all invalid has rows: those rows' problems are reported, not this.
@@ -215,9 +222,10 @@ public enum CohortManifest {
 
     // MARK: - lesions.csv
 
-    /// The valid lesion rows, and every patient id that has a row at all (valid or not).
+    /// The valid lesion rows, every patient id that has a row at all (valid or not), and every patient id with a
+    /// row that is not clearly of another time point (timepoint empty, 0 or not a number: valid or not).
     private static func parseLesions(_ table: CSVTable, folder: URL, problems: inout [ManifestProblem])
-        -> (lesions: [LesionEntry], patientsWithRows: Set<String>) {
+        -> (lesions: [LesionEntry], patientsWithRows: Set<String>, patientsWithBaseline: Set<String>) {
         let file = lesionsFile
         // `image_<modality>` columns: the modality must be one LesionMap knows (its settings are per modality).
         let furtherNames = table.header.filter { $0.lowercased().hasPrefix(furtherImagePrefix) && $0.count > furtherImagePrefix.count }
@@ -240,16 +248,19 @@ public enum CohortManifest {
         }
         guard let index = columns(of: table, file: file, known: lesionColumns + furtherNames,
                                   required: ["patient_id", "image", "mask"], allowPrefix: nil,
-                                  problems: &problems) else { return ([], []) }
+                                  problems: &problems) else { return ([], [], []) }
         var out: [LesionEntry] = []
         var withRows: Set<String> = []
+        var withBaseline: Set<String> = []
         var seenLesion: [String: Int] = [:]
         var kvpByImage: [String: (Double, Int)] = [:]
         var modalityByImage: [String: (String, Int)] = [:]
+        var timepointByImage: [String: (Double, Int)] = [:]
         for row in rows(of: table, file: file, index: index, problems: &problems) {
             var p = Problems(file: file, row: row.number)
             let patient = row("patient_id")
             withRows.insert(patient)
+            if let days = Double(row("timepoint")), days.isFinite, days != 0 {} else { withBaseline.insert(patient) }
             if row.hasNUL { continue }
             var idsUsable = true
             if patient.isEmpty { p.add("patient_id", "is empty") } else { idsUsable = checkID(patient, column: "patient_id", what: "patient id", &p) }
@@ -265,11 +276,23 @@ public enum CohortManifest {
                 lesionID = roi
                 idsUsable = checkID(roi, column: "roi", what: "the roi (the lesion id, as lesion_id is empty)", &p) && idsUsable
             }
-            // Refused ids are not shown again in a duplicate message.
-            if let lesionID, !patient.isEmpty, idsUsable {
-                let key = patient + "\u{1}" + lesionID
+            // Days from baseline; empty = 0 (baseline). Any finite number: negative is a pre-baseline scan.
+            let parsedTimepoint = p.number(row("timepoint"), column: "timepoint")
+            let timepointUsable = row("timepoint").isEmpty || parsedTimepoint != nil
+            let timepoint = parsedTimepoint ?? 0
+            if !imageCell.isEmpty, timepointUsable {
+                if let (other, at) = timepointByImage[imageCell], other != timepoint {
+                    p.add("timepoint", "\(formatDays(timepoint)) disagrees with time point \(formatDays(other)) given for the same image at row \(at); each time point has its own scan")
+                } else if timepointByImage[imageCell] == nil {
+                    timepointByImage[imageCell] = (timepoint, row.number)
+                }
+            }
+            // Refused ids are not shown again in a duplicate message. One row per lesion and time point.
+            if let lesionID, !patient.isEmpty, idsUsable, timepointUsable {
+                let key = patient + "\u{1}" + lesionID + "\u{1}" + formatDays(timepoint)
                 if let first = seenLesion[key] {
-                    p.add("lesion_id", "duplicate lesion '\(lesionID)' for patient '\(patient)' (first at row \(first))")
+                    let at = timepoint == 0 ? "" : " at time point \(formatDays(timepoint))"
+                    p.add("lesion_id", "duplicate lesion '\(lesionID)' for patient '\(patient)'\(at) (first at row \(first))")
                 } else {
                     seenLesion[key] = row.number
                 }
@@ -342,9 +365,9 @@ public enum CohortManifest {
             out.append(LesionEntry(patientID: patient, lesionID: lesionID, image: image, imageKind: imageKind,
                                    mask: mask, maskKind: maskKind, roi: roi, location: location,
                                    irradiated: irradiated, response: response, kvp: kvp, modality: modality,
-                                   furtherImages: furtherImages, row: row.number))
+                                   furtherImages: furtherImages, row: row.number, timepoint: timepoint))
         }
-        return (out, withRows)
+        return (out, withRows, withBaseline)
     }
 
     /// Collects the problems of one row.
@@ -439,6 +462,11 @@ public enum CohortManifest {
             return kind
         }
     }
+}
+
+/// A time point in days as written in messages: "60", "-14", "7.5".
+public func formatDays(_ days: Double) -> String {
+    days == days.rounded() && abs(days) < 1e15 ? String(Int64(days)) : String(days)
 }
 
 /// File name endings of the volume formats LesionMap reads.

@@ -87,6 +87,9 @@ public struct LesionEntry: Hashable, Sendable {
     public var furtherImages: [FurtherImage] = []
     /// Spreadsheet row number in lesions.csv.
     public var row: Int
+    /// Days from the baseline scan (`timepoint` column): 0 = baseline (also when empty), negative = a pre-baseline
+    /// scan. The same lesion id at two time points is the same lesion.
+    public var timepoint: Double = 0
 
     /// True when this row stands for every ROI, segment or connected component of its mask.
     public var expands: Bool { lesionID == nil && roi == nil }
@@ -150,10 +153,14 @@ public struct Lesion: Sendable {
     /// The lesion on the further images of its study (`image_<modality>` columns), in column order; each has a
     /// modality other than the contour scan's and than each other's.
     public var furtherImages: [LesionImage] = []
+    /// Days from the baseline scan of the scan this mask was drawn on (0 = baseline; `LesionEntry.timepoint`).
+    public var timepoint: Double
 
     public init(id: String, patientID: String, mask: Mask, location: LesionLocation, irradiated: Bool,
-                response: ResponseCategory?, scanIndex: Int, source: String, componentCount: Int, label: String = "") {
+                response: ResponseCategory?, scanIndex: Int, source: String, componentCount: Int, label: String = "",
+                timepoint: Double = 0) {
         self.label = label
+        self.timepoint = timepoint
         self.id = id
         self.patientID = patientID
         self.mask = mask

@@ -2,6 +2,7 @@ import Foundation
 import ImagingCore
 import ImageIO
 import DICOMIO
+import LesionMatching
 
 /// A failure to load one patient's data, naming the patient, the lesion (when known) and the file.
 public struct PatientLoadError: Error, Sendable, CustomStringConvertible {
@@ -43,9 +44,20 @@ public struct PatientLoadError: Error, Sendable, CustomStringConvertible {
 public struct PatientLoader: Sendable {
     /// Reads DICOM series and contours; nil until a DICOM reader is configured.
     public var dicom: DICOMSource?
+    /// True (`extract --match auto`): lesions of expanding rows at follow-up time points are named by matching them
+    /// to the known lesions by position (`LesionMatcher`): a match takes the baseline lesion's id, the others are
+    /// new (`N1`, `N2`, ...). False: they keep their expansion ids (`L<label>`, `C<n>`, `S<n>`, `R<n>`).
+    public var matchAutomatically: Bool
+    /// Gate, ambiguity margin and alignment bounds of the time-point checks and of automatic matching.
+    public var matching: MatchingSettings
 
     /// A loader reading NIfTI/NRRD through ImageIO and DICOM through DCMTK (`DCMTKSource`).
-    public init(dicom: DICOMSource? = DCMTKSource()) { self.dicom = dicom }
+    public init(dicom: DICOMSource? = DCMTKSource(), matchAutomatically: Bool = false,
+                matching: MatchingSettings = .standard) {
+        self.dicom = dicom
+        self.matchAutomatically = matchAutomatically
+        self.matching = matching
+    }
 
     public func load(_ entry: PatientEntry, relativeTo folder: URL) throws -> Patient {
         var scans: [Scan] = []
@@ -56,6 +68,8 @@ public struct PatientLoader: Sendable {
         var labelCache: [URL: LabelMap] = [:]
         var lesions: [Lesion] = []
         var warnings: [String] = []
+        // Indices into `lesions` of follow-up lesions to be named by matching (their ids are provisional).
+        var autoNamed: Set<Int> = []
 
         func fail(_ lesion: String?, _ url: URL, _ message: String) -> PatientLoadError {
             PatientLoadError(patientID: entry.id, lesionID: lesion, file: relative(url, to: folder), message: message)
@@ -242,16 +256,19 @@ public struct PatientLoader: Sendable {
                 if f.mask.isEmpty {
                     throw fail(f.id, row.mask, "the lesion mask is empty (\(f.source))")
                 }
-                if lesions.contains(where: { $0.id == f.id }) {
-                    throw fail(f.id, row.mask, "lesion id '\(f.id)' occurs twice for this patient after expansion (two rows expand to the same id, e.g. two SEG files both numbering their segments from 1); give lesion_id and roi explicitly on the rows of one of them")
+                let provisional = matchAutomatically && row.expands && row.timepoint != 0
+                if !provisional, lesions.indices.contains(where: { lesions[$0].id == f.id && lesions[$0].timepoint == row.timepoint && !autoNamed.contains($0) }) {
+                    throw fail(f.id, row.mask, "lesion id '\(f.id)' occurs twice for this patient\(row.timepoint == 0 ? "" : " at time point \(formatDays(row.timepoint))") after expansion (two rows expand to the same id, e.g. two SEG files both numbering their segments from 1); give lesion_id and roi explicitly on the rows of one of them")
                 }
                 let components = ConnectedComponents.label(f.mask).count
                 if components > 1 {
                     warnings.append("patient \(entry.id), lesion \(f.id): mask has \(components) disconnected parts; computed as one region (\(f.source))")
                 }
+                if provisional { autoNamed.insert(lesions.count) }
                 var lesion = Lesion(id: f.id, patientID: entry.id, mask: f.mask, location: row.location,
                                     irradiated: row.irradiated, response: row.response, scanIndex: si,
-                                    source: f.source, componentCount: components, label: f.label)
+                                    source: f.source, componentCount: components, label: f.label,
+                                    timepoint: row.timepoint)
                 for (image, index) in further {
                     lesion.furtherImages.append(LesionImage(scanIndex: index,
                         mask: try carry(f.mask, lesion: f.id, row: row, onto: image, scan: scans[index], folder: folder)))
@@ -259,7 +276,70 @@ public struct PatientLoader: Sendable {
                 lesions.append(lesion)
             }
         }
+        if lesions.contains(where: { $0.timepoint != 0 }) {
+            try lineUpTimepoints(&lesions, autoNamed: autoNamed, scans: scans, references: references,
+                                 warnings: &warnings, patient: entry.id, folder: folder)
+        }
         return Patient(id: entry.id, outcomes: entry.outcomes, scans: scans, lesions: lesions, warnings: warnings)
+    }
+
+    /// Checks every non-baseline time point against the lesions known so far and, with `matchAutomatically`, names
+    /// its provisional lesions. Time points are taken in order of distance from baseline (follow-ups ascending,
+    /// then pre-baseline scans descending), so a new lesion keeps its `N` id at later time points.
+    ///
+    /// Refused, naming patient, time point and the time point's image files: a DICOM series whose PatientID differs
+    /// from a baseline series'; lesions that do not line up with the known ones under any rigid alignment within
+    /// the bounds (`MatchingFailure.noAlignment`); an ambiguous automatic match. Warned, naming patient, lesion and
+    /// time point: a lesion id without a baseline row (new lesion); a named lesion whose centroid lies farther than
+    /// the gate from its known position after alignment (moved implausibly: another lesion under the same id?).
+    private func lineUpTimepoints(_ lesions: inout [Lesion], autoNamed: Set<Int>, scans: [Scan],
+                                  references: [Int: SeriesReference], warnings: inout [String],
+                                  patient: String, folder: URL) throws {
+        let centroids = lesions.map { $0.mask.centroid ?? .zero }
+        var known = lesions.indices.filter { lesions[$0].timepoint == 0 }
+            .map { MatchLesion(name: lesions[$0].id, position: centroids[$0]) }
+        var taken = Set(lesions.indices.filter { !autoNamed.contains($0) }.map { lesions[$0].id })
+        let baselineSeries = Set(lesions.filter { $0.timepoint == 0 }.map(\.scanIndex)).compactMap { references[$0] }
+        let others = Set(lesions.map(\.timepoint)).subtracting([0])
+        for t in others.filter({ $0 > 0 }).sorted() + others.filter({ $0 < 0 }).sorted(by: >) {
+            let at = lesions.indices.filter { lesions[$0].timepoint == t }
+            let scanIndices = Set(at.map { lesions[$0].scanIndex }).sorted()
+            let files = scanIndices.map { relative(scans[$0].source, to: folder) }.joined(separator: ", ")
+            let days = formatDays(t)
+            for si in scanIndices {
+                guard let r = references[si], baselineSeries.contains(where: { $0.belongsToAnotherPatient(than: r) }) else { continue }
+                throw PatientLoadError(patientID: patient, lesionID: nil, file: relative(scans[si].source, to: folder),
+                                       message: "time point \(days) days: the DICOM series' PatientID differs from the baseline series' (another patient's scan)")
+            }
+            let named = at.filter { !autoNamed.contains($0) }, unnamed = at.filter { autoNamed.contains($0) }
+            let outcome: LesionMatcher.Outcome
+            do {
+                outcome = try LesionMatcher.match(
+                    known: known, named: named.map { MatchLesion(name: lesions[$0].id, position: centroids[$0]) },
+                    unnamed: unnamed.map { MatchLesion(name: lesions[$0].source, position: centroids[$0]) },
+                    taken: taken, settings: matching)
+            } catch let e as MatchingFailure {
+                throw PatientLoadError(patientID: patient, lesionID: nil, file: files, message: "time point \(days) days: \(e)")
+            }
+            let knownIDs = Set(known.map(\.name))
+            for i in named where !knownIDs.contains(lesions[i].id) {
+                warnings.append("patient \(patient), lesion \(lesions[i].id), time point \(days) days: new lesion (no baseline row for this lesion id; \(lesions[i].source))")
+            }
+            for (name, distance) in outcome.implausibleMoves {
+                warnings.append("patient \(patient), lesion \(name), time point \(days) days, file \(files): the lesion lies \(String(format: "%.1f", distance)) mm from its baseline position after aligning the time point's lesions (more than the \(String(format: "%.1f", matching.gateMM)) mm gate): another lesion under the same id?")
+            }
+            for (k, i) in unnamed.enumerated() { lesions[i].id = outcome.ids[k] }
+            for i in at where !knownIDs.contains(lesions[i].id) {
+                known.append(MatchLesion(name: lesions[i].id, position: outcome.transform.apply(centroids[i])))
+            }
+            taken.formUnion(at.map { lesions[$0].id })
+            // Two rows of one time point naming the same lesion (given, or matched onto a given id) are refused.
+            var seen: Set<String> = []
+            for i in at where !seen.insert(lesions[i].id).inserted {
+                throw PatientLoadError(patientID: patient, lesionID: lesions[i].id, file: files,
+                                       message: "time point \(days) days: lesion id '\(lesions[i].id)' occurs twice at this time point")
+            }
+        }
     }
 
     /// The id of a contour when the row gives no `lesion_id` (an expanding row: the manifest makes a row's `roi` its

@@ -35,6 +35,14 @@ public struct SeriesReference: Hashable, Sendable {
         self.sopInstanceUIDs = sopInstanceUIDs
         self.exportAttributes = [:]
     }
+
+    /// True when both series carry a non-empty PatientID and the two differ: scans of two patients (used to refuse
+    /// a follow-up time point holding another patient's scan). The ids themselves are never shown.
+    public func belongsToAnotherPatient(than other: SeriesReference) -> Bool {
+        guard let mine = exportAttributes[Tag.patientID], let theirs = other.exportAttributes[Tag.patientID],
+              !mine.isEmpty, !theirs.isEmpty else { return false }
+        return mine != theirs
+    }
 }
 
 extension SeriesReference: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {

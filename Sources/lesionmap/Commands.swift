@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Pipeline
 import Cohort
+import LesionMatching
 import Radiomics
 import Signatures
 import Planning
@@ -74,6 +75,12 @@ struct ExtractCommand: ParsableCommand {
         --preset ct=default,pt=pet-default. Settings that make no sense for a modality (rounding PET values, \
         a HU range on PET or MR) are refused, naming patient, lesion and setting.
 
+        Follow-up scans (lesions.csv `timepoint`, days from baseline) are checked against the baseline: each time \
+        point's lesion centroids are aligned rigidly onto the known lesions; a time point that does not line up \
+        (another patient's scan) fails its patient, a lesion id that moved more than --match-gate mm warns. With \
+        --match auto, lesions of expanding follow-up rows (empty lesion_id and roi) take the id of the baseline \
+        lesion they match (Hungarian assignment within --match-gate mm); the others are new: N1, N2, ...
+
         Example: lesionmap extract cohorts/mycohort --store features.h5 --preset default --ring-mm 10
         """)
 
@@ -86,6 +93,18 @@ struct ExtractCommand: ParsableCommand {
     var jobs: Int?
     @Flag(help: "List every warning in the closing summary (by default the first \(ExtractionSummary.listedWarnings) and a count of the rest).")
     var allWarnings = false
+    @Option(help: "How follow-up lesions of expanding rows are named: ids (their expansion ids, L<label>, C<n>, ...) or auto (matched to the baseline lesions by position).")
+    var match = "ids"
+    @Option(help: "Gating distance for matching follow-up lesions to baseline lesions after alignment, mm; also the move beyond which a lesion id warns.")
+    var matchGate = MatchingSettings.standard.gateMM
+    @Option(help: "Largest shift between a follow-up's and the baseline's patient coordinates the alignment considers, mm.")
+    var matchMaxShift = MatchingSettings.standard.maxShiftMM
+
+    func validate() throws {
+        guard ["ids", "auto"].contains(match) else { throw ValidationError("--match must be ids or auto, got '\(match)'") }
+        guard matchGate > 0, matchGate.isFinite else { throw ValidationError("--match-gate must be a positive number of mm") }
+        guard matchMaxShift >= 0, matchMaxShift.isFinite else { throw ValidationError("--match-max-shift must be a number of mm, 0 or more") }
+    }
 
     func run() throws {
         try runReportingErrors {
@@ -94,8 +113,12 @@ struct ExtractCommand: ParsableCommand {
             if let jobs, jobs < 1 { throw ValidationError("--jobs \(jobs): must be at least 1") }
             let cohort = try CohortManifest.load(fileURL(manifest))
             let bar = ProgressBar(label: "extract", total: cohort.patients.count, quiet: quiet)
+            var matching = MatchingSettings.standard
+            matching.gateMM = matchGate
+            matching.maxShiftMM = matchMaxShift
+            let loader = PatientLoader(matchAutomatically: match == "auto", matching: matching)
             let summary = try CohortExtraction.run(cohort: cohort, store: fileURL(store), settings: s, force: force,
-                                                   memoryLimit: memoryLimit, jobs: jobs, progress: bar)
+                                                   loader: loader, memoryLimit: memoryLimit, jobs: jobs, progress: bar)
             print(summary.text(allWarnings: allWarnings))
             if !summary.succeeded { throw ExitCode.failure }
         }

@@ -18,7 +18,7 @@ struct LesionMapCommand: ParsableCommand {
                       ReportCommand.self, ExportTargetsCommand.self, ExportCommand.self, TrainSignatureCommand.self,
                       ValidateLesionsCommand.self, FeaturesCommand.self, FilterCommand.self, CompareCommand.self,
                       HarmoniseCommand.self, RobustnessCommand.self, ShardCommand.self, MergeCommand.self,
-                      ResponseCommand.self])
+                      ResponseCommand.self, DeltaCommand.self])
 }
 
 /// Runs a command body, printing a clear error and exiting non-zero on failure. Errors are printed as plain
