@@ -236,12 +236,23 @@ public enum CohortExtraction {
                         memoryLimit: ExtractionMemoryLimit = .automatic) throws
         -> (extraction: PatientExtraction, warnings: [String]) {
         var warnings: [String] = []
-        // Lesions are extracted scan by scan (a patient may have several images).
+        // Lesions are extracted scan by scan (a patient may have several images): each on its contour scan with its
+        // own mask, and on every further image of its study (`image_<modality>`) with its mask carried there
+        // (`Lesion.furtherImages`), so the rings of one image exclude every lesion on it, drawn or carried.
         var featuresByLesion = [LesionFeatures?](repeating: nil, count: patient.lesions.count)
+        var furtherFeatures = [[(scan: Int, features: LesionFeatures)]](repeating: [], count: patient.lesions.count)
         for (si, scan) in patient.scans.enumerated() {
-            let members = patient.lesions.indices.filter { patient.lesions[$0].scanIndex == si }
+            var members: [(lesion: Int, mask: Mask, carried: Bool)] = []
+            for (li, l) in patient.lesions.enumerated() {
+                if l.scanIndex == si { members.append((li, l.mask, false)) }
+                for f in l.furtherImages where f.scanIndex == si { members.append((li, f.mask, true)) }
+            }
             guard !members.isEmpty else { continue }
-            let labels = members.map { "patient \(patient.id), lesion \(patient.lesions[$0].id) (\(patient.lesions[$0].source))" }
+            let shown = relativePath(scan.source, to: cohort.folder)
+            let labels = members.map { m in
+                let l = patient.lesions[m.lesion]
+                return "patient \(patient.id), lesion \(l.id) (\(l.source)\(m.carried ? ", carried onto \(shown)" : ""))"
+            }
             let modality = scan.metadata.modality
             guard let scanSettings = settings.settings(for: modality) else {
                 let given = settings.all.compactMap(\.modality).joined(separator: ", ")
@@ -252,33 +263,39 @@ public enum CohortExtraction {
                     "\($0): the scan is \(modality.isEmpty ? "of no modality" : modality) and the settings are only for \(given); \(advice)"
                 }.joined(separator: "\n"))
             }
-            let results = try LesionFeatureExtractor.extract(image: scan.image, lesions: members.map { patient.lesions[$0].mask },
+            let results = try LesionFeatureExtractor.extract(image: scan.image, lesions: members.map(\.mask),
                                                              labels: labels, settings: scanSettings,
                                                              budget: memoryLimit.budget(), modality: modality)
-            for (m, r) in zip(members, results) { featuresByLesion[m] = r }
+            for (m, r) in zip(members, results) {
+                if m.carried { furtherFeatures[m.lesion].append((si, r)) } else { featuresByLesion[m.lesion] = r }
+            }
         }
         // Feature rows per matrix `<modality>.<region>`; a lesion row without that matrix gets NaN.
         var matrixRows: [String: [[String: Double]]] = [:]
         var matrixOrder: [String: [String]] = [:]
         for (index, lesion) in patient.lesions.enumerated() {
-            guard let lf = featuresByLesion[index] else { continue }
-            warnings += lf.warnings + lf.tumour.warnings + (lf.ring?.warnings ?? [])
-            let modality = patient.scans[lesion.scanIndex].metadata.modality
-            var regions: [(String, [FeatureValue])] = [("tumour", lf.tumour.features)]
-            if let ring = lf.ring { regions.append(("ring", ring.features)) }
-            for (region, values) in regions {
-                let key = FeatureColumnName.matrixKey(modality: modality, region: region)
-                var order = matrixOrder[key] ?? []
-                let r = row(values, order: &order)
-                matrixOrder[key] = order
-                matrixRows[key, default: [[String: Double]](repeating: [:], count: patient.lesions.count)][index] = r
+            guard let own = featuresByLesion[index] else { continue }
+            // The contour scan's features, then each further image's, each into its modality's matrices.
+            for (scanIndex, lf) in [(lesion.scanIndex, own)] + furtherFeatures[index].map({ ($0.scan, $0.features) }) {
+                warnings += lf.warnings + lf.tumour.warnings + (lf.ring?.warnings ?? [])
+                let modality = patient.scans[scanIndex].metadata.modality
+                var regions: [(String, [FeatureValue])] = [("tumour", lf.tumour.features)]
+                if let ring = lf.ring { regions.append(("ring", ring.features)) }
+                for (region, values) in regions {
+                    let key = FeatureColumnName.matrixKey(modality: modality, region: region)
+                    var order = matrixOrder[key] ?? []
+                    let r = row(values, order: &order)
+                    matrixOrder[key] = order
+                    matrixRows[key, default: [[String: Double]](repeating: [:], count: patient.lesions.count)][index] = r
+                }
             }
         }
 
         var lesions = LesionColumns()
         for l in patient.lesions {
             let scan = patient.scans[l.scanIndex]
-            try lesions.add(l, scan: scan, folder: cohort.folder)
+            try lesions.add(l, scan: scan, further: l.furtherImages.map { (patient.scans[$0.scanIndex], $0.mask) },
+                            folder: cohort.folder)
         }
         var features: [String: FeatureMatrix] = [:]
         for (key, rows) in matrixRows { features[key] = try matrix(rows, order: matrixOrder[key]!) }
@@ -323,9 +340,16 @@ public enum CohortExtraction {
         return t
     }
 
-    /// The /scans rows of a patient: one per image its lesions use, in loading order.
+    /// `url` relative to the manifest folder when it lies inside it (as the store keeps image paths).
+    static func relativePath(_ url: URL, to folder: URL) -> String {
+        let base = folder.standardizedFileURL.path + "/"
+        let path = url.standardizedFileURL.path
+        return path.hasPrefix(base) ? String(path.dropFirst(base.count)) : path
+    }
+
+    /// The /scans rows of a patient: one per image its lesions use (contour and further images), in loading order.
     static func scanTable(_ p: Patient, folder: URL) throws -> Table {
-        let used = Set(p.lesions.map(\.scanIndex))
+        let used = Set(p.lesions.flatMap { [$0.scanIndex] + $0.furtherImages.map(\.scanIndex) })
         let scans = p.scans.indices.filter { used.contains($0) }.map { p.scans[$0] }
         var t = Table()
         guard !scans.isEmpty else { return t }
@@ -338,7 +362,7 @@ public enum CohortExtraction {
         try t.append("timepoint", .number(scans.map { _ in 0 }))
         try t.append("modality", .text(scans.map(\.metadata.modality)))
         try t.append("image", .text(scans.map { relative($0.source) }))
-        try t.append("frame_of_reference_uid", .text(scans.map { _ in "" }))
+        try t.append("frame_of_reference_uid", .text(scans.map { $0.metadata.frameOfReferenceUID ?? "" }))
         try t.append("manufacturer", .text(scans.map { $0.metadata.manufacturer ?? "" }))
         try t.append("kernel", .text(scans.map { $0.metadata.convolutionKernel ?? "" }))
         try t.append("kvp", .number(scans.map { $0.metadata.kvp ?? .nan }))
@@ -362,7 +386,10 @@ public enum CohortExtraction {
 ///
 /// `label` is the contour's ROI name or segment label (several lesions may share it; `lesion_id` is unique).
 /// The PET measures `suv_max`, `suv_mean`, `suv_peak`, `mtv_ml`, `tlg` (`PETUptake`, on the original grid
-/// whatever the settings) are filled for lesions on a PT scan and NaN for every other modality.
+/// whatever the settings) are filled for lesions with a PT image, contoured on it or carried onto it from their
+/// contour image (`image_pt`; the carried mask then gives MTV), and NaN for lesions without one. `modalities`
+/// lists every modality extracted for the row (contour image and further images), upper case, comma-separated
+/// in lower-case-name order (`CT,PT`).
 struct LesionColumns {
     var text: [String: [String]] = [:]
     var numbers: [String: [Double]] = [:]
@@ -372,7 +399,7 @@ struct LesionColumns {
                                 "centroid_z", "kvp", "spacing_x", "spacing_y", "spacing_z"] + PETUptake.columns
                                 + ["diameter_mm", "short_axis_mm"]
 
-    mutating func add(_ l: Lesion, scan: Scan, folder: URL) throws {
+    mutating func add(_ l: Lesion, scan: Scan, further: [(scan: Scan, mask: Mask)] = [], folder: URL) throws {
         let c = l.mask.centroid ?? Vector3(.nan, .nan, .nan)
         let n = l.mask.count
         let sp = scan.image.grid.spacing
@@ -383,11 +410,13 @@ struct LesionColumns {
             "source": l.source, "image": image.hasPrefix(base) ? String(image.dropFirst(base.count)) : image,
             "modality": scan.metadata.modality,
             // Every modality whose features this row holds (the contour's; `image_<modality>` adds others).
-            "modalities": FeatureColumnName.modalityKey(scan.metadata.modality).uppercased(),
+            "modalities": Set(([scan] + further.map(\.scan)).map { FeatureColumnName.modalityKey($0.metadata.modality) })
+                .sorted().map { $0.uppercased() }.joined(separator: ","),
             // Scanner facts from a DICOM header ("" otherwise), e.g. the batches of `lesionmap harmonise`.
             "manufacturer": scan.metadata.manufacturer ?? "", "kernel": scan.metadata.convolutionKernel ?? "",
         ]
-        let pet = scan.metadata.modality == "PT" ? try PETUptake(image: scan.image, mask: l.mask) : .missing
+        let petImage = scan.metadata.modality == "PT" ? (scan: scan, mask: l.mask) : further.first { $0.scan.metadata.modality == "PT" }
+        let pet = try petImage.map { try PETUptake(image: $0.scan.image, mask: $0.mask) } ?? .missing
         var v: [String: Double] = [
             "irradiated": l.irradiated ? 1 : 0, "volume_ml": Double(n) * scan.image.grid.voxelVolume / 1000,
             "voxel_count": Double(n), "components": Double(l.componentCount),

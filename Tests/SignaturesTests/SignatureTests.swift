@@ -103,3 +103,41 @@ final class SignatureTests: XCTestCase {
         XCTAssertEqual(fnv1a64Hex(Data("a".utf8)), "af63dc4c8601ec8c")
     }
 }
+
+/// Issue 13 item 3: signatures over the features of several modalities (`ct.…` and `pt.…` names).
+final class MultiModalitySignatureTests: XCTestCase {
+    func testTrainingAndScoringUseFeaturesOfSeveralModalities() throws {
+        // 60 lesions of 12 patients; the target follows a PET and a CT feature, a third (PET ring) is noise.
+        var state: UInt64 = 7
+        func uniform() -> Double {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Double(state >> 11) / Double(1 << 53)
+        }
+        let n = 60
+        let ct = (0..<n).map { _ in 40 + 20 * uniform() }, pt = (0..<n).map { _ in 2 + 10 * uniform() }
+        let ring = (0..<n).map { _ in 1 + uniform() }
+        let target = (0..<n).map { 0.8 * pt[$0] - 0.05 * ct[$0] + 0.05 * (uniform() - 0.5) }
+        let names = ["ct.tumour.intensity.mean", "pt.tumour.intensity.mean", "pt.ring.intensity.mean"]
+        let data = SignatureTrainingData(featureNames: names, featureColumns: [ct, pt, ring],
+                                         locations: [String](repeating: "lung", count: n), kvps: [Double](repeating: 120, count: n),
+                                         target: target, groups: (0..<n).map { "P\($0 / 5)" })
+        let options = SignatureTrainingOptions(name: "petct", version: "1", estimates: "test", folds: 3, maxFeatures: 2,
+                                               locationIndicators: [], useKVP: false, validationStatus: "test only",
+                                               provenance: "MultiModalitySignatureTests")
+        let trained = try SignatureTrainer.train(data, options: options, preprocessing: .object([:]))
+        let terms = Dictionary(uniqueKeysWithValues: trained.signature.terms.map { ($0.feature, $0) })
+        XCTAssertEqual(Set(terms.keys), ["ct.tumour.intensity.mean", "pt.tumour.intensity.mean"])
+        XCTAssertGreaterThan(terms["pt.tumour.intensity.mean"]!.coefficient, 0)
+        XCTAssertLessThan(terms["ct.tumour.intensity.mean"]!.coefficient, 0)
+        XCTAssertEqual(trained.signature.validate(), [])
+        // Scored over the store's columns by name, whatever their order.
+        let scorer = try SignatureScorer(signature: trained.signature, featureNames: names.reversed(),
+                                         settings: .object([:]), source: "petct.json")
+        let score = scorer.score(row: [ring[0], pt[0], ct[0]], location: "lung", kvp: nil)
+        var expected = trained.signature.intercept
+        for t in trained.signature.terms {
+            expected += t.coefficient * ((t.feature.hasPrefix("pt.") ? pt[0] : ct[0]) - t.mean) / t.sd
+        }
+        XCTAssertEqual(score, expected, accuracy: 1e-9)
+    }
+}
