@@ -16,6 +16,8 @@ public struct SyntheticLesionState: Sendable {
     public var isNew: Bool
     /// Log size change per `SyntheticFollowUp.intervalDays` (the hidden growth rate r).
     public var growthRate: Double
+    /// A responding lesion that swells at the first follow-up before shrinking (pseudoprogression, hidden).
+    public var pseudoprogression: Bool = false
 }
 
 /// One scan of a synthetic patient: baseline (day 0) or a follow-up.
@@ -56,6 +58,12 @@ public struct SyntheticCourse: Sendable {
 /// logistic(−1 − 1.2 η), see `SyntheticOutcomeModel`), every non-irradiated lesion gets s_eff = s + 1.2 u:
 /// out-of-field lesions shrink more the more infiltrated they are. Otherwise s_eff = s.
 ///
+/// Pseudoprogression. A responding baseline lesion (s_eff > 0.4) swells at the first follow-up with probability
+/// 0.2 (immune infiltration): at the first follow-up its size is the baseline size times a flare factor uniform in
+/// 1.3-1.6 (times the jitter) instead of exp(r + jitter); from the second on it follows exp(k r + jitter) again,
+/// smaller than its baseline. The draw uses its own stream, so nothing else
+/// changes with it.
+///
 /// Complete response. A lesion whose nominal radius (baseline radius × scale) falls below `vanishRadiusMM`
 /// (3 mm) has vanished: it is not drawn from then on (it never comes back), and it has no row in lesions.csv.
 ///
@@ -91,6 +99,8 @@ public enum SyntheticFollowUp {
     public static let jitterSD = 0.06
     /// Abscopal gain: s_eff = s + abscopalGain · u for non-irradiated lesions of abscopal patients.
     public static let abscopalGain = 1.2
+    /// Probability that a responding lesion (s_eff > 0.4) swells at the first follow-up.
+    public static let pseudoprogressionProbability = 0.2
 
     /// File names of a scan taken `day` days after baseline (the baseline keeps `SyntheticCohort`'s names).
     public static func imagePath(_ patientID: String, day: Int) -> String {
@@ -122,8 +132,15 @@ public enum SyntheticFollowUp {
         // Baseline lesions: rates and caps.
         var tracks = [Track]()
         for l in patient.lesions {
-            tracks.append(Track(lesion: l, rate: growthRate(l, abscopalPatient: abscopal), cap: maximumScale,
-                                firstIndex: 0, isNew: false))
+            var track = Track(lesion: l, rate: growthRate(l, abscopalPatient: abscopal), cap: maximumScale,
+                              firstIndex: 0, isNew: false)
+            var frng = SynthesisRandom(seed: SplitMix64.derive(seed, 10, UInt64(l.label)))
+            let flares = frng.bernoulli(pseudoprogressionProbability)
+            let factor = frng.uniform(1.3, 1.6)
+            var s = l.responseScore
+            if abscopal && !l.irradiated { s += abscopalGain * l.infiltration }
+            if s > 0.4 && flares { track.flare = factor }
+            tracks.append(track)
         }
         for i in tracks.indices {
             let b = tracks[i].lesion.shape.boundingRadius
@@ -142,7 +159,7 @@ public enum SyntheticFollowUp {
         var timepoints = [SyntheticTimepoint(
             day: 0, shift: .zero,
             lesions: tracks.map { SyntheticLesionState(lesion: $0.lesion, scale: 1, present: true, isNew: false,
-                                                       growthRate: $0.rate) },
+                                                       growthRate: $0.rate, pseudoprogression: $0.flare > 1) },
             noiseSeed: SplitMix64.derive(seed, 5))]
         guard options.followUps > 0 else { return SyntheticCourse(patient: patient, timepoints: timepoints) }
 
@@ -163,13 +180,15 @@ public enum SyntheticFollowUp {
                 let steps = k - t.firstIndex
                 var jrng = SynthesisRandom(seed: SplitMix64.derive(seed, 9, UInt64(t.lesion.label), UInt64(k)))
                 let jitter = steps == 0 ? 0 : jitterSD * jrng.normal()
-                let scale = min(t.cap, Foundation.exp(Double(steps) * t.rate + jitter))
+                // A pseudoprogressing lesion is its baseline size times the flare at the first follow-up.
+                let growth = steps == 1 && t.flare > 1 ? Foundation.log(t.flare) : Double(steps) * t.rate
+                let scale = min(t.cap, Foundation.exp(growth + jitter))
                 if t.lesion.shape.radius * scale < vanishRadiusMM { vanished.insert(n) }
                 var l = t.lesion
                 l.shape.radius = t.lesion.shape.radius * scale
                 l.textureSeed = SplitMix64.derive(t.lesion.textureSeed, UInt64(k))
                 states.append(SyntheticLesionState(lesion: l, scale: scale, present: !vanished.contains(n),
-                                                   isNew: t.isNew, growthRate: t.rate))
+                                                   isNew: t.isNew, growthRate: t.rate, pseudoprogression: t.flare > 1))
             }
             // Patient shift, clamped so that every lesion's capped extent stays in the field of view.
             var srng = SynthesisRandom(seed: SplitMix64.derive(seed, 8, UInt64(k)))
@@ -197,6 +216,8 @@ public enum SyntheticFollowUp {
         var cap: Double
         var firstIndex: Int
         var isNew: Bool
+        /// Size factor at the first follow-up (pseudoprogression), 1 otherwise.
+        var flare: Double = 1
     }
 
     /// A new lesion appearing at follow-up `k`, placed 10 mm clear of the capped extent of every earlier lesion

@@ -110,7 +110,8 @@ extension SyntheticCohort {
         var lesionRows = [["patient_id", "lesion_id", "timepoint", "present", "new", "location", "irradiated",
                            "infiltration", "growth_rate", "scale", "center_x_mm", "center_y_mm", "center_z_mm",
                            "diameter_mm", "short_axis_mm", "recist_measure_mm", "volume_ml", "voxel_volume_ml",
-                           "diameter_change_pct", "measure_change_pct", "target", "category", "category_vs_baseline"]]
+                           "diameter_change_pct", "measure_change_pct", "target", "category", "category_vs_baseline",
+                           "pseudoprogression"]]
         var patientRows = [["patient_id", "timepoint", "shift_x_mm", "shift_y_mm", "shift_z_mm", "targets",
                             "sum_diameters_mm", "baseline_sum_mm", "nadir_sum_mm", "sum_change_pct", "new_lesions",
                             "recist", "abscopal_any_lesion", "abscopal_recist", "abscopal_recist_category"]]
@@ -146,7 +147,8 @@ extension SyntheticCohort {
                         k == 0 || base == nil ? "" : pct(m.measure, base!.measure),
                         targets.contains(s.lesion.id) && !s.isNew ? "1" : "0",
                         k == 0 ? "" : SyntheticRECIST.lesionCategory(baseline: base, nadir: nadirs[s.lesion.id], now: m),
-                        k == 0 ? "" : SyntheticRECIST.lesionCategory(baseline: base, now: m)])
+                        k == 0 ? "" : SyntheticRECIST.lesionCategory(baseline: base, now: m),
+                        s.pseudoprogression ? "1" : "0"])
                     nadirs[s.lesion.id] = min(nadirs[s.lesion.id] ?? .infinity, m.measure)
                 }
                 let sh = t.shift

@@ -130,6 +130,16 @@ final class FollowUpTests: XCTestCase {
             let d = Double(t["diameter_mm"]!)!
             XCTAssertEqual(Double(t["diameter_change_pct"]!)!, 100 * (d - b) / b, accuracy: 0.5 * (1 + d / b) / b + 0.006)
         }
+        // Pseudoprogression: flagged lesions are larger at day 60 than at baseline and smaller at day 120 than at
+        // day 60 (they swell, then shrink).
+        let flagged = Set(truth.filter { $0["pseudoprogression"] == "1" }.map { "\($0["patient_id"]!)/\($0["lesion_id"]!)" })
+        XCTAssertFalse(flagged.isEmpty, "no pseudoprogression in the cohort")
+        for id in flagged {
+            let scales = ["0", "60", "120"].map { tp in truthByKey["\(id)/\(tp)"].map { Double($0["scale"]!)! } }
+            XCTAssertGreaterThan(scales[1]!, 1, id)
+            if let later = scales[2], truthByKey["\(id)/120"]!["present"] == "1" { XCTAssertLessThan(later, scales[1]!, id) }
+        }
+        print("pseudoprogression: \(flagged.count) lesions")
         // Patient responses: every follow-up row has a RECIST response; both abscopal definitions are filled
         // where the patient has a non-irradiated lesion.
         let followUpRows = patientTruth.filter { $0["timepoint"] != "0" }
