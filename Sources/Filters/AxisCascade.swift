@@ -24,6 +24,9 @@ struct AxisCascade: Sendable {
     let rowLength: [Int]
     let rowOffset: [Int]
     let weights: [Double]
+    /// Whether every row has row 0's weights, one input further on (`rowFirst[r] == rowFirst[0] + r`): the chain is
+    /// then a plain valid correlation with row 0's weights (every output whose support stays inside the axis).
+    let regular: Bool
 
     /// The chain `kernels` (applied first to last) on an axis of `count` voxels under `boundary`, for the
     /// outputs `outputs`.
@@ -74,6 +77,12 @@ struct AxisCascade: Sendable {
         self.rowLength = rows.map(\.weights.count)
         self.rowOffset = offsets
         self.weights = all
+        let first = rows.first
+        self.regular = first.map { f in
+            !f.weights.isEmpty && rows.enumerated().allSatisfy { r, row in
+                row.first == f.first + r && row.weights == f.weights
+            }
+        } ?? false
     }
 }
 
@@ -92,43 +101,50 @@ extension FilterBlock {
         default: outSize.nz = cascade.outputs.count; outOrigin.k = cascade.outputs.lowerBound
         }
         let m = cascade.outputs.count
-        var out = [Double](repeating: 0, count: outSize.count)
-        values.withUnsafeBufferPointer { srcBuffer in
-            out.withUnsafeMutableBufferPointer { dstBuffer in
+        let out = [Double](unsafeUninitializedCapacity: outSize.count) { outBuffer, initialised in
+            values.withUnsafeBufferPointer { srcBuffer in
                 cascade.weights.withUnsafeBufferPointer { wBuffer in
-                    let src = srcBuffer.baseAddress!, dst = dstBuffer.baseAddress!, ws = wBuffer.baseAddress
+                    let src = srcBuffer.baseAddress!, dst = outBuffer.baseAddress!
+                    func row(_ r: Int) -> UnsafeBufferPointer<Double> {
+                        UnsafeBufferPointer(rebasing: wBuffer[cascade.rowOffset[r]..<(cascade.rowOffset[r] + cascade.rowLength[r])])
+                    }
                     if axis == 0 {
-                        // Each x line: one dot product per output.
-                        for line in 0..<(size.ny * size.nz) {
-                            let input = src + line * size.nx + offset, output = dst + line * m
-                            for r in 0..<m {
-                                let w = ws! + cascade.rowOffset[r], x = input + cascade.rowFirst[r]
-                                var sum = 0.0
-                                for t in 0..<cascade.rowLength[r] { sum += w[t] * x[t] }
-                                output[r] = sum
+                        if cascade.regular {
+                            // Every output the same taps one voxel further: a correlation along each x line.
+                            let taps = row(0), first = offset + cascade.rowFirst[0]
+                            for line in 0..<(size.ny * size.nz) {
+                                FilterBlock.correlateRow(src + line * size.nx + first, stride: 1, taps: taps,
+                                                         into: dst + line * m, count: m)
+                            }
+                        } else {
+                            // Each x line: one dot product per output.
+                            for line in 0..<(size.ny * size.nz) {
+                                let input = src + line * size.nx + offset, output = dst + line * m
+                                for r in 0..<m {
+                                    let w = row(r), x = input + cascade.rowFirst[r]
+                                    var sum = 0.0
+                                    for t in 0..<w.count where w[t] != 0 { sum += w[t] * x[t] }
+                                    output[r] = sum
+                                }
                             }
                         }
                     } else {
-                        // Along y (z): whole x rows (xy planes) scaled and added, contiguous and vectorisable.
+                        // Along y (z): whole x rows (xy planes) weighted and summed, contiguous and vectorised.
                         let run = axis == 1 ? size.nx : size.nx * size.ny
                         let outer = axis == 1 ? size.nz : 1
                         let inStride = axis == 1 ? size.nx * size.ny : 0
                         let outStride = axis == 1 ? size.nx * m : 0
                         for o in 0..<outer {
                             for r in 0..<m {
-                                let output = dst + o * outStride + r * run
-                                let w = ws.map { $0 + cascade.rowOffset[r] }
-                                for t in 0..<cascade.rowLength[r] {
-                                    let weight = w![t]
-                                    if weight == 0 { continue }
-                                    let input = src + o * inStride + (offset + cascade.rowFirst[r] + t) * run
-                                    for x in 0..<run { output[x] += weight * input[x] }
-                                }
+                                FilterBlock.correlateRow(src + o * inStride + (offset + cascade.rowFirst[r]) * run,
+                                                         stride: run, taps: row(r), into: dst + o * outStride + r * run,
+                                                         count: run)
                             }
                         }
                     }
                 }
             }
+            initialised = outSize.count
         }
         return FilterBlock(origin: outOrigin, size: outSize, values: out)
     }

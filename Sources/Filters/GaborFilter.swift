@@ -3,6 +3,9 @@ import ImagingCore
 
 /// Gabor filter (IBSI 2 reference manual, section "Gabor filters"; phase 1 configurations 4A1, 4A2, 4B1, 4B2).
 ///
+/// IBSI 2 identifier: Q88H — unconfirmed: the reference manual's text (arXiv:2006.05470) could not be read
+/// here; the code is the one a third-party IBSI 2 implementation (pictologics) lists for this filter.
+///
 /// A 2D complex kernel in a plane of the grid (the axial plane unless pooled over planes):
 /// g(x, y) = exp(-(x̃² + γ² ỹ²) / (2σ²)) · exp(i 2π x̃ / λ), with x̃ = x cos θ + y sin θ, ỹ = -x sin θ + y cos θ,
 /// x and y the in-plane positions in mm (voxel offsets times the spacing of each axis, so an anisotropic plane

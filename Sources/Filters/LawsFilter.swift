@@ -54,6 +54,9 @@ public enum LawsKernel: String, CaseIterable, Codable, Sendable {
 /// Laws texture filter (IBSI 2 reference manual, section "Laws kernels"; phase 1 configurations 3A1-3A3,
 /// 3B1-3B3, 3C1-3C3).
 ///
+/// IBSI 2 identifier: JTXT — unconfirmed: the reference manual's text (arXiv:2006.05470) could not be read
+/// here; the code is the one a third-party IBSI 2 implementation (pictologics) lists for this filter.
+///
 /// The kernel is the outer product of 1D Laws kernels, the first along x, the second along y, the third along
 /// z: g = k₁ ⊗ k₂ (⊗ k₃), d = 2 slice by slice or 3. The response is the image convolved with g.
 ///

@@ -6,6 +6,9 @@ import ImagingCore
 /// elsewhere: each voxel becomes the mean of its M^d neighbourhood, the image being padded at its edges by
 /// the boundary condition. The support M is an odd number of voxels (IBSI 2 defines it in voxels, not mm).
 /// Separable: M-tap box kernels along each axis.
+///
+/// IBSI 2 identifier: S60F — unconfirmed: the reference manual's text (arXiv:2006.05470) could not be read
+/// here; the code is the one a third-party IBSI 2 implementation (pictologics) lists for this filter.
 public struct MeanFilter: ImageFilter, Hashable {
     public var support: Int
     public var dimensionality: FilterDimensionality

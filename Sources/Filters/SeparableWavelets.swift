@@ -3,6 +3,9 @@ import ImagingCore
 /// Undecimated (stationary, "à trous") separable wavelet sub-band (IBSI 2 reference manual, section
 /// "separable wavelets"; phase 1 configurations 5A1/5A2 Daubechies 2, 6A1/6A2 Coiflet 1, 7A1/7A2 Haar).
 ///
+/// IBSI 2 identifier: unconfirmed. An unverified list gives 25BO; no source checked here names a code for the
+/// separable wavelets (the reference manual's text, arXiv:2006.05470, could not be read).
+///
 /// A sub-band names one filter per axis, L for the wavelet's low-pass filter g and H for its high-pass
 /// filter h, in image axis order: "LHL" is g along x (the image's first axis, i), h along y (j), g along z
 /// (k). Three letters filter in 3D; two letters ("LH", "HH") filter each axial slice in 2D.

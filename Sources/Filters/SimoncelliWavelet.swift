@@ -4,6 +4,10 @@ import ImagingCore
 /// Simoncelli non-separable wavelet (IBSI 2 reference manual, section "non-separable wavelets", Simoncelli;
 /// phase 1 configurations 8A1, 8A2, 8A3 at levels 1, 2, 3).
 ///
+/// IBSI 2 identifier: PRT7 — unconfirmed: the reference manual's text (arXiv:2006.05470) could not be read
+/// here; the code is the one a third-party IBSI 2 implementation (pictologics) lists for this filter (the
+/// settings' documentation said PRQV, from an unverified list: one of the two is wrong).
+///
 /// An isotropic band-pass filter defined in the Fourier domain: at level l, with ν_l = 2^-(l-1),
 ///
 ///     ψ̂_l(ν) = cos(π/2 · log₂(2‖ν‖ / ν_l))   for ν_l/4 ≤ ‖ν‖ ≤ ν_l,   0 elsewhere,

@@ -423,7 +423,11 @@ public enum ExtractionMemory {
             // Filtering: the read values (doubles, and as a single-precision image), the filter's padded
             // blocks and passes or FFT buffers (up to 48 bytes a read voxel), the pooled and the returned
             // response (single and double precision), beside the region.
-            phases.append([voxelCause: 10 * v, .responseMaps: 12 * f + 48 * f + 20 * v])
+            // Separable wavelet sub-bands are computed together (`ResponseMaps.sharedWaveletResponses`): each
+            // one's pooled response (double) and map (single precision) at once, the maps kept until their turn.
+            let bands = Double(filtering.filters.filter { if case .wavelet = $0 { return true } else { return false } }.count)
+            let held = bands > 1 ? 4 * bands * v : 0
+            phases.append([voxelCause: 10 * v, .responseMaps: 12 * f + 48 * f + 20 * v + (bands > 1 ? 12 * bands * v : 0)])
             // The families of each response map: the region's copy with the response as intensities. A fixed
             // bin number gives the grey levels; a fixed bin size on a response has as many as the image.
             let ng: Double
@@ -435,7 +439,7 @@ public enum ExtractionMemory {
                 var p = phase
                 let share = 8 * f + 8 * v
                 p[voxelCause, default: 0] -= share
-                p[.responseMaps, default: 0] += share
+                p[.responseMaps, default: 0] += share + held
                 return p
             }
         }

@@ -16,6 +16,10 @@ import Filters
 /// | `Square`, `SquareRoot`, `Logarithm`, `Exponential` | `square`, `squareRoot`, `logarithm`, `exponential` |
 /// | `Gradient: {gradientUseSpacing: true}` | `gradient` (`useSpacing` true) |
 ///
+/// The four-character IBSI 2 identifiers named below are unconfirmed: the reference manual's text could not be
+/// checked; they are the codes a third-party IBSI 2 implementation (pictologics) lists (none for the separable
+/// wavelets; 25BO comes from an unverified list). See each filter's type in `Filters`.
+///
 /// Every filter has a readable token naming its response map in feature names
 /// (`<region>.<token>.<family>.<feature>`, e.g. `tumour.log_s1.5.intensity.mean`); see `token`.
 public enum FilterSpec: Codable, Hashable, Sendable {
@@ -44,13 +48,13 @@ public enum FilterSpec: Codable, Hashable, Sendable {
     case gabor(sigmaMM: Double, gamma: Double, lambdaMM: Double, thetaDegrees: Double?, thetaStepDegrees: Double?,
                rotationInvariant: Bool?, pooling: Pooling?, orthogonalPlanes: Bool?, truncate: Double?,
                boundary: BoundaryCondition?)
-    /// IBSI 2 separable wavelets (undecimated; 25BO): `wavelet` `haar`, `dbN` (Daubechies) or `coifN`
+    /// IBSI 2 separable wavelets (undecimated; 25BO, unverified): `wavelet` `haar`, `dbN` (Daubechies) or `coifN`
     /// (Coiflet), the sub-band `subband` (one letter per axis from x: `L` low-pass, `H` high-pass; two letters
     /// filter each axial slice, three the volume) at decomposition `level`.
     /// [level 1, rotationInvariant false, pooling mean, boundary mirror]
     case wavelet(wavelet: String, subband: String, level: Int?, rotationInvariant: Bool?, pooling: Pooling?,
                  boundary: BoundaryCondition?)
-    /// IBSI 2 Simoncelli non-separable wavelet (PRQV), band-pass at decomposition `level`, defined in the
+    /// IBSI 2 Simoncelli non-separable wavelet (PRT7; an unverified list said PRQV), band-pass at decomposition `level`, defined in the
     /// Fourier domain: without `marginVoxels` over the whole image (the IBSI definition; a response reads the
     /// whole image), with it over the region's box grown by that many voxels (an approximation: the filter's
     /// tail beyond the margin is lost). [marginVoxels none, dimensions 3D, boundary mirror]

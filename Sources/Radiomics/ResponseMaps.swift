@@ -96,6 +96,28 @@ enum ResponseMaps {
         }
     }
 
+    /// The responses over `box` of the separable wavelet sub-bands among `filters` that share a decomposition
+    /// with another one, by their index in `filters` (the others are left to `response`). Each equals what
+    /// `response` gives for that filter alone (`SeparableWaveletFilter.responses` computes the same passes, once
+    /// for the sub-bands that share them).
+    static func sharedWaveletResponses(_ filters: [FilterSpec], values: [Double], readBox: IndexBox, box: IndexBox,
+                                       spacing: Vector3) -> [Int: Volume<Float>] {
+        var wavelets = [(index: Int, filter: SeparableWaveletFilter)]()
+        for (n, f) in filters.enumerated() {
+            if case .wavelet = f, let w = f.imageFilter as? SeparableWaveletFilter { wavelets.append((n, w)) }
+        }
+        guard wavelets.count > 1 else { return [:] }
+        let inner = IndexBox(lower: Index3(box.lower.i - readBox.lower.i, box.lower.j - readBox.lower.j,
+                                           box.lower.k - readBox.lower.k),
+                             upper: Index3(box.upper.i - readBox.lower.i, box.upper.j - readBox.lower.j,
+                                           box.upper.k - readBox.lower.k))
+        let image = Volume(grid: ImageGrid(size: readBox.size, spacing: spacing), voxels: values.map { Float($0) })
+        let maps = SeparableWaveletFilter.responses(of: wavelets.map(\.filter), image: image, over: inner)
+        var out = [Int: Volume<Float>]()
+        for (w, map) in zip(wavelets, maps) { out[w.index] = map }
+        return out
+    }
+
     /// The largest |intensity| of `image`.
     static func maxAbsolute(_ image: Volume<Float>) -> Double {
         var m: Float = 0

@@ -44,4 +44,24 @@ final class PreprocessingHelperTests: XCTestCase {
         let negativeZero = integers + [-0.0]
         XCTAssertEqual(Distribution.ascending(negativeZero).map(\.bitPattern), negativeZero.sorted().map(\.bitPattern))
     }
+
+    /// The radix path (non-integer values such as a response map's) gives `sorted()`'s array bit for bit, and
+    /// declines NaN and -0 (left to `sorted()`).
+    func testRadixSortIsTheSortedArray() throws {
+        var generator = SystemRandomNumberGenerator()
+        var values = (0..<5000).map { _ in Double.random(in: -1e6...1e6, using: &generator) }
+        values += (0..<500).map { _ in Double.random(in: -1e-300...1e-300, using: &generator) }
+        values += [0, 0, .infinity, -.infinity, .leastNonzeroMagnitude, -.leastNonzeroMagnitude, .greatestFiniteMagnitude,
+                   -.greatestFiniteMagnitude, 1.5, 1.5, -2.25, -2.25]
+        values.shuffle()
+        let radix = try XCTUnwrap(Distribution.radixSorted(values))
+        XCTAssertEqual(radix.map(\.bitPattern), values.sorted().map(\.bitPattern))
+        XCTAssertEqual(Distribution.ascending(values).map(\.bitPattern), values.sorted().map(\.bitPattern))
+        // Values sharing their high bits (passes with one digit skipped).
+        let close = (0..<300).map { 1000 + Double($0 % 17) / 64 }
+        XCTAssertEqual(try XCTUnwrap(Distribution.radixSorted(close)), close.sorted())
+        XCTAssertNil(Distribution.radixSorted(values + [.nan]))
+        XCTAssertNil(Distribution.radixSorted(values + [-0.0]))
+        XCTAssertEqual(Distribution.ascending(values + [-0.0]).map(\.bitPattern), (values + [-0.0]).sorted().map(\.bitPattern))
+    }
 }
