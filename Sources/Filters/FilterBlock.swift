@@ -157,29 +157,32 @@ extension FilterBlock {
     /// from 0 (each product rounded, then added: the same value as a scalar loop), taps of weight 0 skipped.
     ///
     /// The inner loop keeps 8 outputs in registers across all taps (one load and one multiply-add per tap and
-    /// vector), instead of reading and writing the output row once per tap: the filters' hot loop.
+    /// output), instead of reading and writing the output row once per tap: the filters' hot loop. Plain
+    /// scalars, not SIMD types: the optimiser vectorises them, and unoptimised (debug) builds stay fast.
     @inline(__always)
     static func correlateRow(_ input: UnsafePointer<Double>, stride: Int, taps: UnsafeBufferPointer<Double>,
                              into output: UnsafeMutablePointer<Double>, count: Int) {
         let n = taps.count
         var i = 0
         while i + 8 <= count {
-            var acc = SIMD8<Double>(repeating: 0)
+            var a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0, a4 = 0.0, a5 = 0.0, a6 = 0.0, a7 = 0.0
             for t in 0..<n {
-                let wt = taps[t]
-                if wt == 0 { continue }
-                let v = UnsafeRawPointer(input + t * stride + i).loadUnaligned(as: SIMD8<Double>.self)
-                acc += SIMD8<Double>(repeating: wt) * v
+                let w = taps[t]
+                if w == 0 { continue }
+                let p = input + t * stride + i
+                a0 += w * p[0]; a1 += w * p[1]; a2 += w * p[2]; a3 += w * p[3]
+                a4 += w * p[4]; a5 += w * p[5]; a6 += w * p[6]; a7 += w * p[7]
             }
-            UnsafeMutableRawPointer(output + i).storeBytes(of: acc, as: SIMD8<Double>.self)
+            let q = output + i
+            q[0] = a0; q[1] = a1; q[2] = a2; q[3] = a3; q[4] = a4; q[5] = a5; q[6] = a6; q[7] = a7
             i += 8
         }
         while i < count {
             var acc = 0.0
             for t in 0..<n {
-                let wt = taps[t]
-                if wt == 0 { continue }
-                acc += wt * input[t * stride + i]
+                let w = taps[t]
+                if w == 0 { continue }
+                acc += w * input[t * stride + i]
             }
             output[i] = acc
             i += 1
