@@ -32,13 +32,18 @@ public struct SingleImageFeatures: Sendable {
     public var tumour: RegionFeatures
     /// nil when the settings ask for no ring or the ring is empty (see `warnings`).
     public var ring: RegionFeatures?
+    /// The intratumoral core and tumour+ring regions, when the settings ask for them (`regions`);
+    /// nil also when the core erodes to nothing (see `warnings`).
+    public var core: RegionFeatures? = nil
+    public var tumourRing: RegionFeatures? = nil
     public var warnings: [String]
 
-    /// Tumour rows then ring rows, named as in the feature store.
+    /// Rows of each region in `ExtractionSettings.Region` order (tumour, ring, core, tumour_ring),
+    /// named as in the feature store.
     public var rows: [FeatureRow] {
         var out = [FeatureRow]()
         var seen = Set<String>()
-        for (regionName, region) in [("tumour", tumour), ("ring", ring)] {
+        for (regionName, region) in [("tumour", tumour), ("ring", ring), ("core", core), ("tumour_ring", tumourRing)] {
             guard let region else { continue }
             for v in region.features {
                 let name = "\(regionName).\(CohortExtraction.storeName(v))"
@@ -119,7 +124,7 @@ public enum SingleImageExtraction {
                                                         modality: scanModality)[0]
         let warnings = Array(Set(contourWarnings + result.warnings + result.tumour.warnings + (result.ring?.warnings ?? []))).sorted()
         return SingleImageFeatures(region: name, settings: chosen, tumour: result.tumour, ring: result.ring,
-                                   warnings: warnings)
+                                   core: result.core, tumourRing: result.tumourRing, warnings: warnings)
     }
 
     /// The image and the chosen region's mask on the image grid, with a description of the region and

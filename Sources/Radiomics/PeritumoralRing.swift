@@ -31,20 +31,54 @@ public enum PeritumoralRing {
     }
 }
 
-/// The features of one lesion: its own region and its peritumoral ring.
+/// The intratumoral core of a lesion: the lesion eroded by a margin in millimetres.
+///
+/// The core holds the lesion voxels whose every voxel centre within `marginMM` is lesion too
+/// (binary erosion with a ball of that radius in physical units, `Morphology.erode`), so anisotropic
+/// voxels are respected. The image edge counts as lesion (a lesion cut by the edge is not eroded
+/// from there), as ITK does.
+public enum IntratumoralCore {
+    /// The core mask of `lesion` on the lesion's grid (empty when the margin reaches every voxel).
+    /// The grid must hold a background voxel beside every lesion voxel that is not at the image edge
+    /// (crop with a margin of one voxel), or the crop's edge counts as lesion.
+    public static func mask(lesion: Mask, marginMM: Double) -> Mask {
+        Morphology.erode(lesion, radiusMM: marginMM)
+    }
+}
+
+/// The features of one lesion: its own region, its peritumoral ring, and, when the settings ask
+/// for them (`ExtractionSettings.regions`), its intratumoral core and tumour and ring together.
 public struct LesionFeatures: Sendable {
     /// The caller's name for the lesion (used in errors and warnings).
     public var label: String
     public var tumour: RegionFeatures
     /// nil when the settings ask for no ring, or when the ring is empty (see `warnings`).
     public var ring: RegionFeatures?
+    /// nil when the settings ask for no core, or when the erosion leaves no voxel (see `warnings`).
+    public var core: RegionFeatures?
+    /// The union of tumour and ring; nil when the settings do not ask for it.
+    public var tumourRing: RegionFeatures?
+    /// The lesion's warnings, those of every region extracted among them.
     public var warnings: [String]
 
-    public init(label: String, tumour: RegionFeatures, ring: RegionFeatures?, warnings: [String]) {
+    public init(label: String, tumour: RegionFeatures, ring: RegionFeatures?, core: RegionFeatures? = nil,
+                tumourRing: RegionFeatures? = nil, warnings: [String]) {
         self.label = label
         self.tumour = tumour
         self.ring = ring
+        self.core = core
+        self.tumourRing = tumourRing
         self.warnings = warnings
+    }
+
+    /// The features of `region`, nil when it was not extracted or is empty.
+    public func features(of region: ExtractionSettings.Region) -> RegionFeatures? {
+        switch region {
+        case .tumour: return tumour
+        case .ring: return ring
+        case .core: return core
+        case .tumourRing: return tumourRing
+        }
     }
 }
 
@@ -125,8 +159,26 @@ public enum LesionFeatureExtractor {
            let w = ModalityChecks.greyLevelWarning(lowest: lo, highest: hi, settings: settings, label: label, modality: modality) {
             warnings.append(w)
         }
-        guard let ringSettings = settings.ring else {
-            return LesionFeatures(label: label, tumour: tumour, ring: nil, warnings: warnings)
+        let regions = settings.extractedRegions
+        var result = LesionFeatures(label: label, tumour: tumour, ring: nil, warnings: [])
+        if regions.contains(.core) {
+            // The erosion runs on the lesion box grown by one voxel, so that background surrounds the
+            // lesion wherever the image does (the erosion treats the crop's edge as lesion).
+            let coreBox = box.expanded(by: Index3(1, 1, 1), within: image.grid.size)
+            let margin = settings.effectiveCoreMarginMM
+            let core = IntratumoralCore.mask(lesion: lesions[index].cropped(to: coreBox), marginMM: margin)
+            if core.isEmpty {
+                warnings.append("\(label): intratumoral core is empty (the lesion eroded by \(ExtractionSettings.text(margin)) mm leaves no voxel); its core features are NaN")
+            } else {
+                result.core = try RadiomicsExtractor.extract(
+                    image: image, mask: PlacedMask(mask: core, offset: coreBox.lower), settings: settings,
+                    context: "\(label) intratumoral core", modality: modality)
+                warnings += result.core!.warnings
+            }
+        }
+        guard let ringSettings = settings.ring, regions.contains(.ring) || regions.contains(.tumourRing) else {
+            result.warnings = warnings
+            return result
         }
         // The ring's box: the lesion box grown by the ring width.
         let sp = image.grid.spacing
@@ -145,15 +197,25 @@ public enum LesionFeatureExtractor {
         }
         let ring = PeritumoralRing.mask(lesion: lesionOnBox, otherLesions: others,
                                         image: image.cropped(to: ringBox), settings: ringSettings)
-        guard !ring.isEmpty else {
-            warnings.append("\(label): peritumoral ring is empty (width \(ringSettings.widthMM) mm)")
-            return LesionFeatures(label: label, tumour: tumour, ring: nil, warnings: warnings)
+        if regions.contains(.ring) {
+            if ring.isEmpty {
+                warnings.append("\(label): peritumoral ring is empty (width \(ringSettings.widthMM) mm)")
+            } else {
+                result.ring = try RadiomicsExtractor.extract(
+                    image: image, mask: PlacedMask(mask: ring, offset: ringBox.lower), settings: settings,
+                    context: "\(label) peritumoral ring", modality: modality)
+                warnings += result.ring!.warnings
+            }
         }
-        let ringFeatures = try RadiomicsExtractor.extract(
-            image: image, mask: PlacedMask(mask: ring, offset: ringBox.lower), settings: settings,
-            context: "\(label) peritumoral ring", modality: modality)
-        warnings += ringFeatures.warnings
-        return LesionFeatures(label: label, tumour: tumour, ring: ringFeatures, warnings: warnings)
+        if regions.contains(.tumourRing) {
+            // Tumour and ring together: the lesion and its ring as the ring's rules left it.
+            result.tumourRing = try RadiomicsExtractor.extract(
+                image: image, mask: PlacedMask(mask: lesionOnBox.union(ring), offset: ringBox.lower),
+                settings: settings, context: "\(label) tumour and ring", modality: modality)
+            warnings += result.tumourRing!.warnings
+        }
+        result.warnings = warnings
+        return result
     }
 
     private static func overlaps(_ a: IndexBox, _ b: IndexBox) -> Bool {

@@ -14,14 +14,34 @@ public struct SettingsOverrides: Hashable, Sendable {
     /// Width of the peritumoral ring in mm; 0 removes the ring.
     public var ringWidthMM: Double?
     public var mode: ExtractionSettings.ComputationMode?
+    /// The regions extracted (replaces the settings' `regions`).
+    public var regions: [ExtractionSettings.Region]?
+    /// The intratumoral core's erosion margin in mm; also switches the core on.
+    public var coreMarginMM: Double?
 
     public init(binWidth: Double? = nil, binCount: Int? = nil, spacingMM: Double? = nil, ringWidthMM: Double? = nil,
-                mode: ExtractionSettings.ComputationMode? = nil) {
+                mode: ExtractionSettings.ComputationMode? = nil, regions: [ExtractionSettings.Region]? = nil,
+                coreMarginMM: Double? = nil) {
         self.binWidth = binWidth
         self.binCount = binCount
         self.spacingMM = spacingMM
         self.ringWidthMM = ringWidthMM
         self.mode = mode
+        self.regions = regions
+        self.coreMarginMM = coreMarginMM
+    }
+
+    /// The regions of a `--regions` value: names separated by commas (`tumour,ring,core,tumour_ring`),
+    /// case-insensitive; an unknown or empty name is refused, listing the names.
+    public static func parseRegions(_ spec: String, option: String = "--regions") throws -> [ExtractionSettings.Region] {
+        let names = ExtractionSettings.Region.allCases.map(\.rawValue)
+        return try spec.split(separator: ",", omittingEmptySubsequences: false).map { part in
+            let name = part.trimmingCharacters(in: .whitespaces).lowercased()
+            guard let r = ExtractionSettings.Region(rawValue: name) else {
+                throw RadiomicsError.invalidSettings("\(option) '\(spec)': \(name.isEmpty ? "an empty region name" : "unknown region '\(name)'"); regions: \(names.joined(separator: ", ")), separated by commas")
+            }
+            return r
+        }
     }
 
     /// The texture aggregations computed in `mode`.
@@ -71,14 +91,23 @@ public struct SettingsOverrides: Hashable, Sendable {
             r.maskThreshold = threshold
             s.resampling = r
         }
+        if let regions { s.regions = regions }
         if let ringWidthMM {
             if ringWidthMM == 0 {
                 s.ring = nil
+                // Regions of the base settings that need the ring go with it (regions given on the
+                // command line stay, and a contradiction is reported below).
+                if self.regions == nil { s.regions = s.regions?.filter { $0 != .ring && $0 != .tumourRing } }
             } else {
                 var ring = s.ring ?? ExtractionSettings.RingSettings()
                 ring.widthMM = ringWidthMM
                 s.ring = ring
+                if self.regions == nil, let r = s.regions, !r.contains(.ring) { s.regions = r + [.ring] }
             }
+        }
+        if let coreMarginMM {
+            s.coreMarginMM = coreMarginMM
+            if !s.extractedRegions.contains(.core) { s.regions = s.extractedRegions + [.core] }
         }
         problems += s.problems()
         guard problems.isEmpty else { throw RadiomicsError.invalidSettings(ExtractionSettings.listing(problems)) }

@@ -41,6 +41,9 @@ public struct SynthesisOptions: Codable, Equatable, Sendable {
     /// the size of a thick-slice thorax/upper-abdomen CT cropped to the body, small enough for a fast demo).
     /// Smaller grids sample the same patients more coarsely (used by tests).
     public var gridSize: [Int]
+    /// true: also a PET in SUV per patient (`SyntheticPETModel`); nil when not asked, so the options
+    /// (recorded in `synthesis.json`) of a CT-only cohort encode as before PET existed.
+    public var pet: Bool?
 
     /// Number of follow-up scans per patient after the baseline (`synth --timepoints N`), one every
     /// `SyntheticFollowUp.intervalDays` days; nil = baseline only. Stored as nil rather than 0 so that
@@ -51,16 +54,20 @@ public struct SynthesisOptions: Codable, Equatable, Sendable {
     public static let defaultGridSize = [176, 144, 48]
 
     public init(patients: Int = 20, seed: UInt64 = 1, outcomeDriver: SyntheticOutcomeDriver = .minimum,
-                gridSize: [Int] = SynthesisOptions.defaultGridSize, timepoints: Int = 0) {
+                gridSize: [Int] = SynthesisOptions.defaultGridSize, timepoints: Int = 0, pet: Bool = false) {
         self.patients = patients
         self.seed = seed
         self.outcomeDriver = outcomeDriver
         self.gridSize = gridSize
         self.timepoints = timepoints == 0 ? nil : timepoints
+        self.pet = pet ? true : nil
     }
 
     /// Number of follow-up scans (0 when baseline only).
     public var followUps: Int { timepoints ?? 0 }
+
+    /// Whether a PET is written per patient.
+    public var withPET: Bool { pet == true }
 
     /// Throws unless the options describe a cohort that can be generated.
     public func validate() throws {

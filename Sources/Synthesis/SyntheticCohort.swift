@@ -31,6 +31,8 @@ public struct SynthesisRecord: Codable, Equatable, Sendable {
 /// Writes into a folder:
 /// - `images/<patient>_ct.nii.gz`: CT numbers (HU) as int16;
 /// - `masks/<patient>_lesions.nii.gz`: lesion labels 1...n on the CT grid;
+/// - with `pet`: `images/<patient>_pt.nii.gz`, an FDG PET in SUV (float32) on 4 mm voxels in the CT's frame of
+///   reference (`SyntheticPETModel`), and truth.csv gains `suv_viable` and `suv_mean_true`;
 /// - `lesions.csv`, `patients.csv`: the cohort manifest (patient_id, lesion_id L01..., image, mask, roi = label,
 ///   location, irradiated, lesion_response, kvp; and pfs/os months and events, best_response, abscopal_response);
 /// - `truth.csv`: per lesion the hidden infiltration, measured volume, location and nominal radius, with the
@@ -47,6 +49,7 @@ public enum SyntheticCohort {
     /// Relative paths of a patient's image and mask.
     public static func imagePath(_ patientID: String) -> String { "images/\(patientID)_ct.nii.gz" }
     public static func maskPath(_ patientID: String) -> String { "masks/\(patientID)_lesions.nii.gz" }
+    public static func petPath(_ patientID: String) -> String { "images/\(patientID)_pt.nii.gz" }
 
     /// Generates the cohort described by `options` into `directory` (created when missing).
     ///
@@ -82,12 +85,18 @@ public enum SyntheticCohort {
         }
 
         let results = PatientResults(count: options.patients)
+        let petTruth = PETTruth(count: options.patients)
         DispatchQueue.concurrentPerform(iterations: options.patients) { index in
             let patient = SyntheticPlanner.patient(index: index, options: options)
             let scan = SyntheticScanModel.render(patient, options: options)
             do {
                 try NIfTI.write(scan.ct, to: directory.appendingPathComponent(imagePath(patient.id)))
                 try NIfTI.write(scan.labels, to: directory.appendingPathComponent(maskPath(patient.id)))
+                if options.withPET {
+                    let pet = SyntheticPETModel.render(patient, options: options)
+                    try NIfTI.write(pet.suv, to: directory.appendingPathComponent(petPath(patient.id)))
+                    petTruth.store(index, viable: pet.viableSUV, trueMean: pet.trueMeanSUV)
+                }
                 results.store(index, .success((patient, scan.lesionVoxelCounts)))
             } catch {
                 results.store(index, .failure(SynthesisError.writeFailed("patient \(patient.id): \(error)")))
@@ -115,10 +124,12 @@ public enum SyntheticCohort {
             try writeAtomically(lesionsCSV(patients), to: directory.appendingPathComponent("lesions.csv"))
         }
         try writeAtomically(patientsCSV(patients), to: directory.appendingPathComponent("patients.csv"))
-        try writeAtomically(truthCSV(patients, voxelCounts: voxelCounts, voxelML: voxelML, driver: options.outcomeDriver),
+        try writeAtomically(truthCSV(patients, voxelCounts: voxelCounts, voxelML: voxelML, driver: options.outcomeDriver,
+                                     pet: options.withPET ? petTruth.all : nil),
                             to: directory.appendingPathComponent("truth.csv"))
-        let files = (["lesions.csv", "patients.csv", "truth.csv"] + patients.flatMap { [imagePath($0.id), maskPath($0.id)] }
-                     + followUpFiles).sorted()
+        let files = (["lesions.csv", "patients.csv", "truth.csv"] + patients.flatMap {
+            [imagePath($0.id), maskPath($0.id)] + (options.withPET ? [petPath($0.id)] : [])
+        } + followUpFiles).sorted()
         let sp = options.grid.spacing
         let record = SynthesisRecord(generator: "LesionMap Synthesis", formatVersion: formatVersion, options: options,
                                      patients: patients.count, lesions: patients.reduce(0) { $0 + $1.lesions.count },
@@ -157,15 +168,19 @@ public enum SyntheticCohort {
         return csv(rows)
     }
 
+    /// With `pet` (per patient, per lesion: viable and true mean SUV) the columns `suv_viable` and
+    /// `suv_mean_true` follow the others.
     static func truthCSV(_ patients: [SyntheticPatient], voxelCounts: [[Int]], voxelML: Double,
-                         driver: SyntheticOutcomeDriver) -> String {
+                         driver: SyntheticOutcomeDriver, pet: [(viable: [Double], trueMean: [Double])]? = nil) -> String {
         var rows = [["patient_id", "lesion_id", "infiltration", "volume_ml", "location", "radius_mm", "min_infiltration",
-                     "mean_infiltration", "sd_infiltration", "linear_predictor", "outcome_driver"]]
-        for (p, counts) in zip(patients, voxelCounts) {
-            for (l, count) in zip(p.lesions, counts) {
+                     "mean_infiltration", "sd_infiltration", "linear_predictor", "outcome_driver"]
+                    + (pet == nil ? [] : ["suv_viable", "suv_mean_true"])]
+        for (n, (p, counts)) in zip(patients, voxelCounts).enumerated() {
+            for (m, (l, count)) in zip(p.lesions, counts).enumerated() {
                 rows.append([p.id, l.id, fixed(l.infiltration, 4), fixed(Double(count) * voxelML, 3), l.location.rawValue,
                              fixed(l.shape.radius, 2), fixed(p.minInfiltration, 4), fixed(p.meanInfiltration, 4),
-                             fixed(p.sdInfiltration, 4), fixed(p.outcome.linearPredictor, 4), driver.rawValue])
+                             fixed(p.sdInfiltration, 4), fixed(p.outcome.linearPredictor, 4), driver.rawValue]
+                            + (pet.map { [fixed($0[n].viable[m], 4), fixed($0[n].trueMean[m], 4)] } ?? []))
             }
         }
         return csv(rows)
@@ -224,6 +239,7 @@ public enum SyntheticCohort {
     static func describe(_ o: SynthesisOptions) -> String {
         "\(o.patients) patients, seed \(o.seed), driver \(o.outcomeDriver.rawValue), grid \(o.gridSize.map(String.init).joined(separator: "x"))"
             + (o.followUps > 0 ? ", \(o.followUps) follow-ups" : "")
+            + (o.withPET ? ", with PET" : "")
     }
 
     static func summary(_ patients: [SyntheticPatient], directory: URL, skipped: Bool) -> SyntheticCohortSummary {
@@ -250,5 +266,23 @@ private final class PatientResults: @unchecked Sendable {
     var all: [Result<(SyntheticPatient, [Int]), Error>] {
         lock.lock(); defer { lock.unlock() }
         return slots.map { $0 ?? .failure(SynthesisError.writeFailed("a patient was not generated")) }
+    }
+}
+
+/// Per-patient PET truth (viable and true mean SUV per lesion) filled concurrently, one slot per patient.
+private final class PETTruth: @unchecked Sendable {
+    private var slots: [(viable: [Double], trueMean: [Double])]
+    private let lock = NSLock()
+
+    init(count: Int) { slots = Array(repeating: ([], []), count: count) }
+
+    func store(_ index: Int, viable: [Double], trueMean: [Double]) {
+        lock.lock(); defer { lock.unlock() }
+        slots[index] = (viable, trueMean)
+    }
+
+    var all: [(viable: [Double], trueMean: [Double])] {
+        lock.lock(); defer { lock.unlock() }
+        return slots
     }
 }

@@ -47,6 +47,8 @@ struct SynthCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Follow-up scans per patient after the baseline, one every 60 days (0 = baseline only).",
                                discussion: "Lesions grow or shrink by their hidden infiltration and irradiation (with an abscopal effect), some vanish, new ones appear, the patient shifts a little; lesions.csv gains a timepoint column, truth_followup.csv and truth_followup_patients.csv hold the true sizes and responses."))
     var timepoints = 0
+    @Flag(help: "Also write a PET per patient (SUV, 4 mm voxels, the CT's frame of reference; lesion uptake falls with infiltration, see README).")
+    var pet = false
 
     func run() throws {
         try runReportingErrors {
@@ -54,7 +56,7 @@ struct SynthCommand: ParsableCommand {
                 throw ValidationError("--driver must be one of \(SyntheticOutcomeDriver.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             let s = try SyntheticCohort.generate(SynthesisOptions(patients: patients, seed: seed, outcomeDriver: d,
-                                                                  timepoints: timepoints),
+                                                                  timepoints: timepoints, pet: pet),
                                                  into: fileURL(out))
             print(s.skipped ? "\(out): already generated with these options" :
                     "wrote \(s.patients) patients, \(s.lesions) lesions to \(out)")

@@ -74,6 +74,11 @@ struct SettingsOptions: ParsableArguments {
     @Option(parsing: .unconditional,
             help: "Peritumoral ring width in mm, up to \(Int(SettingsBounds.ringWidthMM.upperBound)); 0 = no ring (overrides the preset).")
     var ringMm: Double?
+    @Option(help: "Regions to extract, comma-separated: tumour (always), ring, core (the lesion eroded by --core-mm), tumour_ring (tumour and ring together); default tumour,ring (overrides the preset).")
+    var regions: String?
+    @Option(parsing: .unconditional,
+            help: "Intratumoral core margin in mm, up to \(Int(SettingsBounds.coreMarginMM.upperBound)) (default \(ExtractionSettings.text(ExtractionSettings.defaultCoreMarginMM))); switches the core region on.")
+    var coreMm: Double?
     @Option(help: "Computation mode: 2d, 2.5d or 3d (sets the texture aggregations).") var mode: String?
     @Option(parsing: .unconditional,
             help: "Memory the lesions extracted at one time may use together, in GB (default: 80% of the memory available, less what is in use). A lesion estimated to need more fails alone, naming the setting responsible.")
@@ -90,7 +95,9 @@ struct SettingsOptions: ParsableArguments {
         // A settings file is read with plain messages by line and key, then checked against the bounds.
         let base = try settings.map { try SettingsFile.loadSpec($0) } ?? ModalitySettings.preset(preset)
         return try base.applying(SettingsOverrides(binWidth: binWidth, binCount: binCount, spacingMM: spacing,
-                                                   ringWidthMM: ringMm, mode: computation))
+                                                   ringWidthMM: ringMm, mode: computation,
+                                                   regions: try regions.map { try SettingsOverrides.parseRegions($0) },
+                                                   coreMarginMM: coreMm))
     }
 
     /// The memory budget: `--max-memory-gb`, or the automatic one.
