@@ -81,6 +81,10 @@ public struct SynthesisOptions: Codable, Equatable, Sendable {
             throw SynthesisError.invalidOptions("timepoints (follow-up scans) must be between 0 and "
                                                 + "\(SyntheticFollowUp.maximumFollowUps), got \(followUps)")
         }
+        guard !(withPET && followUps > 0) else {
+            throw SynthesisError.invalidOptions("PET (--pet) is written for the baseline scan only and follow-up scans "
+                                                + "(--timepoints \(followUps)) have none yet; ask for one or the other")
+        }
     }
 
     /// The image grid every patient is sampled on (LPS, identity direction, body centred in x and y).

@@ -32,7 +32,7 @@ public struct SynthesisRecord: Codable, Equatable, Sendable {
 /// - `images/<patient>_ct.nii.gz`: CT numbers (HU) as int16;
 /// - `masks/<patient>_lesions.nii.gz`: lesion labels 1...n on the CT grid;
 /// - with `pet`: `images/<patient>_pt.nii.gz`, an FDG PET in SUV (float32) on 4 mm voxels in the CT's frame of
-///   reference (`SyntheticPETModel`), and truth.csv gains `suv_viable` and `suv_mean_true`;
+///   reference (`SyntheticPETModel`), named in lesions.csv's `image_pt`; truth.csv gains `suv_viable` and `suv_mean_true`;
 /// - `lesions.csv`, `patients.csv`: the cohort manifest (patient_id, lesion_id L01..., image, mask, roi = label,
 ///   location, irradiated, lesion_response, kvp; and pfs/os months and events, best_response, abscopal_response);
 /// - `truth.csv`: per lesion the hidden infiltration, measured volume, location and nominal radius, with the
@@ -121,7 +121,7 @@ public enum SyntheticCohort {
             try writeAtomically(followUpLesionsCSV(courses), to: directory.appendingPathComponent("lesions.csv"))
             followUpFiles = self.followUpFiles(courses)
         } else {
-            try writeAtomically(lesionsCSV(patients), to: directory.appendingPathComponent("lesions.csv"))
+            try writeAtomically(lesionsCSV(patients, pet: options.withPET), to: directory.appendingPathComponent("lesions.csv"))
         }
         try writeAtomically(patientsCSV(patients), to: directory.appendingPathComponent("patients.csv"))
         try writeAtomically(truthCSV(patients, voxelCounts: voxelCounts, voxelML: voxelML, driver: options.outcomeDriver,
@@ -147,12 +147,14 @@ public enum SyntheticCohort {
 
     // MARK: - Files
 
-    static func lesionsCSV(_ patients: [SyntheticPatient]) -> String {
-        var rows = [["patient_id", "lesion_id", "image", "mask", "roi", "location", "irradiated", "lesion_response", "kvp"]]
+    /// With `pet`, the column `image_pt` (the patient's PET, onto which extraction carries each lesion's mask) ends each row.
+    static func lesionsCSV(_ patients: [SyntheticPatient], pet: Bool = false) -> String {
+        var rows = [["patient_id", "lesion_id", "image", "mask", "roi", "location", "irradiated", "lesion_response", "kvp"]
+                    + (pet ? ["image_pt"] : [])]
         for p in patients {
             for l in p.lesions {
                 rows.append([p.id, l.id, imagePath(p.id), maskPath(p.id), String(l.label), l.location.rawValue,
-                             l.irradiated ? "1" : "0", l.response.rawValue, String(p.kvp)])
+                             l.irradiated ? "1" : "0", l.response.rawValue, String(p.kvp)] + (pet ? [petPath(p.id)] : []))
             }
         }
         return csv(rows)

@@ -113,8 +113,17 @@ final class PETTests: XCTestCase {
         func read(_ sub: String, _ name: String) throws -> Data {
             try Data(contentsOf: root.appendingPathComponent(sub).appendingPathComponent(name))
         }
-        for name in ["images/SYN001_ct.nii.gz", "masks/SYN002_lesions.nii.gz", "lesions.csv", "patients.csv"] {
+        for name in ["images/SYN001_ct.nii.gz", "masks/SYN002_lesions.nii.gz", "patients.csv"] {
             XCTAssertEqual(try read("ct", name), try read("petct", name), name)
+        }
+        // lesions.csv: the same rows, each with its patient's PET in `image_pt`.
+        let lesionsCT = try readCSV(root.appendingPathComponent("ct/lesions.csv"))
+        let lesionsPET = try readCSV(root.appendingPathComponent("petct/lesions.csv"))
+        XCTAssertEqual(lesionsCT.count, lesionsPET.count)
+        for (a, b) in zip(lesionsCT, lesionsPET) {
+            XCTAssertNil(a["image_pt"])
+            XCTAssertEqual(b.filter { $0.key != "image_pt" }, a)
+            XCTAssertEqual(b["image_pt"], "images/\(b["patient_id"]!)_pt.nii.gz")
         }
         let plainRecord = String(decoding: try read("ct", "synthesis.json"), as: UTF8.self)
         let petRecord = String(decoding: try read("petct", "synthesis.json"), as: UTF8.self)
