@@ -71,6 +71,28 @@ final class SingleImageFeaturesTests: XCTestCase {
         XCTAssertTrue(table.contains { $0.hasPrefix("ring.intensity.max") })
     }
 
+    /// `--regions tumour,ring,core,tumour_ring`: each region's rows under its name; a one-voxel lesion has no core,
+    /// so its core rows are absent and the warning names the region and the margin.
+    func testCoreAndTumourRingRowsUseTheirRegionNames() throws {
+        let dir = try SharedData.url("mask_edge_cases")
+        var settings = Self.quick
+        settings.ring = ExtractionSettings.RingSettings(widthMM: 2)
+        settings.regions = [.tumour, .ring, .core, .tumourRing]
+        settings.coreMarginMM = 1
+        let result = try SingleImageExtraction.run(image: dir.appendingPathComponent("image.nii.gz"),
+                                                   mask: dir.appendingPathComponent("one_voxel_mask.nii.gz"),
+                                                   label: nil, settings: settings)
+        let names = result.rows.map(\.name)
+        XCTAssertTrue(names.contains("tumour_ring.intensity.mean") && names.contains("ring.intensity.mean"))
+        XCTAssertFalse(names.contains { $0.hasPrefix("core.") })
+        XCTAssertTrue(result.warnings.contains { $0.contains("intratumoral core is empty") && $0.contains("1 mm") },
+                      "\(result.warnings)")
+        let big = try SingleImageExtraction.run(image: dir.appendingPathComponent("image.nii.gz"),
+                                                mask: dir.appendingPathComponent("full_mask.nii.gz"),
+                                                label: nil, settings: settings)
+        XCTAssertTrue(big.rows.contains { $0.name == "core.intensity.mean" })
+    }
+
     func testRegionChoiceErrorsNameTheFileAndTheChoices() throws {
         let dir = try SharedData.url("mask_edge_cases")
         let tmp = try SharedData.temporaryDirectory(for: self)
