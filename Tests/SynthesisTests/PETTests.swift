@@ -146,6 +146,12 @@ final class PETTests: XCTestCase {
         XCTAssertEqual(image.grid.size, Size3(66, 54, 48))
         let patient = SyntheticPlanner.patient(index: 0, options: withPET)
         XCTAssertEqual(image.voxels, SyntheticPETModel.render(patient, options: withPET).suv.voxels)
+        // PET with follow-up scans is refused (the follow-ups have no PET yet).
+        XCTAssertThrowsError(try SyntheticCohort.generate(SynthesisOptions(patients: 1, seed: 1, gridSize: Self.smallGrid,
+                                                                           timepoints: 2, pet: true),
+                                                          into: root.appendingPathComponent("both"))) { e in
+            XCTAssertTrue("\(e)".contains("--pet") && "\(e)".contains("--timepoints 2"), "\(e)")
+        }
         // Asking again with the other option is refused rather than mixing cohorts.
         XCTAssertThrowsError(try SyntheticCohort.generate(plain, into: root.appendingPathComponent("petct"))) { e in
             XCTAssertTrue("\(e)".contains("with PET"), "\(e)")
