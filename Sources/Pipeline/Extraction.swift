@@ -279,8 +279,8 @@ public enum CohortExtraction {
             for (scanIndex, lf) in [(lesion.scanIndex, own)] + furtherFeatures[index].map({ ($0.scan, $0.features) }) {
                 warnings += lf.warnings + lf.tumour.warnings + (lf.ring?.warnings ?? [])
                 let modality = patient.scans[scanIndex].metadata.modality
-                var regions: [(String, [FeatureValue])] = [("tumour", lf.tumour.features)]
-                if let ring = lf.ring { regions.append(("ring", ring.features)) }
+                // Every region the settings extracted (`ExtractionSettings.regions`); an empty ring or core has none.
+                let regions = ExtractionSettings.Region.allCases.compactMap { r in lf.features(of: r).map { (r.rawValue, $0.features) } }
                 for (region, values) in regions {
                     let key = FeatureColumnName.matrixKey(modality: modality, region: region)
                     var order = matrixOrder[key] ?? []
