@@ -359,7 +359,10 @@ public enum CohortExtraction {
             return path.hasPrefix(base) ? String(path.dropFirst(base.count)) : path
         }
         try t.append("patient_id", .text(scans.map { _ in p.id }))
-        try t.append("timepoint", .number(scans.map { _ in 0 }))
+        // A scan's time point is that of the lesions drawn on it (the manifest refuses one image at two time points).
+        let timepoints = Dictionary(p.lesions.flatMap { l in ([l.scanIndex] + l.furtherImages.map(\.scanIndex)).map { ($0, l.timepoint) } },
+                                    uniquingKeysWith: { a, _ in a })
+        try t.append("timepoint", .number(p.scans.indices.filter { used.contains($0) }.map { timepoints[$0] ?? 0 }))
         try t.append("modality", .text(scans.map(\.metadata.modality)))
         try t.append("image", .text(scans.map { relative($0.source) }))
         try t.append("frame_of_reference_uid", .text(scans.map { $0.metadata.frameOfReferenceUID ?? "" }))
@@ -397,7 +400,7 @@ struct LesionColumns {
                               "modalities", "manufacturer", "kernel"]
     static let numberColumns = ["irradiated", "volume_ml", "voxel_count", "components", "centroid_x", "centroid_y",
                                 "centroid_z", "kvp", "spacing_x", "spacing_y", "spacing_z"] + PETUptake.columns
-                                + ["diameter_mm", "short_axis_mm"]
+                                + ["diameter_mm", "short_axis_mm", "timepoint"]
 
     mutating func add(_ l: Lesion, scan: Scan, further: [(scan: Scan, mask: Mask)] = [], folder: URL) throws {
         let c = l.mask.centroid ?? Vector3(.nan, .nan, .nan)
@@ -428,6 +431,8 @@ struct LesionColumns {
         let size = CohortResponse.diameters(of: l.mask)
         v["diameter_mm"] = size.long
         v["short_axis_mm"] = size.short
+        // Days from baseline of the scan the contour was drawn on (manifest `timepoint`; moved next to lesion_id).
+        v["timepoint"] = l.timepoint
         for k in Self.textColumns { text[k, default: []].append(t[k]!) }
         for k in Self.numberColumns { numbers[k, default: []].append(v[k]!) }
     }

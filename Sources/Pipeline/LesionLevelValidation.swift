@@ -42,9 +42,11 @@ public enum LesionLevelValidation {
         let lesions = try StoreLesions(contents)
         let (scores, _) = try CohortScoring.scores(contents, signatureName: signatureName)
         let (values, labelName, binary) = try labelValues(label, contents: contents, lesions: lesions)
-        var groups: [(String, [Int])] = [("all", Array(scores.indices))]
-        for loc in Array(Set(lesions.locations)).sorted() {
-            groups.append((loc, scores.indices.filter { lesions.locations[$0] == loc }))
+        // The baseline rows (one per lesion); follow-up rows repeat lesion ids.
+        let baseline = scores.indices.filter { lesions.isBaseline($0) }
+        var groups: [(String, [Int])] = [("all", baseline)]
+        for loc in Array(Set(baseline.map { lesions.locations[$0] })).sorted() {
+            groups.append((loc, baseline.filter { lesions.locations[$0] == loc }))
         }
         var rows: [Row] = []
         for (name, idx) in groups {

@@ -27,6 +27,8 @@ struct StoreLesions {
     var volumes: [Double]
     var irradiated: [Bool]
     var kvps: [Double]
+    /// Days from baseline of every row (0 where the store has no `timepoint`).
+    var timepoints: [Double]
 
     init(_ contents: StoreContents) throws {
         let t = contents.lesions
@@ -37,12 +39,17 @@ struct StoreLesions {
         volumes = try t.numbers("volume_ml")
         irradiated = try t.numbers("irradiated").map { $0 == 1 }
         kvps = try t.numbers("kvp")
+        timepoints = contents.lesionTimepoints
     }
 
-    /// Row indices grouped by patient, in store order.
+    /// A baseline row (time point 0; a store without time points is all baseline).
+    func isBaseline(_ i: Int) -> Bool { timepoints[i] == 0 || timepoints[i].isNaN }
+
+    /// Baseline row indices grouped by patient, in store order: the single-time-point stages (aggregation, plans,
+    /// comparisons, reports) describe the baseline; follow-up rows (`lesionmap delta`, `response`) are left out.
     var rowsByPatient: [(patientID: String, rows: [Int])] {
         var out: [(String, [Int])] = []
-        for (i, p) in patientIDs.enumerated() {
+        for (i, p) in patientIDs.enumerated() where isBaseline(i) {
             if out.last?.0 == p { out[out.count - 1].1.append(i) } else { out.append((p, [i])) }
         }
         return out
@@ -115,6 +122,8 @@ public enum CohortScoring {
         var t = Table()
         try t.append("patient_id", .text(lesions.patientIDs))
         try t.append("lesion_id", .text(lesions.lesionIDs))
+        // Every /lesions row is scored, follow-up time points too (`lesionmap delta` compares them with baseline).
+        if let timepoints = contents.lesions["timepoint"]?.numbers { try t.append("timepoint", .number(timepoints)) }
         try t.append("score", .number(scores))
         contents.tables[scoresPath(signature)] = StoreTable(table: t, attributes: [
             "signature_id": signature.id, "signature_file_hash": fileHash, "signature_name": signature.name,
@@ -146,7 +155,8 @@ public enum CohortAggregation {
         var contents = try StoreContents.read(from: store)
         let lesions = try StoreLesions(contents)
         let (scores, _) = try CohortScoring.scores(contents, signatureName: signatureName)
-        let context = AggregationContext.fitted(toCohortValues: scores)
+        // Aggregates describe the baseline: cohort bins and patients' lesions from the baseline rows only.
+        let context = AggregationContext.fitted(toCohortValues: scores.indices.filter { lesions.isBaseline($0) }.map { scores[$0] })
         let groups = lesions.rowsByPatient
         var values: [Aggregator: [Double]] = [:]
         for a in aggregators {
@@ -213,9 +223,12 @@ public enum CohortPlanning {
         var percentiles = [Double](repeating: .nan, count: scores.count)
         var failed: [PatientFailure] = []
         var reasons = [String](repeating: "", count: scores.count)
+        // Percentiles among the cohort's baseline lesions (the rows that are planned).
+        let baselineScores = scores.indices.filter { lesions.isBaseline($0) }.map { scores[$0] }
+        for i in scores.indices where !lesions.isBaseline(i) { reasons[i] = "follow-up time point: plans are made at baseline" }
         for g in lesions.rowsByPatient {
             let input = g.rows.map { i -> PlanningLesion in
-                percentiles[i] = Planner.percentile(of: scores[i], in: scores)
+                percentiles[i] = Planner.percentile(of: scores[i], in: baselineScores)
                 return PlanningLesion(lesionID: lesions.lesionIDs[i], score: scores[i], percentile: percentiles[i],
                                       volumeML: lesions.volumes[i], location: lesions.locations[i],
                                       irradiated: lesions.irradiated[i],
@@ -232,6 +245,8 @@ public enum CohortPlanning {
         var t = Table()
         try t.append("patient_id", .text(lesions.patientIDs))
         try t.append("lesion_id", .text(lesions.lesionIDs))
+        // Plans are made at baseline; follow-up rows keep their score, with no category.
+        if let timepoints = contents.lesions["timepoint"]?.numbers { try t.append("timepoint", .number(timepoints)) }
         try t.append("score", .number(scores))
         try t.append("percentile", .number(percentiles))
         try t.append("category", .text(plans.map { $0?.category.rawValue ?? "" }))

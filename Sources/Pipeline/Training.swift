@@ -12,7 +12,8 @@ public enum SignatureTraining {
     /// (`train-signature --min-icc B --icc ICC.csv`); the signature records the restriction in `feature_filter`.
     public static func run(store: URL, targets: URL, targetColumn: String, options: SignatureTrainingOptions,
                            restriction: ICCRestriction? = nil) throws -> TrainedSignature {
-        let contents = try StoreContents.read(from: store)
+        // A signature is trained on the baseline lesions (one row per lesion; follow-up rows repeat the ids).
+        let contents = try StoreContents.read(from: store).baseline()
         let lesions = try StoreLesions(contents)
         let text = try InputFile.utf8Text(targets, what: "target table (CSV)")
         let table = try CSVTable.parse(text, file: targets.lastPathComponent)
