@@ -61,7 +61,9 @@ final class WorkPoolTests: XCTestCase {
         })
         XCTAssertEqual(delivered.count, 12)
         for (item, value) in delivered { XCTAssertEqual(value, item * item) }
-        XCTAssertEqual(occupancy.started, Array(0..<12), "items start in order")
+        // Items are taken in order, but two threads that took items 9 and 10 may reach `startItem` in either
+        // order (a busy machine showed [..., 8, 10, 9, 11]): only "each once" can be asserted from inside `work`.
+        XCTAssertEqual(occupancy.started.sorted(), Array(0..<12), "every item starts once")
         XCTAssertLessThanOrEqual(occupancy.peakItems, 3)
         XCTAssertLessThanOrEqual(occupancy.peak, 3, "never more busy threads than jobs")
         var expected: [Int: Int] = [:]
