@@ -28,6 +28,10 @@ let hostVectorSettings: [SwiftSetting] = {
     #endif
 }()
 
+/// Swift 6 language mode (strict concurrency checked by the compiler) for the targets `extract` runs in parallel:
+/// the image and store I/O below it, the engine, and the pipeline that drives them on a `WorkPool`.
+let swift6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
 let package = Package(
     name: "LesionMap",
     products: [
@@ -46,7 +50,7 @@ let package = Package(
                                  .linkedLibrary("stdc++")]),
         // HDF5 (serial): files, groups, datasets, attributes; all calls serialised by one lock.
         .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5"),
-        .target(name: "HDF5Support", dependencies: ["CHDF5"]),
+        .target(name: "HDF5Support", dependencies: ["CHDF5"], swiftSettings: swift6),
         .testTarget(name: "HDF5SupportTests", dependencies: ["HDF5Support", "TestSupport"]),
         // OpenBLAS + LAPACKE: dense matrix products, symmetric eigendecomposition, solves, inverse.
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas"),
@@ -54,20 +58,20 @@ let package = Package(
         .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"]),
         // zlib: gzip/zlib streams and checksums (.nii.gz, NRRD gzip, PNG).
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib"),
-        .target(name: "ZlibSupport", dependencies: ["CZlib"]),
+        .target(name: "ZlibSupport", dependencies: ["CZlib"], swiftSettings: swift6),
         .testTarget(name: "ZlibSupportTests", dependencies: ["ZlibSupport"]),
 
         // Parallel work on a fixed set of threads: a pipeline of items (a cohort's patients) whose nested loops
         // (each patient's lesions) share the same threads. Swift 6 language mode: the compiler checks it.
-        .target(name: "WorkPool", swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "WorkPool", swiftSettings: swift6),
         .testTarget(name: "WorkPoolTests", dependencies: ["WorkPool"], swiftSettings: [.swiftLanguageMode(.v6)]),
 
         // Images: geometry, volumes, masks, morphology, connected components.
-        .target(name: "ImagingCore"),
+        .target(name: "ImagingCore", swiftSettings: swift6),
         .testTarget(name: "ImagingCoreTests", dependencies: ["ImagingCore"]),
         // [imageio]
         // Image files: NIfTI-1 and NRRD, geometry in LPS as ITK/SimpleITK report it.
-        .target(name: "ImageIO", dependencies: ["ImagingCore", "ZlibSupport"]),
+        .target(name: "ImageIO", dependencies: ["ImagingCore", "ZlibSupport"], swiftSettings: swift6),
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "TestSupport"]),
 
         // [dicom]
@@ -92,18 +96,18 @@ let package = Package(
 
         // [radiomics]
         // Features: IBSI 1 preprocessing and feature families for a lesion and its peritumoral ring.
-        .target(name: "Radiomics", dependencies: ["ImagingCore", "Filters", "WorkPool"], swiftSettings: hostVectorSettings),
+        .target(name: "Radiomics", dependencies: ["ImagingCore", "Filters", "WorkPool"], swiftSettings: hostVectorSettings + swift6),
         .testTarget(name: "RadiomicsTests", dependencies: ["Radiomics", "ImageIO", "TestSupport"]),
 
         // [filters]
         // Filtered images: IBSI 2 convolutional filters (mean, LoG, Laws, Gabor, wavelets, Simoncelli),
         // boundary conditions and rotation invariance, response maps over a lesion's neighbourhood.
-        .target(name: "Filters", dependencies: ["ImagingCore"], swiftSettings: hostVectorSettings),
+        .target(name: "Filters", dependencies: ["ImagingCore"], swiftSettings: hostVectorSettings + swift6),
         .testTarget(name: "FiltersTests", dependencies: ["Filters", "ImageIO", "TestSupport"]),
 
         // [featurestore]
         // The cohort's HDF5 feature store (h5py-readable), atomic writes, resumable per-patient extraction writer.
-        .target(name: "FeatureStore", dependencies: ["HDF5Support"]),
+        .target(name: "FeatureStore", dependencies: ["HDF5Support"], swiftSettings: swift6),
         .testTarget(name: "FeatureStoreTests", dependencies: ["FeatureStore", "HDF5Support", "TestSupport"]),
 
         // [harmonisation]
@@ -154,7 +158,8 @@ let package = Package(
         .target(name: "Pipeline", dependencies: ["ImagingCore", "ImageIO", "Cohort", "Radiomics", "FeatureStore",
                                                  "Signatures", "Aggregation", "Planning", "Reporting", "Synthesis",
                                                  "DICOMIO", "Statistics", "MultipleInstance", "LinearAlgebra", "Harmonisation",
-                                                 "Perturbation", "Response", "WorkPool"]),
+                                                 "Perturbation", "Response", "WorkPool"],
+                swiftSettings: swift6),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "FeatureStore", "Cohort", "ImageIO", "Radiomics", "Signatures", "Synthesis", "TestSupport",
                                                           "DICOMIO", "Planning", "Reporting",
                                                           "Aggregation", "Statistics", "MultipleInstance", "Harmonisation", "Response"]),

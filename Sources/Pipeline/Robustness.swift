@@ -5,6 +5,7 @@ import Radiomics
 import Perturbation
 import Statistics
 import FeatureStore
+import WorkPool
 
 /// The outcome of a robustness run, for the closing summary and the exit code.
 public struct RobustnessSummary: Sendable {
@@ -143,24 +144,22 @@ public enum CohortRobustness {
                 ready.append((m, LesionNeighbourhood.box(lesionBox: lesionBox, grid: scan.image.grid, marginMM: margin), others))
             }
             let jobs = ready.count * perturbations.count
-            var results = [Result<([String: Double], [String]), Error>?](repeating: nil, count: jobs)
-            results.withUnsafeMutableBufferPointer { out in
-                let slots = out
-                DispatchQueue.concurrentPerform(iterations: jobs) { n in
-                    let (r, p) = (ready[n / perturbations.count], perturbations[n % perturbations.count])
-                    let l = patient.lesions[r.index]
-                    slots[n] = Result {
-                        try features(image: scan.image, lesion: l.mask, others: r.others, box: r.box, perturbation: p,
-                                     noiseSD: noiseSD, settings: settings, modality: modality, seed: seed, patientID: patient.id,
-                                     lesionID: l.id, label: "patient \(patient.id), lesion \(l.id) (\(l.source))")
-                    }
+            let lesionsReady = ready
+            // Every (lesion, perturbation) pair on all cores (`WorkPool.map`: on a pipeline's workers, their threads).
+            let results = WorkPool.map(jobs) { n -> Result<([String: Double], [String]), Error> in
+                let (r, p) = (lesionsReady[n / perturbations.count], perturbations[n % perturbations.count])
+                let l = patient.lesions[r.index]
+                return Result {
+                    try features(image: scan.image, lesion: l.mask, others: r.others, box: r.box, perturbation: p,
+                                 noiseSD: noiseSD, settings: settings, modality: modality, seed: seed, patientID: patient.id,
+                                 lesionID: l.id, label: "patient \(patient.id), lesion \(l.id) (\(l.source))")
                 }
             }
             for (q, r) in ready.enumerated() {
                 let l = patient.lesions[r.index]
                 var rows: [[String: Double]?] = []
                 for (k, p) in perturbations.enumerated() {
-                    switch results[q * perturbations.count + k]! {
+                    switch results[q * perturbations.count + k] {
                     case .success(let (row, w)):
                         rows.append(row)
                         warnings += w
