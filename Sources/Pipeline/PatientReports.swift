@@ -40,6 +40,8 @@ struct ReportSource {
     /// written before the columns existed).
     let pet: [LesionPETMeasures?]
     let settings: ModalitySettings?
+    /// Response over the follow-up scans of the patients that have them (the patient reports' timeline section).
+    let timelines: StoreResponseTimelines
 
     init(store: URL, signature: Signature) throws {
         try self.init(store: store, signatureName: signature.name, signature: signature)
@@ -88,6 +90,7 @@ struct ReportSource {
         responses = (try? contents.lesions.texts("lesion_response")) ?? [String](repeating: "", count: lesions.lesionIDs.count)
         settings = try? ModalitySettings.decode(Data(contents.attributes.settingsJSON.utf8))
         pet = Self.petMeasures(contents.lesions)
+        timelines = StoreResponseTimelines(contents, signatureName: name)
     }
 
     /// The PET measures of every lesion row: a row has them when its `suv_max` is a number.
@@ -266,7 +269,10 @@ public enum PatientReporting {
         var note: String?
         var warnings: [String] = []
         if let cohort {
-            if let entry = cohort.patient(patientID) {
+            if var entry = cohort.patient(patientID) {
+                // The lesion map and images show the baseline scan, as the plans do; follow-up rows (drawn on other
+                // scans, some with ids only matching assigns) are left out: the timeline section shows them.
+                entry.lesions = entry.lesions.filter { $0.timepoint == 0 }
                 do {
                     let patient = try PatientLoader().load(entry, relativeTo: cohort.folder)
                     warnings += patient.warnings
@@ -287,11 +293,15 @@ public enum PatientReporting {
         } else {
             note = "the cohort folder was not given (lesionmap report --manifest DIR), so the images were not re-loaded"
         }
-        return PatientReportModel(
+        let response = source.timelines.timeline(of: patientID)
+        if let w = response.warning { warnings.append(w) }
+        var m = PatientReportModel(
             patientID: patientID, scanDate: scanDate, kvp: kvp, scanner: scanner, lesions: lesionRows,
             metrics: source.metrics(of: patientID), cohortScores: source.scores.filter(\.isFinite),
             signature: source.signatureInfo, policy: source.policyInfo, provenance: source.provenance(now: now),
             views: views, imageNote: note, warnings: warnings, attentionSource: source.attentionSource)
+        m.timeline = response.timeline
+        return m
     }
 
     /// What a batch of patient reports wrote, and the patients that failed (each alone: the batch goes on).

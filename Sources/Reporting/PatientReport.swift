@@ -11,6 +11,7 @@ public enum PatientReport {
         b += lesionMap(m)
         b += lesionTable(m)
         b += scoresAndMetrics(m)
+        b += ResponseSection.html(m)
         b += lesionImages(m)
         b += methods(m)
         b += "<footer>\(htmlEscape(m.provenance.software)) · report created \(htmlEscape(m.provenance.createdUTC)) · patient \(htmlEscape(m.patientID)) · research use only</footer>"

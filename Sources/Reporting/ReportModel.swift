@@ -144,6 +144,8 @@ public struct PatientReportModel: Sendable {
     public var warnings: [String]
     /// Where the lesions' MIL attention weights come from (nil: none).
     public var attentionSource: String?
+    /// The patient's response over the follow-up scans; nil when the patient has none (no section is shown).
+    public var timeline: ResponseTimeline? = nil
 
     public init(patientID: String, scanDate: String?, kvp: Double?, scanner: String?, lesions: [LesionReportRow],
                 metrics: [PatientMetric], cohortScores: [Double], signature: SignatureInfo, policy: PolicyInfo,

@@ -45,10 +45,19 @@ struct SVGCanvas {
     }
 
     mutating func rect(_ x: Double, _ y: Double, _ w: Double, _ h: Double, fill: String, stroke: String? = nil,
-                       opacity: Double? = nil) {
+                       opacity: Double? = nil, title: String? = nil) {
         body += "<rect x=\(q(x)) y=\(q(y)) width=\(q(max(w, 0))) height=\(q(max(h, 0))) fill=\"\(fill)\""
-            + (stroke.map { " stroke=\"\($0)\"" } ?? "") + (opacity.map { " fill-opacity=\(q($0))" } ?? "") + "/>"
+            + (stroke.map { " stroke=\"\($0)\"" } ?? "") + (opacity.map { " fill-opacity=\(q($0))" } ?? "")
+        body += title.map { "><title>\(htmlEscape($0))</title></rect>" } ?? "/>"
     }
+
+    /// Opens a `<g>` with a class and `data-*` attributes (values escaped), so that tests and scripts can find
+    /// what a group of elements draws; close it with `endGroup`.
+    mutating func beginGroup(cssClass: String, data: KeyValuePairs<String, String> = [:]) {
+        body += "<g class=\"\(htmlEscape(cssClass))\"" + data.map { " data-\(htmlEscape($0.key))=\"\(htmlEscape($0.value))\"" }.joined() + ">"
+    }
+
+    mutating func endGroup() { body += "</g>" }
 
     enum Anchor: String { case start, middle, end }
 

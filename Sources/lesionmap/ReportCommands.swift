@@ -11,7 +11,10 @@ struct ReportCommand: ParsableCommand {
         discussion: """
         Per-patient reports show the recommendation, a lesion map (coronal and axial maximum-intensity projections
         with every lesion outlined in its category colour), the lesion table, the scores over the cohort, the
-        heterogeneity metrics and one image per lesion. The images are re-loaded from the cohort folder the store
+        heterogeneity metrics and one image per lesion; a patient with follow-up scans also gets "Response over
+        time" (each lesion's diameter and score over days, RECIST 1.1 / iRECIST / abscopal response per time point,
+        per-lesion categories; from `lesionmap response`'s tables, computed on the fly when they are missing or
+        out of date). The images (baseline scan) are re-loaded from the cohort folder the store
         was extracted from (--manifest); without it the report has no images. PDFs are printed with headless
         Chromium (chromium or chromium-browser on the PATH, or LESIONMAP_CHROMIUM).
         Examples:

@@ -1,0 +1,115 @@
+import XCTest
+import Foundation
+import Cohort
+import FeatureStore
+import Reporting
+import Synthesis
+import TestSupport
+@testable import Pipeline
+
+/// Issue 15 item 4, the report timeline, end to end: `synth --timepoints 2` (3 patients, one of them stripped
+/// to its baseline rows) -> `extract --match auto` -> `score` -> `plan` -> `report`, before and after
+/// `lesionmap response`: the patients with follow-ups get a "Response over time" section with one line per
+/// lesion of the response table in each plot and exactly the categories and patient responses the response
+/// tables hold; the baseline-only patient gets no section; the PDF prints it. (An extension of `ReportTests` for
+/// its signature and tool helpers.)
+extension ReportTests {
+    func testResponseTimelineSectionMatchesTheResponseTables() throws {
+        let dir = try SharedData.temporaryDirectory(for: self)
+        let folder = dir.appendingPathComponent("cohort")
+        _ = try SyntheticCohort.generate(SynthesisOptions(patients: 3, seed: 4, gridSize: [88, 72, 32], timepoints: 2), into: folder)
+        // SYN002 keeps its baseline rows only.
+        let csv = folder.appendingPathComponent("lesions.csv")
+        let manifest = try CSVTable.parse(String(contentsOf: csv, encoding: .utf8))
+        let (p, t) = (manifest.header.firstIndex(of: "patient_id")!, manifest.header.firstIndex(of: "timepoint")!)
+        let kept = manifest.rows.map(\.fields).filter { $0[p] != "SYN002" || ($0[t].isEmpty || $0[t] == "0") }
+        XCTAssertLessThan(kept.count, manifest.rows.count)
+        try CSVTable.render(header: manifest.header, rows: kept).write(to: csv, atomically: true, encoding: .utf8)
+
+        let store = dir.appendingPathComponent("s.h5")
+        let summary = try CohortExtraction.run(cohort: try CohortManifest.load(folder), store: store, settings: testSettings,
+                                               loader: PatientLoader(matchAutomatically: true))
+        XCTAssertTrue(summary.succeeded, summary.text(allWarnings: true))
+        let signature = ReportTests.signature
+        try CohortScoring.run(store: store, signature: signature, fileHash: "0", source: "test")
+        try CohortAggregation.run(store: store, signatureName: signature.name)
+        try CohortPlanning.run(store: store, signatureName: signature.name, policy: .standard)
+
+        // Before `lesionmap response`: the section is computed with CohortResponse and says so.
+        let before = try PatientReporting.write(store: store, signature: signature, cohortFolder: folder,
+                                                to: dir.appendingPathComponent("before"), pdf: .never, quiet: true)
+        XCTAssertTrue(before.succeeded, "\(before.failed)")
+        let beforeHTML = try before.written.map { try String(contentsOf: $0.html, encoding: .utf8) }
+        XCTAssertTrue(beforeHTML[0].contains(htmlEscape(StoreResponseTimelines.computedSource)))
+
+        let outcome = try CohortResponse.run(store: store)
+        XCTAssertEqual(outcome.problems, [])
+        let contents = try StoreContents.read(from: store)
+        let lt = try XCTUnwrap(contents.tables[CohortResponse.lesionsPath]?.table)
+        let pt = try XCTUnwrap(contents.tables[CohortResponse.patientsPath]?.table)
+        let lp = try lt.texts("patient_id"), ll = try lt.texts("lesion_id"), ltp = try lt.numbers("timepoint")
+        let cat = try lt.texts("category"), isNew = try lt.numbers("is_new"), irr = try lt.numbers("irradiated")
+        let pp = try pt.texts("patient_id"), ptp = try pt.numbers("timepoint"), recist = try pt.texts("recist")
+        let irecist = try pt.texts("irecist"), anyLesion = try pt.numbers("abscopal_any_lesion")
+
+        let chromium = HeadlessChromium.find()
+        if chromium == nil && SharedData.isCI { XCTFail("Chromium not found; CI must print the reports") }
+        let batch = try PatientReporting.write(store: store, signature: signature, cohortFolder: folder,
+                                               to: dir.appendingPathComponent("after"), pdf: chromium == nil ? .never : .required,
+                                               quiet: true)
+        XCTAssertTrue(batch.succeeded, "\(batch.failed)")
+        XCTAssertEqual(batch.written.map(\.patientID), ["SYN001", "SYN002", "SYN003"])
+        for (w, old) in zip(batch.written, beforeHTML) {
+            let html = try String(contentsOf: w.html, encoding: .utf8)
+            let id = w.patientID
+            guard id != "SYN002" else {
+                XCTAssertFalse(html.contains("Response over time"), "baseline-only patient: no section")
+                XCTAssertFalse(html.contains("class=\"trajectory\""))
+                XCTAssertFalse(old.contains("Response over time"))
+                continue
+            }
+            XCTAssertTrue(html.contains("<h2 class=\"pagebreak\">Response over time</h2>"), id)
+            XCTAssertTrue(html.contains(htmlEscape(StoreResponseTimelines.storedSource)), id)
+            XCTAssertFalse(html.contains("Response over time not shown"), id)
+            let rows = lp.indices.filter { lp[$0] == id }
+            let lesions = Array(Set(rows.map { ll[$0] }))
+            XCTAssertGreaterThan(lesions.count, 1)
+            // One line per lesion of the response table in the diameter plot, irradiated and new ones marked.
+            let plot = try section(html, from: "id=\"diameter-plot\"", to: "</svg>")
+            XCTAssertEqual(plot.components(separatedBy: "<g class=\"trajectory\"").count - 1, lesions.count, id)
+            for l in lesions {
+                let r = rows.first { ll[$0] == l }!
+                XCTAssertTrue(plot.contains("data-lesion=\"\(htmlEscape(l))\" data-irradiated=\"\(Int(irr[r]))\" data-new=\"\(Int(isNew[r]))\""), "\(id) \(l)")
+            }
+            XCTAssertEqual(try section(html, from: "id=\"score-plot\"", to: "</svg>").components(separatedBy: "<g class=\"trajectory\"").count - 1,
+                           lesions.count, id)
+            // Every follow-up category of the response table, and no other.
+            let expected = rows.filter { !cat[$0].isEmpty }.map { "\(ll[$0])@\(Int(ltp[$0]))=\(cat[$0])" }.sorted()
+            // Captured as `ID" data-timepoint="DAY" data-category="CAT`, split at the quotes.
+            let cells = try matches("data-lesion=\"([^\"]*\" data-timepoint=\"[^\"]*\" data-category=\"[^\"]*)\"", in: html)
+                .map { $0.components(separatedBy: "\"") }.map { "\(decode($0[0]))@\($0[2])=\($0[4])" }.sorted()
+            XCTAssertEqual(cells, expected, id)
+            // Patient RECIST 1.1, iRECIST and abscopal response per follow-up.
+            for i in pp.indices where pp[i] == id {
+                let flag = anyLesion[i].isFinite ? String(Int(anyLesion[i])) : ""
+                XCTAssertTrue(html.contains("<tr class=\"visit\" data-timepoint=\"\(Int(ptp[i]))\" data-recist=\"\(htmlEscape(recist[i]))\" data-irecist=\"\(irecist[i])\" data-abscopal-any=\"\(flag)\""),
+                              "\(id) day \(ptp[i]) \(recist[i])")
+            }
+            // The same assessment as the one computed before `lesionmap response` ran.
+            XCTAssertEqual(try matches("data-category=\"([^\"]*)\"", in: old), try matches("data-category=\"([^\"]*)\"", in: html), id)
+            if let pdf = w.pdf {
+                let text = try output(try requireTool("pdftotext"), [pdf.path, "-"])
+                XCTAssertTrue(text.contains("Response over time"), "\(id) PDF")
+                XCTAssertTrue(text.contains("For research use only"), "\(id) PDF")
+            }
+        }
+    }
+
+    /// The text between the first `start` and the next `end`.
+    func section(_ s: String, from start: String, to end: String) throws -> String {
+        let a = try XCTUnwrap(s.range(of: start), start)
+        let rest = s[a.upperBound...]
+        let b = try XCTUnwrap(rest.range(of: end), end)
+        return String(rest[..<b.lowerBound])
+    }
+}
