@@ -97,7 +97,14 @@ extension ReportTests {
             }
             // The same assessment as the one computed before `lesionmap response` ran.
             XCTAssertEqual(try matches("data-category=\"([^\"]*)\"", in: old), try matches("data-category=\"([^\"]*)\"", in: html), id)
+            // Kept for looking at (LESIONMAP_TEST_ARTIFACTS, else a temporary folder).
+            let kept = artifacts.appendingPathComponent("timeline-\(id).html")
+            try? FileManager.default.removeItem(at: kept)
+            try FileManager.default.copyItem(at: w.html, to: kept)
             if let pdf = w.pdf {
+                let keptPDF = artifacts.appendingPathComponent("timeline-\(id).pdf")
+                try? FileManager.default.removeItem(at: keptPDF)
+                try FileManager.default.copyItem(at: pdf, to: keptPDF)
                 let text = try output(try requireTool("pdftotext"), [pdf.path, "-"])
                 XCTAssertTrue(text.contains("Response over time"), "\(id) PDF")
                 XCTAssertTrue(text.contains("For research use only"), "\(id) PDF")
