@@ -120,3 +120,63 @@ extension ReportTests {
         return String(rest[..<b.lowerBound])
     }
 }
+
+/// Where a report's timeline comes from (`StoreResponseTimelines`), on the hand-made store of `ResponseStoreTests`
+/// (an extension for its `store` and `rows`): computed when `lesionmap response` has not run, the stored tables once
+/// it has, computed again (and said) when /lesions changed after it ran; a patient that cannot be assessed gets a
+/// warning naming it and no timeline; a baseline-only patient gets neither.
+extension ResponseStoreTests {
+    func testReportTimelineSourceFollowsTheStoredResponseTables() throws {
+        let dir = try SharedData.temporaryDirectory(for: self)
+        let url = try store(rows, in: dir, patients: ["P1", "P2", "P3", "P4"])
+        func timelines() throws -> StoreResponseTimelines {
+            StoreResponseTimelines(try StoreContents.read(from: url), signatureName: "none")
+        }
+        var t = try timelines()
+        XCTAssertEqual(t.timeline(of: "P1").timeline?.source, StoreResponseTimelines.computedSource)
+        XCTAssertNil(t.timeline(of: "P1").warning)
+        XCTAssertNil(t.timeline(of: "P2").timeline, "baseline only: no timeline")
+        XCTAssertNil(t.timeline(of: "P2").warning, "baseline only: nothing to warn about")
+        XCTAssertNil(t.timeline(of: "P3").timeline)
+        let warning = try XCTUnwrap(t.timeline(of: "P3").warning)
+        XCTAssertTrue(warning.hasPrefix("Response over time not shown: patient P3") && warning.contains("without a baseline"), warning)
+
+        // P1 as the response tables hold it: lesions in store order, N1's short axis, X1 new at 120, PR then PD.
+        let p1 = try XCTUnwrap(t.timeline(of: "P1").timeline)
+        XCTAssertEqual(p1.lesions.map(\.lesionID), ["L1", "L2", "N1", "X1"])
+        XCTAssertEqual(p1.lesions.map(\.irradiated), [true, false, false, false])
+        XCTAssertEqual(p1.lesions[2].points.map(\.diameterMM), [16, 9, 9], "short axis for the node")
+        XCTAssertEqual(p1.lesions[3].role, "new")
+        XCTAssertEqual(p1.lesions[3].points.map(\.day), [120])
+        XCTAssertEqual(p1.lesions[3].points.map(\.category), ["NEW"])
+        XCTAssertEqual(p1.visits.map(\.recist), ["PR", "PD"])
+        XCTAssertEqual(p1.visits[1].newLesions, ["X1"])
+        XCTAssertEqual(p1.baselineSumMM, 66)
+        XCTAssertEqual(p1.days, [0, 60, 120])
+        // P4's lesion C disappeared at 90: a point at 0 mm without a contour.
+        let c = try XCTUnwrap(t.timeline(of: "P4").timeline?.lesions.first { $0.lesionID == "C" })
+        XCTAssertEqual(c.points.map(\.present), [true, false])
+        XCTAssertEqual(c.points.last?.diameterMM, 0)
+
+        try CohortResponse.run(store: url)
+        t = try timelines()
+        XCTAssertEqual(t.timeline(of: "P1").timeline?.source, StoreResponseTimelines.storedSource)
+        // The stored tables and the computed ones agree (NaN fields compared as text).
+        let stored = try XCTUnwrap(t.timeline(of: "P1").timeline)
+        XCTAssertEqual("\(stored.lesions)", "\(p1.lesions)")
+        XCTAssertEqual("\(stored.visits)", "\(p1.visits)")
+
+        // /lesions changes after `response` ran (L2 re-measured at 60): P1 is assessed afresh, P4 still read.
+        var contents = try StoreContents.read(from: url)
+        var diameters = try contents.lesions.numbers("diameter_mm")
+        diameters[4] = 19
+        try contents.lesions.set("diameter_mm", .number(diameters))
+        try contents.write(to: url)
+        t = try timelines()
+        let fresh = try XCTUnwrap(t.timeline(of: "P1").timeline)
+        XCTAssertEqual(fresh.source, StoreResponseTimelines.staleSource)
+        XCTAssertEqual(fresh.lesions[1].point(at: 60)?.diameterMM, 19)
+        XCTAssertEqual(fresh.lesions[1].point(at: 60)?.category, "SD")
+        XCTAssertEqual(t.timeline(of: "P4").timeline?.source, StoreResponseTimelines.storedSource)
+    }
+}
