@@ -142,7 +142,7 @@ footer{margin-top:18px;border-top:1px solid var(--line);padding-top:6px;font-siz
 @page{size:A4;margin:11mm 10mm 12mm 10mm}
 @media print{
   body{padding:0;max-width:none;font-size:11.5px}
-  h2{break-after:avoid}
+  h2,h3.with-next{break-after:avoid}
   .card,.lesion-card,figure.panel,tr,.keep{break-inside:avoid}
   .pagebreak{break-before:page}
   a{color:inherit;text-decoration:none}

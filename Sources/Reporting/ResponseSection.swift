@@ -96,7 +96,7 @@ enum ResponseSection {
 
     /// The patient's response per time point, baseline first.
     static func visitTable(_ t: ResponseTimeline) -> String {
-        var s = "<h3>Patient response by time point</h3><table class=\"keep\" id=\"response-visits\"><thead><tr><th>time point</th><th class=\"num\">sum of target<br>diameters, mm</th><th class=\"num\">vs<br>baseline</th><th class=\"num\">vs<br>nadir</th><th>RECIST 1.1</th><th>iRECIST</th><th>new lesions</th><th>abscopal: any non-irradiated<br>lesion −30%</th><th>abscopal: RECIST 1.1 on<br>non-irradiated lesions</th><th>notes</th></tr></thead><tbody>"
+        var s = "<div class=\"keep\"><h3>Patient response by time point</h3><table id=\"response-visits\"><thead><tr><th>time point</th><th class=\"num\">sum of target<br>diameters, mm</th><th class=\"num\">vs<br>baseline</th><th class=\"num\">vs<br>nadir</th><th>RECIST 1.1</th><th>iRECIST</th><th>new lesions</th><th>abscopal: any non-irradiated<br>lesion −30%</th><th>abscopal: RECIST 1.1 on<br>non-irradiated lesions</th><th>notes</th></tr></thead><tbody>"
         s += "<tr class=\"visit-baseline\" data-timepoint=\"0\"><td>\(dayLabel(0, long: true)) (baseline)</td><td class=\"num\">\(fmt(t.baselineSumMM, 1))</td><td class=\"num\">—</td><td class=\"num\">—</td><td colspan=\"6\" class=\"muted\">baseline: \(t.lesions.filter { $0.role == "target" }.count) target lesion(s)</td></tr>"
         for v in t.visits {
             var notes: [String] = []
@@ -110,13 +110,14 @@ enum ResponseSection {
             s += "<td>\(yesNo(v.abscopalAnyLesion))</td><td>\(yesNo(v.abscopalRecist))\(v.outOfFieldRecist.isEmpty ? "" : " (\(htmlEscape(v.outOfFieldRecist)))")</td>"
             s += "<td>\(htmlEscape(notes.joined(separator: "; ")))</td></tr>"
         }
-        return s + "</tbody></table>"
+        return s + "</tbody></table></div>"
     }
 
     /// Each lesion (rows) at each time point (columns): RECIST diameter, category, change from baseline and nadir.
     static func lesionTable(_ t: ResponseTimeline, colours: [String: String]) -> String {
         let days = t.days
-        var s = "<h3>Lesions by time point</h3><table class=\"keep\" id=\"response-lesions\"><thead><tr><th>lesion</th><th>location</th><th>RECIST role</th>"
+        // The heading stays with the table's first rows in print (a long table may still break between rows).
+        var s = "<h3 class=\"with-next\">Lesions by time point</h3><table id=\"response-lesions\"><thead><tr><th>lesion</th><th>location</th><th>RECIST role</th>"
         s += days.map { "<th>\(dayLabel($0, long: true))\($0 == 0 ? "<br>baseline" : "")</th>" }.joined() + "</tr></thead><tbody>"
         for l in t.lesions {
             let role = l.isNew ? "<span class=\"badge\" style=\"background:\(responseColours["NEW"]!)\">new</span>" : htmlEscape(l.role.replacingOccurrences(of: "_", with: "-"))
