@@ -17,7 +17,7 @@ extension ReportTests {
     func testResponseTimelineSectionMatchesTheResponseTables() throws {
         let dir = try SharedData.temporaryDirectory(for: self)
         let folder = dir.appendingPathComponent("cohort")
-        _ = try SyntheticCohort.generate(SynthesisOptions(patients: 3, seed: 4, gridSize: [88, 72, 32], timepoints: 2), into: folder)
+        _ = try SyntheticCohort.generate(SynthesisOptions(patients: 3, seed: 11, gridSize: [88, 72, 32], timepoints: 2), into: folder)
         // SYN002 keeps its baseline rows only.
         let csv = folder.appendingPathComponent("lesions.csv")
         let manifest = try CSVTable.parse(String(contentsOf: csv, encoding: .utf8))
@@ -51,6 +51,9 @@ extension ReportTests {
         let cat = try lt.texts("category"), isNew = try lt.numbers("is_new"), irr = try lt.numbers("irradiated")
         let pp = try pt.texts("patient_id"), ptp = try pt.numbers("timepoint"), recist = try pt.texts("recist")
         let irecist = try pt.texts("irecist"), anyLesion = try pt.numbers("abscopal_any_lesion")
+        // Seed 11: SYN001 has a new lesion (L08, from day 60); irradiated lesions too.
+        XCTAssertTrue(lp.indices.contains { lp[$0] == "SYN001" && isNew[$0] == 1 }, "the chain covers a new lesion")
+        XCTAssertTrue(irr.contains(1), "the chain covers an irradiated lesion")
 
         let chromium = HeadlessChromium.find()
         if chromium == nil && SharedData.isCI { XCTFail("Chromium not found; CI must print the reports") }
