@@ -83,7 +83,8 @@ public struct PatientLoader: Sendable {
 
         /// The scan index of a row's further image (read once per file), checked against the contour scan `si`:
         /// its modality is the column's, differs from the contour scan's, and a DICOM pair shares its frame of reference.
-        func furtherScan(_ f: FurtherImage, row: LesionEntry, contourScan si: Int) throws -> Int {
+        /// `ids` are the row's lesions, named when the frames differ (the error of every lesion of the row).
+        func furtherScan(_ f: FurtherImage, row: LesionEntry, contourScan si: Int, ids: [String]) throws -> Int {
             let imageName = relative(row.image, to: folder), name = relative(f.image, to: folder)
             let expanding = row.lesionID == nil ? row.row : nil
             let index: Int
@@ -140,9 +141,12 @@ public struct PatientLoader: Sendable {
                                        message: "column \(f.column) names a \(f.modality) image, and the contour image \(imageName) is \(scans[si].metadata.modality) already: one image per modality and row", row: expanding)
             }
             if let a = frame(si), let b = frame(index), a != b {
-                // The UIDs themselves are identifiers: not shown.
-                throw PatientLoadError(patientID: entry.id, lesionID: row.lesionID, file: name,
-                                       message: "the \(f.column) image and the contour image \(imageName) have different DICOM frames of reference (FrameOfReferenceUID): the mask drawn on \(imageName) cannot be carried onto \(name); name an image of the same study and frame of reference", row: expanding)
+                // The UIDs themselves are identifiers: not shown. Ids that fail the id rule (header text) are not shown either.
+                let shown = ids.filter { Identifier.problem($0) == nil }
+                let lesion = row.lesionID ?? shown.first
+                let all = row.lesionID == nil && shown.count > 1 ? " (and every other lesion of lesions.csv row \(row.row): \(shown.joined(separator: ", ")))" : ""
+                throw PatientLoadError(patientID: entry.id, lesionID: lesion, file: name,
+                                       message: "the \(f.column) image \(name) and the contour image \(imageName) have different DICOM frames of reference (FrameOfReferenceUID): the mask drawn on \(imageName) cannot be carried onto \(name)\(all); name an image of the same study and frame of reference", row: lesion == nil ? expanding : nil)
             }
             return index
         }
@@ -244,7 +248,7 @@ public struct PatientLoader: Sendable {
 
             // Further images of the study (image_<modality> columns), read once per file.
             var further: [(image: FurtherImage, scan: Int)] = []
-            for f in row.furtherImages { further.append((f, try furtherScan(f, row: row, contourScan: si))) }
+            for f in row.furtherImages { further.append((f, try furtherScan(f, row: row, contourScan: si, ids: found.map(\.id)))) }
 
             for f in found {
                 // Ids named by the contour file (RTSTRUCT ROI names, SEG segment labels) follow the manifest's

@@ -58,19 +58,25 @@ final class PETCohortTests: XCTestCase {
         return v
     }
 
-    /// Writes the PET series: 68 x 48 voxels of 4.07 mm, 92 slices of 3.27 mm, in Bq/ml as int16 with a
-    /// per-slice Rescale Slope (the slice maximum over 32000, as scanners do), eight bed positions of
-    /// 12 slices acquired 2 minutes apart from the series start. `overrides` replaces header attributes.
-    static func writePET(_ folder: URL, overrides: [DICOMTag: DICOMValue] = [:], remove: Set<DICOMTag> = []) throws {
+    /// The whole-body PET grid: 68 x 48 voxels of 4.07 mm, 92 slices of 3.27 mm, from the origin.
+    static let wholeBodyGrid = ImageGrid(size: Size3(68, 48, 92), spacing: Vector3(4.0728, 4.0728, 3.27), origin: Vector3(0, 0, 0))
+
+    /// Writes a PET series on `grid` (axial, as written by scanners) with the SUV of `uptake` at each voxel centre,
+    /// in Bq/ml as int16 with a per-slice Rescale Slope (the slice maximum over 32000, as scanners do), bed
+    /// positions of 12 slices acquired 2 minutes apart from the series start. `study` and `frame` default to new
+    /// UIDs (give a CT's to make a PET/CT pair). `overrides` replaces header attributes.
+    static func writePET(_ folder: URL, grid: ImageGrid = wholeBodyGrid, study: String = DICOMWriter.newUID(),
+                         frame: String = DICOMWriter.newUID(), uptake: (Vector3) -> Double = suv(at:),
+                         overrides: [DICOMTag: DICOMValue] = [:], remove: Set<DICOMTag> = []) throws {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let nx = 68, ny = 48, nz = 92
-        let sx = 4.0728, sz = 3.27
-        let study = DICOMWriter.newUID(), series = DICOMWriter.newUID(), frame = DICOMWriter.newUID()
+        let nx = grid.size.nx, ny = grid.size.ny, nz = grid.size.nz
+        let series = DICOMWriter.newUID()
+        let row = grid.direction.column(0), col = grid.direction.column(1)
         for k in 0..<nz {
             var activity = [Double](repeating: 0, count: nx * ny)
             for j in 0..<ny {
                 for i in 0..<nx {
-                    activity[j * nx + i] = suv(at: Vector3(Double(i) * sx, Double(j) * sx, Double(k) * sz)) * bqmlPerSUV
+                    activity[j * nx + i] = uptake(grid.world(at: Index3(i, j, k))) * bqmlPerSUV
                 }
             }
             let slope = activity.max()! / 32000
@@ -83,7 +89,7 @@ final class PETCohortTests: XCTestCase {
                 DICOMTag(0x0008, 0x0032): .text(String(format: "%02d%02d%02d.000000", acquired / 3600, (acquired / 60) % 60, acquired % 60)),
                 DICOMTag(0x0008, 0x0070): .text("SIEMENS"),
                 DICOMTag(0x0010, 0x1030): .text(String(weightKg)),
-                DICOMTag(0x0018, 0x0050): .text("3.27"),
+                DICOMTag(0x0018, 0x0050): .text(String(grid.spacing.z)),
                 DICOMTag(0x0018, 0x1242): .text("120000"),
                 DICOMTag(0x0028, 0x0051): .text("NORM\\DTIM\\ATTN\\SCAT\\DECY\\RAN"),
                 DICOMTag(0x0054, 0x1001): .text("BQML"),
@@ -97,8 +103,9 @@ final class PETCohortTests: XCTestCase {
             ]
             for (tag, value) in overrides { extra[tag] = value }
             for tag in remove { extra[tag] = nil }
-            let slice = DICOMImageSlice(columns: nx, rows: ny, storedValues: stored, pixelSpacing: (sx, sx),
-                                        position: Vector3(0, 0, Double(k) * sz), rescaleSlope: slope, modality: "PT",
+            let slice = DICOMImageSlice(columns: nx, rows: ny, storedValues: stored, pixelSpacing: (grid.spacing.y, grid.spacing.x),
+                                        position: grid.world(at: Index3(0, 0, k)),
+                                        orientation: [row.x, row.y, row.z, col.x, col.y, col.z], rescaleSlope: slope, modality: "PT",
                                         studyInstanceUID: study, seriesInstanceUID: series, frameOfReferenceUID: frame,
                                         instanceNumber: k + 1, extra: extra)
             try DICOMWriter.write(slice, to: folder.appendingPathComponent(String(format: "pet%03d.dcm", k)))
@@ -204,13 +211,13 @@ final class PETCohortTests: XCTestCase {
         }
 
         // h5py reads the new columns, and every checksum of the store holds (Tests/python/check_store.py).
-        let h5 = try runPython(["-c", Self.h5pyScript, store.path])
+        let h5 = try Self.runPython(["-c", Self.h5pyScript, store.path])
         XCTAssertEqual(h5.status, 0, h5.errors)
         let fromH5 = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(h5.output.utf8)) as? [String: [Any]])
         XCTAssertEqual(fromH5["label"] as? [String], labels)
         // Hexadecimal text: exact, unlike a decimal JSON round trip.
         XCTAssertEqual((fromH5["suv_max"] as? [String])?.map { Double($0) }, suvMax.map { Optional($0) })
-        let check = try runPython([SharedData.packageRoot.appendingPathComponent("Tests/python/check_store.py").path, store.path])
+        let check = try Self.runPython([SharedData.packageRoot.appendingPathComponent("Tests/python/check_store.py").path, store.path])
         XCTAssertEqual(check.status, 0, check.output + check.errors)
 
         // Stable across runs: a second store from the same row has the same ids, labels and values.
@@ -313,7 +320,7 @@ final class PETCohortTests: XCTestCase {
     """#
 
     /// Runs python3 with `arguments`; skips (fails under CI) when pydicom, numpy or h5py is missing.
-    private func runPython(_ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
+    static func runPython(_ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
         func run(_ arguments: [String]) throws -> (Int32, String, String) {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -335,7 +342,7 @@ final class PETCohortTests: XCTestCase {
     }
 
     private func pydicomReference(pet: URL, seg: URL) throws -> [Int: (Double, Double, Int)] {
-        let r = try runPython(["-c", Self.pydicomScript, pet.path, seg.path])
+        let r = try Self.runPython(["-c", Self.pydicomScript, pet.path, seg.path])
         guard r.status == 0 else {
             XCTFail("pydicom script failed: \(r.errors)")
             return [:]
