@@ -5,6 +5,10 @@ import FeatureStore
 /// harmonised on its own (its features form the empirical Bayes priors), the batch model recorded in the
 /// output store as provenance.
 ///
+/// Each `<modality>.<region>` matrix is fitted on the lesions that have it (`fitRows`): in a store mixing PET/CT
+/// and CT-only lesions the `pt.*` matrices are fitted, and applied, on the PET/CT lesions alone, and the CT-only
+/// lesions keep NaN there. Each region's batches and lesion counts are its own (`/harmonisation/batches`).
+///
 /// The model lives in four tables (README, "The HDF5 feature store"):
 ///
 ///     /harmonisation/features          region, feature, status, grand_mean, pooled_variance
@@ -32,12 +36,16 @@ public enum StoreHarmonisation {
         /// Tables of the input left out of the output (scores, plans, ... of the unharmonised values).
         public var droppedTables: [String]
         public var stamp: HarmonisationStamp
+        /// Lesions each region was fitted on or applied to (`fitRows`): fewer than `lesions` for a modality or
+        /// region some lesions lack (`pt.*` of CT-only lesions, empty cores).
+        public var regionLesions: [(region: String, lesions: Int)]
 
         public init(lesions: Int, regions: [String], batches: [(label: String, lesions: Int)],
                     unchanged: [(region: String, feature: String, status: FeatureStatus)], harmonisedFeatures: Int,
-                    droppedTables: [String], stamp: HarmonisationStamp) {
+                    droppedTables: [String], stamp: HarmonisationStamp, regionLesions: [(region: String, lesions: Int)] = []) {
             self.lesions = lesions; self.regions = regions; self.batches = batches; self.unchanged = unchanged
             self.harmonisedFeatures = harmonisedFeatures; self.droppedTables = droppedTables; self.stamp = stamp
+            self.regionLesions = regionLesions
         }
     }
 
@@ -59,12 +67,20 @@ public enum StoreHarmonisation {
         let covs = try covariates.map { try covariateColumn(contents, name: $0, lesions: lesions) }
         var out = contents
         var models: [String: ComBatModel] = [:]
+        var used: [String: Int] = [:]
         for region in contents.features.keys.sorted() {
             let m = contents.features[region]!
-            let (model, values) = try ComBat.fit(values: m.values, features: m.names, batches: labels, covariates: covs,
-                                                 method: method)
-            models[region] = model
-            out.features[region] = try FeatureMatrix(names: m.names, rowCount: m.rowCount, values: values)
+            let rows = fitRows(m)
+            let fitted: (model: ComBatModel, harmonised: [Double])
+            do {
+                fitted = try ComBat.fit(values: m.rows(rows).values, features: m.names, batches: rows.map { labels[$0] },
+                                        covariates: covs.map { $0.rows(rows) }, method: method)
+            } catch let e as HarmonisationError where rows.count < m.rowCount {
+                throw HarmonisationError("region '\(region)', fitted on the \(rows.count) of \(m.rowCount) lesions that have it: \(e.message)")
+            }
+            models[region] = fitted.model
+            used[region] = rows.count
+            out.features[region] = try m.replacingRows(rows, with: fitted.harmonised)
         }
         let id = modelID(models)
         let attributes: [String: String] = [
@@ -72,7 +88,17 @@ public enum StoreHarmonisation {
             "model_id": id, "fitted_on": "this store's \(labels.count) lesions",
             "reference": "ComBat (Johnson, Li & Rabinovic, Biostatistics 2007), as neuroCombat implements it",
         ]
-        return try finish(contents, out: &out, models: models, attributes: attributes, lesions: labels.count)
+        return try finish(contents, out: &out, models: models, attributes: attributes, lesions: labels.count, used: used)
+    }
+
+    /// The rows of `m` a region is fitted on and applied to: those holding at least one finite value, i.e. the
+    /// lesions that have the matrix's modality (a `pt.*` matrix is NaN throughout for a lesion without a PET
+    /// image) and region (an empty core is NaN). Every row when none holds a finite value (ComBat then leaves
+    /// every feature unchanged as non-finite, as before).
+    public static func fitRows(_ m: FeatureMatrix) -> [Int] {
+        let f = m.columnCount
+        let present = (0..<m.rowCount).filter { r in (0..<f).contains { m.values[r * f + $0].isFinite } }
+        return present.isEmpty ? Array(0..<m.rowCount) : present
     }
 
     /// Harmonises `contents` (new lesions of known batches) with the model recorded in `modelStore`.
@@ -94,35 +120,40 @@ public enum StoreHarmonisation {
             throw HarmonisationError("the store's feature regions (\(regions.sorted().joined(separator: ", "))) differ from the model's (\(known.sorted().joined(separator: ", ")))")
         }
         var out = contents
+        var used: [String: Int] = [:]
         for region in contents.features.keys.sorted() {
             let m = contents.features[region]!
+            let rows = fitRows(m)
             let values: [Double]
             do {
-                values = try models[region]!.apply(values: m.values, features: m.names, batches: labels, covariates: covs,
-                                                   rowName: lesions.describe)
+                values = try models[region]!.apply(values: m.rows(rows).values, features: m.names, batches: rows.map { labels[$0] },
+                                                   covariates: covs.map { $0.rows(rows) }, rowName: { lesions.describe(rows[$0]) })
             } catch let e as HarmonisationError {
                 throw HarmonisationError("region '\(region)': \(e.message)")
             }
-            out.features[region] = try FeatureMatrix(names: m.names, rowCount: m.rowCount, values: values)
+            used[region] = rows.count
+            out.features[region] = try m.replacingRows(rows, with: values)
         }
         var attributes = modelStore.tables[featuresPath]!.attributes
         attributes["fitted_on"] = "the model of \(modelSource) (\(stamp.fittedOn)), applied to this store's \(labels.count) lesions"
-        return try finish(contents, out: &out, models: models, attributes: attributes, lesions: labels.count)
+        return try finish(contents, out: &out, models: models, attributes: attributes, lesions: labels.count, used: used)
     }
 
     private static func finish(_ contents: StoreContents, out: inout StoreContents, models: [String: ComBatModel],
-                               attributes: [String: String], lesions: Int) throws -> (store: StoreContents, summary: Summary) {
+                               attributes: [String: String], lesions: Int, used: [String: Int]) throws -> (store: StoreContents, summary: Summary) {
         let dropped = contents.tables.keys.filter { !keptTables.contains($0) }.sorted()
         for path in dropped { out.tables[path] = nil }
         for (path, table) in try tables(models, attributes: attributes) { out.tables[path] = table }
-        let any = models.values.first
+        // The batches of the region fitted on the most lesions (every lesion, unless no region has them all).
+        let any = models.keys.sorted().max { used[$0] ?? 0 < used[$1] ?? 0 }.flatMap { models[$0] }
         let unchanged = models.keys.sorted().flatMap { r in models[r]!.unchanged.map { (r, $0.feature, $0.status) } }
         let summary = Summary(
             lesions: lesions, regions: models.keys.sorted(),
             batches: any.map { m in m.batches.indices.map { (m.batches[$0], m.batchCounts[$0]) } } ?? [],
             unchanged: unchanged,
             harmonisedFeatures: models.values.reduce(0) { $0 + $1.status.filter { $0 == .harmonised }.count },
-            droppedTables: dropped, stamp: stamp(out)!)
+            droppedTables: dropped, stamp: stamp(out)!,
+            regionLesions: used.keys.sorted().map { ($0, used[$0]!) })
         return (out, summary)
     }
 
@@ -147,6 +178,15 @@ public enum StoreHarmonisation {
               let method = ComBatMethod(rawValue: ft.attributes["method"] ?? "") else {
             throw HarmonisationError("the batch model's attributes (design_json, method) are missing or unreadable")
         }
+        // Each region's own design (regions fitted on the lesions that have them); models written before hold one
+        // design for every region.
+        var designs: [String: Design] = [:]
+        if let text = ft.attributes["region_designs_json"] {
+            guard let decoded = try? JSONDecoder().decode([String: Design].self, from: Data(text.utf8)) else {
+                throw HarmonisationError("the batch model's attribute region_designs_json is unreadable")
+            }
+            designs = decoded
+        }
         let f = ft.table, b = bt.table, e = et.table, c = ct.table
         let fRegion = try f.texts("region"), fName = try f.texts("feature"), fStatus = try f.texts("status")
         let gm = try f.numbers("grand_mean"), vp = try f.numbers("pooled_variance")
@@ -158,33 +198,33 @@ public enum StoreHarmonisation {
                 guard let s = FeatureStatus(rawValue: fStatus[r]) else { throw HarmonisationError("unknown feature status '\(fStatus[r])' in the batch model") }
                 return s
             }
-            var m = ComBatModel(method: method, batches: design.batches, batchCounts: design.batchCounts,
-                                covariates: design.covariates, features: rows.map { fName[$0] }, status: status)
+            let d = designs[region] ?? design
+            var m = ComBatModel(method: method, batches: d.batches, batchCounts: d.batchCounts,
+                                covariates: d.covariates, features: rows.map { fName[$0] }, status: status)
             m.grandMean = rows.map { gm[$0] }; m.pooledVariance = rows.map { vp[$0] }
             featureIndex[region] = Dictionary(uniqueKeysWithValues: m.features.enumerated().map { ($1, $0) })
             models[region] = m
         }
-        let batchIndex = Dictionary(uniqueKeysWithValues: design.batches.enumerated().map { ($1, $0) })
+        let batchIndex = models.mapValues { m in Dictionary(uniqueKeysWithValues: m.batches.enumerated().map { ($1, $0) }) }
         let bRegion = try b.texts("region"), bBatch = try b.texts("batch")
         let gb = try b.numbers("gamma_bar"), t2 = try b.numbers("tau2"), la = try b.numbers("lambda"), th = try b.numbers("theta")
         for r in bRegion.indices {
-            guard models[bRegion[r]] != nil, let i = batchIndex[bBatch[r]] else { throw HarmonisationError("the batch model's batches table does not match its design") }
+            guard models[bRegion[r]] != nil, let i = batchIndex[bRegion[r]]?[bBatch[r]] else { throw HarmonisationError("the batch model's batches table does not match its design") }
             models[bRegion[r]]!.priors[i] = BatchPrior(gammaBar: gb[r], tau2: t2[r], lambda: la[r], theta: th[r])
         }
         let eRegion = try e.texts("region"), eBatch = try e.texts("batch"), eName = try e.texts("feature")
         let gh = try e.numbers("gamma_hat"), dh = try e.numbers("delta_hat"), gs = try e.numbers("gamma_star"), ds = try e.numbers("delta_star")
         for r in eRegion.indices {
-            guard let i = batchIndex[eBatch[r]], let j = featureIndex[eRegion[r]]?[eName[r]] else {
+            guard let i = batchIndex[eRegion[r]]?[eBatch[r]], let j = featureIndex[eRegion[r]]?[eName[r]] else {
                 throw HarmonisationError("the batch model's estimates table does not match its features")
             }
             models[eRegion[r]]!.gammaHat[i][j] = gh[r]; models[eRegion[r]]!.deltaHat[i][j] = dh[r]
             models[eRegion[r]]!.gammaStar[i][j] = gs[r]; models[eRegion[r]]!.deltaStar[i][j] = ds[r]
         }
-        let terms = design.covariates.flatMap(\.terms)
-        let termIndex = Dictionary(uniqueKeysWithValues: terms.enumerated().map { ($1, $0) })
+        let termIndex = models.mapValues { m in Dictionary(uniqueKeysWithValues: m.terms.enumerated().map { ($1, $0) }) }
         let cRegion = try c.texts("region"), cName = try c.texts("feature"), cTerm = try c.texts("term"), co = try c.numbers("coefficient")
         for r in cRegion.indices {
-            guard let t = termIndex[cTerm[r]], let j = featureIndex[cRegion[r]]?[cName[r]] else {
+            guard let t = termIndex[cRegion[r]]?[cTerm[r]], let j = featureIndex[cRegion[r]]?[cName[r]] else {
                 throw HarmonisationError("the batch model's covariate table does not match its design")
             }
             models[cRegion[r]]!.coefficients[t][j] = co[r]
@@ -210,9 +250,13 @@ public enum StoreHarmonisation {
         var gh: [Double] = [], dh: [Double] = [], gs: [Double] = [], ds: [Double] = []
         var cRegion: [String] = [], cName: [String] = [], cTerm: [String] = [], co: [Double] = []
         var design: Design?
+        var designs: [String: Design] = [:]
         for region in models.keys.sorted() {
             let m = models[region]!
-            design = Design(batches: m.batches, batchCounts: m.batchCounts, covariates: m.covariates)
+            let own = Design(batches: m.batches, batchCounts: m.batchCounts, covariates: m.covariates)
+            designs[region] = own
+            // design_json: the design of the region fitted on the most lesions.
+            if design == nil || own.batchCounts.reduce(0, +) > design!.batchCounts.reduce(0, +) { design = own }
             for j in m.features.indices {
                 fRegion.append(region); fName.append(m.features[j]); fStatus.append(m.status[j].rawValue)
                 gm.append(m.grandMean[j]); vp.append(m.pooledVariance[j])
@@ -235,6 +279,7 @@ public enum StoreHarmonisation {
         enc.outputFormatting = [.sortedKeys]
         var attributes = attributes
         attributes["design_json"] = String(decoding: try enc.encode(design ?? Design(batches: [], batchCounts: [], covariates: [])), as: UTF8.self)
+        attributes["region_designs_json"] = String(decoding: try enc.encode(designs), as: UTF8.self)
         return [
             featuresPath: StoreTable(table: try Table(["region": .text(fRegion), "feature": .text(fName), "status": .text(fStatus),
                                                        "grand_mean": .number(gm), "pooled_variance": .number(vp)]),
@@ -392,20 +437,41 @@ extension StoreHarmonisation {
         let lesions = try LesionNames(contents)
         let labels = try batchLabels(contents, column: stamp.batchColumn, lesions: lesions)
         let covs = try stamp.covariates.map { try covariateColumn(contents, name: $0, lesions: lesions) }
-        let before = try model.unapply(values: matrix.values, features: matrix.names, batches: labels, covariates: covs,
-                                       rowName: lesions.describe)
+        let rows = fitRows(matrix), fitted = matrix.rows(rows)
+        let before = try model.unapply(values: fitted.values, features: matrix.names, batches: rows.map { labels[$0] },
+                                       covariates: covs.map { $0.rows(rows) }, rowName: { lesions.describe(rows[$0]) })
         guard let c = matrix.names.firstIndex(of: model.features[j]) else { return nil }
         let f = matrix.names.count
         let index = Dictionary(uniqueKeysWithValues: model.batches.enumerated().map { ($1, $0) })
         var b = [[Double]](repeating: [], count: model.batches.count), a = b
-        for r in labels.indices {
+        for (k, r) in rows.enumerated() {
             guard let i = index[labels[r]] else { continue }
-            b[i].append(before[r * f + c]); a[i].append(matrix.values[r * f + c])
+            b[i].append(before[k * f + c]); a[i].append(fitted.values[k * f + c])
         }
         let harmonised = models.values.reduce(0) { $0 + $1.status.filter { $0 == .harmonised }.count }
         let unchanged = models.values.reduce(0) { $0 + $1.status.filter { $0 != .harmonised }.count }
         return BeforeAfter(feature: region + "." + model.features[j], batchColumn: stamp.batchColumn, method: stamp.method,
                            batches: model.batches, before: b, after: a, batchShare: share,
                            harmonisedCount: harmonised, unchangedCount: unchanged)
+    }
+}
+
+extension CovariateColumn {
+    /// The covariate's values at `rows`, in that order.
+    func rows(_ rows: [Int]) -> CovariateColumn {
+        switch values {
+        case .continuous(let v): return CovariateColumn(name: name, values: .continuous(rows.map { v[$0] }))
+        case .categorical(let v): return CovariateColumn(name: name, values: .categorical(rows.map { v[$0] }))
+        }
+    }
+}
+
+extension FeatureMatrix {
+    /// This matrix with `rows` replaced, in order, by the row-major `values`; the other rows unchanged.
+    func replacingRows(_ rows: [Int], with values: [Double]) throws -> FeatureMatrix {
+        let f = columnCount
+        var all = self.values
+        for (k, r) in rows.enumerated() { all.replaceSubrange((r * f)..<((r + 1) * f), with: values[(k * f)..<((k + 1) * f)]) }
+        return try FeatureMatrix(names: names, rowCount: rowCount, values: all)
     }
 }

@@ -58,6 +58,11 @@ public enum CohortHarmonisation {
             + s.batches.map { "\($0.label) (\($0.lesions) lesions)" }.joined(separator: ", ")
             + "; \(s.stamp.method) ComBat" + (s.stamp.covariates.isEmpty ? "" : ", keeping \(s.stamp.covariates.joined(separator: ", "))")
             + "; model \(s.stamp.modelID.prefix(12))"]
+        if s.regionLesions.contains(where: { $0.lesions < s.lesions }) {
+            // Each matrix is fitted on the lesions that have it (StoreHarmonisation.fitRows).
+            lines.append("lesions per region: " + s.regionLesions.map { "\($0.region) \($0.lesions)" }.joined(separator: ", ")
+                         + " of \(s.lesions); the others have no such values (no image of that modality, or an empty region) and stay NaN")
+        }
         if !s.unchanged.isEmpty {
             let reasons: [(FeatureStatus, String)] = [(.constant, "constant"), (.zeroResidualVariance, "no variance within batches"),
                                                       (.nonFinite, "missing or non-finite values")]

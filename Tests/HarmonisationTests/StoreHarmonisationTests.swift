@@ -170,4 +170,80 @@ extension StoreContents {
 
 extension FeatureMatrix {
     func column(_ j: Int) -> [Double] { (0..<rowCount).map { values[$0 * names.count + j] } }
+
+    /// A store mixing PET/CT and CT-only lesions: `pt.tumour` holds values for the first lesion of the patients of
+    /// kVp 100 and 120 only (20 of 60 lesions) and NaN for every other lesion, as extraction writes it.
+    static func mixedStore() throws -> (store: StoreContents, petRows: [Int]) {
+        var contents = try store()
+        var rng = SplitMix(11)
+        let kvp = try contents.lesions.numbers("kvp"), lesion = try contents.lesions.texts("lesion_id")
+        let petRows = kvp.indices.filter { kvp[$0] != 140 && lesion[$0] == "L1" }
+        var rows: [[Double]] = []
+        for r in kvp.indices {
+            let shift = (120 - kvp[r]) / 20
+            rows.append(petRows.contains(r) ? (0..<3).map { 4 + Double($0) + shift * Double($0 + 1) + 0.3 * rng.normal() }
+                                            : [.nan, .nan, .nan])
+        }
+        contents.features["pt.tumour"] = try FeatureMatrix(names: ["intensity.mean", "intensity.max", "glcm.contrast"], rows: rows)
+        return (contents, petRows)
+    }
+
+    /// Each matrix is fitted on the lesions that have it: the PET matrix on its 20 lesions (2 batches), the CT
+    /// matrices on all 60 (3 batches), the CT-only lesions' PET values stay NaN, and the model (one design per
+    /// region) reproduces the store when read back and applied again.
+    func testAMixedStoreFitsEachRegionOnTheLesionsThatHaveIt() throws {
+        let (mixed, petRows) = try Self.mixedStore()
+        let (out, summary) = try StoreHarmonisation.harmonise(mixed, batchColumn: "kvp", covariates: ["location"], method: .parametric)
+        XCTAssertEqual(summary.regionLesions.map(\.region), ["pt.tumour", "ring", "tumour"])
+        XCTAssertEqual(summary.regionLesions.map(\.lesions), [20, 60, 60])
+        XCTAssertEqual(summary.batches.map(\.lesions), [20, 20, 20], "the batches of the regions every lesion has")
+        XCTAssertFalse(summary.unchanged.contains { $0.region == "pt.tumour" }, "no PET feature left unharmonised: \(summary.unchanged)")
+        XCTAssertEqual(summary.harmonisedFeatures, 8 + 3)
+
+        // The CT regions are what they are without the PET matrix; the PET rows are ComBat on those rows alone.
+        let (ctOnly, _) = try StoreHarmonisation.harmonise(try Self.store(), batchColumn: "kvp", covariates: ["location"], method: .parametric)
+        XCTAssertEqual(out.features["tumour"]!.values, ctOnly.features["tumour"]!.values)
+        XCTAssertEqual(out.features["ring"]!.values, ctOnly.features["ring"]!.values)
+        let pt = mixed.features["pt.tumour"]!
+        let location = try mixed.lesions.texts("location"), kvp = try mixed.lesions.numbers("kvp")
+        let direct = try ComBat.fit(values: pt.rows(petRows).values, features: pt.names,
+                                    batches: petRows.map { String(Int(kvp[$0])) },
+                                    covariates: [CovariateColumn(name: "location", values: .categorical(petRows.map { location[$0] }))],
+                                    method: .parametric)
+        XCTAssertEqual(direct.model.batches, ["100", "120"])
+        let harmonised = out.features["pt.tumour"]!
+        XCTAssertEqual(harmonised.rows(petRows).values, direct.harmonised)
+        XCTAssertNotEqual(harmonised.rows(petRows).values, pt.rows(petRows).values)
+        for r in 0..<harmonised.rowCount where !petRows.contains(r) {
+            XCTAssertTrue(harmonised.row(r).allSatisfy(\.isNaN), "row \(r) has no PET: stays NaN")
+        }
+
+        // Written and read back: each region keeps its own batches; applying the model gives the same store.
+        let dir = try SharedData.temporaryDirectory(for: self)
+        let url = dir.appendingPathComponent("mixed.h5")
+        try out.write(to: url)
+        let read = try StoreContents.read(from: url)
+        let models = try StoreHarmonisation.models(read)
+        XCTAssertEqual(models["pt.tumour"], direct.model)
+        XCTAssertEqual(models["tumour"]?.batches, ["100", "120", "140"])
+        let (again, againSummary) = try StoreHarmonisation.apply(modelFrom: read, to: mixed, modelSource: "mixed.h5")
+        XCTAssertEqual(againSummary.regionLesions.map(\.lesions), [20, 60, 60])
+        for region in ["pt.tumour", "ring", "tumour"] {
+            let a = again.features[region]!.values, b = out.features[region]!.values
+            XCTAssertEqual(a.count, b.count)
+            for k in a.indices { XCTAssertTrue(a[k] == b[k] || (a[k].isNaN && b[k].isNaN) || abs(a[k] - b[k]) < 1e-9 * max(1, abs(b[k])), "\(region) value \(k)") }
+        }
+        XCTAssertNotNil(try StoreHarmonisation.beforeAndAfter(read))
+
+        // A PET lesion of a batch the PET matrix was not fitted on is refused, naming region and lesion.
+        var other = mixed
+        var values = other.features["pt.tumour"]!.values
+        let r140 = kvp.firstIndex(of: 140)!
+        for c in 0..<3 { values[r140 * 3 + c] = 5 }
+        other.features["pt.tumour"] = try FeatureMatrix(names: pt.names, rowCount: pt.rowCount, values: values)
+        XCTAssertThrowsError(try StoreHarmonisation.apply(modelFrom: read, to: other, modelSource: "mixed.h5")) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.contains("region 'pt.tumour'") && text.contains("batch '140'") && text.contains("patient P03, lesion L1"), text)
+        }
+    }
 }
