@@ -39,8 +39,10 @@ public struct FeatureRobustness: Sendable, Hashable {
 
 /// Feature robustness of a cohort under image and mask perturbations (`lesionmap robustness`).
 ///
-/// Every lesion's tumour and ring features are computed under each perturbation (`Perturbation`) with the
-/// extraction settings of `lesionmap extract`; then, per feature, ICC(1,1) over the lesions with the
+/// Every lesion's features are computed under each perturbation (`Perturbation`) with the extraction settings
+/// of `lesionmap extract`: every region those settings extract (tumour, ring, core, tumour_ring), on every image
+/// of the lesion (the contour image, and each `image_<modality>` image with the mask carried onto it), named as
+/// the store names them (`ct.tumour.…`, `pt.ring.…`); then, per feature, ICC(1,1) over the lesions with the
 /// perturbations as repeated measurements (Zwanenburg et al., Sci Rep 2019). Lesions are independent
 /// jobs: the perturbations of a scan's lesions run in parallel on all cores. A patient that cannot be read,
 /// or a lesion that cannot be perturbed or extracted, is reported with patient, lesion, file and
@@ -102,14 +104,23 @@ public enum CohortRobustness {
         public var rows: [[String: Double]?]
     }
 
-    /// Every lesion of one loaded patient under every perturbation, scan by scan.
+    /// Every lesion of one loaded patient under every perturbation, scan by scan: on its contour scan and on
+    /// each further image (its carried mask), one row per perturbation holding the features of every scan.
     public static func measure(_ patient: Patient, settings: ModalitySettings, perturbations: [Perturbation],
                                seed: UInt64, budget: MemoryBudget? = nil)
         -> (lesions: [LesionMeasurements], failures: [String], warnings: [String]) {
-        var lesions: [LesionMeasurements] = []
+        // Per lesion, per perturbation: the features of every scan measured so far (nil until one succeeds).
+        var rowsByLesion = [[[String: Double]?]](repeating: Array(repeating: nil, count: perturbations.count),
+                                                  count: patient.lesions.count)
         var failures: [String] = [], warnings: [String] = []
+        var attempted: Set<Int> = []
         for (si, scan) in patient.scans.enumerated() {
-            let members = patient.lesions.indices.filter { patient.lesions[$0].scanIndex == si }
+            // The lesions on this scan, with their masks on its grid (drawn on it, or carried onto it).
+            var masks: [Int: Mask] = [:]
+            for (n, l) in patient.lesions.enumerated() {
+                if l.scanIndex == si { masks[n] = l.mask } else if let f = l.furtherImages.first(where: { $0.scanIndex == si }) { masks[n] = f.mask }
+            }
+            let members = masks.keys.sorted()
             guard !members.isEmpty else { continue }
             let labels = members.map { "patient \(patient.id), lesion \(patient.lesions[$0].id) (\(patient.lesions[$0].source))" }
             // The scan's settings by modality, refused as extraction refuses them.
@@ -131,7 +142,7 @@ public enum CohortRobustness {
             for m in members {
                 let l = patient.lesions[m]
                 let label = "patient \(patient.id), lesion \(l.id) (\(l.source))"
-                guard let lesionBox = l.mask.boundingBox else { failures.append("\(label): the lesion mask is empty"); continue }
+                guard let lesionBox = masks[m]!.boundingBox else { failures.append("\(label): the lesion mask is empty"); continue }
                 if let budget, let e = try? ExtractionMemory.estimate(image: scan.image, lesionBox: lesionBox, settings: settings),
                    e.bytes > budget.bytes {
                     failures.append("\(label): extraction would need about \(ExtractionMemory.format(e.bytes)) of memory, more than the budget of \(ExtractionMemory.format(budget.bytes)) (\(budget.origin))")
@@ -139,42 +150,46 @@ public enum CohortRobustness {
                 }
                 var others: Mask? = nil
                 for o in members where o != m {
-                    others = others.map { $0.union(patient.lesions[o].mask) } ?? patient.lesions[o].mask
+                    others = others.map { $0.union(masks[o]!) } ?? masks[o]!
                 }
                 ready.append((m, LesionNeighbourhood.box(lesionBox: lesionBox, grid: scan.image.grid, marginMM: margin), others))
             }
             let jobs = ready.count * perturbations.count
-            let lesionsReady = ready
+            let lesionsReady = ready, scanMasks = masks
             // Every (lesion, perturbation) pair on all cores (`WorkPool.map`: on a pipeline's workers, their threads).
             let results = WorkPool.map(jobs) { n -> Result<([String: Double], [String]), Error> in
                 let (r, p) = (lesionsReady[n / perturbations.count], perturbations[n % perturbations.count])
                 let l = patient.lesions[r.index]
                 return Result {
-                    try features(image: scan.image, lesion: l.mask, others: r.others, box: r.box, perturbation: p,
+                    try features(image: scan.image, lesion: scanMasks[r.index]!, others: r.others, box: r.box, perturbation: p,
                                  noiseSD: noiseSD, settings: settings, modality: modality, seed: seed, patientID: patient.id,
                                  lesionID: l.id, label: "patient \(patient.id), lesion \(l.id) (\(l.source))")
                 }
             }
             for (q, r) in ready.enumerated() {
                 let l = patient.lesions[r.index]
-                var rows: [[String: Double]?] = []
+                attempted.insert(r.index)
+                // A further image is named: the lesion's source names its contour image only.
+                let file = l.scanIndex == si ? "" : " on the \(modality) image \(scan.source.lastPathComponent)"
                 for (k, p) in perturbations.enumerated() {
                     switch results[q * perturbations.count + k] {
                     case .success(let (row, w)):
-                        rows.append(row)
+                        rowsByLesion[r.index][k] = (rowsByLesion[r.index][k] ?? [:]).merging(row) { a, _ in a }
                         warnings += w
                     case .failure(let error):
-                        rows.append(nil)
-                        failures.append("patient \(patient.id), lesion \(l.id) (\(l.source)), perturbation \(p): \(ErrorText.plain(error))")
+                        failures.append("patient \(patient.id), lesion \(l.id) (\(l.source))\(file), perturbation \(p): \(ErrorText.plain(error))")
                     }
                 }
-                lesions.append(LesionMeasurements(patientID: patient.id, lesionID: l.id, rows: rows))
             }
+        }
+        // Lesions in the patient's order, those measured on some scan (a failed perturbation leaves a nil row).
+        let lesions = patient.lesions.indices.filter { attempted.contains($0) }.map {
+            LesionMeasurements(patientID: patient.id, lesionID: patient.lesions[$0].id, rows: rowsByLesion[$0])
         }
         return (lesions, failures, warnings)
     }
 
-    /// Tumour and ring features of one lesion under one perturbation, by stable name.
+    /// The features of every region the settings extract, of one lesion under one perturbation, by stable name.
     static func features(image: Volume<Float>, lesion: Mask, others: Mask?, box: IndexBox, perturbation: Perturbation,
                          noiseSD: Double, settings: ExtractionSettings, modality: String?, seed: UInt64, patientID: String,
                          lesionID: String, label: String) throws -> ([String: Double], [String]) {
@@ -182,30 +197,18 @@ public enum CohortRobustness {
         let region = try perturbation.apply(image: image, lesion: lesion, others: others, box: box, noiseSD: noiseSD,
                                             random: &random)
         let context = "\(label), perturbation \(perturbation)"
-        let tumour = try RadiomicsExtractor.extract(image: region.image, mask: region.lesion, settings: settings, context: context,
-                                                    modality: modality)
+        let lesionFeatures = try LesionFeatureExtractor.extractOne(image: region.image, lesion: region.lesion, others: region.others,
+                                                                   label: context, settings: settings, modality: modality)
         var row: [String: Double] = [:]
-        var warnings = tumour.warnings
         // Names as the store's columns: `<modality>.<region>.…` (FeatureColumnName).
-        let tumourKey = FeatureColumnName.matrixKey(modality: modality ?? "", region: "tumour") + "."
-        let ringKey = FeatureColumnName.matrixKey(modality: modality ?? "", region: "ring") + "."
-        for v in tumour.features where row[tumourKey + CohortExtraction.storeName(v)] == nil {
-            row[tumourKey + CohortExtraction.storeName(v)] = v.value
-        }
-        if let ringSettings = settings.ring {
-            let ring = PeritumoralRing.mask(lesion: region.lesion, otherLesions: ringSettings.excludeOtherLesions ? region.others : nil,
-                                            image: region.image, settings: ringSettings)
-            if ring.isEmpty {
-                warnings.append("\(context): peritumoral ring is empty (width \(ringSettings.widthMM) mm)")
-            } else {
-                let r = try RadiomicsExtractor.extract(image: region.image, mask: ring, settings: settings,
-                                                       context: "\(context) peritumoral ring", modality: modality)
-                warnings += r.warnings
-                for v in r.features where row[ringKey + CohortExtraction.storeName(v)] == nil {
-                    row[ringKey + CohortExtraction.storeName(v)] = v.value
-                }
+        for r in ExtractionSettings.Region.allCases {
+            guard let features = lesionFeatures.features(of: r) else { continue }
+            let key = FeatureColumnName.matrixKey(modality: modality ?? "", region: r.rawValue) + "."
+            for v in features.features where row[key + CohortExtraction.storeName(v)] == nil {
+                row[key + CohortExtraction.storeName(v)] = v.value
             }
         }
+        let warnings = lesionFeatures.warnings
         return (row, warnings)
     }
 

@@ -140,17 +140,40 @@ public enum LesionFeatureExtractor {
             budget.reserve(estimates[n].bytes)
             defer { budget.release(estimates[n].bytes) }
             return Result {
-                try extractOne(image: image, lesions: lesions, boxes: boxes.map { $0! }, index: n,
-                               label: names[n], settings: settings, modality: modality)
+                // The other lesions whose boxes reach the ring's box, on that box (excluded from the ring).
+                let others: (IndexBox) -> Mask = { ringBox in
+                    var union = Mask(grid: lesions[n].cropped(to: ringBox).grid, repeating: false)
+                    for (m, other) in lesions.enumerated() where m != n && overlaps(boxes[m]!, ringBox) {
+                        union = union.union(other.cropped(to: ringBox))
+                    }
+                    return union
+                }
+                return try extractOne(image: image, lesion: lesions[n], box: boxes[n]!, others: others,
+                                      label: names[n], settings: settings, modality: modality)
             }
         }
         return try results.map { try $0.get() }
     }
 
-    private static func extractOne(image: Volume<Float>, lesions: [Mask], boxes: [IndexBox], index: Int,
+    /// The features of every region `settings` extract for one lesion of `image` (its mask on the image's grid),
+    /// the scan's other lesions given as one mask on the same grid (excluded from the ring when the settings say
+    /// so; nil: none). The same computation as `extract(image:lesions:...)` gives each lesion, without the
+    /// modality refusal and memory budget, which the caller applies (`lesionmap robustness`, on a perturbed
+    /// neighbourhood of the lesion).
+    public static func extractOne(image: Volume<Float>, lesion: Mask, others: Mask?, label: String,
+                                  settings: ExtractionSettings, modality: String?) throws -> LesionFeatures {
+        try image.grid.requireMatch(lesion.grid, context: label)
+        if let others { try image.grid.requireMatch(others.grid, context: label) }
+        guard let box = lesion.boundingBox else { throw RadiomicsError.emptyMask(label) }
+        return try extractOne(image: image, lesion: lesion, box: box,
+                              others: { ringBox in others?.cropped(to: ringBox) ?? Mask(grid: lesion.cropped(to: ringBox).grid, repeating: false) },
+                              label: label, settings: settings, modality: modality)
+    }
+
+    /// One lesion's regions; `others(ringBox)` gives the other lesions on the ring's box.
+    private static func extractOne(image: Volume<Float>, lesion full: Mask, box: IndexBox, others otherLesions: (IndexBox) -> Mask,
                                    label: String, settings: ExtractionSettings, modality: String?) throws -> LesionFeatures {
-        let box = boxes[index]
-        let lesion = PlacedMask(mask: lesions[index].cropped(to: box), offset: box.lower)
+        let lesion = PlacedMask(mask: full.cropped(to: box), offset: box.lower)
         let tumour = try RadiomicsExtractor.extract(image: image, mask: lesion, settings: settings, context: label,
                                                     modality: modality)
         var warnings = tumour.warnings
@@ -166,7 +189,7 @@ public enum LesionFeatureExtractor {
             // lesion wherever the image does (the erosion treats the crop's edge as lesion).
             let coreBox = box.expanded(by: Index3(1, 1, 1), within: image.grid.size)
             let margin = settings.effectiveCoreMarginMM
-            let core = IntratumoralCore.mask(lesion: lesions[index].cropped(to: coreBox), marginMM: margin)
+            let core = IntratumoralCore.mask(lesion: full.cropped(to: coreBox), marginMM: margin)
             if core.isEmpty {
                 warnings.append("\(label): intratumoral core is empty (the lesion eroded by \(ExtractionSettings.text(margin)) mm leaves no voxel); its core features are NaN")
             } else {
@@ -186,15 +209,8 @@ public enum LesionFeatureExtractor {
                             Int((ringSettings.widthMM / sp.y).rounded(.up)) + 1,
                             Int((ringSettings.widthMM / sp.z).rounded(.up)) + 1)
         let ringBox = box.expanded(by: margin, within: image.grid.size)
-        let lesionOnBox = lesions[index].cropped(to: ringBox)
-        var others: Mask? = nil
-        if ringSettings.excludeOtherLesions {
-            var union = Mask(grid: lesionOnBox.grid, repeating: false)
-            for (m, other) in lesions.enumerated() where m != index && overlaps(boxes[m], ringBox) {
-                union = union.union(other.cropped(to: ringBox))
-            }
-            others = union
-        }
+        let lesionOnBox = full.cropped(to: ringBox)
+        let others: Mask? = ringSettings.excludeOtherLesions ? otherLesions(ringBox) : nil
         let ring = PeritumoralRing.mask(lesion: lesionOnBox, otherLesions: others,
                                         image: image.cropped(to: ringBox), settings: ringSettings)
         if regions.contains(.ring) {

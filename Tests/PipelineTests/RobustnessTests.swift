@@ -104,6 +104,57 @@ final class RobustnessTests: XCTestCase {
         XCTAssertGreaterThan(compared, 300)
     }
 
+    /// A PET/CT cohort (PETCTExtractionTests: CT NIfTI + PET NIfTI, two lesions with both images, one CT-only),
+    /// every region (tumour, ring, core, tumour_ring): under `original`, robustness measures exactly what `extract`
+    /// stores, for every modality and region, the PET values on the carried mask.
+    func testEveryRegionOfEveryModalityUnderOriginalEqualsExtraction() throws {
+        let dir = try SharedData.temporaryDirectory(for: self)
+        try PETCTExtractionTests.writeCohort(dir)
+        let regions: [ExtractionSettings.Region] = [.tumour, .ring, .core, .tumourRing]
+        let all = ExtractionSettings.Region.allCases.map(\.rawValue)
+        guard case .perModality(var byModality) = PETCTExtractionTests.settings else { return XCTFail("per-modality settings") }
+        for m in byModality.keys { byModality[m]!.regions = regions }
+        let settings = ModalitySettings.perModality(byModality)
+        let cohort = try CohortManifest.load(dir)
+        let store = dir.appendingPathComponent("s.h5")
+        XCTAssertTrue(try CohortExtraction.run(cohort: cohort, store: store, settings: settings).succeeded)
+        let contents = try StoreContents.read(from: store)
+        var measured: [CohortRobustness.LesionMeasurements] = []
+        for entry in cohort.patients {
+            let patient = try PatientLoader().load(entry, relativeTo: cohort.folder)
+            let m = CohortRobustness.measure(patient, settings: settings, perturbations: [.original], seed: 1)
+            XCTAssertEqual(m.failures, [])
+            measured += m.lesions
+        }
+        XCTAssertEqual(measured.map(\.lesionID), try contents.lesions.texts("lesion_id"))
+        var compared: [String: Int] = [:]
+        for modality in ["ct", "pt"] {
+            for region in all {
+                let key = modality + "." + region
+                let m = try XCTUnwrap(contents.features[key], key)
+                for (i, lesion) in measured.enumerated() {
+                    let row = try XCTUnwrap(lesion.rows[0])
+                    for (j, name) in m.names.enumerated() {
+                        let stored = m[i, j], got = row[key + "." + name] ?? .nan
+                        if stored.isNaN { XCTAssertTrue(got.isNaN, "\(lesion.lesionID) \(key).\(name)"); continue }
+                        XCTAssertEqual(got, stored, accuracy: 1e-9 * max(1, abs(stored)), "\(lesion.lesionID) \(key).\(name)")
+                        compared[key, default: 0] += 1
+                    }
+                }
+            }
+        }
+        print("values compared per matrix: \(compared.sorted { $0.key < $1.key })")
+        for modality in ["ct", "pt"] {
+            for region in ["tumour", "ring", "tumour_ring"] {
+                XCTAssertGreaterThan(compared["\(modality).\(region)"] ?? 0, 100, "\(modality).\(region)")
+            }
+        }
+        XCTAssertGreaterThan(compared["ct.core"] ?? 0, 100)
+        // The CT-only lesion has no PET value: its row holds CT features only.
+        let ctOnly = try XCTUnwrap(measured.last?.rows[0])
+        XCTAssertFalse(ctOnly.keys.contains { $0.hasPrefix("pt.") })
+    }
+
     /// A corrupt patient fails alone, named; a perturbation a lesion cannot take (an erosion deeper than the
     /// lesion) is reported with patient, lesion, file and perturbation, and that lesion's other values are kept.
     func testFailuresNamePatientLesionAndPerturbation() throws {
