@@ -10,8 +10,14 @@ public enum SignatureTraining {
     ///
     /// With `restriction`, the candidates are only the features whose ICC under perturbation reaches its bound
     /// (`train-signature --min-icc B --icc ICC.csv`); the signature records the restriction in `feature_filter`.
+    ///
+    /// A candidate must be finite for every lesion trained on, so in a store mixing PET/CT and CT-only lesions the
+    /// `pt.*` features are no candidates: `warnings` says how many were left out for each modality some lesions
+    /// lack. With `allModalities` (`--all-modalities`) the signature is trained on the lesions that have every
+    /// modality of the store (the `modalities` column), whose features of every modality are candidates; the
+    /// provenance says so.
     public static func run(store: URL, targets: URL, targetColumn: String, options: SignatureTrainingOptions,
-                           restriction: ICCRestriction? = nil) throws -> TrainedSignature {
+                           restriction: ICCRestriction? = nil, allModalities: Bool = false) throws -> TrainedSignature {
         // A signature is trained on the baseline lesions (one row per lesion; follow-up rows repeat the ids).
         let contents = try StoreContents.read(from: store).baseline()
         let lesions = try StoreLesions(contents)
@@ -50,11 +56,39 @@ public enum SignatureTraining {
         guard y.contains(where: \.isFinite) else {
             throw PipelineError("no lesion of the store has a target in \(targets.path): check patient_id and lesion_id")
         }
+        // The lesions trained on: all, or (--all-modalities) those with every modality of the store.
+        let coverage = try ModalityCoverage(contents)
+        var used = Array(y.indices)
+        var warnings: [String] = []
+        if allModalities {
+            used = used.filter { coverage.lesionModalities[$0] == coverage.all }
+            guard !used.isEmpty else {
+                throw PipelineError("--all-modalities: no lesion of the store has an image of every modality (\(coverage.all.sorted().map { $0.uppercased() }.joined(separator: ", ")))")
+            }
+        } else {
+            for m in coverage.all.sorted() {
+                let have = y.indices.filter { coverage.lesionModalities[$0].contains(m) }.count
+                let candidates = names.filter { $0.hasPrefix(m + ".") }.count
+                guard have < y.count, candidates > 0 else { continue }
+                let complete = y.indices.filter { coverage.lesionModalities[$0] == coverage.all }.count
+                warnings.append("\(candidates) candidate features of modality \(m.uppercased()) (\(m).*) are left out: only \(have) of \(y.count) lesions have a \(m.uppercased()) image, and a candidate must be finite for every lesion trained on; to use them, give --all-modalities to train on the \(complete) lesions with every modality (\(coverage.all.sorted().map { $0.uppercased() }.joined(separator: ", ")))")
+            }
+        }
         let data = SignatureTrainingData(
-            featureNames: names, featureColumns: names.indices.map { j in rows.map { $0[j] } },
-            locations: lesions.locations, kvps: lesions.kvps, target: y, groups: lesions.patientIDs)
+            featureNames: names, featureColumns: names.indices.map { j in used.map { rows[$0][j] } },
+            locations: used.map { lesions.locations[$0] }, kvps: used.map { lesions.kvps[$0] }, target: used.map { y[$0] },
+            groups: used.map { lesions.patientIDs[$0] })
         let settings = try JSONValue.parse(contents.attributes.settingsJSON)
-        var trained = try SignatureTrainer.train(data, options: options, preprocessing: settings)
+        var trained: TrainedSignature
+        do {
+            trained = try SignatureTrainer.train(data, options: options, preprocessing: settings)
+        } catch let e as SignatureError where allModalities && used.count < y.count {
+            throw PipelineError("--all-modalities: trained on the \(used.count) of \(y.count) lesions with every modality (\(coverage.all.sorted().map { $0.uppercased() }.joined(separator: ", "))): \(e)")
+        }
+        trained.warnings = warnings
+        if allModalities && coverage.all.count > 1 {
+            trained.signature.provenance += " Trained on the \(used.count) of \(y.count) lesions with an image of every modality (\(coverage.all.sorted().map { $0.uppercased() }.joined(separator: ", ")))."
+        }
         // A signature trained on harmonised features says so: it applies only to stores harmonised the same way.
         trained.signature.harmonisation = CohortHarmonisation.signatureStamp(contents)
         if let filter {
@@ -115,5 +149,23 @@ public struct ICCRestriction: Sendable {
             throw PipelineError("the ICC table \(url.path) has problems:\n" + problems.prefix(20).map { "  - \($0)" }.joined(separator: "\n"))
         }
         return (icc, fnv1a64Hex((try? Data(contentsOf: url)) ?? Data(text.utf8)))
+    }
+}
+/// Which modalities each lesion of a store has (the `/lesions` column `modalities`, e.g. `CT,PT`), as the
+/// lower-case keys that prefix feature names (`ct`, `pt`). A store without the column holds one modality per
+/// lesion (its `modality`), or none known: every lesion then counts as complete.
+struct ModalityCoverage {
+    var lesionModalities: [Set<String>]
+    /// Every modality of the store.
+    var all: Set<String>
+
+    init(_ contents: StoreContents) throws {
+        let t = contents.lesions
+        if let column = t["modalities"] ?? t["modality"], case .text(let values) = column {
+            lesionModalities = values.map { Set($0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }) }
+        } else {
+            lesionModalities = Array(repeating: [], count: t.rowCount)
+        }
+        all = lesionModalities.reduce(into: Set<String>()) { $0.formUnion($1) }
     }
 }

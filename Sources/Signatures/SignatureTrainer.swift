@@ -53,6 +53,8 @@ public struct TrainedSignature: Sendable {
     public var chosenIndex: Int
     /// Lesions used (rows with a finite target and finite features).
     public var lesionCount: Int
+    /// What the caller should know about the candidates (e.g. features left out for a modality some lesions lack).
+    public var warnings: [String] = []
 }
 
 public enum SignatureTrainer {

@@ -237,6 +237,8 @@ struct TrainSignatureCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Only features with ICC(1,1) at or above this bound in --icc are candidates (e.g. 0.9).")
     var minIcc: Double?
     @Option(help: "ICC table from `lesionmap robustness --csv` (feature, icc, ...), for --min-icc.") var icc: String?
+    @Flag(help: "Train on the lesions that have an image of every modality of the store (the PET/CT lesions of a store mixing PET/CT and CT-only lesions), so that every modality's features are candidates.")
+    var allModalities = false
 
     func run() throws {
         try runReportingErrors {
@@ -251,7 +253,8 @@ struct TrainSignatureCommand: ParsableCommand {
             }
             let restriction = try minIcc.map { try ICCRestriction.load(fileURL(icc!), minICC: $0) }
             let trained = try SignatureTraining.run(store: fileURL(store), targets: fileURL(targets),
-                                                    targetColumn: targetColumn, options: options, restriction: restriction)
+                                                    targetColumn: targetColumn, options: options, restriction: restriction,
+                                                    allModalities: allModalities)
             let enc = JSONEncoder()
             enc.outputFormatting = [.prettyPrinted, .sortedKeys]
             try enc.encode(trained.signature).write(to: fileURL(out), options: .atomic)
@@ -261,6 +264,7 @@ struct TrainSignatureCommand: ParsableCommand {
                 print("candidates: \(f.candidatesKept) of \(f.candidatesBefore) features with ICC >= \(f.minICC) in \(f.iccTable)")
             }
             for t in trained.signature.terms { print("  \(t.feature): \(String(format: "%+.4f", t.coefficient)) per SD") }
+            for w in trained.warnings { print("warning: \(w)") }
             print("wrote \(out)")
         }
     }
