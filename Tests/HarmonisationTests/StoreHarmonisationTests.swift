@@ -153,23 +153,6 @@ final class StoreHarmonisationTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("batch column 'kvp' has no value for 1 lesion (patient P04, lesion L2)"), "\(error)")
         }
     }
-}
-
-extension StoreContents {
-    /// The store restricted to some lesion rows (features and lesions; patients kept whole).
-    func subset(rows: [Int]) throws -> StoreContents {
-        var s = self
-        s.lesions = lesions.rows(rows)
-        for (region, m) in features {
-            s.features[region] = try FeatureMatrix(names: m.names, rows: rows.map { m.row($0) })
-        }
-        s.tables = [:]
-        return s
-    }
-}
-
-extension FeatureMatrix {
-    func column(_ j: Int) -> [Double] { (0..<rowCount).map { values[$0 * names.count + j] } }
 
     /// A store mixing PET/CT and CT-only lesions: `pt.tumour` holds values for the first lesion of the patients of
     /// kVp 100 and 120 only (20 of 60 lesions) and NaN for every other lesion, as extraction writes it.
@@ -181,8 +164,14 @@ extension FeatureMatrix {
         var rows: [[Double]] = []
         for r in kvp.indices {
             let shift = (120 - kvp[r]) / 20
-            rows.append(petRows.contains(r) ? (0..<3).map { 4 + Double($0) + shift * Double($0 + 1) + 0.3 * rng.normal() }
-                                            : [.nan, .nan, .nan])
+            var row: [Double] = [.nan, .nan, .nan]
+            if petRows.contains(r) {
+                for c in 0..<3 {
+                    let base: Double = 4 + Double(c) + shift * Double(c + 1)
+                    row[c] = base + 0.3 * rng.normal()
+                }
+            }
+            rows.append(row)
         }
         contents.features["pt.tumour"] = try FeatureMatrix(names: ["intensity.mean", "intensity.max", "glcm.contrast"], rows: rows)
         return (contents, petRows)
@@ -231,7 +220,10 @@ extension FeatureMatrix {
         for region in ["pt.tumour", "ring", "tumour"] {
             let a = again.features[region]!.values, b = out.features[region]!.values
             XCTAssertEqual(a.count, b.count)
-            for k in a.indices { XCTAssertTrue(a[k] == b[k] || (a[k].isNaN && b[k].isNaN) || abs(a[k] - b[k]) < 1e-9 * max(1, abs(b[k])), "\(region) value \(k)") }
+            for k in a.indices {
+                let same: Bool = a[k].isNaN ? b[k].isNaN : abs(a[k] - b[k]) <= 1e-9 * max(1.0, abs(b[k]))
+                XCTAssertTrue(same, "\(region) value \(k): \(a[k]) vs \(b[k])")
+            }
         }
         XCTAssertNotNil(try StoreHarmonisation.beforeAndAfter(read))
 
@@ -246,4 +238,22 @@ extension FeatureMatrix {
             XCTAssertTrue(text.contains("region 'pt.tumour'") && text.contains("batch '140'") && text.contains("patient P03, lesion L1"), text)
         }
     }
+}
+
+extension StoreContents {
+    /// The store restricted to some lesion rows (features and lesions; patients kept whole).
+    func subset(rows: [Int]) throws -> StoreContents {
+        var s = self
+        s.lesions = lesions.rows(rows)
+        for (region, m) in features {
+            s.features[region] = try FeatureMatrix(names: m.names, rows: rows.map { m.row($0) })
+        }
+        s.tables = [:]
+        return s
+    }
+}
+
+extension FeatureMatrix {
+    func column(_ j: Int) -> [Double] { (0..<rowCount).map { values[$0 * names.count + j] } }
+
 }

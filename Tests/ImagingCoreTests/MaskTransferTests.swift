@@ -87,6 +87,42 @@ final class MaskTransferTests: XCTestCase {
         XCTAssertLessThan((carried.centroid! - centre).length, 1.5)
     }
 
+    /// The documented partial-volume error (`Mask.transferVolumeTolerance`), measured: spheres of 7 to 20 mm on a
+    /// 0.98 x 0.98 x 2.5 mm CT grid, each at 60 random positions, carried onto a 4.07 x 4.07 x 3.27 mm PET grid with
+    /// a random origin; every carried volume lies within the tolerance for its voxel count. Prints, per radius, the
+    /// mean PET voxel count and the mean, lowest and highest relative volume change.
+    func testPartialVolumeErrorOverRandomPositions() throws {
+        var state: UInt64 = 0x9E3779B97F4A7C15
+        func uniform() -> Double {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Double(state >> 11) * 0x1.0p-53
+        }
+        let ctSpacing = Vector3(0.976562, 0.976562, 2.5), petSpacing = Vector3(4.0728, 4.0728, 3.27)
+        for radius in [7.0, 8.5, 10, 12, 16, 20] {
+            var errors: [Double] = [], counts: [Int] = []
+            for _ in 0..<60 {
+                let centre = Vector3(uniform() * 10, uniform() * 10, uniform() * 10)
+                let extent = radius + 6
+                let ctOrigin = centre - Vector3(extent, extent, extent) + Vector3(uniform() * ctSpacing.x, uniform() * ctSpacing.y, uniform() * ctSpacing.z)
+                let ct = ImageGrid(size: Size3(Int(2 * extent / ctSpacing.x) + 1, Int(2 * extent / ctSpacing.y) + 1, Int(2 * extent / ctSpacing.z) + 1),
+                                   spacing: ctSpacing, origin: ctOrigin)
+                let petOrigin = centre - Vector3(extent + 8, extent + 8, extent + 8) + Vector3(uniform() * petSpacing.x, uniform() * petSpacing.y, uniform() * petSpacing.z)
+                let pet = ImageGrid(size: Size3(Int(2 * (extent + 8) / petSpacing.x) + 1, Int(2 * (extent + 8) / petSpacing.y) + 1,
+                                                Int(2 * (extent + 8) / petSpacing.z) + 1), spacing: petSpacing, origin: petOrigin)
+                let mask = sphere(ct, centre: centre, radius: radius)
+                let carried = try mask.transferred(onto: pet)
+                let error = carried.physicalVolume / mask.physicalVolume - 1
+                XCTAssertLessThanOrEqual(abs(error), Mask.transferVolumeTolerance(targetVoxels: carried.count),
+                                         "sphere \(radius) mm at \(centre): \(carried.count) PET voxels, \(error)")
+                errors.append(error)
+                counts.append(carried.count)
+            }
+            print(String(format: "sphere %4.1f mm: %5.1f PET voxels on average (%d..%d), volume change mean %+.1f%%, lowest %+.1f%%, highest %+.1f%%",
+                         radius, Double(counts.reduce(0, +)) / Double(counts.count), counts.min()!, counts.max()!,
+                         100 * errors.reduce(0, +) / Double(errors.count), 100 * errors.min()!, 100 * errors.max()!))
+        }
+    }
+
     func testMaskOutsideTheTargetImageIsRefused() throws {
         let fine = ImageGrid(size: Size3(30, 30, 30), spacing: Vector3(1, 1, 1))
         let mask = sphere(fine, centre: Vector3(24, 15, 15), radius: 3)
