@@ -78,14 +78,11 @@ final class PETCTPairTests: XCTestCase {
         return .perModality(["CT": ct, "PT": pt])
     }
 
+    /// One segment as `petct_pair_reference.py` reports it (its JSON keys).
     struct Reference: Decodable {
         var label: String
-        var suv_max: Double
-        var suv_mean: Double
-        var pet_voxels: Int
-        var ct_voxels: Int
-        var pet_voxel_ml: Double
-        var ct_voxel_ml: Double
+        var suv_max, suv_mean, pet_voxel_ml, ct_voxel_ml: Double
+        var pet_voxels, ct_voxels: Int
     }
 
     func testEverySegmentOfASEGOnTheCTIsExtractedOnCTAndPETFromOneRow() throws {
