@@ -2,6 +2,7 @@ import XCTest
 import Foundation
 import FeatureStore
 import Signatures
+import Harmonisation
 import Synthesis
 import TestSupport
 @testable import Pipeline
@@ -79,5 +80,20 @@ final class MixedModalityTrainingTests: XCTestCase {
         let scores = try CohortScoring.run(store: store, signature: petct.signature, fileHash: "x", source: "mixed.json")
         XCTAssertEqual(scores.prefix(18).filter(\.isFinite).count, 18)
         XCTAssertTrue(scores.suffix(10).allSatisfy(\.isNaN))
+    }
+
+    /// `lesionmap harmonise` on the same mixed store: the PET matrix is fitted on its 18 lesions, and the summary
+    /// says how many lesions each region used.
+    func testHarmoniseSaysHowManyLesionsEachRegionUsed() throws {
+        let dir = try SharedData.temporaryDirectory(for: self)
+        let (store, _) = try Self.write(dir)
+        let out = dir.appendingPathComponent("harmonised.h5")
+        let summary = try CohortHarmonisation.run(store: store, out: out, batchColumn: "kvp", covariates: [], method: .parametric)
+        let text = CohortHarmonisation.text(summary, out: out.lastPathComponent)
+        XCTAssertTrue(text.contains("lesions per region: ct.tumour 28, pt.tumour 18 of 28; the others have no such values"), text)
+        XCTAssertFalse(summary.unchanged.contains { $0.region == "pt.tumour" }, text)
+        let pt = try XCTUnwrap(StoreContents.read(from: out).features["pt.tumour"])
+        XCTAssertTrue(pt.row(27).allSatisfy(\.isNaN), "a CT-only lesion keeps NaN")
+        XCTAssertTrue(pt.row(0).allSatisfy(\.isFinite))
     }
 }
