@@ -222,6 +222,10 @@ public enum FeatureStatus: String, Codable, Sendable {
     case zeroResidualVariance = "zero_residual_variance"
     /// A missing (NaN) or infinite value in some lesion.
     case nonFinite = "non_finite"
+    /// Every feature of a region whose lesions ComBat cannot harmonise (one batch, or a batch with one lesion
+    /// there, e.g. every PET from one scanner): the region's values are copied unchanged, by the fit and by
+    /// `--apply-model` (`StoreHarmonisation`).
+    case regionUnharmonised = "region_unharmonised"
 }
 
 /// A biological covariate whose effect ComBat keeps: continuous (one design column) or categorical
@@ -267,6 +271,20 @@ struct ComBatDesign {
     var matrix: [Double]
     var columnCount: Int
 
+    /// Why lesions of these batches (sorted levels and their lesion counts) cannot be harmonised, or nil: ComBat
+    /// needs at least 2 batches with at least 2 lesions each (a batch's scale is its lesions' variance).
+    static func batchProblem(levels: [String], counts: [Int]) -> String? {
+        guard levels.count >= 2 else {
+            return "all \(counts.reduce(0, +)) lesions are in one batch ('\(levels.first ?? "")'): there is nothing to harmonise"
+        }
+        let single = levels.indices.filter { counts[$0] < 2 }
+        guard single.isEmpty else {
+            return "batch\(single.count == 1 ? "" : "es") " + single.map { "'\(levels[$0])'" }.joined(separator: ", ")
+                + " \(single.count == 1 ? "has" : "have") only one lesion: its scale (variance) cannot be estimated; merge it with a similar batch or leave its patients out"
+        }
+        return nil
+    }
+
     init(batches: [String], covariates: [CovariateColumn]) throws {
         let n = batches.count
         let levels = Array(Set(batches)).sorted()
@@ -274,14 +292,7 @@ struct ComBatDesign {
         let rowBatch = batches.map { index[$0]! }
         var counts = [Int](repeating: 0, count: levels.count)
         for i in rowBatch { counts[i] += 1 }
-        guard levels.count >= 2 else {
-            throw HarmonisationError("all \(n) lesions are in one batch ('\(levels.first ?? "")'): there is nothing to harmonise")
-        }
-        let single = levels.indices.filter { counts[$0] < 2 }
-        guard single.isEmpty else {
-            throw HarmonisationError("batch\(single.count == 1 ? "" : "es") " + single.map { "'\(levels[$0])'" }.joined(separator: ", ")
-                + " \(single.count == 1 ? "has" : "have") only one lesion: its scale (variance) cannot be estimated; merge it with a similar batch or leave its patients out")
-        }
+        if let problem = Self.batchProblem(levels: levels, counts: counts) { throw HarmonisationError(problem) }
         batchLevels = levels; batchIndex = rowBatch; batchCounts = counts
         var columns: [[Double]] = levels.indices.map { i in rowBatch.map { $0 == i ? 1 : 0 } }
         var specs: [CovariateSpec] = []

@@ -28,6 +28,10 @@ public struct ComBatModel: Codable, Sendable, Equatable {
     /// Design columns of the covariates: `name` for a continuous one, `name=level` per non-reference level.
     public var terms: [String] { covariates.flatMap(\.terms) }
 
+    /// Whether this is the model of a region left unharmonised (`FeatureStatus.regionUnharmonised`): its batches
+    /// and counts are recorded, no estimates, and its values are copied unchanged.
+    public var isUnharmonisedRegion: Bool { !status.isEmpty && status.allSatisfy { $0 == .regionUnharmonised } }
+
     /// The features left unchanged, with the reason.
     public var unchanged: [(feature: String, status: FeatureStatus)] {
         features.indices.filter { status[$0] != .harmonised }.map { (features[$0], status[$0]) }

@@ -9,11 +9,18 @@ import FeatureStore
 /// and CT-only lesions the `pt.*` matrices are fitted, and applied, on the PET/CT lesions alone, and the CT-only
 /// lesions keep NaN there. Each region's batches and lesion counts are its own (`/harmonisation/batches`).
 ///
+/// A region whose lesions ComBat cannot harmonise (all in one batch, or a batch with a single lesion there: e.g.
+/// every PET of a PET/CT cohort from one scanner) is left unharmonised: its values are copied unchanged, its
+/// features get the status `region_unharmonised`, the reason (with its batches and counts) is recorded in the
+/// attribute `unharmonised_regions_json` and warned about, and `--apply-model` copies it unchanged too. The run
+/// fails only when no region can be harmonised.
+///
 /// The model lives in four tables (README, "The HDF5 feature store"):
 ///
 ///     /harmonisation/features          region, feature, status, grand_mean, pooled_variance
 ///                                      attributes: method, batch_column, covariates (JSON), design_json,
-///                                      model_id, fitted_on, reference
+///                                      model_id, fitted_on, reference, region_designs_json,
+///                                      unharmonised_regions_json (region -> reason; absent before)
 ///     /harmonisation/batches           region, batch, lesions, gamma_bar, tau2, lambda, theta
 ///     /harmonisation/estimates         region, batch, feature, gamma_hat, delta_hat, gamma_star, delta_star
 ///     /harmonisation/covariate_effects region, feature, term, coefficient
@@ -39,13 +46,17 @@ public enum StoreHarmonisation {
         /// Lesions each region was fitted on or applied to (`fitRows`): fewer than `lesions` for a modality or
         /// region some lesions lack (`pt.*` of CT-only lesions, empty cores).
         public var regionLesions: [(region: String, lesions: Int)]
+        /// Regions left unharmonised (values copied unchanged), with the reason naming their batches and counts;
+        /// their features are not in `unchanged`.
+        public var unharmonisedRegions: [(region: String, reason: String)]
 
         public init(lesions: Int, regions: [String], batches: [(label: String, lesions: Int)],
                     unchanged: [(region: String, feature: String, status: FeatureStatus)], harmonisedFeatures: Int,
-                    droppedTables: [String], stamp: HarmonisationStamp, regionLesions: [(region: String, lesions: Int)] = []) {
+                    droppedTables: [String], stamp: HarmonisationStamp, regionLesions: [(region: String, lesions: Int)] = [],
+                    unharmonisedRegions: [(region: String, reason: String)] = []) {
             self.lesions = lesions; self.regions = regions; self.batches = batches; self.unchanged = unchanged
             self.harmonisedFeatures = harmonisedFeatures; self.droppedTables = droppedTables; self.stamp = stamp
-            self.regionLesions = regionLesions
+            self.regionLesions = regionLesions; self.unharmonisedRegions = unharmonisedRegions
         }
     }
 
@@ -68,9 +79,21 @@ public enum StoreHarmonisation {
         var out = contents
         var models: [String: ComBatModel] = [:]
         var used: [String: Int] = [:]
+        var skipped: [String: String] = [:]
         for region in contents.features.keys.sorted() {
             let m = contents.features[region]!
             let rows = fitRows(m)
+            used[region] = rows.count
+            let (levels, counts) = batchCounts(rows.map { labels[$0] })
+            if let problem = ComBatDesign.batchProblem(levels: levels, counts: counts) {
+                // Left unharmonised: the values stay as they are (out holds them), the model says why.
+                skipped[region] = "its \(rows.count) lesion\(rows.count == 1 ? "" : "s") are in "
+                    + levels.indices.map { "\(levels[$0]) (\(counts[$0]))" }.joined(separator: ", ")
+                    + " of '\(batchColumn)': \(problem)"
+                models[region] = ComBatModel(method: method, batches: levels, batchCounts: counts, covariates: [],
+                                             features: m.names, status: m.names.map { _ in .regionUnharmonised })
+                continue
+            }
             let fitted: (model: ComBatModel, harmonised: [Double])
             do {
                 fitted = try ComBat.fit(values: m.rows(rows).values, features: m.names, batches: rows.map { labels[$0] },
@@ -79,16 +102,33 @@ public enum StoreHarmonisation {
                 throw HarmonisationError("region '\(region)', fitted on the \(rows.count) of \(m.rowCount) lesions that have it: \(e.message)")
             }
             models[region] = fitted.model
-            used[region] = rows.count
             out.features[region] = try m.replacingRows(rows, with: fitted.harmonised)
         }
+        guard skipped.count < models.count else {
+            // Regions with the same reason (usually every one) said once.
+            let byReason = Dictionary(grouping: skipped.keys.sorted(), by: { skipped[$0]! })
+            throw HarmonisationError("no feature region can be harmonised (ComBat needs at least 2 batches with at least 2 lesions each): "
+                + byReason.keys.sorted().map { "\(byReason[$0]!.joined(separator: ", ")): \($0)" }.joined(separator: "; "))
+        }
         let id = modelID(models)
-        let attributes: [String: String] = [
+        var attributes: [String: String] = [
             "method": method.rawValue, "batch_column": batchColumn, "covariates": jsonList(covariates),
             "model_id": id, "fitted_on": "this store's \(labels.count) lesions",
             "reference": "ComBat (Johnson, Li & Rabinovic, Biostatistics 2007), as neuroCombat implements it",
         ]
+        if !skipped.isEmpty { attributes[unharmonisedAttribute] = String(decoding: try sortedJSON(skipped), as: UTF8.self) }
         return try finish(contents, out: &out, models: models, attributes: attributes, lesions: labels.count, used: used)
+    }
+
+    /// Attribute of `/harmonisation/features`: JSON object region -> why the region was left unharmonised.
+    public static let unharmonisedAttribute = "unharmonised_regions_json"
+
+    /// Sorted batch labels and their lesion counts.
+    static func batchCounts(_ labels: [String]) -> (levels: [String], counts: [Int]) {
+        var count: [String: Int] = [:]
+        for l in labels { count[l, default: 0] += 1 }
+        let levels = count.keys.sorted()
+        return (levels, levels.map { count[$0]! })
     }
 
     /// The rows of `m` a region is fitted on and applied to: those holding at least one finite value, i.e. the
@@ -124,6 +164,9 @@ public enum StoreHarmonisation {
         for region in contents.features.keys.sorted() {
             let m = contents.features[region]!
             let rows = fitRows(m)
+            used[region] = rows.count
+            // A region the model left unharmonised stays so (its values as they are, whatever their batches).
+            if models[region]!.isUnharmonisedRegion { continue }
             let values: [Double]
             do {
                 values = try models[region]!.apply(values: m.rows(rows).values, features: m.names, batches: rows.map { labels[$0] },
@@ -131,7 +174,6 @@ public enum StoreHarmonisation {
             } catch let e as HarmonisationError {
                 throw HarmonisationError("region '\(region)': \(e.message)")
             }
-            used[region] = rows.count
             out.features[region] = try m.replacingRows(rows, with: values)
         }
         var attributes = modelStore.tables[featuresPath]!.attributes
@@ -144,17 +186,40 @@ public enum StoreHarmonisation {
         let dropped = contents.tables.keys.filter { !keptTables.contains($0) }.sorted()
         for path in dropped { out.tables[path] = nil }
         for (path, table) in try tables(models, attributes: attributes) { out.tables[path] = table }
-        // The batches of the region fitted on the most lesions (every lesion, unless no region has them all).
-        let any = models.keys.sorted().max { used[$0] ?? 0 < used[$1] ?? 0 }.flatMap { models[$0] }
-        let unchanged = models.keys.sorted().flatMap { r in models[r]!.unchanged.map { (r, $0.feature, $0.status) } }
+        // The batches of the harmonised region fitted on the most lesions (every lesion, unless no region has them all).
+        let any = models.keys.sorted().filter { !models[$0]!.isUnharmonisedRegion }
+            .max { used[$0] ?? 0 < used[$1] ?? 0 }.flatMap { models[$0] }
+        let unchanged = models.keys.sorted().flatMap { r in
+            models[r]!.unchanged.filter { $0.status != .regionUnharmonised }.map { (r, $0.feature, $0.status) }
+        }
+        let reasons = try unharmonisedReasons(attributes)
         let summary = Summary(
             lesions: lesions, regions: models.keys.sorted(),
             batches: any.map { m in m.batches.indices.map { (m.batches[$0], m.batchCounts[$0]) } } ?? [],
             unchanged: unchanged,
             harmonisedFeatures: models.values.reduce(0) { $0 + $1.status.filter { $0 == .harmonised }.count },
             droppedTables: dropped, stamp: stamp(out)!,
-            regionLesions: used.keys.sorted().map { ($0, used[$0]!) })
+            regionLesions: used.keys.sorted().map { ($0, used[$0]!) },
+            unharmonisedRegions: models.keys.sorted().filter { models[$0]!.isUnharmonisedRegion }.map {
+                ($0, reasons[$0] ?? "left unharmonised when the model was fitted")
+            })
         return (out, summary)
+    }
+
+    /// Why each region a model left unharmonised was (attribute `unharmonised_regions_json`; empty for models
+    /// written before regions could be left unharmonised).
+    static func unharmonisedReasons(_ attributes: [String: String]) throws -> [String: String] {
+        guard let text = attributes[unharmonisedAttribute] else { return [:] }
+        guard let reasons = try? JSONDecoder().decode([String: String].self, from: Data(text.utf8)) else {
+            throw HarmonisationError("the batch model's attribute \(unharmonisedAttribute) is unreadable")
+        }
+        return reasons
+    }
+
+    static func sortedJSON<T: Encodable>(_ value: T) throws -> Data {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys]
+        return try enc.encode(value)
     }
 
     // MARK: - provenance
@@ -256,7 +321,7 @@ public enum StoreHarmonisation {
             let own = Design(batches: m.batches, batchCounts: m.batchCounts, covariates: m.covariates)
             designs[region] = own
             // design_json: the design of the region fitted on the most lesions.
-            if design == nil || own.batchCounts.reduce(0, +) > design!.batchCounts.reduce(0, +) { design = own }
+            if !m.isUnharmonisedRegion, design == nil || own.batchCounts.reduce(0, +) > design!.batchCounts.reduce(0, +) { design = own }
             for j in m.features.indices {
                 fRegion.append(region); fName.append(m.features[j]); fStatus.append(m.status[j].rawValue)
                 gm.append(m.grandMean[j]); vp.append(m.pooledVariance[j])
@@ -275,11 +340,9 @@ public enum StoreHarmonisation {
                 }
             }
         }
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.sortedKeys]
         var attributes = attributes
-        attributes["design_json"] = String(decoding: try enc.encode(design ?? Design(batches: [], batchCounts: [], covariates: [])), as: UTF8.self)
-        attributes["region_designs_json"] = String(decoding: try enc.encode(designs), as: UTF8.self)
+        attributes["design_json"] = String(decoding: try sortedJSON(design ?? Design(batches: [], batchCounts: [], covariates: [])), as: UTF8.self)
+        attributes["region_designs_json"] = String(decoding: try sortedJSON(designs), as: UTF8.self)
         return [
             featuresPath: StoreTable(table: try Table(["region": .text(fRegion), "feature": .text(fName), "status": .text(fStatus),
                                                        "grand_mean": .number(gm), "pooled_variance": .number(vp)]),
@@ -423,8 +486,8 @@ extension StoreHarmonisation {
     public static func beforeAndAfter(_ contents: StoreContents) throws -> BeforeAfter? {
         guard let stamp = stamp(contents) else { return nil }
         let models = try models(contents)
-        let keys = models.keys.sorted()
-        guard let region = ["ct.tumour", "tumour"].first(where: { models[$0] != nil })
+        let keys = models.keys.sorted().filter { !models[$0]!.isUnharmonisedRegion }
+        guard let region = ["ct.tumour", "tumour"].first(where: keys.contains)
                 ?? keys.first(where: { $0.hasSuffix(".tumour") }) ?? keys.first,
               let model = models[region], let matrix = contents.features[region] else { return nil }
         let n = Double(model.batchCounts.reduce(0, +))

@@ -54,7 +54,8 @@ public enum CohortHarmonisation {
 
     /// The summary as printed by the command: what was harmonised, what was left unchanged and why.
     public static func text(_ s: StoreHarmonisation.Summary, out: String) -> String {
-        var lines = ["harmonised \(s.harmonisedFeatures) features of \(s.lesions) lesions (regions \(s.regions.joined(separator: ", "))) across \(s.batches.count) batches of '\(s.stamp.batchColumn)': "
+        let skipped = Set(s.unharmonisedRegions.map(\.region))
+        var lines = ["harmonised \(s.harmonisedFeatures) features of \(s.lesions) lesions (regions \(s.regions.filter { !skipped.contains($0) }.joined(separator: ", "))) across \(s.batches.count) batches of '\(s.stamp.batchColumn)': "
             + s.batches.map { "\($0.label) (\($0.lesions) lesions)" }.joined(separator: ", ")
             + "; \(s.stamp.method) ComBat" + (s.stamp.covariates.isEmpty ? "" : ", keeping \(s.stamp.covariates.joined(separator: ", "))")
             + "; model \(s.stamp.modelID.prefix(12))"]
@@ -62,6 +63,9 @@ public enum CohortHarmonisation {
             // Each matrix is fitted on the lesions that have it (StoreHarmonisation.fitRows).
             lines.append("lesions per region: " + s.regionLesions.map { "\($0.region) \($0.lesions)" }.joined(separator: ", ")
                          + " of \(s.lesions); the others have no such values (no image of that modality, or an empty region) and stay NaN")
+        }
+        for (region, reason) in s.unharmonisedRegions {
+            lines.append("warning: region \(region) left unharmonised, its values copied unchanged (ComBat needs at least 2 batches with at least 2 lesions each): \(reason)")
         }
         if !s.unchanged.isEmpty {
             let reasons: [(FeatureStatus, String)] = [(.constant, "constant"), (.zeroResidualVariance, "no variance within batches"),

@@ -566,7 +566,7 @@ enum CohortReportBuilder {
         return HarmonisationPicture(
             feature: h.feature, batchColumn: h.batchColumn, method: h.method,
             batches: h.batches.indices.map { (h.batches[$0], h.before[$0], h.after[$0]) },
-            note: "Shown: \(h.feature), the harmonised feature with the largest batch effect (batch explained \(share) % of its standardised variance before harmonisation), one point per lesion; the values before are recovered from the stored ones with the recorded batch model. \(h.harmonisedCount) features harmonised\(h.unchangedCount > 0 ? ", \(h.unchangedCount) left unchanged (constant or with missing values)" : "").")
+            note: "Shown: \(h.feature), the harmonised feature with the largest batch effect (batch explained \(share) % of its standardised variance before harmonisation), one point per lesion; the values before are recovered from the stored ones with the recorded batch model. \(h.harmonisedCount) features harmonised\(h.unchangedCount > 0 ? ", \(h.unchangedCount) left unchanged (constant, with missing values, or of a region left unharmonised)" : "").")
     }
 
     /// Where `lesionmap compare` stores its tables for this signature: `comparison/<signature>/`.

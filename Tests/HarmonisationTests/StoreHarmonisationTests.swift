@@ -145,7 +145,8 @@ final class StoreHarmonisationTests: XCTestCase {
         kvps[7] = 80
         XCTAssertThrowsError(try StoreHarmonisation.harmonise(try Self.store(kvps: kvps), batchColumn: "kvp", covariates: [],
                                                               method: .parametric)) { error in
-            XCTAssertTrue("\(error)".contains("batch '80' has only one lesion"), "\(error)")
+            // Every region has the one-lesion batch: no region can be harmonised, so the run fails.
+            XCTAssertTrue("\(error)".hasPrefix("no feature region can be harmonised (ComBat needs at least 2 batches with at least 2 lesions each): ring, tumour: its 60 lesions are in 100 (19), 120 (20), 140 (20), 80 (1) of 'kvp': batch '80' has only one lesion"), "\(error)")
         }
         kvps[7] = .nan
         XCTAssertThrowsError(try StoreHarmonisation.harmonise(try Self.store(kvps: kvps), batchColumn: "kvp", covariates: [],
@@ -155,12 +156,12 @@ final class StoreHarmonisationTests: XCTestCase {
     }
 
     /// A store mixing PET/CT and CT-only lesions: `pt.tumour` holds values for the first lesion of the patients of
-    /// kVp 100 and 120 only (20 of 60 lesions) and NaN for every other lesion, as extraction writes it.
-    static func mixedStore() throws -> (store: StoreContents, petRows: [Int]) {
+    /// kVp `petKVPs` only (100 and 120: 20 of 60 lesions) and NaN for every other lesion, as extraction writes it.
+    static func mixedStore(petKVPs: Set<Double> = [100, 120]) throws -> (store: StoreContents, petRows: [Int]) {
         var contents = try store()
         var rng = SplitMix(11)
         let kvp = try contents.lesions.numbers("kvp"), lesion = try contents.lesions.texts("lesion_id")
-        let petRows = kvp.indices.filter { kvp[$0] != 140 && lesion[$0] == "L1" }
+        let petRows = kvp.indices.filter { petKVPs.contains(kvp[$0]) && lesion[$0] == "L1" }
         var rows: [[Double]] = []
         for r in kvp.indices {
             let shift = (120 - kvp[r]) / 20
@@ -237,6 +238,72 @@ final class StoreHarmonisationTests: XCTestCase {
             let text = "\(error)"
             XCTAssertTrue(text.contains("region 'pt.tumour'") && text.contains("batch '140'") && text.contains("patient P03, lesion L1"), text)
         }
+    }
+
+    /// Every PET of the mixed store in one batch (all from the kVp-100 patients): `pt.tumour` cannot be harmonised
+    /// and is copied unchanged with the reason recorded and reported, while the CT regions are harmonised as
+    /// without it; `--apply-model` leaves it unharmonised too, even for a PET lesion of another batch.
+    func testARegionOfOneBatchIsLeftUnharmonisedAndTheOthersAreHarmonised() throws {
+        let (mixed, petRows) = try Self.mixedStore(petKVPs: [100])
+        XCTAssertEqual(petRows.count, 10)
+        let (out, summary) = try StoreHarmonisation.harmonise(mixed, batchColumn: "kvp", covariates: ["location"], method: .parametric)
+        let reason = "its 10 lesions are in 100 (10) of 'kvp': all 10 lesions are in one batch ('100'): there is nothing to harmonise"
+        XCTAssertEqual(summary.unharmonisedRegions.map(\.region), ["pt.tumour"])
+        XCTAssertEqual(summary.unharmonisedRegions.map(\.reason), [reason])
+        XCTAssertFalse(summary.unchanged.contains { $0.region == "pt.tumour" }, "\(summary.unchanged)")
+        XCTAssertEqual(summary.harmonisedFeatures, 8)
+        XCTAssertEqual(summary.batches.map(\.lesions), [20, 20, 20], "the batches of a harmonised region")
+
+        func same(_ a: FeatureMatrix, _ b: FeatureMatrix) -> Bool {
+            a.names == b.names && a.values.map(\.bitPattern) == b.values.map(\.bitPattern)
+        }
+        let (ctOnly, _) = try StoreHarmonisation.harmonise(try Self.store(), batchColumn: "kvp", covariates: ["location"], method: .parametric)
+        XCTAssertTrue(same(out.features["tumour"]!, ctOnly.features["tumour"]!))
+        XCTAssertTrue(same(out.features["ring"]!, ctOnly.features["ring"]!))
+        XCTAssertTrue(same(out.features["pt.tumour"]!, mixed.features["pt.tumour"]!), "PET values copied unchanged")
+
+        // Recorded in the model: the region's batch and count, every feature's status, the reason.
+        let dir = try SharedData.temporaryDirectory(for: self)
+        let url = dir.appendingPathComponent("one-pet-batch.h5")
+        try out.write(to: url)
+        let read = try StoreContents.read(from: url)
+        let models = try StoreHarmonisation.models(read)
+        let pt = try XCTUnwrap(models["pt.tumour"])
+        XCTAssertTrue(pt.isUnharmonisedRegion)
+        XCTAssertEqual(pt.batches, ["100"])
+        XCTAssertEqual(pt.batchCounts, [10])
+        XCTAssertEqual(pt.status, [.regionUnharmonised, .regionUnharmonised, .regionUnharmonised])
+        XCTAssertEqual(models["tumour"]?.batches, ["100", "120", "140"])
+        let attributes = read.tables[StoreHarmonisation.featuresPath]!.attributes
+        XCTAssertEqual(try StoreHarmonisation.unharmonisedReasons(attributes), ["pt.tumour": reason])
+        XCTAssertEqual(StoreHarmonisation.stamp(read)?.modelID, summary.stamp.modelID)
+        // The before/after picture is of a harmonised region.
+        XCTAssertEqual(try StoreHarmonisation.beforeAndAfter(read)?.feature.hasPrefix("tumour."), true)
+
+        // --apply-model: CT as fitted, PET copied unchanged and reported with the recorded reason ...
+        let (again, againSummary) = try StoreHarmonisation.apply(modelFrom: read, to: mixed, modelSource: "one-pet-batch.h5")
+        XCTAssertEqual(againSummary.unharmonisedRegions.map(\.reason), [reason])
+        XCTAssertTrue(same(again.features["pt.tumour"]!, mixed.features["pt.tumour"]!))
+        let a = again.features["tumour"]!.values, b = out.features["tumour"]!.values
+        XCTAssertTrue(zip(a, b).allSatisfy { abs($0 - $1) <= 1e-9 * max(1.0, abs($1)) })
+        // ... even for a PET lesion of a batch the PET region never had.
+        var other = mixed
+        var values = other.features["pt.tumour"]!.values
+        let r140 = try mixed.lesions.numbers("kvp").firstIndex(of: 140)!
+        for c in 0..<3 { values[r140 * 3 + c] = 5 }
+        other.features["pt.tumour"] = try FeatureMatrix(names: pt.features, rowCount: mixed.lesions.rowCount, values: values)
+        let (third, _) = try StoreHarmonisation.apply(modelFrom: read, to: other, modelSource: "one-pet-batch.h5")
+        XCTAssertTrue(same(third.features["pt.tumour"]!, other.features["pt.tumour"]!))
+
+        // A batch of one PET lesion is left unharmonised the same way, naming it.
+        var oneLesion = try Self.mixedStore(petKVPs: [100]).store
+        let kvp = try oneLesion.lesions.numbers("kvp")
+        var ptValues = oneLesion.features["pt.tumour"]!.values
+        for c in 0..<3 { ptValues[kvp.firstIndex(of: 120)! * 3 + c] = 4 }
+        oneLesion.features["pt.tumour"] = try FeatureMatrix(names: pt.features, rowCount: kvp.count, values: ptValues)
+        let (_, oneSummary) = try StoreHarmonisation.harmonise(oneLesion, batchColumn: "kvp", covariates: [], method: .parametric)
+        XCTAssertEqual(oneSummary.unharmonisedRegions.map(\.reason),
+                       ["its 11 lesions are in 100 (10), 120 (1) of 'kvp': batch '120' has only one lesion: its scale (variance) cannot be estimated; merge it with a similar batch or leave its patients out"])
     }
 }
 

@@ -84,6 +84,12 @@ final class HarmoniseCommandTests: XCTestCase {
         summary.unchanged = []
         text = CohortHarmonisation.text(summary, out: "o.h5")
         XCTAssertFalse(text.contains("warning"))
+        // A region left unharmonised is warned about with its reason and left out of the harmonised regions.
+        summary.regions = ["pt.tumour", "ring"]
+        summary.unharmonisedRegions = [("pt.tumour", "its 10 lesions are in 100 (10) of 'kvp': all 10 lesions are in one batch ('100'): there is nothing to harmonise")]
+        text = CohortHarmonisation.text(summary, out: "o.h5")
+        XCTAssertTrue(text.contains("(regions ring) across 1 batches"), text)
+        XCTAssertTrue(text.contains("warning: region pt.tumour left unharmonised, its values copied unchanged (ComBat needs at least 2 batches with at least 2 lesions each): its 10 lesions are in 100 (10) of 'kvp': all 10 lesions"), text)
 
         let missing = try run(["harmonise", rawURL.path, "--batch", "manufacturer", "--out", dir.appendingPathComponent("x.h5").path])
         XCTAssertEqual(missing.status, 1)
