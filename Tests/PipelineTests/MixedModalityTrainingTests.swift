@@ -96,4 +96,22 @@ final class MixedModalityTrainingTests: XCTestCase {
         XCTAssertTrue(pt.row(27).allSatisfy(\.isNaN), "a CT-only lesion keeps NaN")
         XCTAssertTrue(pt.row(0).allSatisfy(\.isFinite))
     }
+    /// Batches by `modalities` (CT,PT or CT): the CT matrix has two batches, every PET is in one, so `pt.tumour` is
+    /// left unharmonised with a warning, through the written store and `--apply-model` alike.
+    func testARegionOfOneBatchIsLeftUnharmonisedWithAWarning() throws {
+        let dir = try SharedData.temporaryDirectory(for: self)
+        let (store, _) = try Self.write(dir)
+        let out = dir.appendingPathComponent("harmonised.h5"), again = dir.appendingPathComponent("again.h5")
+        let summary = try CohortHarmonisation.run(store: store, out: out, batchColumn: "modalities", covariates: [], method: .parametric)
+        let text = CohortHarmonisation.text(summary, out: out.lastPathComponent)
+        XCTAssertTrue(text.contains("(regions ct.tumour) across 2 batches of 'modalities': CT (10 lesions), CT,PT (18 lesions)"), text)
+        XCTAssertTrue(text.contains("warning: region pt.tumour left unharmonised, its values copied unchanged (ComBat needs at least 2 batches with at least 2 lesions each): its 18 lesions are in CT,PT (18) of 'modalities': all 18 lesions are in one batch ('CT,PT')"), text)
+        let raw = try StoreContents.read(from: store), harmonised = try StoreContents.read(from: out)
+        XCTAssertEqual(harmonised.features["pt.tumour"]!.values.map(\.bitPattern), raw.features["pt.tumour"]!.values.map(\.bitPattern))
+        XCTAssertNotEqual(harmonised.features["ct.tumour"]!.values, raw.features["ct.tumour"]!.values)
+        let applied = try CohortHarmonisation.apply(store: store, model: out, out: again)
+        XCTAssertEqual(applied.unharmonisedRegions.map(\.region), ["pt.tumour"])
+        XCTAssertEqual(try StoreContents.read(from: again).features["pt.tumour"]!.values.map(\.bitPattern),
+                       raw.features["pt.tumour"]!.values.map(\.bitPattern))
+    }
 }
