@@ -365,7 +365,8 @@ public enum CohortManifest {
             out.append(LesionEntry(patientID: patient, lesionID: lesionID, image: image, imageKind: imageKind,
                                    mask: mask, maskKind: maskKind, roi: roi, location: location,
                                    irradiated: irradiated, response: response, kvp: kvp, modality: modality,
-                                   furtherImages: furtherImages, row: row.number, timepoint: timepoint))
+                                   furtherImages: furtherImages, row: row.number, timepoint: timepoint,
+                                   locationGiven: !locationCell.isEmpty, irradiatedGiven: !row("irradiated").isEmpty))
         }
         return (out, withRows, withBaseline)
     }

@@ -90,6 +90,11 @@ public struct LesionEntry: Hashable, Sendable {
     /// Days from the baseline scan (`timepoint` column): 0 = baseline (also when empty), negative = a pre-baseline
     /// scan. The same lesion id at two time points is the same lesion.
     public var timepoint: Double = 0
+    /// False when the row leaves `location` empty (`location` is then `.other`). A follow-up lesion matched to a
+    /// known lesion takes that lesion's location then; a given value differing from it is warned of and not kept.
+    public var locationGiven: Bool = true
+    /// False when the row leaves `irradiated` empty (`irradiated` is then false); as `locationGiven`.
+    public var irradiatedGiven: Bool = true
 
     /// True when this row stands for every ROI, segment or connected component of its mask.
     public var expands: Bool { lesionID == nil && roi == nil }

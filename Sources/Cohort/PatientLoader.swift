@@ -70,6 +70,8 @@ public struct PatientLoader: Sendable {
         var warnings: [String] = []
         // Indices into `lesions` of follow-up lesions to be named by matching (their ids are provisional).
         var autoNamed: Set<Int> = []
+        // Per lesion (as `lesions`): whether its row gives `location` and `irradiated` (else inherited over time).
+        var given: [(location: Bool, irradiated: Bool)] = []
 
         func fail(_ lesion: String?, _ url: URL, _ message: String) -> PatientLoadError {
             PatientLoadError(patientID: entry.id, lesionID: lesion, file: relative(url, to: folder), message: message)
@@ -278,10 +280,11 @@ public struct PatientLoader: Sendable {
                         mask: try carry(f.mask, lesion: f.id, row: row, onto: image, scan: scans[index], folder: folder)))
                 }
                 lesions.append(lesion)
+                given.append((row.locationGiven, row.irradiatedGiven))
             }
         }
         if lesions.contains(where: { $0.timepoint != 0 }) {
-            try lineUpTimepoints(&lesions, autoNamed: autoNamed, scans: scans, references: references,
+            try lineUpTimepoints(&lesions, autoNamed: autoNamed, given: given, scans: scans, references: references,
                                  warnings: &warnings, patient: entry.id, folder: folder)
         }
         return Patient(id: entry.id, outcomes: entry.outcomes, scans: scans, lesions: lesions, warnings: warnings)
@@ -296,7 +299,15 @@ public struct PatientLoader: Sendable {
     /// the bounds (`MatchingFailure.noAlignment`); an ambiguous automatic match. Warned, naming patient, lesion and
     /// time point: a lesion id without a baseline row (new lesion); a named lesion whose centroid lies farther than
     /// the gate from its known position after alignment (moved implausibly: another lesion under the same id?).
-    private func lineUpTimepoints(_ lesions: inout [Lesion], autoNamed: Set<Int>, scans: [Scan],
+    ///
+    /// A lesion keeps the `location` and `irradiated` of its reference row (its baseline row; for a new lesion, its
+    /// row at the first time point it appears): a later row leaving the column empty (`given`) takes the reference's
+    /// value, which matters most for expanding rows, whose every lesion gets the row's one value. A given value
+    /// differing from the reference's is warned of, naming patient, lesion, time point, column and both values, and
+    /// the reference's is kept: a lesion does not change organ, and RECIST target selection (2 per organ, lymph-node
+    /// short axis) and the abscopal split (irradiated or not) need one answer per lesion.
+    private func lineUpTimepoints(_ lesions: inout [Lesion], autoNamed: Set<Int>, given: [(location: Bool, irradiated: Bool)],
+                                  scans: [Scan],
                                   references: [Int: SeriesReference], warnings: inout [String],
                                   patient: String, folder: URL) throws {
         let centroids = lesions.map { $0.mask.centroid ?? .zero }
@@ -305,6 +316,9 @@ public struct PatientLoader: Sendable {
         var taken = Set(lesions.indices.filter { !autoNamed.contains($0) }.map { lesions[$0].id })
         let baselineSeries = Set(lesions.filter { $0.timepoint == 0 }.map(\.scanIndex)).compactMap { references[$0] }
         let others = Set(lesions.map(\.timepoint)).subtracting([0])
+        // Lesion id -> index of its reference row (baseline; else where it first appears).
+        var reference: [String: Int] = [:]
+        for i in lesions.indices where lesions[i].timepoint == 0 { reference[lesions[i].id] = i }
         for t in others.filter({ $0 > 0 }).sorted() + others.filter({ $0 < 0 }).sorted(by: >) {
             let at = lesions.indices.filter { lesions[$0].timepoint == t }
             let scanIndices = Set(at.map { lesions[$0].scanIndex }).sorted()
@@ -342,6 +356,21 @@ public struct PatientLoader: Sendable {
             for i in at where !seen.insert(lesions[i].id).inserted {
                 throw PatientLoadError(patientID: patient, lesionID: lesions[i].id, file: files,
                                        message: "time point \(days) days: lesion id '\(lesions[i].id)' occurs twice at this time point")
+            }
+            for i in at {
+                guard let r = reference[lesions[i].id] else { reference[lesions[i].id] = i; continue }
+                let whose = lesions[r].timepoint == 0 ? "its baseline row" : "its row at time point \(formatDays(lesions[r].timepoint)) days, where it first appears,"
+                func conflict(_ column: String, _ value: String, _ kept: String, keptGiven: Bool) {
+                    warnings.append("patient \(patient), lesion \(lesions[i].id), time point \(days) days: column \(column) gives \(value), but \(whose) gives \(kept)\(keptGiven ? "" : " (empty)"); kept \(kept): a lesion keeps the value of its reference row (\(lesions[i].source))")
+                }
+                if given[i].location, lesions[i].location != lesions[r].location {
+                    conflict("location", lesions[i].location.rawValue, lesions[r].location.rawValue, keptGiven: given[r].location)
+                }
+                if given[i].irradiated, lesions[i].irradiated != lesions[r].irradiated {
+                    conflict("irradiated", lesions[i].irradiated ? "1" : "0", lesions[r].irradiated ? "1" : "0", keptGiven: given[r].irradiated)
+                }
+                lesions[i].location = lesions[r].location
+                lesions[i].irradiated = lesions[r].irradiated
             }
         }
     }

@@ -170,4 +170,36 @@ final class TimepointTests: XCTestCase {
         XCTAssertTrue(p.warnings[0].hasPrefix("patient P1, lesion b, time point 60 days, file img/ct60.nii.gz: the lesion lies"), p.warnings[0])
         XCTAssertTrue(p.warnings[0].contains("another lesion under the same id"), p.warnings[0])
     }
+
+    /// Expanding follow-up rows (one `location`/`irradiated` cell for all their lesions): a lesion matched to a known
+    /// lesion takes that lesion's location and irradiated when the row leaves them empty; a differing given value is
+    /// warned of, naming patient, lesion, time point, column and both values, and the reference value kept. New lesions
+    /// keep their row's values, and a new lesion's first row is its reference at later time points.
+    func testMatchedFollowUpLesionsInheritLocationAndIrradiated() throws {
+        try write("lesions.csv", """
+        patient_id,lesion_id,image,mask,roi,location,irradiated,timepoint
+        P1,L1,img/ct0.nii.gz,img/m0.nii.gz,1,liver,1,
+        P1,L2,img/ct0.nii.gz,img/m0.nii.gz,2,lung,0,
+        P1,L3,img/ct0.nii.gz,img/m0.nii.gz,3,lymph node,0,
+        P1,,img/ct60.nii.gz,img/m60.nii.gz,,,,60
+        P1,,img/ct120.nii.gz,img/m120.nii.gz,,bone,0,120
+        """)
+        let cohort = try CohortManifest.load(dir)
+        XCTAssertEqual(cohort.patients[0].lesions.map(\.locationGiven), [true, true, true, false, true])
+        XCTAssertEqual(cohort.patients[0].lesions.map(\.irradiatedGiven), [true, true, true, false, true])
+        let p = try PatientLoader(matchAutomatically: true).load(cohort.patients[0], relativeTo: cohort.folder)
+        func facts(_ t: Double) -> [String] {
+            p.lesions.filter { $0.timepoint == t }.map { "\($0.id) \($0.location.rawValue) \($0.irradiated ? 1 : 0)" }
+        }
+        XCTAssertEqual(facts(0), ["L1 liver 1", "L2 lung 0", "L3 lymph_node 0"])
+        XCTAssertEqual(facts(60), ["L3 lymph_node 0", "L1 liver 1", "N1 other 0"], "each matched lesion its own baseline's; N1 the empty row's")
+        XCTAssertEqual(facts(120), ["L1 liver 1", "N1 other 0", "N2 bone 0"], "the reference values kept; the new N2 the row's")
+        let expected = [
+            "patient P1, lesion L1, time point 120 days: column location gives bone, but its baseline row gives liver; kept liver",
+            "patient P1, lesion L1, time point 120 days: column irradiated gives 0, but its baseline row gives 1; kept 1",
+            "patient P1, lesion N1, time point 120 days: column location gives bone, but its row at time point 60 days, where it first appears, gives other (empty); kept other",
+        ]
+        XCTAssertEqual(p.warnings.count, expected.count, "\(p.warnings)")
+        for w in expected { XCTAssertTrue(p.warnings.contains { $0.hasPrefix(w) }, "\(w) not in \(p.warnings)") }
+    }
 }
