@@ -51,6 +51,16 @@ public struct PatientLoader: Sendable {
     /// Gate, ambiguity margin and alignment bounds of the time-point checks and of automatic matching.
     public var matching: MatchingSettings
 
+    /// How this loader names follow-up lesions, as the JSON recorded in a store's `lesion_matching` attribute, e.g.
+    /// `{"ambiguity_margin_mm":5,"gate_mm":20,"match":"auto","max_rotation_degrees":10,"max_shift_mm":100}`
+    /// (keys sorted). A store resumed with another record is refused: its follow-up rows would mix two namings.
+    public var matchingRecord: String {
+        func mm(_ x: Double) -> String { x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : String(x) }
+        return "{\"ambiguity_margin_mm\":\(mm(matching.ambiguityMarginMM)),\"gate_mm\":\(mm(matching.gateMM)),"
+            + "\"match\":\"\(matchAutomatically ? "auto" : "ids")\",\"max_rotation_degrees\":\(mm(matching.maxRotationDegrees)),"
+            + "\"max_shift_mm\":\(mm(matching.maxShiftMM))}"
+    }
+
     /// A loader reading NIfTI/NRRD through ImageIO and DICOM through DCMTK (`DCMTKSource`).
     public init(dicom: DICOMSource? = DCMTKSource(), matchAutomatically: Bool = false,
                 matching: MatchingSettings = .standard) {

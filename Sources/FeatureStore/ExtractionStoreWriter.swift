@@ -22,8 +22,9 @@ import Darwin
 /// was killed and resumed writes the same store as an uninterrupted run
 /// (apart from `created_utc`).
 ///
-/// On opening, an existing store must carry the same settings hash, unless
-/// `force` discards it. Its patients, and those of part files left by a killed
+/// On opening, an existing store must carry the same settings hash, and the same
+/// lesion matching record (`StoreAttributes.lesionMatching`) when both it and this
+/// run record one, unless `force` discards it. Its patients, and those of part files left by a killed
 /// run, count as finished; unreadable part files (e.g. from a failing disk)
 /// are reported through `warn`, removed, and their patients computed again.
 /// Failed patients are recorded in /failures but are not finished, so the
@@ -58,10 +59,14 @@ public final class ExtractionStoreWriter: @unchecked Sendable {
     ///
     /// - Parameters:
     ///   - settingsJSON: the full extraction settings; their hash must match an existing store's.
+    ///   - lesionMatching: how this run names follow-up lesions (JSON, `PatientLoader.matchingRecord`); an existing
+    ///     store or part file recording another is refused (`FeatureStoreError.lesionMatchingMismatch`), since
+    ///     one store would then hold follow-up rows named two ways. A store that records none (written before it
+    ///     was recorded) is taken as it is and gets this run's record.
     ///   - force: discard an existing store and part files (different settings or not) and start afresh.
     ///   - consolidationInterval: least seconds between rewrites of the main store after commits.
     ///   - warn: receives warnings such as an unreadable part file; defaults to standard error.
-    public init(storeURL: URL, settingsJSON: String, patientOrder: [String],
+    public init(storeURL: URL, settingsJSON: String, lesionMatching: String? = nil, patientOrder: [String],
                 software: String = StoreAttributes.defaultSoftware, force: Bool = false,
                 consolidationInterval: TimeInterval = 2,
                 warn: @escaping (String) -> Void = ExtractionStoreWriter.warnOnStandardError) throws {
@@ -70,7 +75,7 @@ public final class ExtractionStoreWriter: @unchecked Sendable {
         self.patientOrder = patientOrder
         self.consolidationInterval = consolidationInterval
         self.warn = warn
-        attributes = StoreAttributes(settingsJSON: settingsJSON, software: software)
+        attributes = StoreAttributes(settingsJSON: settingsJSON, software: software, lesionMatching: lesionMatching)
         settingsHash = attributes.settingsHash
         var positions: [String: Int] = [:]
         for (index, id) in patientOrder.enumerated() {
@@ -270,6 +275,7 @@ public final class ExtractionStoreWriter: @unchecked Sendable {
             throw FeatureStoreError.settingsMismatch(store: storeURL.path, storedHash: stored.settingsHash,
                                                      requestedHash: settingsHash)
         }
+        try checkLesionMatching(stored.lesionMatching)
         if !hasChecksums {
             warn("\(storeURL.path) has no checksums (it was written before LesionMap checksummed its stores); "
                  + "its data is taken as it is, and the store is rewritten with checksums")
@@ -315,10 +321,24 @@ public final class ExtractionStoreWriter: @unchecked Sendable {
                 throw FeatureStoreError.settingsMismatch(store: storeURL.path, storedHash: part.attributes.settingsHash,
                                                          requestedHash: settingsHash)
             }
+            try checkLesionMatching(part.attributes.lesionMatching)
             try absorb(part, source: url.path)
             merged = true
         }
         return merged
+    }
+
+    /// Refuses an existing store or part file that named follow-up lesions otherwise than this run; adopts its
+    /// record when this run has none.
+    private func checkLesionMatching(_ stored: String?) throws {
+        guard let stored else { return }
+        guard let requested = attributes.lesionMatching else {
+            attributes.lesionMatching = stored
+            return
+        }
+        guard stored == requested else {
+            throw FeatureStoreError.lesionMatchingMismatch(store: storeURL.path, stored: stored, requested: requested)
+        }
     }
 
     /// Takes over the results and failures in `contents`, replacing earlier ones of the same patients.

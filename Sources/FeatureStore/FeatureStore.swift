@@ -9,6 +9,9 @@ import HDF5Support
 //                                 created_utc     str, ISO 8601, e.g. "2025-01-31T12:00:00Z"
 //                                 settings_json   str, the full extraction settings as JSON
 //                                 settings_hash   str, SHA-256 of settings_json's UTF-8 bytes, 64 hex digits
+//                                 lesion_matching str, optional: how `extract` named follow-up lesions, JSON
+//                                                 (`PatientLoader.matchingRecord`: match, gate_mm, ...); absent
+//                                                 in stores written before it was recorded
 //                                 integrity       str, "sha256-v1": every dataset is checksummed (StoreIntegrity)
 //     /patients/                one row per patient, in cohort manifest order
 //     /lesions/                 one row per lesion and time point, grouped by patient in manifest order;
@@ -61,26 +64,36 @@ public struct StoreAttributes: Equatable, Sendable {
     public var settingsJSON: String
     /// SHA-256 of `settingsJSON`, 64 lowercase hex digits.
     public var settingsHash: String
+    /// How the extraction named follow-up lesions (`extract --match`, `--match-gate`, `--match-max-shift`), as
+    /// JSON; nil when not recorded. Kept apart from the settings: it decides which rows are the same lesion, not
+    /// how features are computed, so a signature trained on one store applies to a store matched otherwise; but
+    /// one store must not mix two namings, so a resume with other options is refused (`ExtractionStoreWriter`).
+    public var lesionMatching: String?
 
     /// Attributes for new settings; the hash is computed and the time defaults to now.
     public init(settingsJSON: String, software: String = StoreAttributes.defaultSoftware,
-                createdUTC: String = StoreAttributes.nowUTC()) {
+                createdUTC: String = StoreAttributes.nowUTC(), lesionMatching: String? = nil) {
         self.schemaVersion = StoreAttributes.currentSchemaVersion
         self.software = software
         self.createdUTC = createdUTC
         self.settingsJSON = settingsJSON
         self.settingsHash = SHA256.hex(of: settingsJSON)
+        self.lesionMatching = lesionMatching
     }
 
     /// Attributes exactly as stored.
     public init(schemaVersion: Int64, software: String, createdUTC: String, settingsJSON: String,
-                settingsHash: String) {
+                settingsHash: String, lesionMatching: String? = nil) {
         self.schemaVersion = schemaVersion
         self.software = software
         self.createdUTC = createdUTC
         self.settingsJSON = settingsJSON
         self.settingsHash = settingsHash
+        self.lesionMatching = lesionMatching
     }
+
+    /// Root attribute name of `lesionMatching`.
+    public static let lesionMatchingAttribute = "lesion_matching"
 
     /// The current time as ISO 8601 UTC, e.g. "2025-01-31T12:00:00Z".
     public static func nowUTC() -> String {
@@ -194,6 +207,9 @@ public struct StoreContents: Equatable, Sendable {
             try file.setAttribute("created_utc", .text(attributes.createdUTC))
             try file.setAttribute("settings_json", .text(attributes.settingsJSON))
             try file.setAttribute("settings_hash", .text(attributes.settingsHash))
+            if let matching = attributes.lesionMatching {
+                try file.setAttribute(StoreAttributes.lesionMatchingAttribute, .text(matching))
+            }
             try file.setFixedLengthTextAttribute(StoreIntegrity.rootAttribute, StoreIntegrity.scheme)
             try file.setFixedLengthTextAttribute(StoreIntegrity.datasetAttribute,
                                                  StoreIntegrity.digest(rootAttributes: attributes))

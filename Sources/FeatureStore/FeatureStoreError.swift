@@ -6,6 +6,9 @@ public enum FeatureStoreError: Error, Equatable, Sendable, CustomStringConvertib
     case invalidStore(file: String, reason: String)
     /// The store was written with different extraction settings.
     case settingsMismatch(store: String, storedHash: String, requestedHash: String)
+    /// The store's follow-up lesions were named with other matching options (`extract --match`, `--match-gate`,
+    /// `--match-max-shift`) than the run resuming it asks for; both as recorded (JSON).
+    case lesionMatchingMismatch(store: String, stored: String, requested: String)
     /// A patient is not part of the cohort the writer was opened for.
     case unknownPatient(String, store: String)
     /// A patient's result is inconsistent.
@@ -31,6 +34,11 @@ public enum FeatureStoreError: Error, Equatable, Sendable, CustomStringConvertib
             return "feature store \(store) was written with different extraction settings "
                 + "(settings_hash \(stored.prefix(12))…, these settings hash to \(requested.prefix(12))…); "
                 + "choose another store path, or use the force option to discard it and start afresh"
+        case .lesionMatchingMismatch(let store, let stored, let requested):
+            return "feature store \(store) was extracted with other lesion matching options (\(stored)) than this run "
+                + "(\(requested)): resuming would name the follow-up lesions of its patients one way and the rest "
+                + "another, so the same lesion could carry two ids; run with the store's options (extract --match, "
+                + "--match-gate, --match-max-shift), choose another store path, or use the force option to start afresh"
         case .unknownPatient(let patient, let store):
             return "patient '\(patient)' is not in the cohort manifest of the run writing \(store); "
                 + "choose another store path, or use the force option to start afresh"

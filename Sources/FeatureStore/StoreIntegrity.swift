@@ -79,9 +79,10 @@ public enum StoreIntegrity {
         return digest(texts: [String(columns.count)] + columns + pairs)
     }
 
-    /// SHA-256 of the root group's text attributes.
+    /// SHA-256 of the root group's text attributes (`lesion_matching` only when present, so stores without it
+    /// keep their digest).
     public static func digest(rootAttributes a: StoreAttributes) -> String {
-        digest(texts: [a.software, a.createdUTC, a.settingsJSON, a.settingsHash])
+        digest(texts: [a.software, a.createdUTC, a.settingsJSON, a.settingsHash] + (a.lesionMatching.map { [$0] } ?? []))
     }
 
     /// Writes numbers as a checksummed dataset (Fletcher32 chunks and `sha256`).

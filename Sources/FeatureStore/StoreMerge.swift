@@ -78,6 +78,12 @@ public enum StoreMerge {
                         + "\(contents.attributes.settingsHash.prefix(12))…); extract every shard with the same "
                         + "--preset/--settings options")
                 }
+                if let a = first.attributes.lesionMatching, let b = contents.attributes.lesionMatching, a != b {
+                    throw StoreMergeError(
+                        "cannot merge \(first.url.path) and \(url.path): their follow-up lesions were named with "
+                        + "different lesion matching options (\(a) and \(b)); extract every shard with the same "
+                        + "--match, --match-gate and --match-max-shift options")
+                }
             } else {
                 first = (url, contents.attributes)
             }

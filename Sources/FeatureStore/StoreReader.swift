@@ -37,15 +37,17 @@ public final class StoreReader {
             throw FeatureStoreError.damagedStore(file: url.path, object: "the root group",
                                                  reason: "failed HDF5's checksum (\(error.reason))")
         }
-        func text(_ name: String) throws -> String {
-            let read: HDF5AttributeValue?
+        /// A root text attribute, nil when absent.
+        func optionalText(_ name: String) throws -> String? {
             do {
-                read = try file.attribute(name)
+                return try file.attribute(name)?.text
             } catch let error as HDF5Error where scheme != nil || error.isChecksumFailure {
                 throw FeatureStoreError.damagedStore(file: url.path, object: "the root attribute \(name)",
                                                      reason: "cannot be read (\(error.reason))")
             }
-            guard let value = read?.text else {
+        }
+        func text(_ name: String) throws -> String {
+            guard let value = try optionalText(name) else {
                 throw FeatureStoreError.invalidStore(file: url.path, reason: "missing text attribute '\(name)'")
             }
             return value
@@ -62,7 +64,8 @@ public final class StoreReader {
         }
         var attributes = StoreAttributes(schemaVersion: version, software: try text("software"),
                                          createdUTC: try text("created_utc"), settingsJSON: try text("settings_json"),
-                                         settingsHash: try text("settings_hash"))
+                                         settingsHash: try text("settings_hash"),
+                                         lesionMatching: try optionalText(StoreAttributes.lesionMatchingAttribute))
         if let scheme, scheme.text != StoreIntegrity.scheme {
             throw FeatureStoreError.invalidStore(
                 file: url.path,

@@ -109,7 +109,7 @@ public enum CohortExtraction {
         let start = Date()
         var summary = ExtractionSummary()
         let writer = try ExtractionStoreWriter(storeURL: store, settingsJSON: try settings.json(),
-                                               patientOrder: cohort.patients.map(\.id), software: software,
+                                               lesionMatching: loader.matchingRecord, patientOrder: cohort.patients.map(\.id), software: software,
                                                force: force, warn: { progress?.message("warning: \($0)") })
         for entry in cohort.patients where writer.isFinished(entry.id) {
             summary.resumed.append(entry.id)

@@ -103,4 +103,44 @@ final class FollowUpExtractionTests: XCTestCase {
         XCTAssertFalse(volumeRows.isEmpty, "\(Set(features).sorted().prefix(5))")
         for i in volumeRows { XCTAssertEqual(changes[i], 0, accuracy: 1e-9, "same mask shape: no volume change") }
     }
+
+    /// `extract --match`, `--match-gate` and `--match-max-shift` decide which follow-up rows are the same lesion, so the
+    /// store records them (root attribute `lesion_matching`, not in the settings hash: features do not depend on
+    /// them) and a resume with other options is refused, naming both; the same options resume; `force` starts afresh.
+    func testResumeWithOtherMatchingOptionsIsRefused() throws {
+        let cohort = try CohortManifest.load(dir.appendingPathComponent("full"))
+        let store = dir.appendingPathComponent("matching.h5")
+        let auto = PatientLoader(matchAutomatically: true)
+        func run(_ loader: PatientLoader, force: Bool = false) throws -> ExtractionSummary {
+            try CohortExtraction.run(cohort: cohort, store: store, settings: testSettings, force: force, loader: loader)
+        }
+        XCTAssertTrue(try run(auto).succeeded)
+        let recorded = try StoreContents.read(from: store).attributes
+        XCTAssertEqual(recorded.lesionMatching,
+                       #"{"ambiguity_margin_mm":5,"gate_mm":20,"match":"auto","max_rotation_degrees":10,"max_shift_mm":100}"#)
+        XCTAssertEqual(recorded.settingsHash, SHA256.hex(of: try CohortExtraction.settingsJSON(testSettings)),
+                       "the settings hash does not depend on the matching options")
+        XCTAssertEqual(try run(auto).resumed, ["P1", "P2"], "same options: resumed")
+
+        var gate = auto
+        gate.matching.gateMM = 12.5
+        for (name, other) in [("--match ids", PatientLoader(matchAutomatically: false)), ("--match-gate 12.5", gate)] {
+            XCTAssertThrowsError(try run(other), name) { error in
+                guard case .lesionMatchingMismatch(let path, let stored, let requested)? = error as? FeatureStoreError else {
+                    return XCTFail("\(name): \(error)")
+                }
+                XCTAssertEqual(path, store.path)
+                XCTAssertEqual(stored, recorded.lesionMatching)
+                XCTAssertEqual(requested, other.matchingRecord)
+                let text = "\(error)"
+                XCTAssertTrue(text.contains("other lesion matching options") && text.contains("--match-gate")
+                              && text.contains("force"), text)
+            }
+        }
+        XCTAssertEqual(try StoreContents.read(from: store).attributes.lesionMatching, recorded.lesionMatching,
+                       "a refused resume leaves the store as it was")
+        XCTAssertTrue(try run(gate, force: true).succeeded)
+        XCTAssertEqual(try StoreContents.read(from: store).attributes.lesionMatching, gate.matchingRecord)
+        XCTAssertTrue(gate.matchingRecord.contains(#""gate_mm":12.5"#), gate.matchingRecord)
+    }
 }

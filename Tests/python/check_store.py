@@ -43,6 +43,8 @@ def verify_checksums(f):
     """Recomputes every checksum of a store written with integrity sha256-v1; returns how many."""
     checked = 0
     root_texts = [f.attrs[n] for n in ("software", "created_utc", "settings_json", "settings_hash")]
+    if "lesion_matching" in f.attrs:  # optional, digested only when present
+        root_texts.append(f.attrs["lesion_matching"])
     assert stored_digest(f) == text_digest(root_texts), "root attributes do not match the root's sha256"
     checked += 1
 
