@@ -58,8 +58,10 @@ public enum CohortManifest {
         for (patient, rows) in byPatient.sorted(by: { $0.key < $1.key }) where !parsedLesions.patientsWithBaseline.contains(patient) {
             guard let first = rows.first else { continue }
             let days = Set(rows.map(\.timepoint)).sorted().map(formatDays).joined(separator: ", ")
+            // Which lesions lack their baseline: named ones by id and day, expanding rows by row.
+            let which = rows.map { r in "\(r.lesionID.map { "lesion \($0)" } ?? "row \(r.row)") at day \(formatDays(r.timepoint))" }
             problems.append(ManifestProblem(file: lesionsFile, row: first.row, column: "timepoint",
-                message: "patient '\(patient)' has rows at time point\(days.contains(",") ? "s" : "") \(days) (days) but no baseline row (timepoint empty or 0); change is measured from the baseline scan, so give its rows too"))
+                message: "patient '\(patient)' has rows at time point\(days.contains(",") ? "s" : "") \(days) (days) but no baseline row (timepoint empty or 0): \(which.joined(separator: ", ")); change is measured from the baseline scan, so give its rows too"))
         }
         for i in patients.indices {
             patients[i].lesions = byPatient[patients[i].id] ?? []

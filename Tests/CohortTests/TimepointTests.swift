@@ -67,7 +67,7 @@ final class TimepointTests: XCTestCase {
             ("follow-up without baseline", """
              P1,a,img/ct60.nii.gz,img/m60.nii.gz,7,60
              P1,b,img/ct120.nii.gz,img/m120.nii.gz,2,120
-             """, (2, "timepoint", "patient 'P1' has rows at time points 60, 120 (days) but no baseline row")),
+             """, (2, "timepoint", "patient 'P1' has rows at time points 60, 120 (days) but no baseline row (timepoint empty or 0): lesion a at day 60, lesion b at day 120;")),
             ("one image at two time points", """
              P1,a,img/ct0.nii.gz,img/m0.nii.gz,1,
              P1,a,img/ct0.nii.gz,img/m60.nii.gz,7,60
@@ -201,5 +201,42 @@ final class TimepointTests: XCTestCase {
         ]
         XCTAssertEqual(p.warnings.count, expected.count, "\(p.warnings)")
         for w in expected { XCTAssertTrue(p.warnings.contains { $0.hasPrefix(w) }, "\(w) not in \(p.warnings)") }
+    }
+
+    /// A follow-up whose scan lies 200 mm away in patient coordinates (another frame of reference, or another patient
+    /// or body region) with the same lesion layout: no alignment within --match-max-shift (100 mm) exists, so the
+    /// patient fails, naming patient, time point and file, even with lesion ids given (the check does not depend on
+    /// --match); a larger --match-max-shift accepts it, with no lesion reported as moved.
+    func testFollowUpFarOffInPatientCoordinatesIsRefused() throws {
+        var far = grid
+        far.origin = grid.origin + Vector3(200, 0, 0)
+        var labels = LabelMap(grid: far, repeating: 0)
+        for (value, i, j, k) in [(Int32(1), 5, 5, 2), (2, 30, 8, 5), (3, 10, 30, 7)] {
+            for di in 0..<2 { for dj in 0..<2 { labels[i + di, j + dj, k] = value } }
+        }
+        try NIfTI.write(labels, to: dir.appendingPathComponent("img/mfar.nii.gz"))
+        try NIfTI.write(Volume<Float>(grid: far, voxels: (0..<far.voxelCount).map { Float($0 % 70) }),
+                        to: dir.appendingPathComponent("img/far.nii.gz"))
+        try write("lesions.csv", """
+        patient_id,lesion_id,image,mask,roi,timepoint
+        P1,a,img/ct0.nii.gz,img/m0.nii.gz,1,
+        P1,b,img/ct0.nii.gz,img/m0.nii.gz,2,
+        P1,c,img/ct0.nii.gz,img/m0.nii.gz,3,
+        P1,a,img/far.nii.gz,img/mfar.nii.gz,1,60
+        P1,b,img/far.nii.gz,img/mfar.nii.gz,2,60
+        P1,c,img/far.nii.gz,img/mfar.nii.gz,3,60
+        """)
+        let cohort = try CohortManifest.load(dir)
+        XCTAssertThrowsError(try PatientLoader().load(cohort.patients[0], relativeTo: cohort.folder)) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.contains("patient P1") && text.contains("time point 60 days") && text.contains("img/far.nii.gz")
+                          && text.contains("150.2 mm apart, more than the largest shift considered (100.0 mm)")
+                          && text.contains("another patient"), text)
+        }
+        var wide = PatientLoader()
+        wide.matching.maxShiftMM = 300
+        let p = try wide.load(cohort.patients[0], relativeTo: cohort.folder)
+        XCTAssertEqual(p.lesions.map(\.id), ["a", "b", "c", "a", "b", "c"])
+        XCTAssertTrue(p.warnings.isEmpty, "\(p.warnings)")
     }
 }
