@@ -7,8 +7,18 @@ import ImagingCore
 /// - **Axial slices** are the voxel slices across the grid axis whose world direction is closest to the
 ///   patient's cranio-caudal axis (largest |z| component of its direction column, LPS); for an ordinary
 ///   axial CT that is `k`. In-plane distances are measured in the slice's own plane (exact for oblique grids).
-/// - A slice's lesion outline is the **convex hull of the in-plane corners of its mask voxels** (each voxel
-///   is the square ±½ voxel around its centre), i.e. what callipers laid on the voxelised lesion would span.
+/// - A slice's lesion outline is the **convex hull of its boundary points**, one where the lesion's edge crosses
+///   each row and each column of voxels: along a row (or column) the edge lies between the last voxel centre inside
+///   and the first outside, and its estimate is half-way, on the voxel face (the points (lo − ½, v) and
+///   (hi + ½, v) of a row holding voxels lo…hi at height v, and likewise per column). Each point is the unbiased
+///   estimate of where the edge crosses that line; the hull is the lesion's outline as callipers would span it.
+///   Why not the voxel corners (what a calliper laid on the drawn voxel squares spans): corners stick out
+///   diagonally beyond the edge, so a round lesion measured on corners comes out on average about 0.8 voxel too
+///   long (on the synthetic follow-up cohort, `synth --patients 12 --seed 1 --timepoints 2`, 1.5 mm pixels:
+///   +1.16 mm against the true section diameter, face points +0.54 mm, voxel centres −0.82 mm; sd 0.36-0.38 mm for
+///   all three). A bias that does not shrink with the lesion moves relative changes towards 0, so small lesions that
+///   shrank by 30 % read as SD and nodes of 9 mm as pathological: on that cohort corners gave 97 of 106 per-lesion
+///   categories of the truth, face points 102.
 /// - **Long axis** (`longAxisMM`): the largest distance between two hull vertices, over all axial slices
 ///   (the hull's diameter). The slice holding it is `slice`; ties go to the lowest slice index.
 /// - **Short axis** (`shortAxisMM`): in that same slice, the longest chord of the hull perpendicular to the
@@ -17,8 +27,10 @@ import ImagingCore
 ///   exactly by cutting the hull at every vertex's offset along the long axis.
 /// - **Volume** (`volumeML`): voxel count × voxel volume, in millilitres.
 ///
-/// Because corners are used, a digitised disc of radius r with spacing s measures between 2r − s and
-/// 2r + √2·s; an axis-aligned rectangle of w × h voxels measures exactly √((w·sx)² + (h·sy)²).
+/// A digitised disc of radius r with spacing s measures 2r within one in-plane voxel diagonal; a single voxel
+/// measures its side; an axis-aligned rectangle of w × h voxels measures the longest of the cut-corner diagonals
+/// (w·sx, (h − 1)·sy), ((w − 1)·sx, h·sy) and ((w − ½)·sx, (h − ½)·sy) (its edge points lie at the middles of its
+/// boundary faces, so its corners are cut).
 /// An empty mask measures 0 everywhere (a lesion that disappeared).
 public struct LesionMeasurement: Hashable, Sendable {
     public var longAxisMM: Double
@@ -70,8 +82,10 @@ public struct LesionMeasurement: Hashable, Sendable {
         var count = 0
         var best: (long: Double, short: Double, slice: Int)? = nil
         for s in 0..<size[a] {
-            // Per in-plane row (fixed v), the first and last voxel along u: their corners span the row's hull.
-            var corners: [Point2] = []
+            // Per in-plane row (fixed v) the first and last voxel along u, and per column (fixed u) the first and
+            // last along v: the lesion's edge crosses each of those lines half-way beyond them.
+            var points: [Point2] = []
+            var columnLo = [Int](repeating: -1, count: size[u]), columnHi = [Int](repeating: -1, count: size[u])
             for pv in 0..<size[v] {
                 var lo = -1, hi = -1
                 let row = s * stride[a] + pv * stride[v]
@@ -80,15 +94,20 @@ public struct LesionMeasurement: Hashable, Sendable {
                         count += 1
                         if lo < 0 { lo = pu }
                         hi = pu
+                        if columnLo[pu] < 0 { columnLo[pu] = pv }
+                        columnHi[pu] = pv
                     }
                 }
                 guard lo >= 0 else { continue }
-                let vl = Double(pv) - 0.5, vh = Double(pv) + 0.5
-                corners.append(point(Double(lo) - 0.5, vl)); corners.append(point(Double(lo) - 0.5, vh))
-                corners.append(point(Double(hi) + 0.5, vl)); corners.append(point(Double(hi) + 0.5, vh))
+                points.append(point(Double(lo) - 0.5, Double(pv)))
+                points.append(point(Double(hi) + 0.5, Double(pv)))
             }
-            guard !corners.isEmpty else { continue }
-            let hull = Point2.convexHull(corners)
+            for pu in 0..<size[u] where columnLo[pu] >= 0 {
+                points.append(point(Double(pu), Double(columnLo[pu]) - 0.5))
+                points.append(point(Double(pu), Double(columnHi[pu]) + 0.5))
+            }
+            guard !points.isEmpty else { continue }
+            let hull = Point2.convexHull(points)
             let (long, p, q) = Point2.diameter(hull)
             if best == nil || long > best!.long + 1e-9 {
                 best = (long, Point2.longestChord(hull, perpendicularTo: Point2(x: q.x - p.x, y: q.y - p.y)), s)

@@ -149,8 +149,9 @@ final class ResponseStoreTests: XCTestCase {
     }
 
     /// `extract` records diameter_mm and short_axis_mm per lesion row. Checked against a brute force written
-    /// here: the largest distance between any two in-plane voxel corners of a slice (no hull; corners of
-    /// boundary voxels suffice), over the slices
+    /// here: the largest distance between the middles of any two in-plane boundary voxel faces of a slice (faces
+    /// between a voxel of the lesion and one outside; no hull: the middles of a row's or column's end faces span it,
+    /// and every other boundary face lies between them), over the slices
     /// (the synthetic grids are axial, identity direction).
     func testExtractionRecordsDiametersCheckedByBruteForce() throws {
         let dir = try SharedData.temporaryDirectory(for: self)
@@ -168,17 +169,15 @@ final class ResponseStoreTests: XCTestCase {
                 XCTAssertEqual(g.direction, .identity)
                 var best = 0.0
                 for k in 0..<g.size.nz {
-                    var corners: [(Double, Double)] = []
+                    var faces: [(Double, Double)] = []
                     func inside(_ i: Int, _ j: Int) -> Bool { g.contains(i, j, k) && lesion.mask[i, j, k] }
-                    // Corners of in-plane boundary voxels (the farthest corners lie on the outline).
-                    for j in 0..<g.size.ny { for i in 0..<g.size.nx where inside(i, j)
-                        && !(inside(i - 1, j) && inside(i + 1, j) && inside(i, j - 1) && inside(i, j + 1)) {
-                        for di in [-0.5, 0.5] { for dj in [-0.5, 0.5] {
-                            corners.append(((Double(i) + di) * g.spacing.x, (Double(j) + dj) * g.spacing.y))
-                        } }
+                    for j in 0..<g.size.ny { for i in 0..<g.size.nx where inside(i, j) {
+                        for (di, dj) in [(-1, 0), (1, 0), (0, -1), (0, 1)] where !inside(i + di, j + dj) {
+                            faces.append(((Double(i) + 0.5 * Double(di)) * g.spacing.x, (Double(j) + 0.5 * Double(dj)) * g.spacing.y))
+                        }
                     } }
-                    for a in corners.indices { for b in a..<corners.count {
-                        let dx = corners[a].0 - corners[b].0, dy = corners[a].1 - corners[b].1
+                    for a in faces.indices { for b in a..<faces.count {
+                        let dx = faces[a].0 - faces[b].0, dy = faces[a].1 - faces[b].1
                         best = max(best, (dx * dx + dy * dy).squareRoot())
                     } }
                 }

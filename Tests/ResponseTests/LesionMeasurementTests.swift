@@ -3,7 +3,8 @@ import ImagingCore
 @testable import Response
 
 /// Diameters against numbers worked out independently of the code (geometry of rectangles, discs,
-/// ellipses), with the expected error of a voxelised shape bounded by one in-plane voxel diagonal.
+/// ellipses; scipy for the outlines of rectangles, a bar and an irregular lesion), with the expected error of a
+/// voxelised shape bounded by one in-plane voxel diagonal.
 final class LesionMeasurementTests: XCTestCase {
     func mask(_ grid: ImageGrid, _ inside: (Int, Int, Int) -> Bool) -> Mask {
         var m = Mask(grid: grid, repeating: false)
@@ -13,8 +14,10 @@ final class LesionMeasurementTests: XCTestCase {
         return m
     }
 
-    /// An axis-aligned w x h voxel rectangle spans exactly its corners: long axis = its diagonal; the longest
-    /// chord perpendicular to the diagonal of a W x H rectangle (W >= H) passes through the centre and is H·D/W.
+    /// An axis-aligned w x h voxel rectangle: its outline points lie on the middles of its boundary voxel faces, so
+    /// the long axis is the longest cut-corner diagonal, here ((w - 1)·sx, h·sy) = (4.9, 3.9) mm: √39.22 =
+    /// 6.262587 mm (against (5.6, 2.6) -> 6.174 and (5.25, 3.25) -> 6.175). Short axis 4.984508 mm, computed
+    /// independently with scipy (Tests/python/measurement_crosscheck.py).
     func testAxisAlignedRectangleAnisotropicSpacing() {
         let grid = ImageGrid(size: Size3(20, 12, 4), spacing: Vector3(0.7, 1.3, 2.5))
         // Slice 1: 8 x 3 voxels; slice 2: 4 x 2 voxels (smaller, must not be chosen).
@@ -22,11 +25,18 @@ final class LesionMeasurementTests: XCTestCase {
             (k == 1 && (3..<11).contains(i) && (4..<7).contains(j)) || (k == 2 && (3..<7).contains(i) && (4..<6).contains(j))
         }
         let r = LesionMeasurement.measure(m)
-        let w = 8 * 0.7, h = 3 * 1.3, d = (w * w + h * h).squareRoot()
-        XCTAssertEqual(r.longAxisMM, d, accuracy: 1e-9)
-        XCTAssertEqual(r.shortAxisMM, h * d / w, accuracy: 1e-9)
+        XCTAssertEqual(r.longAxisMM, 39.22.squareRoot(), accuracy: 1e-9)
+        XCTAssertEqual(r.shortAxisMM, 4.984508, accuracy: 1e-5)
         XCTAssertEqual(r.slice, 1)
         XCTAssertEqual(r.volumeML, 32 * 0.7 * 1.3 * 2.5 / 1000, accuracy: 1e-12)
+    }
+
+    /// One voxel measures its side (its four face middles), not its diagonal.
+    func testSingleVoxelMeasuresItsSide() {
+        let grid = ImageGrid(size: Size3(5, 5, 3), spacing: Vector3(1.5, 1.5, 4))
+        let r = LesionMeasurement.measure(mask(grid) { i, j, k in i == 2 && j == 2 && k == 1 })
+        XCTAssertEqual(r.longAxisMM, 1.5, accuracy: 1e-12)
+        XCTAssertEqual(r.shortAxisMM, 1.5, accuracy: 1e-12)
     }
 
     /// Rotating and shifting the grid in patient space changes no distance: direction cosines are honoured.
@@ -37,9 +47,8 @@ final class LesionMeasurementTests: XCTestCase {
                              direction: rot)
         let m = mask(grid) { i, j, k in k == 1 && (3..<11).contains(i) && (4..<7).contains(j) }
         let r = LesionMeasurement.measure(m)
-        let w = 8 * 0.7, h = 3 * 1.3, d = (w * w + h * h).squareRoot()
-        XCTAssertEqual(r.longAxisMM, d, accuracy: 1e-9)
-        XCTAssertEqual(r.shortAxisMM, h * d / w, accuracy: 1e-9)
+        XCTAssertEqual(r.longAxisMM, 39.22.squareRoot(), accuracy: 1e-9)
+        XCTAssertEqual(r.shortAxisMM, 4.984508, accuracy: 1e-5)
     }
 
     /// A rectangle 40 x 10 mm rotated by 30 degrees in the plane, voxelised at 0.4 mm (voxel centres inside):
@@ -103,25 +112,26 @@ final class LesionMeasurementTests: XCTestCase {
     }
 
     /// A coronal acquisition (voxel axis j runs cranio-caudally): axial slices are cut across j, so a bar
-    /// 2 voxels wide along i and 20 along k (world y) measures √((2·0.5)² + (20·0.7)²) in every axial slice,
-    /// not its 30-voxel cranio-caudal extent.
+    /// 2 voxels wide along i and 20 along k (world y) measures its cut-corner diagonal (1·0.5, 20·0.7):
+    /// √196.25 = 14.008926 mm in every axial slice (short axis 1.000638 mm, scipy), not its 30-voxel
+    /// cranio-caudal extent.
     func testCoronalGridSlicesAcrossTheCranioCaudalAxis() {
         let dir = Matrix3(columns: Vector3(1, 0, 0), Vector3(0, 0, -1), Vector3(0, 1, 0))
         let grid = ImageGrid(size: Size3(6, 40, 30), spacing: Vector3(0.5, 1.5, 0.7), direction: dir)
         XCTAssertEqual(LesionMeasurement.axialAxis(of: grid), 1)
         let m = mask(grid) { i, j, k in (2..<4).contains(i) && (5..<35).contains(j) && (3..<23).contains(k) }
         let r = LesionMeasurement.measure(m)
-        let d = (1.0 * 1.0 + 14.0 * 14.0).squareRoot()
-        XCTAssertEqual(r.longAxisMM, d, accuracy: 1e-9)
-        XCTAssertEqual(r.shortAxisMM, 1.0 * d / 14, accuracy: 1e-9)  // H·D/W
+        XCTAssertEqual(r.longAxisMM, 196.25.squareRoot(), accuracy: 1e-9)
+        XCTAssertEqual(r.shortAxisMM, 1.000638, accuracy: 1e-5)
         XCTAssertEqual(r.slice, 5)
     }
 
     /// An irregular lesion (a disc narrowing over three slices plus a widening bar in the middle slice) on a
     /// rotated (20 degrees about z), anisotropic grid. Expected values computed independently with numpy 2.4.6
-    /// and scipy 1.17.1 (scipy.spatial.ConvexHull of the voxel corners per slice in rotated mm, brute-force
-    /// diameter, short axis by sampling 200001 cuts along the long axis; Tests/python/measurement_crosscheck.py):
-    /// long 21.539034333 mm in slice 2, short 12.971215 mm, 498 voxels = 0.94122 ml.
+    /// and scipy 1.17.1 (scipy.spatial.ConvexHull of the row and column face points per slice in rotated mm,
+    /// brute-force diameter, short axis by sampling 200001 cuts along the long axis;
+    /// Tests/python/measurement_crosscheck.py): long 21.306337085 mm in slice 2, short 12.920274 mm, 498 voxels =
+    /// 0.94122 ml.
     func testIrregularLesionAgainstScipy() {
         let a = 20 * Double.pi / 180
         let rot = Matrix3(rows: [[cos(a), -sin(a), 0], [sin(a), cos(a), 0], [0, 0, 1]])
@@ -132,9 +142,9 @@ final class LesionMeasurementTests: XCTestCase {
             return disc || bar
         }
         let r = LesionMeasurement.measure(m)
-        XCTAssertEqual(r.longAxisMM, 21.539034333, accuracy: 1e-8)
+        XCTAssertEqual(r.longAxisMM, 21.306337085, accuracy: 1e-8)
         XCTAssertEqual(r.slice, 2)
-        XCTAssertEqual(r.shortAxisMM, 12.971215, accuracy: 1e-4)
+        XCTAssertEqual(r.shortAxisMM, 12.920274, accuracy: 1e-4)
         XCTAssertEqual(m.count, 498)
         XCTAssertEqual(r.volumeML, 0.94122, accuracy: 1e-9)
     }

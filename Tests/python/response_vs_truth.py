@@ -3,9 +3,10 @@
 --timepoints N`): per-lesion categories (confusion table, agreement), diameters (within one in-plane voxel
 diagonal), patient RECIST 1.1, and the two abscopal definitions (how often they disagree, ours and the truth's).
 
-Usage: python3 Tests/python/response_vs_truth.py LESIONS.csv PATIENTS.csv COHORT_DIR [--voxel-diagonal MM]
+Usage: python3 Tests/python/response_vs_truth.py LESIONS.csv PATIENTS.csv COHORT_DIR [--voxel-diagonal MM] [--misses]
 (LESIONS.csv / PATIENTS.csv as written by `lesionmap response STORE --csv ... --patients-csv ...`; COHORT_DIR holds
-truth_followup.csv and truth_followup_patients.csv.) Plain Python, no packages needed. Exit 1 when category
+truth_followup.csv and truth_followup_patients.csv.) --misses lists every disagreeing lesion with its RECIST
+diameter (short axis for nodes) at baseline, at its nadir and now, in the truth and measured. Plain Python, no packages needed. Exit 1 when category
 agreement is below 95 %.
 """
 import csv, sys, os, math
@@ -22,6 +23,9 @@ def main():
     diag = None
     if "--voxel-diagonal" in args:
         i = args.index("--voxel-diagonal"); diag = float(args[i + 1]); del args[i:i + 2]
+    misses_wanted = "--misses" in args
+    if misses_wanted:
+        args.remove("--misses")
     lesions, patients, cohort = args
     truth = rows(os.path.join(cohort, "truth_followup.csv"))
     truthp = rows(os.path.join(cohort, "truth_followup_patients.csv"))
@@ -29,6 +33,7 @@ def main():
     oursp = {(r["patient_id"], float(r["timepoint"])): r for r in rows(patients)}
 
     confusion, missing, dia_ok, dia_n, dia_worst = Counter(), [], 0, 0, 0.0
+    misses = []
     for t in truth:
         key = (t["patient_id"], t["lesion_id"], float(t["timepoint"]))
         o = ours.get(key)
@@ -40,6 +45,8 @@ def main():
         if o is None:
             missing.append(key); continue
         confusion[(t["category"], o["category"])] += 1
+        if t["category"] != o["category"]:
+            misses.append((t, o))
     cats = ["CR", "PR", "SD", "PD", "NEW"]
     n = sum(confusion.values()); agree = sum(v for (a, b), v in confusion.items() if a == b)
     print("per-lesion categories at follow-ups: rows = truth, columns = lesionmap response")
@@ -47,6 +54,17 @@ def main():
     for a in cats:
         print(f"{a:>6}" + "".join(f"{confusion[(a, b)]:>6}" for b in cats))
     print(f"agreement {agree}/{n} = {100 * agree / max(n, 1):.1f} %; truth rows without a response row: {len(missing)}")
+    if misses_wanted and misses:
+        tbase = {(r["patient_id"], r["lesion_id"]): r for r in truth if float(r["timepoint"]) == 0}
+        obase = {(r["patient_id"], r["lesion_id"]): r for r in rows(lesions) if float(r["timepoint"]) == 0}
+        print("disagreements (RECIST diameter mm: truth baseline -> now, measured baseline -> now):")
+        for t, o in misses:
+            k = (t["patient_id"], t["lesion_id"])
+            tb, ob = tbase.get(k), obase.get(k)
+            print(f"  {k[0]} {k[1]} day {t['timepoint']} {t['location']}: truth {t['category']} "
+                  f"{tb['recist_measure_mm'] if tb else '-'} -> {t['recist_measure_mm']} ({t['measure_change_pct']} %), "
+                  f"measured {o['category']} {ob['recist_diameter_mm'] if ob else '-'} -> {o['recist_diameter_mm']} "
+                  f"({o['diameter_change_pct']} %, from nadir {o.get('diameter_change_from_nadir_pct', '')} %)")
     if diag is not None:
         print(f"diameters within {diag:.3f} mm of the truth: {dia_ok}/{dia_n}; largest difference {dia_worst:.3f} mm")
 

@@ -5,8 +5,9 @@ independent numpy measurement of the written masks.
 Usage: python3 Tests/python/synth_followup_diameters.py COHORT_DIR
 
 For every row of lesions.csv: the label's voxels in the mask, per axial slice the largest in-plane distance
-between voxel centres (mm) and between voxel corners (the convex hull of the voxel squares, as
-Response.LesionMeasurement measures), the largest over slices; compared with truth_followup.csv `diameter_mm`.
+between voxel centres (mm), between voxel corners (the convex hull of the voxel squares), and between the middles of
+the row and column end faces (where the edge crosses each voxel row and column, as Response.LesionMeasurement
+measures), the largest over slices; compared with truth_followup.csv `diameter_mm`.
 Prints how many agree within one in-plane and one 3D voxel diagonal and the largest differences, and the
 per-lesion category and patient response counts of the truth. Needs numpy only (NIfTI-1 read by hand).
 Exit 1 when a diameter is off by more than one voxel diagonal.
@@ -27,6 +28,19 @@ def read_nifti(path):
     nx, ny, nz = dims[1], dims[2], dims[3]
     data = np.frombuffer(raw[offset:offset + nx * ny * nz * np.dtype(dtype).itemsize], dtype=dtype)
     return data.reshape((nz, ny, nx)), (pixdim[1], pixdim[2], pixdim[3])
+
+
+def face_diameter(i, j, sx, sy):
+    """Largest distance between the middles of the end faces of every voxel row and column of one slice."""
+    pts = []
+    for jj in np.unique(j):
+        r = i[j == jj]
+        pts += [((r.min() - 0.5) * sx, jj * sy), ((r.max() + 0.5) * sx, jj * sy)]
+    for ii in np.unique(i):
+        r = j[i == ii]
+        pts += [(ii * sx, (r.min() - 0.5) * sy), (ii * sx, (r.max() + 0.5) * sy)]
+    p = np.array(pts, float)
+    return float(np.sqrt(((p[:, None, :] - p[None, :, :]) ** 2).sum(-1)).max())
 
 
 def slice_diameters(points_mm, sx, sy):
@@ -62,18 +76,19 @@ def main():
             masks[r["mask"]] = read_nifti(os.path.join(cohort, r["mask"]))
         m, (sx, sy, sz) = masks[r["mask"]]
         label = int(r["roi"])
-        best_centre = best_corner = 0.0
+        best_centre = best_corner = best_face = 0.0
         for k in np.unique(np.nonzero(m == label)[0]):
             j, i = np.nonzero(m[k] == label)
             pts = np.stack([i * sx, j * sy], 1).astype(float)
             c, cc = slice_diameters(pts, sx, sy)
             best_centre, best_corner = max(best_centre, c), max(best_corner, cc)
+            best_face = max(best_face, face_diameter(i, j, sx, sy))
         t = float(truth[(r["patient_id"], r["lesion_id"], r["timepoint"])]["diameter_mm"])
-        res.append((r["timepoint"], t, best_centre, best_corner))
+        res.append((r["timepoint"], t, best_centre, best_corner, best_face))
     inplane = (sx * sx + sy * sy) ** 0.5
     diag = (sx * sx + sy * sy + sz * sz) ** 0.5
-    a = np.array([(t, c, cc) for _, t, c, cc in res])
-    for name, col in (("voxel centres", 1), ("voxel corners", 2)):
+    a = np.array([(t, c, cc, f) for _, t, c, cc, f in res])
+    for name, col in (("voxel centres", 1), ("voxel corners", 2), ("row/column end faces", 3)):
         err = a[:, col] - a[:, 0]
         print(f"{name}: {len(a)} lesion scans, mean difference {err.mean():+.2f} mm, largest |difference| "
               f"{np.abs(err).max():.2f} mm; within the in-plane diagonal {inplane:.2f} mm: "
@@ -87,7 +102,7 @@ def main():
     print(f"abscopal: any-lesion {sum(p['abscopal_any_lesion'] == '1' for p in both)}, RECIST "
           f"{sum(p['abscopal_recist'] == '1' for p in both)} of {len(both)} evaluable patient follow-ups; "
           f"disagree at {sum(p['abscopal_any_lesion'] != p['abscopal_recist'] for p in both)}")
-    worst = max(np.abs(a[:, 1] - a[:, 0]).max(), np.abs(a[:, 2] - a[:, 0]).max())
+    worst = max(np.abs(a[:, col] - a[:, 0]).max() for col in (1, 2, 3))
     return 0 if worst <= diag else 1
 
 
