@@ -143,13 +143,12 @@ public enum RecistRules {
     }
 
     /// One lesion's category at a follow-up, from its diameter now, at baseline and its nadir before now.
-    /// Order: CR, then PD, then PR, else SD.
+    /// Order: CR, then PD, then PR, else SD. CR: gone (0 mm, no contour), whatever the site, or a node that was
+    /// pathological (≥ 10 mm short axis) at baseline and is under 10 mm now. (A node that was normal at baseline
+    /// and disappeared is gone too: CR, not a −100 % PR.)
     public static func lesionCategory(now: Double, baseline: Double, nadir: Double, isLymphNode: Bool) -> LesionCategory {
-        if isLymphNode {
-            if baseline >= nodePathologicalMM && now < nodePathologicalMM { return .complete }
-        } else if now <= 0 {
-            return .complete
-        }
+        if now <= 0 { return .complete }
+        if isLymphNode && baseline >= nodePathologicalMM && now < nodePathologicalMM { return .complete }
         if isProgression(now: now, nadir: nadir) { return .progressive }
         if isPartial(now: now, baseline: baseline) { return .partial }
         return .stable

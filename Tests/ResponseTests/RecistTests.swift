@@ -76,7 +76,8 @@ final class RecistTests: XCTestCase {
             (14, 20, 10, false, .partial),       // +40% but +4 mm from nadir: not PD; -30% from baseline: PR
             (9.9, 16, 16, true, .complete),      // node < 10 mm
             (10, 16, 16, true, .partial),        // node 10 mm: not CR; -37.5%
-            (9, 9.5, 9.5, true, .stable),        // normal node at baseline never "CR"
+            (9, 9.5, 9.5, true, .stable),        // normal node at baseline never "CR" by the 10 mm rule
+            (0, 9.5, 9.5, true, .complete),      // ... but gone (no contour) is gone
             (6, 30, 0, false, .progressive),     // reappeared after disappearing
         ]
         for (now, base, nadir, node, expected) in table {
