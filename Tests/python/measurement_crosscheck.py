@@ -4,19 +4,15 @@
 # hull's diameter (brute force over hull vertices), short axis = the longest chord perpendicular to it, by sampling
 # 200001 cuts along the long axis.
 # Run: python3 Tests/python/measurement_crosscheck.py
+import os
+import sys
+
 import numpy as np
 from scipy.spatial import ConvexHull
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from synth_followup_diameters import face_points  # noqa: E402  (the row/column end-face middles)
 
-def face_points(ii, jj, sx, sy):
-    pts = []
-    for j in np.unique(jj):
-        r = ii[jj == j]
-        pts += [((r.min() - 0.5) * sx, j * sy), ((r.max() + 0.5) * sx, j * sy)]
-    for i in np.unique(ii):
-        r = jj[ii == i]
-        pts += [(i * sx, (r.min() - 0.5) * sy), (i * sx, (r.max() + 0.5) * sy)]
-    return np.array(pts, float)
 
 
 def measure(m, sx, sy, sz, R=np.eye(2)):

@@ -30,8 +30,9 @@ def read_nifti(path):
     return data.reshape((nz, ny, nx)), (pixdim[1], pixdim[2], pixdim[3])
 
 
-def face_diameter(i, j, sx, sy):
-    """Largest distance between the middles of the end faces of every voxel row and column of one slice."""
+def face_points(i, j, sx, sy):
+    """Middles of the end faces of every voxel row (fixed j) and column (fixed i) of one slice's voxels (mm):
+    where the lesion's edge crosses each row and column, as Response.LesionMeasurement outlines a slice."""
     pts = []
     for jj in np.unique(j):
         r = i[j == jj]
@@ -39,7 +40,12 @@ def face_diameter(i, j, sx, sy):
     for ii in np.unique(i):
         r = j[i == ii]
         pts += [(ii * sx, (r.min() - 0.5) * sy), (ii * sx, (r.max() + 0.5) * sy)]
-    p = np.array(pts, float)
+    return np.array(pts, float)
+
+
+def face_diameter(i, j, sx, sy):
+    """Largest distance between two of `face_points`."""
+    p = face_points(i, j, sx, sy)
     return float(np.sqrt(((p[:, None, :] - p[None, :, :]) ** 2).sum(-1)).max())
 
 
