@@ -137,7 +137,7 @@ public enum RigidAlignment {
             [zx - xz, xy + yx, -xx + yy - zz, yz + zy],
             [xy - yx, zx + xz, yz + zy, -xx - yy + zz],
         ]
-        let q = largestEigenvector(nMatrix)
+        let q = SymmetricEigen(nMatrix, maxSweeps: 60).vectors[0]  // the rotation quaternion, unit length
         let (w, x, y, z) = (q[0], q[1], q[2], q[3])
         let r = Matrix3(rows: [
             [1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)],
@@ -158,42 +158,4 @@ public enum RigidAlignment {
     /// Root mean square distance, mm, of the corresponding centroids under a translation alone above which a
     /// rotation is fitted.
     public static let rotationThresholdMM = 5.0
-
-    /// The unit eigenvector of the largest eigenvalue of a symmetric 4x4 matrix (cyclic Jacobi rotations).
-    static func largestEigenvector(_ input: [[Double]]) -> [Double] {
-        var a = input
-        var v = (0..<4).map { r in (0..<4).map { c in r == c ? 1.0 : 0.0 } }
-        for _ in 0..<60 {
-            var off = 0.0
-            for p in 0..<4 { for q in (p + 1)..<4 { off += a[p][q] * a[p][q] } }
-            if off < 1e-22 { break }
-            for p in 0..<3 {
-                for q in (p + 1)..<4 where abs(a[p][q]) > 1e-300 {
-                    let theta = (a[q][q] - a[p][p]) / (2 * a[p][q])
-                    let t = (theta >= 0 ? 1.0 : -1.0) / (abs(theta) + (theta * theta + 1).squareRoot())
-                    let c = 1 / (t * t + 1).squareRoot(), s = t * c
-                    for k in 0..<4 {
-                        let akp = a[k][p], akq = a[k][q]
-                        a[k][p] = c * akp - s * akq
-                        a[k][q] = s * akp + c * akq
-                    }
-                    for k in 0..<4 {
-                        let apk = a[p][k], aqk = a[q][k]
-                        a[p][k] = c * apk - s * aqk
-                        a[q][k] = s * apk + c * aqk
-                    }
-                    for k in 0..<4 {
-                        let vkp = v[k][p], vkq = v[k][q]
-                        v[k][p] = c * vkp - s * vkq
-                        v[k][q] = s * vkp + c * vkq
-                    }
-                }
-            }
-        }
-        var best = 0
-        for k in 1..<4 where a[k][k] > a[best][best] { best = k }
-        let e = (0..<4).map { v[$0][best] }
-        let norm = e.reduce(0) { $0 + $1 * $1 }.squareRoot()
-        return e.map { $0 / norm }
-    }
 }

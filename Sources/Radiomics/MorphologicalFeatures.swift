@@ -110,7 +110,7 @@ public enum MorphologicalFeatures {
         }
         add("diam", diam2.squareRoot())
 
-        let eig = SymmetricEigen3(cov)
+        let eig = SymmetricEigen(cov)
         let lambda = eig.values.map { max($0, 0) }
         let flat = "undefined when the region has no extent along a principal axis"
         add("pca_maj_axis", 4 * lambda[0].squareRoot())
@@ -123,7 +123,7 @@ public enum MorphologicalFeatures {
         let aabb = boxExtent(hullPoints, axes: [SIMD3(1, 0, 0), SIMD3(0, 1, 0), SIMD3(0, 0, 1)])
         add("vol_dens_aabb", v / (aabb.x * aabb.y * aabb.z))
         add("area_dens_aabb", a / (2 * (aabb.x * aabb.y + aabb.y * aabb.z + aabb.x * aabb.z)))
-        let ombb = boxExtent(hullPoints, axes: eig.vectors)
+        let ombb = boxExtent(hullPoints, axes: eig.vectors.map { SIMD3($0[0], $0[1], $0[2]) })
         add("vol_dens_ombb", v / (ombb.x * ombb.y * ombb.z))
         add("area_dens_ombb", a / (2 * (ombb.x * ombb.y + ombb.y * ombb.z + ombb.x * ombb.z)))
 
@@ -306,7 +306,7 @@ public enum MorphologicalFeatures {
             let d = SIMD3(q[t].x, q[t].y, q[t].z) - c
             for r in 0..<3 { for cc in 0..<3 { s[r][cc] += u[t] * d[r] * d[cc] } }
         }
-        let eig = SymmetricEigen3(s)
+        let eig = SymmetricEigen(s)
         guard eig.values[2] > 0 else { return nil }
         return eig.values.map { (3 * $0).squareRoot() }
     }
