@@ -61,6 +61,12 @@ public enum StoreHarmonisation {
     }
 
     /// Fits ComBat on `contents` and returns the harmonised store.
+    ///
+    /// A store with follow-up rows (/lesions `timepoint` ≠ 0) is fitted on its baseline rows only: a lesion scanned
+    /// three times would otherwise weigh three times in the batch means and variances, and a scanner effect is
+    /// estimated between lesions, not over their course. Every row, follow-ups included, is then adjusted by that
+    /// model (`ComBatModel.apply`, as `--apply-model` does), so the baseline rows get the values and the model id
+    /// harmonising the baseline-only store gives.
     /// - Parameters:
     ///   - batchColumn: a column of /lesions (e.g. `kvp`, `modality`) or of /patients (e.g. `cov_site`).
     ///   - covariates: further such columns whose effects are kept: numeric ones are continuous, others categorical.
@@ -80,10 +86,14 @@ public enum StoreHarmonisation {
         var models: [String: ComBatModel] = [:]
         var used: [String: Int] = [:]
         var skipped: [String: String] = [:]
+        let isBaseline = contents.lesionTimepoints.map { $0 == 0 || $0.isNaN }
+        let followUps = isBaseline.filter { !$0 }.count
         for region in contents.features.keys.sorted() {
             let m = contents.features[region]!
-            let rows = fitRows(m)
-            used[region] = rows.count
+            let all = fitRows(m)
+            used[region] = all.count
+            // Fitted on the baseline rows; applied to all of them afterwards when there are follow-ups.
+            let rows = all.filter { isBaseline[$0] }
             let (levels, counts) = batchCounts(rows.map { labels[$0] })
             if let problem = ComBatDesign.batchProblem(levels: levels, counts: counts) {
                 // Left unharmonised: the values stay as they are (out holds them), the model says why.
@@ -102,7 +112,10 @@ public enum StoreHarmonisation {
                 throw HarmonisationError("region '\(region)', fitted on the \(rows.count) of \(m.rowCount) lesions that have it: \(e.message)")
             }
             models[region] = fitted.model
-            out.features[region] = try m.replacingRows(rows, with: fitted.harmonised)
+            let values = rows.count == all.count ? fitted.harmonised
+                : try fitted.model.apply(values: m.rows(all).values, features: m.names, batches: all.map { labels[$0] },
+                                         covariates: covs.map { $0.rows(all) }, rowName: { lesions.describe(all[$0]) })
+            out.features[region] = try m.replacingRows(all, with: values)
         }
         guard skipped.count < models.count else {
             // Regions with the same reason (usually every one) said once.
@@ -113,7 +126,9 @@ public enum StoreHarmonisation {
         let id = modelID(models)
         var attributes: [String: String] = [
             "method": method.rawValue, "batch_column": batchColumn, "covariates": jsonList(covariates),
-            "model_id": id, "fitted_on": "this store's \(labels.count) lesions",
+            "model_id": id,
+            "fitted_on": followUps == 0 ? "this store's \(labels.count) lesions"
+                : "this store's \(labels.count - followUps) baseline lesion rows (its \(followUps) follow-up rows adjusted by the same model)",
             "reference": "ComBat (Johnson, Li & Rabinovic, Biostatistics 2007), as neuroCombat implements it",
         ]
         if !skipped.isEmpty { attributes[unharmonisedAttribute] = String(decoding: try sortedJSON(skipped), as: UTF8.self) }

@@ -54,6 +54,8 @@ public enum CohortRobustness {
     static let marginMM = 8.0
 
     /// Measures every lesion of `cohort` under `perturbations`, writes `values` (long format) and `icc`.
+    /// Baseline rows only (manifest `timepoint` 0 or empty): robustness is a feature's stability on one scan of a
+    /// lesion, and follow-up scans would count each lesion once per scan under the same lesion id.
     public static func run(cohort: Cohort, settings: ModalitySettings, perturbations: [Perturbation], seed: UInt64 = 1,
                            values: URL, icc: URL, loader: PatientLoader = PatientLoader(),
                            memoryLimit: ExtractionMemoryLimit = .automatic,
@@ -62,7 +64,8 @@ public enum CohortRobustness {
         var summary = RobustnessSummary()
         summary.perturbationCount = perturbations.count
         var table = RobustnessTable(perturbations: perturbations)
-        for entry in cohort.patients {
+        for var entry in cohort.patients {
+            entry.lesions = entry.lesions.filter { $0.timepoint == 0 }
             do {
                 let patient = try loader.load(entry, relativeTo: cohort.folder)
                 summary.warnings += patient.warnings

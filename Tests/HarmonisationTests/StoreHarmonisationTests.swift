@@ -90,6 +90,39 @@ final class StoreHarmonisationTests: XCTestCase {
         }
     }
 
+    /// A store with a follow-up row per lesion (day 60, features grown by a lesion-specific amount) is fitted on
+    /// its baseline rows: the model and the baseline rows' values are those of the baseline-only store, and the
+    /// follow-up rows are adjusted by that model, as --apply-model adjusts them.
+    func testFollowUpRowsDoNotEnterTheFitAndAreAdjustedByTheModel() throws {
+        let base = try Self.store()
+        var full = base
+        let n = base.lesions.rowCount
+        var lesions = Table()
+        for name in base.lesions.columnNames {
+            let c = base.lesions[name]!
+            if let t = c.texts { try lesions.append(name, .text(t + t)) } else { try lesions.append(name, .number(c.numbers! + c.numbers!)) }
+        }
+        try lesions.append("timepoint", .number([Double](repeating: 0, count: n) + [Double](repeating: 60, count: n)))
+        full.lesions = lesions
+        for (region, m) in base.features {
+            let grown = (0..<n).map { row in m.row(row).map { $0 + 3 * Double(row % 5) } }
+            full.features[region] = try FeatureMatrix(names: m.names, rows: (0..<n).map { m.row($0) } + grown)
+        }
+        let (fromBase, _) = try StoreHarmonisation.harmonise(base, batchColumn: "kvp", covariates: ["location"], method: .parametric)
+        let (fromFull, summary) = try StoreHarmonisation.harmonise(full, batchColumn: "kvp", covariates: ["location"], method: .parametric)
+        XCTAssertEqual(summary.batches.map(\.lesions), [20, 20, 20], "baseline rows only in the fit")
+        XCTAssertEqual(StoreHarmonisation.stamp(fromFull)?.modelID, StoreHarmonisation.stamp(fromBase)?.modelID)
+        XCTAssertEqual(StoreHarmonisation.stamp(fromFull)?.fittedOn,
+                       "this store's 60 baseline lesion rows (its 60 follow-up rows adjusted by the same model)")
+        let (applied, _) = try StoreHarmonisation.apply(modelFrom: fromBase, to: full, modelSource: "base")
+        for region in ["tumour", "ring"] {
+            let a = fromFull.features[region]!.values, b = fromBase.features[region]!.values, c = applied.features[region]!.values
+            for i in b.indices { XCTAssertEqual(a[i], b[i], accuracy: 1e-10 * max(1, abs(b[i])), "\(region) baseline") }
+            for i in a.indices { XCTAssertEqual(a[i], c[i], accuracy: 1e-10 * max(1, abs(c[i])), "\(region) \(i)") }
+            XCTAssertNotEqual(Array(a[b.count...]), Array(full.features[region]!.values[b.count...]), "follow-up rows adjusted")
+        }
+    }
+
     /// The report's picture: the feature with the largest batch effect, its values before recovered exactly.
     func testBeforeAndAfterRecoversTheOriginalValues() throws {
         let original = try Self.store()

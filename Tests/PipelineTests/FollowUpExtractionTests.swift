@@ -143,4 +143,19 @@ final class FollowUpExtractionTests: XCTestCase {
         XCTAssertEqual(try StoreContents.read(from: store).attributes.lesionMatching, gate.matchingRecord)
         XCTAssertTrue(gate.matchingRecord.contains(#""gate_mm":12.5"#), gate.matchingRecord)
     }
+
+    /// `lesionmap robustness` measures the baseline rows only: on the cohort with a follow-up it writes what it writes
+    /// on the baseline-only cohort.
+    func testRobustnessMeasuresBaselineRowsOnly() throws {
+        var outputs: [String] = []
+        for name in ["full", "base"] {
+            let values = dir.appendingPathComponent("\(name)-values.csv"), icc = dir.appendingPathComponent("\(name)-icc.csv")
+            let (summary, _) = try CohortRobustness.run(cohort: try CohortManifest.load(dir.appendingPathComponent(name)),
+                                                        settings: .everyModality(testSettings), perturbations: [.original],
+                                                        values: values, icc: icc)
+            XCTAssertEqual(summary.lesionCount, 4, name)
+            outputs.append(try String(contentsOf: values, encoding: .utf8))
+        }
+        XCTAssertEqual(outputs[0], outputs[1])
+    }
 }
