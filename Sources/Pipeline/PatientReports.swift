@@ -468,11 +468,14 @@ enum PatientImages {
             warnings.append("lesion \(r.lesionID) of the store is no longer in the manifest; no image")
         }
         guard !patient.scans.isEmpty else { throw PipelineError("patient \(patient.id) has no image") }
-        // The projections show the scan holding most lesions.
+        // The projections show the contour scan holding most lesions; a further image a lesion was carried onto
+        // (`image_pt`) is not a contour scan: the PET gets views of its own below.
+        let furtherScans = Set(patient.lesions.flatMap { $0.furtherImages.map(\.scanIndex) })
         let counts = patient.scans.indices.map { s in patient.lesions.filter { $0.scanIndex == s }.count }
         let main = counts.indices.max { counts[$0] < counts[$1] }!
-        if patient.scans.count > 1 {
-            warnings.append("the patient has \(patient.scans.count) images; the projections show the one with \(counts[main]) of \(patient.lesions.count) lesions")
+        let contourScans = patient.scans.indices.filter { !furtherScans.contains($0) }.count
+        if contourScans > 1 {
+            warnings.append("the patient has \(contourScans) images; the projections show the one with \(counts[main]) of \(patient.lesions.count) lesions")
         }
         func overlay(_ l: Lesion, ring: Mask?) -> LesionOverlay {
             let row = byID[l.id]
@@ -496,9 +499,50 @@ enum PatientImages {
         }
         let mainLesions = patient.lesions.filter { $0.scanIndex == main }.map { overlay($0, ring: nil) }
         let image = patient.scans[main].image
-        let views = PatientViews(coronal: LesionViews.coronalMIP(image, lesions: mainLesions),
+        var views = PatientViews(coronal: LesionViews.coronalMIP(image, lesions: mainLesions),
                                  axial: LesionViews.axialMIP(image, lesions: mainLesions), lesions: lesionPanels)
+        if let pet = petViews(patient, overlay: overlay, settings: settings) {
+            views.pet = (pet.coronal, pet.axial)
+            views.petLesions = pet.lesions
+        }
         return (views, main, warnings)
+    }
+
+    /// The PET views of a patient whose lesions were carried onto a PT image (`image_pt`): coronal and axial
+    /// MIPs in SUV with every carried lesion outlined, and one axial PET slice per lesion with its carried mask,
+    /// its ring as extracted on the PET (the PT settings' ring) and the other lesions on that slice. The PT
+    /// image most lesions were carried onto is shown; nil when no lesion has one.
+    static func petViews(_ patient: Patient, overlay: (Lesion, Mask?) -> LesionOverlay, settings: ModalitySettings?)
+        -> (coronal: ImagePanel, axial: ImagePanel, lesions: [String: ImagePanel])? {
+        var carried: [Int: [(lesion: Lesion, mask: Mask)]] = [:]
+        for l in patient.lesions {
+            for f in l.furtherImages where patient.scans[f.scanIndex].metadata.modality == "PT" {
+                carried[f.scanIndex, default: []].append((l, f.mask))
+            }
+        }
+        guard let best = carried.max(by: { ($0.value.count, $1.key) < ($1.value.count, $0.key) }) else { return nil }
+        let scan = patient.scans[best.key], members = best.value
+        func petOverlay(_ l: Lesion, _ mask: Mask, ring: Mask?) -> LesionOverlay {
+            var o = overlay(l, ring)
+            o.mask = mask
+            o.window = .suv
+            return o
+        }
+        let ringSettings = settings?.settings(for: "PT")?.ring
+        var panels: [String: ImagePanel] = [:]
+        for (l, mask) in members {
+            var others = Mask(grid: scan.image.grid, repeating: false)
+            for o in members where o.lesion.id != l.id { others = others.union(o.mask) }
+            let ring = ringSettings.flatMap { ringMask(mask, others: others, image: scan.image, settings: $0) }
+            let otherOverlays = members.filter { $0.lesion.id != l.id }.map { petOverlay($0.lesion, $0.mask, ring: nil) }
+            if let panel = LesionViews.axialSlice(scan.image, lesion: petOverlay(l, mask, ring: ring), others: otherOverlays,
+                                                  modality: "PET") {
+                panels[l.id] = panel
+            }
+        }
+        let all = members.map { petOverlay($0.lesion, $0.mask, ring: nil) }
+        return (LesionViews.coronalMIP(scan.image, lesions: all, modality: "PET", window: .suv),
+                LesionViews.axialMIP(scan.image, lesions: all, modality: "PET", window: .suv), panels)
     }
 }
 
@@ -556,6 +600,11 @@ enum CohortReportBuilder {
             lesionCountCurves: lesionCountCurves(source),
             lesionValidation: lesionValidation(source), statisticsNote: note)
         model.harmonisation = try harmonisationPicture(source.contents)
+        if let column = try? source.contents.lesions.texts("modalities") {
+            var counts: [String: Int] = [:]
+            for (_, rows) in source.lesions.rowsByPatient { for r in rows where !column[r].isEmpty { counts[column[r], default: 0] += 1 } }
+            model.modalities = counts.map { ($0.key, $0.value) }.sorted { ($0.1, $1.0) > ($1.1, $0.0) }
+        }
         return model
     }
 

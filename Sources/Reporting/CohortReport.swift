@@ -7,7 +7,7 @@ public enum CohortReport {
         let lesions = m.patients.flatMap(\.lesions)
         var b = """
         <header class="top"><div><h1>\(htmlEscape(m.title))</h1>
-        <div class="facts"><b>\(m.patients.count)</b> patients · <b>\(m.allScores.count)</b> scored lesions · signature <b>\(htmlEscape(m.signature.id))</b> · policy <b>\(htmlEscape(m.policy.name))</b> · \(htmlEscape(m.provenance.software)) · \(htmlEscape(m.provenance.createdUTC))</div></div>
+        <div class="facts"><b>\(m.patients.count)</b> patients · <b>\(m.allScores.count)</b> scored lesions\(imaging(m)) · signature <b>\(htmlEscape(m.signature.id))</b> · policy <b>\(htmlEscape(m.policy.name))</b> · \(htmlEscape(m.provenance.software)) · \(htmlEscape(m.provenance.createdUTC))</div></div>
         <div class="ruo">RESEARCH USE ONLY<br>not for clinical decisions</div></header>
         <p class="disclaimer">\(htmlEscape(researchUseDisclaimer)) Signature status: \(htmlEscape(sentence(m.signature.validationStatus)))</p>
 
@@ -26,6 +26,16 @@ public enum CohortReport {
         b += methods(m)
         b += "<footer>\(htmlEscape(m.provenance.software)) · created \(htmlEscape(m.provenance.createdUTC)) · research use only</footer>"
         return htmlDocument(title: m.title, body: b)
+    }
+
+    /// " · <b>PET/CT</b> (90 lesions with CT and PET features)" for the header line; "" when the store does not say.
+    static func imaging(_ m: CohortReportModel) -> String {
+        guard let name = m.imagingName else { return "" }
+        let parts = m.modalities.map { combination, n in
+            let names = combination.split(separator: ",").map { $0 == "PT" ? "PET" : String($0) }
+            return "\(n) lesion\(n == 1 ? "" : "s") with \(names.joined(separator: " and ")) features"
+        }
+        return " · <span id=\"imaging\"><b>\(htmlEscape(name))</b> (\(htmlEscape(parts.joined(separator: ", "))))</span>"
     }
 
     static func overview(_ m: CohortReportModel, lesions: [LesionReportRow]) -> String {

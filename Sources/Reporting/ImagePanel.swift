@@ -20,14 +20,16 @@ public struct SliceImage: Sendable {
     public var heightMM: Double { Double(height) * pixelHeightMM }
 }
 
-/// A grey-level window (centre and width, in the image's units).
+/// A grey-level window (centre and width, in the image's units); `inverted` draws high values dark
+/// (the usual display of PET: hot lesions black on white).
 public struct DisplayWindow: Sendable, Hashable {
     public var name: String
     public var centre: Double
     public var width: Double
+    public var inverted: Bool
 
-    public init(name: String, centre: Double, width: Double) {
-        self.name = name; self.centre = centre; self.width = width
+    public init(name: String, centre: Double, width: Double, inverted: Bool = false) {
+        self.name = name; self.centre = centre; self.width = width; self.inverted = inverted
     }
 
     public static let softTissue = DisplayWindow(name: "soft tissue", centre: 40, width: 400)
@@ -35,6 +37,9 @@ public struct DisplayWindow: Sendable, Hashable {
     public static let bone = DisplayWindow(name: "bone", centre: 400, width: 1800)
     /// For maximum-intensity projections of CT: bone and contrast bright, soft tissue grey.
     public static let projection = DisplayWindow(name: "MIP", centre: 250, width: 1300)
+    /// For FDG PET in body-weight SUV: 0 (white) to 8 (black), inverted as PET is usually read; the liver
+    /// (SUV about 2) is light grey, lesions of SUV 8 and above black.
+    public static let suv = DisplayWindow(name: "SUV 0-8, inverted", centre: 4, width: 8, inverted: true)
 }
 
 /// A region outlined on an image: a pixel mask of the image's size, drawn along pixel edges.
@@ -111,7 +116,8 @@ public struct ImagePanel: Sendable {
                 let c = Double(image.values[y1 * sw + x0]), d = Double(image.values[y1 * sw + x1])
                 let value = (a * (1 - fx) + b * fx) * (1 - fy) + (c * (1 - fx) + d * fx) * fy
                 let g = value.isFinite ? (value - lo) * scale : 0
-                out[v * width + u] = UInt8(min(max(g, 0), 255).rounded())
+                let level = min(max(g, 0), 255).rounded()
+                out[v * width + u] = UInt8(window.inverted ? 255 - level : level)
             }
         }
         return out

@@ -19,23 +19,30 @@ public struct LesionOverlay: Sendable {
     }
 }
 
-/// The report's views of a CT: projections over the whole scan and one axial image per lesion,
-/// shown in radiological convention (patient right on the viewer's left, anterior and superior up).
+/// The report's views of a CT (or of a PET of the same study): projections over the whole scan and one
+/// axial image per lesion, shown in radiological convention (patient right on the viewer's left, anterior
+/// and superior up).
 public enum LesionViews {
     /// Coronal maximum-intensity projection (anterior-posterior) with every lesion's projection outlined.
-    public static func coronalMIP(_ image: Volume<Float>, lesions: [LesionOverlay]) -> ImagePanel {
-        projection(image, lesions: lesions, along: 1, directions: ("R", "L", "S", "I"), name: "coronal")
+    /// `modality` ("CT", "PET") names the image in caption and text alternative; `window` its grey levels.
+    public static func coronalMIP(_ image: Volume<Float>, lesions: [LesionOverlay], modality: String = "CT",
+                                  window: DisplayWindow = .projection) -> ImagePanel {
+        projection(image, lesions: lesions, along: 1, directions: ("R", "L", "S", "I"), name: "coronal",
+                   modality: modality, window: window)
     }
 
     /// Axial maximum-intensity projection (superior-inferior) with every lesion's projection outlined.
-    public static func axialMIP(_ image: Volume<Float>, lesions: [LesionOverlay]) -> ImagePanel {
-        projection(image, lesions: lesions, along: 2, directions: ("R", "L", "A", "P"), name: "axial")
+    public static func axialMIP(_ image: Volume<Float>, lesions: [LesionOverlay], modality: String = "CT",
+                                window: DisplayWindow = .projection) -> ImagePanel {
+        projection(image, lesions: lesions, along: 2, directions: ("R", "L", "A", "P"), name: "axial",
+                   modality: modality, window: window)
     }
 
     /// The maximum over canonical axis `axis` (1: posterior, 2: superior). Columns run towards the
     /// patient's left; rows run posterior (axial) or inferior (coronal: superior at the top).
     static func projection(_ image: Volume<Float>, lesions: [LesionOverlay], along axis: Int,
-                           directions: (left: String, right: String, top: String, bottom: String), name: String) -> ImagePanel {
+                           directions: (left: String, right: String, top: String, bottom: String), name: String,
+                           modality: String, window: DisplayWindow) -> ImagePanel {
         let c = CanonicalAxes(image.grid)
         let (nx, ny, nz) = (c.size[0], c.size[1], c.size[2])
         let rowsAxis = axis == 1 ? 2 : 1
@@ -55,16 +62,21 @@ public enum LesionViews {
             }
         }
         let slice = SliceImage(width: nx, height: height, pixelWidthMM: c.spacing[0], pixelHeightMM: c.spacing[rowsAxis], values: values)
-        return ImagePanel(image: slice, window: .projection,
+        // The CT keeps its caption of before ("Coronal maximum-intensity projection"); other modalities are named.
+        let what = "\(name) maximum-intensity projection"
+        let caption = modality == "CT" ? what.prefix(1).uppercased() + what.dropFirst()
+                                       : "\(modality) \(what) (\(window.name))"
+        return ImagePanel(image: slice, window: window,
                           outlines: zip(lesions, outlines).map { Outline(mask: $1, colour: $0.colour, label: $0.label) },
-                          directions: directions, caption: "\(name.prefix(1).uppercased() + name.dropFirst()) maximum-intensity projection",
-                          alt: "\(name) maximum-intensity projection with \(lesions.count) lesion outlines")
+                          directions: directions, caption: caption,
+                          alt: "\(modality == "CT" ? "" : modality + " ")\(what) with \(lesions.count) lesion outlines")
     }
 
     /// The axial image through `lesion`'s centroid, cropped around it with a margin, showing the
-    /// lesion, its ring (dashed) and any other lesion on that slice.
+    /// lesion, its ring (dashed) and any other lesion on that slice; `modality` names the image in the
+    /// text alternative (and, unless CT, in the caption).
     public static func axialSlice(_ image: Volume<Float>, lesion: LesionOverlay, others: [LesionOverlay],
-                                  marginMM: Double = 15, minimumFieldMM: Double = 50) -> ImagePanel? {
+                                  marginMM: Double = 15, minimumFieldMM: Double = 50, modality: String = "CT") -> ImagePanel? {
         let c = CanonicalAxes(image.grid)
         let (nx, ny, nz) = (c.size[0], c.size[1], c.size[2])
         var sum = 0.0, count = 0
@@ -111,8 +123,8 @@ public enum LesionViews {
         let slice = SliceImage(width: w, height: h, pixelWidthMM: c.spacing[0], pixelHeightMM: c.spacing[1], values: values)
         let zWorld = image.grid.world(atContinuousIndex: c.sourceIndex(Double(box[0].0), Double(box[1].0), Double(z))).z
         return ImagePanel(image: slice, window: lesion.window, outlines: outlines, directions: ("R", "L", "A", "P"),
-                          caption: "axial slice through the centroid, z = \(String(format: "%.1f", zWorld)) mm; \(lesion.window.name) window\(lesion.ring == nil ? "" : "; dashed: peritumoral ring")",
-                          alt: "axial CT slice through lesion \(lesion.lesionID) with lesion and ring contours")
+                          caption: "\(modality == "CT" ? "" : modality + " ")axial slice through the centroid, z = \(String(format: "%.1f", zWorld)) mm; \(lesion.window.name) window\(lesion.ring == nil ? "" : "; dashed: peritumoral ring")",
+                          alt: "axial \(modality) slice through lesion \(lesion.lesionID) with lesion\(lesion.ring == nil ? "" : " and ring") contours")
     }
 }
 

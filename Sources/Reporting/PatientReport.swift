@@ -69,6 +69,9 @@ public enum PatientReport {
             return s + "<p class=\"muted\">Images not shown: \(htmlEscape(m.imageNote ?? "no image available")).</p>\n"
         }
         s += "<div class=\"figrow map keep\">" + v.coronal.html(displayWidth: 380) + v.axial.html(displayWidth: 320) + "</div>"
+        if let pet = v.pet {
+            s += "<div class=\"figrow map keep\" id=\"pet-map\">" + pet.coronal.html(displayWidth: 380) + pet.axial.html(displayWidth: 320) + "</div>"
+        }
         s += "<p class=\"legend muted\">" + categoryOrder.map { "<span><i style=\"background:\(categoryColours[$0]!)\"></i>\(htmlEscape(categoryLabels[$0]!))</span>" }.joined() + "</p>\n"
         return s
     }
@@ -131,6 +134,7 @@ public enum PatientReport {
             } else {
                 s += "<p class=\"muted\">no image</p>"
             }
+            if let panel = v.petLesions[l.lesionID] { s += panel.html(displayWidth: 318) }
             s += "<div class=\"muted\">score \(fmt(l.score)) · P\(fmt(l.percentile, 0)) · \(fmt(l.volumeML, 1)) mL</div></div>"
         }
         return s + "</div>\n"

@@ -112,15 +112,22 @@ public struct PatientMetric: Sendable {
     }
 }
 
-/// The images of a patient report: projections of the whole scan and one image per lesion.
+/// The images of a patient report: projections of the whole scan and one image per lesion, and for a
+/// patient with a PET of the same study (`image_pt`) the same views of the PET with the lesions' carried masks.
 public struct PatientViews: Sendable {
     public var coronal: ImagePanel
     public var axial: ImagePanel
     /// Per-lesion axial images, by lesion id.
     public var lesions: [String: ImagePanel]
+    /// The PET's coronal and axial maximum-intensity projections (nil: no PET).
+    public var pet: (coronal: ImagePanel, axial: ImagePanel)?
+    /// Per-lesion axial PET images, by lesion id (empty: no PET).
+    public var petLesions: [String: ImagePanel]
 
-    public init(coronal: ImagePanel, axial: ImagePanel, lesions: [String: ImagePanel]) {
+    public init(coronal: ImagePanel, axial: ImagePanel, lesions: [String: ImagePanel],
+                pet: (coronal: ImagePanel, axial: ImagePanel)? = nil, petLesions: [String: ImagePanel] = [:]) {
         self.coronal = coronal; self.axial = axial; self.lesions = lesions
+        self.pet = pet; self.petLesions = petLesions
     }
 }
 
@@ -278,6 +285,18 @@ public struct CohortReportModel: Sendable {
     public var harmonisation: HarmonisationPicture? = nil
     /// Feature robustness under perturbation, when an ICC table is given (`report --cohort --icc`).
     public var robustness: RobustnessPanel? = nil
+    /// The images the lesions' features come from: how many (baseline) lesions have each combination of
+    /// modalities (store column `modalities`, e.g. "CT,PT"), most frequent first; empty for a store without it.
+    public var modalities: [(modalities: String, lesions: Int)] = []
+
+    /// "PET/CT", "CT", "MR" ...: the cohort's imaging in one word, from `modalities` (nil when unknown).
+    public var imagingName: String? {
+        let all = Set(modalities.flatMap { $0.modalities.split(separator: ",").map(String.init) })
+        guard !all.isEmpty else { return nil }
+        if all == ["CT", "PT"] { return "PET/CT" }
+        if all == ["MR", "PT"] { return "PET/MR" }
+        return all.sorted().map { $0 == "PT" ? "PET" : $0 }.joined(separator: ", ")
+    }
 
     public init(title: String, signature: SignatureInfo, policy: PolicyInfo, provenance: Provenance,
                 patients: [PatientSummary], failures: [(patientID: String, message: String)],
