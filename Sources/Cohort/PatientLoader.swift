@@ -276,7 +276,9 @@ public struct PatientLoader: Sendable {
                 if !provisional, lesions.indices.contains(where: { lesions[$0].id == f.id && lesions[$0].timepoint == row.timepoint && !autoNamed.contains($0) }) {
                     throw fail(f.id, row.mask, "lesion id '\(f.id)' occurs twice for this patient\(row.timepoint == 0 ? "" : " at time point \(formatDays(row.timepoint))") after expansion (two rows expand to the same id, e.g. two SEG files both numbering their segments from 1); give lesion_id and roi explicitly on the rows of one of them")
                 }
-                let components = ConnectedComponents.label(f.mask).count
+                // Counted on the mask's bounding box (every inside voxel and all their neighbours that could be
+                // inside): the same components as on the whole image, without a label map of the whole image.
+                let components = ConnectedComponents.label(f.mask.boundingBox.map { f.mask.cropped(to: $0) } ?? f.mask).count
                 if components > 1 {
                     warnings.append("patient \(entry.id), lesion \(f.id): mask has \(components) disconnected parts; computed as one region (\(f.source))")
                 }
