@@ -124,18 +124,9 @@ final class CohortThroughputBenchmarks: XCTestCase {
     /// Runs `path args` (standard output to `stdout`, standard error discarded) and times it. Peak memory: the
     /// child's `ru_maxrss`, or with `tree` the largest sampled sum of resident memory over it and its descendants.
     static func run(_ path: String, _ args: [String], stdout: String, tree: Bool) throws -> Run {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        let argv: [UnsafeMutablePointer<CChar>?] = ([path] + args).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
         let before = loadAverage()
         let start = DispatchTime.now().uptimeNanoseconds
-        var pid = pid_t()
-        let spawned = posix_spawn(&pid, path, &actions, nil, argv, environ)
-        guard spawned == 0 else { throw XCTSkip("cannot start \(path): error \(spawned)") }
+        let pid = try spawn(path, args, stdout: stdout)
         let sampler = tree ? TreeMemorySampler(root: pid) : nil
         var status: Int32 = 0
         var usage = rusage()
@@ -143,8 +134,24 @@ final class CohortThroughputBenchmarks: XCTestCase {
         let wall = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         let treePeak = sampler?.stop() ?? 0
         func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
-        return Run(wall: wall, cpu: seconds(usage.ru_utime) + seconds(usage.ru_stime), peakBytes: max(treePeak, usage.ru_maxrss * 1024), status: status,
+        return Run(wall: wall, cpu: seconds(usage.ru_utime) + seconds(usage.ru_stime),
+                   peakBytes: max(treePeak, usage.ru_maxrss * 1024), status: status,
                    load: "\(before) at the start, \(loadAverage()) at the end")
+    }
+
+    /// Starts `path args` with standard output to the file `stdout` and standard error discarded; its pid.
+    static func spawn(_ path: String, _ args: [String], stdout: String) throws -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        let argv: [UnsafeMutablePointer<CChar>?] = ([path] + args).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid = pid_t()
+        let spawned = posix_spawn(&pid, path, &actions, nil, argv, environ)
+        guard spawned == 0 else { throw XCTSkip("cannot start \(path): error \(spawned)") }
+        return pid
     }
 }
 

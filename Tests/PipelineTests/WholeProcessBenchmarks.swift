@@ -73,18 +73,9 @@ final class WholeProcessBenchmarks: XCTestCase {
     /// Runs `path` with `args`, standard output to `stdout`, standard error discarded; wall time and the
     /// child's own CPU time (user + system, all its threads).
     private func run(_ path: String, _ args: [String], stdout: String) throws -> Sample {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        let argv: [UnsafeMutablePointer<CChar>?] = ([path] + args).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
         var start = timespec(), end = timespec()
         clock_gettime(CLOCK_MONOTONIC, &start)
-        var pid = pid_t()
-        let spawned = posix_spawn(&pid, path, &actions, nil, argv, environ)
-        guard spawned == 0 else { throw XCTSkip("cannot start \(path): error \(spawned)") }
+        let pid = try CohortThroughputBenchmarks.spawn(path, args, stdout: stdout)
         var status: Int32 = 0
         var usage = rusage()
         _ = wait4(pid, &status, 0, &usage)
