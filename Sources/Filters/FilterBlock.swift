@@ -39,10 +39,53 @@ public struct FilterBlock: Sendable {
 
     /// The image over `region` (which may leave the image), voxels outside the image standing for the in-image
     /// voxel `boundary` names (or 0 for `zero`).
+    ///
+    /// Rows are copied through pointers: each row's source x indices are worked out once for the block, and a row
+    /// whose x indices run through the image without a boundary is converted in one straight loop (the values are
+    /// those of the general `read` below; only the way of reaching them differs).
     public static func read(_ image: Volume<Float>, over region: IndexBox, boundary: BoundaryCondition) -> FilterBlock {
-        read(region: region, imageSize: image.size, boundary: boundary) { Double(image.voxels[$0]) } linear: {
-            image.grid.linearIndex($0, $1, $2)
+        let size = region.size, n = image.size
+        let xs = (region.lower.i...region.upper.i).map { boundary.sourceIndex($0, count: n.nx) ?? -1 }
+        let ys = (region.lower.j...region.upper.j).map { boundary.sourceIndex($0, count: n.ny) }
+        let zs = (region.lower.k...region.upper.k).map { boundary.sourceIndex($0, count: n.nz) }
+        // The x within the image form one stretch of consecutive sources in the middle of the row.
+        var inner = 0..<0
+        if let first = xs.firstIndex(where: { $0 >= 0 }) {
+            var end = first + 1
+            while end < xs.count && xs[end] == xs[end - 1] + 1 { end += 1 }
+            inner = first..<end
         }
+        let out = [Double](unsafeUninitializedCapacity: size.count) { buffer, initialised in
+            image.voxels.withUnsafeBufferPointer { voxels in
+                xs.withUnsafeBufferPointer { xs in
+                    let dst = buffer.baseAddress!, src = voxels.baseAddress!
+                    var o = 0
+                    for z in zs {
+                        for y in ys {
+                            let row = dst + o
+                            o += size.nx
+                            guard let z, let y else {
+                                row.initialize(repeating: 0, count: size.nx)
+                                continue
+                            }
+                            let source = src + (z * n.ny + y) * n.nx
+                            for x in 0..<inner.lowerBound {
+                                (row + x).initialize(to: xs[x] >= 0 ? Double(source[xs[x]]) : 0)
+                            }
+                            if !inner.isEmpty {
+                                let from = source + xs[inner.lowerBound]
+                                for x in 0..<inner.count { (row + inner.lowerBound + x).initialize(to: Double(from[x])) }
+                            }
+                            for x in inner.upperBound..<size.nx {
+                                (row + x).initialize(to: xs[x] >= 0 ? Double(source[xs[x]]) : 0)
+                            }
+                        }
+                    }
+                }
+            }
+            initialised = size.count
+        }
+        return FilterBlock(origin: region.lower, size: size, values: out)
     }
 
     /// The values over `region` of a map defined on an image of `imageSize`, of which this block holds at least

@@ -28,7 +28,7 @@ enum Discretiser {
     static func discretise(_ region: PreparedRegion, settings: ExtractionSettings) -> DiscretisedLevels {
         let size = region.grid.size
         // Every voxel of the intensity mask lies within its row's extent; they are visited in voxel order.
-        let extents = Preprocessor.rowExtents(region.intensityMask, size: size)
+        let extents = region.intensityExtents()
         func forEachROIVoxel(_ body: (Int) -> Void) {
             region.intensityMask.withUnsafeBufferPointer { mask in
                 for (row, extent) in extents.enumerated() where extent.lower <= extent.upper {
@@ -75,9 +75,15 @@ enum Discretiser {
     static func textureROI(_ d: DiscretisedLevels,
                            region: PreparedRegion) -> (roi: DiscretisedROI, morphologicalMask: [Bool])? {
         let size = region.grid.size
-        guard let box = Preprocessor.boundingBox(region.morphMask, size: size) else { return nil }
+        // The morphological mask does not change from one response map to the next: cropped once.
+        let cropped = MaskMemos.morphologicalCrop.value(for: region.morphMask, shape: [size.nx, size.ny, size.nz]) {
+            Preprocessor.boundingBox(region.morphMask, size: size).map {
+                (box: $0, mask: Preprocessor.crop(region.morphMask, size: size, to: $0))
+            }
+        }
+        guard let cropped else { return nil }
+        let (box, morph) = (cropped.box, cropped.mask)
         let levels = Preprocessor.crop(d.levels, size: size, to: box)
-        let morph = Preprocessor.crop(region.morphMask, size: size, to: box)
         return (DiscretisedROI(size: box.size, spacing: region.grid.spacing, levels: levels,
                                binCount: max(d.binCount, 1)), morph)
     }

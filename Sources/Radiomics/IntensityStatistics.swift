@@ -129,7 +129,11 @@ struct Distribution {
     ///
     /// Response maps have non-integer intensities that the counting path above cannot take, and comparison
     /// sorting 10^5 of them per map was the largest single cost of filtered-image features.
+    ///
+    /// Values that are all single-precision numbers (response maps are computed in single precision) sort on 32-bit
+    /// keys (`radixSortedSingles`): half the passes, the same order, and the same doubles back.
     static func radixSorted(_ values: [Double]) -> [Double]? {
+        if let singles = radixSortedSingles(values) { return singles }
         let n = values.count
         // Order-preserving keys: negative values bit-inverted, non-negative ones with the sign bit set.
         var keys = [UInt64](repeating: 0, count: n)
@@ -180,6 +184,61 @@ struct Distribution {
 
     /// The lowest and highest of `values` when every one is whole and not -0 (which sorts like 0 but
     /// is a different value), nil otherwise; 2^52 and beyond count as not whole. Four at a time.
+    /// `radixSorted` for values that are all exactly single-precision numbers (nil otherwise, or for NaN or -0):
+    /// the order-preserving 32-bit keys of their `Float` values sorted in two passes of 16 bits. Two doubles that
+    /// are floats compare as their floats do, and converting back gives each double exactly.
+    static func radixSortedSingles(_ values: [Double]) -> [Double]? {
+        let n = values.count
+        var keys = [UInt32](repeating: 0, count: n)
+        let ok = keys.withUnsafeMutableBufferPointer { keys -> Bool in
+            values.withUnsafeBufferPointer { values in
+                for t in 0..<n {
+                    let x = values[t], f = Float(x)
+                    // NaN fails the comparison; a double that is no float differs from its rounding.
+                    guard Double(f) == x else { return false }
+                    let bits = f.bitPattern
+                    if bits >> 31 == 1 {
+                        if f == 0 { return false }  // -0, as in `radixSorted`
+                        keys[t] = ~bits
+                    } else {
+                        keys[t] = bits | (1 << 31)
+                    }
+                }
+                return true
+            }
+        }
+        guard ok else { return nil }
+        var scratch = [UInt32](repeating: 0, count: n)
+        var counts = [Int](repeating: 0, count: 1 << 16)
+        keys.withUnsafeMutableBufferPointer { a in
+            scratch.withUnsafeMutableBufferPointer { b in
+                counts.withUnsafeMutableBufferPointer { counts in
+                    var src = a, dst = b
+                    for pass in 0..<2 {
+                        let shift = UInt32(16 * pass)
+                        for d in 0..<counts.count { counts[d] = 0 }
+                        for t in 0..<n { counts[Int((src[t] >> shift) & 0xFFFF)] += 1 }
+                        if counts[Int((src[0] >> shift) & 0xFFFF)] == n { continue }  // one digit: already in order
+                        var sum = 0
+                        for d in 0..<counts.count {
+                            let c = counts[d]
+                            counts[d] = sum
+                            sum += c
+                        }
+                        for t in 0..<n {
+                            let d = Int((src[t] >> shift) & 0xFFFF)
+                            dst[counts[d]] = src[t]
+                            counts[d] += 1
+                        }
+                        swap(&src, &dst)
+                    }
+                    if src.baseAddress != a.baseAddress { a.update(fromContentsOf: src) }
+                }
+            }
+        }
+        return keys.map { k in Double(Float(bitPattern: k >> 31 == 1 ? k & ~(1 << 31) : ~k)) }
+    }
+
     private static func wholeRange(_ values: [Double]) -> (lo: Double, hi: Double)? {
         typealias Lanes = SIMD4<Double>
         let limit = Lanes(repeating: 0x1p52), minusZero = SIMD4<UInt64>(repeating: (-0.0).bitPattern)

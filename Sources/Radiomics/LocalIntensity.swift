@@ -23,7 +23,7 @@ public enum LocalIntensity {
                 rows.append((dj, dk, Int((rest.squareRoot() / g.spacing.x + 1e-9).rounded(.down))))
             }
         }
-        let extents = Preprocessor.rowExtents(region.intensityMask, size: n)
+        let extents = region.intensityExtents()
         var maxIntensity = -Double.infinity
         region.intensityMask.withUnsafeBufferPointer { mask in
             region.intensities.withUnsafeBufferPointer { x in

@@ -27,6 +27,14 @@ struct PreparedRegion {
     var morphMask: [Bool]
     var intensityMask: [Bool]
 
+    /// The row extents of the intensity mask (`Preprocessor.rowExtents`), found once for the region and its
+    /// response maps, which share the mask.
+    func intensityExtents() -> [(lower: Int, upper: Int)] {
+        MaskMemos.rowExtents.value(for: intensityMask, shape: [grid.size.nx, grid.size.ny, grid.size.nz]) {
+            Preprocessor.rowExtents(intensityMask, size: grid.size)
+        }
+    }
+
     /// Intensities inside the intensity mask, in voxel order.
     func roiIntensities() -> [Double] {
         var out = [Double]()
@@ -35,7 +43,7 @@ struct PreparedRegion {
         intensityMask.withUnsafeBufferPointer { mask in
             intensities.withUnsafeBufferPointer { x in
                 // Every mask voxel lies within its row's extent.
-                for (row, extent) in Preprocessor.rowExtents(intensityMask, size: grid.size).enumerated()
+                for (row, extent) in intensityExtents().enumerated()
                 where extent.lower <= extent.upper {
                     for n in (row * nx + extent.lower)...(row * nx + extent.upper) where mask[n] { out.append(x[n]) }
                 }

@@ -257,7 +257,16 @@ enum BorderDistance {
     /// Per voxel, the Manhattan distance to the nearest voxel outside `inside` (IBSI 1: 6-connected
     /// in 3D, 4-connected in-plane when `planar`): 1 for a voxel on the border, 0 outside.
     /// Beyond the grid counts as outside.
+    ///
+    /// The distances depend on the mask alone, so the response maps of one region, which share its
+    /// morphological mask, find them computed (`MaskMemos.borderDistances`).
     static func map(_ grid: TextureGrid, inside: [Bool], planar: Bool) -> [Int32] {
+        MaskMemos.borderDistances.value(for: inside, shape: [grid.nx, grid.ny, grid.nz, planar ? 1 : 0]) {
+            computeMap(grid, inside: inside, planar: planar)
+        }
+    }
+
+    private static func computeMap(_ grid: TextureGrid, inside: [Bool], planar: Bool) -> [Int32] {
         let (nx, ny, nz) = (grid.nx, grid.ny, grid.nz)
         let plane = nx * ny
         var distance = [Int32](repeating: 0, count: grid.levels.count)
