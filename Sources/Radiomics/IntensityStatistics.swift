@@ -151,34 +151,7 @@ struct Distribution {
             return true
         }
         guard ok else { return nil }
-        var scratch = [UInt64](repeating: 0, count: n)
-        var counts = [Int](repeating: 0, count: 1 << 16)
-        keys.withUnsafeMutableBufferPointer { a in
-            scratch.withUnsafeMutableBufferPointer { b in
-                counts.withUnsafeMutableBufferPointer { counts in
-                    var src = a, dst = b
-                    for pass in 0..<4 {
-                        let shift = UInt64(16 * pass)
-                        for d in 0..<counts.count { counts[d] = 0 }
-                        for t in 0..<n { counts[Int((src[t] >> shift) & 0xFFFF)] += 1 }
-                        if counts[Int((src[0] >> shift) & 0xFFFF)] == n { continue }  // one digit: already in order
-                        var sum = 0
-                        for d in 0..<counts.count {
-                            let c = counts[d]
-                            counts[d] = sum
-                            sum += c
-                        }
-                        for t in 0..<n {
-                            let d = Int((src[t] >> shift) & 0xFFFF)
-                            dst[counts[d]] = src[t]
-                            counts[d] += 1
-                        }
-                        swap(&src, &dst)
-                    }
-                    if src.baseAddress != a.baseAddress { a.update(fromContentsOf: src) }
-                }
-            }
-        }
+        radixSort(&keys)
         return keys.map { k in Double(bitPattern: k >> 63 == 1 ? k & ~(1 << 63) : ~k) }
     }
 
@@ -208,17 +181,27 @@ struct Distribution {
             }
         }
         guard ok else { return nil }
-        var scratch = [UInt32](repeating: 0, count: n)
+        radixSort(&keys)
+        return keys.map { k in Double(Float(bitPattern: k >> 31 == 1 ? k & ~(1 << 31) : ~k)) }
+    }
+
+    /// Sorts `keys` in place by a stable LSD radix sort, 16 bits a pass from the lowest, skipping the passes where
+    /// every key has the same digit (shared by the 64- and 32-bit keys of `radixSorted` and `radixSortedSingles`).
+    private static func radixSort<Key: FixedWidthInteger & UnsignedInteger>(_ keys: inout [Key]) {
+        let n = keys.count
+        guard n > 0 else { return }
+        var scratch = [Key](repeating: 0, count: n)
         var counts = [Int](repeating: 0, count: 1 << 16)
         keys.withUnsafeMutableBufferPointer { a in
             scratch.withUnsafeMutableBufferPointer { b in
                 counts.withUnsafeMutableBufferPointer { counts in
                     var src = a, dst = b
-                    for pass in 0..<2 {
-                        let shift = UInt32(16 * pass)
+                    for pass in 0..<(Key.bitWidth / 16) {
+                        let shift = Key(16 * pass)
                         for d in 0..<counts.count { counts[d] = 0 }
-                        for t in 0..<n { counts[Int((src[t] >> shift) & 0xFFFF)] += 1 }
-                        if counts[Int((src[0] >> shift) & 0xFFFF)] == n { continue }  // one digit: already in order
+                        for t in 0..<n { counts[Int(truncatingIfNeeded: (src[t] >> shift) & 0xFFFF)] += 1 }
+                        // One digit: already in order.
+                        if counts[Int(truncatingIfNeeded: (src[0] >> shift) & 0xFFFF)] == n { continue }
                         var sum = 0
                         for d in 0..<counts.count {
                             let c = counts[d]
@@ -226,7 +209,7 @@ struct Distribution {
                             sum += c
                         }
                         for t in 0..<n {
-                            let d = Int((src[t] >> shift) & 0xFFFF)
+                            let d = Int(truncatingIfNeeded: (src[t] >> shift) & 0xFFFF)
                             dst[counts[d]] = src[t]
                             counts[d] += 1
                         }
@@ -236,7 +219,6 @@ struct Distribution {
                 }
             }
         }
-        return keys.map { k in Double(Float(bitPattern: k >> 31 == 1 ? k & ~(1 << 31) : ~k)) }
     }
 
     private static func wholeRange(_ values: [Double]) -> (lo: Double, hi: Double)? {

@@ -64,4 +64,23 @@ final class PreprocessingHelperTests: XCTestCase {
         XCTAssertNil(Distribution.radixSorted(values + [-0.0]))
         XCTAssertEqual(Distribution.ascending(values + [-0.0]).map(\.bitPattern), (values + [-0.0]).sorted().map(\.bitPattern))
     }
+
+    /// Single-precision values (response maps) take 32-bit keys and come back as the same doubles in `sorted()`'s
+    /// order; a double that is no float, NaN or -0 sends the values to the 64-bit path or to `sorted()`.
+    func testSinglePrecisionRadixSortIsTheSortedArray() throws {
+        var generator = SystemRandomNumberGenerator()
+        var floats = (0..<5000).map { _ in Float.random(in: -1e6...1e6, using: &generator) }
+        floats += (0..<500).map { _ in Float.random(in: -1e-30...1e-30, using: &generator) }
+        floats += [0, 0, .infinity, -.infinity, .leastNonzeroMagnitude, -.leastNonzeroMagnitude, .greatestFiniteMagnitude,
+                   -.greatestFiniteMagnitude, 1.5, 1.5, -2.25, -2.25]
+        let values = floats.shuffled().map(Double.init)
+        let singles = try XCTUnwrap(Distribution.radixSortedSingles(values))
+        XCTAssertEqual(singles.map(\.bitPattern), values.sorted().map(\.bitPattern))
+        XCTAssertEqual(try XCTUnwrap(Distribution.radixSorted(values)).map(\.bitPattern), values.sorted().map(\.bitPattern))
+        XCTAssertNil(Distribution.radixSortedSingles(values + [0.1]))
+        XCTAssertNil(Distribution.radixSortedSingles(values + [.nan]))
+        XCTAssertNil(Distribution.radixSortedSingles(values + [-0.0]))
+        let mixed = values + [0.1, 1e300]
+        XCTAssertEqual(try XCTUnwrap(Distribution.radixSorted(mixed)).map(\.bitPattern), mixed.sorted().map(\.bitPattern))
+    }
 }
