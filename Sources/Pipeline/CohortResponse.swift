@@ -48,8 +48,8 @@ public enum CohortResponse {
             "definition": definition, "problems": outcome.problems.joined(separator: "\n"),
         ])
         try contents.write(to: store)
-        if let lesionsCSV { try writeCSV(outcome.lesions, to: lesionsCSV) }
-        if let patientsCSV { try writeCSV(outcome.patients, to: patientsCSV) }
+        if let lesionsCSV { try TableCSV.write(outcome.lesions, to: lesionsCSV) }
+        if let patientsCSV { try TableCSV.write(outcome.patients, to: patientsCSV) }
         return outcome
     }
 
@@ -190,17 +190,6 @@ public enum CohortResponse {
         try t.append("abscopal_recist", .number(rows.map { flag($0.1.abscopalRecist) }))
         try t.append("out_of_field_recist", .text(rows.map { $0.1.outOfFieldRecist?.rawValue ?? "" }))
         return t
-    }
-
-    static func writeCSV(_ table: Table, to url: URL) throws {
-        func cell(_ x: Double) -> String {
-            guard x.isFinite else { return "" }
-            return x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : String(x)
-        }
-        let columns = table.columns.map { $0.column.texts ?? ($0.column.numbers ?? []).map(cell) }
-        let rows = (0..<table.rowCount).map { i in columns.map { $0[i] } }
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try Data(CSVTable.render(header: table.columnNames, rows: rows).utf8).write(to: url, options: .atomic)
     }
 
     // MARK: derived endpoints for validate-lesions and compare

@@ -96,7 +96,7 @@ public enum CohortComparison {
             ])
         }
         try contents.write(to: store)
-        if let csv { try writeCSV(result.table, to: csv) }
+        if let csv { try TableCSV.write(result.table, to: csv) }
         return Outcome(result: result, milInput: wantsMIL ? input.milDescription : nil, tablePath: tablePath)
     }
 
@@ -114,17 +114,6 @@ public enum CohortComparison {
         case .signature(let s): return "lesion scores of signature '\(s)'"
         case .feature(let f): return "lesion feature '\(f)'"
         }
-    }
-
-    static func writeCSV(_ table: Table, to url: URL) throws {
-        func cell(_ x: Double) -> String {
-            guard x.isFinite else { return "" }
-            return x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : String(x)
-        }
-        let columns = table.columns.map { $0.column.texts ?? ($0.column.numbers ?? []).map(cell) }
-        let rows = (0..<table.rowCount).map { r in columns.map { $0[r] } }
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try Data(CSVTable.render(header: table.columnNames, rows: rows).utf8).write(to: url, options: .atomic)
     }
 
     /// The comparison's patients from a store: lesion values, MIL vectors (when asked) and the endpoint.

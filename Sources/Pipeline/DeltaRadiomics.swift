@@ -94,23 +94,9 @@ public enum DeltaRadiomics {
         contents.tables[featuresPath] = StoreTable(table: features, attributes: ["definition": definition])
         contents.tables[scoresPath] = StoreTable(table: scores, attributes: ["definition": definition])
         try contents.write(to: store)
-        if let csv { try writeCSV(features, to: csv) }
-        if let scoresCSV { try writeCSV(scores, to: scoresCSV) }
+        if let csv { try TableCSV.write(features, to: csv) }
+        if let scoresCSV { try TableCSV.write(scores, to: scoresCSV) }
         return (pairs.count, new.count)
     }
 
-    /// A table as CSV: numbers in Swift's shortest round-trip form (whole numbers without a decimal point), NaN empty.
-    static func writeCSV(_ table: Table, to url: URL) throws {
-        func cell(_ x: Double) -> String {
-            guard x.isFinite else { return "" }
-            return x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : String(x)
-        }
-        let columns = table.columns.map { $0.column.texts ?? ($0.column.numbers ?? []).map(cell) }
-        let rows = (0..<table.rowCount).map { r in columns.map { $0[r] } }
-        do {
-            try Data(CSVTable.render(header: table.columnNames, rows: rows).utf8).write(to: url, options: .atomic)
-        } catch {
-            throw PipelineError("cannot write \(url.path): \(ErrorText.plain(error))")
-        }
-    }
 }

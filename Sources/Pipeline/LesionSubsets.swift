@@ -166,7 +166,7 @@ extension CohortComparison {
             "definition": "for each aggregator and k: the \(endpoint.isSurvival ? "Harrell's C" : "ROC AUC") when only k randomly chosen lesions per patient are aggregated (all lesions of patients with k or fewer); mean and central \(Int((level * 100).rounded())) % range over the repeats (lesion-selection variability, not sampling error); the direction of each aggregator is the one it has with all lesions",
         ])
         try contents.write(to: store)
-        if let csv { try writeCSV(result.table, to: csv) }
+        if let csv { try TableCSV.write(result.table, to: csv) }
         return result
     }
 }
