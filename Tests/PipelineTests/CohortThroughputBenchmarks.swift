@@ -1,6 +1,8 @@
 import XCTest
 import Foundation
 import TestSupport
+import Radiomics
+import FeatureStore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -27,6 +29,16 @@ import Glibc
 ///   (no ring). Both tools get a re-segmentation lower bound of -1000 HU, a multiple of the bin width:
 ///   PyRadiomics' bins start at a multiple of the bin width below the lowest value, LesionMap's at the lower
 ///   bound, so the bin edges are the same (-1000, -975, ...) and texture matrices agree.
+///
+/// - LesionMap with comparable settings: the same `extract` with `--settings comparable.json` (`comparableSettings`):
+///   the tumour only (no ring), the families PyRadiomics computes (intensity statistics and the intensity
+///   histogram for `firstorder`, morphology for `shape`, GLCM, GLRLM, GLSZM, NGLDM for `gldm`, NGTDM), one
+///   aggregation (`3D_avg`: GLCM and GLRLM per direction, averaged, as PyRadiomics does; one 3D matrix for the
+///   others), the same resampling, re-segmentation and bins as above. No local intensity, intensity-volume
+///   histogram or GLDZM. Morphology still includes Moran's I and Geary's C over every voxel pair (no settings
+///   field leaves them out), which PyRadiomics' `shape` lacks.
+///
+/// Both LesionMap lines are printed, each with its ratio to PyRadiomics and its number of features per lesion.
 ///
 /// Wall time of the whole process (start-up, reading, writing the store or CSV) gives lesions per second; CPU time
 /// (user + system, PyRadiomics' workers included) is the figure a loaded machine disturbs least; peak
@@ -85,34 +97,63 @@ final class CohortThroughputBenchmarks: XCTestCase {
               resegmentRange: [-1000, 3000]
             """.write(to: params, atomically: true, encoding: .utf8)
 
+        let comparable = dir.appendingPathComponent("comparable.json")
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        try encoder.encode(try Self.comparableSettings.validated()).write(to: comparable)
+
         print("cohort: \(patients) synthetic patients (seed 1), \(lesions) lesions; lesionmap \(lesionmap); pyradiomics \(pyradiomics)")
-        func extract(jobs: Int) throws -> (String, Run) {
-            let store = dir.appendingPathComponent("jobs\(jobs).h5")
-            let r = try Self.run(lesionmap, ["extract", cohort.path, "--store", store.path, "--preset", "default",
-                                             "--jobs", String(jobs), "--quiet"],
-                                 stdout: dir.appendingPathComponent("jobs\(jobs).txt").path, tree: false)
-            XCTAssertEqual(r.status, 0, "lesionmap extract --jobs \(jobs) failed")
-            return ("lesionmap extract --jobs \(jobs)", r)
+        print("comparable settings (\(comparable.path)): \(String(decoding: try Data(contentsOf: comparable), as: UTF8.self))")
+        /// One `extract` into a fresh store; its features per lesion (every region of the store together).
+        func extract(_ label: String, _ settings: [String], jobs: Int) throws -> (String, Run, Int) {
+            let store = dir.appendingPathComponent("\(label)-jobs\(jobs).h5")
+            let r = try Self.run(lesionmap, ["extract", cohort.path, "--store", store.path] + settings
+                                    + ["--jobs", String(jobs), "--quiet"],
+                                 stdout: dir.appendingPathComponent("\(label)-jobs\(jobs).txt").path, tree: false)
+            XCTAssertEqual(r.status, 0, "lesionmap extract (\(label)) --jobs \(jobs) failed")
+            let contents = try StoreContents.read(from: store)
+            XCTAssertEqual(contents.lesions.rowCount, lesions, "a store row per lesion (\(label))")
+            let features = contents.features.values.reduce(0) { $0 + $1.columnCount }
+            return ("lesionmap extract \(label) --jobs \(jobs)", r, features)
         }
-        // --jobs 2 first, then PyRadiomics, then --jobs 1, so that a change of load over the run does not fall
-        // on the two compared tools alone.
-        let two = try extract(jobs: 2)
+        let preset = ["--preset", "default"], settingsFile = ["--settings", comparable.path]
+        // LesionMap --jobs 2 first, then PyRadiomics, then --jobs 1 (the reverse order), so that a change of
+        // load over the run does not fall on the two compared tools alone.
+        let two = try extract("--preset default", preset, jobs: 2)
+        let comparableTwo = try extract("--settings comparable.json", settingsFile, jobs: 2)
         let output = dir.appendingPathComponent("pyradiomics_output.csv")
         let py = try Self.run("/usr/bin/env", [pyradiomics, inputCSV.path, "--jobs", "2", "--param", params.path,
                                                "--format", "csv", "-o", output.path], stdout: "/dev/null", tree: true)
         XCTAssertEqual(py.status, 0, "pyradiomics batch failed (is it installed? set LESIONMAP_PYRADIOMICS)")
-        let written = (try? String(contentsOf: output, encoding: .utf8))?.split(whereSeparator: \.isNewline).count ?? 0
-        XCTAssertEqual(written - 1, lesions, "PyRadiomics wrote a row per lesion")
-        let one = try extract(jobs: 1)
-        let results = [two, ("PyRadiomics batch --jobs 2", py), one]
+        let table = (try? String(contentsOf: output, encoding: .utf8))?.split(whereSeparator: \.isNewline) ?? []
+        XCTAssertEqual(table.count - 1, lesions, "PyRadiomics wrote a row per lesion")
+        // Its feature columns: original_<class>_<feature> (the others are inputs and diagnostics_*).
+        let pyFeatures = table.first?.split(separator: ",").filter { $0.hasPrefix("original_") }.count ?? 0
+        let comparableOne = try extract("--settings comparable.json", settingsFile, jobs: 1)
+        let one = try extract("--preset default", preset, jobs: 1)
+        let results = [two, comparableTwo, ("PyRadiomics batch --jobs 2", py, pyFeatures), comparableOne, one]
 
-        for (name, r) in results {
-            print(String(format: "%@: %.1f s, %.2f lesions/s, CPU %.1f s (%.3f s per lesion), peak RSS %.0f MB (load average %@)",
-                         name, r.wall, Double(lesions) / r.wall, r.cpu, r.cpu / Double(lesions), Double(r.peakBytes) / 1e6, r.load))
+        for (name, r, features) in results {
+            print(String(format: "%@: %.1f s, %.2f lesions/s, CPU %.1f s (%.3f s per lesion), peak RSS %.0f MB, %d features per lesion (load average %@)",
+                         name, r.wall, Double(lesions) / r.wall, r.cpu, r.cpu / Double(lesions), Double(r.peakBytes) / 1e6,
+                         features, r.load))
         }
-        print(String(format: "lesionmap --jobs 2 against PyRadiomics batch --jobs 2: %.1fx (wall), %.1fx (CPU); --jobs 2 against --jobs 1: %.2fx (wall)",
-                     py.wall / two.1.wall, py.cpu / two.1.cpu, one.1.wall / two.1.wall))
+        for (name, lm, lmOne) in [("--preset default (tumour and ring, every family)", two, one),
+                                  ("--settings comparable.json (tumour, PyRadiomics' families)", comparableTwo, comparableOne)] {
+            print(String(format: "lesionmap %@ --jobs 2 against PyRadiomics batch --jobs 2: %.1fx (wall), %.1fx (CPU), %d against %d features per lesion; --jobs 2 against --jobs 1: %.2fx (wall)",
+                         name, py.wall / lm.1.wall, py.cpu / lm.1.cpu, lm.2, pyFeatures, lmOne.1.wall / lm.1.wall))
+        }
     }
+
+    /// LesionMap's settings closest to the PyRadiomics parameters above (see the type's documentation): the
+    /// default preset's resampling, re-segmentation and bins; no ring; PyRadiomics' families; `3D_avg` only.
+    static let comparableSettings: ExtractionSettings = {
+        var s = ExtractionSettings.clinicalDefault
+        s.ring = nil
+        s.families = [.morphology, .intensity, .histogram, .glcm, .glrlm, .glszm, .ngtdm, .ngldm]
+        s.textureAggregations = [.volume3DAverage]
+        return s
+    }()
 
     /// The 1-, 5- and 15-minute load averages, as `uptime` prints them.
     static func loadAverage() -> String {
