@@ -58,7 +58,9 @@ let package = Package(
         .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"]),
         // zlib: gzip/zlib streams and checksums (.nii.gz, NRRD gzip, PNG).
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib"),
-        .target(name: "ZlibSupport", dependencies: ["CZlib"], swiftSettings: swift6),
+        // libdeflate: whole-buffer gzip decompression (reading .nii.gz and gzip NRRD files), faster than zlib.
+        .systemLibrary(name: "CDeflate", path: "Sources/CDeflate", pkgConfig: "libdeflate"),
+        .target(name: "ZlibSupport", dependencies: ["CZlib", "CDeflate"], swiftSettings: swift6),
         .testTarget(name: "ZlibSupportTests", dependencies: ["ZlibSupport"]),
 
         // Parallel work on a fixed set of threads: a pipeline of items (a cohort's patients) whose nested loops
@@ -67,7 +69,9 @@ let package = Package(
         .testTarget(name: "WorkPoolTests", dependencies: ["WorkPool"], swiftSettings: [.swiftLanguageMode(.v6)]),
 
         // Images: geometry, volumes, masks, morphology, connected components.
-        .target(name: "ImagingCore", swiftSettings: swift6),
+        // glibc's allocator settings (mallopt) for `HeapReuse`.
+        .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
+        .target(name: "ImagingCore", dependencies: ["CMalloc"], swiftSettings: swift6),
         .testTarget(name: "ImagingCoreTests", dependencies: ["ImagingCore"]),
         // [imageio]
         // Image files: NIfTI-1 and NRRD, geometry in LPS as ITK/SimpleITK report it.
@@ -168,7 +172,7 @@ let package = Package(
         .testTarget(name: "FuzzTests", dependencies: ["ImageIO", "Cohort", "DICOMIO", "Synthesis", "ImagingCore",
                                                       "ZlibSupport", "TestSupport"]),
         // The command-line tool: argument parsing only; all logic lives in the libraries above.
-        .executableTarget(name: "lesionmap", dependencies: ["Pipeline", "Harmonisation", "Perturbation", "LinearAlgebra", "LesionMatching", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "lesionmap", dependencies: ["Pipeline", "ImagingCore", "Harmonisation", "Perturbation", "LinearAlgebra", "LesionMatching", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // Shared by the test targets: locating ../shared/data (fail under CI, skip elsewhere), temp dirs.
         .target(name: "TestSupport", path: "Tests/TestSupport"),

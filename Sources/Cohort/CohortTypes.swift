@@ -141,7 +141,10 @@ public struct Cohort: Sendable {
 public struct Lesion: Sendable {
     public var id: String
     public var patientID: String
-    public var mask: Mask
+    public var mask: Mask { didSet { maskBoundingBox = mask.boundingBox } }
+    /// `mask.boundingBox`, kept with the mask (found when the lesion is loaded, updated when the mask changes), so
+    /// that extraction and the lesion table read the box instead of the whole image again.
+    public private(set) var maskBoundingBox: IndexBox?
     public var location: LesionLocation
     public var irradiated: Bool
     public var response: ResponseCategory?
@@ -163,7 +166,9 @@ public struct Lesion: Sendable {
 
     public init(id: String, patientID: String, mask: Mask, location: LesionLocation, irradiated: Bool,
                 response: ResponseCategory?, scanIndex: Int, source: String, componentCount: Int, label: String = "",
-                timepoint: Double = 0) {
+                timepoint: Double = 0, maskBoundingBox: IndexBox?? = nil) {
+        // `maskBoundingBox`: the mask's bounding box when the caller knows it already (nil inside for an empty mask).
+        self.maskBoundingBox = maskBoundingBox ?? mask.boundingBox
         self.label = label
         self.timepoint = timepoint
         self.id = id

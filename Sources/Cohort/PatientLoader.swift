@@ -76,6 +76,8 @@ public struct PatientLoader: Sendable {
         var scanIndex: [URL: Int] = [:]
         var uncheckedPairs: Set<[URL]> = []
         var labelCache: [URL: LabelMap] = [:]
+        // Every label's count, box and centroid per label map, from one pass (`labelRegions`), when a row names its label.
+        var regionCache: [URL: [LabelRegion]] = [:]
         var lesions: [Lesion] = []
         var warnings: [String] = []
         // Indices into `lesions` of follow-up lesions to be named by matching (their ids are provisional).
@@ -200,7 +202,8 @@ public struct PatientLoader: Sendable {
             let grid = scans[si].image.grid
 
             // Contours to masks.
-            let found: [(id: String, mask: Mask, source: String, label: String)]
+            // `box`: the mask's bounding box when the loader knows it already (a label's region), else nil.
+            let found: [(id: String, mask: Mask, source: String, label: String, box: IndexBox?)]
             switch row.maskKind {
             case .labelMap:
                 let labels: LabelMap
@@ -219,7 +222,9 @@ public struct PatientLoader: Sendable {
                 } catch {
                     throw fail(row.lesionID, row.mask, ErrorText.plain(error))
                 }
-                found = try lesionsFromLabelMap(labels, row: row, folder: folder, fail: fail).map { ($0.id, $0.mask, $0.source, "") }
+                let regions = regionCache[row.mask] ?? labels.labelRegions
+                regionCache[row.mask] = regions
+                found = try lesionsFromLabelMap(labels, regions: regions, row: row, folder: folder, fail: fail).map { ($0.id, $0.mask, $0.source, "", $0.box) }
             case .rtstruct, .seg:
                 guard let dicom else {
                     throw fail(row.lesionID, row.mask, "DICOM \(row.maskKind.rawValue) contours need the DICOM reader, which this build does not configure")
@@ -254,7 +259,7 @@ public struct PatientLoader: Sendable {
                 found = contours.masks.map { m in
                     (id: row.lesionID ?? Self.contourID(m, kind: row.maskKind, expanding: row.expands),
                      mask: m.mask, source: "\(maskName) \(m.number.map { "\(row.maskKind == .seg ? "segment" : "ROI") \($0) " } ?? "")\(m.name)",
-                     label: Identifier.printable(m.name))
+                     label: Identifier.printable(m.name), box: nil)
                 }
             }
 
@@ -269,7 +274,7 @@ public struct PatientLoader: Sendable {
                     let what = row.maskKind == .seg ? "a segment label" : "an ROI name"
                     throw fail(nil, row.mask, "\(what) of this file cannot be a lesion id: it \(problem.replacingOccurrences(of: "; ids may", with: ", and ids may")); name the lesion in lesion_id and choose it with roi")
                 }
-                if f.mask.isEmpty {
+                if f.box == nil && f.mask.isEmpty {
                     throw fail(f.id, row.mask, "the lesion mask is empty (\(f.source))")
                 }
                 let provisional = matchAutomatically && row.expands && row.timepoint != 0
@@ -278,7 +283,8 @@ public struct PatientLoader: Sendable {
                 }
                 // Counted on the mask's bounding box (every inside voxel and all their neighbours that could be
                 // inside): the same components as on the whole image, without a label map of the whole image.
-                let components = ConnectedComponents.label(f.mask.boundingBox.map { f.mask.cropped(to: $0) } ?? f.mask).count
+                let box = f.box ?? f.mask.boundingBox
+                let components = ConnectedComponents.label(box.map { f.mask.cropped(to: $0) } ?? f.mask).count
                 if components > 1 {
                     warnings.append("patient \(entry.id), lesion \(f.id): mask has \(components) disconnected parts; computed as one region (\(f.source))")
                 }
@@ -286,7 +292,7 @@ public struct PatientLoader: Sendable {
                 var lesion = Lesion(id: f.id, patientID: entry.id, mask: f.mask, location: row.location,
                                     irradiated: row.irradiated, response: row.response, scanIndex: si,
                                     source: f.source, componentCount: components, label: f.label,
-                                    timepoint: row.timepoint)
+                                    timepoint: row.timepoint, maskBoundingBox: .some(box))
                 for (image, index) in further {
                     lesion.furtherImages.append(LesionImage(scanIndex: index,
                         mask: try carry(f.mask, lesion: f.id, row: row, onto: image, scan: scans[index], folder: folder)))
@@ -434,29 +440,47 @@ public struct PatientLoader: Sendable {
         }
     }
 
-    private func lesionsFromLabelMap(_ labels: LabelMap, row: LesionEntry, folder: URL,
+    /// `regions`: `labels.labelRegions` (every label's box, count and centroid), shared by the rows of one label map.
+    private func lesionsFromLabelMap(_ labels: LabelMap, regions: [LabelRegion], row: LesionEntry, folder: URL,
                                      fail: (String?, URL, String) -> PatientLoadError) throws
-        -> [(id: String, mask: Mask, source: String)] {
+        -> [(id: String, mask: Mask, source: String, box: IndexBox?)] {
         let file = relative(row.mask, to: folder)
         if let roi = row.roi {
             guard let value = Int32(roi) else { throw fail(row.lesionID, row.mask, "roi '\(roi)' is not a label value") }
-            let mask = labels.mask(label: value)
-            guard !mask.isEmpty else {
-                throw fail(row.lesionID, row.mask, "label \(value) does not occur in the label map (labels present: \(labels.labels.map(String.init).joined(separator: ", ")))")
+            // The label's mask written on its box only (the same mask as `mask(label:)`, without a pass over the grid).
+            guard let region = regions.first(where: { $0.label == value }) else {
+                throw fail(row.lesionID, row.mask, "label \(value) does not occur in the label map (labels present: \(regions.map { String($0.label) }.joined(separator: ", ")))")
             }
-            return [(row.lesionID ?? "L\(value)", mask, "\(file) label \(value)")]
+            return [(row.lesionID ?? "L\(value)", labels.mask(of: region), "\(file) label \(value)", region.boundingBox)]
         }
-        let regions = labels.labelRegions
         guard !regions.isEmpty else { throw fail(row.lesionID, row.mask, "the label map is empty: no lesion to expand") }
         if regions.count > 1 {
-            return regions.map { ("L\($0.label)", labels.mask(of: $0), "\(file) label \($0.label)") }
+            return regions.map { ("L\($0.label)", labels.mask(of: $0), "\(file) label \($0.label)", $0.boundingBox) }
         }
         let parts = ConnectedComponents.split(labels.mask(of: regions[0]))
-        return parts.enumerated().map { ("C\($0.offset + 1)", $0.element, "\(file) component \($0.offset + 1)") }
+        return parts.enumerated().map { ("C\($0.offset + 1)", $0.element, "\(file) component \($0.offset + 1)", nil) }
     }
 
     private func checkFinite(_ image: Volume<Float>) throws {
-        if let bad = image.voxels.firstIndex(where: { !$0.isFinite }) {
+        // x - x is 0 for every finite x and NaN for an infinity or NaN, so a sum of them is 0 exactly when every
+        // voxel is finite: eight at a time, and the voxel-by-voxel search only for an image that fails.
+        let allFinite = image.voxels.withUnsafeBytes { raw -> Bool in
+            let n = raw.count / MemoryLayout<Float>.stride
+            var sum = SIMD8<Float>(repeating: 0), i = 0
+            while i + 8 <= n {
+                let x = raw.loadUnaligned(fromByteOffset: i * MemoryLayout<Float>.stride, as: SIMD8<Float>.self)
+                sum += x - x
+                i += 8
+            }
+            var rest: Float = 0
+            while i < n {
+                let x = raw.loadUnaligned(fromByteOffset: i * MemoryLayout<Float>.stride, as: Float.self)
+                rest += x - x
+                i += 1
+            }
+            return sum == SIMD8(repeating: 0) && rest == 0
+        }
+        if !allFinite, let bad = image.voxels.firstIndex(where: { !$0.isFinite }) {
             let p = image.grid.index(ofLinear: bad)
             throw ImagingError.invalidGeometry("image holds a non-finite value (\(image.voxels[bad])) at voxel \(p)")
         }

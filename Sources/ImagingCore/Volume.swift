@@ -153,6 +153,38 @@ extension Volume where Element == Bool {
         return grid.world(atContinuousIndex: (1.0 / Double(n)) * s)
     }
 
+    /// `count` when `box` holds every inside voxel (e.g. `boundingBox`, known already), reading the box only.
+    public func count(within box: IndexBox) -> Int {
+        let nx = grid.size.nx, ny = grid.size.ny
+        var total = 0
+        for k in box.lower.k...box.upper.k {
+            for j in box.lower.j...box.upper.j {
+                let row = (k * ny + j) * nx
+                forEachInside((row + box.lower.i)..<(row + box.upper.i + 1)) { _ in total += 1 }
+            }
+        }
+        return total
+    }
+
+    /// `centroid` when `box` holds every inside voxel, reading the box only: the same voxels summed in the same
+    /// order, so the same value to the last bit.
+    public func centroid(within box: IndexBox) -> Vector3? {
+        var s = Vector3.zero
+        var n = 0
+        let nx = grid.size.nx, ny = grid.size.ny
+        for k in box.lower.k...box.upper.k {
+            for j in box.lower.j...box.upper.j {
+                let row = (k * ny + j) * nx
+                forEachInside((row + box.lower.i)..<(row + box.upper.i + 1)) { idx in
+                    s = s + Vector3(Double(idx - row), Double(j), Double(k))
+                    n += 1
+                }
+            }
+        }
+        guard n > 0 else { return nil }
+        return grid.world(atContinuousIndex: (1.0 / Double(n)) * s)
+    }
+
     /// Voxel-wise AND NOT: the voxels of `self` that are not in `other` (same grid required).
     public func subtracting(_ other: Mask) -> Mask {
         precondition(grid.size == other.grid.size)

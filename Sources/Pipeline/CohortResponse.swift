@@ -32,8 +32,8 @@ public enum CohortResponse {
 
     /// The /lesions `diameter_mm` (long axis) and `short_axis_mm` of a lesion mask, as `LesionMeasurement`
     /// defines them (world mm on the mask's own grid; 0 for an empty mask).
-    static func diameters(of mask: Mask) -> (long: Double, short: Double) {
-        let m = LesionMeasurement.measure(mask)
+    static func diameters(of mask: Mask, boundingBox: IndexBox?? = nil) -> (long: Double, short: Double) {
+        let m = LesionMeasurement.measure(mask, boundingBox: boundingBox ?? mask.boundingBox)
         return (m.longAxisMM, m.shortAxisMM)
     }
 

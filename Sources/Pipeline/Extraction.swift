@@ -242,10 +242,11 @@ public enum CohortExtraction {
         var featuresByLesion = [LesionFeatures?](repeating: nil, count: patient.lesions.count)
         var furtherFeatures = [[(scan: Int, features: LesionFeatures)]](repeating: [], count: patient.lesions.count)
         for (si, scan) in patient.scans.enumerated() {
-            var members: [(lesion: Int, mask: Mask, carried: Bool)] = []
+            // A lesion's own mask comes with its box (`Lesion.maskBoundingBox`); a carried one's is found again.
+            var members: [(lesion: Int, mask: Mask, carried: Bool, box: IndexBox??)] = []
             for (li, l) in patient.lesions.enumerated() {
-                if l.scanIndex == si { members.append((li, l.mask, false)) }
-                for f in l.furtherImages where f.scanIndex == si { members.append((li, f.mask, true)) }
+                if l.scanIndex == si { members.append((li, l.mask, false, .some(l.maskBoundingBox))) }
+                for f in l.furtherImages where f.scanIndex == si { members.append((li, f.mask, true, nil)) }
             }
             guard !members.isEmpty else { continue }
             let shown = relativePath(scan.source, to: cohort.folder)
@@ -264,6 +265,7 @@ public enum CohortExtraction {
                 }.joined(separator: "\n"))
             }
             let results = try LesionFeatureExtractor.extract(image: scan.image, lesions: members.map(\.mask),
+                                                             boundingBoxes: members.map(\.box),
                                                              labels: labels, settings: scanSettings,
                                                              budget: memoryLimit.budget(), modality: modality)
             for (m, r) in zip(members, results) {
@@ -403,8 +405,10 @@ struct LesionColumns {
                                 + ["diameter_mm", "short_axis_mm", "timepoint"]
 
     mutating func add(_ l: Lesion, scan: Scan, further: [(scan: Scan, mask: Mask)] = [], folder: URL) throws {
-        let c = l.mask.centroid ?? Vector3(.nan, .nan, .nan)
-        let n = l.mask.count
+        // On the mask's box, known from loading: the same values as whole-image passes.
+        let box = l.maskBoundingBox
+        let c = box.flatMap { l.mask.centroid(within: $0) } ?? Vector3(.nan, .nan, .nan)
+        let n = box.map { l.mask.count(within: $0) } ?? 0
         let sp = scan.image.grid.spacing
         let base = folder.standardizedFileURL.path + "/"
         let image = scan.source.standardizedFileURL.path
@@ -428,7 +432,7 @@ struct LesionColumns {
         ]
         for (name, value) in zip(PETUptake.columns, pet.values) { v[name] = value }
         // RECIST long axis and short axis of the mask on its own grid (`lesionmap response`).
-        let size = CohortResponse.diameters(of: l.mask)
+        let size = CohortResponse.diameters(of: l.mask, boundingBox: .some(box))
         v["diameter_mm"] = size.long
         v["short_axis_mm"] = size.short
         // Days from baseline of the scan the contour was drawn on (manifest `timepoint`; moved next to lesion_id).

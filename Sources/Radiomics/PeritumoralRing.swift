@@ -105,12 +105,18 @@ public enum LesionFeatureExtractor {
     ///
     /// Every lesion whose discretisation leaves fewer than 8 or more than 1,000 grey levels gets a
     /// warning with the count (`ModalityChecks.greyLevelWarning`).
-    public static func extract(image: Volume<Float>, lesions: [Mask], labels: [String]? = nil,
+    ///   - boundingBoxes: each mask's bounding box where the caller knows it (`.some(nil)` for an empty mask), so
+    ///     that it is not found again by a pass over the whole image; nil (or a nil element): found here.
+    public static func extract(image: Volume<Float>, lesions: [Mask], boundingBoxes: [IndexBox??]? = nil,
+                               labels: [String]? = nil,
                                settings: ExtractionSettings, budget: MemoryBudget? = nil,
                                modality: String? = nil) throws -> [LesionFeatures] {
         let names = labels ?? lesions.indices.map { "lesion \($0 + 1)" }
         guard names.count == lesions.count else {
             throw RadiomicsError.invalidSettings("\(lesions.count) lesion masks but \(names.count) labels")
+        }
+        if let given = boundingBoxes, given.count != lesions.count {
+            throw RadiomicsError.invalidSettings("\(lesions.count) lesion masks but \(given.count) bounding boxes")
         }
         if let modality, let refused = ModalityChecks.refusal(settings, modality: modality, labels: names) {
             throw refused
@@ -122,7 +128,7 @@ public enum LesionFeatureExtractor {
                 throw RadiomicsError.gridMismatch(error.description)
             }
         }
-        let boxes = lesions.map(\.boundingBox)
+        let boxes = lesions.indices.map { n in boundingBoxes?[n] ?? lesions[n].boundingBox }
         if let empty = boxes.firstIndex(where: { $0 == nil }) { throw RadiomicsError.emptyMask(names[empty]) }
         let budget = budget ?? ExtractionMemoryLimit.automatic.budget()
         let estimates = try zip(boxes, names).map { box, name in

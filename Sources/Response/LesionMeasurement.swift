@@ -63,6 +63,12 @@ public struct LesionMeasurement: Hashable, Sendable {
 
     /// Measures a lesion mask on its own grid.
     public static func measure(_ mask: Mask) -> LesionMeasurement {
+        measure(mask, boundingBox: mask.boundingBox)
+    }
+
+    /// Measures a lesion mask whose bounding box is known (`Mask.boundingBox`, nil for an empty mask): only the
+    /// box is read.
+    public static func measure(_ mask: Mask, boundingBox: IndexBox?) -> LesionMeasurement {
         let grid = mask.grid
         let size = grid.size
         let a = axialAxis(of: grid)
@@ -81,15 +87,19 @@ public struct LesionMeasurement: Hashable, Sendable {
         let stride = [1, size.nx, size.nx * size.ny]
         var count = 0
         var best: (long: Double, short: Double, slice: Int)? = nil
-        for s in 0..<size[a] {
+        // Only the mask's bounding box holds voxels: the same rows and columns, in the same order, give the
+        // same points as a scan of the whole grid, without reading the voxels around the lesion.
+        guard let box = boundingBox else { return .zero }
+        let lower = [box.lower.i, box.lower.j, box.lower.k], upper = [box.upper.i, box.upper.j, box.upper.k]
+        for s in lower[a]...upper[a] {
             // Per in-plane row (fixed v) the first and last voxel along u, and per column (fixed u) the first and
             // last along v: the lesion's edge crosses each of those lines half-way beyond them.
             var points: [Point2] = []
             var columnLo = [Int](repeating: -1, count: size[u]), columnHi = [Int](repeating: -1, count: size[u])
-            for pv in 0..<size[v] {
+            for pv in lower[v]...upper[v] {
                 var lo = -1, hi = -1
                 let row = s * stride[a] + pv * stride[v]
-                for pu in 0..<size[u] {
+                for pu in lower[u]...upper[u] {
                     if mask.voxels[row + pu * stride[u]] {
                         count += 1
                         if lo < 0 { lo = pu }
@@ -102,7 +112,7 @@ public struct LesionMeasurement: Hashable, Sendable {
                 points.append(point(Double(lo) - 0.5, Double(pv)))
                 points.append(point(Double(hi) + 0.5, Double(pv)))
             }
-            for pu in 0..<size[u] where columnLo[pu] >= 0 {
+            for pu in lower[u]...upper[u] where columnLo[pu] >= 0 {
                 points.append(point(Double(pu), Double(columnLo[pu]) - 0.5))
                 points.append(point(Double(pu), Double(columnHi[pu]) + 0.5))
             }

@@ -1,5 +1,6 @@
 import Foundation
 internal import CZlib
+internal import CDeflate
 
 /// Why compressed data could not be decoded.
 public struct ZlibError: Error, CustomStringConvertible, Equatable {
@@ -31,6 +32,9 @@ public enum Gzip {
         guard isGzip(data) else {
             throw ZlibError(data.isEmpty ? "gzip data is empty" : "not gzip data (missing 1f 8b magic bytes)")
         }
+        // libdeflate decodes valid data; anything it refuses (damage, trailing bytes, the limit) is decoded
+        // again by zlib, whose streaming decoder says what is wrong and where.
+        if let fast = WholeBufferGzip.decompress(data, limit: limit) { return fast }
         return try ZStream.inflate(data, format: .gzip, limit: limit.map { ($0, false) })
     }
 
@@ -53,6 +57,54 @@ public enum Gzip {
     /// `data` as a single gzip member at compression `level` (0 stores, 9 compresses most).
     public static func compress(_ data: Data, level: Int = 6) -> Data {
         ZStream.deflate(data, format: .gzip, level: level)
+    }
+}
+
+/// Whole-buffer gzip decompression with libdeflate (about twice zlib's inflate speed, and its CRC-32 several times
+/// faster), for the common case of valid data: every member decoded and checked (CRC-32 and length), straight
+/// into an uninitialised output buffer sized from the gzip trailer. Returns nil, having thrown nothing away but
+/// time, whenever the data is not a clean sequence of gzip members followed by nothing or zero padding, or the
+/// output would exceed the limit: the caller then decodes with zlib and reports the problem.
+enum WholeBufferGzip {
+    static func decompress(_ data: Data, limit: Int?) -> Data? {
+        guard let decompressor = libdeflate_alloc_decompressor() else { return nil }
+        defer { libdeflate_free_decompressor(decompressor) }
+        let cap = limit ?? Int.max
+        return data.withUnsafeBytes { raw -> Data? in
+            guard let input = raw.baseAddress, raw.count >= 18 else { return nil }
+            // The last member's size (mod 2^32) from the trailer; several members grow the buffer as needed.
+            let end = raw.count
+            let isize = Int(raw[end - 4]) | Int(raw[end - 3]) << 8 | Int(raw[end - 2]) << 16 | Int(raw[end - 1]) << 24
+            var capacity = max(1, min(isize, cap, Gzip.maximumDecompressedSize(ofCompressed: raw.count)))
+            guard var output = malloc(capacity) else { return nil }
+            var produced = 0, consumed = 0
+            var succeeded = false
+            defer { if !succeeded { free(output) } }
+            while true {
+                var inBytes = 0, outBytes = 0
+                let result = libdeflate_gzip_decompress_ex(decompressor, input + consumed, raw.count - consumed,
+                                                           output + produced, capacity - produced, &inBytes, &outBytes)
+                if result == LIBDEFLATE_INSUFFICIENT_SPACE {
+                    // More than the trailer said (an earlier member, or a wrong trailer): grow by half, within the limit.
+                    guard capacity < cap else { return nil }
+                    let grown = min(cap, capacity + max(1 << 18, capacity / 2))
+                    guard let bigger = realloc(output, grown) else { return nil }
+                    output = bigger
+                    capacity = grown
+                    continue
+                }
+                guard result == LIBDEFLATE_SUCCESS else { return nil }
+                produced += outBytes
+                consumed += inBytes
+                let rest = UnsafeRawBufferPointer(rebasing: raw[consumed...])
+                if rest.isEmpty { break }
+                if rest.count >= 2 && rest[0] == 0x1f && rest[1] == 0x8b { continue }  // the next member
+                guard rest.allSatisfy({ $0 == 0 }) else { return nil }
+                break
+            }
+            succeeded = true
+            return Data(bytesNoCopy: output, count: produced, deallocator: .free)
+        }
     }
 }
 
