@@ -28,6 +28,15 @@ final class MaskPassTests: XCTestCase {
                 XCTAssertEqual(mask.boundingBox, count == 0 ? nil : IndexBox(lower: lo, upper: hi))
                 // Bit for bit: the same sums in the same order.
                 XCTAssertEqual(mask.centroid, count == 0 ? nil : grid.world(atContinuousIndex: (1.0 / Double(count)) * s))
+                // On the bounding box (what extraction uses once the box is known): the same values, bit for bit.
+                if let box = mask.boundingBox {
+                    XCTAssertEqual(mask.count(within: box), count)
+                    XCTAssertEqual(mask.centroid(within: box), mask.centroid)
+                    // Label regions give the same box, and the mask written on the box alone is the same mask.
+                    let region = labels.labelRegions.first { $0.label == label }
+                    XCTAssertEqual(region?.boundingBox, box)
+                    XCTAssertEqual(region.map { labels.mask(of: $0).voxels }, mask.voxels)
+                }
             }
         }
     }
