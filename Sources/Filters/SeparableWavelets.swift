@@ -211,7 +211,7 @@ public struct SeparableWaveletFilter: ImageFilter, Hashable, CustomStringConvert
             pooled[term.filter] = acc
         }
         let grid = image.grid.subgrid(box)
-        return pooled.map { Volume(grid: grid, voxels: $0!.map { Float($0) }) }
+        return pooled.map { Volume(grid: grid, voxels: Precision.singles($0!)) }
     }
 
     /// The 1D kernels along an axis whose band letter is `pass`: the low-pass filter at levels 1..<L, then

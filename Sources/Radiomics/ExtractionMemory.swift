@@ -428,16 +428,17 @@ public enum ExtractionMemory {
             let bands = Double(filtering.filters.filter { if case .wavelet = $0 { return true } else { return false } }.count)
             let held = bands > 1 ? 4 * bands * v : 0
             phases.append([voxelCause: 10 * v, .responseMaps: 12 * f + 48 * f + 20 * v + (bands > 1 ? 12 * bands * v : 0)])
-            // The families of each response map: the region's copy with the response as intensities. A fixed
-            // bin number gives the grey levels; a fixed bin size on a response has as many as the image.
+            // The families of each response map: the region's copy with the response as intensities, beside the
+            // read values (double and single precision, kept for the next filter). A fixed bin number gives the
+            // grey levels; a fixed bin size on a response has as many as the image.
             let ng: Double
             switch filtering.discretisation ?? settings.discretisation {
             case .fixedBinNumber(let count): ng = Double(max(count, 1))
             case .fixedBinSize: ng = greyLevels
             }
-            phases += familyPhases(filtering.families, ng: ng, extra: 8 * f + 8 * v).map { phase in
+            phases += familyPhases(filtering.families, ng: ng, extra: 12 * f + 8 * v).map { phase in
                 var p = phase
-                let share = 8 * f + 8 * v
+                let share = 12 * f + 8 * v
                 p[voxelCause, default: 0] -= share
                 p[.responseMaps, default: 0] += share + held
                 return p

@@ -57,7 +57,7 @@ public enum GLDZM {
         return SingleMatrixAggregation.levelMatrixFeatures(
             Feature.self, family: .gldzm, roi: roi, aggregations: aggregations,
             items: { grid, planar, volume in
-                let inside: [Bool] = morphologicalMask ?? grid.levels.map { $0 > 0 }
+                let inside: [Bool] = morphologicalMask ?? grid.levels.mapVoxels { $0 > 0 }
                 let zones = ZoneMemo.shared.zones(grid, planar: planar, volume: volume)
                 func items(_ zones: GreyLevelZones, planar: Bool) -> LevelItems {
                     let distance = BorderDistance.map(grid, inside: inside, planar: planar)

@@ -29,7 +29,7 @@ public enum IntensityHistogram {
             sorted.append(contentsOf: repeatElement(Double(level), count: Int(count)))
         }
         var out = IntensityStatistics.distributionFeatures(
-            Distribution(levels.map(Double.init), sorted: sorted), family: .histogram, includeEnergy: false)
+            Distribution(levels.mapVoxels(Double.init), sorted: sorted), family: .histogram, includeEnergy: false)
         func add(_ name: String, _ value: Double) {
             out.append(FeatureValue(family: .histogram, name: name, ibsiTag: "ih_\(name)", value: value,
                                     note: value.isNaN ? "undefined for an empty ROI" : nil))

@@ -76,7 +76,7 @@ public enum NGLDM {
     /// Per voxel, 1 plus the dependent ROI neighbours along `offsets` and their opposites,
     /// added to `start` when given.
     static func dependences(_ grid: TextureGrid, offsets: [Offset3], alpha: Int32, start: [Int32]?) -> [Int32] {
-        var counts = start ?? grid.levels.map { $0 > 0 ? 1 : 0 }
+        var counts = start ?? grid.levels.mapVoxels { $0 > 0 ? 1 : 0 }
         let extents = grid.rowExtents()
         let shifts = offsets.map { $0.linear(grid) }
         grid.levels.withUnsafeBufferPointer { levels in

@@ -88,7 +88,7 @@ public enum NGTDM {
     private static func matrices<Word: FixedWidthInteger & SignedInteger>(
         _ word: Word.Type, _ grid: TextureGrid, radius: Int, sumBits: Int, planar: Bool, volume: Bool
     ) -> (slices: [Matrix], volume: Matrix?) {
-        var sums: [Word] = grid.levels.map { $0 > 0 ? (1 << Word(sumBits)) | Word($0) : 0 }
+        var sums: [Word] = grid.levels.mapVoxels { $0 > 0 ? (1 << Word(sumBits)) | Word($0) : 0 }
         boxSum(&sums, count: grid.nx, stride: 1, radius: radius)
         boxSum(&sums, count: grid.ny, stride: grid.nx, radius: radius)
         let slices = planar ? (0..<grid.nz).map { z in

@@ -1,5 +1,6 @@
 import Foundation
 import ImagingCore
+import Filters
 
 /// The features of one region (a lesion or its peritumoral ring) with the preprocessing record.
 public struct RegionFeatures: Sendable {
@@ -129,6 +130,8 @@ extension RadiomicsExtractor {
                                              max(readBox.upper.k, b.upper.k)))
         }
         let values = Preprocessor.resampledIntensities(image: image, newBox: readBox, maps: maps, settings: settings)
+        // The convolutional filters read the image in single precision (as images are stored): converted once for all.
+        let singles = Precision.singles(values)
         let needsMax = filtering.filters.contains {
             switch $0 {
             case .square, .squareRoot, .logarithm, .exponential: return true
@@ -139,20 +142,20 @@ extension RadiomicsExtractor {
         let responseSettings = settings.responseMapSettings(filtering)
         // Sub-bands of one separable wavelet decomposition share the passes they have in common (the 8 bands of
         // a 3D level: 14 passes instead of 24): computed together up front, kept in single precision until used.
-        var shared = ResponseMaps.sharedWaveletResponses(filtering.filters, values: values, readBox: readBox, box: box,
+        var shared = ResponseMaps.sharedWaveletResponses(filtering.filters, singles: singles, readBox: readBox, box: box,
                                                          spacing: fullNew.spacing)
         var features = [FeatureValue]()
         for (n, filter) in filtering.filters.enumerated() {
             var response = region
             if let map = shared.removeValue(forKey: n) {
-                response.intensities = map.voxels.map { Double($0) }
+                response.intensities = Precision.doubles(map.voxels)
             } else {
-                response.intensities = try ResponseMaps.response(filter, values: values, readBox: readBox, box: box,
+                response.intensities = try ResponseMaps.response(filter, values: values, singles: singles, readBox: readBox, box: box,
                                                                  spacing: fullNew.spacing, maxAbsolute: maxAbsolute)
             }
             let roi = response.roiIntensities()
             let token = filter.token
-            if let bad = roi.first(where: { !$0.isFinite }) {
+            if !ResponseMaps.allFinite(roi), let bad = roi.first(where: { !$0.isFinite }) {
                 warnings.append("\(context): response map \(token) holds a non-finite value (\(bad)) in the region")
             }
             features += familyFeatures(response, roi: roi, settings: responseSettings).map {

@@ -62,10 +62,11 @@ enum ResponseMaps {
     }
 
     /// The response of `filter` over `box` from `values` (the image on `readBox`, which holds `box`),
-    /// x fastest on `box`. `maxAbsolute` is the image's largest |intensity| (PyRadiomics' voxel-wise
-    /// image types scale by it).
-    static func response(_ filter: FilterSpec, values: [Double], readBox: IndexBox, box: IndexBox,
-                         spacing: Vector3, maxAbsolute: Double) throws -> [Double] {
+    /// x fastest on `box`. `singles` are `values` in single precision when the caller has them (the convolutional
+    /// filters read those; nil: converted here). `maxAbsolute` is the image's largest |intensity| (PyRadiomics'
+    /// voxel-wise image types scale by it).
+    static func response(_ filter: FilterSpec, values: [Double], singles: [Float]? = nil, readBox: IndexBox,
+                         box: IndexBox, spacing: Vector3, maxAbsolute: Double) throws -> [Double] {
         let inner = IndexBox(lower: Index3(box.lower.i - readBox.lower.i, box.lower.j - readBox.lower.j,
                                            box.lower.k - readBox.lower.k),
                              upper: Index3(box.upper.i - readBox.lower.i, box.upper.j - readBox.lower.j,
@@ -91,16 +92,17 @@ enum ResponseMaps {
             // The read box stands for the image: its edges are the image's where it was clipped to it, and
             // farther from `box` than the filter's support elsewhere.
             let grid = ImageGrid(size: size, spacing: spacing)
-            let image = Volume(grid: grid, voxels: values.map { Float($0) })
-            return imageFilter.response(of: image, over: inner).voxels.map { Double($0) }
+            let image = Volume(grid: grid, voxels: singles ?? Precision.singles(values))
+            return Precision.doubles(imageFilter.response(of: image, over: inner).voxels)
         }
     }
 
     /// The responses over `box` of the separable wavelet sub-bands among `filters` that share a decomposition
-    /// with another one, by their index in `filters` (the others are left to `response`). Each equals what
+    /// with another one, by their index in `filters` (the others are left to `response`), from `singles` (the image
+    /// on `readBox` in single precision). Each equals what
     /// `response` gives for that filter alone (`SeparableWaveletFilter.responses` computes the same passes, once
     /// for the sub-bands that share them).
-    static func sharedWaveletResponses(_ filters: [FilterSpec], values: [Double], readBox: IndexBox, box: IndexBox,
+    static func sharedWaveletResponses(_ filters: [FilterSpec], singles: [Float], readBox: IndexBox, box: IndexBox,
                                        spacing: Vector3) -> [Int: Volume<Float>] {
         var wavelets = [(index: Int, filter: SeparableWaveletFilter)]()
         for (n, f) in filters.enumerated() {
@@ -111,11 +113,22 @@ enum ResponseMaps {
                                            box.lower.k - readBox.lower.k),
                              upper: Index3(box.upper.i - readBox.lower.i, box.upper.j - readBox.lower.j,
                                            box.upper.k - readBox.lower.k))
-        let image = Volume(grid: ImageGrid(size: readBox.size, spacing: spacing), voxels: values.map { Float($0) })
+        let image = Volume(grid: ImageGrid(size: readBox.size, spacing: spacing), voxels: singles)
         let maps = SeparableWaveletFilter.responses(of: wavelets.map(\.filter), image: image, over: inner)
         var out = [Int: Volume<Float>]()
         for (w, map) in zip(wavelets, maps) { out[w.index] = map }
         return out
+    }
+
+    /// Whether every value is finite (no infinity, no NaN): their exponent bits are never all ones. One pass that
+    /// counts without branching (vectorised), so the search for the first bad value runs only when there is one.
+    static func allFinite(_ values: [Double]) -> Bool {
+        let exponent: UInt64 = 0x7FF0_0000_0000_0000
+        var bad = 0
+        values.withUnsafeBufferPointer { v in
+            for x in v { bad &+= x.bitPattern & exponent == exponent ? 1 : 0 }
+        }
+        return bad == 0
     }
 
     /// The largest |intensity| of `image`.
@@ -147,6 +160,6 @@ public enum FilteredImage {
         let values = Preprocessor.resampledIntensities(image: image, newBox: whole, maps: maps, settings: settings)
         let response = try ResponseMaps.response(filter, values: values, readBox: whole, box: whole, spacing: grid.spacing,
                                                  maxAbsolute: ResponseMaps.maxAbsolute(image))
-        return Volume(grid: grid, voxels: response.map { Float($0) })
+        return Volume(grid: grid, voxels: Precision.singles(response))
     }
 }
