@@ -111,10 +111,12 @@ extension FilterBlock {
                     if axis == 0 {
                         if cascade.regular {
                             // Every output the same taps one voxel further: a correlation along each x line.
-                            let taps = row(0), first = offset + cascade.rowFirst[0]
-                            for line in 0..<(size.ny * size.nz) {
-                                FilterBlock.correlateRow(src + line * size.nx + first, stride: 1, taps: taps,
-                                                         into: dst + line * m, count: m)
+                            let taps = RowTap.list(Array(row(0)), stride: 1), first = offset + cascade.rowFirst[0]
+                            taps.withUnsafeBufferPointer { taps in
+                                for line in 0..<(size.ny * size.nz) {
+                                    FilterBlock.correlateRow(src + line * size.nx + first, taps: taps,
+                                                             into: dst + line * m, count: m)
+                                }
                             }
                         } else {
                             // Each x line: one dot product per output.
