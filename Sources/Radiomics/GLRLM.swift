@@ -194,10 +194,12 @@ public enum GLRLM {
         let continues = (load(levels + v - shift) .== level) .& (level .> Lanes(repeating: 0))
         let length = one.replacing(with: load(lengths + v - shift) &+ one, where: continues)
         UnsafeMutableRawPointer(lengths + v).storeBytes(of: length, as: Lanes.self)
-        // Runs end where the successor differs; every lane counts (0 or 1) so that nothing branches.
-        let ends = Lanes(repeating: 0).replacing(with: one, where: load(levels + v + shift) .!= level)
-        let cell = level &* Lanes(repeating: Int32(cells.width)) &+ length &+ cells.laneOffsets
-        for lane in 0..<8 { counts[Int(cell[lane])] &+= ends[lane] }
+        // Runs end where the successor differs. Every lane adds 1 so that nothing branches: a lane whose run goes
+        // on adds it to its copy's first cell of grey level 0, which collects voxels outside the ROI and is dropped.
+        let ends = load(levels + v + shift) .!= level
+        let cell = (cells.laneOffsets &+ one).replacing(
+            with: level &* Lanes(repeating: Int32(cells.width)) &+ length &+ cells.laneOffsets, where: ends)
+        for lane in 0..<8 { counts[Int(cell[lane])] &+= 1 }
     }
 
     /// The runs along x of one row, between the first and last ROI voxel `lower` and `upper`.

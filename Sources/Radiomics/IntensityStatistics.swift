@@ -152,7 +152,7 @@ struct Distribution {
         }
         guard ok else { return nil }
         radixSort(&keys)
-        return keys.map { k in Double(bitPattern: k >> 63 == 1 ? k & ~(1 << 63) : ~k) }
+        return keys.mapVoxels { k in Double(bitPattern: k >> 63 == 1 ? k & ~(1 << 63) : ~k) }
     }
 
     /// The lowest and highest of `values` when every one is whole and not -0 (which sorts like 0 but
@@ -163,26 +163,24 @@ struct Distribution {
     static func radixSortedSingles(_ values: [Double]) -> [Double]? {
         let n = values.count
         var keys = [UInt32](repeating: 0, count: n)
-        let ok = keys.withUnsafeMutableBufferPointer { keys -> Bool in
+        // Without a branch per value (the loop is vectorised): every key is made, and a value that has none is noted.
+        let bad = keys.withUnsafeMutableBufferPointer { keys -> UInt32 in
             values.withUnsafeBufferPointer { values in
+                var bad: UInt32 = 0
                 for t in 0..<n {
                     let x = values[t], f = Float(x)
-                    // NaN fails the comparison; a double that is no float differs from its rounding.
-                    guard Double(f) == x else { return false }
                     let bits = f.bitPattern
-                    if bits >> 31 == 1 {
-                        if f == 0 { return false }  // -0, as in `radixSorted`
-                        keys[t] = ~bits
-                    } else {
-                        keys[t] = bits | (1 << 31)
-                    }
+                    // NaN fails the comparison; a double that is no float differs from its rounding; -0 as in
+                    // `radixSorted`.
+                    bad |= (Double(f) == x ? 0 : 1) | (bits == 0x8000_0000 ? 1 : 0)
+                    keys[t] = bits >> 31 == 1 ? ~bits : bits | (1 << 31)
                 }
-                return true
+                return bad
             }
         }
-        guard ok else { return nil }
+        guard bad == 0 else { return nil }
         radixSort(&keys)
-        return keys.map { k in Double(Float(bitPattern: k >> 31 == 1 ? k & ~(1 << 31) : ~k)) }
+        return keys.mapVoxels { k in Double(Float(bitPattern: k >> 31 == 1 ? k & ~(1 << 31) : ~k)) }
     }
 
     /// Sorts `keys` in place by a stable LSD radix sort, 16 bits a pass from the lowest, skipping the passes where

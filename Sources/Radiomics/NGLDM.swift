@@ -76,7 +76,8 @@ public enum NGLDM {
     /// Per voxel, 1 plus the dependent ROI neighbours along `offsets` and their opposites,
     /// added to `start` when given.
     static func dependences(_ grid: TextureGrid, offsets: [Offset3], alpha: Int32, start: [Int32]?) -> [Int32] {
-        var counts = start ?? grid.levels.mapVoxels { $0 > 0 ? 1 : 0 }
+        // Levels are never negative: min(level, 1) is 1 for an ROI voxel, 0 outside (without a branch: vectorised).
+        var counts = start ?? grid.levels.mapVoxels { min($0, 1) }
         let extents = grid.rowExtents()
         let shifts = offsets.map { $0.linear(grid) }
         grid.levels.withUnsafeBufferPointer { levels in

@@ -88,7 +88,9 @@ public enum NGTDM {
     private static func matrices<Word: FixedWidthInteger & SignedInteger>(
         _ word: Word.Type, _ grid: TextureGrid, radius: Int, sumBits: Int, planar: Bool, volume: Bool
     ) -> (slices: [Matrix], volume: Matrix?) {
-        var sums: [Word] = grid.levels.mapVoxels { $0 > 0 ? (1 << Word(sumBits)) | Word($0) : 0 }
+        // Levels are never negative: min(level, 1) is 1 for an ROI voxel, 0 outside (without a branch: vectorised).
+        let shift = Word(sumBits)
+        var sums: [Word] = grid.levels.mapVoxels { Word(truncatingIfNeeded: min($0, 1)) &<< shift | Word(truncatingIfNeeded: $0) }
         boxSum(&sums, count: grid.nx, stride: 1, radius: radius)
         boxSum(&sums, count: grid.ny, stride: grid.nx, radius: radius)
         let slices = planar ? (0..<grid.nz).map { z in
@@ -112,8 +114,15 @@ public enum NGTDM {
                 for base in Swift.stride(from: 0, to: values.count, by: chunk) {
                     if stride == 1 {
                         for t in 0..<count { prefix[t &+ 1] = prefix[t] &+ values[base &+ t] }
-                        for t in 0..<count {
-                            values[base &+ t] = prefix[min(t &+ radius, count &- 1) &+ 1] &- prefix[max(t &- radius, 0)]
+                        // Windows clipped at either end of the row, then the inner ones (no clipping: vectorised).
+                        let head = 0..<min(radius, count), tail = max(head.upperBound, count &- radius)..<count
+                        for range in [head, tail] {
+                            for t in range {
+                                values[base &+ t] = prefix[min(t &+ radius, count &- 1) &+ 1] &- prefix[max(t &- radius, 0)]
+                            }
+                        }
+                        for t in head.upperBound..<tail.lowerBound {
+                            values[base &+ t] = prefix[t &+ radius &+ 1] &- prefix[t &- radius]
                         }
                         continue
                     }
