@@ -109,21 +109,22 @@ public enum NGTDM {
     private static func boxSum<Word: FixedWidthInteger>(_ values: inout [Word], count: Int, stride: Int, radius: Int) {
         let chunk = count * stride
         var prefix = [Word](repeating: 0, count: (count + 1) * stride)
+        let total = values.count
         values.withUnsafeMutableBufferPointer { values in
             prefix.withUnsafeMutableBufferPointer { prefix in
-                for base in Swift.stride(from: 0, to: values.count, by: chunk) {
+                // Plain pointers (no buffer reached through the closure's context), so the loops vectorise.
+                guard let values = values.baseAddress, let prefix = prefix.baseAddress else { return }
+                for base in Swift.stride(from: 0, to: total, by: chunk) {
                     if stride == 1 {
                         for t in 0..<count { prefix[t &+ 1] = prefix[t] &+ values[base &+ t] }
-                        // Windows clipped at either end of the row, then the inner ones (no clipping: vectorised).
-                        let head = 0..<min(radius, count), tail = max(head.upperBound, count &- radius)..<count
-                        for range in [head, tail] {
-                            for t in range {
-                                values[base &+ t] = prefix[min(t &+ radius, count &- 1) &+ 1] &- prefix[max(t &- radius, 0)]
-                            }
+                        // Windows clipped at the row's ends, then the inner ones (no clipping: vectorised).
+                        let head = min(radius, count), tail = max(head, count &- radius)
+                        func clipped(_ t: Int) {
+                            values[base &+ t] = prefix[min(t &+ radius, count &- 1) &+ 1] &- prefix[max(t &- radius, 0)]
                         }
-                        for t in head.upperBound..<tail.lowerBound {
-                            values[base &+ t] = prefix[t &+ radius &+ 1] &- prefix[t &- radius]
-                        }
+                        for t in 0..<head { clipped(t) }
+                        for t in tail..<count { clipped(t) }
+                        for t in head..<tail { values[base &+ t] = prefix[t &+ radius &+ 1] &- prefix[t &- radius] }
                         continue
                     }
                     for t in 0..<count {
