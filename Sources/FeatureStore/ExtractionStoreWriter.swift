@@ -193,12 +193,15 @@ public final class ExtractionStoreWriter: @unchecked Sendable {
     }
 
     /// Writes the final store, removes the sidecar folder, and returns what was written.
+    ///
+    /// `addingTables` gives further tables computed from the final contents (e.g. a catalogue of its feature
+    /// names), written with them in the same rewrite instead of reading the store back and writing it again.
     @discardableResult
-    public func finish() throws -> StoreContents {
+    public func finish(addingTables extra: (StoreContents) throws -> [String: StoreTable] = { _ in [:] }) throws -> StoreContents {
         lock.lock()
         defer { lock.unlock() }
         try requireOpen()
-        let contents = try consolidate()
+        let contents = try consolidate(adding: extra)
         isFinishedWriting = true
         try FileManager.default.removeItem(at: partsURL)
         close(lockDescriptor)
@@ -390,16 +393,17 @@ public final class ExtractionStoreWriter: @unchecked Sendable {
 
     /// Rewrites the main store from all results, in manifest order.
     @discardableResult
-    private func consolidate() throws -> StoreContents {
+    private func consolidate(adding extra: (StoreContents) throws -> [String: StoreTable] = { _ in [:] }) throws -> StoreContents {
         let start = ProcessInfo.processInfo.systemUptime
         if lesionRowsChanged && !carriedTables.isEmpty {
             warn("removing the tables \(carriedTables.keys.sorted().map { "/" + $0 }.joined(separator: ", ")) of "
                  + "\(storeURL.path): they refer to the earlier lesion rows; compute them again")
             carriedTables = [:]
         }
-        let contents = try StoreContents.assembling(
+        var contents = try StoreContents.assembling(
             attributes: attributes, results: patientOrder.compactMap { results[$0] },
             failures: patientOrder.compactMap { failures[$0] }, tables: carriedTables)
+        for (path, table) in try extra(contents) { contents.tables[path] = table }
         try contents.write(to: storeURL, advice: resumeAdvice)
         lastConsolidation = ProcessInfo.processInfo.systemUptime
         lastConsolidationDuration = lastConsolidation - start

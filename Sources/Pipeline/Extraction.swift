@@ -156,8 +156,8 @@ public enum CohortExtraction {
             }
             if let message = failed[index] { summary.failed.append((id, message)) }
         }
-        _ = try writer.finish()
-        try writeFeatureCatalog(store)
+        // The feature catalogue goes into the final rewrite (not a read and a second rewrite of the store).
+        _ = try writer.finish(addingTables: { contents in try featureCatalog(contents).map { [catalogPath: $0] } ?? [:] })
         summary.seconds = Date().timeIntervalSince(start)
         return summary
     }
@@ -196,6 +196,13 @@ public enum CohortExtraction {
     /// Adds `feature_catalog` (region, name, ibsi_id, ibsi_tag, pyradiomics_name, note) for every feature the store holds.
     static func writeFeatureCatalog(_ store: URL) throws {
         var contents = try StoreContents.read(from: store)
+        guard let catalog = try featureCatalog(contents) else { return }
+        contents.tables[catalogPath] = catalog
+        try contents.write(to: store)
+    }
+
+    /// The `feature_catalog` table of a store's contents; nil when it holds no feature.
+    static func featureCatalog(_ contents: StoreContents) throws -> StoreTable? {
         var region: [String] = [], name: [String] = [], id: [String] = [], tag: [String] = [], py: [String] = [], note: [String] = []
         for r in contents.features.keys.sorted() {
             for n in contents.features[r]!.names {
@@ -211,7 +218,7 @@ public enum CohortExtraction {
                 }
             }
         }
-        guard !name.isEmpty else { return }
+        guard !name.isEmpty else { return nil }
         var t = Table()
         try t.append("region", .text(region))
         try t.append("name", .text(name))
@@ -219,10 +226,9 @@ public enum CohortExtraction {
         try t.append("ibsi_tag", .text(tag))
         try t.append("pyradiomics_name", .text(py))
         try t.append("note", .text(note))
-        contents.tables[catalogPath] = StoreTable(table: t, attributes: [
+        return StoreTable(table: t, attributes: [
             "definition": "stable store name <modality>.<region>.[<filter>.]<family>.<feature> (the region column holds <modality>.<region>); IBSI 1 identifier and reference tag; PyRadiomics name where the definitions agree",
         ])
-        try contents.write(to: store)
     }
 
     /// Features of one loaded patient as store rows.
