@@ -53,7 +53,8 @@ let package = Package(
         .target(name: "HDF5Support", dependencies: ["CHDF5"], swiftSettings: swift6),
         .testTarget(name: "HDF5SupportTests", dependencies: ["HDF5Support", "TestSupport"]),
         // OpenBLAS + LAPACKE: dense matrix products, symmetric eigendecomposition, solves, inverse.
-        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas"),
+        // Loaded on first use (dlopen), not linked: most commands make no BLAS call (see COpenBLAS.h).
+        .target(name: "COpenBLAS", path: "Sources/COpenBLAS", linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "LinearAlgebra", dependencies: ["COpenBLAS"]),
         .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"]),
         // zlib: gzip/zlib streams and checksums (.nii.gz, NRRD gzip, PNG).
@@ -172,7 +173,7 @@ let package = Package(
         .testTarget(name: "FuzzTests", dependencies: ["ImageIO", "Cohort", "DICOMIO", "Synthesis", "ImagingCore",
                                                       "ZlibSupport", "TestSupport"]),
         // The command-line tool: argument parsing only; all logic lives in the libraries above.
-        .executableTarget(name: "lesionmap", dependencies: ["Pipeline", "ImagingCore", "Harmonisation", "Perturbation", "LinearAlgebra", "LesionMatching", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "lesionmap", dependencies: ["Pipeline", "ImagingCore", "Harmonisation", "Perturbation", "LesionMatching", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // Shared by the test targets: locating ../shared/data (fail under CI, skip elsewhere), temp dirs.
         .target(name: "TestSupport", path: "Tests/TestSupport"),

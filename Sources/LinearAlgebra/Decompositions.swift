@@ -53,7 +53,7 @@ extension Matrix {
         var a = values
         var w = [Double](repeating: 0, count: n)
         if n > 0 {
-            let info = LAPACKE_dsyevd(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "V")), Int8(UInt8(ascii: "U")),
+            let info = lm_LAPACKE_dsyevd(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "V")), Int8(UInt8(ascii: "U")),
                                       blasInt(n), &a, blasInt(n), &w)
             if info > 0 { throw LinearAlgebraError.notConverged(info: Int(info)) }
             precondition(info == 0, "LAPACKE_dsyevd rejected argument \(-info)")
@@ -81,17 +81,17 @@ extension Matrix {
         guard n > 0, b.cols > 0 else { return Matrix(rows: n, cols: b.cols) }
         var lu = values
         var pivots = [Int32](repeating: 0, count: n)
-        let norm = LAPACKE_dlange(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "1")), blasInt(n), blasInt(n), lu, blasInt(n))
-        let info = LAPACKE_dgetrf(LAPACK_ROW_MAJOR, blasInt(n), blasInt(n), &lu, blasInt(n), &pivots)
+        let norm = lm_LAPACKE_dlange(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "1")), blasInt(n), blasInt(n), lu, blasInt(n))
+        let info = lm_LAPACKE_dgetrf(LAPACK_ROW_MAJOR, blasInt(n), blasInt(n), &lu, blasInt(n), &pivots)
         if info > 0 { throw LinearAlgebraError.singular(reciprocalCondition: 0) }
         precondition(info == 0, "LAPACKE_dgetrf rejected argument \(-info)")
         var rcond = 0.0
-        let conditionInfo = LAPACKE_dgecon(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "1")), blasInt(n), lu, blasInt(n),
+        let conditionInfo = lm_LAPACKE_dgecon(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "1")), blasInt(n), lu, blasInt(n),
                                            norm, &rcond)
         precondition(conditionInfo == 0, "LAPACKE_dgecon rejected argument \(-conditionInfo)")
         if !(rcond >= Double.ulpOfOne) { throw LinearAlgebraError.singular(reciprocalCondition: rcond) }
         var x = b.values
-        let solveInfo = LAPACKE_dgetrs(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "N")), blasInt(n), blasInt(b.cols),
+        let solveInfo = lm_LAPACKE_dgetrs(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "N")), blasInt(n), blasInt(b.cols),
                                        lu, blasInt(n), pivots, &x, blasInt(b.cols))
         precondition(solveInfo == 0, "LAPACKE_dgetrs rejected argument \(-solveInfo)")
         return Matrix(rows: n, cols: b.cols, values: x)
@@ -110,7 +110,7 @@ extension Matrix {
         guard n > 0, b.cols > 0 else { return Matrix(rows: n, cols: b.cols) }
         var factor = values
         var x = b.values
-        let info = LAPACKE_dposv(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "U")), blasInt(n), blasInt(b.cols),
+        let info = lm_LAPACKE_dposv(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "U")), blasInt(n), blasInt(b.cols),
                                  &factor, blasInt(n), &x, blasInt(b.cols))
         if info > 0 { throw LinearAlgebraError.notPositiveDefinite(minorOrder: Int(info)) }
         precondition(info == 0, "LAPACKE_dposv rejected argument \(-info)")

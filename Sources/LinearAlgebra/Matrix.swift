@@ -90,7 +90,7 @@ public struct Matrix: Equatable, Sendable, CustomStringConvertible {
         values.withUnsafeBufferPointer { a in
             other.values.withUnsafeBufferPointer { b in
                 result.values.withUnsafeMutableBufferPointer { c in
-                    cblas_dgemm(CblasRowMajor, transposingSelf ? CblasTrans : CblasNoTrans,
+                    lm_cblas_dgemm(CblasRowMajor, transposingSelf ? CblasTrans : CblasNoTrans,
                                 transposingOther ? CblasTrans : CblasNoTrans,
                                 blasInt(m), blasInt(n), blasInt(k), 1, a.baseAddress, blasInt(max(cols, 1)),
                                 b.baseAddress, blasInt(max(other.cols, 1)), 0, c.baseAddress, blasInt(n))
@@ -110,7 +110,7 @@ public struct Matrix: Equatable, Sendable, CustomStringConvertible {
         values.withUnsafeBufferPointer { a in
             vector.withUnsafeBufferPointer { x in
                 result.withUnsafeMutableBufferPointer { y in
-                    cblas_dgemv(CblasRowMajor, transposingSelf ? CblasTrans : CblasNoTrans,
+                    lm_cblas_dgemv(CblasRowMajor, transposingSelf ? CblasTrans : CblasNoTrans,
                                 blasInt(rows), blasInt(cols), 1, a.baseAddress, blasInt(max(cols, 1)),
                                 x.baseAddress, 1, 0, y.baseAddress, 1)
                 }

@@ -2,6 +2,14 @@ import LinearAlgebra
 import XCTest
 
 final class LinearAlgebraTests: XCTestCase {
+    /// OpenBLAS is loaded by the first product (not linked), and its idle workers can be stopped afterwards.
+    func testOpenBLASIsLoadedByTheFirstProduct() {
+        XCTAssertEqual(Matrix([[2]]) * Matrix([[3]]), Matrix([[6]]))
+        XCTAssertTrue(BLASThreads.isLoaded)
+        BLASThreads.stopIdleWorkers()
+        XCTAssertEqual(Matrix([[1, 2], [3, 4]]) * [1, 1], [3, 7], "products go on after the workers are stopped")
+    }
+
     func testMatrixProductsMatchHandComputedValues() {
         let a = Matrix([[1, 2, 3], [4, 5, 6]])
         let b = Matrix([[7, 8], [9, 10], [11, 12]])

@@ -16,6 +16,34 @@ final class SingleImageFeaturesTests: XCTestCase {
         return s
     }()
 
+    /// `lesionmap features` makes no BLAS call, so the process never loads OpenBLAS or LAPACKE (they are loaded on
+    /// first use, not linked) and never starts OpenBLAS's busy-waiting worker threads. The dynamic loader's own
+    /// log (`LD_DEBUG=libs`) lists every library the process loads, `dlopen` included.
+    func testFeaturesCommandNeverLoadsOpenBLAS() throws {
+        let dir = try SharedData.url("ibsi1/digital_phantom")
+        let process = Process()
+        process.executableURL = try lesionmapExecutable()
+        process.arguments = ["features", dir.appendingPathComponent("image.nii.gz").path,
+                             dir.appendingPathComponent("mask.nii.gz").path, "--preset", "ibsi-digital-phantom"]
+        process.environment = ProcessInfo.processInfo.environment.merging(["LD_DEBUG": "libs"]) { $1 }
+        let logURL = try SharedData.temporaryDirectory(for: self).appendingPathComponent("ld-debug.txt")
+        FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        let log = try FileHandle(forWritingTo: logURL)
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = log
+        try process.run()
+        let features = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        try log.close()
+        XCTAssertEqual(process.terminationStatus, 0)
+        XCTAssertTrue(features.contains("tumour.morphology.volume"), features)
+        let text = try String(contentsOf: logURL, encoding: .utf8)
+        XCTAssertTrue(text.contains("libhdf5"), "LD_DEBUG=libs should log the libraries loaded")
+        XCTAssertFalse(text.contains("libopenblas"), "features loaded OpenBLAS")
+        XCTAssertFalse(text.contains("liblapacke"), "features loaded LAPACKE")
+    }
+
     func testDigitalPhantomIBSITextIsTheExtractorsLines() throws {
         let dir = try SharedData.url("ibsi1/digital_phantom")
         var settings = ExtractionSettings.ibsiDigitalPhantom

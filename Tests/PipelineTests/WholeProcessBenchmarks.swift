@@ -9,6 +9,11 @@ import Glibc
 /// the binary built beside the tests against a baseline binary, in paired runs (figures printed, never
 /// asserted).
 ///
+/// Three cases: a lesion of the synthetic cohort (`lesionmap synth --patients 1 --seed 1`, patient SYN001, label 1 of
+/// its label map: a 176 x 144 x 48 image with a lesion of a few thousand voxels, the kind of ROI a cohort has and the
+/// case issue 17's profile of "a single `lesionmap features` run" describes: start-up, gzip, decoding and label
+/// discovery around a small extraction), STS_001 and the IBSI 1 CT phantom (large ROIs, mostly feature arithmetic).
+///
 /// Runs only with `LESIONMAP_BENCHMARK=1` and `LESIONMAP_BASELINE_BIN` naming the baseline `lesionmap`
 /// (e.g. main before a change, built in a temporary checkout with `swift build -c release --product lesionmap`);
 /// `LESIONMAP_BENCHMARK_RUNS` pairs (default 21). Each pair runs both binaries back to back, alternating
@@ -16,8 +21,11 @@ import Glibc
 /// time (user + system of the child, from `wait4`) and the ratio of medians are printed. Both binaries
 /// must print the same feature values (checked once per case), so the comparison is of equal work.
 ///
-///     LESIONMAP_BENCHMARK=1 LESIONMAP_BASELINE_BIN=/tmp/old/.build/release/lesionmap \
-///       swift test -c release -Xswiftc -enable-testing --filter WholeProcessBenchmarks
+///     swift build -c release --static-swift-stdlib --product lesionmap && swift build --build-tests
+///     LESIONMAP_BENCHMARK=1 LESIONMAP_BIN=.build/release/lesionmap \
+///       LESIONMAP_BASELINE_BIN=/tmp/old/.build/release/lesionmap swift test --skip-build --filter WholeProcessBenchmarks
+///
+/// (`LESIONMAP_BIN`: the release binary as the README builds it; without it, the binary built beside the tests.)
 final class WholeProcessBenchmarks: XCTestCase {
     struct Sample { var wall: Double; var cpu: Double }
 
@@ -34,12 +42,23 @@ final class WholeProcessBenchmarks: XCTestCase {
         }
         let current = try lesionmapExecutable().path
         let runs = Int(ProcessInfo.processInfo.environment["LESIONMAP_BENCHMARK_RUNS"] ?? "") ?? 21
-        let cases = [("STS_001 (NIfTI, 198x202x59 int16)", "sts_001/nifti/image.nii.gz", "sts_001/nifti/mask.nii.gz"),
-                     ("IBSI 1 CT phantom (NIfTI)", "ibsi1/ct_phantom/nifti/image.nii.gz", "ibsi1/ct_phantom/nifti/mask.nii.gz")]
         let dir = try SharedData.temporaryDirectory(for: self)
+        // One synthetic patient, written by the binary under test.
+        let cohort = dir.appendingPathComponent("synthetic")
+        _ = try run(current, ["synth", "--out", cohort.path, "--patients", "1", "--seed", "1"], stdout: "/dev/null")
+        let cases = [
+            ("synthetic lesion (SYN001 label 1, NIfTI 176x144x48 int16)",
+             [cohort.appendingPathComponent("images/SYN001_ct.nii.gz").path,
+              cohort.appendingPathComponent("masks/SYN001_lesions.nii.gz").path, "--label", "1"]),
+            ("STS_001 (NIfTI, 198x202x59 int16)",
+             [try SharedData.url("sts_001/nifti/image.nii.gz").path, try SharedData.url("sts_001/nifti/mask.nii.gz").path]),
+            ("IBSI 1 CT phantom (NIfTI)",
+             [try SharedData.url("ibsi1/ct_phantom/nifti/image.nii.gz").path,
+              try SharedData.url("ibsi1/ct_phantom/nifti/mask.nii.gz").path]),
+        ]
         print("whole-process `lesionmap features IMAGE MASK`, \(runs) paired runs, baseline \(baselinePath)")
-        for (name, image, mask) in cases {
-            let args = ["features", try SharedData.url(image).path, try SharedData.url(mask).path]
+        for (name, inputs) in cases {
+            let args = ["features"] + inputs
             let outOld = dir.appendingPathComponent("old.txt").path, outNew = dir.appendingPathComponent("new.txt").path
             _ = try run(baselinePath, args, stdout: outOld)
             _ = try run(current, args, stdout: outNew)
