@@ -166,6 +166,29 @@ static inline hid_t chdf5_untimed_group_creation(void) {
     return gcpl;
 }
 
+// A dataset transfer property list whose type-conversion buffers hold `count`
+// elements of the larger of the two types, at least 1 KiB and at most 1 MiB
+// (HDF5's default size). HDF5 allocates and zeroes these buffers on every read
+// or write that converts (variable-length strings always do): at the default
+// 1 MiB, each text column of a small file costs two 1 MiB clears. Smaller
+// buffers change only how many elements are converted per pass, never the
+// bytes stored. The caller closes it with H5Pclose; negative on failure.
+static inline hid_t chdf5_transfer_list(hid_t file_type, hid_t mem_type, size_t count) {
+    size_t file_size = H5Tget_size(file_type), mem_size = H5Tget_size(mem_type);
+    if (file_size == 0 || mem_size == 0) return -1;
+    size_t element = file_size > mem_size ? file_size : mem_size;
+    size_t bytes = (size_t)1 << 20;
+    if (count < bytes / element) bytes = count * element;
+    if (bytes < 1024) bytes = 1024;
+    hid_t dxpl = H5Pcreate(H5P_DATASET_XFER);
+    if (dxpl < 0) return dxpl;
+    if (H5Pset_buffer(dxpl, bytes, NULL, NULL) < 0) {
+        H5Pclose(dxpl);
+        return -1;
+    }
+    return dxpl;
+}
+
 // A dataset creation property list recording no times; with `chunk_rank` > 0 the
 // data is stored in chunks of `chunk_dims`, each with a Fletcher32 checksum that
 // HDF5 (and h5py) verify on every read.

@@ -193,11 +193,21 @@ public struct StoreContents: Equatable, Sendable {
     /// Throws `FeatureStoreError.cannotWrite` when the disk refuses the write;
     /// `advice` then ends its message (what was kept, how to go on).
     public func write(to url: URL, advice: String = "the file is unchanged") throws {
-        try validate(file: url.path)
+        try StoreContents.write([(self, url)], advice: advice)
+    }
+
+    /// Writes several stores, each atomically as `write(to:advice:)` does, with their waits for the disk
+    /// overlapping (`HDF5File.writeAtomically(_:)`); returns when all are durable. When the disk refuses one,
+    /// `FeatureStoreError.cannotWrite` names it; the stores written before it are complete and durable.
+    public static func write(_ stores: [(contents: StoreContents, url: URL)],
+                             advice: String = "the file is unchanged") throws {
+        for store in stores { try store.contents.validate(file: store.url.path) }
         do {
-            try HDF5File.writeAtomically(to: url) { try self.write(into: $0) }
+            try HDF5File.writeAtomically(stores.map { store in
+                HDF5File.AtomicFile(url: store.url) { try store.contents.write(into: $0) }
+            })
         } catch let error as HDF5Error where error.systemErrorNumber != nil {
-            throw FeatureStoreError.cannotWrite(file: url.path, reason: error.reason, advice: advice)
+            throw FeatureStoreError.cannotWrite(file: error.file, reason: error.reason, advice: advice)
         }
     }
 

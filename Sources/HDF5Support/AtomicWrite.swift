@@ -20,25 +20,79 @@ extension HDF5File {
     /// On failure the temporary file is removed, `url` is untouched, and the error
     /// names `url`, with `systemErrorNumber` set when the system refused the write.
     public static func writeAtomically(to url: URL, _ body: (HDF5File) throws -> Void) throws {
-        let temporary = url.deletingLastPathComponent()
-            .appendingPathComponent(temporaryPrefix(for: url) + UUID().uuidString)
-        let descriptor = createExclusively(temporary.path)
-        guard descriptor >= 0 else { throw fileSystemError(url, errno) }
-        var isOpen = true
+        try withoutActuallyEscaping(body) { body in
+            try writeAtomically([AtomicFile(url: url, body: body)])
+        }
+    }
+
+    /// A file for `writeAtomically(_:)`: where it goes and what builds it.
+    public struct AtomicFile {
+        public let url: URL
+        public let body: (HDF5File) throws -> Void
+        public init(url: URL, body: @escaping (HDF5File) throws -> Void) {
+            self.url = url
+            self.body = body
+        }
+    }
+
+    /// Writes several complete new files, each atomically as `writeAtomically(to:_:)` does, and returns
+    /// when all are durable.
+    ///
+    /// The images are built one after another (HDF5 is serial), then written, synced and renamed on several
+    /// threads at once (`BlockingIO`), and each directory is synced once at the end: the waits for the disk
+    /// overlap instead of adding up. Each file on its own is either its previous version or complete. When
+    /// one fails, the error of the first failing file (in the order given) is thrown after the others have
+    /// finished; files that were renamed before it are complete and durable, the others untouched.
+    public static func writeAtomically(_ files: [AtomicFile]) throws {
+        var temporaries: [(path: String, descriptor: Int32)] = []
+        func discardTemporaries() {
+            for temporary in temporaries {
+                _ = closeDescriptor(temporary.descriptor)
+                unlink(temporary.path)
+            }
+        }
+        let images: [[UInt8]]
         do {
-            let image = try buildImage(naming: url, body)
-            try writeAll(image, to: descriptor, target: url)
-            if fsync(descriptor) != 0 { throw fileSystemError(url, errno) }
-            isOpen = false
-            // Some file systems (e.g. NFS) report a failed write only when the file is closed.
-            if closeDescriptor(descriptor) != 0 { throw fileSystemError(url, errno) }
-            if rename(temporary.path, url.path) != 0 { throw fileSystemError(url, errno) }
+            for file in files {
+                let temporary = file.url.deletingLastPathComponent()
+                    .appendingPathComponent(temporaryPrefix(for: file.url) + UUID().uuidString).path
+                let descriptor = createExclusively(temporary)
+                guard descriptor >= 0 else { throw fileSystemError(file.url, errno) }
+                temporaries.append((temporary, descriptor))
+            }
+            images = try files.map { try buildImage(naming: $0.url, $0.body) }
         } catch {
-            if isOpen { _ = closeDescriptor(descriptor) }
-            unlink(temporary.path)
+            discardTemporaries()
             throw error
         }
-        try syncDirectory(of: url)
+        let targets = files.map(\.url), opened = temporaries
+        let outcomes = WriteOutcomes(count: files.count)
+        BlockingIO.forEach(files.count) { n in
+            let (temporary, descriptor) = opened[n], target = targets[n]
+            var isOpen = true
+            do {
+                try writeAll(images[n], to: descriptor, target: target)
+                if fsync(descriptor) != 0 { throw fileSystemError(target, errno) }
+                isOpen = false
+                // Some file systems (e.g. NFS) report a failed write only when the file is closed.
+                if closeDescriptor(descriptor) != 0 { throw fileSystemError(target, errno) }
+                if rename(temporary, target.path) != 0 { throw fileSystemError(target, errno) }
+                outcomes.set(n, nil)
+            } catch {
+                if isOpen { _ = closeDescriptor(descriptor) }
+                unlink(temporary)
+                outcomes.set(n, error)
+            }
+        }
+        let failures = outcomes.errors
+        // Each directory that got a new name, once, reported against the first file renamed into it.
+        var directories: [(directory: URL, target: URL)] = []
+        for (n, url) in targets.enumerated() where failures[n] == nil {
+            let directory = url.deletingLastPathComponent()
+            if !directories.contains(where: { $0.directory == directory }) { directories.append((directory, url)) }
+        }
+        for (directory, target) in directories { try syncDirectory(directory, naming: target) }
+        if let failure = failures.compactMap({ $0 }).first { throw failure }
     }
 
     /// Temporary files that an interrupted `writeAtomically(to: url)` left behind.
@@ -76,6 +130,27 @@ private func createExclusively(_ path: String) -> Int32 {
 
 private func closeDescriptor(_ descriptor: Int32) -> Int32 { close(descriptor) }
 
+/// The error (or nil) of each file of a batch write, set from several threads.
+private final class WriteOutcomes: @unchecked Sendable {
+    // @unchecked: `slots` is read and written only with `lock` held.
+    private let lock = NSLock()
+    private var slots: [(any Error)?]
+
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+    func set(_ index: Int, _ error: (any Error)?) {
+        lock.lock()
+        slots[index] = error
+        lock.unlock()
+    }
+
+    var errors: [(any Error)?] {
+        lock.lock()
+        defer { lock.unlock() }
+        return slots
+    }
+}
+
 /// Writes all of `bytes` to `descriptor`, reporting failures against `target`.
 private func writeAll(_ bytes: [UInt8], to descriptor: Int32, target: URL) throws {
     try bytes.withUnsafeBytes { buffer in
@@ -91,9 +166,9 @@ private func writeAll(_ bytes: [UInt8], to descriptor: Int32, target: URL) throw
     }
 }
 
-/// fsync of the directory holding `target`, so that its new name is durable.
-private func syncDirectory(of target: URL) throws {
-    let descriptor = open(target.deletingLastPathComponent().path, O_RDONLY)
+/// fsync of `directory`, so that the new names in it are durable; failures are reported against `target`.
+private func syncDirectory(_ directory: URL, naming target: URL) throws {
+    let descriptor = open(directory.path, O_RDONLY)
     guard descriptor >= 0 else { throw fileSystemError(target, errno) }
     defer { close(descriptor) }
     if fsync(descriptor) != 0 { throw fileSystemError(target, errno) }

@@ -100,7 +100,10 @@ public enum CohortExtraction {
     /// patients are in memory at once (their images and masks, plus their lesions' working memory, which
     /// the shared budget bounds). Patients are committed on the calling thread as they finish — the order
     /// may differ from the manifest's, the store is still written in manifest order — so a kill loses at
-    /// most the patients in flight and a re-run resumes. A patient that fails is recorded and the others
+    /// most the patients in flight or waiting to be committed and a re-run resumes. Results that finish
+    /// while the calling thread commits wait for it (at most `commitBacklog` of them, plus one per thread:
+    /// store rows, not images) and are committed together (`ExtractionStoreWriter.commit(_:)` of a batch),
+    /// so the workers never wait for the disk. A patient that fails is recorded and the others
     /// go on; a store that refuses writes (full disk) stops the run after the patients in flight finish.
     public static func run(cohort: Cohort, store: URL, settings: ModalitySettings, force: Bool = false,
                            loader: PatientLoader = PatientLoader(), software: String = LesionMapVersion.software,
@@ -121,30 +124,45 @@ public enum CohortExtraction {
         // What each patient gave, by manifest position, so the summary lists patients and warnings in
         // manifest order whatever order they finished in.
         var extracted: [Int: Int] = [:], failed: [Int: String] = [:], warnings: [Int: [String]] = [:]
-        try WorkPool.pipeline(count: todo.count, jobs: jobs ?? defaultJobs, work: { n in
+        // Results that finish while the calling thread commits a batch wait (up to `commitBacklog`) instead of
+        // holding their workers, and are committed together next: one wait for the disk per batch.
+        try WorkPool.pipelineBatches(count: todo.count, jobs: jobs ?? defaultJobs, backlog: commitBacklog, work: { n in
             extractPatient(patients[todo[n]], cohort: cohort, settings: settings, loader: loader, memoryLimit: budget)
-        }, deliver: { n, outcome in
-            let index = todo[n], id = patients[index].id
-            warnings[index] = outcome.warnings
-            var failure = outcome.failure
-            if let extraction = outcome.extraction {
-                do {
-                    try writer.commit(extraction)
-                    extracted[index] = outcome.lesionCount
-                    progress?.advance("\(id): \(outcome.lesionCount) lesions")
-                } catch let error as FeatureStoreError where error.isWriteFailure {
-                    // The disk refuses writes (full, quota, file-size limit): no later patient could be
-                    // stored either, so the run stops here; what was committed is kept for a re-run.
-                    throw error
-                } catch {
-                    failure = ("store", ErrorText.plain(error))
+        }, deliver: { batch in
+            var failures: [Int: (stage: String, message: String)] = [:]
+            for (n, outcome) in batch { failures[n] = outcome.failure }
+            let successes = batch.filter { $0.1.extraction != nil }
+            do {
+                try writer.commit(successes.map { $0.1.extraction! })
+            } catch let error as FeatureStoreError where error.isWriteFailure {
+                // The disk refuses writes (full, quota, file-size limit): no later patient could be
+                // stored either, so the run stops here; what was committed is kept for a re-run.
+                throw error
+            } catch {
+                // A result the store cannot take (checked before anything is written): commit one at a
+                // time, so that only that patient fails.
+                for (n, outcome) in successes {
+                    do {
+                        try writer.commit(outcome.extraction!)
+                    } catch let error as FeatureStoreError where error.isWriteFailure {
+                        throw error
+                    } catch {
+                        failures[n] = ("store", ErrorText.plain(error))
+                    }
                 }
             }
-            if let (stage, message) = failure {
-                failed[index] = message
-                try writer.recordFailure(patientID: id, stage: stage, message: message)
-                progress?.message("FAILED \(id) (\(stage)): \(message)")
-                progress?.advance("\(id) failed")
+            for (n, outcome) in batch {
+                let index = todo[n], id = patients[index].id
+                warnings[index] = outcome.warnings
+                if let (stage, message) = failures[n] {
+                    failed[index] = message
+                    try writer.recordFailure(patientID: id, stage: stage, message: message)
+                    progress?.message("FAILED \(id) (\(stage)): \(message)")
+                    progress?.advance("\(id) failed")
+                } else {
+                    extracted[index] = outcome.lesionCount
+                    progress?.advance("\(id): \(outcome.lesionCount) lesions")
+                }
             }
         })
         for index in todo {
@@ -161,6 +179,10 @@ public enum CohortExtraction {
         summary.seconds = Date().timeIntervalSince(start)
         return summary
     }
+
+    /// How many finished patients may wait to be committed while the workers go on. A waiting result holds
+    /// the patient's store rows (feature values, tens of kilobytes), not its images.
+    static let commitBacklog = 16
 
     /// One patient's extraction as a pipeline worker hands it back: the store rows, or the stage that
     /// failed (`load`, `extract`) and the error naming patient, lesion and file; warnings either way.

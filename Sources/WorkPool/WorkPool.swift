@@ -150,10 +150,38 @@ extension WorkPool {
     public static func pipeline<Output: Sendable>(count: Int, jobs: Int, stackSize: Int = 8 << 20,
                                                   work: @escaping @Sendable (Int) -> Output,
                                                   deliver: (Int, Output) throws -> Void) throws {
+        try runPipeline(count: count, jobs: jobs, backlog: 0, batched: false, stackSize: stackSize, work: work) {
+            for (item, output) in $0 { try deliver(item, output) }
+        }
+    }
+
+    /// `pipeline`, with every result that finished while the calling thread was busy handed over at once
+    /// (in the order they finished), and workers that go on to their next item while up to `backlog` results
+    /// wait for delivery.
+    ///
+    /// For a `deliver` whose cost is mostly per call rather than per result (a durable write that ends with
+    /// one `fsync`, whatever it holds): while the calling thread delivers one batch, the workers keep
+    /// extracting instead of waiting for it, and the results that finish meanwhile make the next batch.
+    /// With `backlog` 0 a worker waits for its own result to be taken before it starts another item.
+    ///
+    /// Memory: at most `jobs` items' working sets at once, plus the results waiting for `deliver`: at most
+    /// `backlog + jobs` of them.
+    public static func pipelineBatches<Output: Sendable>(count: Int, jobs: Int, backlog: Int,
+                                                         stackSize: Int = 8 << 20,
+                                                         work: @escaping @Sendable (Int) -> Output,
+                                                         deliver: ([(Int, Output)]) throws -> Void) throws {
+        try runPipeline(count: count, jobs: jobs, backlog: backlog, batched: true, stackSize: stackSize, work: work,
+                        deliver: deliver)
+    }
+
+    /// Both pipelines; `batched` false hands results over one at a time.
+    private static func runPipeline<Output: Sendable>(count: Int, jobs: Int, backlog: Int, batched: Bool,
+                                                      stackSize: Int, work: @escaping @Sendable (Int) -> Output,
+                                                      deliver: ([(Int, Output)]) throws -> Void) throws {
         guard count > 0 else { return }
         let workers = max(1, min(jobs, count))
         let pool = WorkPool(threads: workers)
-        let state = PipelineState<Output>(pool: pool)
+        let state = PipelineState<Output>(pool: pool, backlog: max(0, backlog))
         for _ in 0..<workers {
             let thread = Thread {
                 WorkPool.$current.withValue(pool) {
@@ -170,10 +198,10 @@ extension WorkPool {
             thread.start()
         }
         var failure: Error?
-        while let (item, output) = state.take(workers: workers) {
+        while let batch = state.take(workers: workers, all: batched) {
             guard failure == nil else { continue }
             do {
-                try deliver(item, output)
+                try deliver(batch)
             } catch {
                 failure = error
                 state.cancel()
@@ -188,6 +216,8 @@ private final class PipelineState<Output: Sendable>: @unchecked Sendable {
     // @unchecked: every `var` here is read and written only inside `pool.changed` or the `done` closure
     // of `pool.help`, both with the pool's lock held; `Output` is Sendable.
     let pool: WorkPool
+    /// How many finished results may wait for delivery while their workers go on.
+    let backlog: Int
     var next = 0
     var cancelled = false
     var results: [(Int, Output)] = []
@@ -195,7 +225,10 @@ private final class PipelineState<Output: Sendable>: @unchecked Sendable {
     var delivered = 0
     let resultTaken = NSCondition()
 
-    init(pool: WorkPool) { self.pool = pool }
+    init(pool: WorkPool, backlog: Int) {
+        self.pool = pool
+        self.backlog = backlog
+    }
 
     func nextItem(count: Int) -> Int? {
         pool.changed {
@@ -207,8 +240,9 @@ private final class PipelineState<Output: Sendable>: @unchecked Sendable {
 
     func put(_ item: Int, _ output: Output) {
         pool.changed { results.append((item, output)) }
-        // Wait until the caller took it, so finished results never pile up beyond one per worker.
-        pool.help(until: { !results.contains { $0.0 == item } })
+        // Wait until the caller took it, or the results waiting are within the backlog, so finished results
+        // never pile up beyond the backlog plus one per worker.
+        pool.help(until: { results.count <= backlog || !results.contains { $0.0 == item } })
     }
 
     func workerDone() { pool.changed { workersDone += 1 } }
@@ -217,17 +251,23 @@ private final class PipelineState<Output: Sendable>: @unchecked Sendable {
 
     func cancel() { pool.changed { cancelled = true } }
 
-    /// The next finished result; nil once every worker has stopped and every result was taken.
-    func take(workers: Int) -> (Int, Output)? {
-        var taken: (Int, Output)?
+    /// The next finished result, or with `all` every one not yet taken (at least one), in the order they
+    /// finished; nil once every worker has stopped and every result was taken.
+    func take(workers: Int, all: Bool) -> [(Int, Output)]? {
+        var taken: [(Int, Output)]?
         pool.help(helping: false, until: {
             if !results.isEmpty {
-                taken = results.removeFirst()
+                if all {
+                    taken = results
+                    results = []
+                } else {
+                    taken = [results.removeFirst()]
+                }
                 return true
             }
             return workersDone == workers
         })
-        // Wake the worker waiting for this result to be taken.
+        // Wake the workers waiting for these results to be taken.
         pool.changed {}
         return taken
     }

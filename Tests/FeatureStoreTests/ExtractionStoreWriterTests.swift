@@ -114,6 +114,60 @@ final class ExtractionStoreWriterTests: XCTestCase {
         }
     }
 
+    /// Patients committed in batches (`commit(_:)` of several results, as `extract` commits the patients that
+    /// finished together) each get their own durable part file at once: a run killed after two batches, then
+    /// resumed with batches, writes the store an uninterrupted run writes, byte for byte.
+    func testBatchCommitsKilledAndResumedEqualUninterruptedRun() throws {
+        let dir = try SharedData.temporaryDirectory(for: self)
+        let reference = try uninterruptedStore(in: dir.appendingPathComponent("reference", isDirectory: true)
+            .creatingDirectory())
+        let referenceDump = try StoreFixtures.dump(reference)
+        let url = try dir.appendingPathComponent("batched", isDirectory: true).creatingDirectory()
+            .appendingPathComponent("cohort.h5")
+        do {
+            let first = try writer(url, interval: .infinity)
+            try first.commit([try StoreFixtures.result("P07"), try StoreFixtures.result("P02")])
+            try run(["P05"], on: first)
+            try first.commit([try StoreFixtures.result("P09"), try StoreFixtures.result("P01"),
+                              try StoreFixtures.result("P03")])
+            XCTAssertEqual(first.finishedPatientIDs, ["P01", "P02", "P03", "P07", "P09"])
+            // The process dies here: no finish(). Each patient of a batch has its own part file.
+            for id in ["P01", "P02", "P03", "P05", "P07", "P09"] {
+                XCTAssertTrue(FileManager.default.fileExists(
+                    atPath: ExtractionStoreWriter.partFileURL(for: id, store: url).path), id)
+            }
+        }
+        let second = try writer(url)
+        XCTAssertEqual(second.finishedPatientIDs, ["P01", "P02", "P03", "P07", "P09"])
+        XCTAssertEqual(second.pendingPatientIDs, ["P04", "P05", "P06", "P08"])
+        try second.commit([try StoreFixtures.result("P08"), try StoreFixtures.result("P04"),
+                           try StoreFixtures.result("P06")])
+        try run(["P05"], on: second)
+        try second.finish()
+        XCTAssertEqual(try StoreFixtures.dump(url), referenceDump)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: ExtractionStoreWriter.partsDirectory(for: url).path))
+    }
+
+    /// A batch holding a result the store cannot take (a column of another kind) is refused whole, before
+    /// anything of it is written; its other patients can then be committed on their own.
+    func testBatchWithAnUnstorableResultWritesNothing() throws {
+        let url = try SharedData.temporaryDirectory(for: self).appendingPathComponent("cohort.h5")
+        let first = try writer(url)
+        try first.commit(StoreFixtures.result("P01"))
+        let conflicting = try PatientExtraction(patientID: "P02", patient: try Table(["age": .text(["old"])]))
+        XCTAssertThrowsError(try first.commit([try StoreFixtures.result("P03"), conflicting])) { error in
+            XCTAssertTrue("\(error)".contains("'age'"), "\(error)")
+        }
+        XCTAssertThrowsError(try first.commit([try StoreFixtures.result("P03"), try StoreFixtures.result("P03")]))
+        XCTAssertEqual(first.finishedPatientIDs, ["P01"])
+        let parts = try FileManager.default.contentsOfDirectory(atPath: ExtractionStoreWriter.partsDirectory(for: url).path)
+        XCTAssertEqual(parts.filter { $0.hasSuffix(".h5") },
+                       [ExtractionStoreWriter.partFileURL(for: "P01", store: url).lastPathComponent])
+        XCTAssertEqual(parts.filter { $0.contains(".tmp-") }, [])
+        try first.commit([try StoreFixtures.result("P03")])
+        XCTAssertEqual(try first.finish().patients.texts("patient_id"), ["P01", "P03"])
+    }
+
     func testCorruptPartIsIgnoredWithWarningAndRecomputed() throws {
         let url = try SharedData.temporaryDirectory(for: self).appendingPathComponent("cohort.h5")
         do {

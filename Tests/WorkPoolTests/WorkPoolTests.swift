@@ -106,6 +106,48 @@ final class WorkPoolTests: XCTestCase {
         XCTAssertEqual(finished.withLock { $0 }, started, "every item started has finished when the error is thrown")
     }
 
+    /// With a backlog, workers go on while the calling thread delivers, and the results that finished
+    /// meanwhile come as one batch: every item delivered once, never more waiting than backlog plus jobs.
+    func testBatchedPipelineLetsWorkersGoOnWhileDelivering() throws {
+        let finished = Mutex(0)
+        var delivered: [Int] = []
+        var batches = 0, largest = 0
+        try WorkPool.pipelineBatches(count: 40, jobs: 2, backlog: 6, work: { item in
+            usleep(2_000)
+            finished.withLock { $0 += 1 }
+            return item
+        }, deliver: { batch in
+            XCTAssertLessThanOrEqual(batch.count, 6 + 2)
+            for (item, value) in batch { XCTAssertEqual(item, value) }
+            delivered += batch.map(\.0)
+            batches += 1
+            largest = max(largest, batch.count)
+            usleep(15_000)  // a slow durable write: the workers finish several items meanwhile
+        })
+        XCTAssertEqual(delivered.sorted(), Array(0..<40))
+        XCTAssertLessThan(batches, 40)
+        XCTAssertGreaterThan(largest, 2, "results that finished during a delivery come together")
+        XCTAssertEqual(finished.withLock { $0 }, 40)
+    }
+
+    /// A batched pipeline whose `deliver` throws stops like `pipeline`: no further item starts, the error is
+    /// rethrown after every worker has stopped.
+    func testBatchedDeliverErrorStopsThePipeline() {
+        let occupancy = Occupancy()
+        let finished = Mutex(0)
+        XCTAssertThrowsError(try WorkPool.pipelineBatches(count: 60, jobs: 2, backlog: 4, work: { item in
+            occupancy.startItem(item)
+            usleep(5_000)
+            finished.withLock { $0 += 1 }
+            return item
+        }, deliver: { batch in
+            if batch.contains(where: { $0.0 >= 1 }) { throw Stop() }
+        })) { XCTAssertTrue($0 is Stop) }
+        let started = occupancy.started.count
+        XCTAssertLessThan(started, 20, "items stopped starting after the error")
+        XCTAssertEqual(finished.withLock { $0 }, started, "every item started has finished when the error is thrown")
+    }
+
     /// Off a pipeline, `forEach` runs every iteration once (on all cores).
     func testForEachOutsideAPipeline() {
         let counts = Mutex([Int](repeating: 0, count: 100))
