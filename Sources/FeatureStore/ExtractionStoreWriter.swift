@@ -108,14 +108,19 @@ public final class ExtractionStoreWriter: @unchecked Sendable {
     }
 
     /// The part file of `patientID` in the sidecar folder of `store`: a readable
-    /// prefix of the id plus a hash of all of it.
+    /// prefix of the id plus a hash of all of it, `p-<id>-<hash>.part` (`PartFile`).
     public static func partFileURL(for patientID: String, store: URL) -> URL {
+        partsDirectory(for: store).appendingPathComponent(partFileStem(for: patientID) + "." + PartFile.fileExtension)
+    }
+
+    /// The name of `patientID`'s part file without its extension (also that of an HDF5 part file, `.h5`,
+    /// written by versions before `PartFile`).
+    private static func partFileStem(for patientID: String) -> String {
         let readable = String(patientID.unicodeScalars.prefix(40).map { scalar -> Character in
             scalar.isASCII && (CharacterSet.alphanumerics.contains(scalar) || "-_.".unicodeScalars.contains(scalar))
                 ? Character(scalar) : "_"
         })
-        let name = "p-\(readable)-\(SHA256.hex(of: patientID).prefix(16)).h5"
-        return partsDirectory(for: store).appendingPathComponent(name)
+        return "p-\(readable)-\(SHA256.hex(of: patientID).prefix(16))"
     }
 
     /// Prints "warning: …" on standard error.
@@ -262,17 +267,18 @@ public final class ExtractionStoreWriter: @unchecked Sendable {
         try writeParts([(part, patientID)])
     }
 
-    /// Writes the part files of several patients together; a refused write names the store and the patient.
+    /// Writes the part files of several patients together (`PartFile`, `AtomicFiles`: written, synced and
+    /// renamed at once, the sidecar folder synced once); a refused write names the store and the patient.
     private func writeParts(_ parts: [(part: StoreContents, patientID: String)]) throws {
         let urls = parts.map { ExtractionStoreWriter.partFileURL(for: $0.patientID, store: storeURL) }
+        for (part, url) in zip(parts.map(\.part), urls) { try part.validate(file: url.path) }
         do {
-            try StoreContents.write(Array(zip(parts.map(\.part), urls)))
-        } catch let error as FeatureStoreError {
-            guard case .cannotWrite(let file, let reason, _) = error else { throw error }
-            let index = urls.firstIndex { $0.path == file } ?? 0
+            try AtomicFiles.write(urls) { PartFile.encode(parts[$0].part) }
+        } catch let error as HDF5Error where error.systemErrorNumber != nil {
+            let index = urls.firstIndex { $0.path == error.file } ?? 0
             throw FeatureStoreError.cannotWrite(
                 file: "the feature store \(storeURL.path) (part file \(urls[index].lastPathComponent) of patient '\(parts[index].patientID)')",
-                reason: reason, advice: resumeAdvice)
+                reason: error.reason, advice: resumeAdvice)
         }
     }
 
@@ -358,21 +364,22 @@ public final class ExtractionStoreWriter: @unchecked Sendable {
     private func loadParts(discard: Bool) throws -> Bool {
         let names = try FileManager.default.contentsOfDirectory(atPath: partsURL.path).sorted()
         var merged = false
-        let owners = Dictionary(patientOrder.map {
-            (ExtractionStoreWriter.partFileURL(for: $0, store: storeURL).lastPathComponent, $0)
-        }, uniquingKeysWith: { first, _ in first })
+        let owners = Dictionary(patientOrder.map { (ExtractionStoreWriter.partFileStem(for: $0), $0) },
+                                uniquingKeysWith: { first, _ in first })
         for name in names where name != ".lock" {
             let url = partsURL.appendingPathComponent(name)
-            guard !discard, name.hasPrefix("p-"), name.hasSuffix(".h5") else {
+            // Part files, and HDF5 part files of a run of an earlier version.
+            let isPart = name.hasSuffix("." + PartFile.fileExtension), isHDF5Part = name.hasSuffix(".h5")
+            guard !discard, name.hasPrefix("p-"), isPart || isHDF5Part else {
                 // Discarded parts, and temporary files of part writes that were cut short.
                 try FileManager.default.removeItem(at: url)
                 continue
             }
             let part: StoreContents
             do {
-                part = try StoreContents.read(from: url)
+                part = isPart ? try PartFile.read(from: url) : try StoreContents.read(from: url)
             } catch {
-                let owner = owners[name].map { "patient '\($0)'" } ?? "its patient"
+                let owner = owners[url.deletingPathExtension().lastPathComponent].map { "patient '\($0)'" } ?? "its patient"
                 warn("ignoring the unreadable part file \(url.path) (\(error)); \(owner) will be computed again")
                 try FileManager.default.removeItem(at: url)
                 continue

@@ -44,31 +44,78 @@ extension HDF5File {
     /// one fails, the error of the first failing file (in the order given) is thrown after the others have
     /// finished; files that were renamed before it are complete and durable, the others untouched.
     public static func writeAtomically(_ files: [AtomicFile]) throws {
+        try AtomicFiles.write(files.map(\.url)) { try buildImage(naming: files[$0].url, files[$0].body) }
+    }
+
+    /// Temporary files that an interrupted `writeAtomically(to: url)` left behind.
+    public static func leftoverTemporaryFiles(for url: URL) -> [URL] {
+        let directory = url.deletingLastPathComponent()
+        let prefix = temporaryPrefix(for: url)
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        return names.filter { $0.hasPrefix(prefix) }.sorted().map { directory.appendingPathComponent($0) }
+    }
+
+    static func temporaryPrefix(for url: URL) -> String {
+        "." + url.lastPathComponent + ".tmp-"
+    }
+
+    /// The bytes of a file built in memory by `body`.
+    private static func buildImage(naming url: URL, _ body: (HDF5File) throws -> Void) throws -> [UInt8] {
+        let file = try createInMemory(naming: url)
+        let image: [UInt8]
+        do {
+            try body(file)
+            image = try file.image()
+        } catch {
+            file.close()
+            throw error
+        }
+        try file.closeReportingErrors()
+        return image
+    }
+}
+
+/// Complete new files written so that a crash, a kill or a failed write (full disk, file-size limit, I/O
+/// error) at any moment leaves each either as it was or complete: a temporary file in the same directory,
+/// written, synced, renamed over the target, and the directory synced.
+public enum AtomicFiles {
+    /// Writes `bytes` to `url` atomically (see `write(_:image:)`).
+    public static func write(_ bytes: [UInt8], to url: URL) throws {
+        try write([url]) { _ in bytes }
+    }
+
+    /// Writes the files `urls`, the bytes of file `n` given by `image(n)`, each atomically, and returns
+    /// when all are durable.
+    ///
+    /// The temporary files are made first (a folder where no file can be made fails at once, before any
+    /// work), the images built one after another, then written, synced and renamed on several threads at
+    /// once (`BlockingIO`), and each directory synced once at the end: the waits for the disk overlap instead
+    /// of adding up. When one fails, the error of the first failing file (in the order given) is thrown
+    /// after the others have finished; files renamed before it are complete and durable, the others
+    /// untouched. Errors name the target file, with `systemErrorNumber` set when the system refused.
+    public static func write(_ urls: [URL], image: (Int) throws -> [UInt8]) throws {
         var temporaries: [(path: String, descriptor: Int32)] = []
-        func discardTemporaries() {
+        let images: [[UInt8]]
+        do {
+            for url in urls {
+                let temporary = url.deletingLastPathComponent()
+                    .appendingPathComponent(HDF5File.temporaryPrefix(for: url) + UUID().uuidString).path
+                let descriptor = createExclusively(temporary)
+                guard descriptor >= 0 else { throw fileSystemError(url, errno) }
+                temporaries.append((temporary, descriptor))
+            }
+            images = try urls.indices.map(image)
+        } catch {
             for temporary in temporaries {
                 _ = closeDescriptor(temporary.descriptor)
                 unlink(temporary.path)
             }
-        }
-        let images: [[UInt8]]
-        do {
-            for file in files {
-                let temporary = file.url.deletingLastPathComponent()
-                    .appendingPathComponent(temporaryPrefix(for: file.url) + UUID().uuidString).path
-                let descriptor = createExclusively(temporary)
-                guard descriptor >= 0 else { throw fileSystemError(file.url, errno) }
-                temporaries.append((temporary, descriptor))
-            }
-            images = try files.map { try buildImage(naming: $0.url, $0.body) }
-        } catch {
-            discardTemporaries()
             throw error
         }
-        let targets = files.map(\.url), opened = temporaries
-        let outcomes = WriteOutcomes(count: files.count)
-        BlockingIO.forEach(files.count) { n in
-            let (temporary, descriptor) = opened[n], target = targets[n]
+        let opened = temporaries
+        let outcomes = WriteOutcomes(count: urls.count)
+        BlockingIO.forEach(urls.count) { n in
+            let (temporary, descriptor) = opened[n], target = urls[n]
             var isOpen = true
             do {
                 try writeAll(images[n], to: descriptor, target: target)
@@ -87,39 +134,12 @@ extension HDF5File {
         let failures = outcomes.errors
         // Each directory that got a new name, once, reported against the first file renamed into it.
         var directories: [(directory: URL, target: URL)] = []
-        for (n, url) in targets.enumerated() where failures[n] == nil {
+        for (n, url) in urls.enumerated() where failures[n] == nil {
             let directory = url.deletingLastPathComponent()
             if !directories.contains(where: { $0.directory == directory }) { directories.append((directory, url)) }
         }
         for (directory, target) in directories { try syncDirectory(directory, naming: target) }
         if let failure = failures.compactMap({ $0 }).first { throw failure }
-    }
-
-    /// Temporary files that an interrupted `writeAtomically(to: url)` left behind.
-    public static func leftoverTemporaryFiles(for url: URL) -> [URL] {
-        let directory = url.deletingLastPathComponent()
-        let prefix = temporaryPrefix(for: url)
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
-        return names.filter { $0.hasPrefix(prefix) }.sorted().map { directory.appendingPathComponent($0) }
-    }
-
-    private static func temporaryPrefix(for url: URL) -> String {
-        "." + url.lastPathComponent + ".tmp-"
-    }
-
-    /// The bytes of a file built in memory by `body`.
-    private static func buildImage(naming url: URL, _ body: (HDF5File) throws -> Void) throws -> [UInt8] {
-        let file = try createInMemory(naming: url)
-        let image: [UInt8]
-        do {
-            try body(file)
-            image = try file.image()
-        } catch {
-            file.close()
-            throw error
-        }
-        try file.closeReportingErrors()
-        return image
     }
 }
 

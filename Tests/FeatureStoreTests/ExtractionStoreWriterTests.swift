@@ -161,11 +161,43 @@ final class ExtractionStoreWriterTests: XCTestCase {
         XCTAssertThrowsError(try first.commit([try StoreFixtures.result("P03"), try StoreFixtures.result("P03")]))
         XCTAssertEqual(first.finishedPatientIDs, ["P01"])
         let parts = try FileManager.default.contentsOfDirectory(atPath: ExtractionStoreWriter.partsDirectory(for: url).path)
-        XCTAssertEqual(parts.filter { $0.hasSuffix(".h5") },
+        XCTAssertEqual(parts.filter { $0.hasPrefix("p-") },
                        [ExtractionStoreWriter.partFileURL(for: "P01", store: url).lastPathComponent])
         XCTAssertEqual(parts.filter { $0.contains(".tmp-") }, [])
         try first.commit([try StoreFixtures.result("P03")])
         XCTAssertEqual(try first.finish().patients.texts("patient_id"), ["P01", "P03"])
+    }
+
+    /// A run of an earlier version, killed, left HDF5 part files (`p-….h5`); this version resumes from them
+    /// beside its own part files and writes the store an uninterrupted run writes.
+    func testHDF5PartFilesOfEarlierVersionsAreResumed() throws {
+        let dir = try SharedData.temporaryDirectory(for: self)
+        let reference = try uninterruptedStore(in: dir.appendingPathComponent("reference", isDirectory: true)
+            .creatingDirectory())
+        let url = try dir.appendingPathComponent("resumed", isDirectory: true).creatingDirectory()
+            .appendingPathComponent("cohort.h5")
+        do {
+            let first = try writer(url, interval: .infinity)
+            try run(["P01"], on: first)
+        }
+        func legacyPart(_ id: String) -> URL {
+            ExtractionStoreWriter.partFileURL(for: id, store: url).deletingPathExtension().appendingPathExtension("h5")
+        }
+        let attributes = StoreAttributes(settingsJSON: StoreFixtures.settingsJSON)
+        let p02 = try StoreFixtures.result("P02")
+        try StoreContents(attributes: attributes, patients: p02.patient, lesions: p02.lesions, scans: p02.scans,
+                          features: p02.features).write(to: legacyPart("P02"))
+        try StoreContents(attributes: attributes, failures: StoreContents.failureTable([
+            .init(patientID: "P05", stage: "radiomics", message: "mask of lesion 1 is empty")])).write(to: legacyPart("P05"))
+
+        let warnings = Warnings()
+        let second = try writer(url, warnings: warnings)
+        XCTAssertEqual(warnings.all, [])
+        XCTAssertEqual(second.finishedPatientIDs, ["P01", "P02"])
+        XCTAssertEqual(second.recordedFailures.map(\.patientID), ["P05"])
+        try run(second.pendingPatientIDs, on: second)
+        try second.finish()
+        XCTAssertEqual(try StoreFixtures.dump(url), try StoreFixtures.dump(reference))
     }
 
     func testCorruptPartIsIgnoredWithWarningAndRecomputed() throws {

@@ -191,7 +191,9 @@ final class StoreIntegrityTests: XCTestCase {
         XCTAssertTrue(try StoreReader(url: url).hasChecksums)
     }
 
-    func testDamagedPartFileIsRecomputedNamingTheDataset() throws {
+    /// A part file (`PartFile`) damaged inside one feature value: its checksum no longer matches, and its
+    /// patient is computed again, with a warning naming the file and the patient.
+    func testDamagedPartFileIsRecomputed() throws {
         let url = try SharedData.temporaryDirectory(for: self).appendingPathComponent("cohort.h5")
         let manifest = StoreWriteFailureTests.manifest
         do {
@@ -201,17 +203,17 @@ final class StoreIntegrityTests: XCTestCase {
             try first.commit(StoreWriteFailureTests.result("B02"))
         }
         let part = ExtractionStoreWriter.partFileURL(for: "B02", store: url)
-        let file = try HDF5File.open(at: part)
-        let range = try XCTUnwrap(try file.openDataset("features/tumour/values").storageRanges().first)
-        file.close()
-        try damage(part, at: Int(range.offset) + 100, count: 4096, seed: 9)
+        // One byte inside the feature values, which come just before the 32-byte checksum.
+        let size = try Data(contentsOf: part).count
+        try damage(part, at: size - 32 - 20, count: 1, seed: 9)
         var warnings: [String] = []
         let second = try ExtractionStoreWriter(storeURL: url, settingsJSON: "{}", patientOrder: manifest,
                                                warn: { warnings.append($0) })
         XCTAssertTrue(second.isFinished("B01"))
         XCTAssertFalse(second.isFinished("B02"))
         XCTAssertEqual(warnings.count, 1)
-        XCTAssertTrue(warnings.first?.contains("/features/tumour/values") ?? false, "\(warnings)")
+        XCTAssertTrue(warnings.first?.contains(part.path) ?? false, "\(warnings)")
+        XCTAssertTrue(warnings.first?.contains("does not match its SHA-256 checksum") ?? false, "\(warnings)")
         XCTAssertTrue(warnings.first?.contains("patient 'B02' will be computed again") ?? false, "\(warnings)")
     }
 

@@ -162,7 +162,7 @@ final class PipelineTests: XCTestCase {
         try run1.run()
         let deadline = Date().addingTimeInterval(600)
         while Date() < deadline, run1.isRunning {
-            let n = (try? FileManager.default.contentsOfDirectory(atPath: parts.path))?.filter { $0.hasSuffix(".h5") }.count ?? 0
+            let n = (try? FileManager.default.contentsOfDirectory(atPath: parts.path))?.filter { $0.hasPrefix("p-") && $0.hasSuffix(".part") }.count ?? 0
             if n >= 2 { break }
             usleep(20_000)
         }
