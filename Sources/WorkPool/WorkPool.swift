@@ -164,8 +164,8 @@ extension WorkPool {
     /// extracting instead of waiting for it, and the results that finish meanwhile make the next batch.
     /// With `backlog` 0 a worker waits for its own result to be taken before it starts another item.
     ///
-    /// Memory: at most `jobs` items' working sets at once, plus the results waiting for `deliver`: at most
-    /// `backlog + jobs` of them.
+    /// Memory: at most `jobs` items' working sets at once, plus finished results: at most `backlog + jobs`
+    /// waiting to be taken, besides the batch being delivered (itself at most `backlog + jobs`).
     public static func pipelineBatches<Output: Sendable>(count: Int, jobs: Int, backlog: Int,
                                                          stackSize: Int = 8 << 20,
                                                          work: @escaping @Sendable (Int) -> Output,
