@@ -200,6 +200,36 @@ final class ExtractionStoreWriterTests: XCTestCase {
         XCTAssertEqual(try StoreFixtures.dump(url), try StoreFixtures.dump(reference))
     }
 
+    /// `finish` removes the sidecar folder after the final store is durable, its part files several at a time. A
+    /// kill in the middle of that leaves some part files of finished patients: the next run takes them as
+    /// finished, computes nothing again, and writes the same store.
+    func testRemovalOfTheSidecarCutShortResumesToTheSameStore() throws {
+        let dir = try SharedData.temporaryDirectory(for: self)
+        let url = dir.appendingPathComponent("cohort.h5")
+        let saved = try dir.appendingPathComponent("saved", isDirectory: true).creatingDirectory()
+        let writer = try writer(url)
+        try run(["P03", "P01", "P02", "P05", "P09", "P04", "P08", "P06", "P07"], on: writer)
+        let parts = ExtractionStoreWriter.partsDirectory(for: url)
+        for name in ["P02", "P05", "P08"].map({ ExtractionStoreWriter.partFileURL(for: $0, store: url).lastPathComponent }) {
+            try FileManager.default.copyItem(at: parts.appendingPathComponent(name), to: saved.appendingPathComponent(name))
+        }
+        try writer.finish()
+        let finished = try StoreFixtures.dump(url)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: parts.path))
+
+        // The removal was cut short: three part files (one of them a failure) are left.
+        try FileManager.default.moveItem(at: saved, to: parts)
+        let warnings = Warnings()
+        let second = try self.writer(url, warnings: warnings)
+        XCTAssertEqual(warnings.all, [])
+        XCTAssertEqual(second.pendingPatientIDs, ["P05"])
+        XCTAssertEqual(second.recordedFailures.map(\.patientID), ["P05"])
+        try run(["P05"], on: second)
+        try second.finish()
+        XCTAssertEqual(try StoreFixtures.dump(url), finished)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path), ["cohort.h5"])
+    }
+
     func testCorruptPartIsIgnoredWithWarningAndRecomputed() throws {
         let url = try SharedData.temporaryDirectory(for: self).appendingPathComponent("cohort.h5")
         do {
