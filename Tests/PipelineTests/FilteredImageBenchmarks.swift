@@ -25,7 +25,10 @@ import Glibc
 /// one region on the calling thread; PyRadiomics runs with SimpleITK held to one thread (`OMP_NUM_THREADS=1`
 /// too). A second LesionMap line extracts the same image types with only the families and the aggregation PyRadiomics
 /// computes (`pyRadiomicsFamiliesSettings`); both lines and both ratios are printed against the same PyRadiomics time.
-/// Times are best of several runs after a warm-up, extraction only (images already read). Peak memory is
+/// Times are best of several runs after a warm-up, extraction only (images already read), in the allocator
+/// configuration every `lesionmap` command runs in: `setUp` calls `HeapReuse.keepFreedMemory()` (as the CLI's
+/// `main.swift` does first thing), so freed large blocks stay in the heap for the next run instead of going back to
+/// the kernel and being faulted in and cleared again (it applies to the whole test process from then on). Peak memory is
 /// the peak resident size of a process doing that one extraction: `lesionmap features` with the same settings
 /// (its whole run: reading the image included), and the Python process (interpreter and modules included).
 final class FilteredImageBenchmarks: XCTestCase {
@@ -65,6 +68,8 @@ final class FilteredImageBenchmarks: XCTestCase {
         guard ProcessInfo.processInfo.environment["LESIONMAP_BENCHMARK"] == "1" else {
             throw XCTSkip("benchmark: set LESIONMAP_BENCHMARK=1 (and use -c release)")
         }
+        // The allocator configuration of the `lesionmap` CLI (its main.swift), in which every real extraction runs.
+        HeapReuse.keepFreedMemory()
     }
 
     static let script = """
