@@ -87,9 +87,9 @@ public enum GLRLM {
         let (nx, ny, nz) = (grid.nx, grid.ny, grid.nz)
         let extents = extents ?? grid.rowExtents()
         // Row 0 collects voxels outside the ROI; it is dropped at the end. Neighbouring voxels count
-        // into different copies of the matrix, so that repeated cells do not wait on each other.
+        // into different copies of the matrix (`RunCells`), so that repeated cells do not wait on each other.
         let cells = RunCells(width: width, copySize: (grid.greyLevels + 1) * width)
-        var scratch = [Int32](repeating: 0, count: RunCells.copies * cells.copySize)
+        var scratch = [Int32](repeating: 0, count: cells.copies * cells.copySize)
         let zs = dz == 0 ? slices : 0..<nz
         // The x with a neighbour one step back (predecessor) or forward (successor) in the row's
         // neighbour rows.
@@ -133,41 +133,58 @@ public enum GLRLM {
         var used = matrix.usedColumns
         matrix.counts.withUnsafeMutableBufferPointer { counts in
             scratch.withUnsafeBufferPointer { scratch in
-                for row in 0..<grid.greyLevels {
-                    for column in 0..<width {
-                        var count: Int32 = 0
-                        for copy in 0..<RunCells.copies {
-                            count &+= scratch[copy &* cells.copySize &+ (row + 1) &* width &+ column]
+                // The number of copies a constant in each loop (so that the sum over them is unrolled).
+                @inline(__always) func add(copies: Int) {
+                    for row in 0..<grid.greyLevels {
+                        for column in 0..<width {
+                            var count: Int32 = 0
+                            for copy in 0..<copies {
+                                count &+= scratch[copy &* cells.copySize &+ (row + 1) &* width &+ column]
+                            }
+                            guard count != 0 else { continue }
+                            counts[row &* width &+ column] &+= count
+                            used = max(used, column + 1)
                         }
-                        guard count != 0 else { continue }
-                        counts[row &* width &+ column] &+= count
-                        used = max(used, column + 1)
                     }
                 }
+                if cells.copies == 4 { add(copies: 4) } else { add(copies: 1) }
             }
         }
         matrix.usedColumns = used
     }
 
-    /// The layout of the run counts: `RunCells.copies` matrices of `copySize` cells, grey level
-    /// 0...N_g by run length 1...width.
+    /// The layout of the run counts: `copies` matrices of `copySize` cells, grey level 0...N_g by run length
+    /// 1...width.
+    ///
+    /// Neighbouring voxels count into different copies so that repeated cells (few grey levels: the same few
+    /// cells again and again) do not wait on each other. A large matrix (many grey levels, as a response map's
+    /// 25 HU bins over a wide range give) is counted in one copy: its counts rarely repeat a cell, and four copies
+    /// cost four times the zeroing and summing for each of the 13 directions.
     private struct RunCells {
-        /// Copies counted into in turn (a power of two).
-        static let copies = 4
+        /// Copies counted into in turn: 4, or 1 for matrices above `largestCopied` cells.
+        let copies: Int
+        static let largestCopied = 1 << 13
         let width: Int
         let copySize: Int
         /// `index(copy: lane, level: 0, length: 0)` for eight lanes.
         let laneOffsets: SIMD8<Int32>
+        /// The cells of grey level 0 (dropped) the eight lanes add to when their run goes on: the first of each
+        /// lane's copy, or with one copy a column of its own per lane (one cell for all eight would make them wait
+        /// on each other).
+        let dropped: SIMD8<Int32>
 
         init(width: Int, copySize: Int) {
             self.width = width
             self.copySize = copySize
-            laneOffsets = SIMD8<Int32>((0..<8).map { Int32(($0 & (Self.copies - 1)) * copySize - 1) })
+            let copies = copySize <= Self.largestCopied ? 4 : 1
+            self.copies = copies
+            laneOffsets = SIMD8<Int32>((0..<8).map { Int32(($0 & (copies - 1)) * copySize - 1) })
+            dropped = copies > 1 || width < 8 ? laneOffsets &+ 1 : SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7)
         }
 
         @inline(__always)
         func index(copy: Int, level: Int32, length: Int32) -> Int {
-            (copy & (Self.copies - 1)) &* copySize &+ Int(level) &* width &+ Int(length) &- 1
+            (copy & (copies - 1)) &* copySize &+ Int(level) &* width &+ Int(length) &- 1
         }
     }
 
@@ -195,9 +212,9 @@ public enum GLRLM {
         let length = one.replacing(with: load(lengths + v - shift) &+ one, where: continues)
         UnsafeMutableRawPointer(lengths + v).storeBytes(of: length, as: Lanes.self)
         // Runs end where the successor differs. Every lane adds 1 so that nothing branches: a lane whose run goes
-        // on adds it to its copy's first cell of grey level 0, which collects voxels outside the ROI and is dropped.
+        // on adds it to a cell of grey level 0 (`RunCells.dropped`), which collects voxels outside the ROI and is dropped.
         let ends = load(levels + v + shift) .!= level
-        let cell = (cells.laneOffsets &+ one).replacing(
+        let cell = cells.dropped.replacing(
             with: level &* Lanes(repeating: Int32(cells.width)) &+ length &+ cells.laneOffsets, where: ends)
         for lane in 0..<8 { counts[Int(cell[lane])] &+= 1 }
     }
