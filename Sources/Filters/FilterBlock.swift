@@ -201,7 +201,7 @@ extension FilterBlock {
     ///
     /// The filters' hot loop. The taps of non-zero weight and their input offsets are listed once per row (on the
     /// stack), so the loop over taps neither tests weights nor multiplies indices. 32 outputs stay in registers
-    /// across all taps (one broadcast of the weight per tap for all 32), then 16, then 8; the last fewer than 8 outputs of
+    /// across all taps (one broadcast of the weight per tap for all 32), then 8; the last fewer than 8 outputs of
     /// a row of at least 8 are computed as the row's last 8 (those already written are written again with the
     /// same values: each output is the same sum whatever group it is computed in). Plain scalars, not SIMD
     /// types: the optimiser vectorises them, and unoptimised (debug) builds stay fast.
@@ -221,7 +221,7 @@ extension FilterBlock {
                              into output: UnsafeMutablePointer<Double>, count: Int) {
         var i = 0
         // 32 outputs (eight vectors of four) per sweep over the taps: each tap's additions then fill the adders
-        // while the previous ones complete; with 16 the four additions of a tap waited on the four of the tap before.
+        // while the previous ones complete (with 16, the four additions of a tap waited on the four of the tap before).
         while i + 32 <= count {
             var a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0, a4 = 0.0, a5 = 0.0, a6 = 0.0, a7 = 0.0
             var a8 = 0.0, a9 = 0.0, a10 = 0.0, a11 = 0.0, a12 = 0.0, a13 = 0.0, a14 = 0.0, a15 = 0.0
@@ -244,21 +244,6 @@ extension FilterBlock {
             q[16] = b0; q[17] = b1; q[18] = b2; q[19] = b3; q[20] = b4; q[21] = b5; q[22] = b6; q[23] = b7
             q[24] = b8; q[25] = b9; q[26] = b10; q[27] = b11; q[28] = b12; q[29] = b13; q[30] = b14; q[31] = b15
             i += 32
-        }
-        while i + 16 <= count {
-            var a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0, a4 = 0.0, a5 = 0.0, a6 = 0.0, a7 = 0.0
-            var a8 = 0.0, a9 = 0.0, a10 = 0.0, a11 = 0.0, a12 = 0.0, a13 = 0.0, a14 = 0.0, a15 = 0.0
-            for tap in list {
-                let w = tap.weight, p = input + tap.offset + i
-                a0 += w * p[0]; a1 += w * p[1]; a2 += w * p[2]; a3 += w * p[3]
-                a4 += w * p[4]; a5 += w * p[5]; a6 += w * p[6]; a7 += w * p[7]
-                a8 += w * p[8]; a9 += w * p[9]; a10 += w * p[10]; a11 += w * p[11]
-                a12 += w * p[12]; a13 += w * p[13]; a14 += w * p[14]; a15 += w * p[15]
-            }
-            let q = output + i
-            q[0] = a0; q[1] = a1; q[2] = a2; q[3] = a3; q[4] = a4; q[5] = a5; q[6] = a6; q[7] = a7
-            q[8] = a8; q[9] = a9; q[10] = a10; q[11] = a11; q[12] = a12; q[13] = a13; q[14] = a14; q[15] = a15
-            i += 16
         }
         @inline(__always) func eight(at i: Int) {
             var a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0, a4 = 0.0, a5 = 0.0, a6 = 0.0, a7 = 0.0
