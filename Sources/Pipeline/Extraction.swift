@@ -302,7 +302,7 @@ public enum CohortExtraction {
         }
         // Feature rows per matrix `<modality>.<region>`; a lesion row without that matrix gets NaN.
         var matrixRows: [String: [[String: Double]]] = [:]
-        var matrixOrder: [String: [String]] = [:]
+        var matrixOrder: [String: FeatureOrder] = [:]
         for (index, lesion) in patient.lesions.enumerated() {
             guard let own = featuresByLesion[index] else { continue }
             // The contour scan's features, then each further image's, each into its modality's matrices.
@@ -313,9 +313,7 @@ public enum CohortExtraction {
                 let regions = ExtractionSettings.Region.allCases.compactMap { r in lf.features(of: r).map { (r.rawValue, $0.features) } }
                 for (region, values) in regions {
                     let key = FeatureColumnName.matrixKey(modality: modality, region: region)
-                    var order = matrixOrder[key] ?? []
-                    let r = row(values, order: &order)
-                    matrixOrder[key] = order
+                    let r = row(values, order: &matrixOrder[key, default: FeatureOrder()])
                     matrixRows[key, default: [[String: Double]](repeating: [:], count: patient.lesions.count)][index] = r
                 }
             }
@@ -328,19 +326,27 @@ public enum CohortExtraction {
                             folder: cohort.folder)
         }
         var features: [String: FeatureMatrix] = [:]
-        for (key, rows) in matrixRows { features[key] = try matrix(rows, order: matrixOrder[key]!) }
+        for (key, rows) in matrixRows { features[key] = try matrix(rows, order: matrixOrder[key]!.names) }
         let extraction = try PatientExtraction(patientID: patient.id, patient: try patientRow(patient, cohortFolder: cohort.folder),
                                                lesions: try lesions.table(),
                                                scans: try scanTable(patient, folder: cohort.folder), features: features)
         return (extraction, Array(Set(warnings)).sorted())
     }
 
-    private static func row(_ values: [FeatureValue], order: inout [String]) -> [String: Double] {
+    /// A matrix's feature names in first-seen order, with a set to look them up (a lesion row has ~150-430
+    /// names: a linear search per name was a quadratic cost per lesion).
+    struct FeatureOrder {
+        var names: [String] = []
+        var known: Set<String> = []
+    }
+
+    private static func row(_ values: [FeatureValue], order: inout FeatureOrder) -> [String: Double] {
         var r: [String: Double] = [:]
+        r.reserveCapacity(values.count)
         for v in values {
             let n = storeName(v)
             if r[n] == nil {
-                if !order.contains(n) { order.append(n) }
+                if order.known.insert(n).inserted { order.names.append(n) }
                 r[n] = v.value
             }
         }
