@@ -117,12 +117,27 @@ public enum GLCM {
         let stride = grid.greyLevels + 1
         let shift = offset.linear(grid)
         let extents = extents ?? grid.rowExtents()
+        // Cells fit 32 bits (the matrix has fewer than 2^31 of them): eight pairs' cells are made at once.
+        let eightAtATime = cells.count <= Int(Int32.max)
         grid.levels.withUnsafeBufferPointer { levels in
             cells.withUnsafeMutableBufferPointer { cells in
                 let levels = levels.baseAddress!, counts = cells.baseAddress!
+                func load(_ pointer: UnsafePointer<Int32>) -> SIMD8<Int32> {
+                    UnsafeRawPointer(pointer).loadUnaligned(as: SIMD8<Int32>.self)
+                }
+                let strides = SIMD8<Int32>(repeating: Int32(truncatingIfNeeded: stride))
                 RowKernels.roiRows(grid, offset, extents: extents, slices: slices) { row in
-                    for index in row {
+                    var index = row.lowerBound
+                    if eightAtATime {
+                        while index &+ 8 <= row.upperBound {
+                            let cell = load(levels + index) &* strides &+ load(levels + (index &+ shift))
+                            for lane in 0..<8 { counts[Int(cell[lane])] &+= 1 }
+                            index &+= 8
+                        }
+                    }
+                    while index < row.upperBound {
                         counts[Int(levels[index]) &* stride &+ Int(levels[index &+ shift])] &+= 1
+                        index &+= 1
                     }
                 }
             }
