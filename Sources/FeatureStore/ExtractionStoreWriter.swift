@@ -380,7 +380,8 @@ public final class ExtractionStoreWriter: @unchecked Sendable {
                 part = isPart ? try PartFile.read(from: url) : try StoreContents.read(from: url)
             } catch {
                 let owner = owners[url.deletingPathExtension().lastPathComponent].map { "patient '\($0)'" } ?? "its patient"
-                warn("ignoring the unreadable part file \(url.path) (\(error)); \(owner) will be computed again")
+                warn("ignoring the unreadable part file \(url.path) (\(ExtractionStoreWriter.partProblem(error))); "
+                     + "\(owner) will be computed again")
                 try FileManager.default.removeItem(at: url)
                 continue
             }
@@ -393,6 +394,19 @@ public final class ExtractionStoreWriter: @unchecked Sendable {
             merged = true
         }
         return merged
+    }
+
+    /// What is wrong with an unreadable part file, without the advice its error gives for a whole store
+    /// (extracting again, restoring a backup): the writer itself recomputes the part's patient.
+    static func partProblem(_ error: Error) -> String {
+        switch error as? FeatureStoreError {
+        case .damagedStore(_, let object, let reason)?:
+            return object == "/" ? reason : "\(object): \(reason)"
+        case .invalidStore(_, let reason)?:
+            return reason
+        default:
+            return "\(error)"
+        }
     }
 
     /// Refuses an existing store or part file that named follow-up lesions otherwise than this run; adopts its

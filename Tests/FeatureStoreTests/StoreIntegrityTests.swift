@@ -215,6 +215,8 @@ final class StoreIntegrityTests: XCTestCase {
         XCTAssertTrue(warnings.first?.contains(part.path) ?? false, "\(warnings)")
         XCTAssertTrue(warnings.first?.contains("does not match its SHA-256 checksum") ?? false, "\(warnings)")
         XCTAssertTrue(warnings.first?.contains("patient 'B02' will be computed again") ?? false, "\(warnings)")
+        XCTAssertFalse(warnings.first?.contains("restore the store from a backup") ?? true,
+                       "a part file the writer recomputes needs no advice for a damaged store: \(warnings)")
     }
 
     func testIncrementalSHA256MatchesWhole() {
