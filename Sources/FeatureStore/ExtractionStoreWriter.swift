@@ -162,36 +162,18 @@ public final class ExtractionStoreWriter: @unchecked Sendable {
 
     /// Makes one patient's result durable (replacing any earlier result or failure of that patient).
     public func commit(_ result: PatientExtraction) throws {
-        lock.lock()
-        defer { lock.unlock() }
-        try requireOpen()
-        try requireInManifest(result.patientID)
-        var kinds = columnKinds
-        try ExtractionStoreWriter.recordKinds(of: result.patient, as: "patient", in: &kinds, patient: result.patientID)
-        try ExtractionStoreWriter.recordKinds(of: result.lesions, as: "lesion", in: &kinds, patient: result.patientID)
-        try ExtractionStoreWriter.recordKinds(of: result.scans, as: "scan", in: &kinds, patient: result.patientID)
-        let part = StoreContents(attributes: attributes, patients: result.patient, lesions: result.lesions,
-                                 scans: result.scans, features: result.features)
-        try writePart(part, of: result.patientID)
-        columnKinds = kinds
-        results[result.patientID] = result
-        failures[result.patientID] = nil
-        lesionRowsChanged = true
-        consolidateIfDue()
+        try commit([result])
     }
 
     /// Makes the results of several patients durable at once, each in its own part file as `commit(_:)`
     /// writes it; returns when all are. The part files are written, synced and renamed together and the
-    /// sidecar folder synced once (`StoreContents.write(_:advice:)`), so the disk's delay is paid about once
+    /// sidecar folder synced once (`AtomicFiles`), so the disk's delay is paid about once
     /// per batch instead of once per patient. Every result is checked before anything is written: one that
     /// cannot be stored (a column of another kind than the other patients') fails the whole batch, and
     /// nothing of it is written. When the disk refuses a part file, the patients whose parts were renamed
     /// before it are durable and count as finished on a re-run.
     public func commit(_ batch: [PatientExtraction]) throws {
-        guard batch.count > 1 else {
-            if let result = batch.first { try commit(result) }
-            return
-        }
+        guard !batch.isEmpty else { return }
         lock.lock()
         defer { lock.unlock() }
         try requireOpen()
