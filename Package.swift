@@ -37,6 +37,9 @@ let package = Package(
     products: [
         // [products]
         .executable(name: "lesionmap", targets: ["lesionmap"]),
+        // The DCMTK shim as a shared library (libLesionMapDCMTK.so) beside the binary, loaded by the first DICOM
+        // read or write (see CDCMTK below): `swift build --product LesionMapDCMTK`, and `swift build --build-tests`.
+        .library(name: "LesionMapDCMTK", type: .dynamic, targets: ["CDCMTKLibrary"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -44,10 +47,18 @@ let package = Package(
     targets: [
         // [shims]
         // DCMTK (dcmdata with JPEG, JPEG-LS and RLE decoders): a pure C header over a C++ implementation.
-        .target(name: "CDCMTK",
+        // DCMTK and the libraries it pulls in (libxml2, ICU, IJG, CharLS) cost every process about 6 ms of loading,
+        // so they are not linked: CDCMTK is C trampolines that load the implementation (CDCMTKLibrary, the
+        // LesionMapDCMTK product) with dlopen at the first call and return its functions' results unchanged.
+        .target(name: "CDCMTK", linkerSettings: [.linkedLibrary("dl")]),
+        // The C++ implementation of include/cdcmtk.h, linked only into libLesionMapDCMTK.so. `-static-stdlib` and
+        // `-nostartfiles` keep the Swift runtime out of it (swiftc would otherwise add swiftrt.o and libswiftCore);
+        // `-Bsymbolic-functions` binds its own calls of cdcm_* to itself, not to the binary's trampolines.
+        .target(name: "CDCMTKLibrary", publicHeadersPath: ".", cxxSettings: [.headerSearchPath("../CDCMTK/include")],
                 linkerSettings: [.linkedLibrary("dcmdata"), .linkedLibrary("dcmjpeg"), .linkedLibrary("dcmjpls"),
                                  .linkedLibrary("dcmimgle"), .linkedLibrary("oflog"), .linkedLibrary("ofstd"),
-                                 .linkedLibrary("stdc++")]),
+                                 .linkedLibrary("stdc++"),
+                                 .unsafeFlags(["-static-stdlib", "-nostartfiles", "-Xlinker", "-Bsymbolic-functions"])]),
         // HDF5 (serial): files, groups, datasets, attributes; all calls serialised by one lock.
         .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5"),
         .target(name: "HDF5Support", dependencies: ["CHDF5"], swiftSettings: swift6),

@@ -110,6 +110,13 @@ final class DICOMFile {
         }
     }
 
+    /// Loads the DICOM library (libLesionMapDCMTK.so, see cdcmtk.h) now, so that a missing library is reported once,
+    /// for `url`, rather than as every file of a folder being unreadable.
+    static func requireLibrary(for url: URL) throws {
+        var error = cdcm_error()
+        guard cdcm_load(&error) != 0 else { throw DICOMError(file: url, message: message(error)) }
+    }
+
     /// A new UID under DCMTK's root.
     static func newUID() -> String {
         var buf = [CChar](repeating: 0, count: 80)

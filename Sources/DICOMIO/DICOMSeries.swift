@@ -256,6 +256,7 @@ public enum DICOMSeriesReader {
     /// Headers of every image file under `folder`, and the files that look like DICOM but cannot be used.
     static func scan(_ folder: URL) throws -> FolderScan {
         let urls = try files(in: folder)
+        try DICOMFile.requireLibrary(for: folder)
         var found = [Found](repeating: .skipped, count: urls.count)
         found.withUnsafeMutableBufferPointer { out in
             DispatchQueue.concurrentPerform(iterations: urls.count) { n in

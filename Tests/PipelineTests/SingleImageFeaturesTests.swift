@@ -152,4 +152,100 @@ final class SingleImageFeaturesTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("no ROI named 'PTV'") && "\(error)".contains("GTV-1"), "\(error)")
         }
     }
+
+    // MARK: DCMTK loaded by the first DICOM read
+
+    /// `features` on NIfTI reads no DICOM, so the process never loads the DICOM library (libLesionMapDCMTK.so),
+    /// DCMTK or what DCMTK pulls in (libxml2, ICU): the first DICOM read loads them (dlopen), they are not linked.
+    func testFeaturesCommandOnNIfTINeverLoadsDCMTK() throws {
+        let dir = try SharedData.url("ibsi1/digital_phantom")
+        let run = try runLesionmap(["features", dir.appendingPathComponent("image.nii.gz").path,
+                                   dir.appendingPathComponent("mask.nii.gz").path, "--preset", "ibsi-digital-phantom"],
+                                  environment: ["LD_DEBUG": "libs"])
+        XCTAssertEqual(run.status, 0, run.errors)
+        XCTAssertTrue(run.output.contains("tumour.morphology.volume"), run.output)
+        XCTAssertTrue(run.errors.contains("libc.so.6"), "LD_DEBUG=libs should log the libraries loaded")
+        for library in ["libLesionMapDCMTK", "libdcmdata", "libdcmjpeg", "libofstd", "libxml2", "libicuuc"] {
+            XCTAssertFalse(run.errors.contains(library), "features on NIfTI loaded \(library)")
+        }
+    }
+
+    /// A DICOM series and its SEG through the binary: the first DICOM read loads libLesionMapDCMTK.so from the
+    /// binary's folder, and DCMTK with it, and the features come out.
+    func testFeaturesCommandOnDICOMLoadsDCMTKFromTheBinarysFolder() throws {
+        let dir = try SharedData.url("seg_bitpacking")
+        let run = try runLesionmap(["features", dir.appendingPathComponent("image").path, dir.appendingPathComponent("seg.dcm").path,
+                                   "--preset", "ibsi-a", "--format", "csv"], environment: ["LD_DEBUG": "libs"])
+        XCTAssertEqual(run.status, 0, run.errors)
+        XCTAssertTrue(run.output.contains("tumour.morphology.volume,morph_volume,367.6"), run.output)
+        let folder = try lesionmapExecutable().resolvingSymlinksInPath().deletingLastPathComponent()
+        XCTAssertTrue(run.errors.contains(folder.appendingPathComponent("libLesionMapDCMTK.so").path), run.errors)
+        XCTAssertTrue(run.errors.contains("libdcmdata"), "the DICOM read should have loaded DCMTK")
+    }
+
+    /// A binary copied without libLesionMapDCMTK.so: reading DICOM fails with a message naming the missing file
+    /// and saying where it belongs; NIfTI input never notices. LESIONMAP_DICOM_LIBRARY naming no file is named too.
+    func testMissingDICOMLibraryIsAClearErrorThatNIfTINeverNotices() throws {
+        let tmp = try SharedData.temporaryDirectory(for: self)
+        let alone = tmp.appendingPathComponent("lesionmap")
+        let built = try lesionmapExecutable().resolvingSymlinksInPath()
+        do { try FileManager.default.linkItem(at: built, to: alone) } catch { try FileManager.default.copyItem(at: built, to: alone) }
+        let seg = try SharedData.url("seg_bitpacking")
+        let dicom = [seg.appendingPathComponent("image").path, seg.appendingPathComponent("seg.dcm").path]
+
+        let missing = try runLesionmap(["features"] + dicom, executable: alone)
+        XCTAssertNotEqual(missing.status, 0)
+        let expected = "the DICOM library \(tmp.appendingPathComponent("libLesionMapDCMTK.so").path) is missing: "
+            + "keep libLesionMapDCMTK.so in the same folder as the lesionmap binary"
+        XCTAssertTrue(missing.errors.contains(expected), missing.errors)
+        XCTAssertTrue(missing.errors.contains("LESIONMAP_DICOM_LIBRARY"), missing.errors)
+        XCTAssertFalse(missing.errors.contains("corrupt"), "the slices are not at fault: \(missing.errors)")
+
+        let nowhere = tmp.appendingPathComponent("elsewhere/libLesionMapDCMTK.so").path
+        let named = try runLesionmap(["features"] + dicom, environment: ["LESIONMAP_DICOM_LIBRARY": nowhere])
+        XCTAssertNotEqual(named.status, 0)
+        XCTAssertTrue(named.errors.contains("the DICOM library \(nowhere) named by LESIONMAP_DICOM_LIBRARY does not exist"),
+                      named.errors)
+
+        let phantom = try SharedData.url("ibsi1/digital_phantom")
+        let nifti = try runLesionmap(["features", phantom.appendingPathComponent("image.nii.gz").path,
+                                     phantom.appendingPathComponent("mask.nii.gz").path], executable: alone)
+        XCTAssertEqual(nifti.status, 0, nifti.errors)
+        XCTAssertTrue(nifti.output.contains("tumour.morphology.volume"), nifti.output)
+
+        // A cohort reports the missing library for its DICOM patient and extracts the others.
+        let cohort = tmp.appendingPathComponent("cohort")
+        try FileManager.default.createDirectory(at: cohort, withIntermediateDirectories: true)
+        try "patient_id,lesion_id,image,mask,roi\nP1,L1,\(phantom.path)/image.nii.gz,\(phantom.path)/mask.nii.gz,1\nP2,L1,\(dicom[0]),\(dicom[1]),1\n"
+            .write(to: cohort.appendingPathComponent("lesions.csv"), atomically: true, encoding: .utf8)
+        try "patient_id\nP1\nP2\n".write(to: cohort.appendingPathComponent("patients.csv"), atomically: true, encoding: .utf8)
+        let extract = try runLesionmap(["extract", cohort.path, "--store", tmp.appendingPathComponent("c.h5").path,
+                                        "--preset", "ibsi-a"], executable: alone)
+        let said = extract.output + extract.errors
+        XCTAssertEqual(extract.status, 1, said)  // 1: a patient failed; the store holds the others
+        XCTAssertTrue(said.contains("extracted 1 patient (1 lesions)"), said)
+        XCTAssertTrue(said.contains("FAILED P2: patient P2, lesion L1"), said)
+        XCTAssertTrue(said.contains("cannot read image: the DICOM library"), said)
+    }
+
+    /// Runs `lesionmap ARGUMENTS` (the built binary unless `executable` is given) with `environment` added;
+    /// standard error goes through a file, as the loader's log (LD_DEBUG) can outgrow a pipe.
+    private func runLesionmap(_ arguments: [String], executable: URL? = nil, environment: [String: String] = [:]) throws
+        -> (status: Int32, output: String, errors: String) {
+        let process = Process()
+        process.executableURL = try executable ?? lesionmapExecutable()
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let errorsURL = try SharedData.temporaryDirectory(for: self).appendingPathComponent("stderr-\(UUID()).txt")
+        _ = FileManager.default.createFile(atPath: errorsURL.path, contents: nil)
+        let errors = try FileHandle(forWritingTo: errorsURL)
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        try errors.close()
+        return (process.terminationStatus, text, try String(contentsOf: errorsURL, encoding: .utf8))
+    }
 }

@@ -3,6 +3,13 @@
  * Only this shim touches DCMTK. Files and items are opaque handles: an item handle
  * (the dataset or a sequence item) stays valid until its file is closed.
  * Functions that can fail take a `cdcm_error *` (may be NULL) and return 0 / NULL on failure.
+ *
+ * The implementation (CDCMTKLibrary/cdcmtk.cpp) lives in libLesionMapDCMTK.so, which the first call of any function
+ * below loads (dlopen) from the folder of the lesionmap binary (or of the test bundle), or from the path in the
+ * environment variable LESIONMAP_DICOM_LIBRARY; a process that reads no DICOM never loads DCMTK. When it cannot
+ * be loaded, functions with a `cdcm_error *` fail with CDCM_ERR_LIBRARY and a message naming the file; the others
+ * (cdcm_create, cdcm_generate_uid; the rest need a handle that only a loaded library gives) stop the process
+ * with that message and exit status 70.
  */
 #ifndef CDCMTK_H
 #define CDCMTK_H
@@ -24,13 +31,19 @@ enum {
     CDCM_ERR_MISSING = 2,     /* a required element is absent */
     CDCM_ERR_PIXELS = 3,      /* pixel data cannot be decoded */
     CDCM_ERR_WRITE = 4,       /* element cannot be set or file cannot be saved */
-    CDCM_ERR_ARGUMENT = 5     /* bad index, size or buffer */
+    CDCM_ERR_ARGUMENT = 5,    /* bad index, size or buffer */
+    CDCM_ERR_LIBRARY = 6      /* libLesionMapDCMTK.so (or a DCMTK library it needs) cannot be loaded */
 };
 
 typedef struct cdcm_error {
     int code;
     char message[512];
 } cdcm_error;
+
+/** Loads the implementation library now (the other functions do so at their first call): 1 when it is loaded, else
+ *  0 with CDCM_ERR_LIBRARY and the reason. Lets a caller about to read many files report a missing library once.
+ *  Defined by the loader (CDCMTK/cdcmtk.c) only. */
+int cdcm_load(cdcm_error *error);
 
 /** Opens a DICOM file (Part 10 or raw dataset). Values longer than `defer_length` bytes (0 = never defer)
  *  are read from the file only when used, so scanning a folder's headers stays cheap. */

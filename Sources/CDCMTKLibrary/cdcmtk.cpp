@@ -1,4 +1,5 @@
-// The only code in LesionMap that touches DCMTK; see include/cdcmtk.h for the contract.
+// The only code in LesionMap that touches DCMTK; see ../CDCMTK/include/cdcmtk.h for the contract.
+// Built as its own shared library (libLesionMapDCMTK.so) that CDCMTK loads on first use (see CDCMTK/cdcmtk.c).
 #include "cdcmtk.h"
 
 #include <dcmtk/config/osconfig.h>
