@@ -60,7 +60,10 @@ let package = Package(
                                  .linkedLibrary("stdc++"),
                                  .unsafeFlags(["-static-stdlib", "-nostartfiles", "-Xlinker", "-Bsymbolic-functions"])]),
         // HDF5 (serial): files, groups, datasets, attributes; all calls serialised by one lock.
-        .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5"),
+        // Loaded on first use (dlopen), not linked: `features` never touches a store (see CHDF5.h). CHDF5.c is
+        // compiled against Debian's hdf5.h (libhdf5-dev) for its types; the header Swift sees does not include it.
+        .target(name: "CHDF5", path: "Sources/CHDF5", cSettings: [.unsafeFlags(["-I/usr/include/hdf5/serial"])],
+                linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "HDF5Support", dependencies: ["CHDF5"], swiftSettings: swift6),
         .testTarget(name: "HDF5SupportTests", dependencies: ["HDF5Support", "TestSupport"]),
         // OpenBLAS + LAPACKE: dense matrix products, symmetric eigendecomposition, solves, inverse.

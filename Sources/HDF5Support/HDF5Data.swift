@@ -99,7 +99,7 @@ enum HDF5Payload {
             }
         case .strings(let values):
             let type = try site.check(chdf5_vlen_utf8_string_type(), "create string type")
-            defer { H5Tclose(type) }
+            defer { lm_H5Tclose(type) }
             let pointers = values.map { strdup($0) }
             defer { pointers.forEach { free($0) } }
             if pointers.contains(where: { $0 == nil }) { throw site.error("copy strings", "out of memory") }
@@ -110,27 +110,27 @@ enum HDF5Payload {
 
 /// A dataspace for `shape` (empty shape: scalar); the caller closes it.
 func createDataspace(_ shape: [Int], _ site: HDF5Site) throws -> hid_t {
-    if shape.isEmpty { return try site.check(H5Screate(H5S_SCALAR), "create dataspace") }
+    if shape.isEmpty { return try site.check(lm_H5Screate(H5S_SCALAR), "create dataspace") }
     let dims = shape.map { hsize_t($0) }
-    return try site.check(H5Screate_simple(Int32(dims.count), dims, nil), "create dataspace")
+    return try site.check(lm_H5Screate_simple(Int32(dims.count), dims, nil), "create dataspace")
 }
 
 /// Shape and element count of a dataspace.
 func dataspaceShape(_ space: hid_t, _ site: HDF5Site) throws -> (shape: [Int], count: Int) {
-    let rank = H5Sget_simple_extent_ndims(space)
+    let rank = lm_H5Sget_simple_extent_ndims(space)
     if rank < 0 { throw site.libraryError("read dataspace") }
     var dims = [hsize_t](repeating: 0, count: Int(rank))
-    if rank > 0 && H5Sget_simple_extent_dims(space, &dims, nil) < 0 {
+    if rank > 0 && lm_H5Sget_simple_extent_dims(space, &dims, nil) < 0 {
         throw site.libraryError("read dataspace")
     }
-    let points = H5Sget_simple_extent_npoints(space)
+    let points = lm_H5Sget_simple_extent_npoints(space)
     if points < 0 { throw site.libraryError("read dataspace") }
     return (dims.map { Int($0) }, Int(points))
 }
 
 /// The element kind of an HDF5 datatype.
 func classifyElements(of type: hid_t, _ site: HDF5Site) throws -> HDF5ElementKind {
-    let typeClass = H5Tget_class(type)
+    let typeClass = lm_H5Tget_class(type)
     switch typeClass {
     case H5T_FLOAT: return .float
     case H5T_INTEGER: return .integer
@@ -175,7 +175,7 @@ struct HDF5ElementReader {
             throw site.error("read strings", "it holds \(kind) values, not strings")
         }
         if count == 0 { return [] }
-        if try site.checkBool(H5Tis_variable_str(fileType), "read string type") {
+        if try site.checkBool(lm_H5Tis_variable_str(fileType), "read string type") {
             return try variableLengthStrings()
         }
         return try fixedLengthStrings()
@@ -183,7 +183,7 @@ struct HDF5ElementReader {
 
     private func variableLengthStrings() throws -> [String] {
         let memType = try site.check(chdf5_vlen_utf8_string_type(), "create string type")
-        defer { H5Tclose(memType) }
+        defer { lm_H5Tclose(memType) }
         var pointers = [UnsafeMutablePointer<CChar>?](repeating: nil, count: count)
         let status = pointers.withUnsafeMutableBytes { read(memType, $0.baseAddress!) }
         try site.check(status, "read strings")
@@ -193,11 +193,11 @@ struct HDF5ElementReader {
     }
 
     private func fixedLengthStrings() throws -> [String] {
-        let memType = try site.check(H5Tcopy(fileType), "copy string type")
-        defer { H5Tclose(memType) }
-        let size = H5Tget_size(memType)
+        let memType = try site.check(lm_H5Tcopy(fileType), "copy string type")
+        defer { lm_H5Tclose(memType) }
+        let size = lm_H5Tget_size(memType)
         guard size > 0 else { throw site.libraryError("read strings") }
-        let spacePadded = H5Tget_strpad(memType) == H5T_STR_SPACEPAD
+        let spacePadded = lm_H5Tget_strpad(memType) == H5T_STR_SPACEPAD
         var bytes = [UInt8](repeating: 0, count: count * size)
         let status = bytes.withUnsafeMutableBytes { read(memType, $0.baseAddress!) }
         try site.check(status, "read strings")

@@ -59,6 +59,14 @@ public func describeFileSystemError(_ number: Int32) -> String {
     }
 }
 
+/// Whether this process has loaded the HDF5 library.
+///
+/// HDF5 is not linked but loaded by the first HDF5 call (see CHDF5.h): commands that neither read nor write a
+/// store (`lesionmap features IMAGE MASK`) never load it and its 35 dependent libraries.
+public enum HDF5Runtime {
+    public static var isLoaded: Bool { chdf5_is_loaded() != 0 }
+}
+
 /// Process-wide access to the HDF5 library.
 ///
 /// Debian's serial HDF5 is not thread-safe, so every call into the library

@@ -25,7 +25,7 @@ final class HDF5FileHandle {
         guard id >= 0 else { return }
         for member in members.values { member.object?.releaseIdentifier() }
         members = [:]
-        let status = H5Fclose(id)
+        let status = lm_H5Fclose(id)
         id = -1
         try HDF5Site(file: path, object: "/").check(status, "close file")
     }
@@ -101,18 +101,18 @@ public class HDF5Object {
         try HDF5Library.locked {
             let site = HDF5Site(file: handle.path, object: path + "@" + name)
             let object = try openID("write attribute")
-            if try site.checkBool(H5Aexists(object, name), "look up attribute") {
-                try site.check(H5Adelete(object, name), "replace attribute")
+            if try site.checkBool(lm_H5Aexists(object, name), "look up attribute") {
+                try site.check(lm_H5Adelete(object, name), "replace attribute")
             }
             let payload = value.payload
             let space = try createDataspace(value.isScalar ? [] : [payload.count], site)
-            defer { H5Sclose(space) }
+            defer { lm_H5Sclose(space) }
             try payload.withBuffer(site) { fileType, memType, buffer in
                 let attribute = try site.check(
-                    H5Acreate2(object, name, fileType, space, chdf5_p_default(), chdf5_p_default()),
+                    lm_H5Acreate2(object, name, fileType, space, chdf5_p_default(), chdf5_p_default()),
                     "create attribute")
-                defer { H5Aclose(attribute) }
-                if payload.count > 0 { try site.check(H5Awrite(attribute, memType, buffer), "write attribute") }
+                defer { lm_H5Aclose(attribute) }
+                if payload.count > 0 { try site.check(lm_H5Awrite(attribute, memType, buffer), "write attribute") }
             }
         }
     }
@@ -128,18 +128,18 @@ public class HDF5Object {
                 throw site.error("write attribute", "a fixed-length text attribute must be non-empty ASCII")
             }
             let object = try openID("write attribute")
-            if try site.checkBool(H5Aexists(object, name), "look up attribute") {
-                try site.check(H5Adelete(object, name), "replace attribute")
+            if try site.checkBool(lm_H5Aexists(object, name), "look up attribute") {
+                try site.check(lm_H5Adelete(object, name), "replace attribute")
             }
             let bytes = Array(value.utf8)
             let type = try site.check(chdf5_fixed_ascii_string_type(bytes.count), "create string type")
-            defer { H5Tclose(type) }
+            defer { lm_H5Tclose(type) }
             let space = try createDataspace([], site)
-            defer { H5Sclose(space) }
+            defer { lm_H5Sclose(space) }
             let attribute = try site.check(
-                H5Acreate2(object, name, type, space, chdf5_p_default(), chdf5_p_default()), "create attribute")
-            defer { H5Aclose(attribute) }
-            try bytes.withUnsafeBytes { try site.check(H5Awrite(attribute, type, $0.baseAddress), "write attribute") }
+                lm_H5Acreate2(object, name, type, space, chdf5_p_default(), chdf5_p_default()), "create attribute")
+            defer { lm_H5Aclose(attribute) }
+            try bytes.withUnsafeBytes { try site.check(lm_H5Awrite(attribute, type, $0.baseAddress), "write attribute") }
         }
     }
 
@@ -148,16 +148,16 @@ public class HDF5Object {
         try HDF5Library.locked {
             let site = HDF5Site(file: handle.path, object: path + "@" + name)
             let object = try openID("read attribute")
-            guard try site.checkBool(H5Aexists(object, name), "look up attribute") else { return nil }
-            let attribute = try site.check(H5Aopen(object, name, chdf5_p_default()), "open attribute")
-            defer { H5Aclose(attribute) }
-            let type = try site.check(H5Aget_type(attribute), "read attribute type")
-            defer { H5Tclose(type) }
-            let space = try site.check(H5Aget_space(attribute), "read attribute dataspace")
-            defer { H5Sclose(space) }
+            guard try site.checkBool(lm_H5Aexists(object, name), "look up attribute") else { return nil }
+            let attribute = try site.check(lm_H5Aopen(object, name, chdf5_p_default()), "open attribute")
+            defer { lm_H5Aclose(attribute) }
+            let type = try site.check(lm_H5Aget_type(attribute), "read attribute type")
+            defer { lm_H5Tclose(type) }
+            let space = try site.check(lm_H5Aget_space(attribute), "read attribute dataspace")
+            defer { lm_H5Sclose(space) }
             let (shape, count) = try dataspaceShape(space, site)
             let reader = HDF5ElementReader(site: site, fileType: type, space: space, count: count) {
-                H5Aread(attribute, $0, $1)
+                lm_H5Aread(attribute, $0, $1)
             }
             let scalar = shape.isEmpty && count == 1
             switch try classifyElements(of: type, site) {
@@ -184,7 +184,7 @@ public class HDF5Object {
             if count < 0 { throw site.libraryError("list attributes") }
             return try (0..<count).map { index in
                 try nameByIndex("list attributes") { buffer, size in
-                    H5Aget_name_by_idx(object, ".", H5_INDEX_NAME, H5_ITER_INC, hsize_t(index),
+                    lm_H5Aget_name_by_idx(object, ".", H5_INDEX_NAME, H5_ITER_INC, hsize_t(index),
                                        buffer, size, chdf5_p_default())
                 }
             }
@@ -196,8 +196,8 @@ public class HDF5Object {
         try HDF5Library.locked {
             let site = HDF5Site(file: handle.path, object: path + "@" + name)
             let object = try openID("remove attribute")
-            if try site.checkBool(H5Aexists(object, name), "look up attribute") {
-                try site.check(H5Adelete(object, name), "remove attribute")
+            if try site.checkBool(lm_H5Aexists(object, name), "look up attribute") {
+                try site.check(lm_H5Adelete(object, name), "remove attribute")
             }
         }
     }
@@ -217,9 +217,9 @@ public class HDF5Object {
 public class HDF5Group: HDF5Object {
     /// A link creation property list that creates missing intermediate groups.
     private func withIntermediateGroups<T>(_ site: HDF5Site, _ body: (hid_t) throws -> T) throws -> T {
-        let list = try site.check(H5Pcreate(chdf5_p_link_create()), "create link property list")
-        defer { H5Pclose(list) }
-        try site.check(H5Pset_create_intermediate_group(list, 1), "set link property list")
+        let list = try site.check(lm_H5Pcreate(chdf5_p_link_create()), "create link property list")
+        defer { lm_H5Pclose(list) }
+        try site.check(lm_H5Pset_create_intermediate_group(list, 1), "set link property list")
         return try body(list)
     }
 
@@ -230,9 +230,9 @@ public class HDF5Group: HDF5Object {
             let site = HDF5Site(file: handle.path, object: joinHDF5Path(self.path, path))
             let location = try openID("create group")
             let creation = try site.check(chdf5_untimed_group_creation(), "create group property list")
-            defer { H5Pclose(creation) }
+            defer { lm_H5Pclose(creation) }
             let group = try withIntermediateGroups(site) { links in
-                try site.check(H5Gcreate2(location, path, links, creation, chdf5_p_default()), "create group")
+                try site.check(lm_H5Gcreate2(location, path, links, creation, chdf5_p_default()), "create group")
             }
             return HDF5Group(handle: handle, path: site.object, id: group)
         }
@@ -245,7 +245,7 @@ public class HDF5Group: HDF5Object {
             let site = HDF5Site(file: handle.path, object: joinHDF5Path(self.path, path))
             let location = try openID("remove link")
             guard try kindLocked(of: path) != nil else { return }
-            try site.check(H5Ldelete(location, path, chdf5_p_default()), "remove link")
+            try site.check(lm_H5Ldelete(location, path, chdf5_p_default()), "remove link")
         }
     }
 
@@ -255,7 +255,7 @@ public class HDF5Group: HDF5Object {
             let site = HDF5Site(file: handle.path, object: joinHDF5Path(self.path, path))
             let location = try openID("open group")
             guard try kindLocked(of: path) == .group else { throw site.error("open group", "no group at this path") }
-            let group = try site.check(H5Gopen2(location, path, chdf5_p_default()), "open group")
+            let group = try site.check(lm_H5Gopen2(location, path, chdf5_p_default()), "open group")
             return HDF5Group(handle: handle, path: site.object, id: group)
         }
     }
@@ -275,7 +275,7 @@ public class HDF5Group: HDF5Object {
             guard try kindLocked(of: path) == .dataset else {
                 throw site.error("open dataset", "no dataset at this path")
             }
-            let dataset = try site.check(H5Dopen2(location, path, chdf5_p_default()), "open dataset")
+            let dataset = try site.check(lm_H5Dopen2(location, path, chdf5_p_default()), "open dataset")
             return try HDF5Dataset(handle: handle, path: site.object, id: dataset)
         }
     }
@@ -290,11 +290,11 @@ public class HDF5Group: HDF5Object {
             var prefix = path.hasPrefix("/") ? "/" : ""
             for (index, part) in parts.enumerated() {
                 prefix += (index == 0 ? "" : "/") + part
-                guard try site.checkBool(H5Lexists(location, prefix, chdf5_p_default()), "look up link") else {
+                guard try site.checkBool(lm_H5Lexists(location, prefix, chdf5_p_default()), "look up link") else {
                     return false
                 }
             }
-            return try site.checkBool(H5Oexists_by_name(location, path, chdf5_p_default()), "look up object")
+            return try site.checkBool(lm_H5Oexists_by_name(location, path, chdf5_p_default()), "look up object")
         }
     }
 
@@ -306,9 +306,9 @@ public class HDF5Group: HDF5Object {
     private func kindLocked(of path: String) throws -> HDF5ObjectKind? {
         guard try exists(path) else { return nil }
         let site = HDF5Site(file: handle.path, object: joinHDF5Path(self.path, path))
-        let object = try site.check(H5Oopen(try openID("look up"), path, chdf5_p_default()), "open object")
-        defer { H5Oclose(object) }
-        switch H5Iget_type(object) {
+        let object = try site.check(lm_H5Oopen(try openID("look up"), path, chdf5_p_default()), "open object")
+        defer { lm_H5Oclose(object) }
+        switch lm_H5Iget_type(object) {
         case H5I_GROUP, H5I_FILE: return .group
         case H5I_DATASET: return .dataset
         default: return .other
@@ -319,11 +319,11 @@ public class HDF5Group: HDF5Object {
     public func childNames() throws -> [String] {
         try HDF5Library.locked {
             let location = try openID("list members")
-            var info = H5G_info_t()
-            try site.check(H5Gget_info(location, &info), "list members")
-            return try (0..<info.nlinks).map { index in
+            let count = chdf5_link_count(location)
+            if count < 0 { throw site.libraryError("list members") }
+            return try (0..<hsize_t(count)).map { index in
                 try nameByIndex("list members") { buffer, size in
-                    H5Lget_name_by_idx(location, ".", H5_INDEX_NAME, H5_ITER_INC, index, buffer, size,
+                    lm_H5Lget_name_by_idx(location, ".", H5_INDEX_NAME, H5_ITER_INC, index, buffer, size,
                                        chdf5_p_default())
                 }
             }
@@ -387,28 +387,28 @@ public class HDF5Group: HDF5Object {
                 throw site.error("create dataset", "shape \(shape) does not hold \(payload.count) values")
             }
             let space = try createDataspace(shape, site)
-            defer { H5Sclose(space) }
+            defer { lm_H5Sclose(space) }
             let chunk = fletcher32 ? HDF5Group.chunkShape(for: shape).map { $0.map { hsize_t($0) } } : nil
             let creation = try site.check(chdf5_dataset_creation(Int32(chunk?.count ?? 0), chunk ?? []),
                                           "create dataset property list")
-            defer { H5Pclose(creation) }
+            defer { lm_H5Pclose(creation) }
             let dataset = try payload.withBuffer(site) { fileType, memType, buffer in
                 let dataset = try withIntermediateGroups(site) { links in
-                    try site.check(H5Dcreate2(location, path, fileType, space, links, creation,
+                    try site.check(lm_H5Dcreate2(location, path, fileType, space, links, creation,
                                               chdf5_p_default()), "create dataset")
                 }
                 if payload.count > 0 {
                     let transfer = chdf5_transfer_list(fileType, memType, payload.count)
                     if transfer < 0 {
                         let error = site.libraryError("create transfer property list")
-                        H5Dclose(dataset)
+                        lm_H5Dclose(dataset)
                         throw error
                     }
-                    let status = H5Dwrite(dataset, memType, chdf5_s_all(), chdf5_s_all(), transfer, buffer)
-                    H5Pclose(transfer)
+                    let status = lm_H5Dwrite(dataset, memType, chdf5_s_all(), chdf5_s_all(), transfer, buffer)
+                    lm_H5Pclose(transfer)
                     if status < 0 {
                         let error = site.libraryError("write dataset")
-                        H5Dclose(dataset)
+                        lm_H5Dclose(dataset)
                         throw error
                     }
                 }
@@ -461,8 +461,8 @@ public final class HDF5File: HDF5Group {
         try HDF5Library.locked {
             let site = HDF5Site(file: url.path, object: "/")
             let creation = try site.check(chdf5_untimed_file_creation(), "create file property list")
-            defer { H5Pclose(creation) }
-            let id = try site.check(H5Fcreate(url.path, chdf5_acc_trunc(), creation, chdf5_p_default()),
+            defer { lm_H5Pclose(creation) }
+            let id = try site.check(lm_H5Fcreate(url.path, chdf5_acc_trunc(), creation, chdf5_p_default()),
                                     "create file")
             return HDF5File(url: url, id: id)
         }
@@ -476,10 +476,10 @@ public final class HDF5File: HDF5Group {
         try HDF5Library.locked {
             let site = HDF5Site(file: url.path, object: "/")
             let creation = try site.check(chdf5_untimed_file_creation(), "create file property list")
-            defer { H5Pclose(creation) }
+            defer { lm_H5Pclose(creation) }
             let access = try site.check(chdf5_memory_file_access(1 << 16), "create file access property list")
-            defer { H5Pclose(access) }
-            let id = try site.check(H5Fcreate(url.path, chdf5_acc_trunc(), creation, access), "create file")
+            defer { lm_H5Pclose(access) }
+            let id = try site.check(lm_H5Fcreate(url.path, chdf5_acc_trunc(), creation, access), "create file")
             return HDF5File(url: url, id: id)
         }
     }
@@ -488,11 +488,11 @@ public final class HDF5File: HDF5Group {
     func image() throws -> [UInt8] {
         try HDF5Library.locked {
             let id = try openID("copy file image")
-            try site.check(H5Fflush(id, H5F_SCOPE_LOCAL), "flush file")
-            let size = H5Fget_file_image(id, nil, 0)
+            try site.check(lm_H5Fflush(id, H5F_SCOPE_LOCAL), "flush file")
+            let size = lm_H5Fget_file_image(id, nil, 0)
             if size < 0 { throw site.libraryError("copy file image") }
             var bytes = [UInt8](repeating: 0, count: size)
-            let copied = bytes.withUnsafeMutableBytes { H5Fget_file_image(id, $0.baseAddress, size) }
+            let copied = bytes.withUnsafeMutableBytes { lm_H5Fget_file_image(id, $0.baseAddress, size) }
             if copied != size { throw site.libraryError("copy file image") }
             let repaired = bytes.withUnsafeMutableBufferPointer {
                 chdf5_repair_superblock_checksum($0.baseAddress, $0.count) == 0
@@ -525,7 +525,7 @@ public final class HDF5File: HDF5Group {
                 throw refuse("it is not an HDF5 file (no HDF5 signature at its start)", EINVAL)
             }
             let flags = writable ? chdf5_acc_rdwr() : chdf5_acc_rdonly()
-            let id = try site.check(H5Fopen(url.path, flags, chdf5_p_default()), "open file")
+            let id = try site.check(lm_H5Fopen(url.path, flags, chdf5_p_default()), "open file")
             return HDF5File(url: url, id: id)
         }
     }
@@ -543,7 +543,7 @@ public final class HDF5File: HDF5Group {
     /// Writes all data of the file to disk without closing it.
     public func flush() throws {
         try HDF5Library.locked {
-            try site.check(H5Fflush(try openID("flush file"), H5F_SCOPE_GLOBAL), "flush file")
+            try site.check(lm_H5Fflush(try openID("flush file"), H5F_SCOPE_GLOBAL), "flush file")
         }
     }
 }
@@ -557,11 +557,11 @@ public final class HDF5Dataset: HDF5Object {
 
     init(handle: HDF5FileHandle, path: String, id: hid_t) throws {
         let site = HDF5Site(file: handle.path, object: path)
-        let space = H5Dget_space(id)
-        let type = H5Dget_type(id)
+        let space = lm_H5Dget_space(id)
+        let type = lm_H5Dget_type(id)
         defer {
-            if space >= 0 { H5Sclose(space) }
-            if type >= 0 { H5Tclose(type) }
+            if space >= 0 { lm_H5Sclose(space) }
+            if type >= 0 { lm_H5Tclose(type) }
         }
         do {
             try site.check(space, "read dataspace")
@@ -569,7 +569,7 @@ public final class HDF5Dataset: HDF5Object {
             shape = try dataspaceShape(space, site).shape
             elementKind = try classifyElements(of: type, site)
         } catch {
-            H5Dclose(id)
+            lm_H5Dclose(id)
             throw error
         }
         super.init(handle: handle, path: path, id: id)
@@ -620,16 +620,16 @@ public final class HDF5Dataset: HDF5Object {
     private func withReader<T>(_ body: (HDF5ElementReader) throws -> T) throws -> T {
         try HDF5Library.locked {
             let dataset = try openID("read dataset")
-            let type = try site.check(H5Dget_type(dataset), "read datatype")
-            defer { H5Tclose(type) }
-            let space = try site.check(H5Dget_space(dataset), "read dataspace")
-            defer { H5Sclose(space) }
+            let type = try site.check(lm_H5Dget_type(dataset), "read datatype")
+            defer { lm_H5Tclose(type) }
+            let space = try site.check(lm_H5Dget_space(dataset), "read dataspace")
+            defer { lm_H5Sclose(space) }
             let count = try dataspaceShape(space, site).count
             let reader = HDF5ElementReader(site: site, fileType: type, space: space, count: count) {
                 let transfer = chdf5_transfer_list(type, $0, count)
                 guard transfer >= 0 else { return -1 }
-                defer { H5Pclose(transfer) }
-                return H5Dread(dataset, $0, chdf5_s_all(), chdf5_s_all(), transfer, $1)
+                defer { lm_H5Pclose(transfer) }
+                return lm_H5Dread(dataset, $0, chdf5_s_all(), chdf5_s_all(), transfer, $1)
             }
             return try body(reader)
         }

@@ -4,6 +4,16 @@ import TestSupport
 import XCTest
 
 final class HDF5SupportTests: XCTestCase {
+    /// HDF5 is loaded by the first HDF5 call (dlopen), not linked; afterwards the process has it.
+    func testHDF5IsLoadedByTheFirstCall() throws {
+        let url = try SharedData.temporaryDirectory(for: self).appendingPathComponent("load.h5")
+        let file = try HDF5File.create(at: url)
+        XCTAssertTrue(HDF5Runtime.isLoaded)
+        try file.setAttribute("unit", .text("mm"))
+        XCTAssertEqual(try file.attribute("unit"), .text("mm"))
+        try file.closeReportingErrors()
+    }
+
     func testDatasetsRoundTripWithShapesAndKinds() throws {
         let url = try SharedData.temporaryDirectory(for: self).appendingPathComponent("round.h5")
         do {

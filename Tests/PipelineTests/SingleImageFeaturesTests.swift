@@ -5,6 +5,7 @@ import ImageIO
 import Radiomics
 import TestSupport
 import Pipeline
+import FeatureStore
 
 /// `lesionmap features`: reading one image and region (NIfTI label maps, DICOM + RTSTRUCT), the three
 /// output formats, and clear errors.
@@ -20,11 +21,49 @@ final class SingleImageFeaturesTests: XCTestCase {
     /// first use, not linked) and never starts OpenBLAS's busy-waiting worker threads. The dynamic loader's own
     /// log (`LD_DEBUG=libs`) lists every library the process loads, `dlopen` included.
     func testFeaturesCommandNeverLoadsOpenBLAS() throws {
+        let run = try runWithLoaderLog(digitalPhantomFeatures())
+        XCTAssertEqual(run.status, 0)
+        XCTAssertTrue(run.stdout.contains("tumour.morphology.volume"), run.stdout)
+        XCTAssertFalse(run.log.contains("libopenblas"), "features loaded OpenBLAS")
+        XCTAssertFalse(run.log.contains("liblapacke"), "features loaded LAPACKE")
+    }
+
+    /// `lesionmap features` on NIfTI files never touches a store, so the process never loads HDF5 (loaded by the
+    /// first HDF5 call, not linked; it brought 35 libraries, libcurl, GnuTLS, OpenSSL and Kerberos among them).
+    func testFeaturesCommandNeverLoadsHDF5() throws {
+        let run = try runWithLoaderLog(digitalPhantomFeatures())
+        XCTAssertEqual(run.status, 0)
+        XCTAssertTrue(run.stdout.contains("tumour.morphology.volume"), run.stdout)
+        XCTAssertFalse(run.log.contains("libhdf5"), "features loaded HDF5")
+        XCTAssertFalse(run.log.contains("libcurl"), "features loaded libcurl (a dependency of HDF5)")
+    }
+
+    /// A store command loads HDF5 when it first needs it, and writes a store that reads back.
+    func testExtractLoadsHDF5AndWritesTheStore() throws {
+        let dir = try SharedData.temporaryDirectory(for: self)
+        let cohort = try smallCohort(dir, patients: 1, seed: 5)
+        let store = dir.appendingPathComponent("store.h5")
+        let run = try runWithLoaderLog(["extract", cohort.path, "--store", store.path, "--quiet"])
+        XCTAssertEqual(run.status, 0, run.stdout)
+        XCTAssertTrue(run.log.contains("libhdf5"), "extract did not load HDF5")
+        let reader = try StoreReader(url: store)
+        defer { reader.close() }
+        XCTAssertEqual(try reader.patients().rowCount, 1)
+        XCTAssertGreaterThan(try reader.lesions().rowCount, 0)
+    }
+
+    private func digitalPhantomFeatures() throws -> [String] {
         let dir = try SharedData.url("ibsi1/digital_phantom")
+        return ["features", dir.appendingPathComponent("image.nii.gz").path,
+                dir.appendingPathComponent("mask.nii.gz").path, "--preset", "ibsi-digital-phantom"]
+    }
+
+    /// Runs lesionmap with `LD_DEBUG=libs`: its exit status, its standard output and the loader's log (written to
+    /// standard error with the command's own messages).
+    private func runWithLoaderLog(_ arguments: [String]) throws -> (status: Int32, stdout: String, log: String) {
         let process = Process()
         process.executableURL = try lesionmapExecutable()
-        process.arguments = ["features", dir.appendingPathComponent("image.nii.gz").path,
-                             dir.appendingPathComponent("mask.nii.gz").path, "--preset", "ibsi-digital-phantom"]
+        process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(["LD_DEBUG": "libs"]) { $1 }
         let logURL = try SharedData.temporaryDirectory(for: self).appendingPathComponent("ld-debug.txt")
         FileManager.default.createFile(atPath: logURL.path, contents: nil)
@@ -33,15 +72,12 @@ final class SingleImageFeaturesTests: XCTestCase {
         process.standardOutput = output
         process.standardError = log
         try process.run()
-        let features = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let stdout = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         try log.close()
-        XCTAssertEqual(process.terminationStatus, 0)
-        XCTAssertTrue(features.contains("tumour.morphology.volume"), features)
         let text = try String(contentsOf: logURL, encoding: .utf8)
-        XCTAssertTrue(text.contains("libhdf5"), "LD_DEBUG=libs should log the libraries loaded")
-        XCTAssertFalse(text.contains("libopenblas"), "features loaded OpenBLAS")
-        XCTAssertFalse(text.contains("liblapacke"), "features loaded LAPACKE")
+        XCTAssertTrue(text.contains("libc.so.6"), "LD_DEBUG=libs should log the libraries loaded")
+        return (process.terminationStatus, stdout, text)
     }
 
     func testDigitalPhantomIBSITextIsTheExtractorsLines() throws {
