@@ -21,21 +21,17 @@ final class SingleImageFeaturesTests: XCTestCase {
     /// first use, not linked) and never starts OpenBLAS's busy-waiting worker threads. The dynamic loader's own
     /// log (`LD_DEBUG=libs`) lists every library the process loads, `dlopen` included.
     func testFeaturesCommandNeverLoadsOpenBLAS() throws {
-        let run = try runWithLoaderLog(digitalPhantomFeatures())
-        XCTAssertEqual(run.status, 0)
-        XCTAssertTrue(run.stdout.contains("tumour.morphology.volume"), run.stdout)
-        XCTAssertFalse(run.log.contains("libopenblas"), "features loaded OpenBLAS")
-        XCTAssertFalse(run.log.contains("liblapacke"), "features loaded LAPACKE")
+        let log = try digitalPhantomFeaturesLoaderLog()
+        XCTAssertFalse(log.contains("libopenblas"), "features loaded OpenBLAS")
+        XCTAssertFalse(log.contains("liblapacke"), "features loaded LAPACKE")
     }
 
     /// `lesionmap features` on NIfTI files never touches a store, so the process never loads HDF5 (loaded by the
     /// first HDF5 call, not linked; it brought 35 libraries, libcurl, GnuTLS, OpenSSL and Kerberos among them).
     func testFeaturesCommandNeverLoadsHDF5() throws {
-        let run = try runWithLoaderLog(digitalPhantomFeatures())
-        XCTAssertEqual(run.status, 0)
-        XCTAssertTrue(run.stdout.contains("tumour.morphology.volume"), run.stdout)
-        XCTAssertFalse(run.log.contains("libhdf5"), "features loaded HDF5")
-        XCTAssertFalse(run.log.contains("libcurl"), "features loaded libcurl (a dependency of HDF5)")
+        let log = try digitalPhantomFeaturesLoaderLog()
+        XCTAssertFalse(log.contains("libhdf5"), "features loaded HDF5")
+        XCTAssertFalse(log.contains("libcurl"), "features loaded libcurl (a dependency of HDF5)")
     }
 
     /// A store command loads HDF5 when it first needs it, and writes a store that reads back.
@@ -52,10 +48,14 @@ final class SingleImageFeaturesTests: XCTestCase {
         XCTAssertGreaterThan(try reader.lesions().rowCount, 0)
     }
 
-    private func digitalPhantomFeatures() throws -> [String] {
+    /// The loader's log of `lesionmap features` on the IBSI 1 digital phantom (NIfTI), which must succeed.
+    private func digitalPhantomFeaturesLoaderLog() throws -> String {
         let dir = try SharedData.url("ibsi1/digital_phantom")
-        return ["features", dir.appendingPathComponent("image.nii.gz").path,
-                dir.appendingPathComponent("mask.nii.gz").path, "--preset", "ibsi-digital-phantom"]
+        let run = try runWithLoaderLog(["features", dir.appendingPathComponent("image.nii.gz").path,
+                                        dir.appendingPathComponent("mask.nii.gz").path, "--preset", "ibsi-digital-phantom"])
+        XCTAssertEqual(run.status, 0)
+        XCTAssertTrue(run.stdout.contains("tumour.morphology.volume"), run.stdout)
+        return run.log
     }
 
     /// Runs lesionmap with `LD_DEBUG=libs`: its exit status, its standard output and the loader's log (written to
