@@ -140,6 +140,8 @@ static inline void ensure_loaded(void) {
 
 int chdf5_is_loaded(void) { return __atomic_load_n(&loaded, __ATOMIC_ACQUIRE); }
 
+void chdf5_load(void) { ensure_loaded(); }
+
 // The trampolines, each of exactly the type of the HDF5 function it calls.
 #define TRAMPOLINE(type, name, parameters, arguments)                                                               \
     type lm_##name parameters {                                                                                     \

@@ -92,6 +92,9 @@ public final class ExtractionStoreWriter: @unchecked Sendable {
         for leftover in HDF5File.leftoverTemporaryFiles(for: storeURL) {
             try? FileManager.default.removeItem(at: leftover)
         }
+        // HDF5 is loaded by its first call: loaded here, its loading is not counted in the first rewrite's
+        // duration, which spaces the next rewrites (see `consolidateIfDue`).
+        HDF5Runtime.load()
         let storeExists = FileManager.default.fileExists(atPath: storeURL.path)
         if storeExists && !force { try loadStore() }
         let mergedParts = try loadParts(discard: force)

@@ -65,6 +65,11 @@ public func describeFileSystemError(_ number: Int32) -> String {
 /// store (`lesionmap features IMAGE MASK`) never load it and its 35 dependent libraries.
 public enum HDF5Runtime {
     public static var isLoaded: Bool { chdf5_is_loaded() != 0 }
+
+    /// Loads the library now unless it is loaded already, so that the one-time loading (some 10 ms) is not
+    /// counted in the first HDF5 operation that is timed. The process stops (exit 70, naming the library and
+    /// its Debian package) when it cannot be loaded.
+    public static func load() { chdf5_load() }
 }
 
 /// Process-wide access to the HDF5 library.

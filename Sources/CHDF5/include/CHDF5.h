@@ -130,6 +130,9 @@ CHDF5_FUNCTIONS(CHDF5_DECLARE)
 /// Whether the HDF5 library has been loaded (by a call of one of the functions of this header).
 int chdf5_is_loaded(void);
 
+/// Loads the HDF5 library now unless it is loaded (stopping the process as above when it cannot be).
+void chdf5_load(void);
+
 // File access flags (H5F_ACC_*).
 unsigned chdf5_acc_rdonly(void);
 unsigned chdf5_acc_rdwr(void);
