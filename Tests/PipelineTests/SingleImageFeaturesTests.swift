@@ -61,23 +61,9 @@ final class SingleImageFeaturesTests: XCTestCase {
     /// Runs lesionmap with `LD_DEBUG=libs`: its exit status, its standard output and the loader's log (written to
     /// standard error with the command's own messages).
     private func runWithLoaderLog(_ arguments: [String]) throws -> (status: Int32, stdout: String, log: String) {
-        let process = Process()
-        process.executableURL = try lesionmapExecutable()
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(["LD_DEBUG": "libs"]) { $1 }
-        let logURL = try SharedData.temporaryDirectory(for: self).appendingPathComponent("ld-debug.txt")
-        FileManager.default.createFile(atPath: logURL.path, contents: nil)
-        let log = try FileHandle(forWritingTo: logURL)
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = log
-        try process.run()
-        let stdout = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        try log.close()
-        let text = try String(contentsOf: logURL, encoding: .utf8)
-        XCTAssertTrue(text.contains("libc.so.6"), "LD_DEBUG=libs should log the libraries loaded")
-        return (process.terminationStatus, stdout, text)
+        let run = try runLesionmap(arguments, environment: ["LD_DEBUG": "libs"])
+        XCTAssertTrue(run.errors.contains("libc.so.6"), "LD_DEBUG=libs should log the libraries loaded")
+        return (run.status, run.output, run.errors)
     }
 
     func testDigitalPhantomIBSITextIsTheExtractorsLines() throws {
@@ -194,15 +180,9 @@ final class SingleImageFeaturesTests: XCTestCase {
     /// `features` on NIfTI reads no DICOM, so the process never loads the DICOM library (libLesionMapDCMTK.so),
     /// DCMTK or what DCMTK pulls in (libxml2, ICU): the first DICOM read loads them (dlopen), they are not linked.
     func testFeaturesCommandOnNIfTINeverLoadsDCMTK() throws {
-        let dir = try SharedData.url("ibsi1/digital_phantom")
-        let run = try runLesionmap(["features", dir.appendingPathComponent("image.nii.gz").path,
-                                   dir.appendingPathComponent("mask.nii.gz").path, "--preset", "ibsi-digital-phantom"],
-                                  environment: ["LD_DEBUG": "libs"])
-        XCTAssertEqual(run.status, 0, run.errors)
-        XCTAssertTrue(run.output.contains("tumour.morphology.volume"), run.output)
-        XCTAssertTrue(run.errors.contains("libc.so.6"), "LD_DEBUG=libs should log the libraries loaded")
+        let log = try digitalPhantomFeaturesLoaderLog()
         for library in ["libLesionMapDCMTK", "libdcmdata", "libdcmjpeg", "libofstd", "libxml2", "libicuuc"] {
-            XCTAssertFalse(run.errors.contains(library), "features on NIfTI loaded \(library)")
+            XCTAssertFalse(log.contains(library), "features on NIfTI loaded \(library)")
         }
     }
 
@@ -210,13 +190,13 @@ final class SingleImageFeaturesTests: XCTestCase {
     /// binary's folder, and DCMTK with it, and the features come out.
     func testFeaturesCommandOnDICOMLoadsDCMTKFromTheBinarysFolder() throws {
         let dir = try SharedData.url("seg_bitpacking")
-        let run = try runLesionmap(["features", dir.appendingPathComponent("image").path, dir.appendingPathComponent("seg.dcm").path,
-                                   "--preset", "ibsi-a", "--format", "csv"], environment: ["LD_DEBUG": "libs"])
-        XCTAssertEqual(run.status, 0, run.errors)
-        XCTAssertTrue(run.output.contains("tumour.morphology.volume,morph_volume,367.6"), run.output)
+        let run = try runWithLoaderLog(["features", dir.appendingPathComponent("image").path,
+                                        dir.appendingPathComponent("seg.dcm").path, "--preset", "ibsi-a", "--format", "csv"])
+        XCTAssertEqual(run.status, 0, run.log)
+        XCTAssertTrue(run.stdout.contains("tumour.morphology.volume,morph_volume,367.6"), run.stdout)
         let folder = try lesionmapExecutable().resolvingSymlinksInPath().deletingLastPathComponent()
-        XCTAssertTrue(run.errors.contains(folder.appendingPathComponent("libLesionMapDCMTK.so").path), run.errors)
-        XCTAssertTrue(run.errors.contains("libdcmdata"), "the DICOM read should have loaded DCMTK")
+        XCTAssertTrue(run.log.contains(folder.appendingPathComponent("libLesionMapDCMTK.so").path), run.log)
+        XCTAssertTrue(run.log.contains("libdcmdata"), "the DICOM read should have loaded DCMTK")
     }
 
     /// A binary copied without libLesionMapDCMTK.so: reading DICOM fails with a message naming the missing file
