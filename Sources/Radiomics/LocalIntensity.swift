@@ -15,7 +15,7 @@ public enum LocalIntensity {
         let r = Preprocessor.peakRadiusMM
         // Sphere as rows along x: for each (dj, dk), the half-width in voxels along x.
         var rows = [(dj: Int, dk: Int, half: Int)]()
-        let rj = Int(r / g.spacing.y), rk = Int(r / g.spacing.z)
+        let (rj, rk) = reach(spacing: g.spacing)
         for dk in -rk...rk {
             for dj in -rj...rj {
                 let rest = r * r * (1 + 1e-12) - sq(Double(dj) * g.spacing.y) - sq(Double(dk) * g.spacing.z)
@@ -55,6 +55,12 @@ public enum LocalIntensity {
     }
 
     @inline(__always) private static func sq(_ x: Double) -> Double { x * x }
+
+    /// The rows (along y) and slices (along z) the sphere reaches on each side of its centre voxel.
+    static func reach(spacing: Vector3) -> (rows: Int, slices: Int) {
+        let r = Preprocessor.peakRadiusMM
+        return (Int(r / spacing.y), Int(r / spacing.z))
+    }
 }
 
 /// The largest sphere means: around any ROI voxel, and around the ROI voxels of highest intensity.
@@ -67,14 +73,19 @@ private struct Peaks {
 
 /// Prefix sums along x of every row of a box (each row starting with 0), from which the sums of
 /// sphere rows follow as differences.
+///
+/// Every voxel's sphere sum is the same chain of additions (its sphere rows in order, from 0), whichever of
+/// `sums`, `quad` and `sum` computes it, so a voxel gives the same mean through each.
 private protocol RowPrefixSums {
-    /// Sphere sums of consecutive voxels, one per lane.
-    associatedtype Sums: SIMD where Sums.Scalar == Double
     /// Sum of the entries `lower ..< upper` of the prefix sums (one row's voxels), as a double.
     func difference(_ upper: Int, _ lower: Int) -> Double
-    /// Sphere sums around the voxels at prefix positions `centre ..< centre + Sums.scalarCount`, the
-    /// sphere rows (prefix offsets) added in order to a sum starting at 0.
-    func sums(_ centre: Int, upper: UnsafeBufferPointer<Int>, lower: UnsafeBufferPointer<Int>) -> Sums
+    /// Sphere sums around the voxels at prefix positions `centre ..< centre + 16`, the sphere rows (prefix
+    /// offsets) added in order to a sum starting at 0. Sixteen lanes are several independent chains of vector
+    /// additions, so that the additions of one chain do not wait on each other (one chain of four lanes waited on
+    /// every addition's latency: the scan's largest cost).
+    func sums(_ centre: Int, upper: UnsafeBufferPointer<Int>, lower: UnsafeBufferPointer<Int>) -> SIMD16<Double>
+    /// The same for the four voxels at `centre ..< centre + 4`.
+    func quad(_ centre: Int, upper: UnsafeBufferPointer<Int>, lower: UnsafeBufferPointer<Int>) -> SIMD4<Double>
     /// The same for one voxel.
     func sum(_ centre: Int, upper: UnsafeBufferPointer<Int>, lower: UnsafeBufferPointer<Int>) -> Double
 }
@@ -144,7 +155,12 @@ private struct DoublePrefixSums: RowPrefixSums {
     func difference(_ upper: Int, _ lower: Int) -> Double { prefix[upper] - prefix[lower] }
 
     @inline(__always)
-    func sums(_ centre: Int, upper: UnsafeBufferPointer<Int>, lower: UnsafeBufferPointer<Int>) -> SIMD4<Double> {
+    func sums(_ centre: Int, upper: UnsafeBufferPointer<Int>, lower: UnsafeBufferPointer<Int>) -> SIMD16<Double> {
+        sphereRowSums(prefix, centre, upper: upper, lower: lower, zero: SIMD16<Double>()) { $0 + ($1 - $2) }
+    }
+
+    @inline(__always)
+    func quad(_ centre: Int, upper: UnsafeBufferPointer<Int>, lower: UnsafeBufferPointer<Int>) -> SIMD4<Double> {
         sphereRowSums(prefix, centre, upper: upper, lower: lower, zero: SIMD4<Double>()) { $0 + ($1 - $2) }
     }
 
@@ -194,8 +210,13 @@ private struct WholePrefixSums: RowPrefixSums {
     func difference(_ upper: Int, _ lower: Int) -> Double { Double(prefix[upper] &- prefix[lower]) }
 
     @inline(__always)
-    func sums(_ centre: Int, upper: UnsafeBufferPointer<Int>, lower: UnsafeBufferPointer<Int>) -> SIMD8<Double> {
-        SIMD8<Double>(sphereRowSums(prefix, centre, upper: upper, lower: lower, zero: SIMD8<Int32>()) { $0 &+ ($1 &- $2) })
+    func sums(_ centre: Int, upper: UnsafeBufferPointer<Int>, lower: UnsafeBufferPointer<Int>) -> SIMD16<Double> {
+        SIMD16<Double>(sphereRowSums(prefix, centre, upper: upper, lower: lower, zero: SIMD16<Int32>()) { $0 &+ ($1 &- $2) })
+    }
+
+    @inline(__always)
+    func quad(_ centre: Int, upper: UnsafeBufferPointer<Int>, lower: UnsafeBufferPointer<Int>) -> SIMD4<Double> {
+        SIMD4<Double>(sphereRowSums(prefix, centre, upper: upper, lower: lower, zero: SIMD4<Int32>()) { $0 &+ ($1 &- $2) })
     }
 
     @inline(__always)
@@ -236,9 +257,10 @@ private struct SphereScan {
 
     /// Records the sphere mean of every ROI voxel in `peaks`, whole rows of the sphere as
     /// differences of `prefix`.
+    @inline(__always)
     func run<Prefix: RowPrefixSums>(_ prefix: Prefix, region: PreparedRegion, extents: [(lower: Int, upper: Int)],
                                     peaks: inout Peaks) {
-        let n = size, stride = n.nx + 1, lanes = Prefix.Sums.scalarCount
+        let n = size, stride = n.nx + 1
         let count = Double(fullCount)
         region.intensityMask.withUnsafeBufferPointer { mask in
             region.intensities.withUnsafeBufferPointer { x in
@@ -259,13 +281,23 @@ private struct SphereScan {
                                 if mask[row * n.nx + i] { record(row * n.nx + i, clippedMean(prefix, i, j, k)) }
                             }
                             guard innerLower <= innerUpper else { continue }
+                            // Sixteen voxels at a time, then four; the last few as part of a group that ends at
+                            // `innerUpper` and overlaps voxels already recorded (recording a mean again changes
+                            // no peak), one at a time only in rows of fewer than four.
+                            let end = innerUpper + 1
                             var i = innerLower
-                            while i + lanes <= innerUpper + 1 {
+                            while i + 16 <= end {
                                 let mean = prefix.sums(row * stride + i, upper: upper, lower: lower) / count
-                                for lane in 0..<lanes { record(row * n.nx + i + lane, mean[lane]) }
-                                i += lanes
+                                for lane in 0..<16 { record(row * n.nx + i + lane, mean[lane]) }
+                                i += 16
                             }
-                            while i <= innerUpper {
+                            while i < end && end - innerLower >= 4 {
+                                let start = min(i, end - 4)
+                                let mean = prefix.quad(row * stride + start, upper: upper, lower: lower) / count
+                                for lane in (i - start)..<4 { record(row * n.nx + start + lane, mean[lane]) }
+                                i = start + 4
+                            }
+                            while i < end {
                                 record(row * n.nx + i, prefix.sum(row * stride + i, upper: upper, lower: lower) / count)
                                 i += 1
                             }

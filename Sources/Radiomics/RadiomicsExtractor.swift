@@ -140,18 +140,23 @@ extension RadiomicsExtractor {
         }
         let maxAbsolute = needsMax ? ResponseMaps.maxAbsolute(image) : 0
         let responseSettings = settings.responseMapSettings(filtering)
+        // The maps are computed over the part of the box the families read (the image read stays the box's).
+        let part = ResponseMaps.mapBox(region, families: responseSettings.families, filters: filtering.filters)
+        let mapRegion = region.cropped(to: part)
+        let mapBox = IndexBox(lower: Index3(box.lower.i + part.lower.i, box.lower.j + part.lower.j, box.lower.k + part.lower.k),
+                              upper: Index3(box.lower.i + part.upper.i, box.lower.j + part.upper.j, box.lower.k + part.upper.k))
         // Sub-bands of one separable wavelet decomposition share the passes they have in common (the 8 bands of
         // a 3D level: 14 passes instead of 24): computed together up front, kept in single precision until used.
-        var shared = ResponseMaps.sharedWaveletResponses(filtering.filters, singles: singles, readBox: readBox, box: box,
+        var shared = ResponseMaps.sharedWaveletResponses(filtering.filters, singles: singles, readBox: readBox, box: mapBox,
                                                          spacing: fullNew.spacing)
         var features = [FeatureValue]()
         for (n, filter) in filtering.filters.enumerated() {
-            var response = region
+            var response = mapRegion
             if let map = shared.removeValue(forKey: n) {
                 response.intensities = Precision.doubles(map.voxels)
             } else {
-                response.intensities = try ResponseMaps.response(filter, values: values, singles: singles, readBox: readBox, box: box,
-                                                                 spacing: fullNew.spacing, maxAbsolute: maxAbsolute)
+                response.intensities = try ResponseMaps.response(filter, values: values, singles: singles, readBox: readBox,
+                                                                 box: mapBox, spacing: fullNew.spacing, maxAbsolute: maxAbsolute)
             }
             let roi = response.roiIntensities()
             let token = filter.token
