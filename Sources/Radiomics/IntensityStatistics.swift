@@ -49,10 +49,9 @@ public enum IntensityStatistics {
         let p25 = d.percentile(25), p75 = d.percentile(75)
         add("iqr", p75 - p25)
         add("range", (d.sorted.last ?? .nan) - (d.sorted.first ?? .nan))
-        let (mad, medad) = d.meanAbsoluteDeviations(from: d.mean, and: d.percentile(50))
-        add("mad", mad)
-        add("rmad", d.robustMeanAbsoluteDeviation(lower: d.percentile(10), upper: d.percentile(90)))
-        add("medad", medad)
+        add("mad", d.meanAbsoluteDeviation)
+        add("rmad", d.robustMeanAbsoluteDeviation)
+        add("medad", d.medianAbsoluteDeviation)
         add("cov", d.mean != 0 ? d.variance.squareRoot() / d.mean : .nan, note: "undefined when the mean is 0")
         add("qcod", p75 + p25 != 0 ? (p75 - p25) / (p75 + p25) : .nan, note: "undefined when P75 + P25 = 0")
         if includeEnergy {
@@ -63,7 +62,11 @@ public enum IntensityStatistics {
     }
 }
 
-/// Sorted sample with its central moments.
+/// Sorted sample with its central moments and mean absolute deviations.
+///
+/// Every sum runs in a fixed order (the moments in the order of `values`, the deviations in ascending order),
+/// one addition after another, so each waits on the one before: the sums that can run side by side share a
+/// loop (five loops of N additions became two), which lets their additions overlap.
 struct Distribution {
     let sorted: [Double]
     let count: Int
@@ -72,6 +75,13 @@ struct Distribution {
     let m3: Double
     let m4: Double
     let sumOfSquares: Double
+    /// `Σ |X_k - μ| / N`, summed in ascending order of `X_k`.
+    let meanAbsoluteDeviation: Double
+    /// `Σ |X_k - median| / N`, summed in ascending order of `X_k`.
+    let medianAbsoluteDeviation: Double
+    /// The mean absolute deviation from their mean of the values within [P10, P90], summed in ascending order
+    /// (NaN when there is none).
+    let robustMeanAbsoluteDeviation: Double
 
     init(_ values: [Double]) {
         self.init(values, sorted: Distribution.ascending(values))
@@ -81,25 +91,42 @@ struct Distribution {
     init(_ values: [Double], sorted: [Double]) {
         precondition(sorted.count == values.count, "the sorted values are the values")
         self.sorted = sorted
-        count = values.count
+        let count = values.count
+        self.count = count
         guard count > 0 else {
             mean = .nan; variance = .nan; m3 = .nan; m4 = .nan; sumOfSquares = .nan
+            meanAbsoluteDeviation = .nan; medianAbsoluteDeviation = .nan; robustMeanAbsoluteDeviation = .nan
             return
         }
         let n = Double(count)
-        var s = 0.0, s2 = 0.0
-        for x in values { s += x; s2 += x * x }
-        let mu = s / n
-        var c2 = 0.0, c3 = 0.0, c4 = 0.0
-        for x in values {
-            let d = x - mu, d2 = d * d
-            c2 += d2; c3 += d2 * d; c4 += d2 * d2
-        }
-        mean = mu
-        variance = c2 / n
-        m3 = c3 / n
-        m4 = c4 / n
-        sumOfSquares = s2
+        // The values within [P10, P90]: in ascending order one stretch, first..<end.
+        let lower = Self.percentile(10, sorted), upper = Self.percentile(90, sorted), median = Self.percentile(50, sorted)
+        var first = 0
+        while first < count && !(sorted[first] >= lower) { first += 1 }
+        var end = count
+        while end > first && !(sorted[end - 1] <= upper) { end -= 1 }
+        (mean, variance, m3, m4, sumOfSquares, meanAbsoluteDeviation, medianAbsoluteDeviation, robustMeanAbsoluteDeviation) =
+            values.withUnsafeBufferPointer { v in
+                sorted.withUnsafeBufferPointer { q in
+                    // Σ X, Σ X² (in the order of the values) and the sum of the inner stretch (ascending).
+                    var s = 0.0, s2 = 0.0, si = 0.0
+                    for t in 0..<first { let x = v[t]; s += x; s2 += x * x }
+                    for t in first..<end { let x = v[t]; s += x; s2 += x * x; si += q[t] }
+                    for t in end..<count { let x = v[t]; s += x; s2 += x * x }
+                    let mu = s / n, innerMean = si / Double(end - first)
+                    // The central moments (in the order of the values) and the absolute deviations (ascending).
+                    var c2 = 0.0, c3 = 0.0, c4 = 0.0, sa = 0.0, sb = 0.0, di = 0.0
+                    @inline(__always) func step(_ t: Int) {
+                        let d = v[t] - mu, d2 = d * d
+                        c2 += d2; c3 += d2 * d; c4 += d2 * d2
+                        sa += abs(q[t] - mu); sb += abs(q[t] - median)
+                    }
+                    for t in 0..<first { step(t) }
+                    for t in first..<end { step(t); di += abs(q[t] - innerMean) }
+                    for t in end..<count { step(t) }
+                    return (mu, c2 / n, c3 / n, c4 / n, s2, sa / n, sb / n, end > first ? di / Double(end - first) : .nan)
+                }
+            }
     }
 
     /// `values` in ascending order. Whole numbers within a range of a few times their count (CT numbers,
@@ -257,40 +284,14 @@ struct Distribution {
     }
 
     /// Percentile `p` (0...100), linear interpolation between order statistics.
-    func percentile(_ p: Double) -> Double {
+    func percentile(_ p: Double) -> Double { Self.percentile(p, sorted) }
+
+    private static func percentile(_ p: Double, _ sorted: [Double]) -> Double {
+        let count = sorted.count
         guard count > 0 else { return .nan }
         let h = Double(count - 1) * p / 100
         let lo = Int(h.rounded(.down)), hi = min(lo + 1, count - 1)
         return sorted[lo] + (h - Double(lo)) * (sorted[hi] - sorted[lo])
-    }
-
-    /// `Σ |X_k - a| / N` and `Σ |X_k - b| / N`, each summed in ascending order of `X_k`.
-    func meanAbsoluteDeviations(from a: Double, and b: Double) -> (Double, Double) {
-        guard count > 0 else { return (.nan, .nan) }
-        var sa = 0.0, sb = 0.0
-        for x in sorted {
-            sa += abs(x - a)
-            sb += abs(x - b)
-        }
-        return (sa / Double(count), sb / Double(count))
-    }
-
-    /// The mean absolute deviation from their mean of the values within `lower...upper`, summed in
-    /// ascending order (NaN when there is none).
-    func robustMeanAbsoluteDeviation(lower: Double, upper: Double) -> Double {
-        // In ascending order the values within the bounds are one stretch.
-        var first = 0
-        while first < count && !(sorted[first] >= lower) { first += 1 }
-        var end = count
-        while end > first && !(sorted[end - 1] <= upper) { end -= 1 }
-        let inner = sorted[first..<end]
-        guard !inner.isEmpty else { return .nan }
-        var s = 0.0
-        for x in inner { s += x }
-        let mean = s / Double(inner.count)
-        var deviation = 0.0
-        for x in inner { deviation += abs(x - mean) }
-        return deviation / Double(inner.count)
     }
 
     /// The most frequent value (the lowest one when several tie).

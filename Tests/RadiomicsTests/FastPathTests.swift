@@ -155,10 +155,9 @@ final class FastPathTests: XCTestCase {
         let inner = values.filter { $0 >= p10 && $0 <= p90 }
         let innerMean = inner.reduce(0, +) / Double(inner.count)
         let rmad = inner.map { abs($0 - innerMean) }.reduce(0, +) / Double(inner.count)
-        XCTAssertEqual(d.robustMeanAbsoluteDeviation(lower: p10, upper: p90), rmad, accuracy: 1e-9)
-        let (mad, medad) = d.meanAbsoluteDeviations(from: d.mean, and: d.percentile(50))
-        XCTAssertEqual(mad, values.map { abs($0 - d.mean) }.reduce(0, +) / 999, accuracy: 1e-9)
-        XCTAssertEqual(medad, values.map { abs($0 - d.percentile(50)) }.reduce(0, +) / 999, accuracy: 1e-9)
-        XCTAssertTrue(Distribution([]).robustMeanAbsoluteDeviation(lower: 0, upper: 1).isNaN)
+        XCTAssertEqual(d.robustMeanAbsoluteDeviation, rmad, accuracy: 1e-9)
+        XCTAssertEqual(d.meanAbsoluteDeviation, values.map { abs($0 - d.mean) }.reduce(0, +) / 999, accuracy: 1e-9)
+        XCTAssertEqual(d.medianAbsoluteDeviation, values.map { abs($0 - d.percentile(50)) }.reduce(0, +) / 999, accuracy: 1e-9)
+        XCTAssertTrue(Distribution([]).robustMeanAbsoluteDeviation.isNaN)
     }
 }
