@@ -120,17 +120,17 @@ enum ResponseMaps {
         return out
     }
 
-    /// The part of a region's box (indices of the box) its response maps are computed over: the box's whole x
-    /// extent and, in y and z, the rows and slices of its masks grown by the local-intensity sphere's reach when
-    /// that family is asked for; the whole box when a filter's values depend on the box they are computed over
-    /// (a Simoncelli wavelet with a margin: its transform's domain grows with the box).
+    /// The part of a region's box (indices of the box) its response maps are computed over: the box of its
+    /// masks, grown in y and z by the local-intensity sphere's reach when that family is asked for (then with the
+    /// box's whole x extent); the whole box when a filter's values depend on the box they are computed over (a
+    /// Simoncelli wavelet with a margin: its transform's domain grows with the box).
     ///
     /// No family reads a map beyond: the intensity families read the intensity mask, the texture families the
     /// morphological mask's box, local intensity the spheres around the intensity mask's voxels. The box's own
     /// margin (the sphere's reach plus a voxel, for any interpolation) costs every filter a few more rows and
     /// slices for nothing. The response at a voxel does not depend on the box asked for (the image read is the
-    /// same), so the maps hold the very values they held over the whole box. x is kept whole: local intensity
-    /// sums each row from the box's first voxel, and so keeps its sums.
+    /// same), so the maps hold the very values they held over the whole box. With local intensity x is kept
+    /// whole: it sums each row from the box's first voxel, and so keeps its sums.
     static func mapBox(_ region: PreparedRegion, families: [FeatureFamily], filters: [FilterSpec]) -> IndexBox {
         let n = region.grid.size, whole = IndexBox.whole(n)
         let dependsOnBox = filters.contains {
@@ -140,10 +140,11 @@ enum ResponseMaps {
         guard !dependsOnBox, let morph = Preprocessor.boundingBox(region.morphMask, size: n) else { return whole }
         var lower = morph.lower, upper = morph.upper
         if let roi = Preprocessor.boundingBox(region.intensityMask, size: n) {
-            lower = Index3(lower.i, min(lower.j, roi.lower.j), min(lower.k, roi.lower.k))
-            upper = Index3(upper.i, max(upper.j, roi.upper.j), max(upper.k, roi.upper.k))
+            lower = Index3(min(lower.i, roi.lower.i), min(lower.j, roi.lower.j), min(lower.k, roi.lower.k))
+            upper = Index3(max(upper.i, roi.upper.i), max(upper.j, roi.upper.j), max(upper.k, roi.upper.k))
         }
-        let reach = families.contains(.localIntensity) ? LocalIntensity.reach(spacing: region.grid.spacing) : (rows: 0, slices: 0)
+        guard families.contains(.localIntensity) else { return IndexBox(lower: lower, upper: upper) }
+        let reach = LocalIntensity.reach(spacing: region.grid.spacing)
         return IndexBox(lower: Index3(0, max(0, lower.j - reach.rows), max(0, lower.k - reach.slices)),
                         upper: Index3(n.nx - 1, min(n.ny - 1, upper.j + reach.rows), min(n.nz - 1, upper.k + reach.slices)))
     }

@@ -41,13 +41,13 @@ final class ResponseMapBoxTests: XCTestCase {
             .gabor(sigmaMM: 2, gamma: 0.8, lambdaMM: 3, thetaDegrees: 30, thetaStepDegrees: nil, rotationInvariant: nil,
                    pooling: nil, orthogonalPlanes: nil, truncate: 3, boundary: .mirror),
         ]
-        // A box inside the image, and one at its edge (where the boundary conditions apply); each cropped in y and
-        // z as `mapBox` crops.
+        // A box inside the image, and one at its edge (where the boundary conditions apply); each cropped as
+        // `mapBox` crops, in x too.
         let boxes = [IndexBox(lower: Index3(9, 8, 4), upper: Index3(24, 21, 11)),
                      IndexBox(lower: Index3(0, 0, 0), upper: Index3(15, 13, 7))]
         for box in boxes {
-            let part = IndexBox(lower: Index3(box.lower.i, box.lower.j + 2, box.lower.k + 1),
-                                upper: Index3(box.upper.i, box.upper.j - 3, box.upper.k - 2))
+            let part = IndexBox(lower: Index3(box.lower.i + 1, box.lower.j + 2, box.lower.k + 1),
+                                upper: Index3(box.upper.i - 2, box.upper.j - 3, box.upper.k - 2))
             for filter in filters {
                 let overBox = try ResponseMaps.response(filter, values: values, readBox: whole, box: box, spacing: spacing,
                                                         maxAbsolute: 500)
@@ -88,8 +88,9 @@ final class ResponseMapBoxTests: XCTestCase {
         XCTAssertEqual(reach.slices, 2)
         XCTAssertEqual(ResponseMaps.mapBox(region, families: [.intensity, .localIntensity, .glcm], filters: log),
                        IndexBox(lower: Index3(0, 8, 6), upper: Index3(29, 29, 12)))
+        // Without local intensity, the masks' box.
         XCTAssertEqual(ResponseMaps.mapBox(region, families: [.intensity, .glszm], filters: log),
-                       IndexBox(lower: Index3(0, 15, 8), upper: Index3(29, 22, 10)))
+                       IndexBox(lower: Index3(10, 15, 8), upper: Index3(18, 22, 10)))
         // Clipped to the box.
         XCTAssertEqual(ResponseMaps.mapBox(region, families: [.localIntensity], filters: log + [.gradient(useSpacing: nil)]).lower,
                        Index3(0, 8, 6))
