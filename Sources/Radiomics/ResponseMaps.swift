@@ -123,7 +123,8 @@ enum ResponseMaps {
     /// The part of a region's box (indices of the box) its response maps are computed over: the box of its
     /// masks, grown in y and z by the local-intensity sphere's reach when that family is asked for (then with the
     /// box's whole x extent); the whole box when a filter's values depend on the box they are computed over (a
-    /// Simoncelli wavelet with a margin: its transform's domain grows with the box).
+    /// Simoncelli wavelet with a margin: its transform's domain grows with the box; a Gabor filter: its FFT
+    /// convolution's size follows the box, and FFT sizes round differently in the last bits).
     ///
     /// No family reads a map beyond: the intensity families read the intensity mask, the texture families the
     /// morphological mask's box, local intensity the spheres around the intensity mask's voxels. The box's own
@@ -134,8 +135,11 @@ enum ResponseMaps {
     static func mapBox(_ region: PreparedRegion, families: [FeatureFamily], filters: [FilterSpec]) -> IndexBox {
         let n = region.grid.size, whole = IndexBox.whole(n)
         let dependsOnBox = filters.contains {
-            if case .simoncelli(_, let margin, _, _) = $0 { return margin != nil }
-            return false
+            switch $0 {
+            case .simoncelli(_, let margin, _, _): return margin != nil
+            case .gabor: return true
+            default: return false
+            }
         }
         guard !dependsOnBox, let morph = Preprocessor.boundingBox(region.morphMask, size: n) else { return whole }
         var lower = morph.lower, upper = morph.upper

@@ -97,6 +97,10 @@ final class ResponseMapBoxTests: XCTestCase {
         // A Simoncelli wavelet on a margin transforms a domain that grows with the box: the whole box.
         let simoncelli = FilterSpec.simoncelli(level: 1, marginVoxels: 4, dimensions: nil, boundary: nil)
         XCTAssertEqual(ResponseMaps.mapBox(region, families: [.intensity], filters: log + [simoncelli]), Self.whole(size))
+        // A Gabor filter convolves through FFTs whose size follows the box (the last bits with it): the whole box.
+        let gabor = FilterSpec.gabor(sigmaMM: 5, gamma: 1.5, lambdaMM: 2, thetaDegrees: 0, thetaStepDegrees: 22.5,
+                                     rotationInvariant: true, pooling: .mean, orthogonalPlanes: nil, truncate: nil, boundary: nil)
+        XCTAssertEqual(ResponseMaps.mapBox(region, families: [.intensity], filters: log + [gabor]), Self.whole(size))
         // Nothing to read: the whole box.
         let empty = PreparedRegion(grid: region.grid, intensities: region.intensities,
                                    morphMask: [Bool](repeating: false, count: size.count),
