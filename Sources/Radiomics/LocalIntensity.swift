@@ -191,18 +191,24 @@ private struct WholePrefixSums: RowPrefixSums {
                                add: { $0 &+ Int32(truncatingIfNeeded: ($1 + 0x1.8p52).bitPattern) })
     }
 
-    /// Whether every value is whole with magnitude at most `limit` (false for NaN).
+    /// Whether every value is whole with magnitude at most `limit` (false for NaN). Checked 64 values at a time,
+    /// stopping at the first block that fails: a response map of fractions fails within its first block instead of
+    /// being read whole.
     private static func allWhole(_ values: [Double], limit: Double) -> Bool {
         values.withUnsafeBufferPointer { values in
             typealias Lanes = SIMD4<Double>
-            var t = 0, whole = SIMDMask<SIMD4<Int64>>(repeating: true)
-            while t + 4 <= values.count {
-                let v = UnsafeRawPointer(values.baseAddress! + t).loadUnaligned(as: Lanes.self)
-                whole .&= (v.rounded(.towardZero) .== v) .& (v .<= Lanes(repeating: limit)) .& (v .>= Lanes(repeating: -limit))
-                t += 4
+            var t = 0
+            while t + 64 <= values.count {
+                var whole = SIMDMask<SIMD4<Int64>>(repeating: true)
+                for u in Swift.stride(from: t, to: t + 64, by: 4) {
+                    let v = UnsafeRawPointer(values.baseAddress! + u).loadUnaligned(as: Lanes.self)
+                    whole .&= (v.rounded(.towardZero) .== v) .& (v .<= Lanes(repeating: limit)) .& (v .>= Lanes(repeating: -limit))
+                }
+                guard all(whole) else { return false }
+                t += 64
             }
             for v in values[t...] where !(v.rounded(.towardZero) == v && abs(v) <= limit) { return false }
-            return all(whole)
+            return true
         }
     }
 
