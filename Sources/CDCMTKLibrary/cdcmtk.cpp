@@ -281,7 +281,8 @@ char *cdcm_string(cdcm_item *item, uint16_t group, uint16_t element_) {
 }
 
 long cdcm_number_count(cdcm_item *item, uint16_t group, uint16_t element_) {
-    return cdcm_numbers(item, group, element_, nullptr, 0) < 0 ? 0 : cdcm_numbers(item, group, element_, nullptr, 0);
+    const long count = cdcm_numbers(item, group, element_, nullptr, 0);
+    return count < 0 ? 0 : count;
 }
 
 long cdcm_numbers(cdcm_item *item, uint16_t group, uint16_t element_, double *out, size_t capacity) {
