@@ -9,13 +9,21 @@ struct DiscretisedLevels {
     var binCount: Int
 
     /// The levels of the intensity-mask voxels (`count` of them), in voxel order.
+    ///
+    /// Without a branch per voxel: each level is written at the next free place, which only a level above 0
+    /// then takes (room for every level, one more, since `count` is no bound the code could check).
     func roiLevels(count: Int) -> [Int32] {
-        var out = [Int32]()
-        out.reserveCapacity(count)
-        levels.withUnsafeBufferPointer { levels in
-            for l in levels where l > 0 { out.append(l) }
+        [Int32](unsafeUninitializedCapacity: levels.count + 1) { out, initialised in
+            var k = 0
+            levels.withUnsafeBufferPointer { levels in
+                guard let out = out.baseAddress else { return }
+                for l in levels {
+                    (out + k).initialize(to: l)
+                    k &+= l > 0 ? 1 : 0
+                }
+            }
+            initialised = k
         }
-        return out
     }
 }
 
@@ -36,11 +44,15 @@ enum Discretiser {
                 }
             }
         }
+        let (lo, hi) = intensityRange(region, extents: extents)
+        if lo <= hi, case .fixedBinSize(let width) = settings.discretisation,
+           let fast = fixedBinSizeLevels(region, extents: extents, lower: settings.resegmentation.lowerBound ?? lo,
+                                         width: width) {
+            return fast
+        }
         var levels = [Int32](repeating: 0, count: region.intensityMask.count)
         var binCount = 0
         region.intensities.withUnsafeBufferPointer { x in
-            var lo = Double.infinity, hi = -Double.infinity
-            forEachROIVoxel { n in lo = min(lo, x[n]); hi = max(hi, x[n]) }
             guard lo <= hi else { return }
             levels.withUnsafeMutableBufferPointer { levels in
                 switch settings.discretisation {
@@ -68,6 +80,83 @@ enum Discretiser {
             }
         }
         return DiscretisedLevels(levels: levels, binCount: binCount)
+    }
+
+    /// The lowest and highest intensity of the intensity-mask voxels (NaN skipped; `(∞, -∞)` when there is none),
+    /// four voxels at a time in vector lanes. Each lane keeps `x < lo ? x : lo` and `x >= hi ? x : hi` as the
+    /// scalar `min` and `max` do, so the lowest and highest value are the same; only which of +0 and -0 is kept
+    /// could differ, and neither changes a level (`x - ±0` and `±0 - x` are the same number but for a zero's sign,
+    /// which `floor(...) + 1` drops).
+    private static func intensityRange(_ region: PreparedRegion,
+                                       extents: [(lower: Int, upper: Int)]) -> (lo: Double, hi: Double) {
+        typealias Lanes = SIMD4<Double>
+        let nx = region.grid.size.nx
+        var lo4 = Lanes(repeating: .infinity), hi4 = Lanes(repeating: -.infinity)
+        var lo = Double.infinity, hi = -Double.infinity
+        region.intensities.withUnsafeBufferPointer { x in
+            region.intensityMask.withUnsafeBufferPointer { mask in
+                guard let x = x.baseAddress, let mask = mask.baseAddress else { return }
+                let bytes = UnsafeRawPointer(mask)
+                for (row, extent) in extents.enumerated() where extent.lower <= extent.upper {
+                    var n = row * nx + extent.lower
+                    let end = row * nx + extent.upper + 1
+                    while n + 4 <= end {
+                        let v = UnsafeRawPointer(x + n).loadUnaligned(as: Lanes.self)
+                        let inside = SIMD4<Int64>(truncatingIfNeeded: bytes.loadUnaligned(fromByteOffset: n, as: SIMD4<UInt8>.self)) .!= 0
+                        let low = Lanes(repeating: .infinity).replacing(with: v, where: inside)
+                        let high = Lanes(repeating: -.infinity).replacing(with: v, where: inside)
+                        lo4.replace(with: low, where: low .< lo4)
+                        hi4.replace(with: high, where: high .>= hi4)
+                        n += 4
+                    }
+                    while n < end {
+                        if mask[n] { lo = min(lo, x[n]); hi = max(hi, x[n]) }
+                        n += 1
+                    }
+                }
+            }
+        }
+        for lane in 0..<4 { lo = min(lo, lo4[lane]); hi = max(hi, hi4[lane]) }
+        return (lo, hi)
+    }
+
+    /// Fixed-bin-size levels `max(1, floor((x - lower) / width) + 1)` in one branch-free pass over each row's
+    /// extent (vectorised: the same IEEE operations in each lane), every box voxel written once (0 outside the
+    /// intensity mask) instead of zero-filled first. A level is made exact from its whole double by adding 2^52 and
+    /// taking the low 32 bits; nil when a level reaches 2^31 (the scalar path then traps on it as before).
+    private static func fixedBinSizeLevels(_ region: PreparedRegion, extents: [(lower: Int, upper: Int)],
+                                           lower: Double, width: Double) -> DiscretisedLevels? {
+        let nx = region.grid.size.nx
+        let total = region.intensityMask.count
+        var top: Int32 = 1
+        var overflow: UInt8 = 0
+        let levels = [Int32](unsafeUninitializedCapacity: total) { out, initialised in
+            initialised = total
+            region.intensities.withUnsafeBufferPointer { x in
+                region.intensityMask.withUnsafeBufferPointer { mask in
+                    // Plain pointers (no buffer reached through the closure's context), so the loop vectorises.
+                    guard let out = out.baseAddress, let x = x.baseAddress, let mask = mask.baseAddress else { return }
+                    var zeroFrom = 0
+                    for (row, extent) in extents.enumerated() where extent.lower <= extent.upper {
+                        let first = row * nx + extent.lower, last = row * nx + extent.upper
+                        (out + zeroFrom).initialize(repeating: 0, count: first - zeroFrom)
+                        for n in first...last {
+                            let b = ((x[n] - lower) / width).rounded(.down) + 1
+                            let level = b >= 1 ? b : 1  // `max(1, b)`: 1 for NaN
+                            let inside = mask[n]
+                            let whole = Int32(truncatingIfNeeded: (level + 0x1p52).bitPattern)
+                            out[n] = inside ? whole : 0
+                            top = max(top, inside ? whole : 0)
+                            overflow |= inside && !(level < 0x1p31) ? 1 : 0
+                        }
+                        zeroFrom = last + 1
+                    }
+                    (out + zeroFrom).initialize(repeating: 0, count: total - zeroFrom)
+                }
+            }
+        }
+        guard overflow == 0 else { return nil }
+        return DiscretisedLevels(levels: levels, binCount: Int(top))
     }
 
     /// The ROI for texture families: the levels and the morphological mask, cropped to the bounding
