@@ -36,20 +36,30 @@ struct PreparedRegion {
     }
 
     /// Intensities inside the intensity mask, in voxel order.
+    ///
+    /// Without a branch per voxel: every voxel of a row's extent is written at the next free place, which only
+    /// a mask voxel then takes (the extents, one voxel more, bound the places written).
     func roiIntensities() -> [Double] {
-        var out = [Double]()
-        out.reserveCapacity(intensityMask.count / 2)
         let nx = grid.size.nx
-        intensityMask.withUnsafeBufferPointer { mask in
-            intensities.withUnsafeBufferPointer { x in
-                // Every mask voxel lies within its row's extent.
-                for (row, extent) in intensityExtents().enumerated()
-                where extent.lower <= extent.upper {
-                    for n in (row * nx + extent.lower)...(row * nx + extent.upper) where mask[n] { out.append(x[n]) }
+        let extents = intensityExtents()
+        var capacity = 1
+        for extent in extents where extent.lower <= extent.upper { capacity += extent.upper - extent.lower + 1 }
+        return [Double](unsafeUninitializedCapacity: capacity) { out, initialised in
+            var k = 0
+            intensityMask.withUnsafeBufferPointer { mask in
+                intensities.withUnsafeBufferPointer { x in
+                    guard let out = out.baseAddress, let mask = mask.baseAddress, let x = x.baseAddress else { return }
+                    // Every mask voxel lies within its row's extent.
+                    for (row, extent) in extents.enumerated() where extent.lower <= extent.upper {
+                        for n in (row * nx + extent.lower)...(row * nx + extent.upper) {
+                            (out + k).initialize(to: x[n])
+                            k &+= mask[n] ? 1 : 0
+                        }
+                    }
                 }
             }
+            initialised = k
         }
-        return out
     }
 }
 
