@@ -90,7 +90,7 @@ public enum IntensityVolumeHistogram {
     public static func features(_ values: [Double], discretisation: ExtractionSettings.IVHDiscretisation,
                                 range: (lower: Double?, upper: Double?)) -> [FeatureValue] {
         let names = ["v10", "v90", "i10", "i90", "diff_v10_v90", "diff_i10_i90", "auc"]
-        guard let lo = values.min(), let hi = values.max() else {
+        guard let (lo, hi) = extremes(values) else {
             return names.map { FeatureValue(family: .intensityVolumeHistogram, name: $0, ibsiTag: "ivh_\($0)",
                                             value: .nan, note: "undefined for an empty ROI") }
         }
@@ -99,10 +99,44 @@ public enum IntensityVolumeHistogram {
         // a loop of its own so that its formula is inlined), and the intensity of each level.
         var count: Int
         var hist: [Double] = []
-        func countBins(_ bin: (Double) -> Int) {
+        // `bin` gives each voxel's level as a whole double. The levels are made in vector lanes (the same IEEE
+        // operations), clamped and made integers there (exactly: whole doubles below 2^31, plus 2^52, hold the
+        // level in their low 32 bits), and counted in integers, 256 at a time; a count is exact either way, so
+        // `hist` holds the same doubles as when every voxel added 1 to its level's. When a level is NaN or
+        // beyond ±2^31 (`Int(_:)` could trap), or the number of levels is not within 1 ..< 2^31, each voxel is counted as before.
+        func countBins(_ bin: (Double) -> Double) {
+            if count >= 1 && count < 1 << 31 {
+                var counts = [Int32](repeating: 0, count: count)
+                let top = Double(count - 1)
+                var bad: UInt8 = 0
+                values.withUnsafeBufferPointer { v in
+                    counts.withUnsafeMutableBufferPointer { counts in
+                        withUnsafeTemporaryAllocation(of: Int32.self, capacity: 256) { levels in
+                            guard let v = v.baseAddress, let counts = counts.baseAddress,
+                                  let levels = levels.baseAddress else { return }
+                            var start = 0
+                            while start < values.count {
+                                let m = min(256, values.count - start)
+                                for j in 0..<m {
+                                    let r = bin(v[start &+ j])
+                                    bad |= r >= -0x1p31 && r < 0x1p31 ? 0 : 1
+                                    let clamped = r > 0 ? (r < top ? r : top) : 0  // `min(count - 1, max(0, r))`
+                                    levels[j] = Int32(truncatingIfNeeded: (clamped + 0x1p52).bitPattern)
+                                }
+                                for j in 0..<m { counts[Int(levels[j])] &+= 1 }
+                                start += m
+                            }
+                        }
+                    }
+                }
+                if bad == 0 {
+                    hist = counts.mapVoxels(Double.init)
+                    return
+                }
+            }
             hist = [Double](repeating: 0, count: count)
             hist.withUnsafeMutableBufferPointer { hist in
-                for x in values { hist[min(count - 1, max(0, bin(x)))] += 1 }
+                for x in values { hist[min(count - 1, max(0, Int(bin(x))))] += 1 }
             }
         }
         var intensityOf: (Int) -> Double
@@ -110,17 +144,17 @@ public enum IntensityVolumeHistogram {
         switch discretisation {
         case .none:
             count = max(1, Int((rMax - rMin).rounded()) + 1)
-            countBins { Int(($0 - rMin).rounded()) }
+            countBins { ($0 - rMin).rounded() }
             intensityOf = { rMin + Double($0) }
             step = 1
         case .fixedBinSize(let w):
             count = Int(((rMax - rMin) / w).rounded(.up)) + 1
-            countBins { Int(((($0 - rMin) / w).rounded(.down))) }
+            countBins { (($0 - rMin) / w).rounded(.down) }
             intensityOf = { rMin + (Double($0) + 0.5) * w }
             step = w
         case .fixedBinNumber(let ng):
             count = max(ng, 1)
-            countBins { hi > lo ? Int((Double(ng) * ($0 - lo) / (hi - lo)).rounded(.down)) : 0 }
+            countBins { hi > lo ? (Double(ng) * ($0 - lo) / (hi - lo)).rounded(.down) : 0 }
             intensityOf = { Double($0 + 1) }
             step = 1
         }
@@ -149,5 +183,36 @@ public enum IntensityVolumeHistogram {
         return zip(names, [v10, v90, i10, i90, v10 - v90, i10 - i90, auc]).map {
             FeatureValue(family: .intensityVolumeHistogram, name: $0.0, ibsiTag: "ivh_\($0.0)", value: $0.1)
         }
+    }
+
+    /// `(values.min(), values.max())`, nil for no values. Without NaN, four lanes keep `x < lo ? x : lo` and
+    /// `lo < x ? x : hi` as `min()` and `max()` do: the same lowest and highest value (of +0 and -0 either may be
+    /// kept, which changes no feature: each level and intensity is the same number). With a NaN, `min()` and
+    /// `max()` themselves (a leading NaN is their result).
+    private static func extremes(_ values: [Double]) -> (lo: Double, hi: Double)? {
+        typealias Lanes = SIMD4<Double>
+        guard !values.isEmpty else { return nil }
+        var lo4 = Lanes(repeating: .infinity), hi4 = Lanes(repeating: -.infinity)
+        var nan = SIMDMask<SIMD4<Int64>>(repeating: false)
+        var lo = Double.infinity, hi = -Double.infinity, tailNaN = false
+        values.withUnsafeBufferPointer { v in
+            guard let base = v.baseAddress else { return }
+            var t = 0
+            while t + 4 <= v.count {
+                let x = UnsafeRawPointer(base + t).loadUnaligned(as: Lanes.self)
+                lo4.replace(with: x, where: x .< lo4)
+                hi4.replace(with: x, where: x .> hi4)
+                nan .|= x .!= x
+                t += 4
+            }
+            for x in v[t...] {
+                lo = min(lo, x)
+                hi = max(hi, x)
+                tailNaN = tailNaN || x.isNaN
+            }
+        }
+        guard !any(nan) && !tailNaN else { return (values.min()!, values.max()!) }
+        for lane in 0..<4 { lo = min(lo, lo4[lane]); hi = max(hi, hi4[lane]) }
+        return (lo, hi)
     }
 }
