@@ -94,11 +94,11 @@ public enum NGTDM {
         boxSum(&sums, count: grid.nx, stride: 1, radius: radius)
         boxSum(&sums, count: grid.ny, stride: grid.nx, radius: radius)
         let slices = planar ? (0..<grid.nz).map { z in
-            matrix(grid, sums: sums, sumBits: sumBits, voxels: (z * grid.sliceSize)..<((z + 1) * grid.sliceSize))
+            matrix(grid, sums: sums, sumBits: sumBits, slices: z..<(z + 1))
         } : []
         guard volume else { return (slices, nil) }
         boxSum(&sums, count: grid.nz, stride: grid.sliceSize, radius: radius)
-        return (slices, matrix(grid, sums: sums, sumBits: sumBits, voxels: 0..<grid.levels.count))
+        return (slices, matrix(grid, sums: sums, sumBits: sumBits, slices: nil))
     }
 
     /// Replaces each value by the sum of the values within `radius` along one axis, whose
@@ -108,7 +108,12 @@ public enum NGTDM {
     /// z passes run over contiguous rows and planes.
     private static func boxSum<Word: FixedWidthInteger>(_ values: inout [Word], count: Int, stride: Int, radius: Int) {
         let chunk = count * stride
-        var prefix = [Word](repeating: 0, count: (count + 1) * stride)
+        // Only the first `stride` prefix sums (zeros) are read before they are written.
+        let prefixCount = (count + 1) * stride
+        var prefix = [Word](unsafeUninitializedCapacity: prefixCount) { prefix, initialised in
+            prefix.baseAddress?.initialize(repeating: 0, count: Swift.min(stride, prefixCount))
+            initialised = prefixCount
+        }
         let total = values.count
         values.withUnsafeMutableBufferPointer { values in
             prefix.withUnsafeMutableBufferPointer { prefix in
@@ -141,30 +146,60 @@ public enum NGTDM {
         }
     }
 
-    /// The NGTDM of the ROI voxels among `voxels`, from neighbourhood sums that include the voxel.
+    /// The NGTDM of the ROI voxels of `slices` (all when nil), from neighbourhood sums that include the voxel.
+    ///
+    /// Two passes over each row's stretch of ROI voxels (`TextureGrid.roiRanges`), 256 voxels at a time: first
+    /// `|i - X̄_k|` of every voxel, without a branch (vectorised: the division and subtraction are the same IEEE
+    /// operations in each lane), and its level, 0 for a voxel outside the ROI or without neighbours; then the
+    /// differences are added to their level's sum one after another in voxel order, as before. The counts are
+    /// integers until the end (a double count that adds 1 each time is the same number).
     private static func matrix<Word: FixedWidthInteger & SignedInteger>(
-        _ grid: TextureGrid, sums: [Word], sumBits: Int, voxels: Range<Int>
+        _ grid: TextureGrid, sums: [Word], sumBits: Int, slices: Range<Int>?
     ) -> Matrix {
         var matrix = Matrix(greyLevels: grid.greyLevels)
+        var counts = [Int](repeating: 0, count: grid.greyLevels)
         let sumMask: Word = (1 << Word(sumBits)) &- 1
+        let one: Word = 1 << Word(sumBits)
+        let shift = Word(sumBits)
         grid.levels.withUnsafeBufferPointer { levels in
             sums.withUnsafeBufferPointer { sums in
                 matrix.differences.withUnsafeMutableBufferPointer { differences in
-                    matrix.counts.withUnsafeMutableBufferPointer { counts in
-                        for index in voxels {
-                            let level = levels[index]
-                            guard level > 0 else { continue }
-                            let others = sums[index] &- (1 << Word(sumBits)) &- Word(level)
-                            let neighbours = others >> Word(sumBits)
-                            guard neighbours > 0 else { continue }
-                            let mean = Double(others & sumMask) / Double(neighbours)
-                            differences[Int(level) &- 1] += abs(Double(level) - mean)
-                            counts[Int(level) &- 1] += 1
+                    counts.withUnsafeMutableBufferPointer { counts in
+                        withUnsafeTemporaryAllocation(of: Double.self, capacity: 256) { distance in
+                            withUnsafeTemporaryAllocation(of: Int32.self, capacity: 256) { kept in
+                                // Plain pointers (no buffer reached through the closure's context): the first
+                                // loop vectorises.
+                                guard let levels = levels.baseAddress, let sums = sums.baseAddress,
+                                      let differences = differences.baseAddress, let counts = counts.baseAddress,
+                                      let distance = distance.baseAddress, let kept = kept.baseAddress else { return }
+                                grid.roiRanges(slices: slices) { range in
+                                    var start = range.lowerBound
+                                    while start < range.upperBound {
+                                        let m = min(256, range.upperBound &- start)
+                                        for j in 0..<m {
+                                            let level = levels[start &+ j]
+                                            let others = sums[start &+ j] &- one &- Word(level)
+                                            let neighbours = others >> shift
+                                            let mean = Double(others & sumMask) / Double(neighbours)
+                                            distance[j] = abs(Double(level) - mean)
+                                            kept[j] = level > 0 && neighbours > 0 ? level : 0
+                                        }
+                                        for j in 0..<m {
+                                            let level = Int(kept[j])
+                                            guard level > 0 else { continue }
+                                            differences[level &- 1] += distance[j]
+                                            counts[level &- 1] &+= 1
+                                        }
+                                        start &+= m
+                                    }
+                                }
+                            }
                         }
                     }
                 }
             }
         }
+        matrix.counts = counts.mapVoxels(Double.init)
         return matrix
     }
 
