@@ -99,16 +99,21 @@ public enum IntensityVolumeHistogram {
         // a loop of its own so that its formula is inlined), and the intensity of each level.
         var count: Int
         var hist: [Double] = []
-        // `bin` gives each voxel's level as a whole double. The levels are made in vector lanes (the same IEEE
-        // operations), clamped and made integers there (exactly: whole doubles below 2^31, plus 2^52, hold the
-        // level in their low 32 bits), and counted in integers, 256 at a time; a count is exact either way, so
-        // `hist` holds the same doubles as when every voxel added 1 to its level's. When a level is NaN or
-        // beyond ±2^31 (`Int(_:)` could trap), or the number of levels is not within 1 ..< 2^31, each voxel is counted as before.
-        func countBins(_ bin: (Double) -> Double) {
+        // `bin` gives each voxel's level as a whole double (`lanes` four of them). The levels are made in vector
+        // lanes (the same IEEE operations), clamped and made integers there (exactly: whole doubles below 2^31,
+        // plus 2^52, hold the level in their low 32 bits), and counted in integers, 256 at a time; a count is
+        // exact either way, so `hist` holds the same doubles as when every voxel added 1 to its level's. When a
+        // level is NaN or beyond ±2^31 (`Int(_:)` could trap), or the number of levels is not within 1 ..< 2^31,
+        // each voxel is counted as before.
+        func countBins(_ lanes: (SIMD4<Double>) -> SIMD4<Double>, _ bin: (Double) -> Double) {
             if count >= 1 && count < 1 << 31 {
                 var counts = [Int32](repeating: 0, count: count)
                 let top = Double(count - 1)
                 var bad: UInt8 = 0
+                var bad4 = SIMDMask<SIMD4<Int64>>(repeating: false)
+                let zeros = SIMD4<Double>(repeating: 0), tops = SIMD4<Double>(repeating: top)
+                let lowest = SIMD4<Double>(repeating: -0x1p31), highest = SIMD4<Double>(repeating: 0x1p31)
+                let magic = SIMD4<Double>(repeating: 0x1p52)
                 values.withUnsafeBufferPointer { v in
                     counts.withUnsafeMutableBufferPointer { counts in
                         withUnsafeTemporaryAllocation(of: Int32.self, capacity: 256) { levels in
@@ -117,11 +122,22 @@ public enum IntensityVolumeHistogram {
                             var start = 0
                             while start < values.count {
                                 let m = min(256, values.count - start)
-                                for j in 0..<m {
+                                var j = 0
+                                while j + 4 <= m {
+                                    let r = lanes(UnsafeRawPointer(v + (start &+ j)).loadUnaligned(as: SIMD4<Double>.self))
+                                    bad4 .|= .!((r .>= lowest) .& (r .< highest))
+                                    // `min(count - 1, max(0, r))`: 0 for NaN (which is bad).
+                                    let clamped = zeros.replacing(with: tops.replacing(with: r, where: r .< tops), where: r .> zeros)
+                                    let whole = SIMD4<Int32>(truncatingIfNeeded: unsafeBitCast(clamped + magic, to: SIMD4<UInt64>.self))
+                                    UnsafeMutableRawPointer(levels + j).storeBytes(of: whole, as: SIMD4<Int32>.self)
+                                    j += 4
+                                }
+                                while j < m {
                                     let r = bin(v[start &+ j])
                                     bad |= r >= -0x1p31 && r < 0x1p31 ? 0 : 1
-                                    let clamped = r > 0 ? (r < top ? r : top) : 0  // `min(count - 1, max(0, r))`
+                                    let clamped = r > 0 ? (r < top ? r : top) : 0
                                     levels[j] = Int32(truncatingIfNeeded: (clamped + 0x1p52).bitPattern)
+                                    j += 1
                                 }
                                 for j in 0..<m { counts[Int(levels[j])] &+= 1 }
                                 start += m
@@ -129,7 +145,7 @@ public enum IntensityVolumeHistogram {
                         }
                     }
                 }
-                if bad == 0 {
+                if bad == 0 && !any(bad4) {
                     hist = counts.mapVoxels(Double.init)
                     return
                 }
@@ -144,17 +160,22 @@ public enum IntensityVolumeHistogram {
         switch discretisation {
         case .none:
             count = max(1, Int((rMax - rMin).rounded()) + 1)
-            countBins { ($0 - rMin).rounded() }
+            let rMins = SIMD4<Double>(repeating: rMin)
+            countBins({ ($0 - rMins).rounded(.toNearestOrAwayFromZero) }, { ($0 - rMin).rounded() })
             intensityOf = { rMin + Double($0) }
             step = 1
         case .fixedBinSize(let w):
             count = Int(((rMax - rMin) / w).rounded(.up)) + 1
-            countBins { (($0 - rMin) / w).rounded(.down) }
+            let rMins = SIMD4<Double>(repeating: rMin), ws = SIMD4<Double>(repeating: w)
+            countBins({ (($0 - rMins) / ws).rounded(.down) }, { (($0 - rMin) / w).rounded(.down) })
             intensityOf = { rMin + (Double($0) + 0.5) * w }
             step = w
         case .fixedBinNumber(let ng):
             count = max(ng, 1)
-            countBins { hi > lo ? (Double(ng) * ($0 - lo) / (hi - lo)).rounded(.down) : 0 }
+            let los = SIMD4<Double>(repeating: lo), ngs = SIMD4<Double>(repeating: Double(ng))
+            let spans = SIMD4<Double>(repeating: hi - lo)
+            countBins({ hi > lo ? (ngs * ($0 - los) / spans).rounded(.down) : SIMD4(repeating: 0) },
+                      { hi > lo ? (Double(ng) * ($0 - lo) / (hi - lo)).rounded(.down) : 0 })
             intensityOf = { Double($0 + 1) }
             step = 1
         }
