@@ -35,13 +35,22 @@ struct TextureGrid {
         var lowest: Int32 = 0
         let nx = nx
         roi.levels.withUnsafeBufferPointer { levels in
+            // No levels: no row has any.
+            guard let base = levels.baseAddress else { return }
+            let raw = UnsafeRawPointer(base)
             for row in 0..<extents.count {
                 // Outside the extents every level is 0, so the scan below sees every other level.
+                // Zeros are skipped four at a time (four levels in 16 bytes), then one at a time.
                 let start = row * nx
+                func zeros(_ offset: Int) -> Bool {
+                    raw.loadUnaligned(fromByteOffset: (start + offset) * 4, as: SIMD4<Int32>.self) == .zero
+                }
                 var lower = 0
+                while lower + 4 <= nx && zeros(lower) { lower += 4 }
                 while lower < nx && levels[start + lower] == 0 { lower += 1 }
                 guard lower < nx else { continue }
                 var upper = nx - 1
+                while upper >= 3 && zeros(upper - 3) { upper -= 4 }
                 while levels[start + upper] == 0 { upper -= 1 }
                 extents[row] = (lower, upper)
                 for level in levels[(start + lower)...(start + upper)] {
