@@ -61,7 +61,7 @@ public enum GLDZM {
                 let zones = ZoneMemo.shared.zones(grid, planar: planar, volume: volume)
                 func items(_ zones: GreyLevelZones, planar: Bool) -> LevelItems {
                     let distance = BorderDistance.map(grid, inside: inside, planar: planar)
-                    return GreyLevelZones.items(grid, zones.minimumDistances(grid, distance))
+                    return zones.items(zones.minimumDistances(grid, distance))
                 }
                 return (zones.planar.map { items($0, planar: true) }, zones.volume.map { items($0, planar: false) })
             })

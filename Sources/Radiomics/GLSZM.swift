@@ -51,8 +51,7 @@ public enum GLSZM {
             Feature.self, family: .glszm, roi: roi, aggregations: aggregations,
             items: { grid, planar, volume in
                 let zones = ZoneMemo.shared.zones(grid, planar: planar, volume: volume)
-                return (zones.planar.map { GreyLevelZones.items(grid, $0.sizes(grid)) },
-                        zones.volume.map { GreyLevelZones.items(grid, $0.sizes(grid)) })
+                return (zones.planar.map { $0.items($0.sizes) }, zones.volume.map { $0.items($0.sizes) })
             })
     }
 }

@@ -62,14 +62,18 @@ public enum NGLDM {
                 // In-plane dependences serve 2D and 2.5D, and are the first part of the 3D ones.
                 let inPlaneOffsets = Offset3.halfNeighbourhood(radius: radius, planar: true)
                 let throughPlane = Offset3.halfNeighbourhood(radius: radius, planar: false).filter { $0.dz > 0 }
+                // A voxel depends on at most both neighbours along each offset.
+                let planarBound = 1 + 2 * inPlaneOffsets.count
+                let volumeBound = planarBound + 2 * throughPlane.count
                 guard planar else {
                     return (nil, volume ? items(grid, dependences: dependences(grid, offsets: inPlaneOffsets + throughPlane,
-                                                                               alpha: alpha, start: nil)) : nil)
+                                                                               alpha: alpha, start: nil),
+                                                bound: volumeBound) : nil)
                 }
                 let inPlane = dependences(grid, offsets: inPlaneOffsets, alpha: alpha, start: nil)
-                return (items(grid, dependences: inPlane),
+                return (items(grid, dependences: inPlane, bound: planarBound),
                         volume ? items(grid, dependences: dependences(grid, offsets: throughPlane, alpha: alpha,
-                                                                      start: inPlane)) : nil)
+                                                                      start: inPlane), bound: volumeBound) : nil)
             })
     }
 
@@ -97,9 +101,10 @@ public enum NGLDM {
         return counts
     }
 
-    /// The grid's voxels as items: grey level and dependence count (voxels outside the ROI have level 0).
-    private static func items(_ grid: TextureGrid, dependences: [Int32]) -> LevelItems {
-        LevelItems(levels: grid.levels, values: dependences)
+    /// The grid's voxels as items: grey level and dependence count (voxels outside the ROI have
+    /// level 0 and count 0), no count above `bound`.
+    private static func items(_ grid: TextureGrid, dependences: [Int32], bound: Int) -> LevelItems {
+        LevelItems(levels: grid.levels, values: dependences, valueBound: bound)
     }
 }
 

@@ -318,8 +318,17 @@ struct LevelMatrix {
 
     /// One matrix per list of ranges of items, all with the columns of the values found in any
     /// (so they can be merged by adding); items of value 0 are skipped.
+    ///
+    /// With a small `valueBound` (no value above it; NGLDM dependence counts), the items are read once,
+    /// counted by value into a dense matrix with a row for level 0 (voxels outside the ROI, not
+    /// kept), and the columns of values found are kept.
     static func sharingColumns(greyLevels: Int, levels: [Int32], values: [Int32], ranges: [[Range<Int>]],
-                               voxelCounts: [Int]) -> [LevelMatrix] {
+                               voxelCounts: [Int], valueBound: Int? = nil) -> [LevelMatrix] {
+        // (A dense matrix of a wide neighbourhood's counts would be too large.)
+        if let valueBound, (greyLevels + 1) * (valueBound + 1) <= 1 << 16 {
+            return denseSharingColumns(greyLevels: greyLevels, levels: levels, values: values, ranges: ranges,
+                                       voxelCounts: voxelCounts, valueBound: valueBound)
+        }
         var observed: [Int] = []
         var matrices: [LevelMatrix] = []
         levels.withUnsafeBufferPointer { levels in
@@ -354,6 +363,45 @@ struct LevelMatrix {
             }
         }
         return matrices
+    }
+
+    /// `sharingColumns` for values in `0...valueBound`, in one read of the items.
+    private static func denseSharingColumns(greyLevels: Int, levels: [Int32], values: [Int32], ranges: [[Range<Int>]],
+                                            voxelCounts: [Int], valueBound: Int) -> [LevelMatrix] {
+        let width = valueBound + 1
+        var dense: [[Int32]] = []
+        levels.withUnsafeBufferPointer { levels in
+            values.withUnsafeBufferPointer { values in
+                for matrixRanges in ranges {
+                    var counts = [Int32](repeating: 0, count: (greyLevels + 1) * width)
+                    counts.withUnsafeMutableBufferPointer { counts in
+                        for range in matrixRanges {
+                            for item in range {
+                                counts[Int(levels[item]) &* width &+ Int(values[item])] &+= 1
+                            }
+                        }
+                    }
+                    dense.append(counts)
+                }
+            }
+        }
+        // The values found at an ROI voxel (row above 0, value above 0), in any matrix.
+        var found = [Bool](repeating: false, count: width)
+        for counts in dense {
+            for row in 1...greyLevels {
+                for value in 1..<width where counts[row * width + value] != 0 { found[value] = true }
+            }
+        }
+        let observed = (1..<width).filter { found[$0] }
+        return zip(dense, voxelCounts).map { counts, voxels in
+            var compact = [Int32](repeating: 0, count: greyLevels * observed.count)
+            for row in 1...greyLevels {
+                for (column, value) in observed.enumerated() {
+                    compact[(row - 1) * observed.count + column] = counts[row * width + value]
+                }
+            }
+            return LevelMatrix(greyLevels: greyLevels, columnValues: observed, counts: compact, voxelCount: voxels)
+        }
     }
 
     /// Adds another matrix with the same columns.
@@ -611,17 +659,44 @@ enum RowKernels {
     /// with levels at most `alpha` apart, adds 1 to `counts[i]` and to `counts[i + shift]`.
     static func countDependent(_ levels: UnsafePointer<Int32>, _ counts: UnsafeMutablePointer<Int32>,
                                range: Range<Int>, shift: Int, alpha: Int32) {
-        var i = range.lowerBound
+        let zero = Lanes(repeating: 0)
+        if alpha == 0 {
+            // Equal levels: one of them above 0 is enough.
+            countMatching(levels, counts, range: range, shift: shift, alpha: 0) { a, b in (a .== b) .& (a .> zero) }
+        } else {
+            let upper = Lanes(repeating: alpha), lower = Lanes(repeating: -alpha)
+            countMatching(levels, counts, range: range, shift: shift, alpha: alpha) { a, b in
+                let d = a &- b
+                return (a .> zero) .& (b .> zero) .& (d .<= upper) .& (d .>= lower)
+            }
+        }
+    }
+
+    /// `countDependent` with the pairs chosen by `match` eight at a time (`alpha` for single pairs).
+    @inline(__always)
+    private static func countMatching(_ levels: UnsafePointer<Int32>, _ counts: UnsafeMutablePointer<Int32>,
+                                      range: Range<Int>, shift: Int, alpha: Int32,
+                                      _ match: (Lanes, Lanes) -> SIMDMask<Lanes.MaskStorage>) {
         let zero = Lanes(repeating: 0), one = Lanes(repeating: 1)
-        let upper = Lanes(repeating: alpha), lower = Lanes(repeating: -alpha)
-        while i + 8 <= range.upperBound {
-            let a = load(levels + i), b = load(levels + i + shift)
-            let d = a &- b
-            let match = (a .> zero) .& (b .> zero) .& (d .<= upper) .& (d .>= lower)
-            let add = zero.replacing(with: one, where: match)
+        @inline(__always)
+        func count(_ i: Int, _ lanes: SIMDMask<Lanes.MaskStorage>) {
+            let add = zero.replacing(with: one, where: match(load(levels + i), load(levels + i + shift)) .& lanes)
             store(load(counts + i) &+ add, counts + i)
             store(load(counts + i + shift) &+ add, counts + i + shift)
+        }
+        let all = SIMDMask<Lanes.MaskStorage>(repeating: true)
+        var i = range.lowerBound
+        while i + 8 <= range.upperBound {
+            count(i, all)
             i += 8
+        }
+        guard i < range.upperBound else { return }
+        // The last eight lanes of a long enough range, without those counted already (their
+        // counts are stored back unchanged).
+        if range.count >= 8 {
+            let last = range.upperBound - 8
+            count(last, Lanes(0, 1, 2, 3, 4, 5, 6, 7) .>= Lanes(repeating: Int32(i - last)))
+            return
         }
         while i < range.upperBound {
             let a = levels[i], b = levels[i + shift]
@@ -633,26 +708,39 @@ enum RowKernels {
         }
     }
 
-    /// Sets `bit` in `flags[k]` for each `k` in `0..<count` with `levels[k] == levels[k + shift]`.
+    /// Sets `bit` in `flags[k]` for each `k` in `0..<count` with `levels[k] == levels[k + shift]`;
+    /// when `replacing`, `flags[k]` becomes that bit or 0 (no flags to clear before).
     static func markEqual(_ levels: UnsafePointer<Int32>, _ flags: UnsafeMutablePointer<Int32>,
-                          count: Int, shift: Int, bit: Int32) {
+                          count: Int, shift: Int, bit: Int32, replacing: Bool = false) {
+        // Two copies, each without the other's branch.
+        if replacing {
+            markEqual(levels, flags, count: count, shift: shift, bit: bit, replace: true)
+        } else {
+            markEqual(levels, flags, count: count, shift: shift, bit: bit, replace: false)
+        }
+    }
+
+    @inline(__always)
+    private static func markEqual(_ levels: UnsafePointer<Int32>, _ flags: UnsafeMutablePointer<Int32>,
+                                  count: Int, shift: Int, bit: Int32, replace: Bool) {
         var k = 0
         let zero = Lanes(repeating: 0), bits = Lanes(repeating: bit)
         func mark(_ k: Int) {
-            let equal = load(levels + k) .== load(levels + k + shift)
-            store(load(flags + k) | zero.replacing(with: bits, where: equal), flags + k)
+            let new = zero.replacing(with: bits, where: load(levels + k) .== load(levels + k + shift))
+            store(replace ? new : load(flags + k) | new, flags + k)
         }
         while k + 8 <= count {
             mark(k)
             k += 8
         }
-        // Setting a bit twice changes nothing, so the last lanes may overlap the previous ones.
+        // Marking a lane twice gives the same flags, so the last lanes may overlap the previous ones.
         if k < count && count >= 8 {
             mark(count - 8)
             return
         }
         while k < count {
-            if levels[k] == levels[k + shift] { flags[k] |= bit }
+            let new = levels[k] == levels[k + shift] ? bit : 0
+            flags[k] = replace ? new : flags[k] | new
             k += 1
         }
     }

@@ -7,44 +7,34 @@ import ImagingCore
 /// Grey level zones: groups of ROI voxels with one grey level, linked through 8-connected
 /// in-plane neighbours (`planar`) or 26-connected neighbours.
 ///
-/// Each zone is recorded at its first voxel (x fastest, then y, then z): a zone's first voxel
-/// lies in the zone's first slice, which for in-plane zones is its only one.
+/// Zones are numbered in the order of their first voxels (x fastest, then y, then z): a zone's
+/// first voxel lies in the zone's first slice, which for in-plane zones is its only one, so the
+/// zones starting in one slice are consecutive.
 struct GreyLevelZones: Sendable {
-    /// Per ROI voxel: minus the size of its zone at the zone's first voxel, the index of that
-    /// first voxel at the zone's other voxels.
-    let firstVoxel: [Int32]
+    /// Per ROI voxel: the number of its zone. Voxels outside the ROI hold no meaningful value
+    /// (the array is never cleared): read it only where the grid's level is above 0.
+    let zoneOfVoxel: [Int32]
+    /// Per zone: its grey level.
+    let levels: [Int32]
+    /// Per zone: its number of voxels.
+    let sizes: [Int32]
+    /// Per slice `z`, the first zone starting in slice `z` or later (`nz + 1` entries): the zones
+    /// starting in slice `z` are `sliceStarts[z]..<sliceStarts[z + 1]`.
+    let sliceStarts: [Int]
 
-    /// Per voxel: the size of the zone starting there, 0 elsewhere.
-    func sizes(_ grid: TextureGrid) -> [Int32] {
-        var sizes = [Int32](repeating: 0, count: firstVoxel.count)
-        grid.levels.withUnsafeBufferPointer { levels in
-            firstVoxel.withUnsafeBufferPointer { first in
-                sizes.withUnsafeMutableBufferPointer { sizes in
-                    grid.roiRanges { range in
-                        for index in range where levels[index] > 0 && first[index] < 0 { sizes[index] = -first[index] }
-                    }
-                }
-            }
-        }
-        return sizes
-    }
+    var count: Int { levels.count }
 
-    /// Per voxel: the smallest of `distance` over the zone starting there, 0 elsewhere.
+    /// Per zone: the smallest of `distance` over its voxels.
     func minimumDistances(_ grid: TextureGrid, _ distance: [Int32]) -> [Int32] {
-        var minimum = [Int32](repeating: 0, count: firstVoxel.count)
+        var minimum = [Int32](repeating: .max, count: count)
         grid.levels.withUnsafeBufferPointer { levels in
-            firstVoxel.withUnsafeBufferPointer { first in
+            zoneOfVoxel.withUnsafeBufferPointer { zone in
                 distance.withUnsafeBufferPointer { distance in
                     minimum.withUnsafeMutableBufferPointer { minimum in
-                        // A zone's first voxel comes before its others in memory order.
                         grid.roiRanges { range in
                             for index in range where levels[index] > 0 {
-                                if first[index] < 0 {
-                                    minimum[index] = distance[index]
-                                } else {
-                                    let zone = Int(first[index])
-                                    minimum[zone] = min(minimum[zone], distance[index])
-                                }
+                                let z = Int(zone[index])
+                                minimum[z] = min(minimum[z], distance[index])
                             }
                         }
                     }
@@ -54,10 +44,10 @@ struct GreyLevelZones: Sendable {
         return minimum
     }
 
-    /// The zones as items (one per voxel, non-zero at each zone's first voxel) with the second
-    /// quantity `values` (sizes or distances).
-    static func items(_ grid: TextureGrid, _ values: [Int32]) -> LevelItems {
-        LevelItems(levels: grid.levels, values: values)
+    /// The zones as items: grey level and the second quantity `values` (sizes or distances), one
+    /// per zone, grouped by the slice of their first voxel.
+    func items(_ values: [Int32]) -> LevelItems {
+        LevelItems(levels: levels, values: values, sliceStarts: sliceStarts)
     }
 
     /// The neighbours that come before a voxel in memory order: the in-plane ones (the voxel
@@ -101,10 +91,13 @@ struct GreyLevelZones: Sendable {
         let shifts = backward.map { $0.linear(grid) }
         let planarMask: Int32 = 0b1111
         let n = grid.levels.count
-        // Union-find forests (parent per voxel, -1 outside the ROI); roots are the first voxel of
-        // their set and a join hangs the later root under the earlier, so parents precede children.
-        var planarForest = [Int32](repeating: -1, count: planar ? n : 0)
-        var volumeForest = [Int32](repeating: -1, count: volume ? n : 0)
+        // Union-find forests (parent per ROI voxel; outside the ROI never written nor read, so not
+        // cleared); roots are the first voxel of their set and a join hangs the later root under
+        // the earlier, so parents precede children.
+        func forest(_ wanted: Bool) -> [Int32] {
+            [Int32](unsafeUninitializedCapacity: wanted ? n : 0) { _, count in count = wanted ? n : 0 }
+        }
+        var planarForest = forest(planar), volumeForest = forest(volume)
         // Bit o of flags[x] is set when voxel x of the current row has the grey level of its
         // neighbour at backward[o].
         var flags = [Int32](repeating: 0, count: grid.nx)
@@ -119,14 +112,17 @@ struct GreyLevelZones: Sendable {
                                 let extent = grid.extents[z * grid.ny + y]
                                 guard extent.lower <= extent.upper else { continue }
                                 let rowStart = (z * grid.ny + y) * grid.nx
-                                for x in extent.lower...extent.upper { flags[x] = 0 }
+                                // The first neighbour (the voxel to the left) sets the flags of
+                                // all but a first voxel at x = 0, which has no left neighbour.
+                                flags[extent.lower] = 0
                                 for (o, offset) in backward.enumerated() {
                                     let xs = TextureGrid.overlap(grid.nx, offset.dx)
                                         .clamped(to: extent.lower..<(extent.upper + 1))
                                     guard grid.contains(0, y + offset.dy, z + offset.dz), !xs.isEmpty else { continue }
                                     RowKernels.markEqual(levels.baseAddress! + rowStart + xs.lowerBound,
                                                          flags.baseAddress! + xs.lowerBound,
-                                                         count: xs.count, shift: shifts[o], bit: 1 << Int32(o))
+                                                         count: xs.count, shift: shifts[o], bit: 1 << Int32(o),
+                                                         replacing: o == 0)
                                 }
                                 // The root of the previous voxel's set, once it has one.
                                 var planarLeft = 0, volumeLeft = 0
@@ -187,27 +183,51 @@ struct GreyLevelZones: Sendable {
         return own
     }
 
-    /// Flattens `forest` (a parent per ROI voxel, every parent before its children).
+    /// Numbers the sets of `forest` (a parent per ROI voxel, every parent before its children) in
+    /// the order of their roots, and counts their voxels.
     private init(_ grid: TextureGrid, forest: [Int32]) {
         var forest = forest
-        grid.levels.withUnsafeBufferPointer { levels in
+        // At most one zone per voxel; the arrays are cut to the zones found.
+        let most = grid.voxelCount
+        var levels = [Int32](unsafeUninitializedCapacity: most) { _, count in count = most }
+        var sizes = [Int32](unsafeUninitializedCapacity: most) { _, count in count = most }
+        var sliceStarts: [Int] = []
+        sliceStarts.reserveCapacity(grid.nz + 1)
+        var zones = 0
+        grid.levels.withUnsafeBufferPointer { gridLevels in
             forest.withUnsafeMutableBufferPointer { forest in
-                // Roots become -1 and count down their zone's size; other voxels point at their root.
-                grid.roiRanges { range in
-                    for index in range where levels[index] > 0 {
-                        let up = Int(forest[index])
-                        if up == index {
-                            forest[index] = -1
-                        } else {
-                            let root = forest[up] < 0 ? up : Int(forest[up])
-                            forest[index] = Int32(root)
-                            forest[root] &-= 1
+                levels.withUnsafeMutableBufferPointer { levels in
+                    sizes.withUnsafeMutableBufferPointer { sizes in
+                        // A voxel's parent comes before it, so it holds its zone's number already.
+                        for z in 0..<grid.nz {
+                            sliceStarts.append(zones)
+                            grid.roiRanges(slices: z..<(z + 1)) { range in
+                                for index in range where gridLevels[index] > 0 {
+                                    let up = Int(forest[index])
+                                    if up == index {
+                                        levels[zones] = gridLevels[index]
+                                        sizes[zones] = 1
+                                        forest[index] = Int32(truncatingIfNeeded: zones)
+                                        zones &+= 1
+                                    } else {
+                                        let zone = forest[up]
+                                        forest[index] = zone
+                                        sizes[Int(zone)] &+= 1
+                                    }
+                                }
+                            }
                         }
+                        sliceStarts.append(zones)
                     }
                 }
             }
         }
-        firstVoxel = forest
+        levels.removeLast(most - zones)
+        sizes.removeLast(most - zones)
+        zoneOfVoxel = forest
+        self.levels = levels
+        self.sizes = sizes
+        self.sliceStarts = sliceStarts
     }
 }
 
@@ -357,8 +377,10 @@ enum SingleMatrixAggregation {
         let grid = TextureGrid(roi)
         let both = items(grid, wanted.contains { $0.singleMatrixSuffix != "3D" },
                          wanted.contains { $0.singleMatrixSuffix == "3D" })
-        // Items are per voxel and 0 outside the ROI, so only the ROI's row extents are read.
-        func roiRows(_ slices: Range<Int>) -> [Range<Int>] {
+        // Items per voxel are 0 outside the ROI, so only the ROI's row extents are read; lists of
+        // items (zones) are read by their slices' ranges.
+        func roiRows(_ items: LevelItems, _ slices: Range<Int>) -> [Range<Int>] {
+            if let starts = items.sliceStarts { return [starts[slices.lowerBound]..<starts[slices.upperBound]] }
             var rows: [Range<Int>] = []
             grid.roiRanges(slices: slices) { rows.append($0) }
             return rows
@@ -369,8 +391,8 @@ enum SingleMatrixAggregation {
         if let planar = both.planar {
             slices = LevelMatrix.sharingColumns(
                 greyLevels: grid.greyLevels, levels: planar.levels, values: planar.values,
-                ranges: (0..<grid.nz).map { roiRows($0..<($0 + 1)) },
-                voxelCounts: (0..<grid.nz).map { grid.voxelCount(slice: $0) })
+                ranges: (0..<grid.nz).map { roiRows(planar, $0..<($0 + 1)) },
+                voxelCounts: (0..<grid.nz).map { grid.voxelCount(slice: $0) }, valueBound: planar.valueBound)
             merged = slices.first.map { first in slices.dropFirst().reduce(into: first) { $0.add($1) } }
         }
         let computed = compute(
@@ -378,8 +400,11 @@ enum SingleMatrixAggregation {
             slice: { slices.isEmpty ? nil : slices[$0] },
             mergedSlices: { merged },
             volume: {
-                both.volume.map { LevelMatrix(greyLevels: grid.greyLevels, levels: $0.levels, values: $0.values,
-                                              ranges: roiRows(0..<grid.nz), voxelCount: grid.voxelCount) }
+                both.volume.map {
+                    LevelMatrix.sharingColumns(greyLevels: grid.greyLevels, levels: $0.levels, values: $0.values,
+                                               ranges: [roiRows($0, 0..<grid.nz)], voxelCounts: [grid.voxelCount],
+                                               valueBound: $0.valueBound)[0]
+                }
             },
             values: { Name.values($0) })
         var result: [FeatureValue] = []
@@ -392,11 +417,16 @@ enum SingleMatrixAggregation {
     }
 }
 
-/// Items counted by a single-matrix family, one per voxel of the grid: their grey levels and
-/// second quantities. Items whose value is 0 (voxels outside the ROI, or not the first voxel of
-/// a zone) are not counted.
+/// Items counted by a single-matrix family: their grey levels and second quantities, either one
+/// per voxel of the grid (`sliceStarts` nil; items whose value is 0, voxels outside the ROI, are
+/// not counted) or a list grouped by slice (zones: those of slice `z` are
+/// `sliceStarts[z]..<sliceStarts[z + 1]`). Per voxel, `valueBound` (when known) is the largest
+/// value there can be, and outside the ROI both level and value are 0: the matrix is then
+/// counted in one read.
 struct LevelItems {
     var levels: [Int32]
     var values: [Int32]
+    var sliceStarts: [Int]? = nil
+    var valueBound: Int? = nil
 }
 

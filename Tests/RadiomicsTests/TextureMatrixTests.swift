@@ -163,8 +163,10 @@ final class TextureMatrixTests: XCTestCase {
     /// The zones of `grid` as (level, size, first slice), in the order of their first voxels.
     static func zones(_ grid: TextureGrid, planar: Bool) -> [(level: Int32, size: Int32, slice: Int)] {
         let both = GreyLevelZones.label(grid, planar: planar, volume: !planar)
-        let sizes = (planar ? both.planar : both.volume)!.sizes(grid)
-        return sizes.indices.filter { sizes[$0] > 0 }.map { (grid.levels[$0], sizes[$0], $0 / grid.sliceSize) }
+        let zones = (planar ? both.planar : both.volume)!
+        return zones.levels.indices.map { zone in
+            (zones.levels[zone], zones.sizes[zone], (0..<grid.nz).first { zones.sliceStarts[$0 + 1] > zone }!)
+        }
     }
 
     func testZonesByHand() throws {
