@@ -686,9 +686,9 @@ enum RowKernels {
         }
         let all = SIMDMask<Lanes.MaskStorage>(repeating: true)
         var i = range.lowerBound
-        while i + 8 <= range.upperBound {
+        while i &+ 8 <= range.upperBound {
             count(i, all)
-            i += 8
+            i &+= 8
         }
         guard i < range.upperBound else { return }
         // The last eight lanes of a long enough range, without those counted already (their
@@ -729,9 +729,9 @@ enum RowKernels {
             let new = zero.replacing(with: bits, where: load(levels + k) .== load(levels + k + shift))
             store(replace ? new : load(flags + k) | new, flags + k)
         }
-        while k + 8 <= count {
+        while k &+ 8 <= count {
             mark(k)
-            k += 8
+            k &+= 8
         }
         // Marking a lane twice gives the same flags, so the last lanes may overlap the previous ones.
         if k < count && count >= 8 {

@@ -91,6 +91,7 @@ struct GreyLevelZones: Sendable {
         let shifts = backward.map { $0.linear(grid) }
         let planarMask: Int32 = 0b1111
         let n = grid.levels.count
+        precondition(n <= Int(Int32.max), "zone labelling indexes voxels with 32-bit parents")
         // Union-find forests (parent per ROI voxel; outside the ROI never written nor read, so not
         // cleared); roots are the first voxel of their set and a join hangs the later root under
         // the earlier, so parents precede children.
@@ -102,6 +103,7 @@ struct GreyLevelZones: Sendable {
         // neighbour at backward[o].
         var flags = [Int32](repeating: 0, count: grid.nx)
         Self.linkedGroups.withUnsafeBufferPointer { groups in
+        shifts.withUnsafeBufferPointer { shifts in
         grid.levels.withUnsafeBufferPointer { levels in
             planarForest.withUnsafeMutableBufferPointer { planarForest in
                 volumeForest.withUnsafeMutableBufferPointer { volumeForest in
@@ -124,25 +126,37 @@ struct GreyLevelZones: Sendable {
                                                          count: xs.count, shift: shifts[o], bit: 1 << Int32(o),
                                                          replacing: o == 0)
                                 }
-                                // The root of the previous voxel's set, once it has one.
-                                var planarLeft = 0, volumeLeft = 0
-                                for x in extent.lower...extent.upper {
-                                    let index = rowStart &+ x
-                                    guard levels[index] > 0 else { continue }
-                                    if planar {
-                                        planarLeft = join(planarForest, index, groups[Int(flags[x] & planarMask)],
-                                                          left: planarLeft, shifts)
+                                // One loop for each combination asked for, without tests of it per voxel.
+                                @inline(__always)
+                                func joinRow(planar: Bool, volume: Bool) {
+                                    // The root of the previous voxel's set, once it has one.
+                                    var planarLeft = 0, volumeLeft = 0
+                                    for x in extent.lower...extent.upper {
+                                        let index = rowStart &+ x
+                                        guard levels[index] > 0 else { continue }
+                                        if planar {
+                                            planarLeft = join(planarForest, index, groups[Int(flags[x] & planarMask)],
+                                                              left: planarLeft, shifts)
+                                        }
+                                        if volume {
+                                            volumeLeft = join(volumeForest, index, groups[Int(flags[x])],
+                                                              left: volumeLeft, shifts)
+                                        }
                                     }
-                                    if volume {
-                                        volumeLeft = join(volumeForest, index, groups[Int(flags[x])],
-                                                          left: volumeLeft, shifts)
-                                    }
+                                }
+                                if planar && volume {
+                                    joinRow(planar: true, volume: true)
+                                } else if volume {
+                                    joinRow(planar: false, volume: true)
+                                } else {
+                                    joinRow(planar: true, volume: false)
                                 }
                             }
                         }
                     }
                 }
             }
+        }
         }
         }
         return (planar ? GreyLevelZones(grid, forest: planarForest) : nil,
@@ -154,7 +168,7 @@ struct GreyLevelZones: Sendable {
     /// root of the voxel's set.
     @inline(__always)
     private static func join(_ parent: UnsafeMutableBufferPointer<Int32>, _ index: Int, _ bits: UInt16,
-                             left: Int, _ shifts: [Int]) -> Int {
+                             left: Int, _ shifts: UnsafeBufferPointer<Int>) -> Int {
         func root(_ v: Int) -> Int {
             var v = v
             while Int(parent[v]) != v {
@@ -169,14 +183,15 @@ struct GreyLevelZones: Sendable {
             own = left
             bits &= ~1
         }
-        parent[index] = Int32(own)
+        // Voxel indices fit in 32 bits (the forest's parents are 32-bit).
+        parent[index] = Int32(truncatingIfNeeded: own)
         while bits != 0 {
             let other = root(index &+ shifts[bits.trailingZeroBitCount])
             if other < own {
-                parent[own] = Int32(other)
+                parent[own] = Int32(truncatingIfNeeded: other)
                 own = other
             } else if other > own {
-                parent[other] = Int32(own)
+                parent[other] = Int32(truncatingIfNeeded: own)
             }
             bits &= bits &- 1
         }
