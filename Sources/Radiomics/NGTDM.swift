@@ -104,31 +104,46 @@ public enum NGTDM {
     /// Replaces each value by the sum of the values within `radius` along one axis, whose
     /// `count` positions are `stride` values apart (1, `nx` or `nx·ny` for x, y or z).
     ///
-    /// The window of a position is its value plus, for each `d` in `1...radius`, the values `d` positions
-    /// before and after it (those that exist). Each term is one flat pass over a whole block of `count·stride`
-    /// contiguous values, the block shifted by `d·stride` against itself (vectorised for every axis). The sums are
-    /// integers, so adding the terms in this order gives the same sums as the prefix-sum differences before.
+    /// Works on whole blocks of `stride` contiguous values through prefix sums, so the y and
+    /// z passes run over contiguous rows and planes.
     private static func boxSum<Word: FixedWidthInteger>(_ values: inout [Word], count: Int, stride: Int, radius: Int) {
         let chunk = count * stride
+        // Only the first `stride` prefix sums (zeros) are read before they are written.
+        let prefixCount = (count + 1) * stride
+        var prefix = [Word](unsafeUninitializedCapacity: prefixCount) { prefix, initialised in
+            prefix.baseAddress?.initialize(repeating: 0, count: Swift.min(stride, prefixCount))
+            initialised = prefixCount
+        }
         let total = values.count
-        let summed = [Word](unsafeUninitializedCapacity: total) { out, initialised in
-            initialised = total
-            values.withUnsafeBufferPointer { values in
+        values.withUnsafeMutableBufferPointer { values in
+            prefix.withUnsafeMutableBufferPointer { prefix in
                 // Plain pointers (no buffer reached through the closure's context), so the loops vectorise.
-                guard let values = values.baseAddress, let out = out.baseAddress else { return }
-                out.initialize(from: values, count: total)
+                guard let values = values.baseAddress, let prefix = prefix.baseAddress else { return }
                 for base in Swift.stride(from: 0, to: total, by: chunk) {
-                    let v = values + base, o = out + base
-                    for d in Swift.stride(from: 1, through: radius, by: 1) {
-                        let shift = d * stride
-                        guard shift < chunk else { break }
-                        for i in shift..<chunk { o[i] &+= v[i &- shift] }
-                        for i in 0..<(chunk &- shift) { o[i] &+= v[i &+ shift] }
+                    if stride == 1 {
+                        for t in 0..<count { prefix[t &+ 1] = prefix[t] &+ values[base &+ t] }
+                        // Windows clipped at the row's ends, then the inner ones (no clipping: vectorised).
+                        let head = min(radius, count), tail = max(head, count &- radius)
+                        func clipped(_ t: Int) {
+                            values[base &+ t] = prefix[min(t &+ radius, count &- 1) &+ 1] &- prefix[max(t &- radius, 0)]
+                        }
+                        for t in 0..<head { clipped(t) }
+                        for t in tail..<count { clipped(t) }
+                        for t in head..<tail { values[base &+ t] = prefix[t &+ radius &+ 1] &- prefix[t &- radius] }
+                        continue
+                    }
+                    for t in 0..<count {
+                        let from = t * stride, to = from + stride
+                        for k in 0..<stride { prefix[to &+ k] = prefix[from &+ k] &+ values[base &+ from &+ k] }
+                    }
+                    for t in 0..<count {
+                        let low = max(t - radius, 0) * stride, high = (min(t + radius, count - 1) + 1) * stride
+                        let out = base + t * stride
+                        for k in 0..<stride { values[out &+ k] = prefix[high &+ k] &- prefix[low &+ k] }
                     }
                 }
             }
         }
-        values = summed
     }
 
     /// The NGTDM of the ROI voxels of `slices` (all when nil), from neighbourhood sums that include the voxel.
