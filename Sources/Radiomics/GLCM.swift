@@ -126,12 +126,13 @@ public enum GLCM {
                     UnsafeRawPointer(pointer).loadUnaligned(as: SIMD8<Int32>.self)
                 }
                 let strides = SIMD8<Int32>(repeating: Int32(truncatingIfNeeded: stride))
+                let lanes = LaneBuffer()
                 RowKernels.roiRows(grid, offset, extents: extents, slices: slices) { row in
                     var index = row.lowerBound
                     if eightAtATime {
                         while index &+ 8 <= row.upperBound {
                             let cell = load(levels + index) &* strides &+ load(levels + (index &+ shift))
-                            for lane in 0..<8 { counts[Int(cell[lane])] &+= 1 }
+                            RowKernels.increment(counts, cells: cell, through: lanes.pointer)
                             index &+= 8
                         }
                     }

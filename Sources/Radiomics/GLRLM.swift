@@ -53,11 +53,13 @@ public enum GLRLM {
         let longest = max(grid.nx, grid.ny, grid.nz)
         let extents = grid.rowExtents()
         var runLengths = [Int32](repeating: 0, count: grid.levels.count)
+        var scratch = RunScratch(grid, width: longest)
         let computed = DirectionalAggregation.compute(
             wanted, grid: grid, step: 1, featureCount: Feature.allCases.count,
             zero: { LevelMatrix(greyLevels: grid.greyLevels, maxValue: longest, voxelCount: $0) },
             count: { matrix, direction, slices in
-                countRuns(grid, direction, slices: slices, into: &matrix, extents: extents, runLengths: &runLengths)
+                countRuns(grid, direction, slices: slices, into: &matrix, extents: extents, runLengths: &runLengths,
+                          scratch: &scratch)
             },
             values: { Feature.values($0) })
         var result: [FeatureValue] = []
@@ -76,9 +78,11 @@ public enum GLRLM {
     /// back) comes first: each ROI voxel takes the run length of its predecessor plus one when both
     /// share a grey level, and a run is counted at its last voxel. Only the ROI's extent of each row
     /// is visited, eight voxels at a time where their neighbours lie in the grid. `runLengths` (one
-    /// entry per voxel) is scratch space.
+    /// entry per voxel) and `scratch` (made for the matrix's grey levels and columns, all zero, and left so) are
+    /// scratch space, shared by the directions of one grid.
     static func countRuns(_ grid: TextureGrid, _ direction: Offset3, slices: Range<Int>, into matrix: inout LevelMatrix,
-                          extents: [(lower: Int, upper: Int)]? = nil, runLengths: inout [Int32]) {
+                          extents: [(lower: Int, upper: Int)]? = nil, runLengths: inout [Int32],
+                          scratch: inout RunScratch) {
         let width = matrix.columnValues.count
         let shift = direction.linear(grid)
         let (dx, dy, dz) = (direction.dx, direction.dy, direction.dz)
@@ -88,8 +92,9 @@ public enum GLRLM {
         let extents = extents ?? grid.rowExtents()
         // Row 0 collects voxels outside the ROI; it is dropped at the end. Neighbouring voxels count
         // into different copies of the matrix (`RunCells`), so that repeated cells do not wait on each other.
-        let cells = RunCells(width: width, copySize: (grid.greyLevels + 1) * width)
-        var scratch = [Int32](repeating: 0, count: cells.copies * cells.copySize)
+        let cells = scratch.cells
+        precondition(cells.width == width && cells.copySize == (grid.greyLevels + 1) * width,
+                     "scratch made for the matrix's grey levels and columns")
         let zs = dz == 0 ? slices : 0..<nz
         // The x with a neighbour one step back (predecessor) or forward (successor) in the row's
         // neighbour rows.
@@ -97,8 +102,9 @@ public enum GLRLM {
         let alongX = dx == 1 && dy == 0 && dz == 0
         grid.levels.withUnsafeBufferPointer { levels in
             runLengths.withUnsafeMutableBufferPointer { runLengths in
-                scratch.withUnsafeMutableBufferPointer { counts in
+                scratch.counts.withUnsafeMutableBufferPointer { counts in
                     let levels = levels.baseAddress!, lengths = runLengths.baseAddress!, counts = counts.baseAddress!
+                    let lanes = scratch.lanes.pointer
                     for z in zs {
                         for y in 0..<ny {
                             let (lower, upper) = extents[z * ny + y]
@@ -115,16 +121,17 @@ public enum GLRLM {
                             let innerLower = max(back.lowerBound, forward.lowerBound)
                             let innerUpper = shift >= 8 ? min(back.upperBound, forward.upperBound) : innerLower
                             var x = lower
-                            while x <= upper {
-                                if x >= innerLower && x + 8 <= innerUpper {
-                                    countEightRuns(levels, lengths, counts, at: rowStart + x, shift: shift, cells)
-                                    x += 8
-                                } else {
-                                    countRun(levels, lengths, counts, at: rowStart + x, shift: shift, cells,
-                                             hasPredecessor: back.contains(x), hasSuccessor: forward.contains(x))
-                                    x += 1
-                                }
+                            func one() {
+                                countRun(levels, lengths, counts, at: rowStart + x, shift: shift, cells,
+                                         hasPredecessor: back.contains(x), hasSuccessor: forward.contains(x))
+                                x += 1
                             }
+                            while x <= upper && x < innerLower { one() }
+                            while x <= upper && x &+ 8 <= innerUpper {
+                                countEightRuns(levels, lengths, counts, at: rowStart &+ x, shift: shift, cells, lanes)
+                                x &+= 8
+                            }
+                            while x <= upper { one() }
                         }
                     }
                 }
@@ -132,14 +139,20 @@ public enum GLRLM {
         }
         var used = matrix.usedColumns
         matrix.counts.withUnsafeMutableBufferPointer { counts in
-            scratch.withUnsafeBufferPointer { scratch in
-                // The number of copies a constant in each loop (so that the sum over them is unrolled).
+            scratch.counts.withUnsafeMutableBufferPointer { scratch in
+                // The number of copies a constant in each loop (so that the sum over them is unrolled). Every cell
+                // read is cleared, so the scratch is all zero again for the next direction.
                 @inline(__always) func add(copies: Int) {
+                    for copy in 0..<copies {
+                        for column in 0..<width { scratch[copy &* cells.copySize &+ column] = 0 }
+                    }
                     for row in 0..<grid.greyLevels {
                         for column in 0..<width {
                             var count: Int32 = 0
                             for copy in 0..<copies {
-                                count &+= scratch[copy &* cells.copySize &+ (row + 1) &* width &+ column]
+                                let cell = copy &* cells.copySize &+ (row + 1) &* width &+ column
+                                count &+= scratch[cell]
+                                scratch[cell] = 0
                             }
                             guard count != 0 else { continue }
                             counts[row &* width &+ column] &+= count
@@ -153,6 +166,23 @@ public enum GLRLM {
         matrix.usedColumns = used
     }
 
+    /// The counts of `countRuns` before they are summed into a matrix, made once for the directions of a grid and
+    /// cleared as they are summed (a fresh copy was zeroed for each of the 13 directions).
+    struct RunScratch {
+        fileprivate let cells: RunCells
+        /// `cells.copies` matrices of grey levels 0...N_g, all zero between calls.
+        var counts: [Int32]
+        /// Eight cells of a kernel (`RowKernels.increment`).
+        let lanes = LaneBuffer()
+
+        /// Scratch for the matrices of `grid` with `width` columns (run lengths 1...width).
+        init(_ grid: TextureGrid, width: Int) {
+            let width = max(width, 1)
+            cells = RunCells(width: width, copySize: (grid.greyLevels + 1) * width)
+            counts = [Int32](repeating: 0, count: cells.copies * cells.copySize)
+        }
+    }
+
     /// The layout of the run counts: `copies` matrices of `copySize` cells, grey level 0...N_g by run length
     /// 1...width.
     ///
@@ -160,7 +190,7 @@ public enum GLRLM {
     /// cells again and again) do not wait on each other. A large matrix (many grey levels, as a response map's
     /// 25 HU bins over a wide range give) is counted in one copy: its counts rarely repeat a cell, and four copies
     /// cost four times the zeroing and summing for each of the 13 directions.
-    private struct RunCells {
+    fileprivate struct RunCells {
         /// Copies counted into in turn: 4, or 1 for matrices above `largestCopied` cells.
         let copies: Int
         static let largestCopied = 1 << 13
@@ -168,6 +198,8 @@ public enum GLRLM {
         let copySize: Int
         /// `index(copy: lane, level: 0, length: 0)` for eight lanes.
         let laneOffsets: SIMD8<Int32>
+        /// `width` in each lane.
+        let widths: SIMD8<Int32>
         /// The cells of grey level 0 (dropped) the eight lanes add to when their run goes on: the first of each
         /// lane's copy, or with one copy a column of its own per lane (one cell for all eight would make them wait
         /// on each other).
@@ -180,6 +212,7 @@ public enum GLRLM {
             self.copies = copies
             laneOffsets = SIMD8<Int32>((0..<8).map { Int32(($0 & (copies - 1)) * copySize - 1) })
             dropped = copies > 1 || width < 8 ? laneOffsets &+ 1 : SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7)
+            widths = SIMD8<Int32>(repeating: Int32(width))
         }
 
         @inline(__always)
@@ -205,18 +238,18 @@ public enum GLRLM {
     /// Eight consecutive voxels whose predecessors and successors lie in the grid, outside the eight.
     @inline(__always)
     private static func countEightRuns(_ levels: UnsafePointer<Int32>, _ lengths: UnsafeMutablePointer<Int32>,
-                                       _ counts: UnsafeMutablePointer<Int32>, at v: Int, shift: Int, _ cells: RunCells) {
+                                       _ counts: UnsafeMutablePointer<Int32>, at v: Int, shift: Int, _ cells: RunCells,
+                                       _ lanes: UnsafeMutablePointer<Int32>) {
         func load(_ pointer: UnsafePointer<Int32>) -> Lanes { UnsafeRawPointer(pointer).loadUnaligned(as: Lanes.self) }
         let level = load(levels + v), one = Lanes(repeating: 1)
-        let continues = (load(levels + v - shift) .== level) .& (level .> Lanes(repeating: 0))
-        let length = one.replacing(with: load(lengths + v - shift) &+ one, where: continues)
+        let continues = (load(levels + (v &- shift)) .== level) .& (level .> Lanes(repeating: 0))
+        let length = one.replacing(with: load(lengths + (v &- shift)) &+ one, where: continues)
         UnsafeMutableRawPointer(lengths + v).storeBytes(of: length, as: Lanes.self)
         // Runs end where the successor differs. Every lane adds 1 so that nothing branches: a lane whose run goes
         // on adds it to a cell of grey level 0 (`RunCells.dropped`), which collects voxels outside the ROI and is dropped.
-        let ends = load(levels + v + shift) .!= level
-        let cell = cells.dropped.replacing(
-            with: level &* Lanes(repeating: Int32(cells.width)) &+ length &+ cells.laneOffsets, where: ends)
-        for lane in 0..<8 { counts[Int(cell[lane])] &+= 1 }
+        let ends = load(levels + (v &+ shift)) .!= level
+        let cell = cells.dropped.replacing(with: level &* cells.widths &+ length &+ cells.laneOffsets, where: ends)
+        RowKernels.increment(counts, cells: cell, through: lanes)
     }
 
     /// The runs along x of one row, between the first and last ROI voxel `lower` and `upper`.
@@ -237,7 +270,8 @@ public enum GLRLM {
     /// `countRuns` with its own scratch space.
     static func countRuns(_ grid: TextureGrid, _ direction: Offset3, slices: Range<Int>, into matrix: inout LevelMatrix) {
         var runLengths = [Int32](repeating: 0, count: grid.levels.count)
-        countRuns(grid, direction, slices: slices, into: &matrix, runLengths: &runLengths)
+        var scratch = RunScratch(grid, width: matrix.columnValues.count)
+        countRuns(grid, direction, slices: slices, into: &matrix, runLengths: &runLengths, scratch: &scratch)
     }
 }
 

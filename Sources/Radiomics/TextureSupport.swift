@@ -640,6 +640,12 @@ extension LevelMatrixFeature {
     }
 }
 
+/// Eight Int32 on the heap for `RowKernels.increment`, freed with their owner.
+final class LaneBuffer {
+    let pointer = UnsafeMutablePointer<Int32>.allocate(capacity: 8)
+    deinit { pointer.deallocate() }
+}
+
 /// Eight-lane kernels over runs of consecutive voxels, comparing each voxel with the one
 /// `shift` places away.
 enum RowKernels {
@@ -653,6 +659,16 @@ enum RowKernels {
     @inline(__always)
     private static func store(_ value: Lanes, _ pointer: UnsafeMutablePointer<Int32>) {
         UnsafeMutableRawPointer(pointer).storeBytes(of: value, as: Lanes.self)
+    }
+
+    /// Adds 1 to `counts[cells[lane]]` for each of the eight lanes (repeated cells count repeatedly). The cells
+    /// are stored to `lanes` (eight entries that `counts` may overlap, as far as the compiler knows) and read back
+    /// one at a time: a load and an increment a lane, where taking each lane out of the vector register and
+    /// widening it took three instructions.
+    @inline(__always)
+    static func increment(_ counts: UnsafeMutablePointer<Int32>, cells: SIMD8<Int32>, through lanes: UnsafeMutablePointer<Int32>) {
+        store(cells, lanes)
+        for lane in 0..<8 { counts[Int(lanes[lane])] &+= 1 }
     }
 
     /// For each `i` in `range` whose voxel and voxel `i + shift` are both in the ROI (level > 0)
