@@ -145,6 +145,49 @@ public enum GLCM {
         }
     }
 
+    /// For each grey level `i` in 1...N_g, a range `lower[i]...upper[i]` of `j >= i` (empty when `lower[i] > upper[i]`)
+    /// outside which every symmetric count `c_ij + c_ji` is zero.
+    ///
+    /// `c_ij + c_ji` can be non-zero only where `c_ij` is (`j` between the first and last non-zero column of row `i`)
+    /// or `c_ji` is (`i` between those of row `j`): `j` at most the last row whose first non-zero column is at most `i`,
+    /// and at least the first row whose last non-zero column is at least `i`. Rows are scanned from both ends eight
+    /// cells at a time.
+    static func pairRanges(_ c: UnsafeBufferPointer<Int32>, greyLevels ng: Int) -> (lower: [Int], upper: [Int]) {
+        let stride = ng + 1
+        precondition(c.count == stride * stride, "(N_g + 1)² cells")
+        func zero(_ pointer: UnsafePointer<Int32>) -> Bool {
+            !any(UnsafeRawPointer(pointer).loadUnaligned(as: SIMD8<Int32>.self) .!= SIMD8<Int32>())
+        }
+        // The first and last non-zero column in 1...N_g of each row (N_g + 1 and 0 for a row of zeros).
+        var first = [Int](repeating: ng + 1, count: stride), last = [Int](repeating: 0, count: stride)
+        for a in 1..<stride {
+            let row = c.baseAddress! + a * stride
+            var j = 1
+            while j + 8 <= stride && zero(row + j) { j += 8 }
+            while j < stride && row[j] == 0 { j += 1 }
+            guard j < stride else { continue }
+            var k = ng
+            while k - 8 >= j && zero(row + (k - 7)) { k -= 8 }
+            while row[k] == 0 { k -= 1 }
+            (first[a], last[a]) = (j, k)
+        }
+        // reach[i]: the last row whose first non-zero column is at most i; from[i]: the first row whose last non-zero
+        // column is at least i.
+        var reach = [Int](repeating: 0, count: stride + 1), from = [Int](repeating: stride, count: stride + 1)
+        for row in 1..<stride where first[row] < stride {
+            reach[first[row]] = max(reach[first[row]], row)
+            from[last[row]] = min(from[last[row]], row)
+        }
+        for i in 1..<stride { reach[i] = max(reach[i], reach[i - 1]) }
+        for i in Swift.stride(from: ng - 1, through: 0, by: -1) { from[i] = min(from[i], from[i + 1]) }
+        var lower = [Int](repeating: 1, count: stride), upper = [Int](repeating: 0, count: stride)
+        for i in 1..<stride {
+            lower[i] = max(i, min(first[i], from[i]))
+            upper[i] = min(ng, max(last[i], reach[i]))
+        }
+        return (lower, upper)
+    }
+
     /// The features of the symmetric GLCM `C + Cᵀ` of the asymmetric counts `cells`, in
     /// `Feature.allCases` order; nil when there is no pair.
     static func values(_ cells: [Int32], greyLevels ng: Int) -> [Double]? {
@@ -156,11 +199,14 @@ public enum GLCM {
         var largest = 0, squares = 0, products = 0, xLogX = 0.0
         let logs = CountLogarithms()
         cells.withUnsafeBufferPointer { c in
+            // Most cells of a matrix with many grey levels are zero (neighbours have similar levels): only the band of
+            // each row that can hold a non-zero count is visited, in the same order.
+            let (lower, upper) = pairRanges(c, greyLevels: ng)
             marginal.withUnsafeMutableBufferPointer { marginal in
                 difference.withUnsafeMutableBufferPointer { difference in
                     sum.withUnsafeMutableBufferPointer { sum in
-                        for i in 1...ng {
-                            for j in i...ng {
+                        for i in 1...ng where lower[i] <= upper[i] {
+                            for j in lower[i]...upper[i] {
                                 let m = Int(c[i &* stride &+ j] &+ c[j &* stride &+ i])
                                 guard m != 0 else { continue }
                                 let weight = i == j ? 1 : 2
