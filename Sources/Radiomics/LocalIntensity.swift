@@ -24,14 +24,25 @@ public enum LocalIntensity {
             }
         }
         let extents = region.intensityExtents()
+        // The largest ROI intensity, four voxels at a time (lane by lane, then over the lanes). Only its value
+        // matters (it is compared with intensities), so which of -0 and +0 it is when both occur does not.
         var maxIntensity = -Double.infinity
         region.intensityMask.withUnsafeBufferPointer { mask in
             region.intensities.withUnsafeBufferPointer { x in
+                var lanes = SIMD4<Double>(repeating: -.infinity)
                 for (row, extent) in extents.enumerated() where extent.lower <= extent.upper {
-                    for t in (row * n.nx + extent.lower)...(row * n.nx + extent.upper) where mask[t] {
-                        maxIntensity = max(maxIntensity, x[t])
+                    var t = row * n.nx + extent.lower
+                    let end = row * n.nx + extent.upper + 1
+                    while t + 4 <= end {
+                        let inROI = SIMD4<Int64>(truncatingIfNeeded: UnsafeRawPointer(mask.baseAddress! + t)
+                            .loadUnaligned(as: SIMD4<UInt8>.self)) .!= 0
+                        let v = UnsafeRawPointer(x.baseAddress! + t).loadUnaligned(as: SIMD4<Double>.self)
+                        lanes.replace(with: v, where: inROI .& (v .> lanes))
+                        t += 4
                     }
+                    for t in t..<end where mask[t] { maxIntensity = max(maxIntensity, x[t]) }
                 }
+                for lane in 0..<4 { maxIntensity = max(maxIntensity, lanes[lane]) }
             }
         }
         guard maxIntensity.isFinite else {
@@ -277,6 +288,31 @@ private struct SphereScan {
                             peaks.global = max(peaks.global, mean)
                             if x[t] == peaks.maxIntensity { peaks.local = max(peaks.local, mean) }
                         }
+                        // The peaks of the sixteen-voxel groups four lanes at a time, merged into `peaks` at the end. A
+                        // peak is the same whichever order the means are compared in: no mean is -0 (a sum of
+                        // differences of prefix sums starting from +0 is never -0) and a NaN mean raises no peak.
+                        typealias Lanes = SIMD4<Double>
+                        let noPeak = Lanes(repeating: -.infinity), highest = Lanes(repeating: peaks.maxIntensity)
+                        var global = noPeak, local = noPeak
+                        func record4(_ t: Int, _ mean: Lanes) {
+                            let inROI = SIMD4<Int64>(truncatingIfNeeded: UnsafeRawPointer(mask.baseAddress! + t)
+                                .loadUnaligned(as: SIMD4<UInt8>.self)) .!= 0
+                            global.replace(with: mean, where: inROI .& (mean .> global))
+                            let intensity = UnsafeRawPointer(x.baseAddress! + t).loadUnaligned(as: Lanes.self)
+                            local.replace(with: mean, where: inROI .& (intensity .== highest) .& (mean .> local))
+                        }
+                        func record16(_ t: Int, _ mean: SIMD16<Double>) {
+                            record4(t, mean.lowHalf.lowHalf)
+                            record4(t + 4, mean.lowHalf.highHalf)
+                            record4(t + 8, mean.highHalf.lowHalf)
+                            record4(t + 12, mean.highHalf.highHalf)
+                        }
+                        defer {
+                            for lane in 0..<4 {
+                                peaks.global = max(peaks.global, global[lane])
+                                peaks.local = max(peaks.local, local[lane])
+                            }
+                        }
                         for (row, extent) in extents.enumerated() where extent.lower <= extent.upper {
                             let j = row % n.ny, k = row / n.ny
                             let rowInside = j >= maxDJ && j + maxDJ < n.ny && k >= maxDK && k + maxDK < n.nz
@@ -293,8 +329,7 @@ private struct SphereScan {
                             let end = innerUpper + 1
                             var i = innerLower
                             while i + 16 <= end {
-                                let mean = prefix.sums(row * stride + i, upper: upper, lower: lower) / count
-                                for lane in 0..<16 { record(row * n.nx + i + lane, mean[lane]) }
+                                record16(row * n.nx + i, prefix.sums(row * stride + i, upper: upper, lower: lower) / count)
                                 i += 16
                             }
                             while i < end && end - innerLower >= 4 {
