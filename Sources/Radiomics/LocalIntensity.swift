@@ -34,10 +34,15 @@ public enum LocalIntensity {
                     var t = row * n.nx + extent.lower
                     let end = row * n.nx + extent.upper + 1
                     while t + 4 <= end {
-                        let inROI = SIMD4<Int64>(truncatingIfNeeded: UnsafeRawPointer(mask.baseAddress! + t)
-                            .loadUnaligned(as: SIMD4<UInt8>.self)) .!= 0
                         let v = UnsafeRawPointer(x.baseAddress! + t).loadUnaligned(as: SIMD4<Double>.self)
-                        lanes.replace(with: v, where: inROI .& (v .> lanes))
+                        // Four voxels in the ROI (four true Bools) or some outside.
+                        if UnsafeRawPointer(mask.baseAddress! + t).loadUnaligned(as: UInt32.self) == 0x0101_0101 {
+                            lanes.replace(with: v, where: v .> lanes)
+                        } else {
+                            let inROI = SIMD4<Int64>(truncatingIfNeeded: UnsafeRawPointer(mask.baseAddress! + t)
+                                .loadUnaligned(as: SIMD4<UInt8>.self)) .!= 0
+                            lanes.replace(with: v, where: inROI .& (v .> lanes))
+                        }
                         t += 4
                     }
                     for t in t..<end where mask[t] { maxIntensity = max(maxIntensity, x[t]) }
@@ -319,8 +324,14 @@ private struct SphereScan {
                             // The voxels whose sphere lies in the box.
                             let innerLower = rowInside ? max(extent.lower, maxHalf) : extent.upper + 1
                             let innerUpper = rowInside ? min(extent.upper, n.nx - maxHalf - 1) : extent.upper
-                            for i in extent.lower...extent.upper where i < innerLower || i > innerUpper {
-                                if mask[row * n.nx + i] { record(row * n.nx + i, clippedMean(prefix, i, j, k)) }
+                            // Those before `innerLower` and after `innerUpper` (each once when the two cross).
+                            let leftEnd = min(innerLower, extent.upper + 1)
+                            for i in Swift.stride(from: extent.lower, to: leftEnd, by: 1) where mask[row * n.nx + i] {
+                                record(row * n.nx + i, clippedMean(prefix, i, j, k))
+                            }
+                            for i in Swift.stride(from: max(innerUpper + 1, leftEnd), through: extent.upper, by: 1)
+                            where mask[row * n.nx + i] {
+                                record(row * n.nx + i, clippedMean(prefix, i, j, k))
                             }
                             guard innerLower <= innerUpper else { continue }
                             // Sixteen voxels at a time, then four; the last few as part of a group that ends at
