@@ -158,20 +158,6 @@ struct Offset3: Hashable {
         Offset3(0, 0, 1), Offset3(0, 1, 1), Offset3(0, -1, 1), Offset3(1, 0, 1), Offset3(-1, 0, 1),
         Offset3(1, 1, 1), Offset3(1, -1, 1), Offset3(-1, 1, 1), Offset3(-1, -1, 1),
     ]
-
-    /// One offset of each opposite pair within Chebyshev distance `radius`, in-plane first.
-    static func halfNeighbourhood(radius: Int, planar: Bool) -> [Offset3] {
-        var result: [Offset3] = []
-        for dz in 0...(planar ? 0 : radius) {
-            for dy in -radius...radius {
-                for dx in -radius...radius {
-                    let positive = dz > 0 || dy > 0 || (dy == 0 && dx > 0)
-                    if positive { result.append(Offset3(dx, dy, dz)) }
-                }
-            }
-        }
-        return result
-    }
 }
 
 /// The features of one family, named by the feature part of their IBSI tags.
@@ -671,59 +657,6 @@ enum RowKernels {
         for lane in 0..<8 { counts[Int(lanes[lane])] &+= 1 }
     }
 
-    /// For each `i` in `range` whose voxel and voxel `i + shift` are both in the ROI (level > 0)
-    /// with levels at most `alpha` apart, adds 1 to `counts[i]` and to `counts[i + shift]`.
-    static func countDependent(_ levels: UnsafePointer<Int32>, _ counts: UnsafeMutablePointer<Int32>,
-                               range: Range<Int>, shift: Int, alpha: Int32) {
-        let zero = Lanes(repeating: 0)
-        if alpha == 0 {
-            // Equal levels: one of them above 0 is enough.
-            countMatching(levels, counts, range: range, shift: shift, alpha: 0) { a, b in (a .== b) .& (a .> zero) }
-        } else {
-            let upper = Lanes(repeating: alpha), lower = Lanes(repeating: -alpha)
-            countMatching(levels, counts, range: range, shift: shift, alpha: alpha) { a, b in
-                let d = a &- b
-                return (a .> zero) .& (b .> zero) .& (d .<= upper) .& (d .>= lower)
-            }
-        }
-    }
-
-    /// `countDependent` with the pairs chosen by `match` eight at a time (`alpha` for single pairs).
-    @inline(__always)
-    private static func countMatching(_ levels: UnsafePointer<Int32>, _ counts: UnsafeMutablePointer<Int32>,
-                                      range: Range<Int>, shift: Int, alpha: Int32,
-                                      _ match: (Lanes, Lanes) -> SIMDMask<Lanes.MaskStorage>) {
-        let zero = Lanes(repeating: 0), one = Lanes(repeating: 1)
-        @inline(__always)
-        func count(_ i: Int, _ lanes: SIMDMask<Lanes.MaskStorage>) {
-            let add = zero.replacing(with: one, where: match(load(levels + i), load(levels + i + shift)) .& lanes)
-            store(load(counts + i) &+ add, counts + i)
-            store(load(counts + i + shift) &+ add, counts + i + shift)
-        }
-        let all = SIMDMask<Lanes.MaskStorage>(repeating: true)
-        var i = range.lowerBound
-        while i &+ 8 <= range.upperBound {
-            count(i, all)
-            i &+= 8
-        }
-        guard i < range.upperBound else { return }
-        // The last eight lanes of a long enough range, without those counted already (their
-        // counts are stored back unchanged).
-        if range.count >= 8 {
-            let last = range.upperBound - 8
-            count(last, Lanes(0, 1, 2, 3, 4, 5, 6, 7) .>= Lanes(repeating: Int32(i - last)))
-            return
-        }
-        while i < range.upperBound {
-            let a = levels[i], b = levels[i + shift]
-            if a > 0 && b > 0 && abs(a &- b) <= alpha {
-                counts[i] &+= 1
-                counts[i + shift] &+= 1
-            }
-            i += 1
-        }
-    }
-
     /// Sets `bit` in `flags[k]` for each `k` in `0..<count` with `levels[k] == levels[k + shift]`;
     /// when `replacing`, `flags[k]` becomes that bit or 0 (no flags to clear before).
     static func markEqual(_ levels: UnsafePointer<Int32>, _ flags: UnsafeMutablePointer<Int32>,
@@ -778,18 +711,6 @@ enum RowKernels {
                 }
             }
         }
-    }
-
-    /// The range `roiRows` gives for row `(y, z)`, nil when it is empty or the neighbour row lies
-    /// outside the grid.
-    @inline(__always)
-    static func roiRow(_ grid: TextureGrid, _ offset: Offset3, extents: [(lower: Int, upper: Int)],
-                       y: Int, z: Int) -> Range<Int>? {
-        let (nx, ny) = (grid.nx, grid.ny)
-        let (yy, zz) = (y + offset.dy, z + offset.dz)
-        guard yy >= 0, yy < ny, zz >= 0, zz < grid.nz else { return nil }
-        return clip(TextureGrid.overlap(nx, offset.dx), offset, from: extents[z * ny + y], to: extents[zz * ny + yy],
-                    rowStart: (z * ny + y) * nx)
     }
 
     /// The x within `xs` whose voxel lies within the extent `from` of its row and whose neighbour

@@ -290,11 +290,54 @@ final class TextureMatrixTests: XCTestCase {
 
     func testDependencesCountThroughPlaneNeighboursIn3D() {
         let grid = TextureGrid(Self.roi([[[1, 1], [1, 1]], [[1, 1], [1, 1]]]))
-        let planar = NGLDM.dependences(grid, offsets: Offset3.halfNeighbourhood(radius: 1, planar: true), alpha: 0, start: nil)
-        XCTAssertEqual(planar, [Int32](repeating: 4, count: 8))
-        let volume = NGLDM.dependences(grid, offsets: Offset3.halfNeighbourhood(radius: 1, planar: false).filter { $0.dz > 0 },
-                                       alpha: 0, start: planar)
-        XCTAssertEqual(volume, [Int32](repeating: 8, count: 8))
+        let counts = NGLDM.dependences(grid, radius: 1, alpha: 0, planar: true, volume: true)
+        XCTAssertEqual(counts.planar, [Int32](repeating: 4, count: 8))
+        XCTAssertEqual(counts.volume, [Int32](repeating: 8, count: 8))
+    }
+
+    /// Dependence counts as defined, voxel by voxel and neighbour by neighbour.
+    static func dependencesByDefinition(_ grid: TextureGrid, radius: Int, alpha: Int32, planar: Bool) -> [Int32] {
+        var counts = [Int32](repeating: 0, count: grid.levels.count)
+        for z in 0..<grid.nz {
+            for y in 0..<grid.ny {
+                for x in 0..<grid.nx {
+                    let index = (z * grid.ny + y) * grid.nx + x, level = grid.levels[index]
+                    guard level > 0 else { continue }
+                    counts[index] = 1
+                    for dz in (planar ? 0...0 : -radius...radius) {
+                        for dy in -radius...radius {
+                            for dx in -radius...radius where (dx, dy, dz) != (0, 0, 0) {
+                                guard grid.contains(x + dx, y + dy, z + dz) else { continue }
+                                let other = grid.levels[((z + dz) * grid.ny + y + dy) * grid.nx + x + dx]
+                                if other > 0 && abs(other - level) <= alpha { counts[index] += 1 }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return counts
+    }
+
+    func testDependencesMatchTheirDefinitionInEveryLaneWidth() {
+        // Rows longer and shorter than a vector, ROI voxels on the grid's faces, and levels that
+        // need bytes, 16-bit and 32-bit lanes.
+        for highest: Int32 in [4, 300, 70_000] {
+            let roi = Self.roi((0..<5).map { z in (0..<7).map { y in (0..<37).map { x in
+                let hash = UInt32(truncatingIfNeeded: ((x * 7 + y) * 5 + z) * 2_654_435_761)
+                return (hash >> 7) % 5 == 0 ? 0 : 1 + Int32((hash >> 13) % UInt32(highest))
+            } } })
+            let grid = TextureGrid(roi)
+            for radius in 1...2 {
+                for alpha: Int32 in [0, 1, 2] {
+                    let counts = NGLDM.dependences(grid, radius: radius, alpha: alpha, planar: true, volume: true)
+                    let what = "levels 1...\(highest), radius \(radius), alpha \(alpha)"
+                    for (counted, planar) in [(counts.planar, true), (counts.volume, false)] {
+                        XCTAssertEqual(counted, Self.dependencesByDefinition(grid, radius: radius, alpha: alpha, planar: planar), what)
+                    }
+                }
+            }
+        }
     }
 
     func testZoneAndDependenceFamiliesOfOneVoxelAndOneLevelAreDefined() throws {
