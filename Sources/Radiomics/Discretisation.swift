@@ -8,11 +8,11 @@ struct DiscretisedLevels {
     /// Number of grey levels Ng.
     var binCount: Int
 
-    /// The levels of the intensity-mask voxels (`count` of them), in voxel order.
+    /// The levels of the intensity-mask voxels, in voxel order.
     ///
     /// Without a branch per voxel: each level is written at the next free place, which only a level above 0
-    /// then takes (room for every level, one more, since `count` is no bound the code could check).
-    func roiLevels(count: Int) -> [Int32] {
+    /// then takes (room for every box voxel, and one more).
+    func roiLevels() -> [Int32] {
         [Int32](unsafeUninitializedCapacity: levels.count + 1) { out, initialised in
             var k = 0
             levels.withUnsafeBufferPointer { levels in
@@ -83,15 +83,12 @@ enum Discretiser {
     }
 
     /// The lowest and highest intensity of the intensity-mask voxels (NaN skipped; `(∞, -∞)` when there is none),
-    /// four voxels at a time in vector lanes. Each lane keeps `x < lo ? x : lo` and `x >= hi ? x : hi` as the
-    /// scalar `min` and `max` do, so the lowest and highest value are the same; only which of +0 and -0 is kept
-    /// could differ, and neither changes a level (`x - ±0` and `±0 - x` are the same number but for a zero's sign,
-    /// which `floor(...) + 1` drops).
+    /// four voxels at a time (`LaneExtremes`). Which of +0 and -0 is kept changes no level (`x - ±0` and `±0 - x`
+    /// are the same number but for a zero's sign, which `floor(...) + 1` drops).
     private static func intensityRange(_ region: PreparedRegion,
                                        extents: [(lower: Int, upper: Int)]) -> (lo: Double, hi: Double) {
-        typealias Lanes = SIMD4<Double>
         let nx = region.grid.size.nx
-        var lo4 = Lanes(repeating: .infinity), hi4 = Lanes(repeating: -.infinity)
+        var lanes = LaneExtremes()
         var lo = Double.infinity, hi = -Double.infinity
         region.intensities.withUnsafeBufferPointer { x in
             region.intensityMask.withUnsafeBufferPointer { mask in
@@ -101,12 +98,9 @@ enum Discretiser {
                     var n = row * nx + extent.lower
                     let end = row * nx + extent.upper + 1
                     while n + 4 <= end {
-                        let v = UnsafeRawPointer(x + n).loadUnaligned(as: Lanes.self)
+                        let v = UnsafeRawPointer(x + n).loadUnaligned(as: LaneExtremes.Lanes.self)
                         let inside = SIMD4<Int64>(truncatingIfNeeded: bytes.loadUnaligned(fromByteOffset: n, as: SIMD4<UInt8>.self)) .!= 0
-                        let low = Lanes(repeating: .infinity).replacing(with: v, where: inside)
-                        let high = Lanes(repeating: -.infinity).replacing(with: v, where: inside)
-                        lo4.replace(with: low, where: low .< lo4)
-                        hi4.replace(with: high, where: high .>= hi4)
+                        lanes.add(v, where: inside)
                         n += 4
                     }
                     while n < end {
@@ -116,8 +110,7 @@ enum Discretiser {
                 }
             }
         }
-        for lane in 0..<4 { lo = min(lo, lo4[lane]); hi = max(hi, hi4[lane]) }
-        return (lo, hi)
+        return lanes.range(with: lo, hi)
     }
 
     /// Fixed-bin-size levels `max(1, floor((x - lower) / width) + 1)` in one branch-free pass over each row's

@@ -206,23 +206,20 @@ public enum IntensityVolumeHistogram {
         }
     }
 
-    /// `(values.min(), values.max())`, nil for no values. Without NaN, four lanes keep `x < lo ? x : lo` and
-    /// `lo < x ? x : hi` as `min()` and `max()` do: the same lowest and highest value (of +0 and -0 either may be
-    /// kept, which changes no feature: each level and intensity is the same number). With a NaN, `min()` and
-    /// `max()` themselves (a leading NaN is their result).
+    /// `(values.min(), values.max())`, nil for no values. Without NaN, four at a time (`LaneExtremes`: the same
+    /// lowest and highest value; of +0 and -0 either may be kept, which changes no feature: each level and intensity
+    /// is the same number). With a NaN, `min()` and `max()` themselves (a leading NaN is their result).
     private static func extremes(_ values: [Double]) -> (lo: Double, hi: Double)? {
-        typealias Lanes = SIMD4<Double>
         guard !values.isEmpty else { return nil }
-        var lo4 = Lanes(repeating: .infinity), hi4 = Lanes(repeating: -.infinity)
+        var lanes = LaneExtremes()
         var nan = SIMDMask<SIMD4<Int64>>(repeating: false)
         var lo = Double.infinity, hi = -Double.infinity, tailNaN = false
         values.withUnsafeBufferPointer { v in
             guard let base = v.baseAddress else { return }
             var t = 0
             while t + 4 <= v.count {
-                let x = UnsafeRawPointer(base + t).loadUnaligned(as: Lanes.self)
-                lo4.replace(with: x, where: x .< lo4)
-                hi4.replace(with: x, where: x .> hi4)
+                let x = UnsafeRawPointer(base + t).loadUnaligned(as: LaneExtremes.Lanes.self)
+                lanes.add(x)
                 nan .|= x .!= x
                 t += 4
             }
@@ -233,7 +230,6 @@ public enum IntensityVolumeHistogram {
             }
         }
         guard !any(nan) && !tailNaN else { return (values.min()!, values.max()!) }
-        for lane in 0..<4 { lo = min(lo, lo4[lane]); hi = max(hi, hi4[lane]) }
-        return (lo, hi)
+        return lanes.range(with: lo, hi)
     }
 }

@@ -276,31 +276,30 @@ struct Distribution {
     /// The lowest and highest of `values` when every one is whole and not -0 (which sorts like 0 but
     /// is a different value), nil otherwise; 2^52 and beyond count as not whole. Four at a time.
     private static func wholeRange(_ values: [Double]) -> (lo: Double, hi: Double)? {
-        typealias Lanes = SIMD4<Double>
+        typealias Lanes = LaneExtremes.Lanes
         let limit = Lanes(repeating: 0x1p52), minusZero = SIMD4<UInt64>(repeating: (-0.0).bitPattern)
-        var lo = Lanes(repeating: .infinity), hi = Lanes(repeating: -.infinity)
+        var lanes = LaneExtremes()
         var whole = SIMDMask<SIMD4<Int64>>(repeating: true)
         return values.withUnsafeBufferPointer { values in
             var t = 0
             while t + 4 <= values.count {
                 let x = UnsafeRawPointer(values.baseAddress! + t).loadUnaligned(as: Lanes.self)
-                // `pointwiseMin` and `pointwiseMax` (not inlined, about 20 instructions each): their lanes agree
-                // whenever the result is used, all values whole, none NaN or -0.
-                lo.replace(with: x, where: x .< lo)
-                hi.replace(with: x, where: x .> hi)
+                // Not `pointwiseMin` and `pointwiseMax` (not inlined, about 20 instructions each).
+                lanes.add(x)
                 let bits = unsafeBitCast(x, to: SIMD4<UInt64>.self)
                 whole .&= (x .< limit) .& (x .> -limit) .& (x.rounded(.towardZero) .== x) .& (bits .!= minusZero)
                 t += 4
                 // A response map's values are fractions: known after a few, not read to the end.
                 if t & 63 == 0 && !all(whole) { return nil }
             }
-            var low = lo.min(), high = hi.max(), allWhole = all(whole)
+            var low = Double.infinity, high = -Double.infinity, allWhole = all(whole)
             for x in values[t...] {
                 low = min(low, x)
                 high = max(high, x)
                 allWhole = allWhole && abs(x) < 0x1p52 && x.rounded(.towardZero) == x && x.bitPattern != (-0.0).bitPattern
             }
-            return allWhole ? (low, high) : nil
+            // All whole: no NaN and no -0, so the lanes' order does not matter.
+            return allWhole ? lanes.range(with: low, high) : nil
         }
     }
 

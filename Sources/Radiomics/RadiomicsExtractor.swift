@@ -93,7 +93,7 @@ extension RadiomicsExtractor {
                 features += IntensityStatistics.features(roi)
             case .histogram:
                 let d = levels()
-                features += IntensityHistogram.features(levels: d.roiLevels(count: roi.count), binCount: d.binCount)
+                features += IntensityHistogram.features(levels: d.roiLevels(), binCount: d.binCount)
             case .intensityVolumeHistogram:
                 features += IntensityVolumeHistogram.features(
                     roi, discretisation: settings.ivhDiscretisation,
