@@ -107,6 +107,18 @@ public enum GLCM {
                 }
             }
         }
+
+        mutating func move(into sum: inout Counts) {
+            precondition(sum.cells.count == cells.count, "merged counts have the same grey levels")
+            cells.withUnsafeMutableBufferPointer { cells in
+                sum.cells.withUnsafeMutableBufferPointer { sum in
+                    for index in 0..<cells.count {
+                        sum[index] &+= cells[index]
+                        cells[index] = 0
+                    }
+                }
+            }
+        }
     }
 
     /// Adds the co-occurrences along `offset` within `slices` to the (N_g+1)² asymmetric counts

@@ -52,7 +52,7 @@ public enum GLRLM {
         let grid = TextureGrid(roi)
         let longest = max(grid.nx, grid.ny, grid.nz)
         let extents = grid.rowExtents()
-        var runLengths = [Int32](repeating: 0, count: grid.levels.count)
+        var runLengths = RunScratch.runLengths(grid)
         var scratch = RunScratch(grid, width: longest)
         let computed = DirectionalAggregation.compute(
             wanted, grid: grid, step: 1, featureCount: Feature.allCases.count,
@@ -76,10 +76,11 @@ public enum GLRLM {
     ///
     /// Voxels are visited in memory order, so a voxel's predecessor along the direction (one step
     /// back) comes first: each ROI voxel takes the run length of its predecessor plus one when both
-    /// share a grey level, and a run is counted at its last voxel. Only the ROI's extent of each row
-    /// is visited, eight voxels at a time where their neighbours lie in the grid. `runLengths` (one
-    /// entry per voxel) and `scratch` (made for the matrix's grey levels and columns, all zero, and left so) are
-    /// scratch space, shared by the directions of one grid.
+    /// share a grey level (its place `j` in its run). Every voxel is counted at its level and place, `f_ij`; the runs of
+    /// length exactly `j` are those with a `j`-th voxel but no `j+1`-th, `r_ij = f_ij - f_i(j+1)`, so no voxel needs
+    /// its successor. Only the ROI's extent of each row is visited, eight voxels at a time where their predecessors
+    /// lie in the grid. `runLengths` (one entry per voxel, `RunScratch.runLengths`) and `scratch` (made for the
+    /// matrix's grey levels and columns, all zero, and left so) are scratch space, shared by the directions of one grid.
     static func countRuns(_ grid: TextureGrid, _ direction: Offset3, slices: Range<Int>, into matrix: inout LevelMatrix,
                           extents: [(lower: Int, upper: Int)]? = nil, runLengths: inout [Int32],
                           scratch: inout RunScratch) {
@@ -96,9 +97,8 @@ public enum GLRLM {
         precondition(cells.width == width && cells.copySize == (grid.greyLevels + 1) * width,
                      "scratch made for the matrix's grey levels and columns")
         let zs = dz == 0 ? slices : 0..<nz
-        // The x with a neighbour one step back (predecessor) or forward (successor) in the row's
-        // neighbour rows.
-        let xBack = max(0, dx)..<min(nx, nx + dx), xForward = max(0, -dx)..<min(nx, nx - dx)
+        // The x with a neighbour one step back (predecessor) in the row's neighbour row.
+        let xBack = max(0, dx)..<min(nx, nx + dx)
         let alongX = dx == 1 && dy == 0 && dz == 0
         grid.levels.withUnsafeBufferPointer { levels in
             runLengths.withUnsafeMutableBufferPointer { runLengths in
@@ -115,21 +115,21 @@ public enum GLRLM {
                                 continue
                             }
                             let back = (0..<ny).contains(y - dy) && (0..<nz).contains(z - dz) ? xBack : 0..<0
-                            let forward = (0..<ny).contains(y + dy) && (0..<nz).contains(z + dz) ? xForward : 0..<0
-                            // Eight at a time where both neighbours exist and none is among the eight; the
+                            // Eight at a time where the predecessors exist and none is among the eight; the
                             // eight may reach past `upper` (voxels outside the ROI count in row 0).
-                            let innerLower = max(back.lowerBound, forward.lowerBound)
-                            let innerUpper = shift >= 8 ? min(back.upperBound, forward.upperBound) : innerLower
+                            let innerLower = back.lowerBound
+                            let innerUpper = shift >= 8 ? back.upperBound : innerLower
                             var x = lower
                             func one() {
-                                countRun(levels, lengths, counts, at: rowStart + x, shift: shift, cells,
-                                         hasPredecessor: back.contains(x), hasSuccessor: forward.contains(x))
-                                x += 1
+                                countRun(levels, lengths, counts, at: rowStart &+ x, shift: shift, cells,
+                                         hasPredecessor: back.contains(x))
+                                x &+= 1
                             }
                             while x <= upper && x < innerLower { one() }
-                            while x <= upper && x &+ 8 <= innerUpper {
-                                countEightRuns(levels, lengths, counts, at: rowStart &+ x, shift: shift, cells, lanes)
-                                x &+= 8
+                            if x <= upper && x &+ 8 <= innerUpper {
+                                x = countEightRuns(levels, lengths, counts, from: rowStart &+ x,
+                                                   to: rowStart &+ min(upper &+ 1, innerUpper &- 7), shift: shift,
+                                                   cells.laneOffsets, cells.widths, lanes) &- rowStart
                             }
                             while x <= upper { one() }
                         }
@@ -146,14 +146,24 @@ public enum GLRLM {
                     for copy in 0..<copies {
                         for column in 0..<width { scratch[copy &* cells.copySize &+ column] = 0 }
                     }
+                    /// `f` of the cell `offset` within a copy, summed over the copies, which are cleared.
+                    @inline(__always) func take(_ offset: Int) -> Int32 {
+                        var count: Int32 = 0
+                        for copy in 0..<copies {
+                            let cell = copy &* cells.copySize &+ offset
+                            count &+= scratch[cell]
+                            scratch[cell] = 0
+                        }
+                        return count
+                    }
                     for row in 0..<grid.greyLevels {
+                        let start = (row &+ 1) &* width
+                        // Runs of length exactly j: voxels at place j less those at place j + 1 (none beyond width).
+                        var here = take(start)
                         for column in 0..<width {
-                            var count: Int32 = 0
-                            for copy in 0..<copies {
-                                let cell = copy &* cells.copySize &+ (row + 1) &* width &+ column
-                                count &+= scratch[cell]
-                                scratch[cell] = 0
-                            }
+                            let next = column &+ 1 < width ? take(start &+ column &+ 1) : 0
+                            let count = here &- next
+                            here = next
                             guard count != 0 else { continue }
                             counts[row &* width &+ column] &+= count
                             used = max(used, column + 1)
@@ -169,6 +179,14 @@ public enum GLRLM {
     /// The counts of `countRuns` before they are summed into a matrix, made once for the directions of a grid and
     /// cleared as they are summed (a fresh copy was zeroed for each of the 13 directions).
     struct RunScratch {
+        /// Run lengths for `countRuns`, one per voxel of `grid`, not initialised: `countRuns` reads only the lengths of
+        /// predecessors it has written before in the same direction (a voxel continues a run only when its predecessor
+        /// is an ROI voxel, which comes first in memory order). Other lanes of its eight-voxel loads are discarded.
+        /// (Zeroing them cost a megabyte's memset for each response map.)
+        static func runLengths(_ grid: TextureGrid) -> [Int32] {
+            [Int32](unsafeUninitializedCapacity: grid.levels.count) { _, initialised in initialised = grid.levels.count }
+        }
+
         fileprivate let cells: RunCells
         /// `cells.copies` matrices of grey levels 0...N_g, all zero between calls.
         var counts: [Int32]
@@ -183,8 +201,8 @@ public enum GLRLM {
         }
     }
 
-    /// The layout of the run counts: `copies` matrices of `copySize` cells, grey level 0...N_g by run length
-    /// 1...width.
+    /// The layout of the counts `f_ij` of `countRuns`: `copies` matrices of `copySize` cells, grey level 0...N_g by place
+    /// in the run 1...width.
     ///
     /// Neighbouring voxels count into different copies so that repeated cells (few grey levels: the same few
     /// cells again and again) do not wait on each other. A large matrix (many grey levels, as a response map's
@@ -200,10 +218,6 @@ public enum GLRLM {
         let laneOffsets: SIMD8<Int32>
         /// `width` in each lane.
         let widths: SIMD8<Int32>
-        /// The cells of grey level 0 (dropped) the eight lanes add to when their run goes on: the first of each
-        /// lane's copy, or with one copy a column of its own per lane (one cell for all eight would make them wait
-        /// on each other).
-        let dropped: SIMD8<Int32>
 
         init(width: Int, copySize: Int) {
             self.width = width
@@ -211,7 +225,6 @@ public enum GLRLM {
             let copies = copySize <= Self.largestCopied ? 4 : 1
             self.copies = copies
             laneOffsets = SIMD8<Int32>((0..<8).map { Int32(($0 & (copies - 1)) * copySize - 1) })
-            dropped = copies > 1 || width < 8 ? laneOffsets &+ 1 : SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7)
             widths = SIMD8<Int32>(repeating: Int32(width))
         }
 
@@ -221,55 +234,61 @@ public enum GLRLM {
         }
     }
 
-    /// One voxel: its run length from its predecessor, and its run counted if it ends here.
+    /// One voxel: its place in its run from its predecessor's, counted.
     @inline(__always)
     private static func countRun(_ levels: UnsafePointer<Int32>, _ lengths: UnsafeMutablePointer<Int32>,
                                  _ counts: UnsafeMutablePointer<Int32>, at v: Int, shift: Int, _ cells: RunCells,
-                                 hasPredecessor: Bool, hasSuccessor: Bool) {
+                                 hasPredecessor: Bool) {
         let level = levels[v]
-        let continues = hasPredecessor && level > 0 && levels[v - shift] == level
-        let length = continues ? lengths[v - shift] + 1 : 1
+        let continues = hasPredecessor && level > 0 && levels[v &- shift] == level
+        let length = continues ? lengths[v &- shift] &+ 1 : 1
         lengths[v] = length
-        if !hasSuccessor || levels[v + shift] != level { counts[cells.index(copy: v, level: level, length: length)] &+= 1 }
+        counts[cells.index(copy: v, level: level, length: length)] &+= 1
     }
 
     private typealias Lanes = SIMD8<Int32>
 
-    /// Eight consecutive voxels whose predecessors and successors lie in the grid, outside the eight.
-    @inline(__always)
+    /// The voxels `v` in `start..<end` (at least one), eight at a time (the last eight may reach past `end`), whose
+    /// predecessors lie in the grid and not among the eight; returns where it stopped. Not inlined: its own function
+    /// keeps its pointers in registers (within `countRuns` they were reloaded from the stack for every eight).
+    @inline(never)
     private static func countEightRuns(_ levels: UnsafePointer<Int32>, _ lengths: UnsafeMutablePointer<Int32>,
-                                       _ counts: UnsafeMutablePointer<Int32>, at v: Int, shift: Int, _ cells: RunCells,
-                                       _ lanes: UnsafeMutablePointer<Int32>) {
+                                       _ counts: UnsafeMutablePointer<Int32>, from start: Int, to end: Int, shift: Int,
+                                       _ laneOffsets: Lanes, _ widths: Lanes, _ lanes: UnsafeMutablePointer<Int32>) -> Int {
         func load(_ pointer: UnsafePointer<Int32>) -> Lanes { UnsafeRawPointer(pointer).loadUnaligned(as: Lanes.self) }
-        let level = load(levels + v), one = Lanes(repeating: 1)
-        let continues = (load(levels + (v &- shift)) .== level) .& (level .> Lanes(repeating: 0))
-        let length = one.replacing(with: load(lengths + (v &- shift)) &+ one, where: continues)
-        UnsafeMutableRawPointer(lengths + v).storeBytes(of: length, as: Lanes.self)
-        // Runs end where the successor differs. Every lane adds 1 so that nothing branches: a lane whose run goes
-        // on adds it to a cell of grey level 0 (`RunCells.dropped`), which collects voxels outside the ROI and is dropped.
-        let ends = load(levels + (v &+ shift)) .!= level
-        let cell = cells.dropped.replacing(with: level &* cells.widths &+ length &+ cells.laneOffsets, where: ends)
-        RowKernels.increment(counts, cells: cell, through: lanes)
+        let one = Lanes(repeating: 1), zero = Lanes(repeating: 0)
+        let previousLevels = levels - shift, previousLengths = UnsafePointer(lengths - shift)
+        var v = start
+        repeat {
+            let level = load(levels + v)
+            let continues = (load(previousLevels + v) .== level) .& (level .> zero)
+            let length = one.replacing(with: load(previousLengths + v) &+ one, where: continues)
+            UnsafeMutableRawPointer(lengths + v).storeBytes(of: length, as: Lanes.self)
+            // Every lane adds 1 so that nothing branches; voxels outside the ROI count in row 0, which is dropped.
+            RowKernels.increment(counts, cells: level &* widths &+ length &+ laneOffsets, through: lanes)
+            v &+= 8
+        } while v < end
+        return v
     }
 
     /// The runs along x of one row, between the first and last ROI voxel `lower` and `upper`.
     @inline(__always)
     private static func countRowRuns(_ row: UnsafePointer<Int32>, _ lower: Int, _ upper: Int,
                                      _ counts: UnsafeMutablePointer<Int32>, _ cells: RunCells) {
-        // The voxel before `lower` is outside the ROI, and so is the one after `upper`.
-        var previous: Int32 = 0, length: Int32 = 0
-        for x in lower...upper {
+        // The voxel before `lower` is outside the ROI (voxels outside count in row 0, dropped).
+        var previous: Int32 = 0, length: Int32 = 0, x = lower
+        repeat {
             let level = row[x]
             length = level == previous ? length &+ 1 : 1
             previous = level
-            let next = x < upper ? row[x &+ 1] : 0
-            counts[cells.index(copy: x, level: level, length: length)] &+= next != level ? 1 : 0
-        }
+            counts[cells.index(copy: x, level: level, length: length)] &+= 1
+            x &+= 1
+        } while x <= upper
     }
 
     /// `countRuns` with its own scratch space.
     static func countRuns(_ grid: TextureGrid, _ direction: Offset3, slices: Range<Int>, into matrix: inout LevelMatrix) {
-        var runLengths = [Int32](repeating: 0, count: grid.levels.count)
+        var runLengths = RunScratch.runLengths(grid)
         var scratch = RunScratch(grid, width: matrix.columnValues.count)
         countRuns(grid, direction, slices: slices, into: &matrix, runLengths: &runLengths, scratch: &scratch)
     }

@@ -498,9 +498,32 @@ struct LevelMatrixStatistics {
 /// A per-direction texture matrix (GLCM or GLRLM) that can be merged with another.
 protocol DirectionalMatrix {
     mutating func add(_ other: Self)
+    /// Adds the matrix to `sum` (as `sum.add(self)`) and empties it, so that it can count another direction: it is then
+    /// as the `zero` of `DirectionalAggregation.compute` made it, with the same voxel count.
+    mutating func move(into sum: inout Self)
 }
 
-extension LevelMatrix: DirectionalMatrix {}
+extension LevelMatrix: DirectionalMatrix {
+    mutating func move(into sum: inout LevelMatrix) {
+        precondition(sum.columnValues.count == columnValues.count, "merged matrices must share their columns")
+        let width = columnValues.count, used = usedColumns
+        counts.withUnsafeMutableBufferPointer { counts in
+            sum.counts.withUnsafeMutableBufferPointer { sum in
+                // Columns beyond `usedColumns` are zero in this matrix.
+                for row in 0..<greyLevels {
+                    for column in 0..<used {
+                        let cell = row &* width &+ column
+                        sum[cell] &+= counts[cell]
+                        counts[cell] = 0
+                    }
+                }
+            }
+        }
+        sum.voxelCount += voxelCount
+        sum.usedColumns = max(sum.usedColumns, usedColumns)
+        usedColumns = 0
+    }
+}
 
 /// The five IBSI ways of turning per-direction matrices into one value (GLCM, GLRLM).
 enum DirectionalAggregation {
@@ -521,11 +544,12 @@ enum DirectionalAggregation {
         let needs3D = wanted.contains { $0 == .volume3DAverage || $0 == .volume3DMerged }
         let planarDirections = Offset3.planarDirections.map { $0.scaled(step) }
 
-        // In-plane matrices per direction summed over slices: 2.5D, and 4 of the 13 in 3D.
-        var planar = [Matrix](repeating: zero(0), count: planarDirections.count)
+        // With 2D, the in-plane matrices per direction summed over slices: 2.5D, and 4 of the 13 in 3D.
+        var planar: [Matrix] = []
         var sliceAverage = FeatureMean(count: featureCount)
         var sliceMerged = FeatureMean(count: featureCount)
         if needsSlices {
+            planar = [Matrix](repeating: zero(0), count: planarDirections.count)
             for z in 0..<grid.nz {
                 let voxels = grid.voxelCount(slice: z)
                 guard voxels > 0 else { continue }
@@ -539,39 +563,51 @@ enum DirectionalAggregation {
                 }
                 sliceMerged.add(values(merged))
             }
-        } else if needsVolume {
-            for (d, direction) in planarDirections.enumerated() {
-                planar[d] = zero(grid.voxelCount)
-                count(&planar[d], direction, 0..<grid.nz)
-            }
         }
-        var throughPlane: [Matrix] = []
-        if needs3D {
-            throughPlane = Offset3.throughPlaneDirections.map { direction in
-                var matrix = zero(grid.voxelCount)
-                count(&matrix, direction.scaled(step), 0..<grid.nz)
-                return matrix
+        // The volume's directions in turn, in-plane first: each matrix's features (for `avg`) are taken, then it is
+        // moved into the merged matrix (for `comb`) and counts the next direction. One matrix is reused (zeroing a
+        // fresh one for each of 13 directions cost as much as moving them).
+        let averages = wanted.contains { $0 == .volume2_5DAverage || $0 == .volume3DAverage }
+        var directionValues: [[Double]?] = []
+        var sum = zero(0)
+        func take(_ matrix: inout Matrix) {
+            if averages { directionValues.append(values(matrix)) }
+            matrix.move(into: &sum)
+        }
+        var matrix: Matrix?
+        func countVolume(_ direction: Offset3) {
+            if matrix == nil { matrix = zero(grid.voxelCount) }
+            count(&matrix!, direction, 0..<grid.nz)
+            take(&matrix!)
+        }
+        var planarMerged: [Double]?
+        if needsVolume {
+            if needsSlices {
+                for d in planar.indices { take(&planar[d]) }
+            } else {
+                for direction in planarDirections { countVolume(direction) }
             }
+            if wanted.contains(.volume2_5DMerged) { planarMerged = values(sum) }
+        }
+        var allMerged: [Double]?
+        if needs3D {
+            for direction in Offset3.throughPlaneDirections { countVolume(direction.scaled(step)) }
+            if wanted.contains(.volume3DMerged) { allMerged = values(sum) }
         }
 
-        func averaged(_ matrices: [Matrix]) -> [Double]? {
+        func averaged(_ vectors: ArraySlice<[Double]?>) -> [Double]? {
             var mean = FeatureMean(count: featureCount)
-            for matrix in matrices { mean.add(values(matrix)) }
+            for vector in vectors { mean.add(vector) }
             return mean.mean
-        }
-        func merged(_ matrices: [Matrix]) -> [Double]? {
-            var sum = zero(0)
-            for matrix in matrices { sum.add(matrix) }
-            return values(sum)
         }
         return wanted.map { aggregation in
             switch aggregation {
             case .slice2DAverage: return sliceAverage.mean
             case .slice2DMerged: return sliceMerged.mean
-            case .volume2_5DAverage: return averaged(planar)
-            case .volume2_5DMerged: return merged(planar)
-            case .volume3DAverage: return averaged(planar + throughPlane)
-            case .volume3DMerged: return merged(planar + throughPlane)
+            case .volume2_5DAverage: return averaged(directionValues.prefix(planarDirections.count))
+            case .volume2_5DMerged: return planarMerged
+            case .volume3DAverage: return averaged(directionValues[...])
+            case .volume3DMerged: return allMerged
             }
         }
     }
