@@ -11,7 +11,7 @@ import Glibc
 /// for its peritumoral ring (the two run one after the other): the resampling buffers (source box,
 /// separable passes, image and mask), the prepared region (intensities and two masks), the grey
 /// levels, and the largest feature family on top of them — texture matrices that grow with the number
-/// of grey levels Ng (GLCM: (Ng+1)² counts per direction, 13 directions in 3D kept at once; GLRLM:
+/// of grey levels Ng (GLCM: (Ng+1)² counts per direction, one direction at a time and their sum in 3D; GLRLM:
 /// Ng × the longest run; GLSZM, GLDZM, NGLDM: Ng × zone sizes, distances or dependence counts, per
 /// slice in 2D), the Moran/Geary FFT store (six single-precision half spectra of the box padded to
 /// twice its size), the local-intensity prefix sums, the intensity-volume histogram. Ng comes from
@@ -342,9 +342,10 @@ public enum ExtractionMemory {
         let needsSlices = aggregations.contains { $0 == .slice2DAverage || $0 == .slice2DMerged }
         let needs3D = aggregations.contains { $0 == .volume3DAverage || $0 == .volume3DMerged }
         let planar = aggregations.contains { $0.singleMatrixSuffix != "3D" }
-        // Direction matrices alive at once (GLCM, GLRLM): 13 and their sum in 3D, else 4 and the sums of a
-        // slice; one more for the copy a merge makes (measured: 14.5 matrices at the peak of 3D).
-        let directional: Double = needs3D ? 16 : (needsSlices ? 8 : 6)
+        // Direction matrices alive at once (GLCM, GLRLM): the volume's directions are counted in turn into one
+        // matrix and moved into their sum, so two and one to spare (measured: about 2 at the peak of 3D); with 2D
+        // the 4 in-plane matrices summed over slices, a slice's matrix and their sum besides.
+        let directional: Double = needsSlices ? 8 : 3
         // Zone sizes are distinct values summing to at most the ROI's voxels: at most sqrt(2 N) of them.
         let zoneWidth = min((2 * r).squareRoot() + 1, r)
         let distanceWidth = (longest + 1) / 2 + 1

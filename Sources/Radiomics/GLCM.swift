@@ -134,26 +134,37 @@ public enum GLCM {
         grid.levels.withUnsafeBufferPointer { levels in
             cells.withUnsafeMutableBufferPointer { cells in
                 let levels = levels.baseAddress!, counts = cells.baseAddress!
-                func load(_ pointer: UnsafePointer<Int32>) -> SIMD8<Int32> {
-                    UnsafeRawPointer(pointer).loadUnaligned(as: SIMD8<Int32>.self)
-                }
-                let strides = SIMD8<Int32>(repeating: Int32(truncatingIfNeeded: stride))
                 let lanes = LaneBuffer()
                 RowKernels.roiRows(grid, offset, extents: extents, slices: slices) { row in
-                    var index = row.lowerBound
-                    if eightAtATime {
-                        while index &+ 8 <= row.upperBound {
-                            let cell = load(levels + index) &* strides &+ load(levels + (index &+ shift))
-                            RowKernels.increment(counts, cells: cell, through: lanes.pointer)
-                            index &+= 8
-                        }
-                    }
-                    while index < row.upperBound {
-                        counts[Int(levels[index]) &* stride &+ Int(levels[index &+ shift])] &+= 1
-                        index &+= 1
-                    }
+                    countRow(levels, counts, row, shift: shift, stride: stride, eightAtATime: eightAtATime, lanes.pointer)
                 }
             }
+        }
+    }
+
+    /// The pairs of the voxels in `row` and those `shift` further on, eight at a time when their cells fit 32 bits.
+    ///
+    /// Not inlined, so that `RowKernels.increment` reads its lanes back from memory: inlined, the optimiser may see that
+    /// `lanes` is not `counts` and take each lane out of the vector register instead (three instructions, not one), and
+    /// the loop has registers enough for its pointers.
+    @inline(never)
+    private static func countRow(_ levels: UnsafePointer<Int32>, _ counts: UnsafeMutablePointer<Int32>, _ row: Range<Int>,
+                                 shift: Int, stride: Int, eightAtATime: Bool, _ lanes: UnsafeMutablePointer<Int32>) {
+        func load(_ pointer: UnsafePointer<Int32>) -> SIMD8<Int32> {
+            UnsafeRawPointer(pointer).loadUnaligned(as: SIMD8<Int32>.self)
+        }
+        var index = row.lowerBound
+        if eightAtATime {
+            let strides = SIMD8<Int32>(repeating: Int32(truncatingIfNeeded: stride)), last = row.upperBound &- 8
+            while index <= last {
+                let cell = load(levels + index) &* strides &+ load(levels + (index &+ shift))
+                RowKernels.increment(counts, cells: cell, through: lanes)
+                index &+= 8
+            }
+        }
+        while index < row.upperBound {
+            counts[Int(levels[index]) &* stride &+ Int(levels[index &+ shift])] &+= 1
+            index &+= 1
         }
     }
 
@@ -217,20 +228,38 @@ public enum GLCM {
             marginal.withUnsafeMutableBufferPointer { marginal in
                 difference.withUnsafeMutableBufferPointer { difference in
                     sum.withUnsafeMutableBufferPointer { sum in
+                        // The diagonal cell (weight 1) first, then the others of the row (weight 2), in the order
+                        // of `j` as before: the sum of `c log2 c` is the same to the bit (doubling is exact).
                         for i in 1...ng where lower[i] <= upper[i] {
-                            for j in lower[i]...upper[i] {
-                                let m = Int(c[i &* stride &+ j] &+ c[j &* stride &+ i])
-                                guard m != 0 else { continue }
-                                let weight = i == j ? 1 : 2
-                                if m > largest { largest = m }
-                                xLogX += Double(weight) * logs.xLog2x(m)
-                                squares &+= weight &* m &* m
-                                products &+= weight &* i &* j &* m
-                                marginal[i] &+= m
-                                marginal[j] &+= i == j ? 0 : m
-                                difference[j &- i] &+= weight &* m
-                                sum[i &+ j] &+= weight &* m
+                            var rowMarginal = 0
+                            if lower[i] == i {
+                                let m = Int(c[i &* stride &+ i] &+ c[i &* stride &+ i])
+                                if m != 0 {
+                                    if m > largest { largest = m }
+                                    xLogX += logs.xLog2x(m)
+                                    squares &+= m &* m
+                                    products &+= i &* i &* m
+                                    rowMarginal = m
+                                    difference[0] &+= m
+                                    sum[i &+ i] &+= m
+                                }
                             }
+                            var j = max(lower[i], i &+ 1)
+                            while j <= upper[i] {
+                                let m = Int(c[i &* stride &+ j] &+ c[j &* stride &+ i])
+                                if m != 0 {
+                                    if m > largest { largest = m }
+                                    xLogX += 2 * logs.xLog2x(m)
+                                    squares &+= 2 &* m &* m
+                                    products &+= 2 &* i &* j &* m
+                                    rowMarginal &+= m
+                                    marginal[j] &+= m
+                                    difference[j &- i] &+= 2 &* m
+                                    sum[i &+ j] &+= 2 &* m
+                                }
+                                j &+= 1
+                            }
+                            marginal[i] &+= rowMarginal
                         }
                     }
                 }

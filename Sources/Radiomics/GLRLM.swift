@@ -100,6 +100,8 @@ public enum GLRLM {
         // The x with a neighbour one step back (predecessor) in the row's neighbour row.
         let xBack = max(0, dx)..<min(nx, nx + dx)
         let alongX = dx == 1 && dy == 0 && dz == 0
+        // At least the longest run of ROI voxels (the highest place counted): columns beyond it are zero.
+        var longest: Int32 = 1, longestLanes = Lanes(repeating: 1)
         grid.levels.withUnsafeBufferPointer { levels in
             runLengths.withUnsafeMutableBufferPointer { runLengths in
                 scratch.counts.withUnsafeMutableBufferPointer { counts in
@@ -112,6 +114,7 @@ public enum GLRLM {
                             let rowStart = (z * ny + y) * nx
                             if alongX {
                                 countRowRuns(levels + rowStart, lower, upper, counts, cells)
+                                longest = max(longest, Int32(truncatingIfNeeded: upper &- lower &+ 1))
                                 continue
                             }
                             let back = (0..<ny).contains(y - dy) && (0..<nz).contains(z - dz) ? xBack : 0..<0
@@ -121,15 +124,15 @@ public enum GLRLM {
                             let innerUpper = shift >= 8 ? back.upperBound : innerLower
                             var x = lower
                             func one() {
-                                countRun(levels, lengths, counts, at: rowStart &+ x, shift: shift, cells,
-                                         hasPredecessor: back.contains(x))
+                                longest = max(longest, countRun(levels, lengths, counts, at: rowStart &+ x, shift: shift,
+                                                                cells, hasPredecessor: back.contains(x)))
                                 x &+= 1
                             }
                             while x <= upper && x < innerLower { one() }
                             if x <= upper && x &+ 8 <= innerUpper {
                                 x = countEightRuns(levels, lengths, counts, from: rowStart &+ x,
                                                    to: rowStart &+ min(upper &+ 1, innerUpper &- 7), shift: shift,
-                                                   cells.laneOffsets, cells.widths, lanes) &- rowStart
+                                                   cells.laneOffsets, cells.widths, lanes, &longestLanes) &- rowStart
                             }
                             while x <= upper { one() }
                         }
@@ -137,6 +140,7 @@ public enum GLRLM {
                 }
             }
         }
+        let places = min(width, Int(max(longest, longestLanes.max())))
         var used = matrix.usedColumns
         matrix.counts.withUnsafeMutableBufferPointer { counts in
             scratch.counts.withUnsafeMutableBufferPointer { scratch in
@@ -158,10 +162,10 @@ public enum GLRLM {
                     }
                     for row in 0..<grid.greyLevels {
                         let start = (row &+ 1) &* width
-                        // Runs of length exactly j: voxels at place j less those at place j + 1 (none beyond width).
+                        // Runs of length exactly j: voxels at place j less those at place j + 1 (none beyond `places`).
                         var here = take(start)
-                        for column in 0..<width {
-                            let next = column &+ 1 < width ? take(start &+ column &+ 1) : 0
+                        for column in 0..<places {
+                            let next = column &+ 1 < places ? take(start &+ column &+ 1) : 0
                             let count = here &- next
                             here = next
                             guard count != 0 else { continue }
@@ -234,36 +238,41 @@ public enum GLRLM {
         }
     }
 
-    /// One voxel: its place in its run from its predecessor's, counted.
+    /// One voxel: its place in its run from its predecessor's, counted and returned.
     @inline(__always)
     private static func countRun(_ levels: UnsafePointer<Int32>, _ lengths: UnsafeMutablePointer<Int32>,
                                  _ counts: UnsafeMutablePointer<Int32>, at v: Int, shift: Int, _ cells: RunCells,
-                                 hasPredecessor: Bool) {
+                                 hasPredecessor: Bool) -> Int32 {
         let level = levels[v]
         let continues = hasPredecessor && level > 0 && levels[v &- shift] == level
         let length = continues ? lengths[v &- shift] &+ 1 : 1
         lengths[v] = length
         counts[cells.index(copy: v, level: level, length: length)] &+= 1
+        return length
     }
 
     private typealias Lanes = SIMD8<Int32>
 
     /// The voxels `v` in `start..<end` (at least one), eight at a time (the last eight may reach past `end`), whose
-    /// predecessors lie in the grid and not among the eight; returns where it stopped. Not inlined: its own function
-    /// keeps its pointers in registers (within `countRuns` they were reloaded from the stack for every eight).
+    /// predecessors lie in the grid and not among the eight; returns where it stopped, and raises `longest` to the
+    /// places found. Not inlined: its own function keeps its pointers in registers (within `countRuns` they were
+    /// reloaded from the stack for every eight).
     @inline(never)
     private static func countEightRuns(_ levels: UnsafePointer<Int32>, _ lengths: UnsafeMutablePointer<Int32>,
                                        _ counts: UnsafeMutablePointer<Int32>, from start: Int, to end: Int, shift: Int,
-                                       _ laneOffsets: Lanes, _ widths: Lanes, _ lanes: UnsafeMutablePointer<Int32>) -> Int {
+                                       _ laneOffsets: Lanes, _ widths: Lanes, _ lanes: UnsafeMutablePointer<Int32>,
+                                       _ longest: inout Lanes) -> Int {
         func load(_ pointer: UnsafePointer<Int32>) -> Lanes { UnsafeRawPointer(pointer).loadUnaligned(as: Lanes.self) }
         let one = Lanes(repeating: 1), zero = Lanes(repeating: 0)
         let previousLevels = levels - shift, previousLengths = UnsafePointer(lengths - shift)
-        var v = start
+        var v = start, most = longest
+        defer { longest = most }
         repeat {
             let level = load(levels + v)
             let continues = (load(previousLevels + v) .== level) .& (level .> zero)
             let length = one.replacing(with: load(previousLengths + v) &+ one, where: continues)
             UnsafeMutableRawPointer(lengths + v).storeBytes(of: length, as: Lanes.self)
+            most = pointwiseMax(most, length)
             // Every lane adds 1 so that nothing branches; voxels outside the ROI count in row 0, which is dropped.
             RowKernels.increment(counts, cells: level &* widths &+ length &+ laneOffsets, through: lanes)
             v &+= 8
@@ -271,8 +280,9 @@ public enum GLRLM {
         return v
     }
 
-    /// The runs along x of one row, between the first and last ROI voxel `lower` and `upper`.
-    @inline(__always)
+    /// The runs along x of one row, between the first and last ROI voxel `lower` and `upper`. Not inlined, so that
+    /// the loop has registers enough (inlined, it moved values between registers for every voxel).
+    @inline(never)
     private static func countRowRuns(_ row: UnsafePointer<Int32>, _ lower: Int, _ upper: Int,
                                      _ counts: UnsafeMutablePointer<Int32>, _ cells: RunCells) {
         // The voxel before `lower` is outside the ROI (voxels outside count in row 0, dropped).

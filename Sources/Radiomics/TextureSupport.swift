@@ -739,25 +739,36 @@ enum RowKernels {
         let xs = TextureGrid.overlap(nx, offset.dx), ys = TextureGrid.overlap(ny, offset.dy)
         let zs = TextureGrid.overlap(grid.nz, offset.dz).clamped(to: slices ?? 0..<grid.nz)
         guard !xs.isEmpty, !ys.isEmpty, !zs.isEmpty else { return }
-        for z in zs {
-            for y in ys {
-                if let row = clip(xs, offset, from: extents[z * ny + y], to: extents[(z + offset.dz) * ny + y + offset.dy],
-                                  rowStart: (z * ny + y) * nx) {
-                    body(row)
-                }
+        precondition(extents.count == ny * grid.nz, "one extent per row")
+        // Rows `z * ny + y` for z in `zs` and y in `ys` and their neighbour rows (`neighbour` further on) lie in the
+        // grid, so the row indices and their voxels' linear indices (less than the grid's voxel count) cannot overflow.
+        let neighbour = offset.dz &* ny &+ offset.dy
+        extents.withUnsafeBufferPointer { extents in
+            for z in zs {
+                var row = z &* ny &+ ys.lowerBound
+                let end = z &* ny &+ ys.upperBound
+                repeat {
+                    if let range = clip(xs, offset, from: extents[row], to: extents[row &+ neighbour], rowStart: row &* nx) {
+                        body(range)
+                    }
+                    row &+= 1
+                } while row < end
             }
         }
     }
 
     /// The x within `xs` whose voxel lies within the extent `from` of its row and whose neighbour
     /// at `offset` lies within the extent `to` of the neighbour row, as linear indices.
+    ///
+    /// Extents and `xs` lie within the row (`0..<nx`, or `(1, 0)` for a row without ROI voxels) and `rowStart` is a row's
+    /// first voxel, so none of the sums overflows.
     @inline(__always)
     private static func clip(_ xs: Range<Int>, _ offset: Offset3, from: (lower: Int, upper: Int),
                              to: (lower: Int, upper: Int), rowStart: Int) -> Range<Int>? {
-        let lower = max(xs.lowerBound, from.lower, to.lower - offset.dx)
-        let upper = min(xs.upperBound - 1, from.upper, to.upper - offset.dx)
+        let lower = max(xs.lowerBound, from.lower, to.lower &- offset.dx)
+        let upper = min(xs.upperBound &- 1, from.upper, to.upper &- offset.dx)
         guard lower <= upper else { return nil }
-        return (rowStart + lower)..<(rowStart + upper + 1)
+        return Range(uncheckedBounds: (rowStart &+ lower, rowStart &+ upper &+ 1))
     }
 
     /// Calls `body` with the range of linear indices of each row (fixed y and z) whose voxels
