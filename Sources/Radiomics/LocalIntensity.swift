@@ -336,17 +336,23 @@ private struct SphereScan {
                             guard innerLower <= innerUpper else { continue }
                             // Sixteen voxels at a time, then four; the last few as part of a group that ends at
                             // `innerUpper` and overlaps voxels already recorded (recording a mean again changes
-                            // no peak), one at a time only in rows of fewer than four.
+                            // no peak), one at a time only in rows of fewer than four. More than eight left of a
+                            // row of sixteen or more go as one such group of sixteen (it costs less than three
+                            // of four: its row sums are loaded and added as four independent chains).
                             let end = innerUpper + 1
                             var i = innerLower
                             while i + 16 <= end {
                                 record16(row * n.nx + i, prefix.sums(row * stride + i, upper: upper, lower: lower) / count)
                                 i += 16
                             }
+                            if end - i > 8 && end - innerLower >= 16 {
+                                record16(row * n.nx + end - 16,
+                                         prefix.sums(row * stride + end - 16, upper: upper, lower: lower) / count)
+                                i = end
+                            }
                             while i < end && end - innerLower >= 4 {
                                 let start = min(i, end - 4)
-                                let mean = prefix.quad(row * stride + start, upper: upper, lower: lower) / count
-                                for lane in (i - start)..<4 { record(row * n.nx + start + lane, mean[lane]) }
+                                record4(row * n.nx + start, prefix.quad(row * stride + start, upper: upper, lower: lower) / count)
                                 i = start + 4
                             }
                             while i < end {
