@@ -284,7 +284,6 @@ struct Distribution {
             var t = 0
             while t + 4 <= values.count {
                 let x = UnsafeRawPointer(values.baseAddress! + t).loadUnaligned(as: Lanes.self)
-                // Not `pointwiseMin` and `pointwiseMax` (not inlined, about 20 instructions each).
                 lanes.add(x)
                 let bits = unsafeBitCast(x, to: SIMD4<UInt64>.self)
                 whole .&= (x .< limit) .& (x .> -limit) .& (x.rounded(.towardZero) .== x) .& (bits .!= minusZero)

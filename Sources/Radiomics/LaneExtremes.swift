@@ -10,7 +10,8 @@ struct LaneExtremes {
     typealias Lanes = SIMD4<Double>
     private var lo = Lanes(repeating: .infinity), hi = Lanes(repeating: -.infinity)
 
-    /// Takes the four values `x`.
+    /// Takes the four values `x`, by comparisons and blends (`pointwiseMin` and `pointwiseMax` are out-of-line
+    /// calls of about 20 instructions each).
     @inline(__always)
     mutating func add(_ x: Lanes) {
         lo.replace(with: x, where: x .< lo)
